@@ -1,0 +1,1 @@
+"""The iPXE script grammar (``ipxe.lark``), installed as ``ipxescript.grammar``."""

@@ -1,0 +1,3 @@
+from ipxescript.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Analysis: what the syntax tree means (option binding, values, labels, menus, flow)."""

@@ -1,0 +1,48 @@
+"""Diagnostics shared by the core checks, the linter, the language server and the server's lint-on-serve.
+
+Ranges are character offsets into the script's text (``Script.text``); ``Script.position`` turns an
+offset into a 0-based (line, column). Output formats convert to 1-based.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"info": 0, "warning": 1, "error": 2}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace text[start:end] with ``text`` (offsets into the original text)."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    description: str
+    edits: tuple[Edit, ...]
+    safe: bool = True
+
+
+@dataclass(slots=True)
+class Diagnostic:
+    code: str  # stable code, e.g. "IPX101"
+    severity: Severity
+    message: str
+    start: int  # offset of the first character the finding is about
+    end: int  # offset just past it (>= start)
+    fix: Fix | None = None
+    # did-you-mean candidates, for editors' code actions
+    suggestions: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,127 @@
+"""Options and positionals of one command, read the way iPXE's getopt does (src/core/getopt.c).
+
+Options count only before the first positional; ``--`` ends them; ``--long=value``, ``--long value``,
+``-xvalue``, ``-x value`` and bundled flags (``-ar``) are accepted. A word whose text starts with a
+``${...}`` reference is taken as a positional (its value is unknown until run time). The core's own
+diagnostics for bad options come from ``ipxescript.analysis``; this view is what the rules need to
+find option values and positionals, and it never reports anything itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ipxescript.catalog import CommandSpec
+from ipxescript.syntax.tree import Command, Word
+
+
+@dataclass(frozen=True, slots=True)
+class OptionValue:
+    """One option as written: ``word`` is the option word, value text/range when it takes one."""
+
+    name: str  # long name without dashes ("timeout")
+    word: Word
+    value: str | None
+    start: int  # range of the value (or of the option word for flags)
+    end: int
+    value_word: Word | None = None  # the separate word holding the value, if any
+
+
+@dataclass(slots=True)
+class BoundCommand:
+    command: Command
+    spec: CommandSpec | None
+    options: list[OptionValue] = field(default_factory=list)
+    positionals: list[Word] = field(default_factory=list)
+    option_words: list[Word] = field(default_factory=list)  # words consumed as options/values
+
+    @property
+    def name(self) -> str | None:
+        return self.command.name
+
+    def option(self, name: str) -> OptionValue | None:
+        """The last occurrence of an option (iPXE keeps the last value), by long name."""
+        found = None
+        for opt in self.options:
+            if opt.name == name:
+                found = opt
+        return found
+
+    def has(self, name: str) -> bool:
+        return any(opt.name == name for opt in self.options)
+
+
+def _value_range(word: Word, offset: int) -> tuple[int, int]:
+    """Source range of word.text[offset:], exact when the word has no continuation splice."""
+    if word.end - word.start == len(word.text):
+        return word.start + offset, word.end
+    return word.start, word.end
+
+
+def bind(command: Command, spec: CommandSpec | None) -> BoundCommand:
+    bound = BoundCommand(command, spec)
+    words = command.args
+    if spec is None:
+        bound.positionals = list(words)
+        return bound
+    i = 0
+    while i < len(words):
+        word = words[i]
+        text = word.text
+        if not text.startswith("-") or text == "-" or not word.parts or not _starts_literal(word):
+            break
+        bound.option_words.append(word)
+        i += 1
+        if text == "--":
+            break
+        if text.startswith("--"):
+            name, eq, inline = text[2:].partition("=")
+            opt = next((o for o in spec.all_options if o.long == "--" + name), None)
+            if opt is None:
+                continue
+            if opt.takes_argument and not eq:
+                if i < len(words) and not words[i].text.startswith("-"):
+                    value_word = words[i]
+                    bound.option_words.append(value_word)
+                    i += 1
+                    bound.options.append(
+                        OptionValue(opt.name, word, value_word.text, value_word.start, value_word.end, value_word)
+                    )
+                else:
+                    bound.options.append(OptionValue(opt.name, word, None, word.start, word.end))
+            elif opt.takes_argument:
+                start, end = _value_range(word, 3 + len(name))
+                bound.options.append(OptionValue(opt.name, word, inline, start, end))
+            else:
+                bound.options.append(OptionValue(opt.name, word, None, word.start, word.end))
+            continue
+        j = 1
+        while j < len(text):
+            opt = next((o for o in spec.all_options if o.short == "-" + text[j]), None)
+            if opt is None:
+                j += 1
+                continue
+            if opt.takes_argument:
+                if j + 1 < len(text):
+                    start, end = _value_range(word, j + 1)
+                    bound.options.append(OptionValue(opt.name, word, text[j + 1 :], start, end))
+                elif i < len(words) and not words[i].text.startswith("-"):
+                    value_word = words[i]
+                    bound.option_words.append(value_word)
+                    i += 1
+                    bound.options.append(
+                        OptionValue(opt.name, word, value_word.text, value_word.start, value_word.end, value_word)
+                    )
+                else:
+                    bound.options.append(OptionValue(opt.name, word, None, word.start, word.end))
+                break
+            bound.options.append(OptionValue(opt.name, word, None, word.start, word.end))
+            j += 1
+    bound.positionals = list(words[i:])
+    return bound
+
+
+def _starts_literal(word: Word) -> bool:
+    from ipxescript.syntax.tree import Literal
+
+    return isinstance(word.parts[0], Literal)

@@ -1,0 +1,176 @@
+"""Linter configuration: ``[tool.ipxelint]`` in ``pyproject.toml`` or a ``.ipxelint.toml`` file.
+
+Keys (``-`` and ``_`` are interchangeable)::
+
+    select = ["IPX"]              # code prefixes to report (default: all)
+    ignore = ["IPX203"]           # code prefixes to drop
+    profile = "pcbios"            # build profile from the catalog (efi, pcbios, debian-12-efi, ...)
+    fail-on = "warning"           # error | warning | info | never
+    template = "jinja"            # jinja | go: mask template regions before linting
+    [severity]                    # per-code severity overrides
+    IPX404 = "warning"
+    [per-path-ignores]            # glob (relative to the config file's folder) -> code prefixes
+    "legacy/*.ipxe" = ["IPX2"]
+
+In ``.ipxelint.toml`` the keys may stand at the top level or under ``[tool.ipxelint]``. The search
+starts at the linted path and walks up; the first folder holding either file wins (``.ipxelint.toml``
+before ``pyproject.toml``, whose table must exist to count).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ipxescript.analysis.diagnostics import Severity
+
+FAIL_ON = ("error", "warning", "info", "never")
+TEMPLATES = ("jinja", "go")
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    select: tuple[str, ...] = ("IPX",)
+    ignore: tuple[str, ...] = ()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    profile: str | None = None
+    per_path_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    fail_on: str = "warning"
+    template: str | None = None
+    root: Path | None = None  # folder of the config file: per-path globs are relative to it
+    source: Path | None = None  # the config file itself
+
+    def with_overrides(self, **changes: Any) -> LintConfig:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def enabled(self, code: str, path: str | None = None) -> bool:
+        if not _matches(code, self.select) or _matches(code, self.ignore):
+            return False
+        return not (path and _matches(code, self.path_ignores(path)))
+
+    def path_ignores(self, path: str) -> tuple[str, ...]:
+        if not self.per_path_ignores:
+            return ()
+        candidates = {Path(path).as_posix(), Path(path).name}
+        if self.root is not None:
+            try:
+                candidates.add(Path(path).resolve().relative_to(self.root.resolve()).as_posix())
+            except ValueError:
+                pass
+        out: list[str] = []
+        for pattern, codes in self.per_path_ignores.items():
+            if any(fnmatch.fnmatch(c, pattern) for c in candidates):
+                out.extend(codes)
+        return tuple(out)
+
+    def severity_for(self, code: str, default: Severity) -> Severity:
+        return self.severity.get(code, default)
+
+
+def _matches(code: str, prefixes: tuple[str, ...]) -> bool:
+    return any(p.upper() == "ALL" or code.startswith(p.upper()) for p in prefixes)
+
+
+def load_config(start_path: str | Path | None = None) -> LintConfig:
+    """The configuration that applies to ``start_path`` (a file or folder), or the defaults."""
+    found = find_config_file(Path(start_path) if start_path is not None else Path.cwd())
+    if found is None:
+        return LintConfig()
+    return read_config_file(found)
+
+
+def find_config_file(start: Path) -> Path | None:
+    start = start.resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        own = candidate / ".ipxelint.toml"
+        if own.is_file():
+            return own
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file() and _pyproject_table(pyproject) is not None:
+            return pyproject
+    return None
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+
+
+def _pyproject_table(path: Path) -> dict[str, Any] | None:
+    table = _load_toml(path).get("tool", {}).get("ipxelint")
+    return table if isinstance(table, dict) else None
+
+
+def read_config_file(path: Path) -> LintConfig:
+    if path.name == "pyproject.toml":
+        table = _pyproject_table(path) or {}
+    else:
+        data = _load_toml(path)
+        table = data.get("tool", {}).get("ipxelint", data)
+        if isinstance(table, dict) and "tool" in table:
+            table = {k: v for k, v in table.items() if k != "tool"}
+    return config_from_table(table, path)
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"{where}: expected a list of strings")
+
+
+def parse_severity(value: Any, where: str) -> Severity:
+    try:
+        return Severity(str(value).lower())
+    except ValueError:
+        raise ConfigError(f"{where}: severity must be error, warning or info, not {value!r}") from None
+
+
+def config_from_table(table: dict[str, Any], path: Path | None = None) -> LintConfig:
+    """Build a config from a TOML table (keys as in the module docstring)."""
+    name = str(path) if path else "config"
+    values: dict[str, Any] = {}
+    for raw_key, value in table.items():
+        key = raw_key.replace("_", "-")
+        where = f"{name}: {raw_key}"
+        if key == "select":
+            values["select"] = _strings(value, where)
+        elif key == "ignore":
+            values["ignore"] = _strings(value, where)
+        elif key in ("severity", "severities"):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: expected a table of CODE = severity")
+            values["severity"] = {k.upper(): parse_severity(v, f"{where}.{k}") for k, v in value.items()}
+        elif key == "profile":
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: expected a profile name")
+            values["profile"] = value
+        elif key == "per-path-ignores":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: expected a table of glob = [codes]")
+            values["per_path_ignores"] = {k: _strings(v, f"{where}.{k}") for k, v in value.items()}
+        elif key == "fail-on":
+            if value not in FAIL_ON:
+                raise ConfigError(f"{where}: must be one of {', '.join(FAIL_ON)}")
+            values["fail_on"] = value
+        elif key == "template":
+            if value not in TEMPLATES:
+                raise ConfigError(f"{where}: must be one of {', '.join(TEMPLATES)}")
+            values["template"] = value
+        else:
+            raise ConfigError(f"{where}: unknown key")
+    return LintConfig(root=path.parent if path else None, source=path, **values)

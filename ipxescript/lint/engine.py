@@ -1,0 +1,117 @@
+"""Run the rules over a script: select, supersede, suppress, re-grade and sort the findings."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, replace
+
+from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lint.config import LintConfig
+from ipxescript.lint.context import LintContext
+from ipxescript.lint.registry import all_rules
+from ipxescript.lint.suppress import find_suppressions
+from ipxescript.lint.template import mask_template
+from ipxescript.syntax.parser import parse
+from ipxescript.syntax.tree import Script
+
+INTERNAL_ERROR = "IPX000"
+
+
+@dataclass
+class LintResult:
+    """The findings for one text, with the parsed script they refer to (for positions and fixes)."""
+
+    text: str  # the original text (before template masking)
+    script: Script
+    diagnostics: list[Diagnostic]
+
+
+def lint_script(script: Script, config: LintConfig | None = None, masked: list[tuple[int, int]] | None = None) -> list[Diagnostic]:
+    config = config or LintConfig()
+    ctx = LintContext(script, config, masked or ())
+    path = script.path
+    found: list[Diagnostic] = []
+    registered: set[str] = set()
+    supersede: list[tuple[str, tuple[str, ...]]] = []
+    for rule in all_rules():
+        registered.add(rule.code)
+        if not config.enabled(rule.code, path):
+            continue
+        if rule.supersedes:
+            supersede.append((rule.code, rule.supersedes))
+        try:
+            found.extend(rule.check(ctx))
+        except Exception as exc:  # a broken rule must not hide the other findings
+            found.append(
+                Diagnostic(INTERNAL_ERROR, Severity.INFO, f"internal error in rule {rule.code} ({rule.name}): {exc!r}", 0, 0)
+            )
+    # Core findings whose code has no rule module yet still reach the user.
+    found.extend(d for d in ctx.core_diagnostics if d.code not in registered and config.enabled(d.code, path))
+    found = _apply_supersedes(found, supersede)
+    if masked:
+        found = [d for d in found if not _inside_mask(d, masked)]
+    found = _apply_suppressions(script, found)
+    found = [replace(d, severity=config.severity_for(d.code, d.severity)) for d in found]
+    return _sorted_unique(found)
+
+
+def lint_text(text: str | bytes, path: str | None = None, config: LintConfig | None = None) -> LintResult:
+    """Parse (masking template regions when the config asks for it) and lint."""
+    config = config or LintConfig()
+    if isinstance(text, bytes):
+        from ipxescript.syntax.source import decode_source
+
+        text = decode_source(text)[0]
+    masked: list[tuple[int, int]] = []
+    source = text
+    if config.template:
+        source, masked = mask_template(text, config.template)
+    script = parse(source, path)
+    diagnostics = lint_script(script, config, masked)
+    if masked:
+        script = parse(text, path)  # positions are the same; the original text is what users see
+    return LintResult(text, script, diagnostics)
+
+
+def lint_source(text: str | bytes, path: str | None = None, config: LintConfig | None = None) -> list[Diagnostic]:
+    return lint_text(text, path, config).diagnostics
+
+
+def _inside_mask(d: Diagnostic, masked: list[tuple[int, int]]) -> bool:
+    starts = [a for a, _ in masked]
+    i = bisect.bisect_right(starts, d.start) - 1
+    return i >= 0 and masked[i][0] <= d.start and d.end <= masked[i][1] and d.end > d.start
+
+
+def _apply_supersedes(found: list[Diagnostic], supersede: list[tuple[str, tuple[str, ...]]]) -> list[Diagnostic]:
+    if not supersede:
+        return found
+    hidden: set[tuple[int, str]] = set()
+    for code, victims in supersede:
+        for d in found:
+            if d.code == code:
+                hidden.update((d.start, v) for v in victims)
+    return [d for d in found if (d.start, d.code) not in hidden]
+
+
+def _apply_suppressions(script: Script, found: list[Diagnostic]) -> list[Diagnostic]:
+    suppressions = find_suppressions(script)
+    if not suppressions.whole_file and not suppressions.by_line:
+        return found
+    out = []
+    for d in found:
+        line = script.line_at(d.start)
+        if not suppressions.hides(d, line.index if line else None):
+            out.append(d)
+    return out
+
+
+def _sorted_unique(found: list[Diagnostic]) -> list[Diagnostic]:
+    seen: set[tuple[str, int, int, str]] = set()
+    out = []
+    for d in sorted(found, key=lambda d: (d.start, d.code, d.end)):
+        key = (d.code, d.start, d.end, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out

@@ -1,0 +1,166 @@
+"""Control flow between logical lines: where each line can continue, jump or stop.
+
+Each command has a set of possible outcomes (ok, fail, a jump, a stop). A line runs its commands left
+to right with iPXE's rule for ``&&``/``||``/``;`` (src/core/exec.c: system) and ends in ok (next line),
+fail (the script ends), a jump (``goto``) or a stop (``exit``, ``chain --replace``).
+
+For reachability a failing ordinary command counts as continuing: the script would end there, but
+that is another rule's finding (and most such failures are the user's intent, e.g. a download that
+must work). Only ``goto`` and ``exit``/``--replace`` are treated as leaving the line for good.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ipxescript.syntax.tree import Command, Literal, LogicalLine, Word
+
+if TYPE_CHECKING:
+    from ipxescript.lint.context import LintContext
+
+OK, FAIL, JUMP, STOP = "ok", "fail", "jump", "stop"
+IMGEXEC = ("chain", "boot", "imgexec")
+
+
+@dataclass(frozen=True)
+class Jump:
+    line: LogicalLine
+    command: Command
+    word: Word
+    target: str | None  # literal label name
+    pattern: re.Pattern[str] | None  # for a target built from references
+
+    def matches(self, label: str) -> bool:
+        if self.target is not None:
+            return self.target == label
+        return bool(self.pattern and self.pattern.fullmatch(label))
+
+
+@dataclass
+class LineFlow:
+    line: LogicalLine
+    falls_through: bool = True
+    stops: bool = False  # some path ends the script on purpose (exit / --replace)
+    jumps: list[Jump] = field(default_factory=list)
+    leaving: Command | None = None  # the goto/exit/chain -r that keeps the line from falling through
+
+
+def word_pattern(word: Word) -> re.Pattern[str]:
+    """A regex for the values a word can take: literal text exact, each reference anything."""
+    return re.compile("".join(re.escape(p.value) if isinstance(p, Literal) else ".*" for p in word.parts), re.S)
+
+
+class Flow:
+    def __init__(self, ctx: LintContext) -> None:
+        self.ctx = ctx
+        self.lines = [self._line_flow(line) for line in ctx.script.lines]
+        self.jumps = [j for lf in self.lines for j in lf.jumps]
+        self._reachable: set[int] | None = None
+
+    def outcomes(self, command: Command) -> set[str]:
+        name = command.name
+        if not command.words:
+            return {OK}
+        if name is None:
+            return {OK, FAIL}
+        bound = self.ctx.bound(command)
+        args = bound.positionals
+        if name == "goto":
+            if len(args) != 1 or bound.option_words:
+                return {FAIL}
+            if args[0].is_literal:
+                return {JUMP} if args[0].text in self.ctx.labels else {FAIL}
+            return {JUMP, FAIL}
+        if name == "exit":
+            return {STOP}
+        if name in IMGEXEC and bound.has("replace"):
+            return {STOP, FAIL}
+        if name == "echo":
+            return {OK}
+        if name == "iseq" and len(args) == 2 and all(a.is_literal for a in args):
+            return {OK} if args[0].text == args[1].text else {FAIL}
+        if name == "isset" and len(args) == 1 and args[0].is_literal:
+            return {OK}
+        if not self.ctx.known_command(name):
+            return {FAIL}
+        return {OK, FAIL}
+
+    def _fails_hard(self, command: Command) -> bool:
+        """A failed goto or ``chain --replace`` ends the script: the line after is not its fallback."""
+        name = command.name
+        return name == "goto" or (name in IMGEXEC and self.ctx.bound(command).has("replace"))
+
+    def _line_flow(self, line: LogicalLine) -> LineFlow:
+        result = LineFlow(line)
+        if line.unterminated:
+            result.falls_through = False
+            return result
+        states: set[tuple[bool, str, bool]] = {(True, OK, False)}  # (runs, status, hard failure)
+        leaving: Command | None = None
+        for i, command in enumerate(line.commands):
+            after: set[tuple[bool, str, bool]] = set()
+            for runs, status, hard in states:
+                if not runs:
+                    after.add((False, status, hard))
+                    continue
+                for outcome in self.outcomes(command):
+                    if outcome == JUMP:
+                        word = self.ctx.bound(command).positionals[0]
+                        literal = word.text if word.is_literal else None
+                        pattern = None if word.is_literal else word_pattern(word)
+                        result.jumps.append(Jump(line, command, word, literal, pattern))
+                        leaving = leaving or command
+                    elif outcome == STOP:
+                        result.stops = True
+                        leaving = leaving or command
+                    else:
+                        after.add((True, outcome, outcome == FAIL and self._fails_hard(command)))
+            if i < len(line.operators):
+                op = line.operators[i].text
+                states = {
+                    (op == ";" or (op == "&&" and st == OK) or (op == "||" and st == FAIL), st, hard)
+                    for _, st, hard in after
+                }
+            else:
+                states = after
+        result.falls_through = any(st == OK or not hard for _, st, hard in states)
+        if not result.falls_through:
+            result.leaving = leaving
+        # de-duplicate jumps recorded once per incoming state
+        seen: set[int] = set()
+        result.jumps = [j for j in result.jumps if not (id(j.command) in seen or seen.add(id(j.command)))]
+        return result
+
+    def successors(self, index: int) -> list[int]:
+        lf = self.lines[index]
+        out = []
+        if lf.falls_through and index + 1 < len(self.lines):
+            out.append(index + 1)
+        for jump in lf.jumps:
+            if jump.target is not None:
+                target = self.ctx.labels.get(jump.target)
+                if target is not None:
+                    out.append(target.index)
+            else:
+                out.extend(line.index for name, line in self.ctx.labels.items() if jump.matches(name))
+        return out
+
+    @property
+    def reachable(self) -> set[int]:
+        if self._reachable is None:
+            seen: set[int] = set()
+            queue = deque([0] if self.lines else [])
+            while queue:
+                i = queue.popleft()
+                if i in seen:
+                    continue
+                seen.add(i)
+                queue.extend(self.successors(i))
+            self._reachable = seen
+        return self._reachable
+
+    def label_is_targeted(self, name: str) -> bool:
+        return any(j.matches(name) for j in self.jumps)

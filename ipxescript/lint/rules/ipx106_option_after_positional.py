@@ -1,0 +1,31 @@
+"""Option written after the first positional argument
+
+iPXE stops reading options at the first positional word, so an option written later is plain
+text: ``item linux --key l Linux`` shows "--key l Linux" and ``chain url --autofree`` passes
+``--autofree`` to the image. The fix moves the option before the positional. Detected by the language
+core.
+
+Failing::
+
+    #!ipxe
+    chain http://boot.example.com/boot.ipxe --autofree
+
+Passing::
+
+    #!ipxe
+    chain --autofree http://boot.example.com/boot.ipxe
+"""
+
+from __future__ import annotations
+
+from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lint.context import LintContext
+
+CODE = "IPX106"
+NAME = "option-after-positional"
+SEVERITY = Severity.WARNING
+CORE = True
+
+
+def check(ctx: LintContext) -> list[Diagnostic]:
+    return ctx.core(CODE)

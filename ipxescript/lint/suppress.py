@@ -1,0 +1,53 @@
+"""In-script suppression comments.
+
+``# ipxelint: disable=IPX101,IPX2`` on a line of its own silences those codes (or code prefixes, or
+``all``) on the next line that is not blank or a comment; written after a command it silences its own
+line. ``# ipxelint: disable-file=IPX404`` anywhere silences the codes in the whole file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ipxescript.analysis.diagnostics import Diagnostic
+from ipxescript.syntax.tree import Script
+
+DIRECTIVE = re.compile(r"#\s*ipxelint:\s*(disable|disable-file|disable-next-line)\s*=\s*([A-Za-z0-9_, ]+)")
+
+
+@dataclass
+class Suppressions:
+    whole_file: set[str] = field(default_factory=set)
+    by_line: dict[int, set[str]] = field(default_factory=dict)  # logical line index -> codes
+
+    def hides(self, diagnostic: Diagnostic, line_index: int | None) -> bool:
+        codes = set(self.whole_file)
+        if line_index is not None:
+            codes |= self.by_line.get(line_index, set())
+        return any(c == "ALL" or diagnostic.code.startswith(c) for c in codes)
+
+
+def _codes(text: str) -> set[str]:
+    return {c.strip().upper() for c in text.split(",") if c.strip()}
+
+
+def find_suppressions(script: Script) -> Suppressions:
+    found = Suppressions()
+    pending: set[str] = set()
+    for line in script.lines:
+        has_code = any(c.words for c in line.commands) or line.label is not None
+        if pending and has_code:
+            found.by_line.setdefault(line.index, set()).update(pending)
+            pending = set()
+        if line.comment is None or "ipxelint" not in line.comment.text:
+            continue
+        for match in DIRECTIVE.finditer(line.comment.text):
+            kind, codes = match.group(1), _codes(match.group(2))
+            if kind == "disable-file":
+                found.whole_file |= codes
+            elif has_code:
+                found.by_line.setdefault(line.index, set()).update(codes)
+            else:
+                pending |= codes
+    return found

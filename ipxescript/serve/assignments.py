@@ -1,0 +1,130 @@
+"""Per-client assignments (PXESrv's model): a `once` target consumed by the next boot, a `static` one kept.
+
+Stored in SQLite in WAL mode with synchronous=FULL: every change is one committed transaction, so a
+kill -9 at any moment loses no acknowledged change. A once assignment is taken with a single
+DELETE ... RETURNING statement, committed before the script is sent: two servers or two requests can
+never both get it (at most once; if the process dies between commit and send, that boot is lost, not
+repeated).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+KINDS = ("once", "static")
+_MAC_HEX = re.compile(r"^[0-9a-f]{12}$")
+
+
+class ClientKeyError(ValueError):
+    pass
+
+
+def normalise_mac(value: str) -> str | None:
+    """`52-54-00-12-34-56`, `525400123456`, `52:54:00:12:34:56` -> `52:54:00:12:34:56`; None if not a MAC."""
+    digits = re.sub(r"[:\-.]", "", value.strip().lower())
+    if not _MAC_HEX.match(digits):
+        return None
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+def client_key(value: str) -> str:
+    """The stored key of a client given as a MAC (any common spelling) or an IPv4 address."""
+    mac = normalise_mac(value)
+    if mac:
+        return mac
+    try:
+        return str(ipaddress.IPv4Address(value.strip()))
+    except ValueError:
+        raise ClientKeyError(f"{value!r} is neither a MAC address nor an IPv4 address") from None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    client: str
+    kind: str  # "once" or "static"
+    target: str
+    created: float
+
+    def as_json(self) -> dict[str, object]:
+        return {"client": self.client, "kind": self.kind, "target": self.target, "created": self.created}
+
+
+class AssignmentStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        # autocommit mode: each statement is its own transaction unless we BEGIN one.
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS assignments ("
+            " client TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('once', 'static')),"
+            " target TEXT NOT NULL, created REAL NOT NULL, PRIMARY KEY (client, kind))"
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def assign(self, client: str, target: str, *, once: bool = False) -> Assignment:
+        key = client_key(client)
+        kind = "once" if once else "static"
+        item = Assignment(key, kind, target, time.time())
+        self._db.execute(
+            "INSERT INTO assignments (client, kind, target, created) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (client, kind) DO UPDATE SET target = excluded.target, created = excluded.created",
+            (item.client, item.kind, item.target, item.created),
+        )
+        return item
+
+    def unassign(self, client: str, kind: str | None = None) -> list[Assignment]:
+        """Remove the client's assignments (of one kind, or all); returns what was removed."""
+        key = client_key(client)
+        query = "DELETE FROM assignments WHERE client = ?"
+        params: tuple[str, ...] = (key,)
+        if kind:
+            query += " AND kind = ?"
+            params += (kind,)
+        rows = self._db.execute(query + " RETURNING client, kind, target, created", params).fetchall()
+        return [Assignment(*row) for row in rows]
+
+    def all(self) -> list[Assignment]:
+        rows = self._db.execute("SELECT client, kind, target, created FROM assignments ORDER BY client, kind")
+        return [Assignment(*row) for row in rows.fetchall()]
+
+    def lookup(self, keys: list[str], *, consume: bool) -> Assignment | None:
+        """The assignment for the first matching key: once before static; a once one is deleted if consume."""
+        keys = [k for k in keys if k]
+        if not keys:
+            return None
+        marks = ",".join("?" * len(keys))
+        # prefer the earlier key (the MAC before the IP)
+        order = " ".join(f"WHEN ? THEN {i}" for i in range(len(keys)))
+        pick = (
+            f"SELECT rowid FROM assignments WHERE kind = 'once' AND client IN ({marks})"
+            f" ORDER BY CASE client {order} END LIMIT 1"
+        )
+        params = (*keys, *keys)
+        if consume:
+            row = self._db.execute(
+                f"DELETE FROM assignments WHERE rowid = ({pick}) RETURNING client, kind, target, created",
+                params,
+            ).fetchone()
+        else:
+            row = self._db.execute(
+                f"SELECT client, kind, target, created FROM assignments WHERE rowid = ({pick})", params
+            ).fetchone()
+        if row:
+            return Assignment(*row)
+        row = self._db.execute(
+            f"SELECT client, kind, target, created FROM assignments WHERE kind = 'static' AND client IN ({marks})"
+            f" ORDER BY CASE client {order} END LIMIT 1",
+            params,
+        ).fetchone()
+        return Assignment(*row) if row else None

@@ -1,0 +1,244 @@
+"""Commands `ipxescript serve`, `assign`, `assignments`, `unassign` (imported lazily by ipxescript/cli.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from ipxescript.serve.config import CONFIG_NAME, ConfigError, default_state_dir, load_config, read_config_file
+
+
+def _fail(command: str, message: str) -> NoReturn:
+    click.echo(f"ipxescript {command}: error: {message}", err=True)
+    sys.exit(2)
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    logging.getLogger("aiohttp").setLevel(logging.WARNING if not verbose else logging.DEBUG)
+
+
+@click.command("serve")
+@click.argument("root", required=False, type=click.Path(file_okay=False, path_type=str))
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help=f"Config file (default: ROOT/{CONFIG_NAME}).",
+)
+@click.option("--interface", help="Serve on this network interface (standard ports 67/69/80).")
+@click.option(
+    "--address", help="The IPv4 address clients are told (default: the interface's, else 127.0.0.1)."
+)
+@click.option("--dhcp", type=click.Choice(["off", "proxy", "full"]), help="DHCP mode (default off).")
+@click.option("--dhcp-range", metavar="START-END", help="Address pool for --dhcp full.")
+@click.option(
+    "--http-port", type=click.IntRange(0, 65535), help="HTTP port (8080 on loopback, 80 with --interface)."
+)
+@click.option(
+    "--tftp-port", type=click.IntRange(0, 65535), help="TFTP port (6969 on loopback, 69 with --interface)."
+)
+@click.option(
+    "--boot-file", "boot_files", multiple=True, metavar="ARCH=FILE",
+    help="First-stage file for PXE clients that are not iPXE; ARCH is bios, efi32, efi64, arm32 or arm64. Repeatable.",
+)  # fmt: skip
+@click.option(
+    "--state-dir", type=click.Path(file_okay=False), help="Where assignments and the boot log live."
+)
+@click.option("--explain", nargs=2, metavar="MAC ARCH", help="Print what this client would get, then exit.")
+@click.option("-v", "--verbose", count=True, help="More log output (protocol details).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors in the log.")
+def serve_command(
+    root: str | None,
+    config_file: str | None,
+    interface: str | None,
+    address: str | None,
+    dhcp: str | None,
+    dhcp_range: str | None,
+    http_port: int | None,
+    tftp_port: int | None,
+    boot_files: tuple[str, ...],
+    state_dir: str | None,
+    explain: tuple[str, str] | None,
+    verbose: int,
+    quiet: bool,
+) -> None:
+    """Serve ROOT to network-booting machines over HTTP, TFTP and (optionally) DHCP.
+
+    With no ROOT, serves the bundled example boot tree on 127.0.0.1 (HTTP 8080, TFTP 6969).
+    """
+    _setup_logging(verbose, quiet)
+    try:
+        config = load_config(
+            root,
+            config_file=config_file,
+            interface=interface,
+            address=address,
+            dhcp=dhcp,
+            dhcp_range=dhcp_range,
+            http_port=http_port,
+            tftp_port=tftp_port,
+            boot_files=boot_files,
+            state_dir=state_dir,
+        )
+    except ConfigError as exc:
+        _fail("serve", str(exc))
+
+    from ipxescript.serve.protocols import ServeError
+    from ipxescript.serve.runner import open_state, serve
+
+    if explain:
+        from ipxescript.serve.explain import explain as explain_client
+        from ipxescript.serve.serve_policy import ServePolicy
+
+        try:
+            store, bootlog = open_state(config)
+        except ServeError as exc:
+            _fail("serve", str(exc))
+        try:
+            click.echo(explain_client(ServePolicy(config, store, bootlog), *explain), nl=False)
+        except ConfigError as exc:
+            _fail("serve", str(exc))
+        finally:
+            store.close()
+            bootlog.close()
+        return
+    try:
+        asyncio.run(serve(config))
+    except ServeError as exc:
+        _fail("serve", str(exc))
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        pass
+
+
+def _state_dir(command: str, state_dir: str | None, config_file: str | None, root: str | None) -> Path:
+    """The state directory the server uses: --state-dir, the config's state_dir, or the default."""
+    if state_dir:
+        return Path(state_dir)
+    path = Path(config_file) if config_file else Path(root) / CONFIG_NAME if root else None
+    if path and (config_file or path.is_file()):
+        try:
+            data = read_config_file(path)
+        except ConfigError as exc:
+            _fail(command, str(exc))
+        if "state_dir" in data:
+            return path.parent / str(data["state_dir"])
+    return default_state_dir()
+
+
+def _store(command: str, state_dir: str | None, config_file: str | None, root: str | None):  # type: ignore[no-untyped-def]
+    from ipxescript.serve.assignments import AssignmentStore
+
+    directory = _state_dir(command, state_dir, config_file, root)
+    try:
+        return AssignmentStore(directory / "assignments.sqlite3")
+    except Exception as exc:  # OSError, sqlite3 errors: say which file
+        _fail(command, f"state directory {directory}: {exc}")
+
+
+_state_options = [
+    click.option("--state-dir", type=click.Path(file_okay=False), help="The server's state directory."),
+    click.option(
+        "--config", "config_file", type=click.Path(dir_okay=False), help="Read state_dir from this config."
+    ),
+    click.option(
+        "--root", type=click.Path(file_okay=False), help="The served ROOT (checks TARGET, finds its config)."
+    ),
+]
+
+
+def _with_state_options(func):  # type: ignore[no-untyped-def]
+    for option in reversed(_state_options):
+        func = option(func)
+    return func
+
+
+@click.command("assign")
+@click.argument("client")
+@click.argument("target")
+@click.option("--once", is_flag=True, help="Boot TARGET the next time only, then fall back.")
+@_with_state_options
+def assign_command(
+    client: str, target: str, once: bool, state_dir: str | None, config_file: str | None, root: str | None
+) -> None:
+    """Make CLIENT (a MAC or IPv4 address) boot TARGET, a script under the served ROOT."""
+    from ipxescript.serve.assignments import ClientKeyError
+    from ipxescript.serve.rootfs import PathRefused, Root
+
+    target = target.lstrip("/")
+    if root:
+        try:
+            found = Root(Path(root)).resolve(target)
+        except PathRefused as exc:
+            _fail("assign", f"target {target!r}: {exc}")
+        if found is None:
+            _fail("assign", f"target {target!r} is not a file under {root}")
+    store = _store("assign", state_dir, config_file, root)
+    try:
+        item = store.assign(client, target, once=once)
+    except ClientKeyError as exc:
+        _fail("assign", str(exc))
+    finally:
+        store.close()
+    click.echo(f"{item.client} -> {item.target} ({item.kind})")
+
+
+@click.command("assignments")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@_with_state_options
+def assignments_command(
+    as_json: bool, state_dir: str | None, config_file: str | None, root: str | None
+) -> None:
+    """List the once and static assignments."""
+    store = _store("assignments", state_dir, config_file, root)
+    try:
+        items = store.all()
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps([a.as_json() for a in items], indent=2))
+        return
+    if not items:
+        click.echo("no assignments")
+        return
+    click.echo(f"{'CLIENT':<18} {'KIND':<7} {'TARGET':<30} SINCE")
+    for item in items:
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(item.created))
+        click.echo(f"{item.client:<18} {item.kind:<7} {item.target:<30} {since}")
+
+
+@click.command("unassign")
+@click.argument("client")
+@click.option("--once", "kind", flag_value="once", help="Remove only the once assignment.")
+@click.option("--static", "kind", flag_value="static", help="Remove only the static assignment.")
+@_with_state_options
+def unassign_command(
+    client: str, kind: str | None, state_dir: str | None, config_file: str | None, root: str | None
+) -> None:
+    """Remove CLIENT's assignments (both kinds unless --once or --static)."""
+    from ipxescript.serve.assignments import ClientKeyError
+
+    store = _store("unassign", state_dir, config_file, root)
+    try:
+        removed = store.unassign(client, kind)
+    except ClientKeyError as exc:
+        _fail("unassign", str(exc))
+    finally:
+        store.close()
+    if not removed:
+        _fail("unassign", f"{client} has no {kind + ' ' if kind else ''}assignment")
+    for item in removed:
+        click.echo(f"removed {item.client} -> {item.target} ({item.kind})")

@@ -1,0 +1,68 @@
+"""What a DHCP request says about the machine that sent it, as the policy's `Client`."""
+
+from __future__ import annotations
+
+from ipxescript.serve.policy import ARCH_NAMES, Client
+
+from .codec import RELAY_CIRCUIT_ID, RELAY_REMOTE_ID, DhcpPacket, decode_suboptions
+
+# Option 60 prefixes of network-boot firmware. iPXE hands its settings to what it chains, so a proxy's
+# "PXEClient" can leak into a later stage's option 60 with more text after it: match by prefix.
+BOOT_VENDOR_PREFIXES = ("PXEClient", "HTTPClient")
+
+
+def is_boot_client(packet: DhcpPacket) -> bool:
+    """Network-boot firmware (PXE or UEFI HTTP boot), as opposed to an operating system's DHCP client."""
+    vendor = packet.vendor_class or ""
+    return vendor.startswith(BOOT_VENDOR_PREFIXES)
+
+
+def vendor_class_answer(packet: DhcpPacket) -> str | None:
+    """The option 60 a reply carries: PXE and HTTP-boot firmware only trust offers that echo their kind."""
+    vendor = packet.vendor_class or ""
+    for prefix in BOOT_VENDOR_PREFIXES:
+        if vendor.startswith(prefix):
+            return prefix
+    return None
+
+
+def client_from_packet(packet: DhcpPacket, ip: str | None = None) -> Client:
+    labels: dict[str, str] = {}
+    if packet.giaddr != "0.0.0.0":
+        labels["relay"] = packet.giaddr
+    relay_info = packet.options.get(82)
+    if relay_info:
+        subs = decode_suboptions(relay_info)
+        if RELAY_CIRCUIT_ID in subs:
+            labels["circuit-id"] = subs[RELAY_CIRCUIT_ID].hex()
+        if RELAY_REMOTE_ID in subs:
+            labels["remote-id"] = subs[RELAY_REMOTE_ID].hex()
+    classes = packet.user_classes
+    known_ip = ip or (packet.ciaddr if packet.ciaddr != "0.0.0.0" else None)
+    return Client(
+        mac=packet.mac,
+        arch=packet.client_arch,
+        user_class=",".join(classes) if classes else None,
+        vendor_class=packet.vendor_class,
+        is_ipxe=packet.is_ipxe,
+        uuid=packet.uuid,
+        ip=known_ip,
+        hostname=packet.hostname,
+        labels=labels,
+    )
+
+
+def describe(client: Client) -> str:
+    """One line for the log: who is asking and as what."""
+    arch = "-" if client.arch is None else f"{client.arch}({ARCH_NAMES.get(client.arch, 'unknown')})"
+    parts = [
+        client.mac,
+        f"arch={arch}",
+        f"user-class={client.user_class or '-'}",
+        f"vendor-class={client.vendor_class or '-'}",
+    ]
+    if client.is_ipxe:
+        parts.append("ipxe")
+    if "relay" in client.labels:
+        parts.append(f"relay={client.labels['relay']}")
+    return " ".join(parts)

@@ -1,0 +1,493 @@
+"""The DHCP server: asyncio datagram endpoints on port 67 (and 4011), full or proxy mode.
+
+It holds no boot policy: for each boot client it builds a `Client` and asks the `BootPolicy`. Every
+decision is logged on the `ipxescript.dhcp` logger with its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import fcntl
+import functools
+import ipaddress
+import logging
+import socket
+import struct
+from dataclasses import dataclass
+from typing import cast
+
+from ipxescript.serve.policy import BootOffer, BootPolicy, Client
+
+from . import codec as c
+from . import replies
+from .clients import client_from_packet, describe, is_boot_client
+from .config import DhcpConfig
+from .leases import LeaseStore
+
+log = logging.getLogger("ipxescript.dhcp")
+
+SIOCSARP = 0x8955
+ATF_COM = 0x02
+LOOPBACK = "127.0.0.1"
+BROADCAST = "255.255.255.255"
+
+
+@dataclass(frozen=True)
+class Destination:
+    ip: str
+    port: int
+    arp_mac: bytes | None = None  # unicast to an address the kernel cannot resolve yet: add this ARP entry
+    why: str = ""
+
+
+class _Endpoint(asyncio.DatagramProtocol):
+    def __init__(self, server: DhcpServer, boot_port: bool) -> None:
+        self.server = server
+        self.boot_port = boot_port
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.server.received(data, addr, self)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("socket error on %s: %s", "boot-server port" if self.boot_port else "dhcp port", exc)
+
+
+class DhcpServer:
+    def __init__(self, config: DhcpConfig, policy: BootPolicy) -> None:
+        self.config = config
+        self.policy = policy
+        self.stats: collections.Counter[str] = collections.Counter()
+        self.leases: LeaseStore | None = None
+        if config.mode == "full":
+            assert config.pool_start and config.pool_end
+            self.leases = LeaseStore(
+                config.lease_db,
+                config.pool_start,
+                config.pool_end,
+                config.reservations,
+                excluded={config.server_address, *([config.router] if config.router else [])},
+            )
+        self._endpoints: list[_Endpoint] = []
+
+    # --- life cycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        ports = [(self.config.port, False)]
+        if self.config.proxy_port:
+            ports.append((self.config.proxy_port, True))
+        try:
+            for port, boot_port in ports:
+                sock = self._open_socket(port)
+                _, protocol = await loop.create_datagram_endpoint(
+                    functools.partial(_Endpoint, self, boot_port), sock=sock
+                )
+                self._endpoints.append(protocol)
+        except BaseException:
+            self.close()
+            raise
+        where = f"interface {self.config.interface}" if self.config.interface else "127.0.0.1 (no interface)"
+        log.info(
+            "dhcp %s mode on %s, ports %s, server address %s%s",
+            self.config.mode,
+            where,
+            "/".join(str(p) for p, _ in ports),
+            self.config.server_address,
+            f", range {self.config.pool_start}-{self.config.pool_end}" if self.config.mode == "full" else "",
+        )
+
+    def _open_socket(self, port: int) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(
+                socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+            )  # share 67 with a DHCP server beside us
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            if self.config.interface:
+                # Receive and send on this device only: requests arriving on other interfaces never reach us.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, self.config.interface.encode())
+                sock.bind(("0.0.0.0", port))
+            else:
+                sock.bind((LOOPBACK, port))
+            sock.setblocking(False)
+        except OSError as exc:
+            sock.close()
+            where = self.config.interface or LOOPBACK
+            raise OSError(exc.errno, f"cannot open DHCP port {port} on {where}: {exc.strerror}") from None
+        return sock
+
+    def close(self) -> None:
+        for endpoint in self._endpoints:
+            if endpoint.transport is not None:
+                endpoint.transport.close()
+        self._endpoints = []
+        if self.leases is not None:
+            self.leases.close()
+            self.leases = None
+
+    @property
+    def ports(self) -> list[int]:
+        """The ports actually bound (useful when the configuration asked for port 0)."""
+        out = []
+        for endpoint in self._endpoints:
+            if endpoint.transport is not None:
+                out.append(endpoint.transport.get_extra_info("sockname")[1])
+        return out
+
+    # --- receiving ------------------------------------------------------------------------------------
+
+    def received(self, data: bytes, source: tuple[str, int], endpoint: _Endpoint) -> None:
+        self.stats["received"] += 1
+        try:
+            request = c.decode(data)
+        except c.DhcpDecodeError as exc:
+            self.stats["malformed"] += 1
+            log.debug("ignored %d bytes from %s:%d: %s", len(data), source[0], source[1], exc)
+            return
+        try:
+            answer = self.answer(request, source, endpoint.boot_port)
+            if answer is not None:
+                self._send(endpoint, *answer, max_size=request.max_size)
+        except Exception:  # a bug must cost one answer, never the server
+            self.stats["errors"] += 1
+            log.exception("internal error answering %s from %s", request.message_name, request.mac)
+
+    def answer(
+        self, request: c.DhcpPacket, source: tuple[str, int], boot_port: bool
+    ) -> tuple[c.DhcpPacket, Destination, int] | None:
+        """The reply to one request and where it goes, or None (every outcome is logged)."""
+        if request.op != c.BOOTREQUEST or request.message_type is None:
+            self.stats["ignored"] += 1
+            log.debug("ignored %s from %s: not a DHCP request", request.message_name, request.mac)
+            return None
+        if boot_port:
+            return self._boot_server(request, source)
+        if self.config.mode == "proxy":
+            return self._proxy(request)
+        return self._full(request)
+
+    # --- proxy mode and the boot-server port --------------------------------------------------------------
+
+    def _ask_policy(self, request: c.DhcpPacket, client: Client) -> BootOffer | None:
+        if not (is_boot_client(request) or client.is_ipxe or client.arch is not None):
+            return None
+        return self.policy.boot_offer(client)
+
+    def _proxy(self, request: c.DhcpPacket) -> tuple[c.DhcpPacket, Destination, int] | None:
+        client = client_from_packet(request)
+        who = describe(client)
+        kind = request.message_type
+        if not is_boot_client(request):
+            log.debug(
+                "%s from %s (proxy): silent: not a PXE client (no option 60 PXEClient)",
+                request.message_name,
+                who,
+            )
+            return None
+        if kind == c.REQUEST and request.server_id != self.config.server_address:
+            log.debug("REQUEST from %s (proxy): silent: addressed to DHCP server %s", who, request.server_id)
+            return None
+        if kind not in (c.DISCOVER, c.REQUEST):
+            log.debug(
+                "%s from %s (proxy): silent: proxy mode answers DISCOVER and REQUEST",
+                request.message_name,
+                who,
+            )
+            return None
+        boot = self.policy.boot_offer(client)
+        if boot is None:
+            log.info(
+                "%s from %s (proxy): silent: the policy has no boot file for it", request.message_name, who
+            )
+            return None
+        reply_type = c.OFFER if kind == c.DISCOVER else c.ACK
+        reply = replies.proxy_reply(request, reply_type, boot, self.config)
+        log.info(
+            "%s from %s (proxy): %s boot file %s from %s, no address: %s",
+            request.message_name,
+            who,
+            c.MESSAGE_NAMES[reply_type],
+            boot.boot_file,
+            reply.siaddr,
+            boot.reason,
+        )
+        return reply, self._destination(request, reply), reply_type
+
+    def _boot_server(
+        self, request: c.DhcpPacket, source: tuple[str, int]
+    ) -> tuple[c.DhcpPacket, Destination, int] | None:
+        """Port 4011: PXE clients (EDK2, iPXE) ask the proxy here for the boot file; answer the sender."""
+        client = client_from_packet(request)
+        who = describe(client)
+        if not is_boot_client(request):
+            log.debug("%s on port %s from %s: silent: not a PXE client", request.message_name, source[1], who)
+            return None
+        if request.message_type not in (c.REQUEST, c.INFORM):
+            log.debug("%s on the boot-server port from %s: silent", request.message_name, who)
+            return None
+        boot = self.policy.boot_offer(client)
+        if boot is None:
+            log.info(
+                "%s on port 4011 from %s: silent: the policy has no boot file for it",
+                request.message_name,
+                who,
+            )
+            return None
+        reply = replies.proxy_reply(request, c.ACK, boot, self.config)
+        log.info(
+            "%s on the boot-server port from %s (%s): ACK boot file %s from %s to %s:%d: %s",
+            request.message_name,
+            who,
+            self.config.mode,
+            boot.boot_file,
+            reply.siaddr,
+            source[0],
+            source[1],
+            boot.reason,
+        )
+        return (
+            reply,
+            Destination(source[0], source[1], why="boot-server reply to the request's source"),
+            c.ACK,
+        )
+
+    # --- full mode ------------------------------------------------------------------------------------------
+
+    def _full(self, request: c.DhcpPacket) -> tuple[c.DhcpPacket, Destination, int] | None:
+        leases = self.leases
+        assert leases is not None
+        client = client_from_packet(request)
+        who = describe(client)
+        if request.giaddr != "0.0.0.0" and not replies.in_subnet(request.giaddr, self.config.pool_network):
+            log.info(
+                "%s from %s via relay %s: silent: no range for that subnet (range is %s)",
+                request.message_name,
+                who,
+                request.giaddr,
+                self.config.pool_network,
+            )
+            return None
+        handlers = {
+            c.DISCOVER: self._discover,
+            c.REQUEST: self._request,
+            c.DECLINE: self._decline,
+            c.RELEASE: self._release,
+            c.INFORM: self._inform,
+        }
+        handler = handlers.get(request.message_type or 0)
+        if handler is None:
+            log.debug("%s from %s: silent: not a client message", request.message_name, who)
+            return None
+        return handler(request, leases, client, who)
+
+    def _discover(
+        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+    ) -> tuple[c.DhcpPacket, Destination, int] | None:
+        address = leases.choose(client.mac, request.requested_ip)
+        if address is None:
+            reserved = client.mac in leases.reservations
+            why = "its reserved address is taken" if reserved else "the address range is exhausted"
+            log.warning("DISCOVER from %s (full): no offer: %s", who, why)
+            return None
+        leases.offer(address, client.mac)
+        return self._grant(
+            request, c.OFFER, address, client, who, self._why_address(leases, client.mac, address)
+        )
+
+    def _why_address(self, leases: LeaseStore, mac: str, address: str) -> str:
+        if leases.reservations.get(mac) == address:
+            return "reserved for this MAC"
+        lease = leases.lease_of(mac)
+        if lease is not None and lease.ip == address:
+            return "the client's existing lease"
+        return "free address from the range"
+
+    def _grant(
+        self, request: c.DhcpPacket, kind: int, address: str, client: Client, who: str, why: str
+    ) -> tuple[c.DhcpPacket, Destination, int]:
+        client = client_from_packet(request, ip=address)
+        boot = self._ask_policy(request, client)
+        reply = replies.lease_reply(request, kind, address, self.config.lease_time, boot, self.config)
+        boot_text = f"boot file {boot.boot_file} ({boot.reason})" if boot else "no boot file"
+        log.info(
+            "%s from %s (full): %s %s (%s), %s",
+            request.message_name,
+            who,
+            c.MESSAGE_NAMES[kind],
+            address,
+            why,
+            boot_text,
+        )
+        return reply, self._destination(request, reply), kind
+
+    def _refuse(self, request: c.DhcpPacket, who: str, why: str) -> tuple[c.DhcpPacket, Destination, int]:
+        log.info("%s from %s (full): NAK: %s", request.message_name, who, why)
+        reply = replies.nak(request, why, self.config)
+        return reply, self._destination(request, reply), c.NAK
+
+    def _request(
+        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+    ) -> tuple[c.DhcpPacket, Destination, int] | None:
+        mac = client.mac
+        server_id = request.server_id
+        ciaddr = request.ciaddr if request.ciaddr != "0.0.0.0" else None
+        if server_id is not None and server_id != self.config.server_address:
+            leases.withdraw_offer(mac)
+            log.info("REQUEST from %s (full): silent: the client chose server %s", who, server_id)
+            return None
+        address = request.requested_ip or ciaddr
+        if address is None:
+            log.info("REQUEST from %s (full): silent: it names no address (no option 50, no ciaddr)", who)
+            return None
+        state = (
+            "selecting"
+            if server_id
+            else ("renewing" if ciaddr and not request.requested_ip else "init-reboot")
+        )
+        network = self.config.pool_network
+        if not replies.in_subnet(address, network):
+            return self._refuse(request, who, f"{address} is not on this network ({network})")
+        reserved = leases.reservations.get(mac)
+        if reserved is not None and reserved != address:
+            return self._refuse(request, who, f"{mac} is reserved {reserved}, not {address}")
+        lease = leases.lease_of(mac)
+        if state == "renewing" and (lease is None or lease.ip != address):
+            return self._refuse(request, who, f"no lease of {address} for {mac}")
+        if not leases.available_to(address, mac):
+            holder = leases.by_ip.get(address)
+            why = (
+                "not in the range"
+                if not leases.in_pool(address) and reserved is None
+                else "in use by another client"
+            )
+            if holder is not None and holder.state == "declined":
+                why = "declined by a client (in use on the wire)"
+            return self._refuse(request, who, f"{address} is {why}")
+        leases.bind(address, mac, self.config.lease_time, client.hostname)
+        return self._grant(request, c.ACK, address, client, who, f"lease bound ({state})")
+
+    def _decline(
+        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+    ) -> tuple[c.DhcpPacket, Destination, int] | None:
+        address = request.requested_ip
+        if request.server_id != self.config.server_address or address is None:
+            log.info("DECLINE from %s (full): ignored: not for this server or no address named", who)
+            return None
+        lease = leases.lease_of(client.mac)
+        offered = leases.offers.get(address, ("", 0.0))[0] == client.mac
+        if not offered and (lease is None or lease.ip != address):
+            log.info("DECLINE from %s (full): ignored: %s was not given to it", who, address)
+            return None
+        leases.decline(address, client.mac, self.config.decline_hold)
+        log.warning(
+            "DECLINE from %s (full): %s is in use on the wire: withheld for %ds",
+            who,
+            address,
+            self.config.decline_hold,
+        )
+        return None
+
+    def _release(
+        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+    ) -> tuple[c.DhcpPacket, Destination, int] | None:
+        if leases.release(request.ciaddr, client.mac):
+            log.info(
+                "RELEASE from %s (full): %s released (kept for it if it comes back)", who, request.ciaddr
+            )
+        else:
+            log.info("RELEASE from %s (full): ignored: %s is not leased to it", who, request.ciaddr)
+        return None
+
+    def _inform(
+        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+    ) -> tuple[c.DhcpPacket, Destination, int] | None:
+        if request.ciaddr == "0.0.0.0":
+            log.info("INFORM from %s (full): silent: no ciaddr", who)
+            return None
+        boot = self._ask_policy(request, client)
+        reply = replies.inform_reply(request, boot, self.config)
+        log.info(
+            "INFORM from %s (full): ACK with options for %s, %s",
+            who,
+            request.ciaddr,
+            f"boot file {boot.boot_file} ({boot.reason})" if boot else "no boot file",
+        )
+        return reply, self._destination(request, reply), c.ACK
+
+    # --- sending ----------------------------------------------------------------------------------------
+
+    def _destination(self, request: c.DhcpPacket, reply: c.DhcpPacket) -> Destination:
+        """RFC 2131 4.1: relay first, then ciaddr, then broadcast (asked for, or nothing to unicast to)."""
+        if request.giaddr != "0.0.0.0":
+            return Destination(request.giaddr, self.config.port, why="relay agent")
+        if reply.message_type == c.NAK:
+            return self._broadcast("NAK")
+        if request.ciaddr != "0.0.0.0":
+            return Destination(request.ciaddr, self.config.client_port, why="client's ciaddr")
+        if request.flags & c.BROADCAST_FLAG or reply.yiaddr == "0.0.0.0" or not self.config.interface:
+            return self._broadcast("broadcast flag" if request.flags & c.BROADCAST_FLAG else "no address yet")
+        if request.htype != 1 or request.hlen != 6:
+            return self._broadcast("not ethernet")
+        return Destination(reply.yiaddr, self.config.client_port, arp_mac=request.chaddr[:6], why="unicast")
+
+    def _broadcast(self, why: str) -> Destination:
+        # Without an interface everything stays on loopback: nothing may leave this machine.
+        target = BROADCAST if self.config.interface else LOOPBACK
+        return Destination(target, self.config.client_port, why=f"broadcast ({why})")
+
+    def _send(
+        self, endpoint: _Endpoint, reply: c.DhcpPacket, destination: Destination, kind: int, max_size: int
+    ) -> None:
+        transport = endpoint.transport
+        if transport is None:
+            return
+        if destination.arp_mac is not None and not self._add_arp(destination.ip, destination.arp_mac):
+            destination = self._broadcast("ARP entry could not be set")
+        try:
+            data = c.encode(reply, max_size)  # spills into file/sname (option 52) only if it must
+        except ValueError as exc:
+            log.error("cannot encode %s for %s: %s", c.MESSAGE_NAMES.get(kind), reply.mac, exc)
+            return
+        transport.sendto(data, (destination.ip, destination.port))
+        self.stats[c.MESSAGE_NAMES.get(kind, "reply")] += 1
+        log.debug(
+            "sent %s to %s:%d (%s)",
+            c.MESSAGE_NAMES.get(kind),
+            destination.ip,
+            destination.port,
+            destination.why,
+        )
+
+    def _add_arp(self, ip: str, mac: bytes) -> bool:
+        """Tell the kernel the client's MAC so a unicast reply reaches a client that has no address yet."""
+        endpoint = self._endpoints[0] if self._endpoints else None
+        if endpoint is None or endpoint.transport is None or not self.config.interface:
+            return False
+        sock = endpoint.transport.get_extra_info("socket")
+        protocol_address = struct.pack("=H2s4s8s", socket.AF_INET, b"", ipaddress.IPv4Address(ip).packed, b"")
+        hardware_address = struct.pack("=H14s", 1, mac.ljust(14, b"\0"))  # ARPHRD_ETHER
+        request = (
+            protocol_address
+            + hardware_address
+            + struct.pack("=i", ATF_COM)
+            + bytes(16)
+            + self.config.interface.encode()[:15].ljust(16, b"\0")
+        )
+        try:
+            fcntl.ioctl(sock.fileno(), SIOCSARP, request)
+        except OSError as exc:
+            log.debug("could not add ARP entry %s -> %s: %s", ip, mac.hex(":"), exc)
+            return False
+        return True
+
+
+async def start_dhcp(config: DhcpConfig, policy: BootPolicy) -> DhcpServer:
+    """Open the DHCP ports for `config` and answer with `policy`; call `.close()` on the result to stop."""
+    server = DhcpServer(config, policy)
+    await server.start()
+    return server

@@ -1,0 +1,209 @@
+"""Static file responses: HEAD, single and multi-part Range, sendfile for the body.
+
+Small files are read and sent in one write (cheaper than a sendfile round trip for a 1 KiB script);
+anything larger goes through the kernel's sendfile, so a 1 GiB image never passes through Python.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+import os
+import secrets
+from email.utils import formatdate, parsedate_to_datetime
+
+from aiohttp import web
+
+SMALL_FILE = 64 * 1024
+MAX_RANGES = 64  # more parts than this: ignore Range and send the whole file (allowed by RFC 9110)
+CHUNK = 256 * 1024
+
+_TYPES = {
+    ".ipxe": "text/plain; charset=utf-8",
+    ".cfg": "text/plain; charset=utf-8",
+    ".efi": "application/efi",
+    ".kpxe": "application/octet-stream",
+    ".pxe": "application/octet-stream",
+    ".0": "application/octet-stream",
+    ".c32": "application/octet-stream",
+    ".iso": "application/x-iso9660-image",
+    ".img": "application/octet-stream",
+}
+
+
+def content_type(path: str) -> str:
+    ext = os.path.splitext(path)[1].lower()
+    if ext in _TYPES:
+        return _TYPES[ext]
+    guessed, _ = mimetypes.guess_type(path, strict=False)
+    if guessed and guessed.startswith("text/"):
+        return guessed + "; charset=utf-8"
+    return guessed or "application/octet-stream"
+
+
+class RangeNotSatisfiable(Exception):
+    pass
+
+
+def parse_ranges(header: str | None, size: int) -> list[tuple[int, int]] | None:
+    """Byte ranges (start, end inclusive) of a Range header, None to send the whole file.
+
+    Malformed headers are ignored (RFC 9110 14.2); a valid set with no satisfiable range raises
+    RangeNotSatisfiable.
+    """
+    if not header:
+        return None
+    unit, sep, spec = header.partition("=")
+    if not sep or unit.strip().lower() != "bytes":
+        return None
+    parts = [p.strip() for p in spec.split(",") if p.strip()]
+    if not parts or len(parts) > MAX_RANGES:
+        return None
+    ranges: list[tuple[int, int]] = []
+    for part in parts:
+        first, dash, last = part.partition("-")
+        if not dash:
+            return None
+        first, last = first.strip(), last.strip()
+        if not (first.isdigit() or first == "") or not (last.isdigit() or last == "") or first == last == "":
+            return None
+        if first == "":  # suffix range: the last N bytes
+            length = int(last)
+            if length == 0 or size == 0:
+                continue
+            ranges.append((max(0, size - length), size - 1))
+            continue
+        start = int(first)
+        end = int(last) if last else size - 1
+        if end < start:
+            return None
+        if start >= size:
+            continue
+        ranges.append((start, min(end, size - 1)))
+    if not ranges:
+        raise RangeNotSatisfiable()
+    return ranges
+
+
+def _not_modified(request: web.Request, etag: str, mtime: float) -> bool:
+    match = request.headers.get("If-None-Match")
+    if match is not None:
+        return any(tag.strip() in (etag, "*", "W/" + etag) for tag in match.split(","))
+    since = request.headers.get("If-Modified-Since")
+    if since:
+        try:
+            return int(mtime) <= parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _if_range_ok(request: web.Request, etag: str, mtime: float) -> bool:
+    value = request.headers.get("If-Range")
+    if value is None:
+        return True
+    if value.startswith('"') or value.startswith("W/"):
+        return value == etag
+    try:
+        return int(mtime) <= parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return False
+
+
+async def file_response(request: web.Request, real_path: str) -> web.StreamResponse:
+    """Answer GET/HEAD for a regular file (already confined to ROOT by the caller)."""
+    try:
+        fd = os.open(real_path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        raise web.HTTPNotFound(text="404 Not Found\n") from None
+    try:
+        return await _respond(request, fd, real_path)
+    finally:
+        os.close(fd)
+
+
+async def _respond(request: web.Request, fd: int, real_path: str) -> web.StreamResponse:
+    st = os.fstat(fd)
+    size = st.st_size
+    etag = f'"{st.st_mtime_ns:x}-{size:x}"'
+    ctype = content_type(real_path)
+    headers = {
+        "Accept-Ranges": "bytes",
+        "ETag": etag,
+        "Last-Modified": formatdate(st.st_mtime, usegmt=True),
+    }
+    if _not_modified(request, etag, st.st_mtime):
+        return web.Response(status=304, headers=headers)
+
+    ranges = None
+    if _if_range_ok(request, etag, st.st_mtime):
+        try:
+            ranges = parse_ranges(request.headers.get("Range"), size)
+        except RangeNotSatisfiable:
+            headers["Content-Range"] = f"bytes */{size}"
+            return web.Response(status=416, headers=headers)
+
+    head = request.method == "HEAD"
+    if ranges is not None and len(ranges) > 1:
+        return await _multipart(request, fd, size, ctype, ranges, headers, head)
+
+    start, end = ranges[0] if ranges else (0, size - 1)
+    count = end - start + 1 if size else 0
+    status = 206 if ranges else 200
+    if ranges:
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Type"] = ctype
+
+    if not head and count <= SMALL_FILE:
+        return web.Response(status=status, body=os.pread(fd, count, start), headers=headers)
+
+    response = web.StreamResponse(status=status, headers=headers)
+    response.content_length = count
+    await response.prepare(request)
+    if head:
+        await response.write_eof()
+        return response
+    transport = request.transport
+    if transport is None:
+        raise ConnectionResetError("client went away")
+    with os.fdopen(os.dup(fd), "rb") as handle:
+        await asyncio.get_running_loop().sendfile(transport, handle, start, count)
+    await response.write_eof()
+    return response
+
+
+async def _multipart(
+    request: web.Request,
+    fd: int,
+    size: int,
+    ctype: str,
+    ranges: list[tuple[int, int]],
+    headers: dict[str, str],
+    head: bool,
+) -> web.StreamResponse:
+    """multipart/byteranges (RFC 9110 14.6): each part read in chunks, never the whole file at once."""
+    boundary = "ipxescript-" + secrets.token_hex(8)
+    part_heads = [
+        f"--{boundary}\r\nContent-Type: {ctype}\r\nContent-Range: bytes {s}-{e}/{size}\r\n\r\n".encode()
+        for s, e in ranges
+    ]
+    tail = f"--{boundary}--\r\n".encode()
+    length = sum(len(h) + (e - s + 1) + 2 for h, (s, e) in zip(part_heads, ranges, strict=True)) + len(tail)
+    headers["Content-Type"] = f"multipart/byteranges; boundary={boundary}"
+    response = web.StreamResponse(status=206, headers=headers)
+    response.content_length = length
+    await response.prepare(request)
+    if not head:
+        for part_head, (start, end) in zip(part_heads, ranges, strict=True):
+            await response.write(part_head)
+            offset = start
+            while offset <= end:
+                chunk = os.pread(fd, min(CHUNK, end - offset + 1), offset)
+                if not chunk:
+                    raise ConnectionResetError("file shrank while serving it")
+                await response.write(chunk)
+                offset += len(chunk)
+            await response.write(b"\r\n")
+        await response.write(tail)
+    await response.write_eof()
+    return response

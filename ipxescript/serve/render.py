@@ -1,0 +1,87 @@
+"""Scripts the server writes: per-client rendering of targets, the identity probe and error scripts.
+
+Targets are iPXE scripts with `{{ name }}` placeholders (iPXE itself never uses `{{`, so `${...}` stays
+iPXE's). Values come from the client, the server and the config's metadata; a placeholder with no value
+is an error shown to the client rather than an empty string in a kernel command line.
+"""
+
+from __future__ import annotations
+
+import re
+
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+
+# What a client reports about itself when it first asks for boot.ipxe (iPXE settings, URI-escaped where
+# the value may hold spaces or '&').
+IDENTITY_QUERY = "&".join(
+    [
+        "mac=${mac:hexhyp}",
+        "uuid=${uuid}",
+        "serial=${serial:uristring}",
+        "hostname=${hostname:uristring}",
+        "buildarch=${buildarch}",
+        "platform=${platform}",
+        "ip=${ip}",
+        "manufacturer=${manufacturer:uristring}",
+        "product=${product:uristring}",
+    ]
+)
+
+
+class RenderError(Exception):
+    pass
+
+
+def clean_value(value: str) -> str:
+    """Client-supplied text goes into scripts: drop control characters so it cannot add lines."""
+    return _UNSAFE.sub("", value)
+
+
+def render(text: str, values: dict[str, str], *, name: str) -> str:
+    missing: list[str] = []
+
+    def substitute(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key in values:
+            return values[key]
+        missing.append(key)
+        return match.group(0)
+
+    out = PLACEHOLDER.sub(substitute, text)
+    if missing:
+        names = ", ".join(sorted(set(missing)))
+        raise RenderError(
+            f"{name}: no value for placeholder(s) {names} (set them under [metadata] or [group.metadata])"
+        )
+    return out
+
+
+def identity_script(boot_url: str) -> str:
+    return (
+        "#!ipxe\n"
+        "# ipxescript serve: report who this machine is, then fetch the script chosen for it\n"
+        f"chain {boot_url}?{IDENTITY_QUERY}\n"
+    )
+
+
+def _echo_text(text: str) -> str:
+    """A line safe as echo arguments: no control characters, no `${` expansion, no operators, no comments."""
+    text = clean_value(text).replace("${", "$ {")
+    words = [w for w in text.split() if w not in ("||", "&&", ";")]
+    return " ".join(w if not w.startswith("#") else "-" + w for w in words)
+
+
+def error_script(title: str, lines: list[str]) -> str:
+    """A script that shows what is wrong and drops to the iPXE prompt, instead of a half-working boot."""
+    body = [f"echo {_echo_text(line)}" for line in lines]
+    return "\n".join(
+        [
+            "#!ipxe",
+            f"echo ipxescript serve: {_echo_text(title)}",
+            *body,
+            "echo Fix the script on the server; type 'exit' or reboot to try again.",
+            "shell",
+            "",
+        ]
+    )

@@ -1,0 +1,69 @@
+"""Map request paths to files under ROOT, refusing anything that could leave it.
+
+One function for HTTP (and the policy's script lookups): the request path is split on `/` and `\\`,
+empty segments are skipped (so `//boot.ipxe` is `boot.ipxe`, never a redirect), and `..`, dot-files,
+NUL bytes and symlinks that resolve outside ROOT are refused.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote
+
+
+class PathRefused(Exception):
+    """The path tries to leave ROOT (or names a hidden file); answer 403 and log the reason."""
+
+
+def split_path(path: str) -> list[str]:
+    """Segments of a decoded request path; raises PathRefused on traversal attempts."""
+    if "\x00" in path:
+        raise PathRefused("NUL byte in path")
+    segments = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
+    for part in segments:
+        if part == "..":
+            raise PathRefused("'..' segment")
+        if part.startswith("."):
+            raise PathRefused(f"hidden name {part!r}")
+        if len(part) >= 2 and part[1] == ":" and part[0].isalpha():
+            raise PathRefused(f"drive-letter path {part!r}")
+    return segments
+
+
+def decode_request_path(raw_path: str) -> str:
+    """The path part of a raw request target, percent-decoded once (as the file system sees it).
+
+    Decoding once is deliberate: `%252e%252e` names a file literally called `%2e%2e`, which is harmless
+    because nothing decodes it again.
+    """
+    path = raw_path.split("?", 1)[0].split("#", 1)[0]
+    return unquote(path, errors="surrogateescape")
+
+
+class Root:
+    """A served directory. `resolve` returns the real path of a regular file inside it, or None."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+        self._prefix = str(self.path).rstrip(os.sep) + os.sep
+
+    def contains(self, real: str) -> bool:
+        return real.startswith(self._prefix)
+
+    def relative(self, path: str) -> str:
+        """The canonical ROOT-relative name ("a/b.ipxe") of a request path; raises PathRefused."""
+        return "/".join(split_path(path))
+
+    def resolve(self, path: str) -> str | None:
+        """Real path of the file `path` names, None if it does not exist; raises PathRefused on escapes."""
+        rel = self.relative(path)
+        if not rel:
+            return None
+        candidate = os.path.join(self.path, rel)
+        if not os.path.lexists(candidate):
+            return None
+        real = os.path.realpath(candidate)
+        if not self.contains(real):
+            raise PathRefused("symlink leads outside ROOT")
+        return real if os.path.isfile(real) else None

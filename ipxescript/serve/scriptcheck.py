@@ -1,0 +1,166 @@
+"""Lint on serve: every iPXE script under ROOT is checked at start, when it changes, and before it is sent.
+
+Change detection polls (mtime, size) so no file-watching dependency is needed. A request for a script
+also re-checks it if it changed since the last poll, so an edited file is never served on a stale
+verdict.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from ipxescript.analysis.diagnostics import Severity
+
+log = logging.getLogger("ipxescript.serve.lint")
+
+MAX_SCRIPT = 1024 * 1024  # bigger files are not scripts (images, ISOs)
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str  # ROOT-relative
+    line: int  # 1-based
+    column: int  # 1-based
+    code: str
+    severity: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.severity} {self.code}: {self.message}"
+
+
+def _diagnostics(text: str, path: str) -> tuple[list[Any], Any]:
+    """(diagnostics, parsed script or None) from the linter, or the parser alone while no linter exists.
+
+    A crash inside the checker is logged and treated as "no findings": lint must never stop serving.
+    """
+    script = None
+    try:
+        from ipxescript import parse
+
+        script = parse(text, path)
+    except Exception as exc:  # the parser is another component: report it, keep serving
+        log.warning("lint: the parser failed on %s: %s: %s", path, type(exc).__name__, exc)
+    try:
+        from ipxescript.lint import lint_source  # type: ignore[attr-defined]
+    except ImportError:
+        return (list(getattr(script, "diagnostics", [])), script)
+    try:
+        return (list(lint_source(text, path=path)), script)
+    except Exception as exc:
+        log.warning("lint: the linter failed on %s: %s: %s", path, type(exc).__name__, exc)
+        return ([], script)
+
+
+def check_text(text: str, path: str) -> list[Finding]:
+    diagnostics, script = _diagnostics(text, path)
+    findings = []
+    for diag in diagnostics:
+        if script is not None and hasattr(script, "position"):
+            line, column = script.position(diag.start)
+        else:
+            line = text.count("\n", 0, diag.start)
+            column = diag.start - (text.rfind("\n", 0, diag.start) + 1)
+        severity = diag.severity.value if isinstance(diag.severity, Severity) else str(diag.severity)
+        findings.append(Finding(path, line + 1, column + 1, diag.code, severity, diag.message))
+    return findings
+
+
+def looks_like_script(real_path: str, name: str) -> bool:
+    if name.endswith(".ipxe"):
+        return True
+    try:
+        with open(real_path, "rb") as handle:
+            return handle.read(6).lower() == b"#!ipxe"
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Report:
+    stamp: tuple[int, int]  # (mtime_ns, size) the verdict is for
+    findings: tuple[Finding, ...]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+
+class ScriptChecker:
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._reports: dict[str, Report] = {}
+        self._not_scripts: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def report(self, rel: str, real_path: str) -> Report | None:
+        """The lint verdict for a file (re-checked if it changed); None if it is not a script."""
+        try:
+            st = os.stat(real_path)
+        except OSError:
+            return None
+        stamp = (st.st_mtime_ns, st.st_size)
+        with self._lock:
+            cached = self._reports.get(rel)
+            if cached and cached.stamp == stamp:
+                return cached
+            if self._not_scripts.get(rel) == stamp:
+                return None
+        if st.st_size > MAX_SCRIPT or not looks_like_script(real_path, rel):
+            with self._lock:
+                self._not_scripts[rel] = stamp
+                self._reports.pop(rel, None)
+            return None
+        try:
+            with open(real_path, "rb") as handle:
+                raw = handle.read(MAX_SCRIPT + 1)
+        except OSError:
+            return None
+        text = raw.decode("utf-8", errors="replace")
+        findings = tuple(check_text(text, rel))
+        result = Report(stamp, findings)
+        with self._lock:
+            previous = self._reports.get(rel)
+            self._reports[rel] = result
+        if previous is None or previous.findings != findings:
+            self._announce(rel, result, changed=previous is not None)
+        return result
+
+    def _announce(self, rel: str, report: Report, *, changed: bool) -> None:
+        errors = report.errors
+        if errors:
+            for finding in errors:
+                log.error("lint: %s", finding)
+            log.error("lint: %s has %d error(s); it will not be served as it is", rel, len(errors))
+        elif changed:
+            log.info("lint: %s is clean now", rel)
+
+    def scan(self) -> None:
+        """Check every script under ROOT whose (mtime, size) changed; forget deleted files."""
+        seen: set[str] = set()
+        root_real = os.path.realpath(self.root)
+        for directory, dirnames, filenames in os.walk(self.root, followlinks=False):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                if name.startswith("."):
+                    continue
+                real = os.path.join(directory, name)
+                rel = os.path.relpath(real, self.root).replace(os.sep, "/")
+                resolved = os.path.realpath(real)
+                if not resolved.startswith(root_real + os.sep):
+                    continue
+                seen.add(rel)
+                self.report(rel, resolved)
+        with self._lock:
+            for rel in set(self._reports) - seen:
+                del self._reports[rel]
+            for rel in set(self._not_scripts) - seen:
+                del self._not_scripts[rel]
+
+    def all_reports(self) -> dict[str, Report]:
+        with self._lock:
+            return dict(self._reports)

@@ -1,0 +1,182 @@
+"""The boot policy of `ipxescript serve`: what DHCP offers, what TFTP and HTTP send, and why.
+
+DHCP and TFTP call `boot_offer` and `tftp_file` (the BootPolicy protocol in policy.py); the HTTP app calls
+`boot_script` for /boot.ipxe and `checked_script` for any other script. Every decision is written to the
+boot log with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from ipxescript.serve.assignments import AssignmentStore
+from ipxescript.serve.boot_files import DEBIAN_FIRST_STAGES, BootFilesPolicy
+from ipxescript.serve.bootlog import BootLog, stage_of
+from ipxescript.serve.config import ServeConfig
+from ipxescript.serve.policy import BootOffer, Client, VirtualFile
+from ipxescript.serve.render import RenderError, clean_value, error_script, identity_script, render
+from ipxescript.serve.rootfs import PathRefused, Root
+from ipxescript.serve.scriptcheck import ScriptChecker
+from ipxescript.serve.targets import Decision, choose_target
+
+log = logging.getLogger("ipxescript.serve")
+
+
+@dataclass(frozen=True)
+class Served:
+    text: str
+    reason: str
+    decision: Decision | None = None
+
+
+class ServePolicy:
+    def __init__(self, config: ServeConfig, store: AssignmentStore, bootlog: BootLog) -> None:
+        self.config = config
+        self.store = store
+        self.bootlog = bootlog
+        self.root = Root(config.root)
+        self.checker = ScriptChecker(str(self.root.path))
+        # first stages per arch and the iPXE/non-iPXE split come from the shared default policy
+        self.boot_files = BootFilesPolicy(
+            http_address=config.address,
+            http_port=config.http_port,
+            files=config.boot_files,
+            root=self.root.path,
+        )
+
+    # -- DHCP -------------------------------------------------------------------------------------------
+    def boot_offer(self, client: Client) -> BootOffer | None:
+        offer = self.boot_files.boot_offer(client)
+        self.bootlog.record(
+            mac=client.mac,
+            ip=client.ip,
+            stage="dhcp",
+            what=offer.boot_file if offer else "(no answer)",
+            reason=offer.reason if offer else f"no boot file for arch {client.arch_name}",
+            protocol="dhcp",
+        )
+        return offer
+
+    # -- TFTP -------------------------------------------------------------------------------------------
+    def tftp_file(self, path: str, client: Client) -> VirtualFile | None:
+        mac, ip = client.mac or None, client.ip
+        try:
+            rel = self.root.relative(path)
+        except PathRefused as exc:
+            self.bootlog.record(mac=mac, ip=ip, stage="refused", what=path, reason=str(exc), protocol="tftp")
+            return None
+        if rel == "boot.ipxe":
+            text = identity_script(self.config.boot_url)
+            reason = "boot.ipxe over TFTP: chain to HTTP with the client's identity"
+            self.bootlog.record(mac=mac, ip=ip, stage="script", what=rel, reason=reason, protocol="tftp")
+            return VirtualFile(text.encode(), reason)
+        real = self._resolve_quietly(rel)
+        if real is None:
+            packaged = self.boot_files.tftp_file(rel, client)
+            stage, reason = ("binary", packaged.reason) if packaged else ("file", "not found")
+            self.bootlog.record(mac=mac, ip=ip, stage=stage, what=rel, reason=reason, protocol="tftp")
+            return packaged
+        replaced = self.checked_script(rel, real)
+        if replaced is not None:
+            self.bootlog.record(
+                mac=mac, ip=ip, stage="error", what=rel, reason=replaced.reason, protocol="tftp"
+            )
+            return VirtualFile(replaced.text.encode(), replaced.reason)
+        self.bootlog.record(
+            mac=mac, ip=ip, stage=stage_of(rel), what=rel, reason="file from ROOT", protocol="tftp"
+        )
+        return None
+
+    def _resolve_quietly(self, rel: str) -> str | None:
+        try:
+            return self.root.resolve(rel)
+        except PathRefused:
+            return None
+
+    # -- scripts ----------------------------------------------------------------------------------------
+    def checked_script(self, rel: str, real: str) -> Served | None:
+        """An error script replacing `rel` if it has lint errors and lint = "refuse"; None to serve it."""
+        if self.config.lint != "refuse":
+            return None
+        report = self.checker.report(rel, real)
+        if report is None or not report.errors:
+            return None
+        lines = [str(f) for f in report.errors]
+        reason = f"{rel} has {len(lines)} lint error(s), not served: {lines[0]}"
+        return Served(error_script(f"{rel} has errors and was not served:", lines), reason)
+
+    def client_values(self, client: Client, decision: Decision) -> dict[str, str]:
+        values = {k.replace("-", "_"): clean_value(v) for k, v in client.labels.items()}
+        mac = client.mac or ""
+        values.update(
+            mac=mac,
+            mac_hexhyp=mac.replace(":", "-"),
+            mac_hexraw=mac.replace(":", ""),
+            uuid=clean_value(client.uuid or ""),
+            ip=client.ip or "",
+            hostname=clean_value(client.hostname or ""),
+            server=self.config.http_url,
+            http_url=self.config.http_url,
+            boot_url=self.config.boot_url,
+            address=self.config.address,
+            http_port=str(self.config.http_port),
+            target=decision.target,
+            group=decision.group or "",
+        )
+        values.update(self.config.metadata)
+        values.update(decision.metadata)
+        return values
+
+    def boot_script(self, client: Client, *, consume: bool = True, boot_url: str | None = None) -> Served:
+        """The script for /boot.ipxe: the identity probe first, then the client's target, rendered."""
+        if not client.mac:
+            text = identity_script(boot_url or self.config.boot_url)
+            return Served(text, "no identity yet: ask the client to report mac/uuid/buildarch/platform")
+        decision = choose_target(
+            client, self.config.groups, self.store, self.config.default_target, consume=consume
+        )
+        return self.render_target(client, decision)
+
+    def render_target(self, client: Client, decision: Decision) -> Served:
+        target = decision.target
+        try:
+            real = self.root.resolve(target)
+        except PathRefused as exc:
+            real, refused = None, str(exc)
+        else:
+            refused = "not found under ROOT"
+        if real is None:
+            reason = f"{decision.reason}; target {target!r} {refused}"
+            return Served(error_script(f"target {target} is missing:", [reason]), reason, decision)
+        rel = self.root.relative(target)
+        broken = self.checked_script(rel, real)
+        if broken is not None:
+            return Served(broken.text, f"{decision.reason}; {broken.reason}", decision)
+        try:
+            with open(real, encoding="utf-8", errors="replace") as handle:
+                text = render(handle.read(), self.client_values(client, decision), name=rel)
+        except RenderError as exc:
+            return Served(error_script(f"target {rel} cannot be rendered:", [str(exc)]), str(exc), decision)
+        return Served(text, f"{decision.reason} -> {rel}", decision)
+
+    def start_check(self) -> None:
+        """Lint every script under ROOT now (at start) and report errors with file:line."""
+        self.checker.scan()
+        reports = self.checker.all_reports()
+        broken = [rel for rel, r in reports.items() if r.errors]
+        log.info(
+            "lint: %d script(s) under %s checked, %d with errors%s",
+            len(reports),
+            self.root.path,
+            len(broken),
+            f" (not served: {', '.join(sorted(broken))})" if broken and self.config.lint == "refuse" else "",
+        )
+
+    def first_stage_path(self, rel: str) -> str | None:
+        """Debian's iPXE binary `rel` when ROOT has no file of that name (for UEFI HTTP boot clients)."""
+        if rel not in DEBIAN_FIRST_STAGES:
+            return None
+        path = os.path.join(self.boot_files.ipxe_dir, rel)
+        return path if os.path.isfile(path) else None

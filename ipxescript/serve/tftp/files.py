@@ -1,0 +1,191 @@
+"""File access for the TFTP server, confined to one root directory.
+
+A requested name is mapped inside ROOT: backslashes are separators, a leading `/` is the root itself,
+`.` and empty components vanish, and `..` is refused outright. The result is resolved (symlinks
+followed) and refused unless it stays inside ROOT; the opened descriptor is checked again, so a symlink
+swapped in between the check and the open cannot lead outside either.
+
+Sources hand out the content sequentially with `readinto`, without reading whole files into memory.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from typing import Protocol
+
+from .packets import ERR_ACCESS, ERR_NOT_FOUND
+
+
+class FileAccessError(Exception):
+    """A request that cannot be served; `code` and `message` go into the TFTP ERROR packet."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Source(Protocol):
+    """Content of one transfer, read front to back."""
+
+    size: int | None  # bytes the client will receive (for tsize), None when unknown
+
+    def readinto(self, buffer: memoryview) -> int:
+        """Fill `buffer` as far as the content allows; fewer bytes only at the end."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def normalise(requested: str) -> str:
+    """The request as a path relative to ROOT ("" for the root itself); FileAccessError for `..`."""
+    parts = []
+    for part in requested.replace("\\", "/").split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            raise FileAccessError(ERR_ACCESS, "Access violation: '..' is not allowed")
+        parts.append(part)
+    return "/".join(parts)
+
+
+class FileRoot:
+    """The directory the server may read from."""
+
+    def __init__(self, root: str | os.PathLike[str]):
+        self.root = os.path.realpath(root)
+        if not os.path.isdir(self.root):
+            raise NotADirectoryError(f"TFTP root {str(root)!r} is not a directory")
+
+    def _inside(self, path: str) -> bool:
+        return path == self.root or path.startswith(self.root.rstrip("/") + "/")
+
+    def open(self, relative: str, netascii: bool = False) -> Source:
+        """Open a path returned by `normalise`. Raises FileAccessError, never OSError."""
+        if not relative:
+            raise FileAccessError(ERR_NOT_FOUND, "File not found")
+        candidate = os.path.realpath(os.path.join(self.root, relative))
+        if not self._inside(candidate):
+            raise FileAccessError(ERR_ACCESS, "Access violation: path leaves the TFTP root")
+        try:
+            fd = os.open(candidate, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        except FileNotFoundError:
+            raise FileAccessError(ERR_NOT_FOUND, "File not found") from None
+        except PermissionError:
+            raise FileAccessError(ERR_ACCESS, "Access violation: permission denied") from None
+        except OSError as exc:
+            raise FileAccessError(ERR_NOT_FOUND, f"File not found ({exc.strerror})") from None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise FileAccessError(ERR_NOT_FOUND, "File not found (not a regular file)")
+            if not self._inside(os.path.realpath(f"/proc/self/fd/{fd}")):
+                raise FileAccessError(ERR_ACCESS, "Access violation: path leaves the TFTP root")
+            source = FileSource(fd, info.st_size)
+        except BaseException:
+            os.close(fd)
+            raise
+        return NetasciiSource(source) if netascii else source
+
+
+class FileSource:
+    """A regular file read through its descriptor in large chunks, copied block by block to the caller.
+
+    One read system call per CHUNK instead of one per TFTP block: at windowsize 1 the per-block cost is
+    what limits the transfer rate.
+    """
+
+    CHUNK = 256 * 1024
+
+    def __init__(self, fd: int, size: int):
+        self.fd = fd
+        self.size: int | None = size
+        self.chunk = bytearray(self.CHUNK)
+        self.view = memoryview(self.chunk)
+        self.start = self.end = 0  # unread part of the chunk
+        self.eof = False
+
+    def _refill(self) -> None:
+        self.start, self.end = 0, os.readv(self.fd, [self.view])
+        if self.end == 0:
+            self.eof = True
+
+    def readinto(self, buffer: memoryview) -> int:
+        want, got = len(buffer), 0
+        while got < want:
+            if self.start == self.end:
+                if self.eof:
+                    break
+                self._refill()
+                continue
+            n = min(want - got, self.end - self.start)
+            buffer[got : got + n] = self.view[self.start : self.start + n]
+            self.start += n
+            got += n
+        return got
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+            self.view.release()
+
+
+class BytesSource:
+    """Content generated in memory (the policy's virtual files)."""
+
+    def __init__(self, data: bytes):
+        self.data = memoryview(data)
+        self.size: int | None = len(data)
+        self.offset = 0
+
+    def readinto(self, buffer: memoryview) -> int:
+        chunk = self.data[self.offset : self.offset + len(buffer)]
+        buffer[: len(chunk)] = chunk
+        self.offset += len(chunk)
+        return len(chunk)
+
+    def close(self) -> None:
+        self.data.release()
+
+
+class NetasciiSource:
+    """RFC 764 netascii of another source: LF becomes CR LF and a bare CR becomes CR NUL."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, inner: FileSource | BytesSource):
+        self.inner = inner
+        self.pending = bytearray()
+        self.done = False
+        self.size = self._converted_size()
+
+    def _converted_size(self) -> int | None:
+        if isinstance(self.inner, BytesSource):
+            data = self.inner.data
+            return len(data) + bytes(data).count(b"\n") + bytes(data).count(b"\r")
+        fd, total, offset = self.inner.fd, 0, 0
+        while chunk := os.pread(fd, self.CHUNK, offset):
+            offset += len(chunk)
+            total += len(chunk) + chunk.count(b"\n") + chunk.count(b"\r")
+        return total
+
+    def readinto(self, buffer: memoryview) -> int:
+        want = len(buffer)
+        chunk = bytearray(self.CHUNK)
+        while len(self.pending) < want and not self.done:
+            got = self.inner.readinto(memoryview(chunk))
+            if got == 0:
+                self.done = True
+                break
+            # CR first, so the CRs that LF conversion adds are not converted again
+            self.pending += bytes(chunk[:got]).replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
+        n = min(want, len(self.pending))
+        buffer[:n] = self.pending[:n]
+        del self.pending[:n]
+        return n
+
+    def close(self) -> None:
+        self.inner.close()
+

@@ -1,0 +1,87 @@
+"""The console: what the script prints, and the 80x25 screen full-screen UIs draw on.
+
+Text is kept raw (with the ``\\b \\b`` erasures iPXE prints) and rendered like a terminal line model
+(``\\r`` returns, ``\\b`` steps back, characters overwrite, trailing spaces dropped) for output.
+"""
+
+from __future__ import annotations
+
+ROWS, COLS = 25, 80
+
+
+def render(text: str) -> str:
+    lines: list[str] = []
+    cur: list[str] = []
+    col = 0
+    for ch in text:
+        if ch == "\n":
+            lines.append("".join(cur).rstrip())
+            cur = []
+            col = 0
+        elif ch == "\r":
+            col = 0
+        elif ch == "\b":
+            col = max(0, col - 1)
+        else:
+            if ch == "\t":
+                ch = " "
+            if ch < " ":
+                continue
+            if col < len(cur):
+                cur[col] = ch
+            else:
+                cur.extend(" " * (col - len(cur)))
+                cur.append(ch)
+            col += 1
+    lines.append("".join(cur).rstrip())
+    return "\n".join(lines)
+
+
+class Console:
+    def __init__(self, legacy_bytes: bool = False, echo: bool = False) -> None:
+        self.parts: list[str] = []
+        self.legacy_bytes = legacy_bytes  # Debian's EFI console prints each byte >= 0x80 as "?"
+        self.echo = echo  # interactive runs also write to the real terminal
+
+    def write(self, text: str) -> None:
+        if self.legacy_bytes and any(ord(c) >= 0x80 for c in text):
+            text = "".join("?" * len(c.encode("utf-8", "surrogateescape")) if ord(c) >= 0x80 else c for c in text)
+        self.parts.append(text)
+        if self.echo:
+            import sys
+
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+    def raw(self) -> str:
+        return "".join(self.parts)
+
+    def text(self) -> str:
+        return render(self.raw())
+
+    def at_line_start(self) -> bool:
+        raw = self.raw()
+        return not raw or raw.endswith("\n")
+
+
+class Screen:
+    """An 80x25 character grid (colours are not kept; the selected row is reported separately)."""
+
+    def __init__(self) -> None:
+        self.cells = [[" "] * COLS for _ in range(ROWS)]
+
+    def clear(self) -> None:
+        self.cells = [[" "] * COLS for _ in range(ROWS)]
+
+    def put(self, row: int, col: int, text: str) -> None:
+        if not 0 <= row < ROWS:
+            return
+        for i, ch in enumerate(text):
+            if 0 <= col + i < COLS:
+                self.cells[row][col + i] = ch if ch >= " " else " "
+
+    def clear_to_eol(self, row: int, col: int) -> None:
+        self.put(row, col, " " * (COLS - col))
+
+    def lines(self) -> list[str]:
+        return ["".join(row) for row in self.cells]

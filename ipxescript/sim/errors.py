@@ -1,0 +1,182 @@
+"""iPXE error numbers and their texts, as the firmware prints them.
+
+An iPXE status packs a POSIX-like class in bits 30-24, a per-file id in bits 23-13, a disambiguator in
+bits 12-8 and a platform code in bits 7-0 (src/include/errno.h). The simulator keeps statuses as the
+positive 32-bit value that ``${errno}`` shows. Values are those of x86_64 EFI builds (DEBIAN-12-BUILD.md
+§4); other platforms only change the low byte, which ``for_platform`` rewrites.
+"""
+
+from __future__ import annotations
+
+# POSIX class bytes (src/include/errno.h)
+EACCES = 0x02
+ECANCELED = 0x0B
+EINVAL = 0x1C
+EIO = 0x1D
+ENODEV = 0x2C
+ENOENT = 0x2D
+ENOEXEC = 0x2E
+ENOMEM = 0x31
+ENOTSUP = 0x3C
+ENOTTY = 0x3D
+EPERM = 0x41
+ERANGE = 0x46
+ETIMEDOUT = 0x4C
+
+# Exact values by situation (EFI, observed on the firmware: DEBIAN-12-BUILD.md §4)
+COMMAND_NOT_FOUND = 0x2E022081
+IMAGE_NOT_EXECUTABLE = 0x2E008081
+ISEQ_FALSE = 0x46022085
+ISSET_FALSE = 0x2D02208E
+GOTO_NO_LABEL = 0x2D02808E
+GOTO_NOT_IN_SCRIPT = 0x3D028083
+REPLACE_NOT_IN_SCRIPT = 0x3D028083
+UNTERMINATED_CONTINUATION = 0x1C028082
+WRONG_ARGUMENT_COUNT = 0x46162085
+HELP_REQUESTED = 0x0B162195
+INVALID_INTEGER = 0x1C162182
+UNKNOWN_OPTION = 0x1C162282
+MISSING_ARGUMENT = 0x1C162382
+SETTING_BAD_TYPE = 0x3C0C2083
+SETTING_NO_BLOCK = 0x2C0C2087
+SETTING_NOT_FOUND = 0x2D0C208E
+STORE_INVALID = 0x1C0C2082
+STORE_INVALID_IPV4 = 0x1C056082
+STORE_INVALID_IPV6 = 0x1C05A082
+STORE_UNSUPPORTED = 0x3C0C2083
+STORE_BUILTIN_OTHER = 0x3D0C2083
+NO_SUCH_IMAGE = 0x2D0AE08E
+NO_SUCH_MENU = 0x2D16208E
+MENU_EMPTY = 0x2D2CE08E
+CHOOSE_CANCELLED = 0x0B2CE095
+PROMPT_CANCELLED = 0x0B22E095
+PROMPT_TIMED_OUT = 0x4C22E092
+READ_CANCELLED = 0x0B32E095
+READ_TIMED_OUT = 0x4C32E092
+SLEEP_CANCELLED = 0x0B022095
+SCHEME_UNSUPPORTED = 0x3C092083
+HTTP_NOT_FOUND = 0x2D0C618E
+HTTP_FORBIDDEN = 0x410C618F
+HTTP_UNAUTHORIZED = 0x020C618F
+HTTP_CLIENT_ERROR = 0x1D0C6498
+HTTP_SERVER_ERROR = 0x1D0C6598
+HTTP_BAD_REDIRECT = 0x4F0C608A
+TFTP_NOT_FOUND = 0x2D12608E
+TFTP_ACCESS = 0x0212608F
+FILE_NOT_FOUND = 0x2D1BE08E
+CONNECTION_TIMED_OUT = 0x4C0C6092
+NETWORK_UNREACHABLE = 0x28086090
+NO_NETWORK_DEVICE = 0x2C0A6087
+DHCP_FAILED = 0x4C16E092
+NOT_SIMULATED = 0x3C000083
+OUT_OF_MEMORY = 0x31000086
+
+# Platform code (low byte) of each POSIX class, per platform (src/include/ipxe/errno/{efi,pcbios}.h).
+_EFI_CODES = {
+    EACCES: 0x8F,
+    ECANCELED: 0x95,
+    EINVAL: 0x82,
+    EIO: 0x98,
+    ENODEV: 0x87,
+    ENOENT: 0x8E,
+    ENOEXEC: 0x81,
+    ENOMEM: 0x89,
+    ENOTSUP: 0x83,
+    ENOTTY: 0x83,
+    EPERM: 0x8F,
+    ERANGE: 0x85,
+    ETIMEDOUT: 0x92,
+    0x0F: 0x92,  # ECONNRESET
+    0x28: 0x90,  # ENETUNREACH
+    0x34: 0x89,  # ENOSPC
+    0x38: 0x92,  # ENOTCONN
+}
+_PCBIOS_CODES = {
+    EACCES: 0x03,
+    ECANCELED: 0x01,
+    EINVAL: 0x01,
+    EIO: 0x01,
+    ENODEV: 0x61,
+    ENOENT: 0x3B,
+    ENOEXEC: 0x01,
+    ENOMEM: 0x01,
+    ENOTSUP: 0x01,
+    ENOTTY: 0x01,
+    EPERM: 0x01,
+    ERANGE: 0x01,
+    ETIMEDOUT: 0x32,
+    0x0F: 0x01,
+    0x28: 0x01,
+    0x34: 0x01,
+    0x38: 0x01,
+}
+PLATFORM_CODES = {"efi": _EFI_CODES, "pcbios": _PCBIOS_CODES}
+
+# Generic error-table texts (src/hci/strerror.c; the same in 2019 and upstream)
+GENERIC_TEXTS = {
+    EACCES: "Permission denied",
+    ECANCELED: "Operation canceled",
+    0x0F: "Connection reset",
+    EINVAL: "Invalid argument",
+    EIO: "Input/output error",
+    0x28: "Network unreachable",
+    ENODEV: "No such device",
+    ENOENT: "No such file or directory",
+    ENOEXEC: "Exec format error",
+    ENOMEM: "Not enough space",
+    0x34: "No space left on device",
+    0x38: "The socket is not connected",
+    ENOTSUP: "Operation not supported",
+    EPERM: "Operation not permitted",
+    ERANGE: "Result too large",
+    ETIMEDOUT: "Connection timed out",
+}
+
+
+def posix_class(status: int) -> int:
+    return (status >> 24) & 0x7F
+
+
+def for_platform(status: int, platform: str) -> int:
+    """Rewrite the platform byte of an EFI error value for another platform."""
+    if platform == "efi" or status < 0x01000000:
+        return status
+    code = PLATFORM_CODES.get(platform, _EFI_CODES).get(posix_class(status))
+    if code is None:
+        return status
+    return (status & 0xFFFFFF00) | code
+
+
+def strerror(
+    status: int, platform: str = "efi", url_base: str = "https://ipxe.org", exact: dict[int, str] | None = None
+) -> str:
+    """The text iPXE's strerror() gives: exact table entry, else the entry for the masked value, else
+    ``Error 0x...``; then the ipxe.org link; cut to 63 characters like errbuf[64]."""
+    status &= 0xFFFFFFFF
+    text = (exact or {}).get(status)
+    if text is None:
+        masked = status & 0x7F0000FF
+        codes = PLATFORM_CODES.get(platform, _EFI_CODES)
+        posix = posix_class(masked)
+        if posix in GENERIC_TEXTS and masked & 0xFF == codes.get(posix) and masked & 0x00FFFF00 == 0:
+            text = GENERIC_TEXTS[posix]
+    if text is None:
+        text = f"Error 0x{status:08x}"
+    return f"{text} ({url_base}/{status:08x})"[:63]
+
+
+def errno_of_exit(value: int) -> int:
+    """``exit N`` returns the unsigned N as an int; the caller stores -status when it is negative."""
+    value &= 0xFFFFFFFF
+    if value >= 0x80000000:
+        return (0x100000000 - value) & 0xFFFFFFFF
+    return value
+
+
+class IpxeError(Exception):
+    """A command failing with an iPXE status; ``message`` is what it prints (without the newline)."""
+
+    def __init__(self, status: int, message: str | None = None) -> None:
+        super().__init__(message or f"0x{status:08x}")
+        self.status = status
+        self.message = message

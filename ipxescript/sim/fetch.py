@@ -1,0 +1,213 @@
+"""Fetching images for the simulator: --map, --offline, --fail, http(s) via requests, a small TFTP
+client, and local files. Images are probed (first bytes and size), not downloaded whole, unless the
+caller needs the content (scripts) or --download is given.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import socket
+import struct
+from dataclasses import dataclass, field
+
+from ipxescript.sim import errors
+
+HEAD_BYTES = 4096
+MAX_SCRIPT_BYTES = 8 * 1024 * 1024
+MAX_DOWNLOAD_BYTES = 4 * 1024 * 1024 * 1024
+NETWORK_TIMEOUT = 5.0
+
+
+@dataclass
+class FetchResult:
+    status: int  # 0 = ok, else the iPXE error the firmware would report
+    head: bytes | None = None  # first bytes (the whole file when content was wanted)
+    size: int | None = None
+    complete: bool = False  # head holds the whole file
+    verified: bool = True
+    source: str = ""
+
+
+@dataclass
+class Fetcher:
+    maps: list[tuple[str, str]] = field(default_factory=list)
+    offline: bool = False
+    fail_globs: list[str] = field(default_factory=list)
+    download: bool = False
+    log: list[dict[str, object]] = field(default_factory=list)
+    cache: dict[tuple[str, bool], FetchResult] = field(default_factory=dict)
+
+    def forced_failure(self, uri: str) -> bool:
+        return any(fnmatch.fnmatchcase(uri, glob) for glob in self.fail_globs)
+
+    def fetch(self, uri: str, want_content: bool) -> FetchResult:
+        scheme = uri.split(":", 1)[0].lower()
+        if self.forced_failure(uri):
+            result = FetchResult(_not_found(scheme), source="--fail")
+        else:
+            key = (uri, want_content or self.download)
+            cached = self.cache.get(key)
+            if cached is None:
+                cached = self._fetch(uri, scheme, key[1])
+                self.cache[key] = cached
+            result = cached
+        self.log.append(
+            {
+                "uri": uri,
+                "status": result.status,
+                "size": result.size,
+                "verified": result.verified,
+                "source": result.source,
+            }
+        )
+        return result
+
+    def _fetch(self, uri: str, scheme: str, want_content: bool) -> FetchResult:
+        for prefix, target in self.maps:
+            if uri.startswith(prefix):
+                rest = uri[len(prefix) :].split("?", 1)[0]
+                if "://" in target:
+                    return self._fetch_remote(target + rest, target.split(":", 1)[0].lower(), want_content)
+                path = os.path.join(target, rest.lstrip("/"))
+                return read_local(path, want_content, scheme)
+        if self.offline:
+            return FetchResult(0, None, None, False, verified=False, source="offline (assumed present)")
+        if scheme == "file":
+            path = uri[len("file:") :]
+            if path.startswith("//"):
+                path = path[2:]
+                path = path[path.find("/") :] if "/" in path else "/"
+            return read_local(path, want_content, scheme)
+        return self._fetch_remote(uri, scheme, want_content)
+
+    def _fetch_remote(self, uri: str, scheme: str, want_content: bool) -> FetchResult:
+        if scheme in ("http", "https"):
+            return fetch_http(uri, want_content)
+        if scheme == "tftp":
+            return fetch_tftp(uri, want_content)
+        if scheme == "file":
+            return read_local(uri.split(":", 1)[1].removeprefix("//"), want_content, scheme)
+        # schemes the firmware supports but the simulator cannot reach (iscsi, nfs, ...): assume present
+        return FetchResult(0, None, None, False, verified=False, source=f"{scheme}: not simulated")
+
+
+def _not_found(scheme: str) -> int:
+    if scheme == "tftp":
+        return errors.TFTP_NOT_FOUND
+    if scheme == "file":
+        return errors.FILE_NOT_FOUND
+    return errors.HTTP_NOT_FOUND
+
+
+def read_local(path: str, want_content: bool, scheme: str = "file") -> FetchResult:
+    try:
+        size = os.path.getsize(path)
+        if os.path.isdir(path):
+            return FetchResult(_not_found(scheme), source=path)
+        with open(path, "rb") as handle:
+            limit = MAX_SCRIPT_BYTES if want_content else HEAD_BYTES
+            head = handle.read(limit)
+    except FileNotFoundError:
+        return FetchResult(_not_found(scheme), source=path)
+    except OSError:
+        return FetchResult(errors.TFTP_ACCESS if scheme == "tftp" else errors.HTTP_FORBIDDEN, source=path)
+    return FetchResult(0, head, size, complete=len(head) >= size, source=path)
+
+
+def http_status_error(code: int) -> int:
+    if code == 404:
+        return errors.HTTP_NOT_FOUND
+    if code == 403:
+        return errors.HTTP_FORBIDDEN
+    if code == 401:
+        return errors.HTTP_UNAUTHORIZED
+    if 300 <= code < 400:
+        return errors.HTTP_BAD_REDIRECT
+    if code >= 500:
+        return errors.HTTP_SERVER_ERROR
+    return errors.HTTP_CLIENT_ERROR
+
+
+def fetch_http(uri: str, want_content: bool) -> FetchResult:
+    import requests
+
+    try:
+        with requests.get(uri, stream=True, timeout=NETWORK_TIMEOUT, allow_redirects=True) as response:
+            if response.status_code >= 300:
+                return FetchResult(http_status_error(response.status_code), source=uri)
+            length = response.headers.get("Content-Length")
+            size = int(length) if length and length.isdigit() else None
+            chunks: list[bytes] = []
+            got = 0
+            limit = MAX_DOWNLOAD_BYTES if want_content else HEAD_BYTES
+            keep = MAX_SCRIPT_BYTES
+            for chunk in response.iter_content(65536):
+                if got < keep:
+                    chunks.append(chunk[: keep - got])
+                got += len(chunk)
+                if got >= limit:
+                    break
+            head = b"".join(chunks)
+            complete = size is None and got < limit or (size is not None and got >= size)
+            if complete:
+                size = got
+            return FetchResult(0, head, size, complete=complete, source=uri)
+    except requests.exceptions.Timeout:
+        return FetchResult(errors.CONNECTION_TIMED_OUT, source=uri)
+    except requests.exceptions.RequestException:
+        return FetchResult(errors.CONNECTION_TIMED_OUT, source=uri)
+
+
+def fetch_tftp(uri: str, want_content: bool) -> FetchResult:
+    """RFC 1350 read with the tsize option (RFC 2349); stops after the first block unless content is
+    wanted, by sending an error packet as iPXE does when it aborts."""
+    rest = uri.split("://", 1)[1] if "://" in uri else uri
+    hostport, _, path = rest.partition("/")
+    host, _, port_text = hostport.partition(":")
+    port = int(port_text) if port_text.isdigit() else 69
+    request = b"\0\x01" + path.encode("utf-8", "surrogateescape") + b"\0octet\0tsize\x000\0blksize\x001432\0"
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(NETWORK_TIMEOUT)
+    data = bytearray()
+    size: int | None = None
+    blksize = 512
+    try:
+        sock.sendto(request, (host, port))
+        expected = 1
+        while True:
+            packet, peer = sock.recvfrom(65536)
+            opcode = struct.unpack("!H", packet[:2])[0]
+            if opcode == 5:
+                code = struct.unpack("!H", packet[2:4])[0]
+                status = errors.TFTP_ACCESS if code == 2 else errors.TFTP_NOT_FOUND
+                return FetchResult(status, source=uri)
+            if opcode == 6:
+                fields = packet[2:].split(b"\0")
+                options = dict(zip(fields[0::2], fields[1::2], strict=False))
+                if b"tsize" in options:
+                    size = int(options[b"tsize"] or b"0")
+                if b"blksize" in options:
+                    blksize = int(options[b"blksize"])
+                sock.sendto(b"\0\x04\0\0", peer)
+                continue
+            if opcode != 3:
+                continue
+            block = struct.unpack("!H", packet[2:4])[0]
+            if block != expected & 0xFFFF:
+                sock.sendto(b"\0\x04" + struct.pack("!H", block), peer)
+                continue
+            data.extend(packet[4:])
+            last = len(packet) - 4 < blksize
+            if last:
+                sock.sendto(b"\0\x04" + struct.pack("!H", block), peer)
+                return FetchResult(0, bytes(data[:MAX_SCRIPT_BYTES]), len(data), complete=True, source=uri)
+            if not want_content and len(data) >= HEAD_BYTES:
+                sock.sendto(b"\0\x05\0\0aborted\0", peer)
+                return FetchResult(0, bytes(data), size, complete=False, source=uri)
+            sock.sendto(b"\0\x04" + struct.pack("!H", block), peer)
+            expected += 1
+    except (TimeoutError, OSError):
+        return FetchResult(errors.CONNECTION_TIMED_OUT, source=uri)
+    finally:
+        sock.close()

@@ -1,0 +1,297 @@
+"""The settings store: a tree of blocks, predefined settings, built-ins, lookup order and types.
+
+Follows src/core/settings.c: names are ``[block.path/]name[:type]``; an unscoped fetch tries the root and
+then every descendant in priority order; a scoped fetch tries that block and its descendants; ``netX``
+redirects to the most recently opened interface; ``set``-like commands create missing blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from ipxescript.sim import errors, types
+from ipxescript.sim.errors import IpxeError
+
+
+@dataclass(slots=True)
+class Stored:
+    name: str  # as the setting is called (predefined name, or the text used to store it)
+    type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Predefined:
+    name: str
+    type: str
+    tag: int | None  # DHCP-style tag, when the setting has one
+    generic: bool  # applies to any generic/DHCP block (vs. a specific scope such as builtin or ndp)
+
+
+@dataclass(slots=True)
+class SettingRef:
+    """A parsed setting name: where it lives and how to show it."""
+
+    block: Block | None  # None: unscoped (search from the root)
+    key: str  # lookup key (predefined name, or the name text)
+    name: str
+    type: str | None  # explicit or predefined type; None lets the stored type decide
+
+
+BuiltinFetch = Callable[[], "tuple[str, bytes] | None"]
+
+
+@dataclass(eq=False)
+class Block:
+    name: str
+    parent: Block | None = None
+    children: list[Block] = field(default_factory=list)
+    values: dict[str, Stored] = field(default_factory=dict)
+    builtins: dict[str, BuiltinFetch] | None = None  # set for the read-only builtin block
+    order: int = 0
+
+    @property
+    def path(self) -> str:
+        """Full dotted name (``net0.dhcp``); the root's is empty."""
+        if self.parent is None:
+            return ""
+        parent = self.parent.path
+        return f"{parent}.{self.name}" if parent else self.name
+
+    @property
+    def priority(self) -> int:
+        stored = self.values.get("priority")
+        if stored is None:
+            return 0
+        try:
+            return types.numeric_value(stored.data, True)
+        except types.TypeFormatError:
+            return 0
+
+    def child(self, name: str) -> Block | None:
+        for block in self.children:
+            if block.name == name:
+                return block
+        return None
+
+    def add_child(self, name: str) -> Block:
+        """Register a child block (replacing one of the same name, as register_settings does)."""
+        old = self.child(name)
+        if old is not None:
+            self.children.remove(old)
+        block = Block(name, parent=self)
+        block.order = len(self.children)
+        self.children.append(block)
+        return block
+
+    def ordered_children(self) -> list[Block]:
+        return sorted(self.children, key=lambda b: -b.priority)
+
+    def fetch_here(self, key: str) -> Stored | None:
+        if self.builtins is not None:
+            fetch = self.builtins.get(key)
+            if fetch is None:
+                return None
+            got = fetch()
+            return None if got is None else Stored(key, got[0], got[1])
+        return self.values.get(key)
+
+    def walk(self) -> Iterator[Block]:
+        yield self
+        for block in self.ordered_children():
+            yield from block.walk()
+
+
+class SettingsStore:
+    def __init__(
+        self,
+        predefined: list[Predefined],
+        type_names: set[str],
+        *,
+        uuid_parse: bool = True,
+        escape_plus: bool = True,
+    ) -> None:
+        self.root = Block("")
+        self.type_names = type_names
+        self.uuid_parse = uuid_parse
+        self.escape_plus = escape_plus
+        self.by_name: dict[str, Predefined] = {}
+        self.by_tag: dict[int, Predefined] = {}
+        for setting in predefined:
+            if setting.generic or setting.name not in self.by_name:
+                self.by_name[setting.name] = setting
+            if setting.tag is not None and setting.generic:
+                self.by_tag.setdefault(setting.tag, setting)
+        self.netx: Block | None = None  # block netX redirects to
+
+    # -- names -----------------------------------------------------------------------------------------
+
+    def find_block(self, path: str, create: bool) -> Block | None:
+        block = self.root
+        for part in path.split("."):
+            if part == "netX" and block is self.root and self.netx is not None:
+                block = self.netx
+                continue
+            found = block.child(part)
+            if found is None:
+                if not create:
+                    return None
+                found = block.add_child(part)
+            block = found
+        return block
+
+    def parse_name(self, text: str, create: bool) -> SettingRef:
+        """parse_setting_name: raises IpxeError(status) for an unknown type or (unless creating) block."""
+        block: Block | None = None
+        rest = text
+        if "/" in text:
+            path, rest = text.split("/", 1)
+            if path:
+                block = self.find_block(path, create)
+                if block is None:
+                    raise IpxeError(errors.SETTING_NO_BLOCK)
+        type_name: str | None = None
+        if ":" in rest:
+            rest, type_name = rest.split(":", 1)
+            if type_name not in self.type_names:
+                raise IpxeError(errors.SETTING_BAD_TYPE)
+        key = rest
+        predefined = self.by_name.get(rest)
+        tag = parse_tag(rest)
+        if tag:
+            predefined = self.by_tag.get(tag)
+            key = predefined.name if predefined else f"#{tag}"
+        name = predefined.name if predefined else rest
+        if type_name is None and predefined is not None:
+            type_name = predefined.type
+        return SettingRef(block, key, name, type_name)
+
+    # -- fetch -----------------------------------------------------------------------------------------
+
+    def fetch_ref(self, ref: SettingRef) -> tuple[Block, Stored] | None:
+        start = ref.block if ref.block is not None else self.root
+        for block in start.walk():
+            stored = block.fetch_here(ref.key)
+            if stored is not None:
+                return block, stored
+        return None
+
+    def expand_value(self, text: str) -> str:
+        """The value ``${text}`` expands to: "" on any problem."""
+        try:
+            ref = self.parse_name(text, create=False)
+        except IpxeError:
+            return ""
+        found = self.fetch_ref(ref)
+        if found is None:
+            return ""
+        stored = found[1]
+        try:
+            return types.format(ref.type or stored.type, stored.data, escape_plus=self.escape_plus)
+        except types.TypeFormatError:
+            return ""
+
+    def show_line(self, text: str) -> str:
+        """``show``: ``block/name:type = value``; raises IpxeError when invalid or unset."""
+        ref = self.parse_name(text, create=False)
+        found = self.fetch_ref(ref)
+        if found is None:
+            raise IpxeError(errors.SETTING_NOT_FOUND)
+        block, stored = found
+        type_name = ref.type or stored.type
+        try:
+            value = types.format(type_name, stored.data, escape_plus=self.escape_plus)
+        except types.TypeFormatError:
+            value = ""
+        prefix = f"{block.path}/" if block.path else ""
+        return f"{prefix}{stored.name}:{type_name} = {value}"
+
+    def get(self, text: str) -> str | None:
+        """Convenience for callers: the formatted value, or None when unset."""
+        try:
+            ref = self.parse_name(text, create=False)
+        except IpxeError:
+            return None
+        found = self.fetch_ref(ref)
+        if found is None:
+            return None
+        try:
+            return types.format(ref.type or found[1].type, found[1].data, escape_plus=self.escape_plus)
+        except types.TypeFormatError:
+            return None
+
+    # -- store -----------------------------------------------------------------------------------------
+
+    def store_text(self, ref: SettingRef, value: str) -> None:
+        """storef_setting: empty deletes; otherwise parse by type and store. Raises IpxeError."""
+        block = ref.block if ref.block is not None else self.root
+        if block.builtins is not None:
+            if ref.key in block.builtins:
+                raise IpxeError(errors.STORE_UNSUPPORTED)
+            raise IpxeError(errors.STORE_BUILTIN_OTHER)
+        if value == "":
+            block.values.pop(ref.key, None)
+            return
+        type_name = ref.type or "string"
+        try:
+            data = types.parse(type_name, value, uuid_parse=self.uuid_parse)
+        except types.TypeParseError as exc:
+            raise IpxeError(exc.status) from exc
+        block.values[ref.key] = Stored(ref.name, type_name, data)
+
+    def store_raw(self, ref: SettingRef, type_name: str, data: bytes) -> None:
+        block = ref.block if ref.block is not None else self.root
+        if block.builtins is not None:
+            raise IpxeError(errors.STORE_UNSUPPORTED)
+        block.values[ref.key] = Stored(ref.name, type_name, data)
+
+    def delete(self, ref: SettingRef) -> None:
+        block = ref.block if ref.block is not None else self.root
+        if block.builtins is not None:
+            if ref.key in block.builtins:
+                raise IpxeError(errors.STORE_UNSUPPORTED)
+            raise IpxeError(errors.STORE_BUILTIN_OTHER)
+        block.values.pop(ref.key, None)
+
+    def set(self, name: str, value: str) -> None:
+        """``set name value`` (used for --set and by the machine)."""
+        self.store_text(self.parse_name(name, create=True), value)
+
+    def set_raw(self, block_path: str, name: str, type_name: str, data: bytes) -> None:
+        block = self.find_block(block_path, create=True) if block_path else self.root
+        assert block is not None
+        ref = self.parse_name(name, create=False)
+        block.values[ref.key] = Stored(ref.name, type_name, data)
+
+    # -- dump ------------------------------------------------------------------------------------------
+
+    def dump(self) -> dict[str, dict[str, str]]:
+        """Every stored (non-builtin) value, ``{"block/name": {"type": .., "value": ..}}``."""
+        out: dict[str, dict[str, str]] = {}
+        for block in self.root.walk():
+            if block.builtins is not None:
+                continue
+            for stored in block.values.values():
+                try:
+                    text = types.format(stored.type, stored.data, escape_plus=self.escape_plus)
+                except types.TypeFormatError:
+                    text = ""
+                key = f"{block.path}/{stored.name}" if block.path else stored.name
+                out[key] = {"type": stored.type, "value": text}
+        return out
+
+
+def parse_tag(text: str) -> int:
+    """parse_setting_tag: numbers joined by '.', each shifted in 8 bits; 0 when not numeric."""
+    if not text:
+        return 0
+    tag = 0
+    for part in text.split("."):
+        if not part:
+            return 0
+        value, end = types.strtoul(part)
+        if end != len(part) or not part[0].isdigit():
+            return 0
+        tag = (tag << 8) | value
+    return tag

@@ -1,0 +1,232 @@
+"""Setting types: how a value's bytes are parsed from text and formatted back (ipxe-settings.json types).
+
+``parse(type, text)`` returns bytes or raises ``TypeParseError``; ``format(type, data)`` returns the text
+or raises ``TypeFormatError`` (expansion then gives ""). Profile differences are passed in as flags.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import re
+import string
+
+from ipxescript.sim import errors
+
+
+class TypeParseError(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"0x{status:08x}")
+        self.status = status
+
+
+class TypeFormatError(Exception):
+    pass
+
+
+ALL_TYPES = (
+    "string uristring ipv4 ipv6 int8 int16 int32 uint8 uint16 uint32 hex hexhyp hexraw base64 uuid guid busdevfn dnssl"
+).split()
+INT_WIDTHS = {"int8": 1, "int16": 2, "int32": 4, "uint8": 1, "uint16": 2, "uint32": 4}
+HEX_SEPARATORS = {"hex": ":", "hexhyp": "-", "hexraw": ""}
+
+
+def strtoul(text: str, base: int = 0) -> tuple[int, int]:
+    """iPXE's strtoul (src/core/string.c): skip spaces, optional sign, base prefix; returns (value, end)."""
+    i = 0
+    while i < len(text) and text[i] in " \t\n\v\f\r":
+        i += 1
+    negative = False
+    if i < len(text) and text[i] in "+-":
+        negative = text[i] == "-"
+        i += 1
+    if base == 0:
+        base = 10
+        if text[i : i + 1] == "0":
+            base = 8
+            if text[i + 1 : i + 2].lower() == "x":
+                base = 16
+                i += 2
+    elif base == 16 and text[i : i + 2].lower() == "0x":
+        i += 2
+    value = 0
+    while i < len(text):
+        ch = text[i].lower()
+        if ch in string.digits:
+            digit = ord(ch) - ord("0")
+        elif "a" <= ch <= "z":
+            digit = ord(ch) - ord("a") + 10
+        else:
+            break
+        if digit >= base:
+            break
+        value = (value * base + digit) & 0xFFFFFFFFFFFFFFFF
+        i += 1
+    if negative:
+        value = (-value) & 0xFFFFFFFFFFFFFFFF
+    return value, i
+
+
+def _uri_escaped(ch: int, plus: bool) -> bool:
+    if ch <= 0x20 or ch >= 0x7F or ch == ord("%"):
+        return True
+    return chr(ch) in ("/#:@?=&+" if plus else "/#:@?=&")
+
+
+def uri_encode_bytes(data: bytes, escape_plus: bool = True) -> str:
+    return "".join(f"%{b:02X}" if _uri_escaped(b, escape_plus) else chr(b) for b in data)
+
+
+def uri_decode_text(text: str) -> bytes:
+    raw = text.encode("utf-8", "surrogateescape")
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        if raw[i] == 0x25 and i + 2 < len(raw) + 0 and re.fullmatch(rb"[0-9A-Fa-f]{2}", raw[i + 1 : i + 3]):
+            out.append(int(raw[i + 1 : i + 3], 16))
+            i += 3
+        else:
+            out.append(raw[i])
+            i += 1
+    return bytes(out)
+
+
+def to_bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def to_text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+def parse(type_name: str, text: str, *, uuid_parse: bool = True, store_status: int = errors.STORE_INVALID) -> bytes:
+    """Text -> stored bytes for a type (the value is never empty here: empty means delete)."""
+    if type_name == "string":
+        return to_bytes(text)
+    if type_name == "uristring":
+        return uri_decode_text(text)
+    if type_name in INT_WIDTHS:
+        value, end = strtoul(text)
+        if end != len(text):
+            raise TypeParseError(errors.STORE_INVALID)
+        width = INT_WIDTHS[type_name]
+        return (value & ((1 << (8 * width)) - 1)).to_bytes(width, "big")
+    if type_name == "ipv4":
+        parts = text.split(".")
+        if len(parts) != 4:
+            raise TypeParseError(errors.STORE_INVALID_IPV4)
+        out = bytearray()
+        for part in parts:
+            value, end = strtoul(part, 0)
+            if not part or end != len(part) or value > 255:
+                raise TypeParseError(errors.STORE_INVALID_IPV4)
+            out.append(value)
+        return bytes(out)
+    if type_name == "ipv6":
+        try:
+            return ipaddress.IPv6Address(text).packed
+        except ValueError as exc:
+            raise TypeParseError(errors.STORE_INVALID_IPV6) from exc
+    if type_name in HEX_SEPARATORS:
+        return _parse_hex(text, HEX_SEPARATORS[type_name])
+    if type_name == "base64":
+        try:
+            return base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise TypeParseError(errors.STORE_INVALID) from exc
+    if type_name in ("uuid", "guid"):
+        if not uuid_parse:
+            raise TypeParseError(errors.STORE_UNSUPPORTED)
+        digits = text.replace("-", "")
+        if not re.fullmatch(r"[0-9A-Fa-f]{32}", digits):
+            raise TypeParseError(errors.STORE_INVALID)
+        data = bytes.fromhex(digits)
+        return _guid_swap(data) if type_name == "guid" else data
+    raise TypeParseError(errors.STORE_UNSUPPORTED)
+
+
+def _parse_hex(text: str, separator: str) -> bytes:
+    if separator:
+        pieces = text.split(separator)
+    else:
+        if len(text) % 2:
+            raise TypeParseError(errors.STORE_INVALID)
+        pieces = [text[i : i + 2] for i in range(0, len(text), 2)]
+    out = bytearray()
+    for piece in pieces:
+        if not re.fullmatch(r"[0-9A-Fa-f]{1,2}", piece):
+            raise TypeParseError(errors.STORE_INVALID)
+        out.append(int(piece, 16))
+    return bytes(out)
+
+
+def _guid_swap(data: bytes) -> bytes:
+    return data[3::-1] + data[5:3:-1] + data[7:5:-1] + data[8:]
+
+
+def numeric_value(data: bytes, signed: bool) -> int:
+    """numeric_setting_value: big-endian over all bytes, sign-extended for signed types."""
+    if len(data) > 8:
+        raise TypeFormatError("too long")
+    value = int.from_bytes(data, "big") if data else 0
+    if signed and data and data[0] & 0x80:
+        value -= 1 << (8 * len(data))
+    return value
+
+
+def format(type_name: str, data: bytes, *, escape_plus: bool = True) -> str:  # noqa: A001 - iPXE's name
+    """Stored bytes -> text for a type; raises TypeFormatError where iPXE's format fails."""
+    if type_name == "string":
+        return to_text(data.split(b"\0", 1)[0])
+    if type_name == "uristring":
+        return uri_encode_bytes(data.split(b"\0", 1)[0], escape_plus)
+    if type_name in INT_WIDTHS:
+        signed = not type_name.startswith("u")
+        value = numeric_value(data, signed)
+        if signed:
+            return str(value)
+        return f"0x{value & 0xFFFFFFFFFFFFFFFF:x}"
+    if type_name == "ipv4":
+        if len(data) < 4:
+            raise TypeFormatError("short")
+        return ".".join(str(b) for b in data[:4])
+    if type_name == "ipv6":
+        if len(data) < 16:
+            raise TypeFormatError("short")
+        return str(ipaddress.IPv6Address(data[:16]))
+    if type_name in HEX_SEPARATORS:
+        return HEX_SEPARATORS[type_name].join(f"{b:02x}" for b in data)
+    if type_name == "base64":
+        return base64.b64encode(data).decode("ascii")
+    if type_name in ("uuid", "guid"):
+        if len(data) != 16:
+            raise TypeFormatError("uuid length")
+        if type_name == "guid":
+            data = _guid_swap(data)
+        h = data.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    if type_name == "busdevfn":
+        value = numeric_value(data, False)
+        return f"{value >> 16:04x}:{(value >> 8) & 0xFF:02x}:{(value >> 3) & 0x1F:02x}.{value & 7:x}"
+    if type_name == "dnssl":
+        return _format_dnssl(data)
+    raise TypeFormatError(type_name)
+
+
+def _format_dnssl(data: bytes) -> str:
+    names = []
+    i = 0
+    labels: list[str] = []
+    while i < len(data):
+        length = data[i]
+        i += 1
+        if length == 0:
+            names.append(".".join(labels))
+            labels = []
+            continue
+        labels.append(to_text(data[i : i + length]))
+        i += length
+    if labels:
+        names.append(".".join(labels))
+    return " ".join(names)

@@ -1,0 +1,44 @@
+"""``ipxescript parse FILE [--json]``: show the syntax tree, for debugging and for other tools."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ipxescript.syntax.io import read_script_file
+from ipxescript.syntax.parser import parse
+from ipxescript.syntax.serialize import script_to_json
+
+
+@click.command("parse")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON.")
+def parse_command(file: str, as_json: bool) -> None:
+    """Parse FILE ('-' for stdin) and print its syntax tree."""
+    data, label = read_script_file(file)
+    script = parse(data, label)
+    if as_json:
+        json.dump(script_to_json(script), sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return
+    out = click.echo
+    out(f"script {label} magic={script.magic!r} lines={len(script.lines)}")
+    for line in script.lines:
+        where = f"{line.first_line + 1}" + (f"-{line.last_line + 1}" if line.last_line != line.first_line else "")
+        parts = []
+        if line.label is not None:
+            parts.append(f"label {line.label.name!r}")
+        for i, command in enumerate(line.commands):
+            if i:
+                parts.append(line.operators[i - 1].text)
+            parts.append("[" + " ".join(repr(w.text) for w in command.words) + "]")
+        if line.comment is not None:
+            parts.append(f"comment {line.comment.text!r}")
+        if line.unterminated:
+            parts.append("(unterminated: never runs)")
+        out(f"{where:>7}: " + " ".join(parts))
+    for d in script.diagnostics:
+        ln, col = script.position(d.start)
+        out(f"{label}:{ln + 1}:{col + 1}: {d.severity.value} {d.code} {d.message}")

@@ -1,0 +1,362 @@
+"""The syntax tree of an iPXE script.
+
+Every node records where it came from as character offsets into ``Script.text`` (``start``..``end``,
+end exclusive). Offsets are in the *source* text, so a word joined across a backslash continuation
+spans the ``\\`` and the newline too; its ``text`` is the joined, logical text that iPXE sees.
+``Script.position(offset)`` gives the 0-based (line, column) of an offset; ``Script.byte_offset(offset)``
+the offset in the original bytes.
+
+The tree keeps every character: each logical line holds its pieces in ``tokens`` (words, operators,
+the label, the comment, whitespace, continuation splices and the line ending), and concatenating the
+``text`` of all tokens of all lines gives the source back unchanged (``Script.unparse()``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Union
+
+from ipxescript.analysis.diagnostics import Diagnostic
+
+class Anchor:
+    """The source offset of one logical line. Nodes store offsets relative to their line's anchor,
+    so moving a line after an edit elsewhere is one assignment (see syntax/incremental.py)."""
+
+    __slots__ = ("offset",)
+
+    def __init__(self, offset: int = 0) -> None:
+        self.offset = offset
+
+
+_ZERO = Anchor(0)
+
+
+class Node:
+    """Base of all positioned nodes: ``start``/``end`` are absolute offsets into ``Script.text``."""
+
+    __slots__ = ("anchor", "_s", "_e")
+
+    def __init__(self, start: int, end: int, anchor: Anchor | None = None) -> None:
+        self.anchor = anchor or _ZERO
+        self._s = start - self.anchor.offset
+        self._e = end - self.anchor.offset
+
+    @property
+    def start(self) -> int:
+        return self.anchor.offset + self._s
+
+    @start.setter
+    def start(self, value: int) -> None:
+        self._s = value - self.anchor.offset
+
+    @property
+    def end(self) -> int:
+        return self.anchor.offset + self._e
+
+    @end.setter
+    def end(self, value: int) -> None:
+        self._e = value - self.anchor.offset
+
+    def __repr__(self) -> str:
+        fields = [f"{self.start}:{self.end}"]
+        for name in getattr(self, "_repr_fields", ()):
+            fields.append(f"{name}={getattr(self, name)!r}")
+        return f"{type(self).__name__}({', '.join(fields)})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        names = ("start", "end", *getattr(self, "_repr_fields", ()))
+        return all(getattr(self, n) == getattr(other, n) for n in names)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+# iPXE's isspace(): the only characters that separate words (src/core/ctype.c: isspace).
+WHITESPACE = " \t\n\v\f\r"
+OPERATORS = ("||", "&&", ";")
+
+
+class Literal(Node):
+    """Plain text inside a word (or inside a reference)."""
+
+    __slots__ = ("value",)
+    _repr_fields = ("value",)
+
+    def __init__(self, start: int, end: int, value: str, anchor: Anchor | None = None) -> None:
+        super().__init__(start, end, anchor)
+        self.value = value  # logical text (continuation splices removed)
+
+
+
+class Reference(Node):
+    """``${...}``: replaced by a setting's value when the command runs.
+
+    ``parts`` is what stands between ``${`` and ``}``: literals and nested references. When the inner
+    text has no nested reference, ``name`` is parsed as iPXE does: ``[block/]setting[:type]``.
+    """
+
+    __slots__ = ("parts",)
+    _repr_fields = ("parts",)
+
+    def __init__(self, start: int, end: int, parts: list[Union[Literal, Reference]], anchor: Anchor | None = None) -> None:
+        super().__init__(start, end, anchor)
+        self.parts = parts
+
+
+    @property
+    def inner(self) -> str:
+        """The text between the braces, nested references written out."""
+        return "".join(p.value if isinstance(p, Literal) else "${" + p.inner + "}" for p in self.parts)
+
+    @property
+    def is_static(self) -> bool:
+        """True when the setting name is known without expanding anything."""
+        return all(isinstance(p, Literal) for p in self.parts)
+
+    @property
+    def block(self) -> str | None:
+        """``net0`` in ``${net0/mac:hexhyp}``; None without a block prefix."""
+        inner = self.inner
+        return inner.split("/", 1)[0] if "/" in inner else None
+
+    @property
+    def setting(self) -> str:
+        """``mac`` in ``${net0/mac:hexhyp}``."""
+        inner = self.inner
+        rest = inner.split("/", 1)[1] if "/" in inner else inner
+        return rest.split(":", 1)[0]
+
+    @property
+    def type(self) -> str | None:
+        """``hexhyp`` in ``${net0/mac:hexhyp}``; None without a type."""
+        inner = self.inner
+        rest = inner.split("/", 1)[1] if "/" in inner else inner
+        return rest.split(":", 1)[1] if ":" in rest else None
+
+
+Part = Union[Literal, Reference]
+
+
+class Word(Node):
+    """A maximal run of non-whitespace characters: literal text and references."""
+
+    __slots__ = ("text", "parts")
+    _repr_fields = ("text", "parts")
+
+    def __init__(self, start: int, end: int, text: str, parts: list[Part], anchor: Anchor | None = None) -> None:
+        super().__init__(start, end, anchor)
+        self.text = text  # logical text, as iPXE sees it before expansion
+        self.parts = parts
+
+
+    @property
+    def is_literal(self) -> bool:
+        """True when the word contains no reference, so its value is known statically."""
+        return all(isinstance(p, Literal) for p in self.parts)
+
+    def references(self) -> Iterator[Reference]:
+        """Every reference in the word, outer before inner."""
+        stack: list[Part] = list(reversed(self.parts))
+        while stack:
+            part = stack.pop()
+            if isinstance(part, Reference):
+                yield part
+                stack.extend(reversed(part.parts))
+
+
+class Operator(Node):
+    """``||``, ``&&`` or ``;`` standing as a whole word."""
+
+    __slots__ = ("text",)
+    _repr_fields = ("text",)
+
+    def __init__(self, start: int, end: int, text: str, anchor: Anchor | None = None) -> None:
+        super().__init__(start, end, anchor)
+        self.text = text
+
+
+
+class Command(Node):
+    """The words between operators. ``words`` may be empty (``a || `` has an empty second command)."""
+
+    __slots__ = ("words",)
+    _repr_fields = ("words",)
+
+    def __init__(self, start: int, end: int, words: list[Word], anchor: Anchor | None = None) -> None:
+        super().__init__(start, end, anchor)
+        self.words = words
+
+
+    @property
+    def name(self) -> str | None:
+        """The command name when it is written literally; None for an empty command or ``${c} ...``."""
+        if self.words and self.words[0].is_literal:
+            return self.words[0].text
+        return None
+
+    @property
+    def args(self) -> list[Word]:
+        return self.words[1:]
+
+
+class Label(Node):
+    """``:name`` at the start of a logical line. ``name`` may be empty (a bare ``:``)."""
+
+    __slots__ = ("name",)
+    _repr_fields = ("name",)
+
+    def __init__(self, start: int, end: int, name: str, anchor: Anchor | None = None) -> None:
+        super().__init__(start, end, anchor)
+        self.name = name
+
+
+
+class Comment(Node):
+    """A word starting with ``#`` and everything after it on the logical line."""
+
+    __slots__ = ("text",)
+    _repr_fields = ("text",)
+
+    def __init__(self, start: int, end: int, text: str, anchor: Anchor | None = None) -> None:
+        super().__init__(start, end, anchor)
+        self.text = text
+
+
+
+class Trivia(Node):
+    """Text that carries no meaning of its own: whitespace, a continuation splice, the line ending,
+    or text iPXE never sees (after a NUL byte). ``kind`` is one of: space, splice, eol, ignored."""
+
+    __slots__ = ("kind",)
+    _repr_fields = ("kind",)
+
+    def __init__(self, start: int, end: int, kind: str, anchor: Anchor | None = None) -> None:
+        super().__init__(start, end, anchor)
+        self.kind = kind
+
+
+
+Token = Union[Word, Operator, Label, Comment, Trivia]
+
+
+class LogicalLine:
+    """One line as iPXE executes it: physical lines joined by backslash continuations.
+
+    ``first_line``/``last_line`` are the 0-based physical lines it covers. ``commands`` and
+    ``operators`` alternate: commands[0] operators[0] commands[1] ... (len(commands) ==
+    len(operators) + 1 when the line has any command text, else both are empty). ``start``/``end``
+    (just past the line ending) are absolute offsets; the nodes inside are anchored to ``start``.
+    """
+
+    __slots__ = (
+        "index", "anchor", "length", "first_line", "last_line", "text", "tokens", "label", "commands",
+        "operators", "comment", "unterminated",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        index: int,
+        start: int,
+        end: int,
+        first_line: int,
+        last_line: int,
+        text: str,
+        tokens: list[Token] | None = None,
+        label: Label | None = None,
+        commands: list[Command] | None = None,
+        operators: list[Operator] | None = None,
+        comment: Comment | None = None,
+        unterminated: bool = False,
+    ) -> None:
+        self.index = index  # position in Script.lines
+        self.anchor = Anchor(start)
+        self.length = end - start
+        self.first_line = first_line
+        self.last_line = last_line
+        self.text = text  # the logical text iPXE executes (joined, CR stripped, cut at NUL), no line ending
+        self.tokens: list[Token] = tokens if tokens is not None else []
+        self.label = label
+        self.commands: list[Command] = commands if commands is not None else []
+        self.operators: list[Operator] = operators if operators is not None else []
+        self.comment = comment
+        self.unterminated = unterminated  # the file ended inside a continuation: iPXE never runs it
+
+    @property
+    def start(self) -> int:
+        return self.anchor.offset
+
+    @property
+    def end(self) -> int:
+        return self.anchor.offset + self.length
+
+    @property
+    def words(self) -> list[Word]:
+        return [t for t in self.tokens if isinstance(t, Word)]
+
+    def source(self, script_text: str) -> str:
+        return script_text[self.start : self.end]
+
+    def __repr__(self) -> str:
+        return f"LogicalLine({self.index}, {self.start}:{self.end}, {self.text!r})"
+
+
+@dataclass(slots=True)
+class Script:
+    text: str
+    path: str | None
+    lines: list[LogicalLine]
+    diagnostics: list[Diagnostic]
+    magic: str | None  # "#!ipxe" or "#!gpxe" when the file is a script by iPXE's probe, else None
+    line_starts: list[int]  # offset of the first character of each physical line
+    encoding_errors: bool = False  # the bytes were not valid UTF-8 (kept losslessly, see decode_source)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """0-based (line, column) of a character offset."""
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        return line, offset - self.line_starts[line]
+
+    def offset(self, line: int, column: int) -> int:
+        """Character offset of a 0-based (line, column); clamped to the text."""
+        if line >= len(self.line_starts):
+            return len(self.text)
+        start = self.line_starts[line]
+        end = self.line_starts[line + 1] if line + 1 < len(self.line_starts) else len(self.text)
+        return min(start + column, end)
+
+    def byte_offset(self, offset: int) -> int:
+        """Offset in the original bytes (UTF-8, undecodable bytes counted as one each)."""
+        from ipxescript.syntax.source import encode_source
+
+        return len(encode_source(self.text[:offset]))
+
+    def line_at(self, offset: int) -> LogicalLine | None:
+        """The logical line containing a character offset."""
+        lines = self.lines
+        lo, hi = 0, len(lines)
+        while lo < hi:  # bisect on line starts without building a list
+            mid = (lo + hi) // 2
+            if lines[mid].start <= offset:
+                lo = mid + 1
+            else:
+                hi = mid
+        i = lo - 1
+        return self.lines[i] if 0 <= i < len(self.lines) else None
+
+    def commands(self) -> Iterator[tuple[LogicalLine, Command]]:
+        """Every non-empty command of the script, in order."""
+        for line in self.lines:
+            for command in line.commands:
+                if command.words:
+                    yield line, command
+
+    def labels(self) -> Iterator[Label]:
+        for line in self.lines:
+            if line.label is not None:
+                yield line.label
+
+    def unparse(self) -> str:
+        """The source text rebuilt from the tokens: equal to ``text`` for any input."""
+        return "".join(self.text[t.start : t.end] for line in self.lines for t in line.tokens)

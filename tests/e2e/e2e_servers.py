@@ -1,0 +1,158 @@
+"""Servers started inside a lab: the server under test (`ipxescript serve`) and the peers around it.
+
+Peers: an RA-only dnsmasq (ends iPXE's ~15 s wait for an IPv6 router advertisement after each DHCP), a
+plain DHCP-only dnsmasq (the site's DHCP server beside a proxy), and the baseline dnsmasq + nginx that the
+end-to-end benchmark compares against.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from e2e_lab import BRIDGE, Lab
+
+POOL = (100, 199)
+
+
+def dhcp_range(lab: Lab) -> tuple[str, str]:
+    return lab.address(POOL[0]), lab.address(POOL[1])
+
+
+def _dnsmasq_base(lab: Lab, label: str) -> list[str]:
+    return [
+        "dnsmasq",
+        "--keep-in-foreground",
+        "--conf-file=/dev/null",
+        "--port=0",  # no DNS
+        f"--interface={BRIDGE}",
+        "--bind-interfaces",
+        f"--pid-file={lab.workdir / (label + '.pid')}",
+        f"--dhcp-leasefile={lab.workdir / (label + '.leases')}",
+        "--log-facility=-",
+    ]
+
+
+def start_router_advertiser(lab: Lab) -> subprocess.Popen[bytes]:
+    """Router advertisements only: no DHCP, no DNS, no UDP port taken."""
+    argv = _dnsmasq_base(lab, "ra") + [
+        "--enable-ra",
+        f"--dhcp-range=::,constructor:{BRIDGE},ra-only",
+    ]
+    proc = lab.spawn("ra", argv)
+    return proc
+
+
+def start_plain_dhcp(lab: Lab, next_server: str | None = None) -> subprocess.Popen[bytes]:
+    """A site DHCP server with no boot options at all (proxy mode answers the PXE part beside it)."""
+    start, end = dhcp_range(lab)
+    argv = _dnsmasq_base(lab, "site-dhcp") + [f"--dhcp-range={start},{end},255.255.255.0,1h", "--log-dhcp"]
+    if next_server:
+        argv.append(f"--dhcp-boot=,,{next_server}")
+    proc = lab.spawn("site-dhcp", argv)
+    lab.wait_listening("udp", 67, proc=proc)
+    return proc
+
+
+def start_dnsmasq_boot(
+    lab: Lab, root: Path, boot_files: Mapping[str, str], http_url: str
+) -> subprocess.Popen[bytes]:
+    """The baseline boot server: dnsmasq DHCP (full) + TFTP, tagging iPXE clients by user-class.
+
+    iPXE clients get HTTP_URL; others get BOOT_FILES[arch] ('bios' or 'efi64') by TFTP from this host.
+    Option 60 'PXEClient' in replies to iPXE lets it take the offer without waiting ~3 s for proxy offers;
+    EDK2 must not get it without option 43 (it then takes the offer as BINL and asks port 4011).
+    """
+    start, end = dhcp_range(lab)
+    argv = _dnsmasq_base(lab, "dnsmasq") + [
+        f"--dhcp-range={start},{end},255.255.255.0,1h",
+        "--dhcp-userclass=set:ipxe,iPXE",
+        "--dhcp-match=set:efi64,option:client-arch,7",
+        "--dhcp-match=set:efi64,option:client-arch,9",
+        "--dhcp-option-force=tag:ipxe,60,PXEClient",
+        f"--dhcp-boot=tag:ipxe,{http_url}",
+        f"--dhcp-boot=tag:!ipxe,tag:efi64,{boot_files.get('efi64', 'ipxe.efi')},,{lab.server_ip}",
+        f"--dhcp-boot=tag:!ipxe,tag:!efi64,{boot_files.get('bios', 'undionly.kpxe')},,{lab.server_ip}",
+        "--enable-tftp",
+        f"--tftp-root={root}",
+        "--log-dhcp",
+    ]
+    proc = lab.spawn("dnsmasq", argv)
+    lab.wait_listening("udp", 67, proc=proc)
+    lab.wait_listening("udp", 69, proc=proc)
+    return proc
+
+
+NGINX_CONF = """daemon off;
+master_process off;
+worker_processes 1;
+pid {work}/nginx.pid;
+error_log stderr warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    client_body_temp_path {work}/nginx-body;
+    proxy_temp_path {work}/nginx-proxy;
+    fastcgi_temp_path {work}/nginx-fastcgi;
+    uwsgi_temp_path {work}/nginx-uwsgi;
+    scgi_temp_path {work}/nginx-scgi;
+    server {{
+        listen {address}:{port};
+        root {root};
+    }}
+}}
+"""
+
+
+def start_nginx(lab: Lab, root: Path, port: int = 80) -> subprocess.Popen[bytes]:
+    conf = lab.workdir / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(work=lab.workdir, address=lab.server_ip, port=port, root=root))
+    proc = lab.spawn("nginx", ["nginx", "-c", str(conf), "-e", "stderr"])
+    lab.wait_listening("tcp", port, proc=proc)
+    return proc
+
+
+def serve_argv(
+    lab: Lab,
+    root: Path,
+    dhcp: str,
+    boot_files: Mapping[str, str] | None = None,
+    http_port: int = 80,
+    tftp_port: int = 69,
+) -> list[str]:
+    """The documented command line of the server under test (issue 7's flags, nothing else)."""
+    start, end = dhcp_range(lab)
+    argv = [
+        sys.executable, "-m", "ipxescript", "serve", str(root),
+        "--interface", BRIDGE,
+        "--address", lab.server_ip,
+        "--dhcp", dhcp,
+        "--http-port", str(http_port),
+        "--tftp-port", str(tftp_port),
+    ]  # fmt: skip
+    if dhcp == "full":
+        argv += ["--dhcp-range", f"{start}-{end}"]
+    for arch, name in (boot_files or {}).items():
+        argv += ["--boot-file", f"{arch}={name}"]
+    return argv
+
+
+def start_ipxescript(
+    lab: Lab,
+    root: Path,
+    dhcp: str,
+    boot_files: Mapping[str, str] | None = None,
+    http_port: int = 80,
+    tftp_port: int = 69,
+) -> subprocess.Popen[bytes]:
+    proc = lab.spawn("serve", serve_argv(lab, root, dhcp, boot_files, http_port, tftp_port))
+    lab.wait_listening("tcp", http_port, proc=proc)
+    lab.wait_listening("udp", tftp_port, proc=proc)
+    if dhcp != "off":
+        lab.wait_listening("udp", 67, proc=proc)
+    return proc

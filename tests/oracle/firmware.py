@@ -1,0 +1,330 @@
+"""Run case scripts on Debian's real `ipxe.efi` (OVMF under QEMU TCG) in one boot and cut out each case.
+
+One boot serves many cases: QEMU's user network hands iPXE a generated driver script by TFTP, and the
+driver chains each case in turn between marker lines:
+
+    echo @@ORACLE-BEGIN NAME
+    chain --autofree tftp://10.0.2.2/NAME.ipxe && echo @@ORACLE-END NAME 0 || echo @@ORACLE-END NAME ${errno}
+    imgfree || ; menu --delete || ; clear SETTING || ...
+
+How a case's console is cut out of the boot transcript (after `\\r`/`\\b` are applied and line ends are
+stripped, see vt.py):
+
+* it starts after the line `@@ORACLE-BEGIN NAME` and the driver's download line for the case
+  (`tftp://10.0.2.2/NAME.ipxe... ok`), which belong to the driver;
+* it ends where `@@ORACLE-END NAME` starts; text before it on the same line is a partial last line
+  of the case (so `echo -n x` at the end gives console `x`, with no newline);
+* when the case failed, the driver's `chain` prints `Could not boot: <error>` as its last line:
+  that line is the driver's, not the case's, and is cut off;
+* full-screen drawings (menus) are not console text; a partial line before one is ended there.
+
+The status is what the driver's `${errno}` showed after a failed chain, or 0.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .cases import CASES_DIR, URL_PREFIX, Case, stage_cases
+from .keys import key_bytes
+from .vt import Decoder
+
+IPXE_EFI = Path("/usr/lib/ipxe/ipxe.efi")
+OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
+OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+DRIVER_NAME = "oracle-driver.ipxe"
+
+READY, DONE = "@@ORACLE-READY", "@@ORACLE-DONE"
+BOOT_TIMEOUT = 90.0  # QEMU start to the driver's first line; ~13 s normally, more on a busy machine
+SNAP_QUIET = 0.35  # output quiet this long = the drawing is complete and waits for a key
+KEY_QUIET = 0.6  # output quiet this long before a key is sent (> SNAP_QUIET: the screen is taken first)
+ESC_PAUSE = 0.3  # a lone ESC followed too soon by more bytes becomes an escape sequence
+
+
+class FirmwareError(RuntimeError):
+    pass
+
+
+@dataclass
+class Transcript:
+    """What one case did on the firmware."""
+
+    name: str
+    console: str
+    screens: list[list[str]]
+    status: int
+    keys: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Transcript:
+        return cls(**data)  # type: ignore[arg-type]
+
+
+def available() -> list[str]:
+    """What is missing to run the firmware here (empty when everything is installed)."""
+    missing = [str(p) for p in (IPXE_EFI, OVMF_CODE, OVMF_VARS) if not p.exists()]
+    if shutil.which("qemu-system-x86_64") is None:
+        missing.append("qemu-system-x86_64")
+    return missing
+
+
+def driver_script(cases: list[Case]) -> str:
+    lines = ["#!ipxe", f"echo {READY}"]
+    for case in cases:
+        lines += [
+            f"echo @@ORACLE-BEGIN {case.name}",
+            f"chain --autofree {case.url} && echo @@ORACLE-END {case.name} 0 || "
+            f"echo @@ORACLE-END {case.name} ${{errno}}",
+            "imgfree ||",
+            "menu --delete ||",
+        ]
+        lines += [f"menu --delete --name {m} ||" for m in case.menus]
+        lines += [f"clear {s} ||" for s in case.settings]
+    lines += [f"echo {DONE}", ""]
+    return "\n".join(lines)
+
+
+class Firmware:
+    """One QEMU boot of ipxe.efi with the serial console on a unix socket read by its own thread."""
+
+    def __init__(self, tftp_root: Path, bootfile: str, workdir: Path) -> None:
+        self.tftp_root, self.bootfile, self.workdir = tftp_root, bootfile, workdir
+        self.decoder = Decoder(enable_after=READY)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
+        self._seen_session = 0
+        self._pending_snapshot = False
+        self.sent_keys: dict[str, list[str]] = {}
+        self.chunks: list[tuple[float, bytes]] = []
+
+    def start(self) -> None:
+        esp = self.workdir / "esp"
+        (esp / "EFI" / "BOOT").mkdir(parents=True)
+        shutil.copy(IPXE_EFI, esp / "EFI" / "BOOT" / "BOOTX64.EFI")
+        vars_copy = self.workdir / "vars.fd"
+        shutil.copy(OVMF_VARS, vars_copy)
+        sock_path = self.workdir / "serial.sock"
+        cmd = [
+            "qemu-system-x86_64",
+            "-machine", "pc", "-m", "256", "-display", "none", "-nodefaults", "-vga", "none",
+            "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+            "-drive", f"if=pflash,format=raw,file={vars_copy}",
+            "-drive", f"file=fat:rw:{esp},format=raw,if=none,id=d0",
+            "-device", "ide-hd,drive=d0,bootindex=0",
+            "-netdev", f"user,id=n0,tftp={self.tftp_root},bootfile={self.bootfile}",
+            "-device", "virtio-net-pci,netdev=n0,romfile=",
+            "-chardev", f"socket,id=s0,path={sock_path},server=on,wait=off",
+            "-serial", "chardev:s0", "-monitor", "none",
+        ]  # fmt: skip
+        log = open(self.workdir / "qemu.log", "wb")  # noqa: SIM115 - lives as long as the process
+        self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+                sock.connect(str(sock_path))
+                break
+            except OSError:
+                sock.close()
+                if self._proc.poll() is not None or time.monotonic() > deadline:
+                    raise FirmwareError(f"QEMU did not start: {self.qemu_log()}") from None
+                time.sleep(0.05)
+        self._sock = sock
+        threading.Thread(target=self._read_serial, name="oracle-serial", daemon=True).start()
+
+    def _read_serial(self) -> None:
+        # Never pause here: when nobody reads for ~0.5 s, OVMF drops console output.
+        assert self._sock is not None
+        while True:
+            try:
+                data = self._sock.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self.chunks.append((time.monotonic(), data))
+            self.decoder.feed(data)
+
+    def qemu_log(self) -> str:
+        path = self.workdir / "qemu.log"
+        return path.read_text(errors="replace")[-2000:] if path.exists() else ""
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        if self._sock is not None:
+            self._sock.close()
+
+    def send(self, data: bytes) -> None:
+        assert self._sock is not None
+        self._sock.sendall(data)
+
+    def watch_screens(self) -> None:
+        """Snapshot a drawing when it first rests and after each key (not on countdown ticks)."""
+        d = self.decoder
+        with d.lock:
+            if d.in_screen and d.session != self._seen_session:
+                self._seen_session = d.session
+                self._pending_snapshot = True
+            if self._pending_snapshot and d.in_screen and d.quiet_for() >= SNAP_QUIET:
+                d.take_snapshot()
+                self._pending_snapshot = False
+
+    def wait_until(self, ready: object, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            self.watch_screens()
+            if ready():  # type: ignore[operator]
+                return
+            if self._proc is not None and self._proc.poll() is not None:
+                raise FirmwareError(f"QEMU exited while waiting for {what}: {self.qemu_log()}")
+            if time.monotonic() > deadline:
+                tail = self.decoder.text()[-1500:]
+                raise FirmwareError(f"timed out after {timeout:.0f} s waiting for {what}; console ends:\n{tail}")
+            time.sleep(0.05)
+
+    def line_index(self, text: str, start: int = 0) -> int | None:
+        with self.decoder.lock:
+            lines = self.decoder.lines.lines
+            for i in range(start, len(lines)):
+                if lines[i] == text:
+                    return i
+        return None
+
+    def text_since(self, line: int) -> str:
+        with self.decoder.lock:
+            d = self.decoder
+            return "\n".join([*d.lines.lines[line:], d.lines.partial()])
+
+    def run_case(self, case: Case, start_line: int) -> int:
+        """Send the case's keys at the right moments; return the line index of its BEGIN marker."""
+        begin_text = f"@@ORACLE-BEGIN {case.name}"
+        found: list[int] = []
+
+        def begun() -> bool:
+            idx = self.line_index(begin_text, start_line)
+            if idx is not None:
+                found.append(idx)
+            return idx is not None
+
+        self.wait_until(begun, case.timeout, f"the start of case {case.name}")
+        begin = found[0]
+        end_text = f"@@ORACLE-END {case.name} "
+        deadline = time.monotonic() + case.timeout
+        for number, token in enumerate(case.key_list):
+            remaining = deadline - time.monotonic()
+
+            def ready_for_key(first: bool = number == 0) -> bool:
+                since = self.text_since(begin)
+                if end_text in since:
+                    return True
+                if first and case.wait and case.wait not in since and not self._on_screen(case.wait):
+                    return False
+                return self.decoder.quiet_for() >= KEY_QUIET
+
+            self.wait_until(ready_for_key, max(remaining, 1), f"case {case.name} to wait for key {token}")
+            if end_text in self.text_since(begin):
+                break  # the case ended early: the keys left are reported by the caller
+            self.chunks.append((time.monotonic(), b"<<KEY " + token.encode() + b">>"))
+            self.send(key_bytes(token))
+            self.sent_keys.setdefault(case.name, []).append(token)
+            self._pending_snapshot = True
+            if token == "ESC":
+                time.sleep(ESC_PAUSE)
+        remaining = deadline - time.monotonic()
+        self.wait_until(lambda: end_text in self.text_since(begin), max(remaining, 1), f"the end of {case.name}")
+        return begin
+
+    def _on_screen(self, text: str) -> bool:
+        d = self.decoder
+        with d.lock:
+            return d.in_screen and any(text in row for row in d.grid.snapshot())
+
+
+def cut_case(decoder: Decoder, case: Case, begin: int) -> Transcript:
+    """The case's own console, screens and status out of the whole boot transcript (rules above)."""
+    lines = decoder.lines.lines
+    end_text = f"@@ORACLE-END {case.name} "
+    problems: list[str] = []
+    end = next(i for i in range(begin + 1, len(lines)) if end_text in lines[i])
+    marker_line = lines[end]
+    prefix, _, status_text = marker_line.partition(end_text)
+    body = lines[begin + 1 : end]
+    download = f"{case.url}..."
+    if body and body[0].startswith(download):
+        body = body[1:]
+    else:
+        problems.append(f"no download line {download!r} after the BEGIN marker")
+    status = int(status_text.strip(), 0)
+    if status != 0 and not prefix:
+        last = body[-1] if body else ""
+        cut = last.rfind("Could not boot: ")
+        if cut >= 0:
+            body, prefix = body[:-1], last[:cut]
+        else:
+            problems.append("failed case without the driver's 'Could not boot:' line")
+    console = "\n".join([*body, prefix])
+    screens = [s.rows for s in decoder.screens if begin < s.line_index <= end]
+    return Transcript(case.name, console, screens, status, case.keys, problems)
+
+
+def run_cases(cases: list[Case], cases_dir: Path = CASES_DIR) -> dict[str, Transcript]:
+    """Boot the firmware once, run every case in order, and return each case's transcript."""
+    missing = available()
+    if missing:
+        raise FirmwareError(f"cannot run the firmware, missing: {', '.join(missing)}")
+    names = [c.name for c in cases]
+    if len(set(names)) != len(names) or any(not re.fullmatch(r"[\w.-]+", n) for n in names):
+        raise FirmwareError("case names must be unique words")
+    with tempfile.TemporaryDirectory(prefix="ipxe-oracle-") as tmp:
+        work = Path(tmp)
+        tftp_root = work / "tftp"
+        stage_cases(tftp_root, cases_dir)
+        (tftp_root / DRIVER_NAME).write_text(driver_script(cases))
+        fw = Firmware(tftp_root, DRIVER_NAME, work)
+        try:
+            fw.start()
+            fw.wait_until(lambda: fw.line_index(READY) is not None, BOOT_TIMEOUT, "the driver script")
+            begins: dict[str, int] = {}
+            start = 0
+            for case in cases:
+                begins[case.name] = start = fw.run_case(case, start)
+            fw.wait_until(lambda: fw.line_index(DONE, start) is not None, 30, "the end of the driver")
+        finally:
+            fw.stop()
+            if os.environ.get("ORACLE_KEEP_RAW"):
+                Path(os.environ["ORACLE_KEEP_RAW"]).write_bytes(bytes(fw.decoder.raw))
+                Path(os.environ["ORACLE_KEEP_RAW"] + ".chunks").write_text(
+                    "\n".join(f"{t:.3f} {d!r}" for t, d in fw.chunks)
+                )
+        results = {}
+        for case in cases:
+            result = cut_case(fw.decoder, case, begins[case.name])
+            unsent = case.key_list[len(fw.sent_keys.get(case.name, [])) :]
+            if unsent:
+                result.problems.append(f"the case ended before these keys were sent: {' '.join(unsent)}")
+            results[case.name] = result
+        return results
+
+
+def case_url(name: str) -> str:
+    return URL_PREFIX + name + ".ipxe"
