@@ -74,9 +74,7 @@ def relay(left: str, right: str, delay: float) -> None:
         socks[name] = sock
     out = {socks[left].fileno(): socks[right], socks[right].fileno(): socks[left]}
     queue: deque[tuple[float, socket.socket, bytearray]] = deque()  # one delay for all: FIFO is deadline order
-    poller = select.epoll()
-    for sock in socks.values():
-        poller.register(sock.fileno(), select.EPOLLIN)
+    fds = list(out)
     print("relay ready", flush=True)
     while True:
         now = time.monotonic()
@@ -87,7 +85,8 @@ def relay(left: str, right: str, delay: float) -> None:
             except OSError:
                 pass
         wait = max(0.0, queue[0][0] - now) if queue else 1.0
-        for fd, _ in poller.poll(wait):
+        readable, _, _ = select.select(fds, [], [], wait)  # select: microsecond timeouts, epoll has ms
+        for fd in readable:
             sock = out[fd]
             source = socks[left] if sock is socks[right] else socks[right]
             while True:

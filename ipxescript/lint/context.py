@@ -70,7 +70,7 @@ class LintContext:
     @cached_property
     def core_diagnostics(self) -> list[Diagnostic]:
         """The language core's own findings: the reader's plus the analysis checks."""
-        return list(self.script.diagnostics) + run_core_checks(self.script, self.config.profile)
+        return list(self.script.diagnostics) + run_core_checks(self.script, self.catalog, self.profile)
 
     def core(self, code: str) -> list[Diagnostic]:
         return [d for d in self.core_diagnostics if d.code == code]
@@ -90,16 +90,8 @@ def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> 
     return difflib.get_close_matches(word, sorted(set(candidates)), n=3, cutoff=cutoff)
 
 
-def run_core_checks(script: Script, profile: str | None) -> list[Diagnostic]:
-    """Diagnostics from ``ipxescript.analysis.checks`` (empty until that module exists)."""
-    try:
-        from ipxescript.analysis import checks
-    except ImportError:
-        return []
-    run = getattr(checks, "check_script", None) or getattr(checks, "check", None)
-    if run is None:
-        return []
-    try:
-        return list(run(script, profile=profile))
-    except TypeError:
-        return list(run(script))
+def run_core_checks(script: Script, catalog: Catalog, profile: Profile) -> list[Diagnostic]:
+    """Diagnostics from the language core's analysis (ipxescript.analysis.checks)."""
+    from ipxescript.analysis.checks import check_script
+
+    return list(check_script(script, catalog, profile))

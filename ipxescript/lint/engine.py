@@ -86,12 +86,14 @@ def _inside_mask(d: Diagnostic, masked: list[tuple[int, int]]) -> bool:
 def _apply_supersedes(found: list[Diagnostic], supersede: list[tuple[str, tuple[str, ...]]]) -> list[Diagnostic]:
     if not supersede:
         return found
-    hidden: set[tuple[int, str]] = set()
+    # A superseding finding hides a victim code that starts inside its range.
+    ranges: dict[str, list[tuple[int, int]]] = {}
     for code, victims in supersede:
         for d in found:
             if d.code == code:
-                hidden.update((d.start, v) for v in victims)
-    return [d for d in found if (d.start, d.code) not in hidden]
+                for victim in victims:
+                    ranges.setdefault(victim, []).append((d.start, max(d.end, d.start + 1)))
+    return [d for d in found if not any(a <= d.start < b for a, b in ranges.get(d.code, ()))]
 
 
 def _apply_suppressions(script: Script, found: list[Diagnostic]) -> list[Diagnostic]:

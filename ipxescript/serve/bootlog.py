@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 STAGES = ("dhcp", "binary", "script", "config", "kernel", "initrd", "image", "file", "refused", "error")
@@ -50,6 +50,17 @@ class Event:
     reason: str
     protocol: str  # dhcp, tftp, http
 
+    def as_json(self) -> dict[str, object]:
+        return {
+            "time": self.time,
+            "client": self.client,
+            "ip": self.ip,
+            "stage": self.stage,
+            "what": self.what,
+            "reason": self.reason,
+            "protocol": self.protocol,
+        }
+
 
 class BootLog:
     def __init__(self, state_dir: Path | None, *, keep: int = 2000) -> None:
@@ -58,10 +69,12 @@ class BootLog:
         self._mac_of_ip: dict[str, str] = {}
         self._lock = threading.Lock()
         self._file = None
+        self._unflushed = False
         if state_dir is not None:
             state_dir.mkdir(parents=True, exist_ok=True)
             self.path: Path | None = state_dir / "bootlog.jsonl"
-            self._file = open(self.path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - lives with the log
+            # block-buffered: a line per HTTP request must not cost a write(2); flush() runs twice a second
+            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - lives with the log
         else:
             self.path = None
 
@@ -82,13 +95,21 @@ class BootLog:
         if mac and ip:
             self.learn(mac, ip)
         event = Event(time.time(), self.client_of(mac, ip), ip, stage, what, reason, protocol)
-        line = json.dumps(asdict(event), sort_keys=True)
+        line = json.dumps(event.as_json())
         with self._lock:
             self._events.append(event)
             self._latest[event.client] = event
             if self._file is not None:
                 self._file.write(line + "\n")
+                self._unflushed = True
         return event
+
+    def flush(self) -> None:
+        """Write buffered lines to the file (the runner calls this twice a second and at exit)."""
+        with self._lock:
+            if self._file is not None and self._unflushed:
+                self._file.flush()
+                self._unflushed = False
 
     def recent(self, limit: int = 200) -> list[Event]:
         with self._lock:

@@ -11,7 +11,6 @@ import ipaddress
 import json
 import logging
 import time
-from typing import Any
 
 from aiohttp import web
 
@@ -197,9 +196,9 @@ class BootHttp:
                     found = [a.as_json() for a in store.all() if a.client == _key(client)]
                     return web.json_response(found, status=200 if found else 404)
             elif rest == "clients" and reading:
-                return web.json_response([_event(e) for e in self.policy.bootlog.clients()])
+                return web.json_response([e.as_json() for e in self.policy.bootlog.clients()])
             elif rest == "log" and reading:
-                return web.json_response([_event(e) for e in self.policy.bootlog.recent()])
+                return web.json_response([e.as_json() for e in self.policy.bootlog.recent()])
             else:
                 return web.json_response({"error": f"no such API path /api/{rest}"}, status=404)
         except ClientKeyError as exc:
@@ -238,18 +237,6 @@ def _key(client: str) -> str:
     from ipxescript.serve.assignments import client_key
 
     return client_key(client)
-
-
-def _event(event: Any) -> dict[str, Any]:
-    return {
-        "time": event.time,
-        "client": event.client,
-        "ip": event.ip,
-        "stage": event.stage,
-        "what": event.what,
-        "reason": event.reason,
-        "protocol": event.protocol,
-    }
 
 
 def make_app(policy: ServePolicy) -> web.Application:

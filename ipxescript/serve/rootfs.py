@@ -38,6 +38,9 @@ def decode_request_path(raw_path: str) -> str:
     because nothing decodes it again.
     """
     path = raw_path.split("?", 1)[0].split("#", 1)[0]
+    scheme, sep, rest = path.partition("://")
+    if sep and "/" not in scheme:  # absolute-form target (RFC 9112 3.2.2): drop scheme and authority
+        path = "/" + rest.partition("/")[2]
     return unquote(path, errors="surrogateescape")
 
 
@@ -60,10 +63,7 @@ class Root:
         rel = self.relative(path)
         if not rel:
             return None
-        candidate = os.path.join(self.path, rel)
-        if not os.path.lexists(candidate):
-            return None
-        real = os.path.realpath(candidate)
+        real = os.path.realpath(os.path.join(self.path, rel))
         if not self.contains(real):
             raise PathRefused("symlink leads outside ROOT")
         return real if os.path.isfile(real) else None

@@ -68,13 +68,19 @@ async def _poll_scripts(policy: ServePolicy) -> None:
             log.warning("lint: scanning %s failed: %s", policy.root.path, exc)
 
 
+async def _flush_log(bootlog: BootLog) -> None:
+    while True:
+        await asyncio.sleep(0.5)
+        bootlog.flush()
+
+
 async def serve(config: ServeConfig, out: TextIO = sys.stdout) -> None:
     """Serve until SIGTERM or SIGINT. Raises ServeError when something cannot start."""
     store, bootlog = open_state(config)
     policy = ServePolicy(config, store, bootlog)
     runner = web.AppRunner(make_app(policy), access_log=None, handle_signals=False)
     servers: list[Closable] = []
-    poller: asyncio.Task[None] | None = None
+    tasks: list[asyncio.Task[None]] = []
     try:
         await runner.setup()
         site = web.TCPSite(runner, config.bind_address, config.http_port, backlog=1024)
@@ -95,14 +101,14 @@ async def serve(config: ServeConfig, out: TextIO = sys.stdout) -> None:
         # lint after the ports are open so the server answers at once; the verdicts are ready before the
         # first script is sent because each request checks its script if no verdict is cached
         await loop.run_in_executor(None, policy.start_check)
-        poller = asyncio.create_task(_poll_scripts(policy))
+        tasks += [asyncio.create_task(_poll_scripts(policy)), asyncio.create_task(_flush_log(bootlog))]
         await stop.wait()
         log.info("stopping")
     finally:
-        if poller is not None:
-            poller.cancel()
+        for task in tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await poller
+                await task
         for server in reversed(servers):
             server.close()
         await runner.cleanup()

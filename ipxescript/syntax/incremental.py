@@ -13,6 +13,7 @@ moving a line is one assignment, not a walk over its words.
 from __future__ import annotations
 
 import bisect
+import gc
 from dataclasses import dataclass
 
 from ipxescript.analysis.diagnostics import Diagnostic
@@ -49,6 +50,15 @@ class Document:
 
     def edit(self, start: int, end: int, new: str) -> EditResult:
         """Replace text[start:end] with ``new`` and reparse what changed."""
+        enabled = gc.isenabled()
+        gc.disable()  # as in parse(): no collection pauses while nodes are built
+        try:
+            return self._edit(start, end, new)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _edit(self, start: int, end: int, new: str) -> EditResult:
         old = self.script
         text = old.text
         start = max(0, min(start, len(text)))
@@ -69,7 +79,6 @@ class Document:
         first = _line_index(lines, start)
         if first > 0 and lines[first].start == start:
             first -= 1  # an edit at a line's first character may join it to the line before
-        old_starts = [ln.start for ln in lines]  # offsets in the old text
 
         script = Script(
             text=new_text,
@@ -86,8 +95,8 @@ class Document:
         for raw in split_logical_lines(new_text, pos):
             raw_start = raw[0]
             if raw_start >= new_end and raw_start > 0:
-                k = bisect.bisect_left(old_starts, raw_start - delta)
-                if k < len(lines) and old_starts[k] == raw_start - delta and k > first:
+                k = _line_index(lines, raw_start - delta)  # old lines still have old offsets here
+                if k > first and lines[k].start == raw_start - delta:
                     resume = k
                     break
             reparsed.append(parse_logical_line(new_text, raw, first + len(reparsed), script))

@@ -86,7 +86,10 @@ class Literal(Node):
     _repr_fields = ("value",)
 
     def __init__(self, start: int, end: int, value: str, anchor: Anchor | None = None) -> None:
-        super().__init__(start, end, anchor)
+        a = anchor or _ZERO
+        self.anchor = a
+        self._s = start - a.offset
+        self._e = end - a.offset
         self.value = value  # logical text (continuation splices removed)
 
 
@@ -102,7 +105,10 @@ class Reference(Node):
     _repr_fields = ("parts",)
 
     def __init__(self, start: int, end: int, parts: list[Union[Literal, Reference]], anchor: Anchor | None = None) -> None:
-        super().__init__(start, end, anchor)
+        a = anchor or _ZERO
+        self.anchor = a
+        self._s = start - a.offset
+        self._e = end - a.offset
         self.parts = parts
 
 
@@ -147,7 +153,10 @@ class Word(Node):
     _repr_fields = ("text", "parts")
 
     def __init__(self, start: int, end: int, text: str, parts: list[Part], anchor: Anchor | None = None) -> None:
-        super().__init__(start, end, anchor)
+        a = anchor or _ZERO
+        self.anchor = a
+        self._s = start - a.offset
+        self._e = end - a.offset
         self.text = text  # logical text, as iPXE sees it before expansion
         self.parts = parts
 
@@ -174,7 +183,10 @@ class Operator(Node):
     _repr_fields = ("text",)
 
     def __init__(self, start: int, end: int, text: str, anchor: Anchor | None = None) -> None:
-        super().__init__(start, end, anchor)
+        a = anchor or _ZERO
+        self.anchor = a
+        self._s = start - a.offset
+        self._e = end - a.offset
         self.text = text
 
 
@@ -186,7 +198,10 @@ class Command(Node):
     _repr_fields = ("words",)
 
     def __init__(self, start: int, end: int, words: list[Word], anchor: Anchor | None = None) -> None:
-        super().__init__(start, end, anchor)
+        a = anchor or _ZERO
+        self.anchor = a
+        self._s = start - a.offset
+        self._e = end - a.offset
         self.words = words
 
 
@@ -209,7 +224,10 @@ class Label(Node):
     _repr_fields = ("name",)
 
     def __init__(self, start: int, end: int, name: str, anchor: Anchor | None = None) -> None:
-        super().__init__(start, end, anchor)
+        a = anchor or _ZERO
+        self.anchor = a
+        self._s = start - a.offset
+        self._e = end - a.offset
         self.name = name
 
 
@@ -221,7 +239,10 @@ class Comment(Node):
     _repr_fields = ("text",)
 
     def __init__(self, start: int, end: int, text: str, anchor: Anchor | None = None) -> None:
-        super().__init__(start, end, anchor)
+        a = anchor or _ZERO
+        self.anchor = a
+        self._s = start - a.offset
+        self._e = end - a.offset
         self.text = text
 
 
@@ -234,12 +255,24 @@ class Trivia(Node):
     _repr_fields = ("kind",)
 
     def __init__(self, start: int, end: int, kind: str, anchor: Anchor | None = None) -> None:
-        super().__init__(start, end, anchor)
+        a = anchor or _ZERO
+        self.anchor = a
+        self._s = start - a.offset
+        self._e = end - a.offset
         self.kind = kind
 
 
 
 Token = Union[Word, Operator, Label, Comment, Trivia]
+
+
+def _trivia(text: str, a: int, b: int, line_end: int, anchor: Anchor) -> Trivia:
+    gap = text[a:b]
+    if b == line_end and gap.endswith("\n") and gap.count("\n") == 1 and "\\" not in gap:
+        return Trivia(a, b, "eol", anchor)
+    if "\n" in gap or "\\" in gap:
+        return Trivia(a, b, "splice", anchor)
+    return Trivia(a, b, "space", anchor)
 
 
 class LogicalLine:
@@ -252,7 +285,7 @@ class LogicalLine:
     """
 
     __slots__ = (
-        "index", "anchor", "length", "first_line", "last_line", "text", "tokens", "label", "commands",
+        "index", "anchor", "length", "first_line", "last_line", "text", "_tokens", "_source", "label", "commands",
         "operators", "comment", "unterminated",
     )  # fmt: skip
 
@@ -277,7 +310,9 @@ class LogicalLine:
         self.first_line = first_line
         self.last_line = last_line
         self.text = text  # the logical text iPXE executes (joined, CR stripped, cut at NUL), no line ending
-        self.tokens: list[Token] = tokens if tokens is not None else []
+        # meaningful tokens (label, words, operators, comment, ignored text); whitespace is added lazily
+        self._tokens: list[Token] = tokens if tokens is not None else []
+        self._source: str | None = None  # the script text, set by the parser for lazy trivia
         self.label = label
         self.commands: list[Command] = commands if commands is not None else []
         self.operators: list[Operator] = operators if operators is not None else []
@@ -293,8 +328,26 @@ class LogicalLine:
         return self.anchor.offset + self.length
 
     @property
+    def tokens(self) -> list[Token]:
+        """Every piece of the line in order, whitespace, splices and line ending included."""
+        text = self._source
+        if text is None:
+            return self._tokens
+        out: list[Token] = []
+        pos = self.start
+        end = self.end
+        for tok in self._tokens:
+            if tok.start > pos:
+                out.append(_trivia(text, pos, tok.start, end, self.anchor))
+            out.append(tok)
+            pos = max(pos, tok.end)
+        if pos < end:
+            out.append(_trivia(text, pos, end, end, self.anchor))
+        return out
+
+    @property
     def words(self) -> list[Word]:
-        return [t for t in self.tokens if isinstance(t, Word)]
+        return [t for t in self._tokens if isinstance(t, Word)]
 
     def source(self, script_text: str) -> str:
         return script_text[self.start : self.end]

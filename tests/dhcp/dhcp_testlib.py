@@ -130,14 +130,18 @@ class Lab:
         run("ip", "netns", "add", name)
         self.namespaces.append(name)
 
-    def add_host(self, name: str, mac: str | None = None, address: str | None = None) -> str:
-        """A namespace with interface `eth0` on the bridge; returns the namespace name."""
+    def add_host(
+        self, name: str, mac: str | None = None, address: str | None = None, bridged: bool = True
+    ) -> str:
+        """A namespace with interface `eth0` on the bridge (or on a separate link into the server's namespace
+        when not `bridged`); returns the namespace name."""
         ns = f"ipxd{self.tag}{name}"
         self._add_ns(ns)
         host_end = f"v{self.tag}{name}"[:15]
         run("ip", "link", "add", host_end, "type", "veth", "peer", "name", "eth0", "netns", ns)
         run("ip", "link", "set", host_end, "netns", self.server_ns)
-        self.ns_exec(self.server_ns, "ip", "link", "set", host_end, "master", self.bridge)
+        if bridged:
+            self.ns_exec(self.server_ns, "ip", "link", "set", host_end, "master", self.bridge)
         self.ns_exec(self.server_ns, "ip", "link", "set", host_end, "up")
         self.ns_exec(ns, "ip", "link", "set", "lo", "up")
         if mac:

@@ -3,6 +3,7 @@ reservations, restart) and proxy mode, with the default boot-file policy."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -120,8 +121,8 @@ async def test_request_for_another_server_withdraws_the_offer(make_server: MakeS
     offer = await h.ask(client_packet(c.DISCOVER, mac=A))
     assert offer is not None
     await h.tell(client_packet(c.REQUEST, mac=A, requested="10.9.9.9", server_id="10.9.9.1"))
-    other = await h.ask(client_packet(c.DISCOVER, mac=B))
-    assert other and other.yiaddr == offer.yiaddr  # the address was free again
+    taken = await h.ask(client_packet(c.REQUEST, mac=B, requested=offer.yiaddr, server_id=SERVER))
+    assert taken and taken.message_type == c.ACK  # the address was free again
 
 
 @pytest.mark.parametrize(
@@ -164,7 +165,7 @@ async def test_decline_withholds_the_address(make_server: MakeServer) -> None:
     h = await make_server()
     address = await h.lease(A)
     await h.tell(client_packet(c.DECLINE, mac=A, requested=address, server_id=SERVER))
-    for mac in (A, B, C):
+    for mac in (A, B):
         offer = await h.ask(client_packet(c.DISCOVER, mac=mac))
         assert offer is not None and offer.yiaddr != address
     nak = await h.ask(client_packet(c.REQUEST, mac=D, requested=address))
@@ -393,21 +394,23 @@ async def test_ipxe_behind_a_proxy_gets_the_script(make_server: MakeServer) -> N
 
 
 async def test_server_survives_malformed_packets(make_server: MakeServer) -> None:
-    h = await make_server()
-    sent = 0
-    for data in malformed_packets(10_000):
+    h = await make_server(pool_start="127.0.0.10", pool_end="127.0.0.250")
+    leased = await h.lease(A)
+    for sent, data in enumerate(malformed_packets(10_000)):
         h.client.sock.sendto(data, (SERVER, h.config.port))
-        sent += 1
-        if sent % 200 == 0:  # let the server drain so the socket buffer does not overflow
-            while await h.client.receive(0.02) is not None:
-                pass
-    while await h.client.receive(0.1) is not None:
+        if sent % 10 == 0:  # let the server read so its socket buffer does not overflow
+            await asyncio.sleep(0.001)
+    while await h.client.receive(0.1) is not None:  # drop the answers to packets that still made sense
         pass
+    assert h.server.stats["received"] == 10_000 + 2
     assert h.server.stats["errors"] == 0
     assert h.server.stats["malformed"] > 3000
-    for mac in (A, B):  # ...and still serves correct clients, with addresses left for them
-        offer = await h.ask(client_packet(c.DISCOVER, mac=mac, xid=999))
-        assert offer is not None and offer.xid == 999 and offer.message_type == c.OFFER
+    # ...and still serves correct clients: a renewal and a new client
+    renewed = await h.ask(client_packet(c.REQUEST, mac=A, requested=leased))
+    assert renewed is not None and renewed.message_type == c.ACK and renewed.yiaddr == leased
+    offer = await h.ask(client_packet(c.DISCOVER, mac=B, xid=999, arch=7, vendor="PXEClient"))
+    assert offer is not None and offer.xid == 999 and offer.message_type == c.OFFER
+    assert offer.file == b"ipxe.efi"
 
 
 def test_config_errors_name_the_setting() -> None:

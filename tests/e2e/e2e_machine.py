@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from e2e_lab import TAP, Lab
+from e2e_tinylinux import TinyLinux
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
@@ -160,3 +161,33 @@ class Machine:
         """The end of the console with ANSI sequences removed, for failure messages."""
         text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", self.console)
         return text[-chars:]
+
+
+def boot_to_linux(machine: Machine, linux: TinyLinux, timeout: float, logs: tuple[str, ...] = ("serve",)) -> str:
+    """Start MACHINE, wait for the tiny Linux, return its kernel command line; fail with what was seen.
+
+    The failure message carries the console's end and the end of each named lab log (the server's), so a
+    red test says how far the boot got.
+    """
+    if machine.proc is None:
+        machine.start()
+    if not machine.wait_for(linux.up_line, timeout):
+        parts = [
+            f"{machine.firmware} did not reach the tiny Linux within {timeout:.0f}s "
+            f"(QEMU {'exited ' + str(machine.proc.returncode) if machine.proc and machine.proc.poll() is not None else 'still running'})",
+            "--- serial console (end) ---",
+            machine.console_tail(),
+            "--- QEMU ---",
+            machine.lab.log_text(machine.label)[-1000:],
+        ]
+        for label in logs:
+            parts += [f"--- {label} log (end) ---", machine.lab.log_text(label)[-4000:]]
+        machine.stop()
+        raise AssertionError("\n".join(parts))
+    machine.wait_for(f"TINYLINUX-{linux.token} END", 15)
+    match = re.search(re.escape(linux.cmdline_prefix) + r"([^\r\n]*)", machine.console)
+    machine.wait_exit(15)
+    machine.stop()
+    if match is None:
+        raise AssertionError(f"the tiny Linux came up but printed no command line:\n{machine.console_tail()}")
+    return match.group(1)

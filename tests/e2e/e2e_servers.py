@@ -14,7 +14,8 @@ from pathlib import Path
 
 from e2e_lab import BRIDGE, Lab
 
-POOL = (100, 199)
+POOL = (100, 199)  # the server under test's range in full mode
+SITE_POOL = (50, 59)  # the plain site DHCP server's range beside a proxy: tells who gave the address
 
 
 def dhcp_range(lab: Lab) -> tuple[str, str]:
@@ -47,7 +48,7 @@ def start_router_advertiser(lab: Lab) -> subprocess.Popen[bytes]:
 
 def start_plain_dhcp(lab: Lab, next_server: str | None = None) -> subprocess.Popen[bytes]:
     """A site DHCP server with no boot options at all (proxy mode answers the PXE part beside it)."""
-    start, end = dhcp_range(lab)
+    start, end = lab.address(SITE_POOL[0]), lab.address(SITE_POOL[1])
     argv = _dnsmasq_base(lab, "site-dhcp") + [f"--dhcp-range={start},{end},255.255.255.0,1h", "--log-dhcp"]
     if next_server:
         argv.append(f"--dhcp-boot=,,{next_server}")
@@ -125,7 +126,8 @@ def serve_argv(
     http_port: int = 80,
     tftp_port: int = 69,
 ) -> list[str]:
-    """The documented command line of the server under test (issue 7's flags, nothing else)."""
+    """The command line of the server under test: issue 7's flags, plus --state-dir to keep each test's
+    assignments and boot log apart from the user's."""
     start, end = dhcp_range(lab)
     argv = [
         sys.executable, "-m", "ipxescript", "serve", str(root),
@@ -134,6 +136,7 @@ def serve_argv(
         "--dhcp", dhcp,
         "--http-port", str(http_port),
         "--tftp-port", str(tftp_port),
+        "--state-dir", str(state_dir(lab)),
     ]  # fmt: skip
     if dhcp == "full":
         argv += ["--dhcp-range", f"{start}-{end}"]
@@ -155,4 +158,16 @@ def start_ipxescript(
     lab.wait_listening("udp", tftp_port, proc=proc)
     if dhcp != "off":
         lab.wait_listening("udp", 67, proc=proc)
+    if dhcp == "proxy":
+        lab.wait_listening("udp", 4011, proc=proc)
     return proc
+
+
+def state_dir(lab: Lab) -> Path:
+    return lab.workdir / "serve-state"
+
+
+def ipxescript(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run another `ipxescript` command (assign, assignments, ...) against the lab server's state."""
+    argv = [sys.executable, "-m", "ipxescript", *args, "--state-dir", str(state_dir(lab))]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60)

@@ -27,17 +27,17 @@ item second Second entry (the default)
 choose --timeout {timeout_ms} --default second entry || goto second
 goto ${{entry}}
 :first
-kernel vmlinuz {args} e2e.entry=first e2e.platform=${{platform}}
+kernel vmlinuz {args} e2e.entry=first e2e.platform=${{platform}} e2e.ip=${{ip}}
 goto load
 :second
-kernel vmlinuz {args} e2e.entry=second e2e.platform=${{platform}}
+kernel vmlinuz {args} e2e.entry=second e2e.platform=${{platform}} e2e.ip=${{ip}}
 :load
 initrd initrd.img
 boot
 """
 
 PLAIN_SCRIPT = """#!ipxe
-kernel vmlinuz {args} e2e.entry={entry} e2e.platform=${{platform}}
+kernel vmlinuz {args} e2e.entry={entry} e2e.platform=${{platform}} e2e.ip=${{ip}}
 initrd initrd.img
 boot
 """

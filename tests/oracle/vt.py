@@ -144,6 +144,9 @@ class Decoder:
     lock: threading.RLock = field(default_factory=threading.RLock)
     # Clears before this line appears (OVMF's own start-up) do not start a drawing.
     enable_after: str | None = None
+    # Transcript line numbers where the stream broke the escape syntax OVMF always follows: bytes were
+    # lost on the serial line (OVMF drops output when the port is not drained in time).
+    garbled_lines: list[int] = field(default_factory=list)
     _esc: bytearray | None = None
     _newline_in_screen: bool = False
 
@@ -158,13 +161,17 @@ class Decoder:
         if self._esc is not None:
             self._esc.append(byte)
             if len(self._esc) == 1 and byte != ord("["):
-                self._esc = None  # a two-byte escape: nothing OVMF sends that matters
+                self._esc = None
+                self._garbled()
             elif len(self._esc) > 1 and 0x40 <= byte <= 0x7E:
                 seq = self._esc[1:-1].decode("latin-1")
                 self._esc = None
+                if chr(byte) not in "HJKmhlABCDf" or not all(c in "0123456789;=?" for c in seq):
+                    self._garbled()
                 self._csi(seq, chr(byte))
-            elif len(self._esc) > 32:
+            elif len(self._esc) > 32 or byte < 0x20:
                 self._esc = None
+                self._garbled()
             return
         if byte == ESC:
             self._esc = bytearray()
@@ -191,6 +198,9 @@ class Decoder:
         elif final == "J" and self._newline_in_screen:
             self.in_screen = False
         self.grid.csi(params, final)
+
+    def _garbled(self) -> None:
+        self.garbled_lines.append(len(self.lines.lines))
 
     def take_snapshot(self) -> None:
         """Record the grid if it differs from the last snapshot of the same drawing."""

@@ -74,7 +74,9 @@ class LiveServer:
 
 def make_policy(root: Path, state: Path, **flags: object) -> ServePolicy:
     config = load_config(str(root), state_dir=str(state), **flags)  # type: ignore[arg-type]
-    return ServePolicy(config, AssignmentStore(config.state_dir / "assignments.sqlite3"), BootLog(config.state_dir))
+    return ServePolicy(
+        config, AssignmentStore(config.state_dir / "assignments.sqlite3"), BootLog(config.state_dir)
+    )
 
 
 @pytest.fixture

@@ -7,17 +7,12 @@ the script (src/core/getopt.c). Detected by the language core.
 Failing::
 
     #!ipxe
-    menu Boot
-    item linux Linux
-    choose --timeout target
+    prompt --timeout
 
 Passing::
 
     #!ipxe
-    menu Boot
-    item linux Linux
-    choose --timeout 5000 target && goto ${target} ||
-    :linux
+    prompt --timeout 5000 ||
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ Failing::
 Passing::
 
     #!ipxe
-    :done
     goto done
+    :done
 """
 
 from __future__ import annotations

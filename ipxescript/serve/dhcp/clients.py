@@ -52,14 +52,19 @@ def client_from_packet(packet: DhcpPacket, ip: str | None = None) -> Client:
     )
 
 
+def printable(text: str) -> str:
+    """Client-chosen text made safe for one log line."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
 def describe(client: Client) -> str:
     """One line for the log: who is asking and as what."""
     arch = "-" if client.arch is None else f"{client.arch}({ARCH_NAMES.get(client.arch, 'unknown')})"
     parts = [
         client.mac,
         f"arch={arch}",
-        f"user-class={client.user_class or '-'}",
-        f"vendor-class={client.vendor_class or '-'}",
+        f"user-class={printable(client.user_class or '-')}",
+        f"vendor-class={printable(client.vendor_class or '-')}",
     ]
     if client.is_ipxe:
         parts.append("ipxe")

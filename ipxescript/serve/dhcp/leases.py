@@ -68,6 +68,7 @@ class LeaseStore:
         ):
             self._remember(Lease(ip, mac, state, expires, hostname))
         self.offers: dict[str, tuple[str, float]] = {}  # ip -> (mac, until)
+        self.offered_to: dict[str, str] = {}  # mac -> ip of its latest offer
         self._cursor = 0  # where the search for a never-used address resumes
 
     def close(self) -> None:
@@ -107,6 +108,9 @@ class LeaseStore:
         lease = self.by_mac.get(mac)
         if lease is not None and self.available_to(lease.ip, mac):
             return lease.ip
+        offered = self.offered_to.get(mac)
+        if offered is not None and self.available_to(offered, mac):
+            return offered
         if requested and self._valid(requested) and self.available_to(requested, mac):
             return requested
         for step in range(len(self.pool)):
@@ -135,12 +139,14 @@ class LeaseStore:
         now = self.clock()
         if len(self.offers) > 4 * len(self.pool) + 64:  # forget stale offers now and then
             self.offers = {k: v for k, v in self.offers.items() if v[1] > now}
+            self.offered_to = {mac: ip for ip, (mac, _) in self.offers.items()}
         self.offers[ip] = (mac, now + OFFER_HOLD)
+        self.offered_to[mac] = ip
 
     def withdraw_offer(self, mac: str) -> None:
-        for ip, (owner, _) in list(self.offers.items()):
-            if owner == mac:
-                del self.offers[ip]
+        ip = self.offered_to.pop(mac, None)
+        if ip is not None and self.offers.get(ip, ("", 0.0))[0] == mac:
+            del self.offers[ip]
 
     def bind(self, ip: str, mac: str, lease_time: int, hostname: str | None = None) -> Lease:
         lease = Lease(ip, mac, "bound", self.clock() + lease_time, hostname)
@@ -155,6 +161,7 @@ class LeaseStore:
         self._forget_ip(ip)
         self._remember(lease)
         self.offers.pop(ip, None)
+        self.offered_to.pop(mac, None)
         return lease
 
     def release(self, ip: str, mac: str) -> bool:

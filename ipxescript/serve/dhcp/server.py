@@ -108,6 +108,8 @@ class DhcpServer:
                 socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
             )  # share 67 with a DHCP server beside us
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            # Whole labs power on at once: room for bursts (the kernel caps this at net.core.rmem_max).
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
             if self.config.interface:
                 # Receive and send on this device only: requests arriving on other interfaces never reach us.
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, self.config.interface.encode())

@@ -1,0 +1,236 @@
+"""The ``ipxelint`` console script and ``ipxescript check`` (the same command)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ipxescript import __version__
+from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lint.config import FAIL_ON, TEMPLATES, ConfigError, LintConfig, load_config, read_config_file
+from ipxescript.lint.discover import discover
+from ipxescript.lint.engine import lint_text
+from ipxescript.lint.fixes import fix_text, fixable
+from ipxescript.lint.report import FORMATS, FileReport, render
+from ipxescript.syntax.source import decode_source, encode_source
+
+VERSION_MESSAGE = "%(prog)s (ipxescript) %(version)s"
+
+
+def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
+    codes = tuple(c.strip().upper() for v in values for c in v.split(",") if c.strip())
+    return codes or None
+
+
+def _fails(diagnostics: list[Diagnostic], fail_on: str) -> bool:
+    if fail_on == "never":
+        return False
+    threshold = Severity(fail_on).rank
+    return any(d.severity.rank >= threshold for d in diagnostics)
+
+
+class Runner:
+    def __init__(self, overrides: dict[str, object], config_file: str | None) -> None:
+        self.overrides = overrides
+        self.fixed_config: LintConfig | None = None
+        if config_file is not None:
+            self.fixed_config = read_config_file(Path(config_file))
+        self._cache: dict[Path, LintConfig] = {}
+
+    def config_for(self, path: str) -> LintConfig:
+        if self.fixed_config is not None:
+            base = self.fixed_config
+        else:
+            folder = Path.cwd() if path == "-" else Path(path).resolve().parent
+            if folder not in self._cache:
+                self._cache[folder] = load_config(folder)
+            base = self._cache[folder]
+        return base.with_overrides(**self.overrides)
+
+
+def _validate_profile(name: str | None) -> None:
+    if name is None:
+        return
+    from ipxescript.catalog import get_catalog
+
+    profiles = get_catalog().profiles
+    if name not in profiles:
+        raise click.UsageError(f"unknown build profile '{name}'; choose one of: {', '.join(sorted(profiles))}")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None, help="Lowest severity that makes the exit status 1 (default: warning).")
+@click.option("--select", multiple=True, help="Only these codes or prefixes (comma-separated).")
+@click.option("--ignore", multiple=True, help="Drop these codes or prefixes (comma-separated).")
+@click.option("--profile", default=None, help="Build profile to check commands and URL schemes against (efi, pcbios, debian-12-efi).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="Use this config file instead of searching for one.")
+@click.option("--template", type=click.Choice(TEMPLATES), default=None, help="Mask template regions ({{ }}, {% %}) before linting.")
+@click.option("--fix", is_flag=True, help="Apply safe fixes in place (stdin: print the fixed text).")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix, apply unsafe fixes too.")
+@click.option("--explain", metavar="CODE", default=None, help="Print a rule's documentation and exit.")
+@click.option("--list-rules", is_flag=True, help="List every rule and exit.")
+@click.option("--check-urls", is_flag=True, help="Request every http(s) URL (HEAD, then a ranged GET).")
+@click.option("--set", "set_values", multiple=True, metavar="NAME=VALUE", help="Value for ${NAME} when checking URLs.")
+@click.option("--url-timeout", type=float, default=5.0, show_default=True, help="Seconds per URL request.")
+@click.option("--url-concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="URL requests at once.")
+@click.option("--stdin-filename", default=None, help="Name to show (and match config against) for '-'.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@click.version_option(__version__, "--version", prog_name="ipxelint", message=VERSION_MESSAGE)
+def lint_command(
+    paths: tuple[str, ...],
+    fmt: str,
+    fail_on: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    profile: str | None,
+    config_file: str | None,
+    template: str | None,
+    fix: bool,
+    unsafe_fixes: bool,
+    explain: str | None,
+    list_rules: bool,
+    check_urls: bool,
+    set_values: tuple[str, ...],
+    url_timeout: float,
+    url_concurrency: int,
+    stdin_filename: str | None,
+    color: str,
+) -> None:
+    """Check iPXE scripts: PATHS are files, folders (searched for *.ipxe and #!ipxe files) or '-'."""
+    if explain is not None:
+        _explain(explain)
+        return
+    if list_rules:
+        from ipxescript.lint.registry import all_rules
+
+        for rule in all_rules():
+            click.echo(f"{rule.code}  {rule.severity.value:<7}  {rule.name}: {rule.title.replace('``', '')}")
+        return
+    _validate_profile(profile)
+    values = _parse_set(set_values)
+    overrides = {"select": _codes(select), "ignore": _codes(ignore), "profile": profile, "template": template}
+    try:
+        runner = Runner(overrides, config_file)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    use_color = color == "always" or (color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    reports: list[FileReport] = []
+    io_error = False
+    worst_fail_on = fail_on
+    fixed_total = 0
+    for path, error in discover(list(paths) or ["."]):
+        if error is not None:
+            click.echo(f"ipxelint: {path}: {error}", err=True)
+            io_error = True
+            continue
+        shown = stdin_filename if (path == "-" and stdin_filename) else path
+        try:
+            config = runner.config_for(shown if path == "-" and stdin_filename else path)
+            _validate_profile(config.profile)
+        except ConfigError as exc:
+            click.echo(f"ipxelint: {exc}", err=True)
+            io_error = True
+            continue
+        text = _read(path)
+        if text is None:
+            io_error = True
+            continue
+        if fix:
+            fixed, count = fix_text(text, lambda t, c=config, s=shown: lint_text(t, s, c).diagnostics, unsafe_fixes)
+            fixed_total += count
+            if path == "-":
+                sys.stdout.buffer.write(encode_source(fixed))
+                sys.stdout.flush()
+            elif fixed != text:
+                try:
+                    Path(path).write_bytes(encode_source(fixed))
+                except OSError as exc:
+                    click.echo(f"ipxelint: {path}: cannot write: {exc.strerror or exc}", err=True)
+                    io_error = True
+            text = fixed
+        result = lint_text(text, shown, config)
+        reports.append(FileReport(shown, result.script, result.diagnostics))
+        if worst_fail_on is None:
+            worst_fail_on = config.fail_on
+    if check_urls:
+        from ipxescript.lint.urlcheck import check_report_urls
+
+        for report in reports:
+            config = runner.config_for(report.path)
+            extra = check_report_urls(report.script, values, url_timeout, url_concurrency)
+            report.diagnostics = sorted(
+                report.diagnostics + [d for d in extra if config.enabled(d.code, report.path)], key=lambda d: d.start
+            )
+    output = render(fmt, reports, use_color)
+    if fix and any(r.path == "-" for r in reports):
+        click.echo(output, nl=False, err=True)
+    else:
+        click.echo(output, nl=False)
+    _summary(reports, fixed_total, fix)
+    if io_error:
+        sys.exit(2)
+    all_found = [d for r in reports for d in r.diagnostics]
+    sys.exit(1 if _fails(all_found, worst_fail_on or "warning") else 0)
+
+
+def _summary(reports: list[FileReport], fixed: int, fixing: bool) -> None:
+    found = [d for r in reports for d in r.diagnostics]
+    if fixing and fixed:
+        click.echo(f"Fixed {fixed} problem{'s' if fixed != 1 else ''}.", err=True)
+    if not found:
+        return
+    counts = {s: sum(1 for d in found if d.severity == s) for s in Severity}
+    parts = [f"{n} {s.value}{'s' if n != 1 and s != Severity.INFO else ''}" for s, n in counts.items() if n]
+    safe = len(fixable(found))
+    unsafe = len(fixable(found, unsafe=True)) - safe
+    hint = ""
+    if safe:
+        hint += f"; {safe} fixable with --fix"
+    if unsafe:
+        hint += f"; {unsafe} more with --fix --unsafe-fixes"
+    click.echo(f"Found {len(found)} problem{'s' if len(found) != 1 else ''} ({', '.join(parts)}){hint}.", err=True)
+
+
+def _read(path: str) -> str | None:
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        click.echo(f"ipxelint: {path}: cannot read: {exc.strerror or exc}", err=True)
+        return None
+    return decode_source(data)[0]
+
+
+def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise click.UsageError(f"--set expects NAME=VALUE, got '{item}'")
+        out[name] = value
+    return out
+
+
+def _explain(code: str) -> None:
+    from ipxescript.lint.docs import explain
+    from ipxescript.lint.registry import find_rule
+
+    rule = find_rule(code)
+    if rule is None:
+        raise click.UsageError(f"no rule '{code}'; 'ipxelint --list-rules' lists them")
+    click.echo(explain(rule), nl=False)
+
+
+check_command = lint_command
+
+
+def main() -> None:
+    lint_command.main(prog_name="ipxelint")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+"""Which files to lint: given files as they are, folders searched for ``*.ipxe`` files and files that
+start with ``#!ipxe`` (or ``#!gpxe``), ``-`` for standard input."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
+MAGICS = (b"#!ipxe", b"#!gpxe")
+
+
+def starts_with_magic(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(6)
+    except OSError:
+        return False
+    return head in MAGICS
+
+
+def discover(paths: list[str]) -> Iterator[tuple[str, str | None]]:
+    """(path, error) for each file to lint; error is set when a named path does not exist."""
+    for raw in paths:
+        if raw == "-":
+            yield raw, None
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            yield from ((str(p), None) for p in _walk(path))
+        elif path.exists():
+            yield raw, None
+        else:
+            yield raw, "no such file or directory"
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            path = Path(folder) / name
+            if name.endswith(".ipxe") or starts_with_magic(path):
+                yield path

@@ -1,0 +1,35 @@
+"""``--format json``: one array; keys exactly path line column end_line end_column code severity
+message (1-based; end_column is just past the last character), plus ``fix`` when one exists."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ipxescript.lint.report import FileReport
+from ipxescript.lint.report.positions import diagnostic_span, fix_json
+
+
+def records(reports: list[FileReport]) -> list[dict[str, Any]]:
+    out = []
+    for report in reports:
+        for d in report.diagnostics:
+            s = diagnostic_span(report.script, d)
+            item: dict[str, Any] = {
+                "path": report.path,
+                "line": s.line,
+                "column": s.column,
+                "end_line": s.end_line,
+                "end_column": s.end_column,
+                "code": d.code,
+                "severity": d.severity.value,
+                "message": d.message,
+            }
+            if d.fix is not None:
+                item["fix"] = fix_json(report.script, d.fix)
+            out.append(item)
+    return out
+
+
+def render_json(reports: list[FileReport]) -> str:
+    return json.dumps(records(reports), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,52 @@
+"""Compiler-style text: ``path:line:col: severity code message``, the source line and a caret range."""
+
+from __future__ import annotations
+
+from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lint.report import FileReport
+from ipxescript.lint.report.positions import diagnostic_span
+from ipxescript.syntax.tree import Script
+
+COLORS = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[1;33m", Severity.INFO: "\033[1;36m"}
+BOLD, GREEN, RESET = "\033[1m", "\033[32m", "\033[0m"
+
+
+def physical_line(script: Script, number: int) -> str:
+    """0-based physical line without its ending; control characters shown as '?' (keeps columns)."""
+    starts = script.line_starts
+    start = starts[number]
+    end = starts[number + 1] if number + 1 < len(starts) else len(script.text)
+    text = script.text[start:end].rstrip("\n")
+    if text.endswith("\r"):
+        text = text[:-1]
+    return "".join("?" if (ord(c) < 32 and c != "\t") or 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+
+
+def render_one(path: str, script: Script, d: Diagnostic, color: bool) -> str:
+    s = diagnostic_span(script, d)
+    sev = d.severity.value
+    if color:
+        head = f"{BOLD}{path}:{s.line}:{s.column}:{RESET} {COLORS[d.severity]}{sev}{RESET} {BOLD}{d.code}{RESET} {d.message}"
+    else:
+        head = f"{path}:{s.line}:{s.column}: {sev} {d.code} {d.message}"
+    lines = [head]
+    source = physical_line(script, s.line - 1)
+    if source.strip():
+        last = s.end_column if s.end_line == s.line else len(source) + 1
+        width = max(1, min(last, len(source) + 1) - s.column)
+        pad = "".join("\t" if c == "\t" else " " for c in source[: s.column - 1])
+        carets = "^" * width
+        lines.append(f"    {source}")
+        lines.append(f"    {pad}{GREEN if color else ''}{carets}{RESET if color else ''}")
+    if d.fix is not None:
+        kind = "fix" if d.fix.safe else "unsafe fix"
+        lines.append(f"    {kind}: {d.fix.description}")
+    return "\n".join(lines)
+
+
+def render_text(reports: list[FileReport], color: bool = False) -> str:
+    out = []
+    for report in reports:
+        for d in report.diagnostics:
+            out.append(render_one(report.path, report.script, d, color))
+    return "\n".join(out) + ("\n" if out else "")

@@ -1,0 +1,51 @@
+"""Duplicate label
+
+Defining a label twice is legal, but ``goto`` always finds the first one from the top of the file, so
+the later definition can never be jumped to: code meant for it runs under the first label instead.
+
+Failing::
+
+    #!ipxe
+    goto linux
+    :linux
+    chain http://boot.example.com/a.ipxe
+    :linux
+    chain http://boot.example.com/b.ipxe
+
+Passing::
+
+    #!ipxe
+    goto linux
+    :linux
+    chain http://boot.example.com/a.ipxe
+    :linux2
+    chain http://boot.example.com/b.ipxe
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lint.context import LintContext
+
+CODE = "IPX202"
+NAME = "duplicate-label"
+SEVERITY = Severity.WARNING
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    for label, line in ctx.label_list:
+        if not label.name:
+            continue
+        first = ctx.labels[label.name]
+        if first is line:
+            continue
+        yield Diagnostic(
+            CODE,
+            SEVERITY,
+            f"label ':{label.name}' is already defined on line {first.first_line + 1}; goto always jumps to "
+            "the first one, so this one is never a goto target",
+            label.start,
+            label.end,
+        )

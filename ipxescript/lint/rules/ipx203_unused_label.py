@@ -1,0 +1,41 @@
+"""Unused label
+
+No ``goto`` in the script can reach this label (neither by name nor through a ``goto ${...}`` whose
+value could be it). Often a typo in the label or in the ``goto``; otherwise it is dead weight.
+
+Failing::
+
+    #!ipxe
+    :start
+    echo hello
+
+Passing::
+
+    #!ipxe
+    :start
+    echo hello
+    prompt Press a key to run again && goto start ||
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lint.context import LintContext
+
+CODE = "IPX203"
+NAME = "unused-label"
+SEVERITY = Severity.INFO
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    flow = ctx.flow
+    for label, line in ctx.label_list:
+        if not label.name or ctx.labels[label.name] is not line:
+            continue
+        if flow.label_is_targeted(label.name):
+            continue
+        yield Diagnostic(
+            CODE, SEVERITY, f"label ':{label.name}' is never the target of a goto", label.start, label.end
+        )

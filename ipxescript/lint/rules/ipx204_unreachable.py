@@ -1,0 +1,69 @@
+"""Unreachable lines
+
+Lines after an unconditional ``goto``, ``exit`` or ``chain --replace`` never run unless a label in
+between is jumped to. Usually a missing label, or a ``goto`` that was meant to be conditional
+(``... || goto fallback``).
+
+Failing::
+
+    #!ipxe
+    goto done
+    echo never printed
+    :done
+
+Passing::
+
+    #!ipxe
+    goto done
+    :retry
+    echo download failed, retrying
+    :done
+    chain http://boot.example.com/boot.ipxe || goto retry
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lint.context import LintContext
+
+CODE = "IPX204"
+NAME = "unreachable"
+SEVERITY = Severity.WARNING
+
+
+def _content_range(line) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    words = [t for t in line.tokens if type(t).__name__ in ("Word", "Label", "Operator")]
+    return (words[0].start, words[-1].end) if words else (line.start, line.start)
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    flow = ctx.flow
+    reachable = flow.reachable
+    previous_reachable = None
+    in_run = False
+    for line in ctx.script.lines:
+        has_code = any(c.words for c in line.commands) or line.label is not None
+        if not has_code:
+            continue
+        if line.index in reachable:
+            previous_reachable = line
+            in_run = False
+            continue
+        if in_run:
+            continue
+        in_run = True
+        cause = ""
+        if previous_reachable is not None:
+            leaving = flow.lines[previous_reachable.index].leaving
+            if leaving is not None and leaving.name:
+                cause = f" (line {ctx.line_number(leaving.start)} always leaves with '{leaving.name}')"
+        start, end = _content_range(line)
+        yield Diagnostic(
+            CODE,
+            SEVERITY,
+            f"unreachable: no line falls through to this one and no goto reaches it{cause}",
+            start,
+            end,
+        )

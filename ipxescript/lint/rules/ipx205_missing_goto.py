@@ -1,0 +1,52 @@
+"""Label name used as a command (missing ``goto``)
+
+``cmd || failed`` where ``:failed`` is a label runs a command called ``failed``, which does not exist:
+it prints "command not found" and the script ends. The author meant ``cmd || goto failed``. The fix
+inserts ``goto``.
+
+Failing::
+
+    #!ipxe
+    dhcp || failed
+    chain http://boot.example.com/boot.ipxe
+    :failed
+    echo DHCP failed
+
+Passing::
+
+    #!ipxe
+    dhcp || goto failed
+    chain http://boot.example.com/boot.ipxe
+    :failed
+    echo DHCP failed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
+from ipxescript.lint.context import LintContext
+
+CODE = "IPX205"
+NAME = "missing-goto"
+SEVERITY = Severity.ERROR
+SUPERSEDES = ("IPX101",)
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    labels = ctx.labels
+    for _line, bound in ctx.commands:
+        name = bound.name
+        if not name or ctx.known_command(name) or name not in labels:
+            continue
+        word = bound.command.words[0]
+        yield Diagnostic(
+            CODE,
+            SEVERITY,
+            f"'{name}' is a label, not a command: this runs a command '{name}' (not found, the script ends); "
+            f"write 'goto {name}'",
+            word.start,
+            word.end,
+            Fix(f"insert 'goto' before '{name}'", (Edit(word.start, word.start, "goto "),)),
+        )

@@ -1,0 +1,66 @@
+"""Reading a setting that is never set
+
+``${name}`` expands to an empty string when nothing set ``name``: no error, just a broken URL or
+an empty argument later. This rule reports reads of settings that the script never stores (``set``,
+``read``, ``choose``, ``inc``, ...) and that are not iPXE's own (DHCP options such as ``${filename}``,
+built-ins such as ``${platform}``). With a close match among the names the script sets (or iPXE's
+own) it is a warning with a did-you-mean; otherwise an info, since a parent script may have set it.
+
+Failing::
+
+    #!ipxe
+    set base-url http://boot.example.com
+    kernel ${baseurl}/vmlinuz
+    boot
+
+Passing::
+
+    #!ipxe
+    set base-url http://boot.example.com
+    kernel ${base-url}/vmlinuz
+    boot
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lint.context import LintContext, did_you_mean
+from ipxescript.lint.settings import is_predefined, settings
+
+CODE = "IPX403"
+NAME = "setting-never-set"
+SEVERITY = Severity.WARNING
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    model = settings(ctx)
+    reported: set[str] = set()
+    known = set(model.written_names) | set(ctx.catalog.settings) | set(ctx.catalog.builtin_settings)
+    for read in model.reads:
+        name = read.name
+        if read.block is not None or read.command in ("show", "inc") or not name or name in reported:
+            continue
+        if is_predefined(ctx, name) or model.is_written(name) or ctx.is_masked(read.start):
+            continue
+        reported.add(name)
+        guesses = did_you_mean(name, known - {name}, cutoff=0.8)
+        if guesses:
+            yield Diagnostic(
+                CODE,
+                SEVERITY,
+                f"'{name}' is never set, so '${{{name}}}' expands to nothing; did you mean '{guesses[0]}'?",
+                read.start,
+                read.end,
+                suggestions=tuple(guesses),
+            )
+        else:
+            yield Diagnostic(
+                CODE,
+                Severity.INFO,
+                f"'{name}' is never set in this script and is not one of iPXE's settings: '${{{name}}}' is "
+                "empty unless a parent script set it",
+                read.start,
+                read.end,
+            )

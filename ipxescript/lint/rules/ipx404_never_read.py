@@ -1,0 +1,52 @@
+"""Setting stored but never read
+
+A setting that the script stores (``set``, ``read``, ``choose``) but never reads with ``${...}``,
+``show`` or ``inc`` and that iPXE itself does not use is dead -- or the read has a typo
+(``set menu-timeout 5000`` with ``--timeout ${menu_timeout}``). Info only: a chained script may read it.
+
+Failing::
+
+    #!ipxe
+    set menu-timeout 5000
+    echo ${menu_timeout}
+
+Passing::
+
+    #!ipxe
+    set menu-timeout 5000
+    echo ${menu-timeout}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lint.context import LintContext, did_you_mean
+from ipxescript.lint.settings import is_predefined, settings
+
+CODE = "IPX404"
+NAME = "setting-never-read"
+SEVERITY = Severity.INFO
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    model = settings(ctx)
+    reported: set[str] = set()
+    for write in model.writes:
+        name = write.name
+        if write.command not in ("set", "read", "choose") or write.block is not None or not name:
+            continue
+        if name in reported or is_predefined(ctx, name) or model.is_read(name) or ctx.is_masked(write.start):
+            continue
+        reported.add(name)
+        guesses = did_you_mean(name, model.read_names - model.written_names, cutoff=0.8)
+        hint = f"; a similar name is read: '{guesses[0]}'" if guesses else ""
+        yield Diagnostic(
+            CODE,
+            SEVERITY,
+            f"'{name}' is stored here but never read in this script{hint}",
+            write.start,
+            write.end,
+            suggestions=tuple(guesses),
+        )

@@ -1,0 +1,114 @@
+"""Shell syntax that iPXE does not have
+
+An iPXE script is not a shell script. There is no ``if``/``then``/``fi``, no ``for``/``while``, no
+``[ ]``/``test``, no ``$(...)``, no ``$?``/``$1``/``$name``, no pipes or redirection. Conditions are
+commands joined with ``&&``/``||`` (``iseq ${a} b && goto yes || goto no``), loops are labels and
+``goto``, the last error is ``${errno}``, and settings are read with ``${name}``.
+
+Failing::
+
+    #!ipxe
+    if iseq ${platform} efi
+    then echo EFI
+    fi
+
+Failing::
+
+    #!ipxe
+    echo last error: $?
+
+Passing::
+
+    #!ipxe
+    iseq ${platform} efi && echo EFI ||
+    echo last error: ${errno}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lint.context import LintContext
+
+CODE = "IPX405"
+NAME = "shell-syntax"
+SEVERITY = Severity.ERROR
+SUPERSEDES = ("IPX101",)
+
+COMMAND_ADVICE = {
+    "if": "there is no if: write 'iseq ${a} b && goto yes || goto no' (or isset)",
+    "then": "there is no if/then: conditions are '&&' and '||' between commands",
+    "else": "there is no else: use '|| goto other'",
+    "elif": "there is no elif: chain 'iseq ... && goto ...' lines",
+    "fi": "there is no if/fi: use labels and goto",
+    "for": "there are no for loops: use a label, 'inc' and 'goto'",
+    "while": "there are no while loops: use a label and a conditional 'goto'",
+    "until": "there are no until loops: use a label and a conditional 'goto'",
+    "do": "there are no loops: use a label and 'goto'",
+    "done": "there are no loops: use a label and 'goto'",
+    "case": "there is no case: use 'goto ${value}' with one label per value",
+    "esac": "there is no case: use 'goto ${value}' with one label per value",
+    "function": "there are no functions: use labels and goto, or chain another script",
+    "test": "there is no test: use 'iseq a b' or 'isset ${x}'",
+    "[": "there is no [ ]: use 'iseq a b' or 'isset ${x}'",
+    "[[": "there is no [[ ]]: use 'iseq a b' or 'isset ${x}'",
+    "export": "there is no export: 'set name value' is visible to chained scripts already",
+    "unset": "there is no unset: use 'clear name'",
+    "source": "there is no source: use 'chain' to run another script",
+    ".": "there is no '.': use 'chain' to run another script",
+    "true": "there is no true: 'iseq a a' always succeeds",
+    "false": "there is no false: 'iseq a b' always fails",
+    "let": "there is no arithmetic: use 'inc name [n]' on an int32 setting",
+    "local": "there are no local variables: settings are global ('set name value')",
+    "return": "there is no return: use 'exit' or 'goto'",
+    "call": "there is no call: use 'chain' or goto",
+}
+DOLLAR = re.compile(r"\$(\(|\?|#|@|\*|[0-9]|[A-Za-z_][A-Za-z0-9_]*)")
+OPERATOR_WORDS = {"|": "pipes", ">": "redirection", ">>": "redirection", "<": "redirection", "&": "background jobs"}
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    for _line, bound in ctx.commands:
+        words = bound.command.words
+        name = bound.name
+        if name in COMMAND_ADVICE and not ctx.known_command(name):
+            yield Diagnostic(
+                CODE, SEVERITY, f"'{name}' is shell syntax, not an iPXE command: {COMMAND_ADVICE[name]}",
+                words[0].start, words[0].end,
+            )  # fmt: skip
+        for word in words:
+            if word.text in OPERATOR_WORDS:
+                yield Diagnostic(
+                    CODE, Severity.WARNING,
+                    f"iPXE has no {OPERATOR_WORDS[word.text]}: '{word.text}' is passed on as a plain word",
+                    word.start, word.end,
+                )  # fmt: skip
+                continue
+            for part in word.parts:
+                if not hasattr(part, "value"):
+                    continue
+                for match in DOLLAR.finditer(part.value):  # type: ignore[union-attr]
+                    yield _dollar(part.start, match, word)  # type: ignore[union-attr]
+            if "`" in word.text:
+                yield Diagnostic(
+                    CODE, Severity.WARNING, "iPXE has no command substitution: backquotes are literal text",
+                    word.start, word.end,
+                )  # fmt: skip
+
+
+def _dollar(base: int, match: re.Match[str], word) -> Diagnostic:  # type: ignore[no-untyped-def]
+    what = match.group(1)
+    exact = word.end - word.start == len(word.text)
+    start = base + match.start() if exact else word.start
+    end = base + match.end() if exact else word.end
+    if what == "(":
+        message = "iPXE has no command substitution: '$(' is literal text"
+    elif what == "?":
+        message = "iPXE has no '$?': the last error is '${errno}' (and a failing line ends the script)"
+    elif what in "#@*" or what.isdigit():
+        message = f"iPXE has no '${what}': scripts have no positional parameters"
+    else:
+        message = f"'${what}' is literal text in iPXE: settings are read with '${{{what}}}'"
+    return Diagnostic(CODE, Severity.WARNING, message, start, end)

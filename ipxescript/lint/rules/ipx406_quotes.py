@@ -1,0 +1,59 @@
+"""Quotes that iPXE passes on literally
+
+iPXE has no quoting: ``"`` and ``'`` are ordinary characters and words are split at every space. So
+``set name "My Server"`` stores ``"My Server"`` with the quotes, ``iseq ${x} "yes"`` compares with
+``"yes"`` (never equal to ``yes``), and a quoted URL is not a URL. Quotes in kernel arguments are fine
+(the kernel parses its own command line) and are not reported.
+
+Failing::
+
+    #!ipxe
+    set answer yes
+    iseq ${answer} "yes" && echo agreed ||
+
+Passing::
+
+    #!ipxe
+    set answer yes
+    iseq ${answer} yes && echo agreed ||
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lint.context import LintContext
+
+CODE = "IPX406"
+NAME = "literal-quotes"
+SEVERITY = Severity.WARNING
+# command -> which positionals to look at (None = all)
+CHECKED: dict[str, int | None] = {
+    "set": None, "iseq": None, "isset": None, "goto": None, "choose": None, "read": None, "inc": None,
+    "chain": 0, "kernel": 0, "imgfetch": 0, "initrd": 0, "module": 0, "imgexec": 0, "boot": 0,
+    "imgselect": 0, "imgload": 0, "sanboot": None, "sanhook": None, "item": 0,
+}  # fmt: skip
+QUOTES = "\"'"
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    for _line, bound in ctx.commands:
+        name = bound.name
+        if name not in CHECKED:
+            continue
+        which = CHECKED[name]
+        words = bound.positionals if which is None else bound.positionals[which : which + 1]
+        if name == "item" and bound.has("gap"):
+            continue
+        for word in words:
+            text = word.text
+            if not text or (text[0] not in QUOTES and text[-1] not in QUOTES):
+                continue
+            yield Diagnostic(
+                CODE,
+                SEVERITY,
+                f"iPXE has no quoting: the quote characters in {text} are part of the value '{name}' gets",
+                word.start,
+                word.end,
+            )

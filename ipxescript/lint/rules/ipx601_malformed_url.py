@@ -1,0 +1,67 @@
+"""Malformed URL
+
+URLs with a network scheme need ``scheme://host/path``. ``http:/boot.ipxe`` or ``http:///boot.ipxe``
+has no host, ``http://server:web/`` has a port that is not a number, and ``\\`` is not a path
+separator (``chain boot\\menu.ipxe`` asks for a file whose name contains a backslash).
+
+Failing::
+
+    #!ipxe
+    chain http:/boot.example.com/boot.ipxe
+
+Passing::
+
+    #!ipxe
+    chain http://boot.example.com/boot.ipxe
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lint.context import LintContext
+from ipxescript.lint.urls import url_uses
+
+CODE = "IPX601"
+NAME = "malformed-url"
+SEVERITY = Severity.ERROR
+NETWORK_SCHEMES = ("http", "https", "ftp", "tftp", "tftm", "mtftp")
+AUTHORITY = re.compile(r"^//(?P<userinfo>[^/?#@]*@)?(?P<host>\[[^\]]*\]|[^/?#:]*)(?::(?P<port>[^/?#]*))?")
+
+
+def problem(prefix: str, scheme: str | None, complete: bool) -> str | None:
+    """What is wrong with the literal start of a URL, or None."""
+    if "\\" in prefix:
+        return "'\\' is not a path separator in URLs; use '/'"
+    if scheme is None or scheme.lower() not in NETWORK_SCHEMES:
+        return None
+    rest = prefix[len(scheme) + 1 :]
+    if not rest.startswith("//"):
+        if not complete and len(rest) < 2:
+            return None
+        return f"a {scheme} URL needs '//' and a host after '{scheme}:'"
+    match = AUTHORITY.match(rest)
+    if match is None:
+        return None
+    authority_end = match.end()
+    authority_complete = complete or authority_end < len(rest)
+    if not authority_complete:
+        return None
+    if not match.group("host"):
+        return f"this {scheme} URL has no host"
+    port = match.group("port")
+    if port is not None and not port.isdigit():
+        return f"the port '{port}' is not a number"
+    return None
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    for use in url_uses(ctx):
+        prefix = use.literal_prefix
+        complete = use.word.is_literal
+        what = problem(prefix, use.scheme, complete)
+        if what is None:
+            continue
+        yield Diagnostic(CODE, SEVERITY, f"malformed URL: {what}", use.word.start, use.word.end)

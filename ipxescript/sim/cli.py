@@ -1,0 +1,139 @@
+"""``ipxesim`` and ``ipxescript sim``: run an iPXE script as the firmware would."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from ipxescript.sim.machine import Result
+from ipxescript.sim.run import RunOptions, SetupError, exit_code, make_simulator
+
+
+def outcome_line(result: Result) -> str:
+    where = f" at {result.where}" if result.where else ""
+    status = f"0x{result.status:08x}" if result.status > 0xFF else str(result.status)
+    if result.outcome == "boot" and result.boot:
+        boot = result.boot
+        text = f"boot {boot.get('kernel')}"
+        if boot.get("cmdline"):
+            text += f" {boot['cmdline']}"
+        if boot.get("initrds"):
+            text += " (initrds: " + ", ".join(i["name"] or "?" for i in boot["initrds"]) + ")"
+        if not boot.get("verified", True):
+            text += " [unverified]"
+        return text
+    if result.outcome == "sanboot" and result.boot:
+        return f"sanboot {' '.join(result.boot.get('root_paths') or [])}{where}"
+    if result.outcome == "exit":
+        return f"exit {status}" + (f" ({result.error})" if result.status else "")
+    if result.outcome == "error":
+        detail = result.error or result.message
+        return f"error {status}{where}: {detail}" if result.status else f"error{where}: {result.message}"
+    if result.outcome in ("stuck", "loop"):
+        return f"{result.outcome}{where}: {result.message}"
+    return f"{result.outcome}{where}"
+
+
+def sim_options(function: Any) -> Any:
+    decorators = [
+        click.argument("script"),
+        click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Store a setting before the run."),
+        click.option("--profile", default="efi", show_default=True, type=click.Choice(["efi", "pcbios", "debian-12-efi"]),
+                     help="The firmware build to simulate."),
+        click.option("--keys", default="", help='Keys consumed in order when the script waits, e.g. "DOWN ENTER".'),
+        click.option("--choose", multiple=True, metavar="ID", help="Select item ID at the next menu."),
+        click.option("--map", "maps", multiple=True, metavar="PREFIX=TARGET",
+                     help="Read URLs starting with PREFIX from TARGET (a directory or URL prefix)."),
+        click.option("--offline", is_flag=True, help="Fetch nothing; unmapped images are assumed present."),
+        click.option("--fail", multiple=True, metavar="GLOB", help="Make matching fetches (or dhcp, ifopen...) fail."),
+        click.option("--download", is_flag=True, help="Download images whole instead of probing them."),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+        click.option("--trace", is_flag=True, help="Record the executed lines."),
+        click.option("--explore", is_flag=True, help="Run every path through the script tree."),
+        click.option("--explore-failures", is_flag=True, help="With --explore: also fail each fetch once."),
+        click.option("--max-paths", default=1000, show_default=True, help="With --explore: stop after this many."),
+        click.option("--max-steps", default=100000, show_default=True, help="Commands per run before 'loop'."),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def run_cli(
+    script: str,
+    sets: tuple[str, ...],
+    profile: str,
+    keys: str,
+    choose: tuple[str, ...],
+    maps: tuple[str, ...],
+    offline: bool,
+    fail: tuple[str, ...],
+    download: bool,
+    as_json: bool,
+    trace: bool,
+    explore: bool,
+    explore_failures: bool,
+    max_paths: int,
+    max_steps: int,
+) -> int:
+    options = RunOptions(profile, list(sets), keys, list(choose), list(maps), offline, list(fail), download, trace,
+                         max_steps)
+    try:
+        if explore:
+            from ipxescript.sim.explore import explore as run_explore
+            from ipxescript.sim.explore import format_table
+
+            report = run_explore(script, options, max_paths=max_paths, failures=explore_failures)
+            if as_json:
+                click.echo(json.dumps(report, indent=2))
+            else:
+                click.echo(format_table(report))
+            return 0
+        interactive = None
+        if not keys and not choose and not as_json and sys.stdin.isatty() and sys.stdout.isatty():
+            from ipxescript.sim.interactive import Terminal
+
+            interactive = Terminal()
+        sim = make_simulator(options, interactive=interactive)
+        try:
+            result = sim.run(script)
+        finally:
+            if interactive is not None:
+                interactive.close()
+    except SetupError as exc:
+        click.echo(f"ipxesim: {exc}", err=True)
+        return 2
+    code = exit_code(result)
+    if as_json:
+        data = result.to_json()
+        data["profile"] = profile
+        data["exit_code"] = code
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return code
+    for note in result.notes:
+        click.echo(f"ipxesim: {note}", err=True)
+    if interactive is None:
+        text = result.console
+        click.echo(text, nl=bool(text) and not text.endswith("\n"))
+    else:
+        click.echo("")
+    click.echo(f"== {outcome_line(result)}")
+    return code
+
+
+@click.command(name="sim", context_settings={"help_option_names": ["-h", "--help"]})
+@sim_options
+def sim_command(**kwargs: Any) -> None:
+    """Run an iPXE SCRIPT (path or http/https/tftp/file URL) as the firmware would."""
+    sys.exit(run_cli(**kwargs))
+
+
+def main(argv: list[str] | None = None) -> None:
+    sim_command.main(args=argv, prog_name="ipxesim")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,527 @@
+"""The simulated firmware: runs scripts line by line as iPXE does.
+
+``Simulator.run(target)`` loads a script the way the oracle's driver chains it and runs it to an
+outcome. The line engine follows src/image/script.c (process_script, terminate_on_exit_or_failure)
+and src/core/exec.c (system, execv, shell_stop/shell_stopped); commands live in ``commands.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ipxescript.sim import errors, images, types, uri
+from ipxescript.sim.console import Console
+from ipxescript.sim.errors import IpxeError
+from ipxescript.sim.expand import ExpansionLoop, expand
+from ipxescript.sim.fetch import Fetcher
+from ipxescript.sim.images import Image, Registry
+from ipxescript.sim.menus import Menu
+from ipxescript.sim.profile import Machine, Profile, catalog_data, command_specs
+from ipxescript.sim.settings import Predefined, SettingsStore
+from ipxescript.sim.state import Inputs, RunEnded
+from ipxescript.syntax.parser import parse
+from ipxescript.syntax.tree import Command, LogicalLine, Script
+
+STOP_COMMAND = 1
+STOP_SEQUENCE = 2
+TICKS_PER_SEC = 1024
+DEFAULT_MAX_STEPS = 100_000
+
+
+@dataclass
+class Frame:
+    """A running script (script_exec's saved state)."""
+
+    image: Image
+    script: Script
+    index: int = 0
+    exited: bool = False
+
+
+@dataclass
+class Result:
+    outcome: str
+    status: int
+    error: str
+    console: str
+    screens: list[list[str]]
+    boot: dict[str, Any] | None
+    images: list[dict[str, Any]]
+    fetches: list[dict[str, Any]]
+    settings: dict[str, dict[str, str]]
+    where: str | None = None
+    message: str = ""
+    trace: list[dict[str, Any]] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "outcome": self.outcome,
+            "status": self.status,
+            "error": self.error,
+            "where": self.where,
+            "message": self.message,
+            "console": self.console,
+            "screens": self.screens,
+            "boot": self.boot,
+            "images": self.images,
+            "fetches": self.fetches,
+            "settings": self.settings,
+            "notes": self.notes,
+        }
+        if self.trace is not None:
+            data["trace"] = self.trace
+        return data
+
+
+def build_settings(profile: Profile) -> SettingsStore:
+    predefined = []
+    for s in catalog_data()["settings"]:
+        if s["name"] in profile.absent_settings:
+            continue
+        tag = s.get("tag")
+        generic = "generic" in str(s.get("scope", ""))
+        predefined.append(Predefined(s["name"], s["type"], tag if isinstance(tag, int) else None, generic))
+    return SettingsStore(
+        predefined,
+        set(profile.setting_types),
+        uuid_parse=not profile.legacy,
+        escape_plus=not profile.legacy,
+    )
+
+
+class Simulator:
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        machine: Machine | None = None,
+        fetcher: Fetcher | None = None,
+        inputs: Inputs | None = None,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        trace: bool = False,
+        interactive: Any = None,
+    ) -> None:
+        self.profile = profile
+        self.machine = machine or Machine()
+        self.fetcher = fetcher or Fetcher()
+        self.inputs = inputs or Inputs()
+        self.max_steps = max_steps
+        self.tracing = trace
+        self.interactive = interactive  # an object with wait_key(ticks) and draw(screen) when on a TTY
+        self.specs = command_specs()
+        self.console = Console(legacy_bytes=profile.legacy, echo=interactive is not None)
+        self.registry = Registry()
+        self.menus: list[Menu] = []
+        self.screens: list[list[str]] = []
+        self.trace: list[dict[str, Any]] = []
+        self.notes: list[str] = []
+        self.frames: list[Frame] = []
+        self.stop_state = 0
+        self.in_shell = 0
+        self.shell_status = 0
+        self.san_hooked: list[str] = []
+        self.errno = 0
+        self.ticks = 0
+        self.steps = 0
+        self.cwuri: str | None = None
+        self.current_line: tuple[str, int] | None = None
+        self.failures: list[tuple[int, str | None]] = []
+        self.last_how = "end"
+        self.settings = build_settings(profile)
+        self._install_machine_settings()
+
+    # -- settings of the machine ---------------------------------------------------------------------
+
+    def _install_machine_settings(self) -> None:
+        m = self.machine
+        s = self.settings
+        absent = self.profile.absent_settings
+        builtin = s.root.add_child("builtin")
+        fetchers = {
+            "errno": lambda: ("uint32", self.errno.to_bytes(4, "big")),
+            "buildarch": lambda: ("string", types.to_bytes(self.profile.buildarch)),
+            "platform": lambda: ("string", types.to_bytes(self.profile.platform)),
+            "version": lambda: ("string", types.to_bytes(self.profile.version)),
+            "unixtime": lambda: ("uint32", (m.start_unixtime + self.ticks // TICKS_PER_SEC).to_bytes(4, "big")),
+            "cwuri": lambda: None if self.cwuri is None else ("string", types.to_bytes(self.cwuri)),
+            "cwduri": lambda: None if self.cwuri is None else ("string", types.to_bytes(uri.directory(self.cwuri))),
+        }
+        builtin.builtins = {k: v for k, v in fetchers.items() if k not in absent}
+        net0 = s.root.add_child("net0")
+        mac = bytes.fromhex(m.mac.replace(":", ""))
+        s.set_raw("net0", "mac", "hex", mac)
+        s.set_raw("net0", "bustype", "string", b"PCI")
+        s.set_raw("net0", "busloc", "uint32", m.busloc.to_bytes(4, "big"))
+        s.set_raw("net0", "busid", "hex", bytes([1]) + m.pci_vendor.to_bytes(2, "big") + m.pci_device.to_bytes(2, "big"))
+        s.set_raw("net0", "chip", "string", types.to_bytes(m.chip))
+        s.set_raw("net0", "ifname", "string", b"net0")
+        if "linktype" not in absent:
+            s.set_raw("net0", "linktype", "string", b"Ethernet")
+        s.set_raw("net0.link", "ip6", "ipv6", types.parse("ipv6", "fe80::5054:ff:fe12:3456"))
+        s.set_raw("net0.link", "len6", "int8", bytes([64]))
+        s.netx = net0
+        self.dhcp_configure()
+        s.set_raw("smbios", "manufacturer", "string", types.to_bytes(m.manufacturer))
+        s.set_raw("smbios", "product", "string", types.to_bytes(m.product))
+
+    def dhcp_configure(self, filename: str | None = None) -> None:
+        m = self.machine
+        block = self.settings.find_block("net0", create=True)
+        assert block is not None
+        block.add_child("dhcp")
+        for name, type_name, value in (
+            ("ip", "ipv4", m.ip),
+            ("netmask", "ipv4", m.netmask),
+            ("gateway", "ipv4", m.gateway),
+            ("dns", "ipv4", m.dns),
+            ("dhcp-server", "ipv4", m.dhcp_server),
+            ("next-server", "ipv4", m.next_server),
+        ):
+            self.settings.set_raw("net0.dhcp", name, type_name, types.parse(type_name, value))
+        if filename:
+            self.settings.set_raw("net0.dhcp", "filename", "string", types.to_bytes(filename))
+
+    # -- console helpers -----------------------------------------------------------------------------
+
+    def out(self, text: str) -> None:
+        self.console.write(text)
+
+    def strerror(self, status: int) -> str:
+        return errors.strerror(status, self.profile.platform, self.profile.url_base, self.profile.error_texts())
+
+    def err(self, status: int) -> int:
+        """A status as this platform numbers it."""
+        return errors.for_platform(status, self.profile.platform)
+
+    def advance(self, ticks: int) -> None:
+        self.ticks += ticks
+
+    def snapshot(self, rows: list[str]) -> None:
+        rows = [r.rstrip() for r in rows]
+        session = getattr(self, "_session", 0)
+        last = self.screens[-1] if self.screens else None
+        if last is not None and getattr(self, "_last_session", -1) == session and last == rows:
+            return
+        self._last_session = session
+        self.screens.append(rows)
+        if self.interactive is not None:
+            self.interactive.draw(rows)
+
+    def begin_screen(self) -> None:
+        """A full-screen UI starts: a partial console line is ended there (as the oracle sees it)."""
+        self._session = getattr(self, "_session", 0) + 1
+        if not self.console.at_line_start():
+            self.console.write("\n")
+
+    # -- keys ----------------------------------------------------------------------------------------
+
+    def wait_key(self, ticks: int, what: str) -> int | None:
+        """getkey(): the next key, None on timeout (ticks > 0), or the run ends as stuck."""
+        if self.inputs.keys:
+            return self.inputs.keys.popleft().code
+        if self.interactive is not None:
+            key: int | None = self.interactive.wait_key(ticks)
+            if key is None:
+                self.advance(ticks)
+            return key
+        if ticks:
+            self.advance(ticks)
+            return None
+        raise RunEnded("stuck", 0, {"waiting": what})
+
+    # -- running -------------------------------------------------------------------------------------
+
+    def where(self) -> str | None:
+        if self.current_line is None:
+            return None
+        return f"{self.current_line[0]}:{self.current_line[1]}"
+
+    def run(self, target: str) -> Result:
+        """Run SCRIPT (a path or URL) as a chained script, to an outcome."""
+        status = 0
+        outcome = "exit"
+        detail: dict[str, Any] = {}
+        message = ""
+        try:
+            image, status = self.load_top(target)
+            if image is not None:
+                status, how = self.exec_top(image)
+                if how == "fail":
+                    outcome = "error"
+                    message = f"Could not boot: {self.strerror(status)}"
+            else:
+                outcome = "error"
+        except RunEnded as ended:
+            outcome, status, detail = ended.outcome, ended.status, ended.detail
+        return self.result(outcome, status, detail, message)
+
+    def load_top(self, target: str) -> tuple[Image | None, int]:
+        if "://" in target or target.startswith("file:"):
+            text = target
+        else:
+            path = os.path.abspath(target)
+            if os.path.isdir(path):
+                self.notes.append(f"{target}: is a directory, not a script")
+                return None, self.err(errors.FILE_NOT_FOUND)
+            text = "file://" + path
+        parsed = uri.parse(text, legacy=False)
+        status, image = self.download(text, None, quiet=True, base=parsed)
+        if image is None:
+            self.notes.append(f"{target}: {self.strerror(status)}")
+            return None, status
+        if image.type != "script" and image.verified:
+            self.notes.append(f"{target}: not an iPXE script (it must start with #!ipxe)")
+        return image, 0
+
+    def exec_top(self, image: Image) -> tuple[int, str]:
+        self.last_how = "end"
+        status = self.image_exec(image)
+        if status == 0:
+            return 0, "exit"
+        return status, self.last_how
+
+    def result(self, outcome: str, status: int, detail: dict[str, Any], message: str) -> Result:
+        status &= 0xFFFFFFFF
+        where = detail.get("where") or (self.failure_site(status) if outcome == "error" else None)
+        if outcome == "stuck":
+            message = f"waiting for a key with none left ({detail.get('waiting', 'input')})"
+            where = self.where()
+        elif outcome == "loop":
+            message = detail.get("message", "the step limit was reached")
+            where = self.where()
+        return Result(
+            outcome=outcome,
+            status=status,
+            error=self.strerror(status).rsplit(" (", 1)[0] if status else "",
+            console=self.console.text(),
+            screens=self.screens,
+            boot=detail.get("boot"),
+            images=[i.describe() for i in self.registry.images],
+            fetches=self.fetcher.log,
+            settings=self.settings.dump(),
+            where=where,
+            message=message,
+            trace=self.trace if self.tracing else None,
+            notes=self.notes,
+        )
+
+    # -- images --------------------------------------------------------------------------------------
+
+    def download(
+        self, text: str, name: str | None, quiet: bool = False, base: uri.Uri | None = None
+    ) -> tuple[int, Image | None]:
+        """imgdownload_string: parse, resolve against cwuri, fetch, register. Prints as iPXE does."""
+        legacy = self.profile.legacy
+        written = base or uri.parse(text, legacy=legacy)
+        cw = uri.parse(self.cwuri, legacy=False) if self.cwuri else None
+        resolved = uri.resolve(cw, written)
+        scheme = (resolved.scheme or "").lower()
+        if scheme not in self.profile.schemes and not (quiet and scheme == "file"):
+            status = self.err(errors.SCHEME_UNSUPPORTED)
+            if not quiet:
+                self.out(f"Could not start download: {self.strerror(status)}\n")
+            return status, None
+        shown = uri.format(written, legacy=legacy, with_query=False)
+        if not quiet:
+            self.out(f"{shown}... ")
+        if scheme == "data":
+            head: bytes | None = _data_uri(resolved)
+            result_status, size, complete, verified = 0, len(head), True, True
+        else:
+            fetched = self.fetcher.fetch(uri.full(resolved), want_content=True)
+            if self.inputs.exploring and self.inputs.explore_failures and fetched.status == 0:
+                if self.inputs.decide("fetch", uri.full(resolved), ["ok", "fail"]) == 1:
+                    fetched.status = errors.TFTP_NOT_FOUND if scheme == "tftp" else errors.HTTP_NOT_FOUND
+            result_status = self.err(fetched.status) if fetched.status else 0
+            head, size, complete, verified = fetched.head, fetched.size, fetched.complete, fetched.verified
+            if result_status:
+                if not quiet:
+                    self.out(f"{self.strerror(result_status)}\n")
+                return result_status, None
+        if not quiet:
+            self.out("ok\n")
+        image_name = name if name is not None else uri.image_name(resolved, legacy=legacy)
+        image = Image(
+            uri=uri.full(resolved),
+            name=image_name or "",
+            data=head if complete else None,
+            size=size,
+            type=images.detect_type(head, self.profile.platform, size) if verified else None,
+            verified=verified,
+            written=text,
+        )
+        self.registry.register(image, unnamed=image_name is None)
+        return 0, image
+
+    def acquire(self, text: str, name: str | None) -> tuple[int, Image | None]:
+        """imgacquire: an image with that exact name, else a download."""
+        found = self.registry.find(text)
+        if found is not None:
+            return 0, found
+        return self.download(text, name)
+
+    def image_exec(self, image: Image) -> int:
+        """image_exec: run a script nested, or end the run by booting anything else."""
+        if image.verified and image.type is None:
+            return self.err(errors.IMAGE_NOT_EXECUTABLE)
+        saved_cwuri = self.cwuri
+        self.cwuri = image.uri
+        if image.type != "script":
+            raise RunEnded("boot", 0, {"boot": self.boot_plan(image)})
+        self.registry.unregister(image)
+        try:
+            status = self.run_script(image)
+        finally:
+            if image.replacement is None and image not in self.registry.images:
+                self.registry.images.append(image)
+        if image.autofree:
+            self.registry.unregister(image)
+        replacement, image.replacement = image.replacement, None
+        self.cwuri = saved_cwuri
+        if replacement is not None:
+            return self.image_exec(replacement)
+        return status
+
+    def boot_plan(self, image: Image) -> dict[str, Any]:
+        others = [i for i in self.registry.images if i is not image]
+        return {
+            "kernel": image.uri,
+            "name": image.name,
+            "type": image.type,
+            "cmdline": image.cmdline or "",
+            "verified": image.verified,
+            "initrds": [{"name": i.name, "uri": i.uri, "cmdline": i.cmdline} for i in others],
+        }
+
+    # -- scripts -------------------------------------------------------------------------------------
+
+    def run_script(self, image: Image) -> int:
+        assert image.data is not None
+        script = parse(image.data, path=image.name)
+        frame = Frame(image, script)
+        self.frames.append(frame)
+        how = "end"
+        try:
+            status = 0
+            lines = script.lines
+            while frame.index < len(lines):
+                line = lines[frame.index]
+                frame.index += 1
+                self.current_line = (image.name, line.first_line + 1)
+                if line.unterminated:
+                    status = self.err(errors.UNTERMINATED_CONTINUATION)
+                    self.failures.append((status, self.where()))
+                    how = "fail"
+                    break
+                if self.tracing and (line.commands or line.label):
+                    self.trace.append({"file": image.name, "line": line.first_line + 1, "text": line.text})
+                status = self.exec_line(line)
+                if self.shell_stopped(STOP_SEQUENCE):
+                    how = "exit" if frame.exited else "end"
+                    break
+                if status != 0:
+                    self.failures.append((status, self.where()))
+                    how = "fail"
+                    break
+            return status
+        finally:
+            self.frames.pop()
+            self.last_how = how
+            if self.frames:
+                outer = self.frames[-1]
+                self.current_line = (outer.image.name, outer.script.lines[outer.index - 1].first_line + 1)
+
+    def failure_site(self, status: int) -> str | None:
+        """Where the run failed: the innermost line of the last chain of failures with that status."""
+        site = None
+        for failed, where in reversed(self.failures):
+            if failed != status:
+                break
+            site = where
+        return site
+
+    def shell_stop(self, level: int) -> None:
+        self.stop_state = level
+
+    def shell_stopped(self, level: int) -> bool:
+        stopped = self.stop_state >= level
+        if self.stop_state <= level:
+            self.stop_state = 0
+        self.in_shell = 0
+        self.shell_status = 0
+        self.san_hooked: list[str] = []
+        return stopped
+
+    def exec_line(self, line: LogicalLine) -> int:
+        """system(): run the commands of one line with ||, && and ;."""
+        return self.exec_commands(line.commands, [op.text for op in line.operators])
+
+    def exec_commands(self, commands: list[Command], operators: list[str]) -> int:
+        status = 0
+        run_next = True
+        for i, command in enumerate(commands):
+            if run_next:
+                status = self.execute([w.text for w in command.words])
+            if self.shell_stopped(STOP_COMMAND):
+                break
+            if i == len(commands) - 1:
+                break
+            op = operators[i]
+            run_next = op == ";" or (op == "&&" and status == 0) or (op == "||" and status != 0)
+        return status
+
+    def expand_word(self, word: str) -> str:
+        try:
+            return expand(word, self.settings.expand_value)
+        except ExpansionLoop as exc:
+            raise RunEnded("loop", 0, {"message": str(exc)}) from exc
+
+    def execute(self, words: list[str]) -> int:
+        """execv(): expand, look the command up, run it; errno keeps the last failure."""
+        if not words:
+            return 0
+        argv = [self.expand_word(w) for w in words]
+        self.steps += 1
+        if self.steps > self.max_steps:
+            raise RunEnded("loop", 0, {"message": f"more than {self.max_steps} commands ran (--max-steps)"})
+        from ipxescript.sim.commands import run_command
+
+        status = run_command(self, argv) & 0xFFFFFFFF
+        if status:
+            self.errno = status if status < 0x80000000 else errors.errno_of_exit(status)
+        return status
+
+    def find_label(self, frame: Frame, label: str) -> int:
+        for index, line in enumerate(frame.script.lines):
+            if line.unterminated:
+                raise IpxeError(self.err(errors.UNTERMINATED_CONTINUATION))
+            if line.label is not None and line.label.name == label:
+                return index
+        raise IpxeError(self.err(errors.GOTO_NO_LABEL))
+
+    def state_key(self) -> tuple[Any, ...]:
+        """Everything that decides what the run does next (explore's loop detection)."""
+        return (
+            tuple((f.image.name, f.index) for f in self.frames),
+            tuple(sorted((k, v["type"], v["value"]) for k, v in self.settings.dump().items())),
+            tuple((m.name, m.title, len(m.items)) for m in self.menus),
+            tuple((i.name, i.cmdline, i.selected) for i in self.registry.images),
+            self.errno,
+        )
+
+
+def _data_uri(parsed: uri.Uri) -> bytes:
+    import base64
+
+    opaque = parsed.opaque or ""
+    decoded = types.uri_decode_text(opaque)
+    header, _, body = decoded.partition(b",")
+    if header.endswith(b";base64"):
+        try:
+            return base64.b64decode(body)
+        except ValueError:
+            return b""
+    return body

@@ -1,0 +1,52 @@
+"""Outcomes and the inputs a run consumes (keys, --choose, explore decisions)."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from ipxescript.sim.keys import Key
+
+OUTCOMES = ("boot", "exit", "shell", "reboot", "poweroff", "sanboot", "error", "stuck", "loop")
+
+
+class RunEnded(Exception):
+    """Ends the whole simulated run (boot, reboot, stuck, ...)."""
+
+    def __init__(self, outcome: str, status: int = 0, detail: dict[str, Any] | None = None) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+        self.status = status
+        self.detail = detail or {}
+
+
+@dataclass
+class Decision:
+    kind: str  # menu | prompt | read | fetch | shell | login
+    where: str
+    options: list[str]
+    chosen: int = 0
+
+
+@dataclass
+class Inputs:
+    """Keys and --choose ids, consumed in order whenever the script waits for input."""
+
+    keys: deque[Key] = field(default_factory=deque)
+    choose_ids: deque[str] = field(default_factory=deque)
+    # explore: forced decisions, and what was decided along the way
+    forced: list[int] | None = None
+    decisions: list[Decision] = field(default_factory=list)
+    explore_failures: bool = False
+
+    @property
+    def exploring(self) -> bool:
+        return self.forced is not None
+
+    def decide(self, kind: str, where: str, options: list[str]) -> int:
+        assert self.forced is not None
+        depth = len(self.decisions)
+        chosen = self.forced[depth] if depth < len(self.forced) else 0
+        self.decisions.append(Decision(kind, where, options, chosen))
+        return chosen

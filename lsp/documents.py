@@ -1,0 +1,144 @@
+"""Open documents: the core's incremental document plus what the server remembers about it.
+
+Diagnostics come in two steps. Right after an edit, only the logical lines it touched are parsed
+again (``ipxescript.syntax.incremental``) and the server publishes at once: the last full lint's
+findings, moved with the text, with those on the reparsed lines replaced by the parser's findings for
+them. The whole linter then runs on the text in the background (after a short pause in typing) and its
+result replaces that list. Only the linter knows rules that look across lines, so the second step is
+the complete answer; the first keeps typing responsive on large scripts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+
+from ipxescript.analysis.diagnostics import Diagnostic
+from ipxescript.lint import LintConfig, load_config
+from ipxescript.lint.config import ConfigError
+from ipxescript.lsp.index import ScriptIndex, build_index
+from ipxescript.lsp.positions import Positions
+from ipxescript.syntax.incremental import Document
+from ipxescript.syntax.tree import Script
+
+
+def uri_to_path(uri: str) -> str | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return unquote(parsed.path)
+
+
+def config_for(path: str | None, root: str | None) -> tuple[LintConfig, str | None]:
+    """The ipxelint configuration for a document, and the error text when its config file is bad."""
+    start = path or root
+    if start is None:
+        return LintConfig(), None
+    try:
+        return load_config(Path(start)), None
+    except ConfigError as exc:
+        return LintConfig(), str(exc)
+
+
+@dataclass
+class OpenDocument:
+    uri: str
+    version: int
+    document: Document
+    config: LintConfig
+    config_error: str | None = None
+    utf16: bool = True
+    shown: list[Diagnostic] = field(default_factory=list)  # what was last published, current offsets
+    linted: list[Diagnostic] | None = None  # the last full lint, if it is for the current text
+    _index: ScriptIndex | None = None
+
+    @property
+    def path(self) -> str | None:
+        return uri_to_path(self.uri)
+
+    @property
+    def script(self) -> Script:
+        return self.document.script
+
+    @property
+    def text(self) -> str:
+        return self.document.text
+
+    @property
+    def positions(self) -> Positions:
+        return Positions(self.script, self.utf16)
+
+    @property
+    def index(self) -> ScriptIndex:
+        if self._index is None or self._index.script is not self.script:
+            self._index = build_index(self.script)
+        return self._index
+
+    def open_diagnostics(self) -> list[Diagnostic]:
+        """Before the first lint: the parser's findings."""
+        self.shown = self._parser_findings(0, len(self.text))
+        return self.shown
+
+    def apply_change(self, change: types.TextDocumentContentChangeEvent) -> list[Diagnostic]:
+        """Apply one content change; return the diagnostics to show right away."""
+        self.linted = None
+        if isinstance(change, types.TextDocumentContentChangeWholeDocument):
+            self.document.replace(change.text)
+            self.shown = self._parser_findings(0, len(self.text))
+            return self.shown
+        positions = self.positions
+        start = positions.offset(change.range.start)
+        end = max(start, positions.offset(change.range.end))
+        delta = len(change.text) - (end - start)
+        result = self.document.edit(start, end, change.text)
+        lines = self.script.lines
+        if result.reparsed and lines:
+            first = lines[result.first]
+            last = lines[min(len(lines) - 1, result.first + result.reparsed - 1)]
+            dirty_start, dirty_end = first.start, last.end
+        else:
+            dirty_start = dirty_end = start
+        kept: list[Diagnostic] = []
+        for d in self.shown:
+            if d.end < start or (d.end == start and d.start < start):
+                moved = d
+            elif d.start >= end and (d.start > end or d.end > d.start):
+                moved = replace(d, start=d.start + delta, end=d.end + delta)
+            else:
+                continue
+            if not (dirty_start <= moved.start < dirty_end):
+                kept.append(moved)
+        kept.extend(self._parser_findings(dirty_start, dirty_end))
+        kept.sort(key=lambda d: (d.start, d.code))
+        self.shown = kept
+        return kept
+
+    def _parser_findings(self, start: int, end: int) -> list[Diagnostic]:
+        config = self.config
+        path = self.path
+        return [
+            replace(d, severity=config.severity_for(d.code, d.severity))
+            for d in self.script.diagnostics
+            if start <= d.start < end or (d.start == end == len(self.text))
+            if config.enabled(d.code, path)
+        ]
+
+
+def to_lsp_diagnostic(doc: OpenDocument, d: Diagnostic) -> types.Diagnostic:
+    severity = {
+        "error": types.DiagnosticSeverity.Error,
+        "warning": types.DiagnosticSeverity.Warning,
+        "info": types.DiagnosticSeverity.Information,
+    }[d.severity.value]
+    data = {"fix": d.fix is not None, "suggestions": list(d.suggestions)}
+    return types.Diagnostic(
+        range=doc.positions.range(d.start, d.end),
+        message=d.message,
+        severity=severity,
+        code=d.code,
+        source="ipxelint",
+        data=data,
+    )

@@ -1,0 +1,259 @@
+"""The language server: pygls wiring. Each feature lives in its own module; this one keeps the open
+documents, runs the linter in the background and turns a failing feature into an error answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcInvalidRequest
+from pygls.lsp.server import LanguageServer
+
+from ipxescript import __version__
+from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lint import lint_source
+from ipxescript.lsp import actions, completion, formatting, hover, navigation, outline, semantic, signature
+from ipxescript.lsp.documents import OpenDocument, config_for, to_lsp_diagnostic, uri_to_path
+from ipxescript.syntax.incremental import Document
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Typing pauses shorter than this do not start a full lint; each keystroke still gets the incremental
+# diagnostics at once.
+LINT_DELAY = 0.25
+
+
+class IpxeLanguageServer(LanguageServer):
+    def __init__(self, lint_delay: float = LINT_DELAY) -> None:
+        super().__init__(
+            "ipxescript", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
+        self.documents: dict[str, OpenDocument] = {}
+        self.lint_delay = lint_delay
+        self._lint_tasks: dict[str, asyncio.Task[None]] = {}
+        # one worker: a newer lint waits for the running one, whose stale result is then dropped
+        self._lint_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipxelint")
+
+    # -- documents ------------------------------------------------------------------------------
+
+    def document(self, uri: str) -> OpenDocument:
+        doc = self.documents.get(uri)
+        if doc is None:
+            raise JsonRpcInvalidParams(f"document not open: {uri}")
+        return doc
+
+    def _utf16(self) -> bool:
+        encoding = self.workspace.position_encoding if self.workspace else None
+        return encoding not in (types.PositionEncodingKind.Utf32,)
+
+    def open(self, item: types.TextDocumentItem) -> OpenDocument:
+        root = uri_to_path(self.workspace.root_uri) if self.workspace and self.workspace.root_uri else None
+        config, error = config_for(uri_to_path(item.uri), root)
+        path = uri_to_path(item.uri)
+        doc = OpenDocument(item.uri, item.version, Document(item.text, path), config, error, self._utf16())
+        self.documents[item.uri] = doc
+        self.publish(doc, doc.open_diagnostics())
+        self.schedule_lint(doc, delay=0)
+        return doc
+
+    def change(self, params: types.DidChangeTextDocumentParams) -> None:
+        doc = self.document(params.text_document.uri)
+        shown: list[Diagnostic] = doc.shown
+        for change in params.content_changes:
+            shown = doc.apply_change(change)
+        doc.version = params.text_document.version
+        self.publish(doc, shown)
+        self.schedule_lint(doc, delay=self.lint_delay)
+
+    def close(self, uri: str) -> None:
+        self.documents.pop(uri, None)
+        task = self._lint_tasks.pop(uri, None)
+        if task is not None:
+            task.cancel()
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    def reload_configs(self) -> None:
+        root = uri_to_path(self.workspace.root_uri) if self.workspace.root_uri else None
+        for doc in self.documents.values():
+            doc.config, doc.config_error = config_for(doc.path, root)
+            doc.linted = None
+            self.schedule_lint(doc, delay=0)
+
+    # -- diagnostics ----------------------------------------------------------------------------
+
+    def publish(self, doc: OpenDocument, findings: list[Diagnostic]) -> None:
+        if doc.config_error:
+            findings = [Diagnostic("config", Severity.ERROR, f"ipxelint configuration: {doc.config_error}", 0, 0)]
+            findings += [d for d in doc.shown if d.code != "config"]
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=doc.uri, version=doc.version, diagnostics=[to_lsp_diagnostic(doc, d) for d in findings]
+            )
+        )
+
+    def schedule_lint(self, doc: OpenDocument, delay: float) -> None:
+        previous = self._lint_tasks.pop(doc.uri, None)
+        if previous is not None:
+            previous.cancel()
+        self._lint_tasks[doc.uri] = asyncio.get_running_loop().create_task(self._lint(doc, delay))
+
+    async def _lint(self, doc: OpenDocument, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        version = doc.version
+        try:
+            findings = await self.lint_now(doc)
+        except Exception as exc:  # a broken rule must not take diagnostics down with it
+            log.exception("ipxelint failed")
+            self.window_log_message(
+                types.LogMessageParams(type=types.MessageType.Error, message=f"ipxelint failed: {exc!r}")
+            )
+            return
+        if self.documents.get(doc.uri) is doc and doc.version == version:
+            self.publish(doc, findings)
+
+    async def lint_now(self, doc: OpenDocument) -> list[Diagnostic]:
+        """The full lint of the document's current text (cached until the next change)."""
+        if doc.linted is not None:
+            return doc.linted
+        version, text = doc.version, doc.text
+        loop = asyncio.get_running_loop()
+        findings = await loop.run_in_executor(self._lint_pool, lint_source, text, doc.path, doc.config)
+        if doc.version == version and doc.text == text:
+            doc.linted = findings
+            doc.shown = findings
+        return findings
+
+
+def _guard(feature: Callable[..., T]) -> Callable[..., T]:
+    """Answer a failing request with an error that says what broke; the server stays up."""
+
+    def run(*args: Any, **kwargs: Any) -> T:
+        try:
+            return feature(*args, **kwargs)
+        except (JsonRpcInvalidParams, JsonRpcInvalidRequest):
+            raise
+        except Exception as exc:
+            log.exception("%s failed", feature.__name__)
+            raise JsonRpcInternalError(f"{feature.__name__} failed: {type(exc).__name__}: {exc}") from exc
+
+    run.__name__ = feature.__name__
+    return run
+
+
+def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
+    server = IpxeLanguageServer(lint_delay)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls: IpxeLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.open(params.text_document)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(ls: IpxeLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.change(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: IpxeLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.close(params.text_document.uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def watched_files(ls: IpxeLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
+        ls.reload_configs()
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=["{", "-", ":", "/", " "]),
+    )
+    @_guard
+    def on_completion(ls: IpxeLanguageServer, params: types.CompletionParams) -> types.CompletionList:
+        return completion.complete(ls.document(params.text_document.uri), params.position)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    @_guard
+    def on_hover(ls: IpxeLanguageServer, params: types.HoverParams) -> types.Hover | None:
+        return hover.hover(ls.document(params.text_document.uri), params.position)
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    @_guard
+    def on_definition(ls: IpxeLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
+        return navigation.definition(ls.document(params.text_document.uri), params.position)
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    @_guard
+    def on_references(ls: IpxeLanguageServer, params: types.ReferenceParams) -> list[types.Location]:
+        doc = ls.document(params.text_document.uri)
+        return navigation.references(doc, params.position, params.context.include_declaration)
+
+    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+    @_guard
+    def on_prepare_rename(
+        ls: IpxeLanguageServer, params: types.PrepareRenameParams
+    ) -> types.PrepareRenameResult | None:
+        return navigation.prepare_rename(ls.document(params.text_document.uri), params.position)
+
+    @server.feature(types.TEXT_DOCUMENT_RENAME, types.RenameOptions(prepare_provider=True))
+    @_guard
+    def on_rename(ls: IpxeLanguageServer, params: types.RenameParams) -> types.WorkspaceEdit:
+        return navigation.rename(ls.document(params.text_document.uri), params.position, params.new_name)
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)
+    @_guard
+    def on_links(ls: IpxeLanguageServer, params: types.DocumentLinkParams) -> list[types.DocumentLink]:
+        return navigation.document_links(ls.document(params.text_document.uri))
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    @_guard
+    def on_symbols(ls: IpxeLanguageServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+        return outline.document_symbols(ls.document(params.text_document.uri))
+
+    @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
+    @_guard
+    def on_folding(ls: IpxeLanguageServer, params: types.FoldingRangeParams) -> list[types.FoldingRange]:
+        return outline.folding_ranges(ls.document(params.text_document.uri))
+
+    @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, semantic.LEGEND)
+    @_guard
+    def on_semantic(ls: IpxeLanguageServer, params: types.SemanticTokensParams) -> types.SemanticTokens:
+        return semantic.semantic_tokens(ls.document(params.text_document.uri))
+
+    @server.feature(
+        types.TEXT_DOCUMENT_SIGNATURE_HELP,
+        types.SignatureHelpOptions(trigger_characters=[" ", "-"]),
+    )
+    @_guard
+    def on_signature(ls: IpxeLanguageServer, params: types.SignatureHelpParams) -> types.SignatureHelp | None:
+        return signature.signature_help(ls.document(params.text_document.uri), params.position)
+
+    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
+    @_guard
+    def on_format(ls: IpxeLanguageServer, params: types.DocumentFormattingParams) -> list[types.TextEdit]:
+        return formatting.format_document(ls.document(params.text_document.uri))
+
+    @server.feature(types.TEXT_DOCUMENT_RANGE_FORMATTING)
+    @_guard
+    def on_range_format(
+        ls: IpxeLanguageServer, params: types.DocumentRangeFormattingParams
+    ) -> list[types.TextEdit]:
+        return formatting.format_range(ls.document(params.text_document.uri), params.range)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll]
+        ),
+    )
+    async def on_code_action(ls: IpxeLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        doc = ls.document(params.text_document.uri)
+        try:
+            findings = await ls.lint_now(doc)
+            return actions.code_actions(doc, findings, params)
+        except Exception as exc:
+            log.exception("code actions failed")
+            raise JsonRpcInternalError(f"code actions failed: {type(exc).__name__}: {exc}") from exc
+
+    return server

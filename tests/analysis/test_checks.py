@@ -1,0 +1,73 @@
+"""The core diagnostics: what a user sees for each command-level mistake, on the right word."""
+
+from __future__ import annotations
+
+import ipxescript
+from ipxescript.analysis.checks import check_script
+
+
+def findings(src: str):
+    script = ipxescript.parse("#!ipxe\n" + src + "\n")
+    return [(d.code, script.text[d.start : d.end], d.message) for d in check_script(script)]
+
+
+def codes(src: str):
+    return [c for c, _, _ in findings(src)]
+
+
+def test_unknown_command_with_did_you_mean():
+    ((code, text, message),) = findings("prmpt --key 0x197e hi")
+    assert code == "IPX101" and text == "prmpt" and "did you mean 'prompt'" in message
+
+
+def test_dynamic_command_name_is_not_checked():
+    assert codes("${cmd} hi") == []
+
+
+def test_unknown_option_and_suggestion():
+    ((code, text, message),) = findings("choose --time 3 x")
+    assert code == "IPX102" and text == "--time" and "--timeout" in message
+
+
+def test_missing_argument_and_flag_value():
+    assert codes("prompt --timeout") == ["IPX103"]
+    assert codes("echo --n=5") == ["IPX103"]
+
+
+def test_arity():
+    assert codes("goto exit 0") == ["IPX104"]
+    assert codes("kernel") == ["IPX104"]
+    assert codes("set") == ["IPX104"]
+    assert findings("goto exit 0")[0][1] == "0"
+
+
+def test_invalid_values():
+    assert codes("sleep 5s") == ["IPX105"]
+    assert codes("sleep 08") == ["IPX105"]
+    assert codes("choose --timeout 3x t") == ["IPX105"]
+    assert codes("sleep ${t}") == []
+
+
+def test_option_after_positional_has_a_safe_fix():
+    script = ipxescript.parse("#!ipxe\nitem x --key k Text\n")
+    (d,) = check_script(script)
+    assert d.code == "IPX106" and d.fix is not None and d.fix.safe
+    text = script.text
+    for edit in sorted(d.fix.edits, key=lambda e: e.start, reverse=True):
+        text = text[: edit.start] + edit.text + text[edit.end :]
+    assert text == "#!ipxe\nitem --key k x Text\n"
+    assert codes("item --key k x Text") == []
+
+
+def test_help_in_script():
+    assert codes("chain --help") == ["IPX107"]
+
+
+def test_unknown_type_suffix():
+    ((code, text, message),) = findings("echo ${net0/mac:hexhpy}")
+    assert code == "IPX402" and text == "${net0/mac:hexhpy}" and "hexhyp" in message
+
+
+def test_valid_unusual_script_has_no_findings():
+    src = ":x echo hi\necho ${net${i}/mac}\n:\ngoto ${empty}\nitem --key 0x197e a A\nset i:int32 0 ; inc i\n"
+    assert codes(src) == []
