@@ -209,21 +209,25 @@ def sha256(path: str) -> str:
 def measure(
     server_ns: str, client_ns: str, address: str, root: str, name: str, windowsize: int, reps: int, work: str
 ) -> dict[str, float]:
-    """MB/s per server (median of reps) for one cell; every download is checked byte for byte."""
+    """MB/s per server (median of reps) for one cell; every download is checked byte for byte.
+
+    The three servers run side by side and the downloads take turns (ours, hpa, dnsmasq, ours, ...), so a
+    burst of load from elsewhere on the machine hits every server alike.
+    """
     expected = sha256(os.path.join(root, name))
     size = os.path.getsize(os.path.join(root, name))
-    rates: dict[str, float] = {}
-    for kind in SERVERS:
-        command, ready = server_command(kind, root, address, server_port(kind))
-        with process(in_ns(server_ns, *command), ready):
-            times = []
-            for _ in range(reps):
+    times: dict[str, list[float]] = {kind: [] for kind in SERVERS}
+    with ExitStack() as stack:
+        for kind in SERVERS:
+            command, ready = server_command(kind, root, address, server_port(kind))
+            stack.enter_context(process(in_ns(server_ns, *command), ready))
+        for _ in range(reps):
+            for kind in SERVERS:
                 dest = os.path.join(work, "download")
-                times.append(fetch(client_ns, address, server_port(kind), name, dest, windowsize))
+                times[kind].append(fetch(client_ns, address, server_port(kind), name, dest, windowsize))
                 if sha256(dest) != expected:
                     raise RuntimeError(f"{kind}: downloaded file differs")
-            rates[kind] = size / statistics.median(times) / 1e6
-    return rates
+    return {kind: size / statistics.median(times[kind]) / 1e6 for kind in SERVERS}
 
 
 @contextmanager

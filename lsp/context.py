@@ -40,23 +40,24 @@ def cursor_at(script: Script, offset: int) -> Cursor:
         return cursor
     words: list[Word] = []
     for token in line.tokens:
-        if token.start >= offset:
+        if token.start > offset:
             break
-        if isinstance(token, Comment):
-            cursor.in_comment = True
-            return cursor
-        if isinstance(token, Label):
-            if offset <= token.end:
-                cursor.in_label = True
-                return cursor
-        elif isinstance(token, Operator):
-            if token.end < offset:
-                words = []
-        elif isinstance(token, Word):
+        if isinstance(token, Word):
             if offset <= token.end:
                 cursor.word = token
                 break
             words.append(token)
+        elif token.start == offset:
+            break
+        elif isinstance(token, Comment):
+            cursor.in_comment = True
+            return cursor
+        elif isinstance(token, Label):
+            if offset <= token.end:
+                cursor.in_label = True
+                return cursor
+        elif isinstance(token, Operator) and token.end < offset:
+            words = []
     cursor.before = words
     anchor = cursor.word or (words[0] if words else None)
     cursor.command = command_of(line, anchor) if anchor is not None else None

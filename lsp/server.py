@@ -4,6 +4,7 @@ documents, runs the linter in the background and turns a failing feature into an
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -133,6 +134,7 @@ class IpxeLanguageServer(LanguageServer):
 def _guard(feature: Callable[..., T]) -> Callable[..., T]:
     """Answer a failing request with an error that says what broke; the server stays up."""
 
+    @functools.wraps(feature)  # pygls reads the signature to decide whether to pass the server
     def run(*args: Any, **kwargs: Any) -> T:
         try:
             return feature(*args, **kwargs)
@@ -142,7 +144,6 @@ def _guard(feature: Callable[..., T]) -> Callable[..., T]:
             log.exception("%s failed", feature.__name__)
             raise JsonRpcInternalError(f"{feature.__name__} failed: {type(exc).__name__}: {exc}") from exc
 
-    run.__name__ = feature.__name__
     return run
 
 

@@ -85,7 +85,9 @@ def bind(command: Command, spec: CommandSpec | None) -> BoundCommand:
                     bound.option_words.append(value_word)
                     i += 1
                     bound.options.append(
-                        OptionValue(opt.name, word, value_word.text, value_word.start, value_word.end, value_word)
+                        OptionValue(
+                            opt.name, word, value_word.text, value_word.start, value_word.end, value_word
+                        )
                     )
                 else:
                     bound.options.append(OptionValue(opt.name, word, None, word.start, word.end))
@@ -110,7 +112,9 @@ def bind(command: Command, spec: CommandSpec | None) -> BoundCommand:
                     bound.option_words.append(value_word)
                     i += 1
                     bound.options.append(
-                        OptionValue(opt.name, word, value_word.text, value_word.start, value_word.end, value_word)
+                        OptionValue(
+                            opt.name, word, value_word.text, value_word.start, value_word.end, value_word
+                        )
                     )
                 else:
                     bound.options.append(OptionValue(opt.name, word, None, word.start, word.end))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import click
@@ -33,7 +34,7 @@ def _fails(diagnostics: list[Diagnostic], fail_on: str) -> bool:
 
 
 class Runner:
-    def __init__(self, overrides: dict[str, object], config_file: str | None) -> None:
+    def __init__(self, overrides: Mapping[str, object], config_file: str | None) -> None:
         self.overrides = overrides
         self.fixed_config: LintConfig | None = None
         if config_file is not None:
@@ -58,26 +59,58 @@ def _validate_profile(name: str | None) -> None:
 
     profiles = get_catalog().profiles
     if name not in profiles:
-        raise click.UsageError(f"unknown build profile '{name}'; choose one of: {', '.join(sorted(profiles))}")
+        raise click.UsageError(
+            f"unknown build profile '{name}'; choose one of: {', '.join(sorted(profiles))}"
+        )
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None, help="Lowest severity that makes the exit status 1 (default: warning).")
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default=None,
+    help="Lowest severity that makes the exit status 1 (default: warning).",
+)
 @click.option("--select", multiple=True, help="Only these codes or prefixes (comma-separated).")
 @click.option("--ignore", multiple=True, help="Drop these codes or prefixes (comma-separated).")
-@click.option("--profile", default=None, help="Build profile to check commands and URL schemes against (efi, pcbios, debian-12-efi).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, help="Use this config file instead of searching for one.")
-@click.option("--template", type=click.Choice(TEMPLATES), default=None, help="Mask template regions ({{ }}, {% %}) before linting.")
+@click.option(
+    "--profile",
+    default=None,
+    help="Build profile to check commands and URL schemes against (efi, pcbios, debian-12-efi).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Use this config file instead of searching for one.",
+)
+@click.option(
+    "--template",
+    type=click.Choice(TEMPLATES),
+    default=None,
+    help="Mask template regions ({{ }}, {% %}) before linting.",
+)
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place (stdin: print the fixed text).")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix, apply unsafe fixes too.")
 @click.option("--explain", metavar="CODE", default=None, help="Print a rule's documentation and exit.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--check-urls", is_flag=True, help="Request every http(s) URL (HEAD, then a ranged GET).")
-@click.option("--set", "set_values", multiple=True, metavar="NAME=VALUE", help="Value for ${NAME} when checking URLs.")
+@click.option(
+    "--set", "set_values", multiple=True, metavar="NAME=VALUE", help="Value for ${NAME} when checking URLs."
+)
 @click.option("--url-timeout", type=float, default=5.0, show_default=True, help="Seconds per URL request.")
-@click.option("--url-concurrency", type=click.IntRange(1, 64), default=8, show_default=True, help="URL requests at once.")
+@click.option(
+    "--url-concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="URL requests at once.",
+)
 @click.option("--stdin-filename", default=None, help="Name to show (and match config against) for '-'.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 @click.version_option(__version__, "--version", prog_name="ipxelint", message=VERSION_MESSAGE)
@@ -118,7 +151,9 @@ def lint_command(
         runner = Runner(overrides, config_file)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
-    use_color = color == "always" or (color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+    use_color = color == "always" or (
+        color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    )
     reports: list[FileReport] = []
     io_error = False
     worst_fail_on = fail_on
@@ -141,7 +176,7 @@ def lint_command(
             io_error = True
             continue
         if fix:
-            fixed, count = fix_text(text, lambda t, c=config, s=shown: lint_text(t, s, c).diagnostics, unsafe_fixes)
+            fixed, count = fix_text(text, _linter(shown, config), unsafe_fixes)
             fixed_total += count
             if path == "-":
                 sys.stdout.buffer.write(encode_source(fixed))
@@ -164,7 +199,8 @@ def lint_command(
             config = runner.config_for(report.path)
             extra = check_report_urls(report.script, values, url_timeout, url_concurrency)
             report.diagnostics = sorted(
-                report.diagnostics + [d for d in extra if config.enabled(d.code, report.path)], key=lambda d: d.start
+                report.diagnostics + [d for d in extra if config.enabled(d.code, report.path)],
+                key=lambda d: d.start,
             )
     output = render(fmt, reports, use_color)
     if fix and any(r.path == "-" for r in reports):
@@ -176,6 +212,10 @@ def lint_command(
         sys.exit(2)
     all_found = [d for r in reports for d in r.diagnostics]
     sys.exit(1 if _fails(all_found, worst_fail_on or "warning") else 0)
+
+
+def _linter(path: str, config: LintConfig) -> Callable[[str], list[Diagnostic]]:
+    return lambda text: lint_text(text, path, config).diagnostics
 
 
 def _summary(reports: list[FileReport], fixed: int, fixing: bool) -> None:
@@ -193,7 +233,9 @@ def _summary(reports: list[FileReport], fixed: int, fixing: bool) -> None:
         hint += f"; {safe} fixable with --fix"
     if unsafe:
         hint += f"; {unsafe} more with --fix --unsafe-fixes"
-    click.echo(f"Found {len(found)} problem{'s' if len(found) != 1 else ''} ({', '.join(parts)}){hint}.", err=True)
+    click.echo(
+        f"Found {len(found)} problem{'s' if len(found) != 1 else ''} ({', '.join(parts)}){hint}.", err=True
+    )
 
 
 def _read(path: str) -> str | None:

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 
 class LintContext:
-    def __init__(self, script: Script, config: LintConfig | None = None, masked: Iterable[tuple[int, int]] = ()):
+    def __init__(
+        self, script: Script, config: LintConfig | None = None, masked: Iterable[tuple[int, int]] = ()
+    ):
         self.script = script
         self.config = config or LintConfig()
         self.catalog: Catalog = get_catalog()

@@ -35,7 +35,9 @@ def _body(rule: Rule) -> str:
 
 
 def explain(rule: Rule) -> str:
-    origin = "detected by the language core (ipxescript.analysis)" if rule.core else f"rule module {rule.module}"
+    origin = (
+        "detected by the language core (ipxescript.analysis)" if rule.core else f"rule module {rule.module}"
+    )
     return (
         f"{rule.code} ({rule.name}): {rule.title}\n"
         f"Default severity: {rule.severity.value}; {origin}.\n\n{_body(rule)}\n"
@@ -57,7 +59,9 @@ def rules_markdown() -> str:
         "| --- | --- | --- | --- |",
     ]
     for r in rules:
-        out.append(f"| [{r.code}](#{r.code.lower()}) | {r.name} | {r.severity.value} | {r.title.replace('|', '/')} |")
+        out.append(
+            f"| [{r.code}](#{r.code.lower()}) | {r.name} | {r.severity.value} | {r.title.replace('|', '/')} |"
+        )
     family = None
     for r in rules:
         if r.family != family:

@@ -26,7 +26,9 @@ class LintResult:
     diagnostics: list[Diagnostic]
 
 
-def lint_script(script: Script, config: LintConfig | None = None, masked: list[tuple[int, int]] | None = None) -> list[Diagnostic]:
+def lint_script(
+    script: Script, config: LintConfig | None = None, masked: list[tuple[int, int]] | None = None
+) -> list[Diagnostic]:
     config = config or LintConfig()
     ctx = LintContext(script, config, masked or ())
     path = script.path
@@ -43,7 +45,13 @@ def lint_script(script: Script, config: LintConfig | None = None, masked: list[t
             found.extend(rule.check(ctx))
         except Exception as exc:  # a broken rule must not hide the other findings
             found.append(
-                Diagnostic(INTERNAL_ERROR, Severity.INFO, f"internal error in rule {rule.code} ({rule.name}): {exc!r}", 0, 0)
+                Diagnostic(
+                    INTERNAL_ERROR,
+                    Severity.INFO,
+                    f"internal error in rule {rule.code} ({rule.name}): {exc!r}",
+                    0,
+                    0,
+                )
             )
     # Core findings whose code has no rule module yet still reach the user.
     found.extend(d for d in ctx.core_diagnostics if d.code not in registered and config.enabled(d.code, path))
@@ -73,7 +81,9 @@ def lint_text(text: str | bytes, path: str | None = None, config: LintConfig | N
     return LintResult(text, script, diagnostics)
 
 
-def lint_source(text: str | bytes, path: str | None = None, config: LintConfig | None = None) -> list[Diagnostic]:
+def lint_source(
+    text: str | bytes, path: str | None = None, config: LintConfig | None = None
+) -> list[Diagnostic]:
     return lint_text(text, path, config).diagnostics
 
 
@@ -83,7 +93,9 @@ def _inside_mask(d: Diagnostic, masked: list[tuple[int, int]]) -> bool:
     return i >= 0 and masked[i][0] <= d.start and d.end <= masked[i][1] and d.end > d.start
 
 
-def _apply_supersedes(found: list[Diagnostic], supersede: list[tuple[str, tuple[str, ...]]]) -> list[Diagnostic]:
+def _apply_supersedes(
+    found: list[Diagnostic], supersede: list[tuple[str, tuple[str, ...]]]
+) -> list[Diagnostic]:
     if not supersede:
         return found
     # A superseding finding hides a victim code that starts inside its range.

@@ -50,7 +50,9 @@ class LineFlow:
 
 def word_pattern(word: Word) -> re.Pattern[str]:
     """A regex for the values a word can take: literal text exact, each reference anything."""
-    return re.compile("".join(re.escape(p.value) if isinstance(p, Literal) else ".*" for p in word.parts), re.S)
+    return re.compile(
+        "".join(re.escape(p.value) if isinstance(p, Literal) else ".*" for p in word.parts), re.S
+    )
 
 
 class Flow:
@@ -130,8 +132,10 @@ class Flow:
         if not result.falls_through:
             result.leaving = leaving
         # de-duplicate jumps recorded once per incoming state
-        seen: set[int] = set()
-        result.jumps = [j for j in result.jumps if not (id(j.command) in seen or seen.add(id(j.command)))]
+        unique: dict[int, Jump] = {}
+        for jump in result.jumps:
+            unique.setdefault(id(jump.command), jump)
+        result.jumps = list(unique.values())
         return result
 
     def successors(self, index: int) -> list[int]:

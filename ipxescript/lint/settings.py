@@ -10,7 +10,16 @@ from ipxescript.lint.context import LintContext
 from ipxescript.syntax.tree import Literal, Reference, Word
 
 # command -> index of the positional that names a setting it stores into
-WRITES_POSITIONAL = {"set": 0, "read": 0, "choose": 0, "inc": 0, "imgset": 0, "nslookup": 0, "pciscan": 0, "usbscan": 0}
+WRITES_POSITIONAL = {
+    "set": 0,
+    "read": 0,
+    "choose": 0,
+    "inc": 0,
+    "imgset": 0,
+    "nslookup": 0,
+    "pciscan": 0,
+    "usbscan": 0,
+}
 TAG = re.compile(r"^[0-9]+(\.[0-9]+)*$|^0x[0-9a-fA-F]+$")
 
 

@@ -12,7 +12,9 @@ import re
 
 JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 GO = re.compile(r"\{\{.*?\}\}", re.S)
-GO_STATEMENT = re.compile(r"\{\{-?\s*(/\*|if\b|else\b|end\b|range\b|with\b|define\b|template\b|block\b|break\b|continue\b)")
+GO_STATEMENT = re.compile(
+    r"\{\{-?\s*(/\*|if\b|else\b|end\b|range\b|with\b|define\b|template\b|block\b|break\b|continue\b)"
+)
 
 
 def _alone_on_line(text: str, start: int, end: int) -> bool:

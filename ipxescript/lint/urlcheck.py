@@ -66,7 +66,11 @@ def probe(url: str, timeout: float) -> Outcome:
         response = requests.head(url, timeout=timeout, allow_redirects=True, headers=headers)
         if response.status_code >= 400:
             with requests.get(
-                url, timeout=timeout, allow_redirects=True, stream=True, headers={**headers, "Range": "bytes=0-0"}
+                url,
+                timeout=timeout,
+                allow_redirects=True,
+                stream=True,
+                headers={**headers, "Range": "bytes=0-0"},
             ) as ranged:
                 response = ranged
     except requests.Timeout:
@@ -107,11 +111,15 @@ def check_script_urls(
         outcome = outcomes[url]
         word = use.word
         if outcome.error is not None:
-            yield Diagnostic("IPX604", Severity.ERROR, f"{url} is not reachable: {outcome.error}", word.start, word.end)
+            yield Diagnostic(
+                "IPX604", Severity.ERROR, f"{url} is not reachable: {outcome.error}", word.start, word.end
+            )
         if outcome.redirects:
             chain = " -> ".join(outcome.redirects)
             yield Diagnostic("IPX605", Severity.INFO, f"{url} redirects: -> {chain}", word.start, word.end)
 
 
-def check_report_urls(script: Script, values: dict[str, str], timeout: float, concurrency: int) -> list[Diagnostic]:
+def check_report_urls(
+    script: Script, values: dict[str, str], timeout: float, concurrency: int
+) -> list[Diagnostic]:
     return list(check_script_urls(script, values, timeout, concurrency))

@@ -13,7 +13,18 @@ from ipxescript.lint.context import LintContext
 from ipxescript.syntax.tree import Literal, LogicalLine, Word
 
 # Commands whose first positional is a URI or an image name (src/hci/commands/image_cmd.c).
-IMAGE_COMMANDS = ("imgfetch", "module", "initrd", "kernel", "chain", "imgselect", "imgload", "imgexec", "boot", "imgargs")
+IMAGE_COMMANDS = (
+    "imgfetch",
+    "module",
+    "initrd",
+    "kernel",
+    "chain",
+    "imgselect",
+    "imgload",
+    "imgexec",
+    "boot",
+    "imgargs",
+)
 LOADS_ALWAYS = ("imgfetch", "module", "initrd")  # always download
 SELECTS = ("kernel", "imgselect", "imgload")
 EXECUTES = ("chain", "boot", "imgexec")
@@ -91,5 +102,7 @@ def image_name_pattern(bound: BoundCommand, word: Word) -> re.Pattern[str] | Non
     last = raw.rsplit("/", 1)[-1]
     if not last:
         return None
-    regex = "".join(".*" if chunk == "\x00" else re.escape(unquote(chunk)) for chunk in re.split("(\x00)", last) if chunk)
+    regex = "".join(
+        ".*" if chunk == "\x00" else re.escape(unquote(chunk)) for chunk in re.split("(\x00)", last) if chunk
+    )
     return re.compile(regex, re.S)

@@ -10,6 +10,7 @@ import asyncio
 import mimetypes
 import os
 import secrets
+from collections import OrderedDict
 from email.utils import formatdate, parsedate_to_datetime
 
 from aiohttp import web
@@ -110,12 +111,68 @@ def _if_range_ok(request: web.Request, etag: str, mtime: float) -> bool:
         return False
 
 
+class SmallFileCache:
+    """Recently sent small files (scripts, configs) keyed by path and validated by stat on every request.
+
+    A changed file has a new (inode, mtime, size) and is read again, so the cache never serves stale data;
+    it only saves the open/read/close and header formatting of the hottest requests.
+    """
+
+    def __init__(self, budget: int = 16 * 1024 * 1024) -> None:
+        self.budget = budget
+        self.used = 0
+        self.entries: OrderedDict[str, tuple[tuple[int, int, int, int], bytes, dict[str, str]]] = OrderedDict()
+
+    def get(self, path: str, stamp: tuple[int, int, int, int]) -> tuple[bytes, dict[str, str]] | None:
+        entry = self.entries.get(path)
+        if entry is None or entry[0] != stamp:
+            return None
+        self.entries.move_to_end(path)
+        return entry[1], entry[2]
+
+    def put(self, path: str, stamp: tuple[int, int, int, int], body: bytes, headers: dict[str, str]) -> None:
+        old = self.entries.pop(path, None)
+        if old is not None:
+            self.used -= len(old[1])
+        self.entries[path] = (stamp, body, headers)
+        self.used += len(body)
+        while self.used > self.budget and self.entries:
+            _, (_, dropped, _) = self.entries.popitem(last=False)
+            self.used -= len(dropped)
+
+
+CACHE = SmallFileCache()
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _headers(st: os.stat_result, real_path: str) -> dict[str, str]:
+    return {
+        "Accept-Ranges": "bytes",
+        "ETag": f'"{st.st_mtime_ns:x}-{st.st_size:x}"',
+        "Last-Modified": formatdate(st.st_mtime, usegmt=True),
+        "Content-Type": content_type(real_path),
+    }
+
+
 async def file_response(request: web.Request, real_path: str) -> web.StreamResponse:
     """Answer GET/HEAD for a regular file (already confined to ROOT by the caller)."""
+    plain = request.method == "GET" and "Range" not in request.headers and "If-None-Match" not in request.headers
+    if plain and "If-Modified-Since" not in request.headers:
+        try:
+            st = os.stat(real_path)
+        except OSError:
+            return web.Response(status=404, text="404 Not Found\n")
+        if st.st_size <= SMALL_FILE:
+            hit = CACHE.get(real_path, _stamp(st))
+            if hit is not None:
+                return web.Response(body=hit[0], headers=hit[1])
     try:
         fd = os.open(real_path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
-        raise web.HTTPNotFound(text="404 Not Found\n") from None
+        return web.Response(status=404, text="404 Not Found\n")
     try:
         return await _respond(request, fd, real_path)
     finally:
@@ -125,13 +182,9 @@ async def file_response(request: web.Request, real_path: str) -> web.StreamRespo
 async def _respond(request: web.Request, fd: int, real_path: str) -> web.StreamResponse:
     st = os.fstat(fd)
     size = st.st_size
-    etag = f'"{st.st_mtime_ns:x}-{size:x}"'
-    ctype = content_type(real_path)
-    headers = {
-        "Accept-Ranges": "bytes",
-        "ETag": etag,
-        "Last-Modified": formatdate(st.st_mtime, usegmt=True),
-    }
+    headers = _headers(st, real_path)
+    etag = headers["ETag"]
+    ctype = headers.pop("Content-Type")
     if _not_modified(request, etag, st.st_mtime):
         return web.Response(status=304, headers=headers)
 
@@ -155,7 +208,10 @@ async def _respond(request: web.Request, fd: int, real_path: str) -> web.StreamR
     headers["Content-Type"] = ctype
 
     if not head and count <= SMALL_FILE:
-        return web.Response(status=status, body=os.pread(fd, count, start), headers=headers)
+        body = os.pread(fd, count, start)
+        if status == 200 and len(body) == size:
+            CACHE.put(real_path, _stamp(st), body, dict(headers))
+        return web.Response(status=status, body=body, headers=headers)
 
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = count

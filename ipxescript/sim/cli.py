@@ -40,22 +40,42 @@ def outcome_line(result: Result) -> str:
 def sim_options(function: Any) -> Any:
     decorators = [
         click.argument("script"),
-        click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Store a setting before the run."),
-        click.option("--profile", default="efi", show_default=True, type=click.Choice(["efi", "pcbios", "debian-12-efi"]),
-                     help="The firmware build to simulate."),
-        click.option("--keys", default="", help='Keys consumed in order when the script waits, e.g. "DOWN ENTER".'),
+        click.option(
+            "--set", "sets", multiple=True, metavar="NAME=VALUE", help="Store a setting before the run."
+        ),
+        click.option(
+            "--profile",
+            default="efi",
+            show_default=True,
+            type=click.Choice(["efi", "pcbios", "debian-12-efi"]),
+            help="The firmware build to simulate.",
+        ),
+        click.option(
+            "--keys", default="", help='Keys consumed in order when the script waits, e.g. "DOWN ENTER".'
+        ),
         click.option("--choose", multiple=True, metavar="ID", help="Select item ID at the next menu."),
-        click.option("--map", "maps", multiple=True, metavar="PREFIX=TARGET",
-                     help="Read URLs starting with PREFIX from TARGET (a directory or URL prefix)."),
+        click.option(
+            "--map",
+            "maps",
+            multiple=True,
+            metavar="PREFIX=TARGET",
+            help="Read URLs starting with PREFIX from TARGET (a directory or URL prefix).",
+        ),
         click.option("--offline", is_flag=True, help="Fetch nothing; unmapped images are assumed present."),
-        click.option("--fail", multiple=True, metavar="GLOB", help="Make matching fetches (or dhcp, ifopen...) fail."),
+        click.option(
+            "--fail", multiple=True, metavar="GLOB", help="Make matching fetches (or dhcp, ifopen...) fail."
+        ),
         click.option("--download", is_flag=True, help="Download images whole instead of probing them."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
         click.option("--trace", is_flag=True, help="Record the executed lines."),
         click.option("--explore", is_flag=True, help="Run every path through the script tree."),
         click.option("--explore-failures", is_flag=True, help="With --explore: also fail each fetch once."),
-        click.option("--max-paths", default=1000, show_default=True, help="With --explore: stop after this many."),
-        click.option("--max-steps", default=100000, show_default=True, help="Commands per run before 'loop'."),
+        click.option(
+            "--max-paths", default=1000, show_default=True, help="With --explore: stop after this many."
+        ),
+        click.option(
+            "--max-steps", default=100000, show_default=True, help="Commands per run before 'loop'."
+        ),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
@@ -79,8 +99,9 @@ def run_cli(
     max_paths: int,
     max_steps: int,
 ) -> int:
-    options = RunOptions(profile, list(sets), keys, list(choose), list(maps), offline, list(fail), download, trace,
-                         max_steps)
+    options = RunOptions(
+        profile, list(sets), keys, list(choose), list(maps), offline, list(fail), download, trace, max_steps
+    )
     try:
         if explore:
             from ipxescript.sim.explore import explore as run_explore

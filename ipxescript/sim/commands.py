@@ -146,7 +146,7 @@ def prompt(sim: Simulator, p: Parsed, argv0: str) -> int:
             options.append("another key")
         if timeout:
             options.append("timeout")
-        choice = options[sim.inputs.decide("prompt", sim.where() or "", options)]
+        choice = options[sim.decide("prompt", options)]
         sim.out("\b \b" * len(text))
         if choice == "timeout":
             sim.advance(timeout)
@@ -293,11 +293,17 @@ TIMED_OUT = "\0timeout"
 
 
 def read_line(
-    sim: Simulator, initial: str, what: str, *, timeout: int = 0, ends_run_as: str | None = None, mask: bool = False
+    sim: Simulator,
+    initial: str,
+    what: str,
+    *,
+    timeout: int = 0,
+    ends_run_as: str | None = None,
+    mask: bool = False,
 ) -> str | None:
     """readline with edit_string's keys. None on Ctrl-C; TIMED_OUT if the first key never came."""
     if sim.inputs.exploring:
-        choice = sim.inputs.decide(what, sim.where() or "", ["ENTER", "CTRL-C"])
+        choice = sim.decide(what, ["ENTER", "CTRL-C"])
         sim.out(initial + "\n")
         return initial if choice == 0 else None
     text = list(initial)[: sim.profile.readline_max]
@@ -416,7 +422,7 @@ def show_menu(sim: Simulator, target: Menu, p: Parsed) -> tuple[int, MenuItem | 
         options = [f"{i.name}" for i in named] + ["ESC"]
         if timeout:
             options.append("timeout")
-        choice = options[sim.inputs.decide("menu", sim.where() or "", options)]
+        choice = options[sim.decide("menu", options)]
         if choice == "ESC":
             return errors.CHOOSE_CANCELLED, None
         if choice == "timeout":
@@ -495,7 +501,9 @@ def family_of(sim: Simulator, name: str) -> str:
     return str(family) if family else name
 
 
-@command("imgfetch", "module", "initrd", "kernel", "imgselect", "imgload", "chain", "imgexec", "boot", "imgargs")
+@command(
+    "imgfetch", "module", "initrd", "kernel", "imgselect", "imgload", "chain", "imgexec", "boot", "imgargs"
+)
 def imgsingle(sim: Simulator, p: Parsed, argv0: str) -> int:
     family = family_of(sim, argv0)
     name_opt = p.options.get("name")
@@ -564,17 +572,24 @@ def imgmulti(sim: Simulator, p: Parsed, argv0: str) -> int:
             action(image)
         return 0
     for name in p.args:
-        image = sim.registry.find(name)
-        if image is None:
+        found = sim.registry.find(name)
+        if found is None:
             status = sim.err(errors.NO_SUCH_IMAGE)
             sim.out(f'"{name}": no such image\n')
             return status
-        action(image)
+        action(found)
     return 0
 
 
-DIGESTS = {"md5sum": "md5", "sha1sum": "sha1", "sha224sum": "sha224", "sha256sum": "sha256",
-           "sha384sum": "sha384", "sha512sum": "sha512", "md4sum": "md4"}
+DIGESTS = {
+    "md5sum": "md5",
+    "sha1sum": "sha1",
+    "sha224sum": "sha224",
+    "sha256sum": "sha256",
+    "sha384sum": "sha384",
+    "sha512sum": "sha512",
+    "md4sum": "md4",
+}
 
 
 @command(*DIGESTS)
@@ -615,7 +630,8 @@ def poweroff(sim: Simulator, p: Parsed, argv0: str) -> int:
 
 @command("sanboot")
 def sanboot(sim: Simulator, p: Parsed, argv0: str) -> int:
-    root_paths = p.args or ([sim.settings.get("root-path")] if sim.settings.get("root-path") else [])
+    default_root = sim.settings.get("root-path")
+    root_paths = p.args or ([default_root] if default_root else [])
     if not root_paths and not sim.san_hooked:
         status = sim.err(0x2C0A6087)
         sim.out(f"Could not boot from SAN device: {sim.strerror(status)}\n")
@@ -761,6 +777,18 @@ def usbscan(sim: Simulator, p: Parsed, argv0: str) -> int:
     return sim.err(errors.SETTING_NO_BLOCK)
 
 
-@command("sync", "console", "colour", "cpair", "vcreate", "vdestroy", "params", "param", "ibstat", "iwstat", "iwlist")
+@command(
+    "sync",
+    "console",
+    "colour",
+    "cpair",
+    "vcreate",
+    "vdestroy",
+    "params",
+    "param",
+    "ibstat",
+    "iwstat",
+    "iwlist",
+)
 def quiet_success(sim: Simulator, p: Parsed, argv0: str) -> int:
     return 0

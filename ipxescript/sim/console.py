@@ -45,7 +45,9 @@ class Console:
 
     def write(self, text: str) -> None:
         if self.legacy_bytes and any(ord(c) >= 0x80 for c in text):
-            text = "".join("?" * len(c.encode("utf-8", "surrogateescape")) if ord(c) >= 0x80 else c for c in text)
+            text = "".join(
+                "?" * len(c.encode("utf-8", "surrogateescape")) if ord(c) >= 0x80 else c for c in text
+            )
         self.parts.append(text)
         if self.echo:
             import sys

@@ -148,7 +148,10 @@ def for_platform(status: int, platform: str) -> int:
 
 
 def strerror(
-    status: int, platform: str = "efi", url_base: str = "https://ipxe.org", exact: dict[int, str] | None = None
+    status: int,
+    platform: str = "efi",
+    url_base: str = "https://ipxe.org",
+    exact: dict[int, str] | None = None,
 ) -> str:
     """The text iPXE's strerror() gives: exact table entry, else the entry for the masked value, else
     ``Error 0x...``; then the ipxe.org link; cut to 63 characters like errbuf[64]."""

@@ -71,7 +71,7 @@ class Fetcher:
                     return self._fetch_remote(target + rest, target.split(":", 1)[0].lower(), want_content)
                 path = os.path.join(target, rest.lstrip("/"))
                 return read_local(path, want_content, scheme)
-        if self.offline:
+        if self.offline and scheme != "file":
             return FetchResult(0, None, None, False, verified=False, source="offline (assumed present)")
         if scheme == "file":
             path = uri[len("file:") :]

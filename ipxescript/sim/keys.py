@@ -61,8 +61,10 @@ def key_code(name: str, key_offset: int) -> int:
         return ord(upper[5]) - ord("A") + 1
     if len(name) == 1:
         return ord(name)
-    raise KeyError_(f"unknown key name {name!r} (use UP DOWN LEFT RIGHT HOME END PGUP PGDN ENTER ESC "
-                    "BACKSPACE TAB F1..F12 CTRL-A..CTRL-Z, one character, or text:...)")
+    raise KeyError_(
+        f"unknown key name {name!r} (use UP DOWN LEFT RIGHT HOME END PGUP PGDN ENTER ESC "
+        "BACKSPACE TAB F1..F12 CTRL-A..CTRL-Z, one character, or text:...)"
+    )
 
 
 def parse_keys(spec: str, key_offset: int) -> list[Key]:

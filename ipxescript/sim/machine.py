@@ -121,6 +121,8 @@ class Simulator:
         self.frames: list[Frame] = []
         self.stop_state = 0
         self.in_shell = 0
+        self.seen_states: set[Any] = set()
+        self.max_decisions = 60
         self.shell_status = 0
         self.san_hooked: list[str] = []
         self.errno = 0
@@ -145,9 +147,14 @@ class Simulator:
             "buildarch": lambda: ("string", types.to_bytes(self.profile.buildarch)),
             "platform": lambda: ("string", types.to_bytes(self.profile.platform)),
             "version": lambda: ("string", types.to_bytes(self.profile.version)),
-            "unixtime": lambda: ("uint32", (m.start_unixtime + self.ticks // TICKS_PER_SEC).to_bytes(4, "big")),
+            "unixtime": lambda: (
+                "uint32",
+                (m.start_unixtime + self.ticks // TICKS_PER_SEC).to_bytes(4, "big"),
+            ),
             "cwuri": lambda: None if self.cwuri is None else ("string", types.to_bytes(self.cwuri)),
-            "cwduri": lambda: None if self.cwuri is None else ("string", types.to_bytes(uri.directory(self.cwuri))),
+            "cwduri": lambda: (
+                None if self.cwuri is None else ("string", types.to_bytes(uri.directory(self.cwuri)))
+            ),
         }
         builtin.builtins = {k: v for k, v in fetchers.items() if k not in absent}
         net0 = s.root.add_child("net0")
@@ -155,7 +162,12 @@ class Simulator:
         s.set_raw("net0", "mac", "hex", mac)
         s.set_raw("net0", "bustype", "string", b"PCI")
         s.set_raw("net0", "busloc", "uint32", m.busloc.to_bytes(4, "big"))
-        s.set_raw("net0", "busid", "hex", bytes([1]) + m.pci_vendor.to_bytes(2, "big") + m.pci_device.to_bytes(2, "big"))
+        s.set_raw(
+            "net0",
+            "busid",
+            "hex",
+            bytes([1]) + m.pci_vendor.to_bytes(2, "big") + m.pci_device.to_bytes(2, "big"),
+        )
         s.set_raw("net0", "chip", "string", types.to_bytes(m.chip))
         s.set_raw("net0", "ifname", "string", b"net0")
         if "linktype" not in absent:
@@ -190,7 +202,9 @@ class Simulator:
         self.console.write(text)
 
     def strerror(self, status: int) -> str:
-        return errors.strerror(status, self.profile.platform, self.profile.url_base, self.profile.error_texts())
+        return errors.strerror(
+            status, self.profile.platform, self.profile.url_base, self.profile.error_texts()
+        )
 
     def err(self, status: int) -> int:
         """A status as this platform numbers it."""
@@ -328,12 +342,14 @@ class Simulator:
         if not quiet:
             self.out(f"{shown}... ")
         if scheme == "data":
-            head: bytes | None = _data_uri(resolved)
-            result_status, size, complete, verified = 0, len(head), True, True
+            data = _data_uri(resolved)
+            head: bytes | None = data
+            size: int | None = len(data)
+            result_status, complete, verified = 0, True, True
         else:
             fetched = self.fetcher.fetch(uri.full(resolved), want_content=True)
             if self.inputs.exploring and self.inputs.explore_failures and fetched.status == 0:
-                if self.inputs.decide("fetch", uri.full(resolved), ["ok", "fail"]) == 1:
+                if self.decide("fetch", ["ok", "fail"]) == 1:
                     fetched.status = errors.TFTP_NOT_FOUND if scheme == "tftp" else errors.HTTP_NOT_FOUND
             result_status = self.err(fetched.status) if fetched.status else 0
             head, size, complete, verified = fetched.head, fetched.size, fetched.complete, fetched.verified
@@ -450,9 +466,6 @@ class Simulator:
         stopped = self.stop_state >= level
         if self.stop_state <= level:
             self.stop_state = 0
-        self.in_shell = 0
-        self.shell_status = 0
-        self.san_hooked: list[str] = []
         return stopped
 
     def exec_line(self, line: LogicalLine) -> int:
@@ -501,6 +514,16 @@ class Simulator:
             if line.label is not None and line.label.name == label:
                 return index
         raise IpxeError(self.err(errors.GOTO_NO_LABEL))
+
+    def decide(self, kind: str, options: list[str]) -> int:
+        """An explore branch point: loops show up as the same state coming back on one path."""
+        key = (kind, tuple(options), self.state_key())
+        if key in self.seen_states:
+            raise RunEnded("loop", 0, {"message": f"the same state came back at this {kind} (an endless loop)"})
+        self.seen_states.add(key)
+        if len(self.inputs.decisions) >= self.max_decisions:
+            raise RunEnded("loop", 0, {"message": f"more than {self.max_decisions} choices on one path"})
+        return self.inputs.decide(kind, self.where() or "", options)
 
     def state_key(self) -> tuple[Any, ...]:
         """Everything that decides what the run does next (explore's loop detection)."""

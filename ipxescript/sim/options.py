@@ -17,7 +17,10 @@ from ipxescript.sim.types import strtoul
 
 # Options that Debian's 2019 build lacks (DEBIAN-12-BUILD.md §1.3), by command
 LEGACY_MISSING_OPTIONS: dict[str, set[str]] = {
-    **{c: {"--quiet"} for c in "imgfetch module initrd kernel imgselect imgload imgargs chain imgexec boot".split()},
+    **{
+        c: {"--quiet"}
+        for c in "imgfetch module initrd kernel imgselect imgload imgargs chain imgexec boot".split()
+    },
     "show": {"--quiet"},
     "read": {"--timeout"},
     "choose": {"--retimeout"},
@@ -105,7 +108,9 @@ def parse_argv(argv: list[str], spec: dict[str, Any], profile: Profile) -> Parse
     options = command_options(spec, profile)
     by_long = {o["long"][2:]: o for o in options}
     by_short = {o["short"][1:]: o for o in options}
-    by_long.setdefault("help", {"long": "--help", "short": "-h", "takes_argument": False, "argument_kind": "help"})
+    by_long.setdefault(
+        "help", {"long": "--help", "short": "-h", "takes_argument": False, "argument_kind": "help"}
+    )
     by_short.setdefault("h", by_long["help"])
     parsed = Parsed()
     i = 1

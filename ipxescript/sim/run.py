@@ -41,8 +41,12 @@ def parse_maps(maps: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def make_simulator(options: RunOptions, inputs: Inputs | None = None, fetcher: Fetcher | None = None,
-                   interactive: object = None) -> Simulator:
+def make_simulator(
+    options: RunOptions,
+    inputs: Inputs | None = None,
+    fetcher: Fetcher | None = None,
+    interactive: object = None,
+) -> Simulator:
     try:
         profile = load_profile(options.profile)
     except KeyError as exc:
@@ -55,8 +59,14 @@ def make_simulator(options: RunOptions, inputs: Inputs | None = None, fetcher: F
         except ValueError as exc:
             raise SetupError(f"--keys: {exc}") from exc
         inputs = Inputs(keys=deque(key_list), choose_ids=deque(options.choose))
-    sim = Simulator(profile, fetcher=fetcher, inputs=inputs, max_steps=options.max_steps, trace=options.trace,
-                    interactive=interactive)
+    sim = Simulator(
+        profile,
+        fetcher=fetcher,
+        inputs=inputs,
+        max_steps=options.max_steps,
+        trace=options.trace,
+        interactive=interactive,
+    )
     for item in options.sets:
         name, eq, value = item.partition("=")
         if not eq or not name:

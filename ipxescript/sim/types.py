@@ -100,7 +100,9 @@ def to_text(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-def parse(type_name: str, text: str, *, uuid_parse: bool = True, store_status: int = errors.STORE_INVALID) -> bytes:
+def parse(
+    type_name: str, text: str, *, uuid_parse: bool = True, store_status: int = errors.STORE_INVALID
+) -> bytes:
     """Text -> stored bytes for a type (the value is never empty here: empty means delete)."""
     if type_name == "string":
         return to_bytes(text)

@@ -96,8 +96,12 @@ def resolve(base: Uri | None, rel: Uri) -> Uri:
     if rel.host is not None:
         return replace(rel, scheme=base.scheme)
     if not rel.path:
-        return replace(base, query=rel.query if rel.query is not None else base.query, fragment=rel.fragment,
-                       params=rel.params)
+        return replace(
+            base,
+            query=rel.query if rel.query is not None else base.query,
+            fragment=rel.fragment,
+            params=rel.params,
+        )
     if rel.path.startswith("/"):
         path = _remove_dots(rel.path)
     else:

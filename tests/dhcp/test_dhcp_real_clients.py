@@ -234,7 +234,7 @@ async def main():
     lease = next(p for p in offers if p.yiaddr != "0.0.0.0")
     sock.sendto(c.encode(client_packet(c.REQUEST, requested=lease.yiaddr, server_id=lease.server_id, **pxe)),
                 ("255.255.255.255", 67))
-    acks = [p for p, _ in await _collect(sock, 1.0) if p.message_type == c.ACK]
+    acks = [p for p, _ in await _collect(sock, 1.0) if p.message_type == c.ACK and p.yiaddr != "0.0.0.0"]
     print("ACK", acks[0].server_id, acks[0].yiaddr, flush=True)
     print("CONFIGURE", lease.yiaddr, flush=True)
     sys.stdin.readline()  # the test has configured the address

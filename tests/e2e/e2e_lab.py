@@ -88,7 +88,9 @@ class Lab:
         path = self.workdir / f"{label}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def wait_listening(self, proto: str, port: int, timeout: float = 20, proc: subprocess.Popen[bytes] | None = None) -> None:
+    def wait_listening(
+        self, proto: str, port: int, timeout: float = 20, proc: subprocess.Popen[bytes] | None = None
+    ) -> None:
         """Wait until something in the namespace listens on PORT (proto 'tcp' or 'udp'), without talking to it."""
         flag = "-Hlnt" if proto == "tcp" else "-Hlnu"
         deadline = time.monotonic() + timeout

@@ -163,7 +163,9 @@ class Machine:
         return text[-chars:]
 
 
-def boot_to_linux(machine: Machine, linux: TinyLinux, timeout: float, logs: tuple[str, ...] = ("serve",)) -> str:
+def boot_to_linux(
+    machine: Machine, linux: TinyLinux, timeout: float, logs: tuple[str, ...] = ("serve",)
+) -> str:
     """Start MACHINE, wait for the tiny Linux, return its kernel command line; fail with what was seen.
 
     The failure message carries the console's end and the end of each named lab log (the server's), so a

@@ -53,7 +53,9 @@ def find_kernel() -> Path:
     return Path(candidates[-1])
 
 
-def _newc_entry(name: str, mode: int, data: bytes = b"", ino: int = 1, rdev: tuple[int, int] = (0, 0)) -> bytes:
+def _newc_entry(
+    name: str, mode: int, data: bytes = b"", ino: int = 1, rdev: tuple[int, int] = (0, 0)
+) -> bytes:
     """One record of a cpio 'newc' archive (header fields are 8-digit hex, name and data 4-byte aligned)."""
     encoded = name.encode() + b"\0"
     fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1], len(encoded), 0]

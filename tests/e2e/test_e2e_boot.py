@@ -42,7 +42,9 @@ def in_pool(lab: Lab, ip: str, pool: tuple[int, int]) -> bool:
 
 
 @pytest.mark.timeout(BIOS_LIMIT + 60)
-def test_seabios_ipxe_rom_full_dhcp_menu_times_out_to_default(lab: Lab, tiny_linux: TinyLinux, tmp_path: Path):
+def test_seabios_ipxe_rom_full_dhcp_menu_times_out_to_default(
+    lab: Lab, tiny_linux: TinyLinux, tmp_path: Path
+):
     root = menu_tree(tmp_path / "root", tiny_linux, timeout_ms=1000)
     serve = start_ipxescript(lab, root, "full")
 
@@ -57,7 +59,9 @@ def test_seabios_ipxe_rom_full_dhcp_menu_times_out_to_default(lab: Lab, tiny_lin
 
 
 @pytest.mark.timeout(BIOS_LIMIT + 60)
-def test_plain_bios_pxe_loads_undionly_then_ipxe_gets_the_script(lab: Lab, tiny_linux: TinyLinux, tmp_path: Path):
+def test_plain_bios_pxe_loads_undionly_then_ipxe_gets_the_script(
+    lab: Lab, tiny_linux: TinyLinux, tmp_path: Path
+):
     # ROOT has no undionly.kpxe: the server's default first stage comes from Debian's ipxe package.
     root = menu_tree(tmp_path / "root", tiny_linux)
     start_ipxescript(lab, root, "full", {"bios": "undionly.kpxe"})
@@ -91,7 +95,9 @@ def test_proxy_mode_beside_a_plain_dhcp_server(lab: Lab, tiny_linux: TinyLinux, 
     start_plain_dhcp(lab)
     start_ipxescript(lab, root, "proxy")
 
-    cmdline = boot_to_linux(Machine(lab, "seabios-ipxe", "vm"), tiny_linux, BIOS_LIMIT, ("serve", "site-dhcp"))
+    cmdline = boot_to_linux(
+        Machine(lab, "seabios-ipxe", "vm"), tiny_linux, BIOS_LIMIT, ("serve", "site-dhcp")
+    )
 
     seen = entries(cmdline)
     assert seen["entry"] == "second", cmdline
@@ -125,7 +131,9 @@ def test_shim_and_grub_on_ovmf_native_pxe_reach_the_kernel_over_tftp(
 
 
 @pytest.mark.timeout(2 * BIOS_LIMIT + 60)
-def test_once_assignment_boots_its_target_once_then_the_default(lab: Lab, tiny_linux: TinyLinux, tmp_path: Path):
+def test_once_assignment_boots_its_target_once_then_the_default(
+    lab: Lab, tiny_linux: TinyLinux, tmp_path: Path
+):
     root = targets_tree(tmp_path / "root", tiny_linux)
     start_ipxescript(lab, root, "full")
     mac = "52:54:00:e2:e0:06"

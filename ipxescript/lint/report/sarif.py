@@ -33,7 +33,10 @@ def _fix(script: Script, uri: str, fix: Fix) -> dict[str, Any]:
             {
                 "artifactLocation": {"uri": uri},
                 "replacements": [
-                    {"deletedRegion": _region(span(script, e.start, e.end)), "insertedContent": {"text": e.text}}
+                    {
+                        "deletedRegion": _region(span(script, e.start, e.end)),
+                        "insertedContent": {"text": e.text},
+                    }
                     for e in fix.edits
                 ],
             }

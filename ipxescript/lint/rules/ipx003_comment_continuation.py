@@ -44,7 +44,11 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         if last <= first:
             continue
         swallowed = [
-            text[script.line_starts[n] : (script.line_starts[n + 1] if n + 1 < len(script.line_starts) else len(text))]
+            text[
+                script.line_starts[n] : (
+                    script.line_starts[n + 1] if n + 1 < len(script.line_starts) else len(text)
+                )
+            ]
             for n in range(first + 1, last + 1)
         ]
         meaningful = [s for s in swallowed if s.strip(" \t\r\n\v\f\\") and not s.strip().startswith("#")]

@@ -42,7 +42,11 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         seen: dict[int, int] = {}
         for item in menu.items:
             key = item.key
-            if key is None or key.value is None or (key.value_word is not None and not key.value_word.is_literal):
+            if (
+                key is None
+                or key.value is None
+                or (key.value_word is not None and not key.value_word.is_literal)
+            ):
                 continue
             value = key_value(key.value)
             if value is None:

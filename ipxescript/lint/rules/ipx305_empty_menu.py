@@ -42,5 +42,9 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         word = menu.bound.command.words[0]
         which = f"menu '{menu.name}'" if menu.name else "this menu"
         yield Diagnostic(
-            CODE, SEVERITY, f"{which} gets no items: 'choose' on it fails and ends the script", word.start, word.end
+            CODE,
+            SEVERITY,
+            f"{which} gets no items: 'choose' on it fails and ends the script",
+            word.start,
+            word.end,
         )

@@ -66,7 +66,13 @@ COMMAND_ADVICE = {
     "call": "there is no call: use 'chain' or goto",
 }
 DOLLAR = re.compile(r"\$(\(|\?|#|@|\*|[0-9]|[A-Za-z_][A-Za-z0-9_]*)")
-OPERATOR_WORDS = {"|": "pipes", ">": "redirection", ">>": "redirection", "<": "redirection", "&": "background jobs"}
+OPERATOR_WORDS = {
+    "|": "pipes",
+    ">": "redirection",
+    ">>": "redirection",
+    "<": "redirection",
+    "&": "background jobs",
+}
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:

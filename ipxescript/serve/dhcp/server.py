@@ -191,8 +191,10 @@ class DhcpServer:
                 who,
             )
             return None
-        if kind == c.REQUEST and request.server_id != self.config.server_address:
-            log.debug("REQUEST from %s (proxy): silent: addressed to DHCP server %s", who, request.server_id)
+        if kind == c.REQUEST and (request.server_id != self.config.server_address or request.requested_ip):
+            # A REQUEST naming an address belongs to the DHCP server (which may share our address when it
+            # runs on this host); PXE clients ask the proxy on port 4011.
+            log.debug("REQUEST from %s (proxy): silent: it asks the DHCP server for an address", who)
             return None
         if kind not in (c.DISCOVER, c.REQUEST):
             log.debug(

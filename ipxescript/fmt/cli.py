@@ -1,0 +1,63 @@
+"""``ipxescript fmt [--check] [--diff] PATHS``."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+
+import click
+
+from ipxescript.fmt import format_text
+from ipxescript.lint.discover import discover
+from ipxescript.syntax.source import decode_source, encode_source
+
+
+@click.command("fmt", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 when a file would be reformatted.")
+@click.option("--diff", is_flag=True, help="Change nothing; print a unified diff of what would change.")
+def fmt_command(paths: tuple[str, ...], check: bool, diff: bool) -> None:
+    """Format iPXE scripts in place (PATHS: files, folders, or '-' for stdin to stdout)."""
+    changed = 0
+    failed = False
+    for path, error in discover(list(paths) or ["."]):
+        if error is not None:
+            click.echo(f"ipxescript fmt: {path}: {error}", err=True)
+            failed = True
+            continue
+        try:
+            data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        except OSError as exc:
+            click.echo(f"ipxescript fmt: {path}: cannot read: {exc.strerror or exc}", err=True)
+            failed = True
+            continue
+        text = decode_source(data)[0]
+        formatted = format_text(text)
+        if formatted == text:
+            if path == "-" and not (check or diff):
+                sys.stdout.buffer.write(encode_source(formatted))
+            continue
+        changed += 1
+        if diff:
+            name = "stdin" if path == "-" else path
+            lines = difflib.unified_diff(
+                text.splitlines(keepends=True), formatted.splitlines(keepends=True), f"a/{name}", f"b/{name}"
+            )
+            sys.stdout.write("".join(line if line.endswith("\n") else line + "\n" for line in lines))
+        elif check:
+            click.echo(f"would reformat {path}")
+        elif path == "-":
+            sys.stdout.buffer.write(encode_source(formatted))
+        else:
+            try:
+                Path(path).write_bytes(encode_source(formatted))
+            except OSError as exc:
+                click.echo(f"ipxescript fmt: {path}: cannot write: {exc.strerror or exc}", err=True)
+                failed = True
+                continue
+            click.echo(f"reformatted {path}", err=True)
+    if failed:
+        sys.exit(2)
+    if (check or diff) and changed:
+        sys.exit(1)
