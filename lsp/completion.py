@@ -44,7 +44,7 @@ def _items(doc: OpenDocument, cursor: Cursor) -> list[types.CompletionItem]:
     if cursor.in_comment or cursor.in_label:
         return []
     if cursor.open_reference is not None:
-        return _reference_items(doc, cursor.open_reference)
+        return _reference_items(doc, cursor)
     if cursor.word_index == 0:
         return _commands(doc)
     name = cursor.command_name
@@ -61,18 +61,14 @@ def _items(doc: OpenDocument, cursor: Cursor) -> list[types.CompletionItem]:
         if value_of in ("menu", "form"):
             return [types.CompletionItem(label=m.name, kind=K.Module) for m in doc.index.menus if m.name]
         return []
-    if in_options and (prefix.startswith("-") or not prefix):
-        options = _options(spec)
-        if prefix.startswith("-"):
-            return options
-        extra = options
-    else:
-        extra = []
+    if in_options and prefix.startswith("-"):
+        return _options(spec)
+    extra: list[types.CompletionItem] = []
     position = _positional_index(doc, cursor, spec)
     if name == "goto" and position == 0:
         return extra + _labels(doc)
     if name in SETTING_COMMANDS + ("choose",) and position == 0:
-        return extra + _setting_names(doc)
+        return extra + _setting_names(doc, cursor)
     if (spec.family in IMAGE_FAMILIES or name in ("sanboot", "sanhook", "set")) and all(
         c in URL_SCHEME_CHARS for c in prefix
     ):
@@ -167,13 +163,14 @@ def _item_ids(doc: OpenDocument, cursor: Cursor) -> list[types.CompletionItem]:
     ]
 
 
-def _setting_names(doc: OpenDocument) -> list[types.CompletionItem]:
+def _setting_names(doc: OpenDocument, cursor: Cursor) -> list[types.CompletionItem]:
     catalog = get_catalog()
-    items = [
-        types.CompletionItem(label=name, kind=K.Variable, detail="set in this script")
-        for name in sorted(doc.index.set_names)
-    ]
-    known = set(doc.index.set_names)
+    # names written elsewhere in the script (not just the word being typed)
+    used = sorted(
+        name for name, words in doc.index.set_names.items() if any(w is not cursor.word for w in words)
+    )
+    items = [types.CompletionItem(label=name, kind=K.Variable, detail="set in this script") for name in used]
+    known = set(used)
     for name, specs in sorted(catalog.settings.items()):
         if name not in known:
             items.append(
@@ -184,15 +181,16 @@ def _setting_names(doc: OpenDocument) -> list[types.CompletionItem]:
     return items
 
 
-def _reference_items(doc: OpenDocument, inner: str) -> list[types.CompletionItem]:
+def _reference_items(doc: OpenDocument, cursor: Cursor) -> list[types.CompletionItem]:
     """Inside ``${``: block prefixes and setting names, or types after ``:``."""
     catalog = get_catalog()
+    inner = cursor.open_reference or ""
     if ":" in inner.rsplit("/", 1)[-1]:
         return [
             types.CompletionItem(label=t.name, kind=K.TypeParameter, detail="setting type", documentation=t.format)
             for t in catalog.types.values()
         ]
-    items = _setting_names(doc)
+    items = _setting_names(doc, cursor)
     names = {i.label for i in items}
     for name in catalog.builtin_settings:
         if name not in names:

@@ -30,6 +30,7 @@ DEBIAN_12_EFI = (
     "ibstat iwstat iwlist"
 ).split()
 SAN_SCHEMES = ["iscsi", "aoe", "fcp", "ib_srp"]
+IMAGE_COMMANDS = "imgfetch module initrd kernel imgselect imgload imgargs chain imgexec boot".split()
 
 
 def main() -> None:
@@ -79,6 +80,19 @@ def main() -> None:
             "empty_integer_is_zero": True,
             "error_url": "http://ipxe.org/",
             "key_offset": 0,
+            # DEBIAN-12-BUILD.md §1.3: options upstream has and this build lacks, and renamed usages.
+            "missing_options": {
+                **{c: ["--quiet"] for c in IMAGE_COMMANDS},
+                "show": ["--quiet"],
+                "read": ["--timeout"],
+                "choose": ["--retimeout"],
+                "item": ["--secret", "--form"],
+                "ifconf": ["--timeout"],
+                "dhcp": ["--timeout"],
+                "reboot": ["--setup"],
+                "sanboot": ["--extra", "--label", "--uuid"],
+            },
+            "usage_overrides": {"item": "[<label> [<text>]]"},
         },
     }
     catalog = {

@@ -65,7 +65,7 @@ def check_command(command: Command, catalog: Catalog, profile: Profile | None = 
     name = command.name
     if name is None:
         return  # the name comes from an expansion: nothing is known until run time
-    spec = catalog.commands.get(name)
+    spec = catalog.command(name, profile)
     head = command.words[0]
     if spec is None:
         matches = difflib.get_close_matches(name, list(catalog.commands), n=3, cutoff=0.6)

@@ -5,6 +5,7 @@ This is the one place these facts live; nothing else in ipxescript lists command
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from dataclasses import dataclass, field
@@ -122,6 +123,8 @@ class Profile:
     empty_integer_is_zero: bool
     error_url: str
     key_offset: int
+    missing_options: dict[str, frozenset[str]] = field(default_factory=dict)  # command -> long options
+    usage_overrides: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,18 @@ class Catalog:
         if key not in self.profiles:
             raise KeyError(f"unknown profile {key!r}; known: {', '.join(sorted(self.profiles))}")
         return self.profiles[key]
+
+    def command(self, name: str, profile: Profile | None = None) -> CommandSpec | None:
+        """A command as a build profile has it: options that build lacks removed, its usage text."""
+        spec = self.commands.get(name)
+        if spec is None or profile is None:
+            return spec
+        missing = profile.missing_options.get(name, frozenset())
+        usage = profile.usage_overrides.get(name, spec.usage)
+        if not missing and usage == spec.usage:
+            return spec
+        options = tuple(o for o in spec.options if o.long not in missing)
+        return dataclasses.replace(spec, options=options, usage=usage)
 
     def setting(self, name: str) -> SettingSpec | None:
         specs = self.settings.get(name)
@@ -197,6 +212,8 @@ def get_catalog() -> Catalog:
             empty_integer_is_zero=p["empty_integer_is_zero"],
             error_url=p["error_url"],
             key_offset=p["key_offset"],
+            missing_options={k: frozenset(v) for k, v in p.get("missing_options", {}).items()},
+            usage_overrides=dict(p.get("usage_overrides", {})),
         )
         for name, p in raw["profiles"].items()
     }

@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+REPEAT = 2.0  # seconds within which an identical event of the same client is not logged again
 STAGES = ("dhcp", "binary", "script", "config", "kernel", "initrd", "image", "file", "refused", "error")
 _BINARY = re.compile(r"\.(kpxe|kkpxe|efi|pxe|lkrn|0|c32|com)$")
 _KERNEL = re.compile(r"^(vmlinuz|vmlinux|linux|bzimage|kernel)")
@@ -94,7 +95,18 @@ class BootLog:
     ) -> Event:
         if mac and ip:
             self.learn(mac, ip)
-        event = Event(time.time(), self.client_of(mac, ip), ip, stage, what, reason, protocol)
+        now = time.time()
+        client = self.client_of(mac, ip)
+        last = self._latest.get(client)
+        if (
+            last
+            and last.what == what
+            and last.stage == stage
+            and last.protocol == protocol
+            and now - last.time < REPEAT
+        ):
+            return last  # the same request again at once (a retry, a download manager): one line is enough
+        event = Event(now, client, ip, stage, what, reason, protocol)
         line = json.dumps(event.as_json())
         with self._lock:
             self._events.append(event)

@@ -121,7 +121,9 @@ class SmallFileCache:
     def __init__(self, budget: int = 16 * 1024 * 1024) -> None:
         self.budget = budget
         self.used = 0
-        self.entries: OrderedDict[str, tuple[tuple[int, int, int, int], bytes, dict[str, str]]] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[tuple[int, int, int, int], bytes, dict[str, str]]] = (
+            OrderedDict()
+        )
 
     def get(self, path: str, stamp: tuple[int, int, int, int]) -> tuple[bytes, dict[str, str]] | None:
         entry = self.entries.get(path)
@@ -159,7 +161,9 @@ def _headers(st: os.stat_result, real_path: str) -> dict[str, str]:
 
 async def file_response(request: web.Request, real_path: str) -> web.StreamResponse:
     """Answer GET/HEAD for a regular file (already confined to ROOT by the caller)."""
-    plain = request.method == "GET" and "Range" not in request.headers and "If-None-Match" not in request.headers
+    plain = (
+        request.method == "GET" and "Range" not in request.headers and "If-None-Match" not in request.headers
+    )
     if plain and "If-Modified-Since" not in request.headers:
         try:
             st = os.stat(real_path)

@@ -116,8 +116,9 @@ def run_cli(
         interactive = None
         if not keys and not choose and not as_json and sys.stdin.isatty() and sys.stdout.isatty():
             from ipxescript.sim.interactive import Terminal
+            from ipxescript.sim.profile import load_profile
 
-            interactive = Terminal()
+            interactive = Terminal(load_profile(profile).key_offset)
         sim = make_simulator(options, interactive=interactive)
         try:
             result = sim.run(script)

@@ -32,6 +32,8 @@ def describe_outcome(path: dict[str, Any]) -> str:
         return f"exit {path['status']:#x}" if path["status"] else "exit 0"
     if outcome == "error":
         return f"error{where}: {path['error'] or path.get('message', '')}"
+    if outcome == "joined":
+        return f"joins path {path.get('joins')} here{where}"
     if outcome in ("loop", "stuck"):
         return f"{outcome}{where}: {path.get('message', '')}"
     return f"{outcome}{where}"
@@ -44,9 +46,10 @@ def explore(
     shared = Fetcher(parse_maps(options.maps), options.offline, list(options.fail), options.download)
     pending: list[list[int]] = [[]]
     paths: list[dict[str, Any]] = []
+    memo: dict[Any, int] = {}
     while pending and len(paths) < max_paths:
         prefix = pending.pop()
-        inputs = Inputs(forced=prefix, explore_failures=failures)
+        inputs = Inputs(forced=prefix, explore_failures=failures, memo=memo, path_number=len(paths) + 1)
         fetcher = Fetcher(shared.maps, shared.offline, shared.fail_globs, shared.download, cache=shared.cache)
         sim = make_simulator(options, inputs=inputs, fetcher=fetcher)
         result = sim.run(script)
@@ -56,7 +59,7 @@ def explore(
             base = [d.chosen for d in decisions[:depth]]
             for alternative in range(len(decision.options) - 1, 0, -1):
                 pending.append(base + [alternative])
-        path = {
+        path: dict[str, Any] = {
             "inputs": [f"{d.kind}={d.options[d.chosen]}" for d in decisions],
             "choices": [{"kind": d.kind, "where": d.where, "chose": d.options[d.chosen]} for d in decisions],
             "outcome": result.outcome,
@@ -65,13 +68,15 @@ def explore(
             "where": result.where,
             "message": result.message,
             "boot": result.boot,
+            "joins": sim.joined_path,
         }
         path["summary"] = describe_outcome(path)
         paths.append(path)
     elapsed = time.perf_counter() - started
     outcomes: dict[str, int] = {}
-    for path in paths:
-        outcomes[path["outcome"]] = outcomes.get(path["outcome"], 0) + 1
+    for done in paths:
+        kind = str(done["outcome"])
+        outcomes[kind] = outcomes.get(kind, 0) + 1
     return {
         "script": script,
         "profile": options.profile,

@@ -122,6 +122,7 @@ class Simulator:
         self.stop_state = 0
         self.in_shell = 0
         self.seen_states: set[Any] = set()
+        self.joined_path: int | None = None
         self.max_decisions = 60
         self.shell_status = 0
         self.san_hooked: list[str] = []
@@ -263,7 +264,7 @@ class Simulator:
             image, status = self.load_top(target)
             if image is not None:
                 status, how = self.exec_top(image)
-                if how == "fail":
+                if status and how != "exit":
                     outcome = "error"
                     message = f"Could not boot: {self.strerror(status)}"
             else:
@@ -303,9 +304,10 @@ class Simulator:
         if outcome == "stuck":
             message = f"waiting for a key with none left ({detail.get('waiting', 'input')})"
             where = self.where()
-        elif outcome == "loop":
+        elif outcome in ("loop", "joined"):
             message = detail.get("message", "the step limit was reached")
             where = self.where()
+            self.joined_path = detail.get("path")
         return Result(
             outcome=outcome,
             status=status,
@@ -519,9 +521,17 @@ class Simulator:
         """An explore branch point: loops show up as the same state coming back on one path."""
         key = (kind, tuple(options), self.state_key())
         if key in self.seen_states:
-            raise RunEnded("loop", 0, {"message": f"the same state came back at this {kind} (an endless loop)"})
+            raise RunEnded(
+                "loop", 0, {"message": f"the same state came back at this {kind} (an endless loop)"}
+            )
         self.seen_states.add(key)
-        if len(self.inputs.decisions) >= self.max_decisions:
+        depth = len(self.inputs.decisions)
+        memo = self.inputs.memo
+        if memo is not None and self.inputs.forced is not None and depth >= len(self.inputs.forced):
+            if key in memo:
+                raise RunEnded("joined", 0, {"message": f"continues as path {memo[key]}", "path": memo[key]})
+            memo[key] = self.inputs.path_number
+        if depth >= self.max_decisions:
             raise RunEnded("loop", 0, {"message": f"more than {self.max_decisions} choices on one path"})
         return self.inputs.decide(kind, self.where() or "", options)
 

@@ -9,6 +9,8 @@ from typing import Any
 from ipxescript.sim.keys import Key
 
 OUTCOMES = ("boot", "exit", "shell", "reboot", "poweroff", "sanboot", "error", "stuck", "loop")
+# explore only: the path reached a state another path already explored from
+JOINED = "joined"
 
 
 class RunEnded(Exception):
@@ -39,6 +41,8 @@ class Inputs:
     forced: list[int] | None = None
     decisions: list[Decision] = field(default_factory=list)
     explore_failures: bool = False
+    memo: dict[Any, int] | None = None  # explore: branch-point states already explored -> path number
+    path_number: int = 0
 
     @property
     def exploring(self) -> bool:

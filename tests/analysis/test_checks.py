@@ -71,3 +71,13 @@ def test_unknown_type_suffix():
 def test_valid_unusual_script_has_no_findings():
     src = ":x echo hi\necho ${net${i}/mac}\n:\ngoto ${empty}\nitem --key 0x197e a A\nset i:int32 0 ; inc i\n"
     assert codes(src) == []
+
+
+def test_debian_12_profile_lacks_newer_options():
+    from ipxescript.catalog import get_catalog
+
+    debian = get_catalog().profile("debian-12-efi")
+    script = ipxescript.parse("#!ipxe\nchain --quiet http://x/y\nchoose --retimeout 5 t\n")
+    assert [d.code for d in check_script(script, profile=debian)] == ["IPX102", "IPX102"]
+    assert check_script(script) == []  # upstream has both
+    assert get_catalog().command("item", debian).usage_line().endswith("[<label> [<text>]]")

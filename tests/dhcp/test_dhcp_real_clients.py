@@ -112,7 +112,9 @@ def test_dhclient_gets_a_lease_keeps_it_across_a_restart_and_releases_it(tmp_pat
     args = ("--mode", "full", "--range", "10.213.7.100-10.213.7.150", "--lease-db", str(db))
     script = env_script(tmp_path, "dhclient", "reason")
     with script.open("a") as hook:  # configure the address so the RELEASE can be sent by unicast
-        hook.write('case "$reason" in BOUND|REBOOT) ip addr replace "$new_ip_address/24" dev "$interface";; esac\n')
+        hook.write(
+            'case "$reason" in BOUND|REBOOT) ip addr replace "$new_ip_address/24" dev "$interface";; esac\n'
+        )
     leases = tmp_path / "dhclient.leases"
 
     def dhclient(ns: str, *extra: str) -> None:

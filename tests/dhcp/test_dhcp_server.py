@@ -361,9 +361,11 @@ async def test_proxy_ignores_requests_for_the_real_dhcp_server(make_server: Make
         c.REQUEST, mac=A, arch=0, vendor="PXEClient", requested="10.0.0.5", server_id="10.0.0.1"
     )
     assert await h.ask(request, timeout=0.3) is None
-    to_us = client_packet(
+    same_host = client_packet(
         c.REQUEST, mac=A, arch=0, vendor="PXEClient", requested="10.0.0.5", server_id=SERVER
     )
+    assert await h.ask(same_host, timeout=0.3) is None  # a DHCP server on our own address
+    to_us = client_packet(c.REQUEST, mac=A, arch=0, vendor="PXEClient", server_id=SERVER)
     ack = await h.ask(to_us)
     assert ack is not None and ack.message_type == c.ACK and ack.file == b"undionly.kpxe"
 

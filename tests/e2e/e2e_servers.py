@@ -28,6 +28,7 @@ def _dnsmasq_base(lab: Lab, label: str) -> list[str]:
         "--keep-in-foreground",
         "--conf-file=/dev/null",
         "--port=0",  # no DNS
+        "--user=root",  # read the test's private (0700) directories
         f"--interface={BRIDGE}",
         "--bind-interfaces",
         f"--pid-file={lab.workdir / (label + '.pid')}",

@@ -1,8 +1,8 @@
 """TFTP for the boot server: read-only, confined to a root directory, options per RFC 2347/2348/2349/7440.
 
-    server = await start_tftp("/srv/tftp", "0.0.0.0", 69, policy)
-    ...
-    server.close()
+server = await start_tftp("/srv/tftp", "0.0.0.0", 69, policy)
+...
+server.close()
 """
 
 from .files import FileAccessError, FileRoot

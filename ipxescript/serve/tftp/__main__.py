@@ -14,7 +14,9 @@ from .server import TftpServer, TftpSettings, start_tftp
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m ipxescript.serve.tftp", description=__doc__)
     parser.add_argument("root", metavar="ROOT", help="directory to serve (read-only)")
-    parser.add_argument("--port", type=int, default=69, help="UDP port to listen on (0 picks one; default 69)")
+    parser.add_argument(
+        "--port", type=int, default=69, help="UDP port to listen on (0 picks one; default 69)"
+    )
     parser.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--timeout", type=float, default=1.0, help="first retransmission timeout, seconds")
     parser.add_argument("--retries", type=int, default=5, help="retransmissions before giving up")
@@ -40,7 +42,9 @@ async def _serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr
+    )
     try:
         asyncio.run(_serve(args))
     except (OSError, NotADirectoryError) as exc:

@@ -188,4 +188,3 @@ class NetasciiSource:
 
     def close(self) -> None:
         self.inner.close()
-

@@ -186,7 +186,11 @@ def encode(packet: Packet) -> bytes:
     if isinstance(packet, Ack):
         return _U16_PAIR.pack(OP_ACK, _u16(packet.block, "block"))
     if isinstance(packet, Error):
-        return _U16_PAIR.pack(OP_ERROR, _u16(packet.code, "error code")) + _raw(packet.message, "message") + b"\0"
+        return (
+            _U16_PAIR.pack(OP_ERROR, _u16(packet.code, "error code"))
+            + _raw(packet.message, "message")
+            + b"\0"
+        )
     if isinstance(packet, OptionAck):
         return _U16.pack(OP_OACK) + _encode_options(packet.options)
     raise TftpPacketError(f"not a TFTP packet: {packet!r}")

@@ -214,7 +214,9 @@ class Transfer:
             return
         assert isinstance(error, packets.Error)
         if self.acked < 0 and _is_tsize_only(self.oack):
-            self.finish(f"size query answered, client ended it (error {error.code} {error.message!r})", ok=True)
+            self.finish(
+                f"size query answered, client ended it (error {error.code} {error.message!r})", ok=True
+            )
         else:
             self.finish(f"client aborted with error {error.code} {error.message!r}", ok=False)
 
@@ -229,7 +231,9 @@ class Transfer:
             waited = "OACK" if self.acked < 0 else f"block {self.acked + 1}"
             self.finish(f"timed out waiting for the ACK of {waited}", ok=False)
             return
-        self.current_timeout = min(self.current_timeout * 2, max(self.server.settings.max_timeout, self.base_timeout))
+        self.current_timeout = min(
+            self.current_timeout * 2, max(self.server.settings.max_timeout, self.base_timeout)
+        )
         self.next_send = self.acked + 1
         if self.acked < 0:
             self.retransmitted += 1
@@ -329,7 +333,10 @@ class TftpServer:
             return
         if isinstance(packet, packets.WriteRequest):
             self._refuse(
-                peer, packets.ERR_ACCESS, "Access violation: this server is read-only", f"WRQ {packet.filename!r}"
+                peer,
+                packets.ERR_ACCESS,
+                "Access violation: this server is read-only",
+                f"WRQ {packet.filename!r}",
             )
             return
         if not isinstance(packet, packets.ReadRequest):
@@ -385,7 +392,9 @@ class TftpServer:
             agreed.oack,
         )
         self.transfers[peer] = transfer
-        log.debug("RRQ %s:%d %r %s options %s -> %s", *peer, request.filename, request.mode, request.options, agreed)
+        log.debug(
+            "RRQ %s:%d %r %s options %s -> %s", *peer, request.filename, request.mode, request.options, agreed
+        )
         transfer.start()
 
 

@@ -1,0 +1,315 @@
+"""HTTP benchmark of `ipxescript serve` against nginx on the same files, plus two security checks.
+
+    python benchmarks/bench_http.py [--duration 8] [--rounds 3] [--connections 50]
+
+- Throughput: wrk with 50 connections on a 1 GiB (sparse) file and on a small iPXE script, ours and
+  nginx (started here on loopback with a temporary config) in alternating order, several rounds; the
+  ratio is the median of the per-round ratios, so load from other processes hits both sides alike.
+  Targets: >= 0.9x nginx on the big file; >= 0.25x nginx's request rate on the script with p99 < 50 ms.
+- Security: 50 traversal attempts over HTTP and TFTP must all be refused; with 500 slow clients holding
+  connections open (headers trickling in), a normal request must still be answered within a second.
+
+Needs `wrk` and `nginx` (Debian: wrk, nginx-light). Exit status 1 if a security check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SCRIPT = b"#!ipxe\necho Booting ${mac} from the benchmark\nkernel http://10.0.0.1/vmlinuz console=ttyS0\nboot\n"
+SECRET = b"BENCH-SECRET-OUTSIDE-ROOT"
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(port: int, path: str = "/", seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(f"HEAD {path} HTTP/1.0\r\n\r\n".encode())
+                if sock.recv(16).startswith(b"HTTP/"):
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"nothing answers HTTP on port {port}")
+
+
+@dataclass
+class Result:
+    requests_per_s: float
+    bytes_per_s: float
+    p99_ms: float | None
+
+
+_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+_TIME = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def wrk(url: str, duration: int, connections: int) -> Result:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "30s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    transfer = re.search(r"Transfer/sec:\s+([\d.]+)([KMGT]?B)", out)
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+    return Result(
+        float(rps.group(1)) if rps else 0.0,
+        float(transfer.group(1)) * _UNITS[transfer.group(2)] if transfer else 0.0,
+        float(p99.group(1)) * _TIME[p99.group(2)] if p99 and float(p99.group(1)) > 0 else None,
+    )
+
+
+def start_ours(root: Path, state: Path, port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ipxescript", "serve", str(root), "--http-port", str(port),
+         "--tftp-port", str(free_port(socket.SOCK_DGRAM)), "--state-dir", str(state), "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    wait_http(port, "/small.ipxe")
+    return proc
+
+
+def tftp_port_of(proc: subprocess.Popen[bytes]) -> int:
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        match = re.match(rb"\s+TFTP\s+[\d.]+:(\d+)", raw)
+        if match:
+            return int(match.group(1))
+    raise SystemExit("the server did not print its TFTP port")
+
+
+def start_nginx(root: Path, work: Path, port: int) -> subprocess.Popen[bytes]:
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    conf = work / "nginx.conf"
+    conf.write_text(
+        f"""{user}worker_processes auto;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+daemon off;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path {work}/body; proxy_temp_path {work}/proxy; fastcgi_temp_path {work}/fastcgi;
+  uwsgi_temp_path {work}/uwsgi; scgi_temp_path {work}/scgi;
+  types {{ text/plain ipxe; application/octet-stream img; }}
+  server {{ listen 127.0.0.1:{port}; root {root}; autoindex off; }}
+}}
+"""
+    )
+    proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(work), "-e", str(work / "nginx-error.log")])
+    wait_http(port, "/small.ipxe")
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def compare(name: str, path: str, ours: int, nginx: int, args: argparse.Namespace) -> dict[str, list[Result]]:
+    results: dict[str, list[Result]] = {"ours": [], "nginx": []}
+    for round_no in range(args.rounds):
+        order = [("ours", ours), ("nginx", nginx)]
+        if round_no % 2:
+            order.reverse()
+        for who, port in order:
+            results[who].append(wrk(f"http://127.0.0.1:{port}{path}", args.duration, args.connections))
+        print(
+            f"  {name} round {round_no + 1}: "
+            + ", ".join(f"{who} {describe(results[who][-1], name)}" for who in ("ours", "nginx")),
+            flush=True,
+        )
+    return results
+
+
+def describe(result: Result, name: str) -> str:
+    if name == "big file":
+        return f"{result.bytes_per_s / 1024**2:.0f} MiB/s"
+    p99 = f"{result.p99_ms:.1f} ms" if result.p99_ms is not None else "-"
+    return f"{result.requests_per_s:.0f} req/s p99 {p99}"
+
+
+def ratio(results: dict[str, list[Result]], field: str) -> float:
+    pairs = zip(results["ours"], results["nginx"], strict=True)
+    return statistics.median(getattr(o, field) / getattr(n, field) for o, n in pairs if getattr(n, field) > 0)
+
+
+# -- security ---------------------------------------------------------------------------------------------
+HTTP_ATTACKS = [
+    "/../secret.txt", "/../../secret.txt", "/../../../../../../etc/passwd", "/sub/../../secret.txt",
+    "/%2e%2e/secret.txt", "/%2E%2E/secret.txt", "/%2e%2e%2fsecret.txt", "/..%2fsecret.txt", "/..%2Fsecret.txt",
+    "/%2e./secret.txt", "/.%2e/secret.txt", "/sub/%2e%2e/%2e%2e/secret.txt", "/..%5csecret.txt",
+    "/..\\secret.txt", "/sub\\..\\..\\secret.txt", "/%5c..%5csecret.txt", "/..%255csecret.txt",
+    "/%252e%252e/secret.txt", "/..%c0%afsecret.txt", "/%c0%ae%c0%ae/secret.txt", "/escape/secret.txt",
+    "/escape_file", "/escape/../secret.txt", "//../secret.txt", "/./../secret.txt", "/%00../secret.txt",
+    "/secret.txt%00.ipxe", "/C:/secret.txt", "/c:%5csecret.txt", "/.hidden",
+]  # fmt: skip
+TFTP_ATTACKS = [
+    "../secret.txt", "../../secret.txt", "/../secret.txt", "sub/../../secret.txt", "..\\secret.txt",
+    "sub\\..\\..\\secret.txt", "/etc/passwd", "escape/secret.txt", "escape_file", "./../secret.txt",
+    "....//secret.txt", "..//secret.txt", "\\..\\secret.txt", "/escape_file", "escape/../secret.txt",
+    "%2e%2e/secret.txt", "..%2fsecret.txt", "sub/../../../../etc/passwd", "C:\\secret.txt", ".hidden",
+]  # fmt: skip
+
+
+def http_refused(port: int, path: str) -> bool:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(f"GET {path} HTTP/1.0\r\n\r\n".encode("latin-1"))
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    status = data.split(b" ", 2)[1] if data.startswith(b"HTTP/") else b"000"
+    return status != b"200" and SECRET not in data
+
+
+def tftp_refused(port: int, path: str) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(5)
+        sock.sendto(b"\x00\x01" + path.encode() + b"\x00octet\x00", ("127.0.0.1", port))
+        try:
+            data, _ = sock.recvfrom(65536)
+        except TimeoutError:
+            return True  # silence is a refusal too
+    return data[:2] == b"\x00\x05" and SECRET not in data
+
+
+def slow_clients(port: int, count: int = 500) -> tuple[int, list[float]]:
+    """Open `count` connections that trickle header bytes; time normal requests meanwhile."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, count * 2 + 256)), hard))
+    held: list[socket.socket] = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(b"GET /small.ipxe HTTP/1.1\r\nHost: x\r\n")
+        held.append(sock)
+    times = []
+    try:
+        for step in range(5):
+            for sock in held:
+                sock.sendall(f"X-Slow-{step}: y\r\n".encode())
+            started = time.monotonic()
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as normal:
+                normal.sendall(b"GET /small.ipxe HTTP/1.0\r\n\r\n")
+                data = b""
+                while chunk := normal.recv(65536):
+                    data += chunk
+            assert data.split(b" ", 2)[1] == b"200" and data.endswith(SCRIPT), data[:100]
+            times.append(time.monotonic() - started)
+            time.sleep(0.2)
+        alive = 0
+        for sock in held:
+            try:
+                sock.send(b"X-Still: here\r\n")
+                alive += 1
+            except OSError:
+                pass
+    finally:
+        for sock in held:
+            sock.close()
+    return alive, times
+
+
+def make_tree(work: Path) -> Path:
+    root = work / "root"
+    (root / "sub").mkdir(parents=True)
+    with open(root / "big.img", "wb") as big:
+        big.truncate(1024**3)  # sparse: both servers read the same zero pages
+    (root / "small.ipxe").write_bytes(SCRIPT)
+    (work / "secret.txt").write_bytes(SECRET)
+    (root / ".hidden").write_bytes(SECRET)
+    (root / "escape").symlink_to(work)
+    (root / "escape_file").symlink_to(work / "secret.txt")
+    return root
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per case")
+    parser.add_argument("--connections", type=int, default=50)
+    args = parser.parse_args()
+    for tool in ("wrk", "nginx"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is needed (apt-get install wrk nginx-light)")
+
+    with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
+        work = Path(tmp)
+        os.chmod(work, 0o755)
+        root = make_tree(work)
+        ours_port, nginx_port = free_port(), free_port()
+        ours = start_ours(root, work / "state", ours_port)
+        tftp_port = tftp_port_of(ours)
+        nginx = start_nginx(root, work, nginx_port)
+        try:
+            print(f"ipxescript serve on :{ours_port}, nginx on :{nginx_port}, {os.cpu_count()} CPUs", flush=True)
+            small = compare("small script", "/small.ipxe", ours_port, nginx_port, args)
+            big = compare("big file", "/big.img", ours_port, nginx_port, args)
+            http_ok = sum(http_refused(ours_port, p) for p in HTTP_ATTACKS)
+            tftp_ok = sum(tftp_refused(tftp_port, p) for p in TFTP_ATTACKS)
+            alive, times = slow_clients(ours_port)
+        finally:
+            stop(ours)
+            stop(nginx)
+
+    small_ratio = ratio(small, "requests_per_s")
+    big_ratio = ratio(big, "bytes_per_s")
+    p99s = [r.p99_ms for r in small["ours"] if r.p99_ms is not None]
+    p99 = statistics.median(p99s) if p99s else float("inf")
+    attacks = len(HTTP_ATTACKS) + len(TFTP_ATTACKS)
+    print()
+    print("case                      ours            nginx           ratio   target")
+    print(
+        f"big file (1 GiB, {args.connections} conn)  "
+        f"{statistics.median(r.bytes_per_s for r in big['ours']) / 1024**2:7.0f} MiB/s  "
+        f"{statistics.median(r.bytes_per_s for r in big['nginx']) / 1024**2:7.0f} MiB/s  "
+        f"{big_ratio:5.2f}x  >= 0.90x  {'PASS' if big_ratio >= 0.9 else 'FAIL'}"
+    )
+    print(
+        f"small script req/s        {statistics.median(r.requests_per_s for r in small['ours']):9.0f}     "
+        f"{statistics.median(r.requests_per_s for r in small['nginx']):9.0f}     "
+        f"{small_ratio:5.2f}x  >= 0.25x  {'PASS' if small_ratio >= 0.25 else 'FAIL'}"
+    )
+    print(f"small script p99 (ours)   {p99:7.1f} ms{'':24}< 50 ms   {'PASS' if p99 < 50 else 'FAIL'}")
+    print(
+        f"traversal attempts refused: {http_ok}/{len(HTTP_ATTACKS)} HTTP, {tftp_ok}/{len(TFTP_ATTACKS)} TFTP"
+        f"  {'PASS' if http_ok + tftp_ok == attacks else 'FAIL'}"
+    )
+    slowest = max(times) if times else float("inf")
+    print(
+        f"500 slow clients: {alive} still connected, normal request served in max {slowest * 1000:.0f} ms"
+        f"  {'PASS' if len(times) == 5 and slowest < 1.0 else 'FAIL'}"
+    )
+    secure = http_ok + tftp_ok == attacks and len(times) == 5 and slowest < 1.0
+    return 0 if secure else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

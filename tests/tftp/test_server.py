@@ -1,0 +1,289 @@
+"""The server in-process, driven packet by packet: negotiation, windows, retransmission, errors, policy."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import struct
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from tftp_client import RawClient
+
+from ipxescript.serve.policy import BootOffer, Client, VirtualFile
+from ipxescript.serve.tftp import TftpServer, TftpSettings, start_tftp
+from ipxescript.serve.tftp.packets import Ack, Data, Error, OptionAck, ReadRequest, WriteRequest
+
+pytestmark = pytest.mark.timeout(60)
+
+CONTENT = os.urandom(5000)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "boot").mkdir()
+    (tmp_path / "boot" / "ipxe.efi").write_bytes(CONTENT)
+    (tmp_path / "exact").write_bytes(b"x" * 1024)  # a multiple of 512: ends with an empty block
+    (tmp_path / "menu.ipxe").write_bytes(b"#!ipxe\nshell\n")
+    return tmp_path
+
+
+@pytest.fixture
+async def server(root: Path) -> AsyncIterator[TftpServer]:
+    srv = await start_tftp(root, "127.0.0.1", 0, settings=TftpSettings(timeout=0.3, retries=3))
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+async def client(server: TftpServer) -> AsyncIterator[RawClient]:
+    with RawClient(server.address) as c:
+        yield c
+
+
+async def idle(server: TftpServer, within: float = 2.0) -> None:
+    deadline = time.monotonic() + within
+    while server.transfers and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    assert not server.transfers
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"blksize": "1428"}, {"blksize": "1428", "windowsize": "16", "tsize": "0"}, {"windowsize": "3"}],
+)
+async def test_fetch_with_and_without_options(client: RawClient, options: dict[str, str]) -> None:
+    assert await client.fetch("boot/ipxe.efi", options) == CONTENT
+
+
+async def test_file_of_whole_blocks_ends_with_an_empty_block(client: RawClient) -> None:
+    await client.request("exact")
+    for block, size in ((1, 512), (2, 512), (3, 0)):
+        packet, tid = await client.recv()
+        assert packet == Data(block, b"x" * size)
+        client.send(Ack(block), tid)
+
+
+async def test_transfer_runs_on_its_own_port(server: TftpServer, client: RawClient) -> None:
+    await client.request("boot/ipxe.efi")
+    _, tid = await client.recv()
+    assert tid[1] != server.address[1]
+
+
+async def test_missing_file_fails_at_once(client: RawClient) -> None:
+    start = time.monotonic()
+    await client.request("x86_64-efi/command.lst")
+    packet, _ = await client.recv()
+    assert packet == Error(1, "File not found")
+    assert time.monotonic() - start < 0.5
+
+
+@pytest.mark.parametrize("name", ["../secret", "boot/../../secret", "..\\..\\secret", "/../etc/passwd"])
+async def test_traversal_is_refused(client: RawClient, name: str) -> None:
+    await client.request(name)
+    packet, _ = await client.recv()
+    assert isinstance(packet, Error) and packet.code == 2
+
+
+async def test_symlink_out_of_the_root_is_refused(root: Path, client: RawClient) -> None:
+    (root / "passwd").symlink_to("/etc/passwd")
+    await client.request("passwd")
+    packet, _ = await client.recv()
+    assert isinstance(packet, Error) and packet.code == 2
+
+
+async def test_write_requests_are_refused(client: RawClient, root: Path) -> None:
+    client.send(WriteRequest("upload.bin", "octet"))
+    packet, _ = await client.recv()
+    assert packet == Error(2, "Access violation: this server is read-only")
+    assert not (root / "upload.bin").exists()
+
+
+async def test_unknown_mode_is_refused(client: RawClient) -> None:
+    await client.request("menu.ipxe", mode="mail")
+    packet, _ = await client.recv()
+    assert isinstance(packet, Error) and packet.code == 4
+
+
+async def test_netascii_on_the_wire(client: RawClient) -> None:
+    assert await client.fetch("menu.ipxe", mode="netascii") == b"#!ipxe\r\nshell\r\n"
+    assert await client.fetch("menu.ipxe", {"tsize": "0"}, mode="NetASCII") == b"#!ipxe\r\nshell\r\n"
+
+
+async def test_tsize_query_aborted_after_oack_ends_cleanly(
+    server: TftpServer, client: RawClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """EDK2 asks for the size only, then ends the transfer with an ERROR and asks again for the file."""
+    caplog.set_level(logging.INFO, logger="ipxescript.tftp")
+    await client.request("boot/ipxe.efi", {"tsize": "0"})
+    packet, tid = await client.recv()
+    assert packet == OptionAck({"tsize": str(len(CONTENT))})
+    client.send(Error(8, "User aborted the transfer"), tid)
+    await idle(server)
+    assert "size query answered" in caplog.text
+    assert await client.silent(0.5)  # no retransmitted OACK after the abort
+    assert await client.fetch("boot/ipxe.efi", {"blksize": "1468"}) == CONTENT
+
+
+async def test_duplicate_acks_do_not_multiply_packets(client: RawClient) -> None:
+    await client.request("boot/ipxe.efi")
+    packet, tid = await client.recv()
+    assert packet == Data(1, CONTENT[:512])
+    client.send(Ack(1), tid)
+    client.send(Ack(1), tid)
+    client.send(Ack(1), tid)
+    packet, _ = await client.recv()
+    assert packet == Data(2, CONTENT[512:1024])
+    # a sorcerer's apprentice server would answer every duplicate with DATA 2
+    packet, _ = await client.recv(1.0)
+    assert packet == Data(2, CONTENT[512:1024])  # only the timeout's retransmission, 0.3 s later
+
+
+async def test_retransmission_backs_off_then_gives_up(
+    server: TftpServer, client: RawClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="ipxescript.tftp")
+    await client.request("boot/ipxe.efi")
+    start = time.monotonic()
+    arrivals = []
+    for _ in range(4):  # the first send and 3 retries
+        packet, _ = await client.recv(5.0)
+        assert packet == Data(1, CONTENT[:512])
+        arrivals.append(time.monotonic() - start)
+    assert await client.silent(3.0)
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    assert gaps == pytest.approx([0.3, 0.6, 1.2], abs=0.15)  # the timeout doubles each time
+    assert not server.transfers
+    assert "timed out waiting for the ACK of block 1" in caplog.text
+
+
+async def test_partial_window_ack_resends_from_the_gap(client: RawClient) -> None:
+    await client.request("boot/ipxe.efi", {"windowsize": "4"})
+    packet, tid = await client.recv()
+    assert packet == OptionAck({"windowsize": "4"})
+    client.send(Ack(0), tid)
+    blocks = [(await client.recv())[0] for _ in range(4)]
+    assert [b.block for b in blocks if isinstance(b, Data)] == [1, 2, 3, 4]
+    client.send(Ack(2), tid)  # blocks 3 and 4 were "lost"
+    blocks = [(await client.recv())[0] for _ in range(4)]
+    assert [b.block for b in blocks if isinstance(b, Data)] == [3, 4, 5, 6]
+
+
+async def test_block_numbers_roll_over_past_65535(root: Path, client: RawClient) -> None:
+    data = random.Random(6).randbytes(8 * 70_000 + 3)  # 70,001 blocks of 8 bytes
+    (root / "big").write_bytes(data)
+    assert await client.fetch("big", {"blksize": "8", "windowsize": "64"}) == data
+
+
+async def test_stale_ack_after_rollover_is_ignored(root: Path, client: RawClient) -> None:
+    (root / "big").write_bytes(b"y" * (8 * 65_540))
+    await client.request("big", {"blksize": "8", "windowsize": "64"})
+    _, tid = await client.recv()
+    client.send(Ack(0), tid)
+    block = 0
+    while block < 65_537:
+        packet, _ = await client.recv()
+        assert isinstance(packet, Data)
+        block += 1
+        assert packet.block == block & 0xFFFF
+        if block % 64 == 0:
+            client.send(Ack(packet.block), tid)
+    # block 65,536 went out as 0, 65,537 as 1; an old ACK 60 must not restart anything
+    client.send(Ack(60), tid)
+    assert await client.silent(0.2)
+
+
+async def test_many_transfers_at_once(server: TftpServer) -> None:
+    clients = [RawClient(server.address) for _ in range(30)]
+    try:
+        results = await asyncio.gather(
+            *(c.fetch("boot/ipxe.efi", {"blksize": "512", "windowsize": str(1 + i % 4)}) for i, c in enumerate(clients))
+        )
+    finally:
+        for c in clients:
+            c.close()
+    assert all(r == CONTENT for r in results)
+
+
+async def test_repeated_request_does_not_start_a_second_transfer(server: TftpServer, client: RawClient) -> None:
+    await client.request("boot/ipxe.efi")
+    await client.request("boot/ipxe.efi")
+    packet, tid = await client.recv()
+    assert packet == Data(1, CONTENT[:512])
+    assert await client.silent(0.2)
+    assert len(server.transfers) == 1
+
+
+class LabPolicy:
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, Client]] = []
+
+    def boot_offer(self, client: Client) -> BootOffer | None:
+        return None
+
+    def tftp_file(self, path: str, client: Client) -> VirtualFile | None:
+        self.asked.append((path, client))
+        if path == "boom":
+            raise RuntimeError("policy bug")
+        if path == "pxelinux.cfg/default":
+            return VirtualFile(f"DEFAULT for {client.ip}\n".encode(), "generated per client")
+        return None
+
+
+async def test_policy_answers_virtual_files(root: Path) -> None:
+    policy = LabPolicy()
+    server = await start_tftp(root, "127.0.0.1", 0, policy)
+    try:
+        with RawClient(server.address) as client:
+            assert await client.fetch("/pxelinux.cfg/default", {"tsize": "0"}) == b"DEFAULT for 127.0.0.1\n"
+            assert await client.fetch("menu.ipxe") == b"#!ipxe\nshell\n"  # None: the file under ROOT
+            await client.request("boom")
+            packet, _ = await client.recv()
+            assert packet == Error(0, "Internal server error")
+            await client.request("../x")  # refused before the policy is asked
+            packet, _ = await client.recv()
+            assert isinstance(packet, Error) and packet.code == 2
+            assert await client.fetch("menu.ipxe") == b"#!ipxe\nshell\n"
+    finally:
+        server.close()
+    assert [path for path, _ in policy.asked] == ["pxelinux.cfg/default", "menu.ipxe", "boom", "menu.ipxe"]
+    assert policy.asked[0][1].ip == "127.0.0.1"
+
+
+async def test_client_info_names_the_client_for_the_policy(root: Path) -> None:
+    policy = LabPolicy()
+    known = Client(mac="52:54:00:12:34:56", arch=7, ip="127.0.0.1")
+    server = await start_tftp(root, "127.0.0.1", 0, policy, client_info=lambda ip: known)
+    try:
+        with RawClient(server.address) as client:
+            await client.fetch("menu.ipxe")
+    finally:
+        server.close()
+    assert policy.asked[0][1] is known
+
+
+def malformed_packets(count: int) -> list[bytes]:
+    rng = random.Random(1350)
+    shapes = [
+        lambda: rng.randbytes(rng.randrange(0, 300)),
+        lambda: struct.pack("!H", rng.randrange(0, 10)) + rng.randbytes(rng.randrange(0, 30)),
+        lambda: b"\x00\x01" + rng.randbytes(rng.randrange(0, 60)),
+        lambda: b"\x00\x01" + b"../" * rng.randrange(1, 9) + b"etc/passwd\x00octet\x00",
+        lambda: b"\x00\x01f\x00octet\x00blksize\x00" + rng.choice([b"0", b"-1", b"99999999999", b"x"]) + b"\x00",
+        lambda: b"\x00\x02upload\x00octet\x00",
+        lambda: struct.pack("!HH", rng.choice([3, 4, 5, 6]), rng.randrange(65536)) + rng.randbytes(6),
+    ]
+    return [rng.choice(shapes)() for _ in range(count)]
+
+
+async def test_fuzz_then_a_correct_client_still_gets_its_file(server: TftpServer, client: RawClient) -> None:
+    with RawClient(server.address) as fuzzer:
+        for i, data in enumerate(malformed_packets(10_000)):
+            fuzzer.send(data)
+            if i % 100 == 0:
+                await asyncio.sleep(0)  # let the server read what is queued
+    assert await client.fetch("boot/ipxe.efi", {"blksize": "1428", "windowsize": "8"}) == CONTENT
