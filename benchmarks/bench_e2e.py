@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -73,6 +74,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="boots per side and case (default 5)")
     parser.add_argument("--case", action="append", choices=sorted(CASES), help="default: all cases")
     parser.add_argument("--json", type=Path, help="also write the samples and ratios here")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="work in this directory and keep the logs (E2E_CAPTURE=1 adds packet captures)",
+    )
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("bench_e2e: needs root (network namespaces and tap devices)", file=sys.stderr)
@@ -80,7 +86,8 @@ def main() -> int:
     cases = args.case or list(CASES)
     results: dict[str, dict[str, list[float]]] = {case: {side: [] for side in SIDES} for case in cases}
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
-        work = Path(tmp)
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         work.chmod(0o755)  # nginx's worker may run as another user
         linux = build_tiny_linux(work / "cache")
         root = menu_tree(work / "root", linux, timeout_ms=1000)
@@ -113,6 +120,8 @@ def summarize(results: dict[str, dict[str, list[float]]]) -> dict[str, dict[str,
 
 
 if __name__ == "__main__":
+    # SIGTERM unwinds like Ctrl-C, so every lab still removes its namespace and processes
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     started = time.monotonic()
     status = main()
     print(f"(bench_e2e took {time.monotonic() - started:.0f} s)")

@@ -1,10 +1,12 @@
 """HTTP benchmark of `ipxescript serve` against nginx on the same files, plus two security checks.
 
-    python benchmarks/bench_http.py [--duration 8] [--rounds 3] [--connections 50]
+    python benchmarks/bench_http.py [--duration 8] [--rounds 3] [--connections 50] [--http-workers 1,2]
 
 - Throughput: wrk with 50 connections on a 1 GiB (sparse) file and on a small iPXE script, ours and
   nginx (started here on loopback with a temporary config) in alternating order, several rounds; the
   ratio is the median of the per-round ratios, so load from other processes hits both sides alike.
+  Ours is measured as configured by default (one HTTP process) and with one HTTP process per CPU
+  (`--http-workers`, as nginx's `worker_processes auto`).
   Targets: >= 0.9x nginx on the big file; >= 0.25x nginx's request rate on the script with p99 < 50 ms.
 - Security: 50 traversal attempts over HTTP and TFTP must all be refused; with 500 slow clients holding
   connections open (headers trickling in), a normal request must still be answered within a second.
@@ -29,7 +31,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SCRIPT = b"#!ipxe\necho Booting ${mac} from the benchmark\nkernel http://10.0.0.1/vmlinuz console=ttyS0\nboot\n"
+SCRIPT = (
+    b"#!ipxe\necho Booting ${mac} from the benchmark\nkernel http://10.0.0.1/vmlinuz console=ttyS0\nboot\n"
+)
 SECRET = b"BENCH-SECRET-OUTSIDE-ROOT"
 
 
@@ -80,10 +84,11 @@ def wrk(url: str, duration: int, connections: int) -> Result:
     )
 
 
-def start_ours(root: Path, state: Path, port: int) -> subprocess.Popen[bytes]:
+def start_ours(root: Path, state: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "ipxescript", "serve", str(root), "--http-port", str(port),
-         "--tftp-port", str(free_port(socket.SOCK_DGRAM)), "--state-dir", str(state), "-q"],
+         "--tftp-port", str(free_port(socket.SOCK_DGRAM)), "--state-dir", str(state), "-q",
+         "--http-workers", str(workers)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     wait_http(port, "/small.ipxe")
@@ -176,7 +181,7 @@ TFTP_ATTACKS = [
     "../secret.txt", "../../secret.txt", "/../secret.txt", "sub/../../secret.txt", "..\\secret.txt",
     "sub\\..\\..\\secret.txt", "/etc/passwd", "escape/secret.txt", "escape_file", "./../secret.txt",
     "....//secret.txt", "..//secret.txt", "\\..\\secret.txt", "/escape_file", "escape/../secret.txt",
-    "%2e%2e/secret.txt", "..%2fsecret.txt", "sub/../../../../etc/passwd", "C:\\secret.txt", ".hidden",
+    "%2e%2e/secret.txt", "..%2fsecret.txt", "sub/../../../../etc/passwd", "C:\\secret.txt", "/../../../../etc/passwd",
 ]  # fmt: skip
 
 
@@ -250,56 +255,82 @@ def make_tree(work: Path) -> Path:
     return root
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per case")
-    parser.add_argument("--connections", type=int, default=50)
-    args = parser.parse_args()
-    for tool in ("wrk", "nginx"):
-        if not shutil.which(tool):
-            raise SystemExit(f"{tool} is needed (apt-get install wrk nginx-light)")
-
-    with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
-        work = Path(tmp)
-        os.chmod(work, 0o755)
-        root = make_tree(work)
-        ours_port, nginx_port = free_port(), free_port()
-        ours = start_ours(root, work / "state", ours_port)
-        tftp_port = tftp_port_of(ours)
-        nginx = start_nginx(root, work, nginx_port)
-        try:
-            print(f"ipxescript serve on :{ours_port}, nginx on :{nginx_port}, {os.cpu_count()} CPUs", flush=True)
-            small = compare("small script", "/small.ipxe", ours_port, nginx_port, args)
-            big = compare("big file", "/big.img", ours_port, nginx_port, args)
-            http_ok = sum(http_refused(ours_port, p) for p in HTTP_ATTACKS)
-            tftp_ok = sum(tftp_refused(tftp_port, p) for p in TFTP_ATTACKS)
-            alive, times = slow_clients(ours_port)
-        finally:
-            stop(ours)
-            stop(nginx)
-
+def report(
+    workers: int, small: dict[str, list[Result]], big: dict[str, list[Result]], connections: int
+) -> None:
     small_ratio = ratio(small, "requests_per_s")
     big_ratio = ratio(big, "bytes_per_s")
     p99s = [r.p99_ms for r in small["ours"] if r.p99_ms is not None]
     p99 = statistics.median(p99s) if p99s else float("inf")
-    attacks = len(HTTP_ATTACKS) + len(TFTP_ATTACKS)
-    print()
-    print("case                      ours            nginx           ratio   target")
+    mib = 1024**2
+    print(f"\nours with {workers} HTTP process(es)   ours          nginx         ratio   target")
     print(
-        f"big file (1 GiB, {args.connections} conn)  "
-        f"{statistics.median(r.bytes_per_s for r in big['ours']) / 1024**2:7.0f} MiB/s  "
-        f"{statistics.median(r.bytes_per_s for r in big['nginx']) / 1024**2:7.0f} MiB/s  "
+        f"  big file (1 GiB, {connections} conn)  "
+        f"{statistics.median(r.bytes_per_s for r in big['ours']) / mib:7.0f} MiB/s  "
+        f"{statistics.median(r.bytes_per_s for r in big['nginx']) / mib:7.0f} MiB/s  "
         f"{big_ratio:5.2f}x  >= 0.90x  {'PASS' if big_ratio >= 0.9 else 'FAIL'}"
     )
     print(
-        f"small script req/s        {statistics.median(r.requests_per_s for r in small['ours']):9.0f}     "
+        f"  small script req/s         {statistics.median(r.requests_per_s for r in small['ours']):9.0f}     "
         f"{statistics.median(r.requests_per_s for r in small['nginx']):9.0f}     "
         f"{small_ratio:5.2f}x  >= 0.25x  {'PASS' if small_ratio >= 0.25 else 'FAIL'}"
     )
-    print(f"small script p99 (ours)   {p99:7.1f} ms{'':24}< 50 ms   {'PASS' if p99 < 50 else 'FAIL'}")
+    print(f"  small script p99 (ours)    {p99:7.1f} ms{'':23}< 50 ms   {'PASS' if p99 < 50 else 'FAIL'}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per case")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--http-workers", default=f"1,{os.cpu_count() or 1}",
+        help="our configurations to measure: HTTP process counts, comma separated (default: 1 and one per"
+        " CPU, as nginx's worker_processes auto)",
+    )  # fmt: skip
+    args = parser.parse_args()
+    configs = sorted({int(n) for n in args.http_workers.split(",")})
+    for tool in ("wrk", "nginx"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is needed (apt-get install wrk nginx-light)")
+
+    results: list[tuple[int, dict[str, list[Result]], dict[str, list[Result]]]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
+        work = Path(tmp)
+        os.chmod(work, 0o755)
+        root = make_tree(work)
+        nginx_port = free_port()
+        nginx = start_nginx(root, work, nginx_port)
+        try:
+            for workers in configs:
+                ours_port = free_port()
+                ours = start_ours(root, work / "state", ours_port, workers)
+                tftp_port = tftp_port_of(ours)
+                try:
+                    print(
+                        f"ipxescript serve on :{ours_port} ({workers} HTTP process(es)), nginx on :{nginx_port}"
+                        f" (worker_processes auto), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}",
+                        flush=True,
+                    )
+                    small = compare("small script", "/small.ipxe", ours_port, nginx_port, args)
+                    big = compare("big file", "/big.img", ours_port, nginx_port, args)
+                    results.append((workers, small, big))
+                    if workers == configs[0]:  # security checks against the first (default) configuration
+                        http_ok = sum(http_refused(ours_port, p) for p in HTTP_ATTACKS)
+                        tftp_ok = sum(tftp_refused(tftp_port, p) for p in TFTP_ATTACKS)
+                        alive, times = slow_clients(ours_port)
+                finally:
+                    stop(ours)
+        finally:
+            stop(nginx)
+
+    for workers, small, big in results:
+        report(workers, small, big, args.connections)
+    attacks = len(HTTP_ATTACKS) + len(TFTP_ATTACKS)
     print(
-        f"traversal attempts refused: {http_ok}/{len(HTTP_ATTACKS)} HTTP, {tftp_ok}/{len(TFTP_ATTACKS)} TFTP"
+        f"\ntraversal attempts refused: {http_ok}/{len(HTTP_ATTACKS)} HTTP, {tftp_ok}/{len(TFTP_ATTACKS)} TFTP"
         f"  {'PASS' if http_ok + tftp_ok == attacks else 'FAIL'}"
     )
     slowest = max(times) if times else float("inf")

@@ -61,9 +61,13 @@ def main() -> dict[str, float]:
     }
     print(f"parse: {nlines} lines")
     print(f"  ipxescript parse (full tree, positions): {ours * 1000:8.1f} ms  {nlines / ours:10,.0f} lines/s")
-    print(f"  naive Lark LALR parse, same grammar:     {theirs * 1000:8.1f} ms  {nlines / theirs:10,.0f} lines/s")
+    print(
+        f"  naive Lark LALR parse, same grammar:     {theirs * 1000:8.1f} ms  {nlines / theirs:10,.0f} lines/s"
+    )
     print(f"  ratio (naive time / ours):               {theirs / ours:8.2f}x   (target >= 2x)")
-    print(f"  one-line edit reparsed: p50 {edit_p50:.2f} ms, max {edit_max:.2f} ms over 50 edits (target < 5 ms)")
+    print(
+        f"  one-line edit reparsed: p50 {edit_p50:.2f} ms, max {edit_max:.2f} ms over 50 edits (target < 5 ms)"
+    )
     return rows
 
 

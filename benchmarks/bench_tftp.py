@@ -38,8 +38,8 @@ import sys
 import tempfile
 import time
 from collections import deque
-from contextlib import ExitStack, contextmanager
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -73,7 +73,9 @@ def relay(left: str, right: str, delay: float) -> None:
         sock.setblocking(False)
         socks[name] = sock
     out = {socks[left].fileno(): socks[right], socks[right].fileno(): socks[left]}
-    queue: deque[tuple[float, socket.socket, bytearray]] = deque()  # one delay for all: FIFO is deadline order
+    queue: deque[tuple[float, socket.socket, bytearray]] = (
+        deque()
+    )  # one delay for all: FIFO is deadline order
     fds = list(out)
     print("relay ready", flush=True)
     while True:
@@ -169,13 +171,29 @@ def process(command: list[str], ready: str | None = None) -> Iterator[subprocess
 
 def server_command(kind: str, root: str, address: str, port: int) -> tuple[list[str], str | None]:
     if kind == "ours":
-        cmd = [sys.executable, "-m", "ipxescript.serve.tftp", root, "--address", address, "--port", str(port), "-q"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "ipxescript.serve.tftp",
+            root,
+            "--address",
+            address,
+            "--port",
+            str(port),
+            "-q",
+        ]
         return cmd, "listening on"
     if kind == "tftpd-hpa":
         return ["in.tftpd", "-L", "-u", "root", "-s", root, "-a", f"{address}:{port}"], None
     if kind == "dnsmasq":  # its TFTP always listens on 69
         cmd = ["dnsmasq", "-k", "-C", "/dev/null", "--port=0", "--enable-tftp", f"--tftp-root={root}"]
-        cmd += ["--user=root", "--pid-file=", f"--listen-address={address}", "--bind-interfaces", "--quiet-tftp"]
+        cmd += [
+            "--user=root",
+            "--pid-file=",
+            f"--listen-address={address}",
+            "--bind-interfaces",
+            "--quiet-tftp",
+        ]
         return cmd, None
     raise ValueError(kind)
 
@@ -237,8 +255,13 @@ def delayed_link(tag: str, delay_ms: float) -> Iterator[tuple[str, str]]:
         srv = stack.enter_context(namespace(f"{tag}s"))
         cli = stack.enter_context(namespace(f"{tag}c"))
         mid = stack.enter_context(namespace(f"{tag}m"))
-        for ns, inner, outer, address in ((srv, "s0", "s1", "10.77.0.1/24"), (cli, "c0", "c1", "10.77.0.2/24")):
-            run("ip", "link", "add", f"{tag}{inner}", "netns", ns, "type", "veth", "peer", outer, "netns", mid)
+        for ns, inner, outer, address in (
+            (srv, "s0", "s1", "10.77.0.1/24"),
+            (cli, "c0", "c1", "10.77.0.2/24"),
+        ):
+            run(
+                "ip", "link", "add", f"{tag}{inner}", "netns", ns, "type", "veth", "peer", outer, "netns", mid
+            )
             run("ip", "-n", ns, "link", "set", f"{tag}{inner}", "name", "eth0")
             run("ip", "-n", ns, "addr", "add", address, "dev", "eth0")
             run("ip", "-n", ns, "link", "set", "eth0", "up")
@@ -306,7 +329,9 @@ def flood(count: int, port: int) -> None:
 
 
 def table(rows: list[tuple[str, dict[str, float]]]) -> str:
-    head = f"{'cell':<34}" + "".join(f"{k + ' MB/s':>16}" for k in SERVERS) + f"{'vs hpa':>9}{'vs dnsmasq':>12}"
+    head = (
+        f"{'cell':<34}" + "".join(f"{k + ' MB/s':>16}" for k in SERVERS) + f"{'vs hpa':>9}{'vs dnsmasq':>12}"
+    )
     lines = [head, "-" * len(head)]
     for cell, rates in rows:
         line = f"{cell:<34}" + "".join(f"{rates[k]:>16.2f}" for k in SERVERS)
@@ -316,7 +341,9 @@ def table(rows: list[tuple[str, dict[str, float]]]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--reps", type=int, default=3, help="downloads per server and cell (median taken)")
     parser.add_argument("--quick", action="store_true", help="smaller files, one rep (a smoke run)")
     parser.add_argument("--skip-fuzz", action="store_true")
@@ -335,7 +362,7 @@ def main() -> int:
         ping(args.ping[0], int(args.ping[1]))
         return 0
     if args.relay:
-        relay(*args.relay, args.delay_ms / 1000)
+        relay(args.relay[0], args.relay[1], args.delay_ms / 1000)
         return 0
     if args.flood:
         flood(args.flood, args.port)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from ipxescript.lsp.documents import OpenDocument, to_lsp_diagnostic
 from lsprotocol import types
 
-from ipxescript.analysis.diagnostics import Diagnostic
-from ipxescript.lsp.documents import OpenDocument, to_lsp_diagnostic
+from ipxescript.analysis.diagnostics import Diagnostic, Edit
 
 
 def code_actions(
@@ -45,7 +45,7 @@ def code_actions(
             )
     safe = [d for d in findings if d.fix is not None and d.fix.safe]
     if safe:
-        edits = _non_overlapping([e for d in safe if d.fix for e in d.fix.edits])
+        all_edits = _non_overlapping([e for d in safe if d.fix for e in d.fix.edits])
         actions.append(
             types.CodeAction(
                 title="Apply all safe ipxelint fixes",
@@ -53,7 +53,8 @@ def code_actions(
                 edit=types.WorkspaceEdit(
                     changes={
                         doc.uri: [
-                            types.TextEdit(range=positions.range(e.start, e.end), new_text=e.text) for e in edits
+                            types.TextEdit(range=positions.range(e.start, e.end), new_text=e.text)
+                            for e in all_edits
                         ]
                     }
                 ),
@@ -64,7 +65,7 @@ def code_actions(
     return actions
 
 
-def _non_overlapping(edits: list) -> list:  # type: ignore[type-arg]
+def _non_overlapping(edits: list[Edit]) -> list[Edit]:
     out = []
     last_end = -1
     for edit in sorted(edits, key=lambda e: (e.start, e.end)):

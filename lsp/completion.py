@@ -3,12 +3,12 @@ setting names already used with ``set``, and URL schemes."""
 
 from __future__ import annotations
 
-from lsprotocol import types
-
-from ipxescript.catalog import CommandSpec, get_catalog
 from ipxescript.lsp.context import Cursor, cursor_at
 from ipxescript.lsp.documents import OpenDocument
 from ipxescript.lsp.index import IMAGE_FAMILIES, URL_SCHEME_CHARS
+from lsprotocol import types
+
+from ipxescript.catalog import CommandSpec, get_catalog
 
 K = types.CompletionItemKind
 SETTING_COMMANDS = ("set", "clear", "read", "inc", "show", "isset")
@@ -187,7 +187,9 @@ def _reference_items(doc: OpenDocument, cursor: Cursor) -> list[types.Completion
     inner = cursor.open_reference or ""
     if ":" in inner.rsplit("/", 1)[-1]:
         return [
-            types.CompletionItem(label=t.name, kind=K.TypeParameter, detail="setting type", documentation=t.format)
+            types.CompletionItem(
+                label=t.name, kind=K.TypeParameter, detail="setting type", documentation=t.format
+            )
             for t in catalog.types.values()
         ]
     items = _setting_names(doc, cursor)

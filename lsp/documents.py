@@ -14,13 +14,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from ipxescript.lsp.index import ScriptIndex, build_index
+from ipxescript.lsp.positions import Positions
 from lsprotocol import types
 
 from ipxescript.analysis.diagnostics import Diagnostic
 from ipxescript.lint import LintConfig, load_config
 from ipxescript.lint.config import ConfigError
-from ipxescript.lsp.index import ScriptIndex, build_index
-from ipxescript.lsp.positions import Positions
 from ipxescript.syntax.incremental import Document
 from ipxescript.syntax.tree import Script
 

@@ -3,12 +3,12 @@ lines; an item's target."""
 
 from __future__ import annotations
 
-from lsprotocol import types
-
-from ipxescript.catalog import CommandSpec, get_catalog
 from ipxescript.lsp.context import cursor_at
 from ipxescript.lsp.documents import OpenDocument
 from ipxescript.lsp.index import LabelDef, setting_base
+from lsprotocol import types
+
+from ipxescript.catalog import CommandSpec, get_catalog
 
 PREVIEW_LINES = 5
 
@@ -95,7 +95,9 @@ def setting_text(inner: str) -> str | None:
     if explicit_type:
         type_spec = catalog.types.get(explicit_type)
         lines.append(
-            f"shown as `{explicit_type}`: {type_spec.format}" if type_spec else f"unknown type `{explicit_type}`"
+            f"shown as `{explicit_type}`: {type_spec.format}"
+            if type_spec
+            else f"unknown type `{explicit_type}`"
         )
     return "\n\n".join(lines)
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ipxescript.lsp.context import cursor_at
+from ipxescript.lsp.documents import OpenDocument
+from ipxescript.lsp.index import URL_SCHEME_CHARS, LabelDef
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
 
 from ipxescript.catalog import get_catalog
-from ipxescript.lsp.context import cursor_at
-from ipxescript.lsp.documents import OpenDocument
-from ipxescript.lsp.index import URL_SCHEME_CHARS, LabelDef
 from ipxescript.syntax.tree import Word
 
 URL_RE = re.compile(r"^[A-Za-z][A-Za-z_-]*:")
@@ -39,7 +39,7 @@ def definition(doc: OpenDocument, position: types.Position) -> list[types.Locati
         return [_label_location(doc, target)] if target else None
     dynamic = index.dynamic_goto_at(offset)
     if dynamic is not None:
-        found = []
+        found: list[types.Location] = []
         for item in index.targets_of_dynamic_goto(dynamic):
             target = index.label(item.name or "")
             if target is not None and all(loc.range.start.line != target.line.first_line for loc in found):
@@ -47,16 +47,20 @@ def definition(doc: OpenDocument, position: types.Position) -> list[types.Locati
         return found or None
     chain = _chain_target(doc, offset)
     if chain is not None:
-        return [types.Location(uri=chain.as_uri(), range=types.Range(types.Position(0, 0), types.Position(0, 0)))]
+        return [
+            types.Location(uri=chain.as_uri(), range=types.Range(types.Position(0, 0), types.Position(0, 0)))
+        ]
     return None
 
 
-def references(doc: OpenDocument, position: types.Position, include_declaration: bool) -> list[types.Location]:
+def references(
+    doc: OpenDocument, position: types.Position, include_declaration: bool
+) -> list[types.Location]:
     name = _label_name_at(doc, doc.positions.offset(position))
     if name is None:
         return []
     index = doc.index
-    out = []
+    out: list[types.Location] = []
     if include_declaration:
         out.extend(_label_location(doc, d) for d in index.label_defs if d.name == name)
     out.extend(_location(doc, r.word.start, r.word.end) for r in index.refs_to(name))
@@ -168,12 +172,16 @@ def document_links(doc: OpenDocument) -> list[types.DocumentLink]:
             scheme = text.split(":", 1)[0]
             if URL_RE.match(text) and all(c in URL_SCHEME_CHARS for c in scheme):
                 if text.startswith(("http://", "https://", "ftp://", "tftp://", "file://")):
-                    links.append(types.DocumentLink(range=doc.positions.range(word.start, word.end), target=text))
+                    links.append(
+                        types.DocumentLink(range=doc.positions.range(word.start, word.end), target=text)
+                    )
             elif spec is not None and spec.family in ("imgexec", "imgselect", "imgfetch"):
                 if bound.positionals and bound.positionals[0] is word:
                     local = _local_file(doc, text)
                     if local is not None:
                         links.append(
-                            types.DocumentLink(range=doc.positions.range(word.start, word.end), target=local.as_uri())
+                            types.DocumentLink(
+                                range=doc.positions.range(word.start, word.end), target=local.as_uri()
+                            )
                         )
     return links

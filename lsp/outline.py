@@ -3,10 +3,9 @@ sections)."""
 
 from __future__ import annotations
 
-from lsprotocol import types
-
 from ipxescript.lsp.documents import OpenDocument
 from ipxescript.lsp.index import LabelDef, MenuDef
+from lsprotocol import types
 
 S = types.SymbolKind
 
@@ -29,22 +28,23 @@ def document_symbols(doc: OpenDocument) -> list[types.DocumentSymbol]:
     positions = doc.positions
     sections = _section_ends(doc)
     top: list[types.DocumentSymbol] = []
-    section_symbols: list[tuple[int, int, types.DocumentSymbol]] = []
+    section_symbols: list[tuple[int, int, list[types.DocumentSymbol]]] = []
     for label, end in sections:
+        children: list[types.DocumentSymbol] = []
         symbol = types.DocumentSymbol(
             name=":" + label.name,
             kind=S.Function,
             range=positions.range(label.line.start, end),
             selection_range=positions.range(label.label.start, label.name_end),
-            children=[],
+            children=children,
         )
         top.append(symbol)
-        section_symbols.append((label.line.start, end, symbol))
+        section_symbols.append((label.line.start, end, children))
     for menu in doc.index.menus:
         symbol = _menu_symbol(doc, menu)
-        holder = next((s for a, b, s in reversed(section_symbols) if a <= menu.command.start <= b), None)
-        if holder is not None and holder.children is not None:
-            holder.children.append(symbol)
+        holder = next((c for a, b, c in reversed(section_symbols) if a <= menu.command.start <= b), None)
+        if holder is not None:
+            holder.append(symbol)
         else:
             top.append(symbol)
     top.sort(key=lambda s: (s.range.start.line, s.range.start.character))
@@ -85,5 +85,7 @@ def folding_ranges(doc: OpenDocument) -> list[types.FoldingRange]:
         first = positions.position(label.line.start).line
         last = positions.position(end).line
         if last > first:
-            out.append(types.FoldingRange(start_line=first, end_line=last, kind=types.FoldingRangeKind.Region))
+            out.append(
+                types.FoldingRange(start_line=first, end_line=last, kind=types.FoldingRangeKind.Region)
+            )
     return out

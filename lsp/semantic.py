@@ -3,11 +3,11 @@ TextMate grammar get the same picture)."""
 
 from __future__ import annotations
 
+from ipxescript.lsp.documents import OpenDocument
+from ipxescript.lsp.index import URL_SCHEME_CHARS
 from lsprotocol import types
 
 from ipxescript.catalog import get_catalog
-from ipxescript.lsp.documents import OpenDocument
-from ipxescript.lsp.index import URL_SCHEME_CHARS
 from ipxescript.syntax.tree import Comment, Label, Operator, Reference, Word
 
 TOKEN_TYPES = ["function", "parameter", "variable", "type", "namespace", "label", "comment", "operator",
@@ -83,7 +83,9 @@ def _references(word: Word, raw: list[tuple[int, int, str, int]]) -> None:
 
 
 def _is_number(text: str) -> bool:
-    return text.isdigit() or (text[:2].lower() == "0x" and len(text) > 2 and all(c in "0123456789abcdefABCDEF" for c in text[2:]))
+    return text.isdigit() or (
+        text[:2].lower() == "0x" and len(text) > 2 and all(c in "0123456789abcdefABCDEF" for c in text[2:])
+    )
 
 
 def _is_url(text: str) -> bool:
@@ -101,7 +103,11 @@ def _encode(doc: OpenDocument, raw: list[tuple[int, int, str, int]]) -> list[int
         a = positions.position(start)
         b = positions.position(end)
         if b.line != a.line:  # a token split by a continuation: mark only its first physical line
-            line_text_end = doc.script.line_starts[a.line + 1] - 1 if a.line + 1 < len(doc.script.line_starts) else len(doc.text)
+            line_text_end = (
+                doc.script.line_starts[a.line + 1] - 1
+                if a.line + 1 < len(doc.script.line_starts)
+                else len(doc.text)
+            )
             b = positions.position(line_text_end)
             if b.character <= a.character:
                 continue

@@ -7,18 +7,17 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from ipxescript.lsp import actions, completion, formatting, hover, navigation, outline, semantic, signature
+from ipxescript.lsp.documents import OpenDocument, config_for, to_lsp_diagnostic, uri_to_path
+from ipxescript.lsp.lint_worker import LintAborted, LintWorker
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 
 from ipxescript import __version__
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
-from ipxescript.lint import lint_source
-from ipxescript.lsp import actions, completion, formatting, hover, navigation, outline, semantic, signature
-from ipxescript.lsp.documents import OpenDocument, config_for, to_lsp_diagnostic, uri_to_path
 from ipxescript.syntax.incremental import Document
 
 log = logging.getLogger(__name__)
@@ -29,6 +28,10 @@ T = TypeVar("T")
 LINT_DELAY = 0.25
 
 
+class StaleText(Exception):
+    """The document changed before its lint started; a newer lint is on its way."""
+
+
 class IpxeLanguageServer(LanguageServer):
     def __init__(self, lint_delay: float = LINT_DELAY) -> None:
         super().__init__(
@@ -37,8 +40,7 @@ class IpxeLanguageServer(LanguageServer):
         self.documents: dict[str, OpenDocument] = {}
         self.lint_delay = lint_delay
         self._lint_tasks: dict[str, asyncio.Task[None]] = {}
-        # one worker: a newer lint waits for the running one, whose stale result is then dropped
-        self._lint_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ipxelint")
+        self.lint_worker = LintWorker()
 
     # -- documents ------------------------------------------------------------------------------
 
@@ -89,7 +91,9 @@ class IpxeLanguageServer(LanguageServer):
 
     def publish(self, doc: OpenDocument, findings: list[Diagnostic]) -> None:
         if doc.config_error:
-            findings = [Diagnostic("config", Severity.ERROR, f"ipxelint configuration: {doc.config_error}", 0, 0)]
+            findings = [
+                Diagnostic("config", Severity.ERROR, f"ipxelint configuration: {doc.config_error}", 0, 0)
+            ]
             findings += [d for d in doc.shown if d.code != "config"]
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
@@ -101,6 +105,7 @@ class IpxeLanguageServer(LanguageServer):
         previous = self._lint_tasks.pop(doc.uri, None)
         if previous is not None:
             previous.cancel()
+        self.lint_worker.abort(doc)  # a lint of the previous text is of no use any more
         self._lint_tasks[doc.uri] = asyncio.get_running_loop().create_task(self._lint(doc, delay))
 
     async def _lint(self, doc: OpenDocument, delay: float) -> None:
@@ -109,13 +114,15 @@ class IpxeLanguageServer(LanguageServer):
         version = doc.version
         try:
             findings = await self.lint_now(doc)
+        except StaleText:
+            return
         except Exception as exc:  # a broken rule must not take diagnostics down with it
             log.exception("ipxelint failed")
             self.window_log_message(
                 types.LogMessageParams(type=types.MessageType.Error, message=f"ipxelint failed: {exc!r}")
             )
             return
-        if self.documents.get(doc.uri) is doc and doc.version == version:
+        if doc.version == version and self.documents.get(doc.uri) is doc:
             self.publish(doc, findings)
 
     async def lint_now(self, doc: OpenDocument) -> list[Diagnostic]:
@@ -123,8 +130,12 @@ class IpxeLanguageServer(LanguageServer):
         if doc.linted is not None:
             return doc.linted
         version, text = doc.version, doc.text
-        loop = asyncio.get_running_loop()
-        findings = await loop.run_in_executor(self._lint_pool, lint_source, text, doc.path, doc.config)
+        try:
+            findings = await self.lint_worker.lint(
+                doc, text, doc.path, doc.config, wanted=lambda: doc.version == version
+            )
+        except LintAborted as exc:
+            raise StaleText(doc.uri) from exc
         if doc.version == version and doc.text == text:
             doc.linted = findings
             doc.shown = findings
@@ -157,6 +168,10 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: IpxeLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
         ls.change(params)
+
+    @server.feature(types.SHUTDOWN)
+    async def on_shutdown(ls: IpxeLanguageServer, params: None) -> None:
+        await ls.lint_worker.close()
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: IpxeLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
@@ -197,7 +212,7 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
     ) -> types.PrepareRenameResult | None:
         return navigation.prepare_rename(ls.document(params.text_document.uri), params.position)
 
-    @server.feature(types.TEXT_DOCUMENT_RENAME, types.RenameOptions(prepare_provider=True))
+    @server.feature(types.TEXT_DOCUMENT_RENAME)
     @_guard
     def on_rename(ls: IpxeLanguageServer, params: types.RenameParams) -> types.WorkspaceEdit:
         return navigation.rename(ls.document(params.text_document.uri), params.position, params.new_name)
@@ -248,11 +263,15 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
             code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll]
         ),
     )
-    async def on_code_action(ls: IpxeLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    async def on_code_action(
+        ls: IpxeLanguageServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
         doc = ls.document(params.text_document.uri)
         try:
             findings = await ls.lint_now(doc)
             return actions.code_actions(doc, findings, params)
+        except StaleText:
+            return []  # the text changed meanwhile: the client asks again for the new text
         except Exception as exc:
             log.exception("code actions failed")
             raise JsonRpcInternalError(f"code actions failed: {type(exc).__name__}: {exc}") from exc

@@ -22,17 +22,18 @@ INDENT = "    "
 def format_text(text: str) -> str:
     """The canonical layout of ``text`` (idempotent)."""
     script = parse(text)
+    if script.magic is None and "\n" not in text:
+        return text  # a one-line non-script: a newline could turn it into a script
     crlf = text.count("\r\n")
     newline = "\r\n" if crlf and crlf * 2 >= text.count("\n") else "\n"
     out = [_format_line(script, line) for line in script.lines]
-    result = "".join(out)
-    # Remove trailing blank lines, then make sure there is exactly one final newline.
-    stripped = result.rstrip(" \t\r\n")
-    if not stripped:
+    while out and not out[-1].strip(" \t\r\n\v\f"):  # trailing blank lines
+        out.pop()
+    if not out:
         return ""
-    tail = result[len(stripped) :]
-    ending = "\r\n" if tail.startswith("\r\n") else ("\n" if tail.startswith("\n") else newline)
-    return stripped + ending
+    if not out[-1].endswith("\n") and not script.lines[len(out) - 1].unterminated:
+        out[-1] += newline
+    return "".join(out)
 
 
 def _ending(trivia_text: str) -> str:
@@ -70,10 +71,16 @@ def _format_line(script: Script, line: LogicalLine) -> str:
             pieces.append(_separator(text, gap))
         source = text[token.start : token.end]
         if isinstance(token, Comment):
-            source = source.rstrip(" \t\v\f\r")
+            stripped = source.rstrip(" \t\v\f\r")
+            # never move a backslash to the end of the line: that would start a continuation
+            if stripped.endswith("\n"):
+                stripped = source  # the comment ends in a continuation: keep it exactly
+            source = stripped + " " if stripped.endswith("\\") and stripped != source else stripped
         pieces.append(source)
         previous = token
         gap = []
+    if isinstance(previous, (Word, Operator, Label)) and pieces[-1].endswith("\\"):
+        pieces.append(" ")  # "x\\ " must not become the continuation "x\\"
     return "".join(pieces) + ending
 
 

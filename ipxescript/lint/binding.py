@@ -10,9 +10,10 @@ find option values and positionals, and it never reports anything itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
-from ipxescript.catalog import CommandSpec
-from ipxescript.syntax.tree import Command, Word
+from ipxescript.catalog import CommandSpec, OptionSpec
+from ipxescript.syntax.tree import Command, Literal, Word
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +32,10 @@ class OptionValue:
 class BoundCommand:
     command: Command
     spec: CommandSpec | None
+    name: str | None = None  # the literal command name (None for ${...} or an empty command)
     options: list[OptionValue] = field(default_factory=list)
     positionals: list[Word] = field(default_factory=list)
     option_words: list[Word] = field(default_factory=list)  # words consumed as options/values
-
-    @property
-    def name(self) -> str | None:
-        return self.command.name
 
     def option(self, name: str) -> OptionValue | None:
         """The last occurrence of an option (iPXE keeps the last value), by long name."""
@@ -58,12 +56,23 @@ def _value_range(word: Word, offset: int) -> tuple[int, int]:
     return word.start, word.end
 
 
+@cache
+def _option_table(spec: CommandSpec) -> dict[str, OptionSpec]:
+    """``--long`` and ``-x`` -> option, including the implicit ``--help``."""
+    table: dict[str, OptionSpec] = {}
+    for opt in spec.all_options:
+        table[opt.long] = opt
+        table[opt.short] = opt
+    return table
+
+
 def bind(command: Command, spec: CommandSpec | None) -> BoundCommand:
-    bound = BoundCommand(command, spec)
+    bound = BoundCommand(command, spec, command.name)
     words = command.args
     if spec is None:
         bound.positionals = list(words)
         return bound
+    table = _option_table(spec)
     i = 0
     while i < len(words):
         word = words[i]
@@ -76,7 +85,7 @@ def bind(command: Command, spec: CommandSpec | None) -> BoundCommand:
             break
         if text.startswith("--"):
             name, eq, inline = text[2:].partition("=")
-            opt = next((o for o in spec.all_options if o.long == "--" + name), None)
+            opt = table.get("--" + name)
             if opt is None:
                 continue
             if opt.takes_argument and not eq:
@@ -99,7 +108,7 @@ def bind(command: Command, spec: CommandSpec | None) -> BoundCommand:
             continue
         j = 1
         while j < len(text):
-            opt = next((o for o in spec.all_options if o.short == "-" + text[j]), None)
+            opt = table.get("-" + text[j])
             if opt is None:
                 j += 1
                 continue
@@ -126,6 +135,4 @@ def bind(command: Command, spec: CommandSpec | None) -> BoundCommand:
 
 
 def _starts_literal(word: Word) -> bool:
-    from ipxescript.syntax.tree import Literal
-
     return isinstance(word.parts[0], Literal)

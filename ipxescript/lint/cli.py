@@ -204,9 +204,9 @@ def lint_command(
             )
     output = render(fmt, reports, use_color)
     if fix and any(r.path == "-" for r in reports):
-        click.echo(output, nl=False, err=True)
+        click.echo(output, nl=False, err=True, color=use_color)
     else:
-        click.echo(output, nl=False)
+        click.echo(output, nl=False, color=use_color)
     _summary(reports, fixed_total, fix)
     if io_error:
         sys.exit(2)

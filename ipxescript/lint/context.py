@@ -80,6 +80,30 @@ class LintContext:
     def is_masked(self, offset: int) -> bool:
         return any(a <= offset < b for a, b in self.masked)
 
+    @cached_property
+    def template_barriers(self) -> set[int]:
+        """Lines that were only template statements (``{% if %}``, ``{{ end }}``): control may enter
+        after them from anywhere, since the template decides which text surrounds them."""
+        if not self.masked:
+            return set()
+        out = set()
+        for line in self.script.lines:
+            if (
+                not line.words
+                and line.label is None
+                and any(line.start <= a < line.end for a, _b in self.masked)
+            ):
+                out.add(line.index)
+        return out
+
+    @cached_property
+    def has_template_labels(self) -> bool:
+        """A label is (partly) template text, so any name may exist at render time."""
+        return any(self.overlaps_mask(label.start, label.end) for label, _line in self.label_list)
+
+    def overlaps_mask(self, start: int, end: int) -> bool:
+        return any(a < end and start < b for a, b in self.masked)
+
     def line_number(self, offset: int) -> int:
         """1-based physical line of an offset, for messages."""
         return self.script.position(offset)[0] + 1

@@ -61,6 +61,10 @@ class Flow:
         self.lines = [self._line_flow(line) for line in ctx.script.lines]
         self.jumps = [j for lf in self.lines for j in lf.jumps]
         self._reachable: set[int] | None = None
+        self._successors: dict[int, list[int]] = {}
+        self._by_pattern: dict[str, list[int]] = {}
+        self._targeted: set[str] | None = None
+        self._patterns: list[Jump] = []
 
     def outcomes(self, command: Command) -> set[str]:
         name = command.name
@@ -93,7 +97,10 @@ class Flow:
     def _fails_hard(self, command: Command) -> bool:
         """A failed goto or ``chain --replace`` ends the script: the line after is not its fallback."""
         name = command.name
-        return name == "goto" or (name in IMGEXEC and self.ctx.bound(command).has("replace"))
+        bound = self.ctx.bound(command)
+        if name == "goto":  # a goto to a missing literal label is IPX201's finding, not a dead end
+            return not (len(bound.positionals) == 1 and bound.positionals[0].is_literal)
+        return name in IMGEXEC and bound.has("replace")
 
     def _line_flow(self, line: LogicalLine) -> LineFlow:
         result = LineFlow(line)
@@ -139,6 +146,9 @@ class Flow:
         return result
 
     def successors(self, index: int) -> list[int]:
+        cached = self._successors.get(index)
+        if cached is not None:
+            return cached
         lf = self.lines[index]
         out = []
         if lf.falls_through and index + 1 < len(self.lines):
@@ -149,14 +159,31 @@ class Flow:
                 if target is not None:
                     out.append(target.index)
             else:
-                out.extend(line.index for name, line in self.ctx.labels.items() if jump.matches(name))
+                out.extend(self._pattern_targets(jump))
+        self._successors[index] = out
         return out
+
+    def _pattern_targets(self, jump: Jump) -> list[int]:
+        assert jump.pattern is not None
+        key = jump.pattern.pattern
+        found = self._by_pattern.get(key)
+        if found is None:
+            found = [line.index for name, line in self.ctx.labels.items() if jump.matches(name)]
+            self._by_pattern[key] = found
+        return found
 
     @property
     def reachable(self) -> set[int]:
         if self._reachable is None:
             seen: set[int] = set()
-            queue = deque([0] if self.lines else [])
+            roots = [0] if self.lines else []
+            roots += sorted(self.ctx.template_barriers)
+            roots += [
+                line.index
+                for label, line in self.ctx.label_list
+                if self.ctx.overlaps_mask(label.start, label.end)
+            ]
+            queue = deque(roots)
             while queue:
                 i = queue.popleft()
                 if i in seen:
@@ -166,5 +193,25 @@ class Flow:
             self._reachable = seen
         return self._reachable
 
+    @property
+    def trailer_start(self) -> int | None:
+        """Where text after a final unconditional ``exit`` begins, when no label follows it: such a
+        trailer never runs (netboot.xyz's index.html is an iPXE script followed by HTML), so only
+        the one "unreachable" finding is reported there."""
+        for lf in reversed(self.lines):
+            line = lf.line
+            if line.label is not None:
+                return None
+            if lf.leaving is not None and lf.leaving.name == "exit" and not lf.falls_through:
+                if line.index + 1 >= len(self.lines):
+                    return None
+                return self.lines[line.index + 1].line.start
+        return None
+
     def label_is_targeted(self, name: str) -> bool:
-        return any(j.matches(name) for j in self.jumps)
+        if self._targeted is None:
+            self._targeted = {j.target for j in self.jumps if j.target is not None}
+            self._patterns = list(
+                {j.pattern.pattern: j for j in self.jumps if j.pattern is not None}.values()
+            )
+        return name in self._targeted or any(j.matches(name) for j in self._patterns)

@@ -77,8 +77,11 @@ class BootFilesPolicy:
 
     @property
     def script_url(self) -> str:
+        return self.http_url(self.script_path)
+
+    def http_url(self, path: str) -> str:
         port = "" if self.http_port == 80 else f":{self.http_port}"
-        return f"http://{self.http_address}{port}/{self.script_path.lstrip('/')}"
+        return f"http://{self.http_address}{port}/{path.lstrip('/')}"
 
     def file_for(self, key: str) -> str | None:
         return self.files.get(key) or DEFAULT_FILES.get(key)
@@ -100,11 +103,7 @@ class BootFilesPolicy:
             target = configured or self.file_for(HTTP_BOOT_OF[key])
             if target is None:
                 return None
-            url = (
-                target
-                if "://" in target
-                else f"http://{self.http_address}:{self.http_port}/{target.lstrip('/')}"
-            )
+            url = target if "://" in target else self.http_url(target)
             return BootOffer(url, self.next_server, f"UEFI HTTP boot, arch {arch} ({key}, {source}): {url}")
         name = self.file_for(key)
         if name is None:

@@ -50,9 +50,11 @@ class Event:
     what: str  # the file, URL or offer
     reason: str
     protocol: str  # dhcp, tftp, http
+    pid: int = 0  # the server process that logged it (HTTP may run in several)
 
     def as_json(self) -> dict[str, object]:
         return {
+            "pid": self.pid,
             "time": self.time,
             "client": self.client,
             "ip": self.ip,
@@ -69,13 +71,17 @@ class BootLog:
         self._latest: dict[str, Event] = {}
         self._mac_of_ip: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._file = None
-        self._unflushed = False
+        self._fd: int | None = None
+        self._pending: list[str] = []
+        self._pid = os.getpid()
+        self._followed = 0
         if state_dir is not None:
             state_dir.mkdir(parents=True, exist_ok=True)
             self.path: Path | None = state_dir / "bootlog.jsonl"
-            # block-buffered: a line per HTTP request must not cost a write(2); flush() runs twice a second
-            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - lives with the log
+            # Lines are collected and appended whole by one write(2) per flush (twice a second): cheap per
+            # request, and O_APPEND keeps the lines of several processes from interleaving.
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self._followed = os.lseek(self._fd, 0, os.SEEK_END)  # follow() reads what others add from now on
         else:
             self.path = None
 
@@ -92,7 +98,8 @@ class BootLog:
 
     def record(
         self, *, mac: str | None, ip: str | None, stage: str, what: str, reason: str, protocol: str
-    ) -> Event:
+    ) -> Event | None:
+        """Log one step; None when it repeats the client's previous step within REPEAT seconds."""
         if mac and ip:
             self.learn(mac, ip)
         now = time.time()
@@ -105,23 +112,53 @@ class BootLog:
             and last.protocol == protocol
             and now - last.time < REPEAT
         ):
-            return last  # the same request again at once (a retry, a download manager): one line is enough
-        event = Event(now, client, ip, stage, what, reason, protocol)
+            return None  # the same request again at once (a retry, a download manager): one line is enough
+        event = Event(now, client, ip, stage, what, reason, protocol, self._pid)
         line = json.dumps(event.as_json())
         with self._lock:
-            self._events.append(event)
-            self._latest[event.client] = event
-            if self._file is not None:
-                self._file.write(line + "\n")
-                self._unflushed = True
+            self._remember(event)
+            if self._fd is not None:
+                self._pending.append(line + "\n")
+                full = len(self._pending) >= 1000
+        if self._fd is not None and full:
+            self.flush()
         return event
+
+    def _remember(self, event: Event) -> None:
+        self._events.append(event)
+        self._latest[event.client] = event
+
+    def follow(self) -> None:
+        """Take in the lines other server processes appended to the shared file since the last call."""
+        if self.path is None:
+            return
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self._followed)
+                data = handle.read()
+        except OSError:
+            return
+        complete = data.rfind(b"\n") + 1  # a line still being written is read next time
+        self._followed += complete
+        for raw in data[:complete].splitlines():
+            try:
+                item = json.loads(raw)
+                event = Event(**item)
+            except (ValueError, TypeError):
+                continue
+            if event.pid == self._pid:
+                continue
+            with self._lock:
+                if event.ip and event.client != event.ip:
+                    self._mac_of_ip[event.ip] = event.client
+                self._remember(event)
 
     def flush(self) -> None:
         """Write buffered lines to the file (the runner calls this twice a second and at exit)."""
         with self._lock:
-            if self._file is not None and self._unflushed:
-                self._file.flush()
-                self._unflushed = False
+            pending, self._pending = self._pending, []
+            if self._fd is not None and pending:
+                os.write(self._fd, "".join(pending).encode())
 
     def recent(self, limit: int = 200) -> list[Event]:
         with self._lock:
@@ -133,8 +170,8 @@ class BootLog:
             return sorted(self._latest.values(), key=lambda e: e.time, reverse=True)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
-            self._file = None
+        self.flush()
+        if self._fd is not None:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -39,17 +38,25 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     type=click.Path(dir_okay=False),
     help=f"Config file (default: ROOT/{CONFIG_NAME}).",
 )
-@click.option("--interface", help="Serve on this network interface (standard ports 67/69/80).")
+@click.option(
+    "--interface", metavar="NAME", help="Serve on this network interface (standard ports 67/69/80)."
+)
 @click.option(
     "--address", help="The IPv4 address clients are told (default: the interface's, else 127.0.0.1)."
 )
 @click.option("--dhcp", type=click.Choice(["off", "proxy", "full"]), help="DHCP mode (default off).")
 @click.option("--dhcp-range", metavar="START-END", help="Address pool for --dhcp full.")
 @click.option(
-    "--http-port", type=click.IntRange(0, 65535), help="HTTP port (8080 on loopback, 80 with --interface)."
+    "--http-port",
+    type=click.IntRange(0, 65535),
+    metavar="N",
+    help="HTTP port (8080 on loopback, 80 with --interface).",
 )
 @click.option(
-    "--tftp-port", type=click.IntRange(0, 65535), help="TFTP port (6969 on loopback, 69 with --interface)."
+    "--tftp-port",
+    type=click.IntRange(0, 65535),
+    metavar="N",
+    help="TFTP port (6969 on loopback, 69 with --interface).",
 )
 @click.option(
     "--boot-file", "boot_files", multiple=True, metavar="ARCH=FILE",
@@ -57,6 +64,9 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 )  # fmt: skip
 @click.option(
     "--state-dir", type=click.Path(file_okay=False), help="Where assignments and the boot log live."
+)
+@click.option(
+    "--http-workers", type=click.IntRange(1, 64), help="HTTP processes sharing the port (default 1)."
 )
 @click.option("--explain", nargs=2, metavar="MAC ARCH", help="Print what this client would get, then exit.")
 @click.option("-v", "--verbose", count=True, help="More log output (protocol details).")
@@ -72,6 +82,7 @@ def serve_command(
     tftp_port: int | None,
     boot_files: tuple[str, ...],
     state_dir: str | None,
+    http_workers: int | None,
     explain: tuple[str, str] | None,
     verbose: int,
     quiet: bool,
@@ -93,12 +104,13 @@ def serve_command(
             tftp_port=tftp_port,
             boot_files=boot_files,
             state_dir=state_dir,
+            http_workers=http_workers,
         )
     except ConfigError as exc:
         _fail("serve", str(exc))
 
     from ipxescript.serve.protocols import ServeError
-    from ipxescript.serve.runner import open_state, serve
+    from ipxescript.serve.runner import open_state, run
 
     if explain:
         from ipxescript.serve.explain import explain as explain_client
@@ -117,7 +129,7 @@ def serve_command(
             bootlog.close()
         return
     try:
-        asyncio.run(serve(config))
+        run(config)
     except ServeError as exc:
         _fail("serve", str(exc))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown

@@ -60,6 +60,7 @@ class ServeConfig:
     groups: list[Group] = field(default_factory=list)
     metadata: dict[str, str] = field(default_factory=dict)  # values for every client
     lint: str = "refuse"
+    http_workers: int = 1  # HTTP processes sharing the port (the main one included)
     dhcp_settings: dict[str, Any] = field(default_factory=dict)  # netmask, router, dns, ... for full mode
     api: str = "loopback"
     state_dir: Path = field(default_factory=lambda: default_state_dir())
@@ -215,7 +216,7 @@ def _dhcp_settings(raw: Any, what: str) -> dict[str, Any]:
 
 KNOWN_KEYS = {
     "address", "interface", "dhcp", "dhcp_range", "http_port", "tftp_port", "dhcp_port", "proxy_port",
-    "boot_files", "default", "group", "metadata", "lint", "api", "state_dir", "dhcp_settings",
+    "boot_files", "default", "group", "metadata", "lint", "api", "state_dir", "dhcp_settings", "http_workers",
 }  # fmt: skip
 
 
@@ -231,6 +232,7 @@ def load_config(
     tftp_port: int | None = None,
     boot_files: tuple[str, ...] = (),
     state_dir: str | None = None,
+    http_workers: int | None = None,
 ) -> ServeConfig:
     """Build the effective settings: defaults < config file < flags."""
     bundled = root is None and config_file is None
@@ -302,6 +304,11 @@ def load_config(
     told = address or data.get("address") or interface_address or "127.0.0.1"
     config.address = _ipv4(str(told), "--address")
     config.bind_address = interface_address or config.address
+
+    workers = http_workers if http_workers is not None else data.get("http_workers", 1)
+    if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
+        raise ConfigError(f"http_workers: {workers!r} is not a number of processes (1-64)")
+    config.http_workers = workers
 
     raw_state = state_dir or data.get("state_dir")
     if raw_state:

@@ -10,15 +10,16 @@ import html
 import ipaddress
 import json
 import logging
+import os
 import time
 
 from aiohttp import web
 
 from ipxescript.serve.assignments import ClientKeyError, normalise_mac
 from ipxescript.serve.bootlog import stage_of
-from ipxescript.serve.http_static import file_response
+from ipxescript.serve.http_static import cached_response, file_response
 from ipxescript.serve.policy import Client
-from ipxescript.serve.rootfs import PathRefused, decode_request_path
+from ipxescript.serve.rootfs import OpenFile, PathRefused, decode_request_path
 from ipxescript.serve.serve_policy import ServePolicy
 
 log = logging.getLogger("ipxescript.serve.http")
@@ -110,27 +111,40 @@ class BootHttp:
         )
 
     async def static(self, request: web.Request, rel: str) -> web.StreamResponse:
+        path = os.path.join(self.policy.root.path, rel)
+        fast = cached_response(request, path, path)
+        if fast is not None:
+            self._note(request, stage_of(rel), rel, "file from ROOT")
+            return fast
         try:
-            real = self.policy.root.resolve(rel)
+            opened = self.policy.root.open(rel)
         except PathRefused as exc:
             return self._refused(request, str(exc))
-        if real is None:
-            real = self.policy.first_stage_path(rel)
-            if real is None:
+        key: str | None = path  # only files under ROOT that passed every check go to the fast path
+        if opened is None:
+            key = None
+            packaged = self.policy.first_stage_path(rel)
+            if packaged is None:
                 return _text("404 Not Found\n", 404)
-        else:
-            broken = self.policy.checked_script(rel, real)
+            fd = os.open(packaged, os.O_RDONLY | os.O_CLOEXEC)
+            opened = OpenFile(fd, packaged, os.fstat(fd))
+        try:
+            broken = self.policy.checked_script(rel, opened.real, opened.st)
             if broken is not None:
                 self._note(request, "error", rel, broken.reason)
                 return _text(broken.text, 200, **{"Cache-Control": "no-store"})
-        if request.method == "GET" and "Range" not in request.headers:
-            self._note(request, stage_of(rel), rel, "file from ROOT")
-        return await file_response(request, real)
+            if request.method == "GET" and "Range" not in request.headers:
+                self._note(request, stage_of(rel), rel, "file from ROOT")
+            return await file_response(request, opened.fd, opened.real, opened.st, key)
+        finally:
+            os.close(opened.fd)
 
     def _note(self, request: web.Request, stage: str, rel: str, reason: str) -> None:
-        self.policy.bootlog.record(
+        event = self.policy.bootlog.record(
             mac=None, ip=request.remote, stage=stage, what=rel, reason=reason, protocol="http"
         )
+        if event is not None:  # one log line per step of a boot, not per repeated request
+            log.info("HTTP %s %s for %s (%s): %s", request.method, rel, event.client, event.stage, reason)
 
     # -- status page ------------------------------------------------------------------------------------
     def status_page(self) -> web.Response:

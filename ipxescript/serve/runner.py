@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
+import os
 import signal
+import socket
 import sys
 from typing import TextIO
 
@@ -46,7 +49,8 @@ def banner(config: ServeConfig, out: TextIO) -> None:
         )
     lines = [
         f"ipxescript serve: serving {where} {config.root}",
-        f"  HTTP   {config.http_url}/  (listening on {config.bind_address}:{config.http_port})",
+        f"  HTTP   {config.http_url}/  (listening on {config.bind_address}:{config.http_port}"
+        + (f", {config.http_workers} processes)" if config.http_workers > 1 else ")"),
         f"         boot script {config.boot_url}, status page {config.http_url}/, API {config.http_url}/api/assignments",
         f"  TFTP   {config.bind_address}:{config.tftp_port}",
         f"  DHCP   {dhcp}",
@@ -68,14 +72,45 @@ async def _poll_scripts(policy: ServePolicy) -> None:
             log.warning("lint: scanning %s failed: %s", policy.root.path, exc)
 
 
-async def _flush_log(bootlog: BootLog) -> None:
+async def _sync_log(bootlog: BootLog) -> None:
+    """Write buffered boot-log lines and take in those of the other HTTP worker processes."""
+    loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(0.5)
         bootlog.flush()
+        await loop.run_in_executor(None, bootlog.follow)
 
 
-async def serve(config: ServeConfig, out: TextIO = sys.stdout) -> None:
+def bind_http(config: ServeConfig) -> socket.socket:
+    """An HTTP listening socket. The main process opens its own before any worker starts (so errors are
+    reported once); each worker opens another on the same port, and SO_REUSEPORT lets the kernel spread
+    new connections evenly (one shared socket would let the first process to wake accept them all).
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if config.http_workers > 1:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((config.bind_address, config.http_port))
+        sock.listen(1024)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        raise ServeError(port_message(exc, "HTTP", config.bind_address, config.http_port)) from None
+    return sock
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def serve(config: ServeConfig, out: TextIO = sys.stdout, sock: socket.socket | None = None) -> None:
     """Serve until SIGTERM or SIGINT. Raises ServeError when something cannot start."""
+    sock = sock or bind_http(config)
     store, bootlog = open_state(config)
     policy = ServePolicy(config, store, bootlog)
     runner = web.AppRunner(make_app(policy), access_log=None, handle_signals=False)
@@ -83,25 +118,17 @@ async def serve(config: ServeConfig, out: TextIO = sys.stdout) -> None:
     tasks: list[asyncio.Task[None]] = []
     try:
         await runner.setup()
-        site = web.TCPSite(runner, config.bind_address, config.http_port, backlog=1024)
-        try:
-            await site.start()
-        except OSError as exc:
-            raise ServeError(port_message(exc, "HTTP", config.bind_address, config.http_port)) from None
+        await web.SockSite(runner, sock).start()
         servers.append(await start_tftp(config, policy))
         dhcp = await start_dhcp(config, policy)
         if dhcp is not None:
             servers.append(dhcp)
-
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
+        stop = _stop_event()
         banner(config, out)
         # lint after the ports are open so the server answers at once; the verdicts are ready before the
         # first script is sent because each request checks its script if no verdict is cached
-        await loop.run_in_executor(None, policy.start_check)
-        tasks += [asyncio.create_task(_poll_scripts(policy)), asyncio.create_task(_flush_log(bootlog))]
+        await asyncio.get_running_loop().run_in_executor(None, policy.start_check)
+        tasks += [asyncio.create_task(_poll_scripts(policy)), asyncio.create_task(_sync_log(bootlog))]
         await stop.wait()
         log.info("stopping")
     finally:
@@ -114,3 +141,63 @@ async def serve(config: ServeConfig, out: TextIO = sys.stdout) -> None:
         await runner.cleanup()
         store.close()
         bootlog.close()
+
+
+async def http_worker(config: ServeConfig) -> None:
+    """An extra HTTP process on the same port: same policy (SQLite and the boot log are shared)."""
+    sock = bind_http(config)
+    store, bootlog = open_state(config)
+    policy = ServePolicy(config, store, bootlog, announce=False)
+    runner = web.AppRunner(make_app(policy), access_log=None, handle_signals=False)
+    try:
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        stop = _stop_event()
+        syncer = asyncio.create_task(_sync_log(bootlog))
+        await stop.wait()
+        syncer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await syncer
+    finally:
+        await runner.cleanup()
+        store.close()
+        bootlog.close()
+
+
+def _die_with_parent() -> None:
+    """Linux: get SIGTERM if the main process dies (even by kill -9), so no worker outlives it."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def run(config: ServeConfig, out: TextIO = sys.stdout) -> None:
+    """The whole server in the foreground: `http_workers - 1` forked HTTP processes beside the main one."""
+    sock = bind_http(config)
+    workers: list[int] = []
+    try:
+        for _ in range(config.http_workers - 1):
+            pid = os.fork()
+            if pid == 0:  # the worker: serve HTTP until told to stop, never return into the CLI
+                status = 0
+                try:
+                    _die_with_parent()
+                    sock.close()  # the main process's socket; this worker listens on its own
+                    asyncio.run(http_worker(config))
+                except BaseException:  # noqa: BLE001 - report and leave; the main process goes on
+                    log.exception("HTTP worker %d failed", os.getpid())
+                    status = 1
+                finally:
+                    logging.shutdown()
+                    os._exit(status)
+            workers.append(pid)
+        asyncio.run(serve(config, out, sock))
+    finally:
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in workers:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        sock.close()

@@ -91,18 +91,20 @@ class Report:
 
 
 class ScriptChecker:
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, *, announce: bool = True) -> None:
         self.root = root
+        self.announce = announce  # log verdicts (only one process of a server does)
         self._reports: dict[str, Report] = {}
         self._not_scripts: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
-    def report(self, rel: str, real_path: str) -> Report | None:
+    def report(self, rel: str, real_path: str, st: os.stat_result | None = None) -> Report | None:
         """The lint verdict for a file (re-checked if it changed); None if it is not a script."""
-        try:
-            st = os.stat(real_path)
-        except OSError:
-            return None
+        if st is None:
+            try:
+                st = os.stat(real_path)
+            except OSError:
+                return None
         stamp = (st.st_mtime_ns, st.st_size)
         with self._lock:
             cached = self._reports.get(rel)
@@ -126,7 +128,7 @@ class ScriptChecker:
         with self._lock:
             previous = self._reports.get(rel)
             self._reports[rel] = result
-        if previous is None or previous.findings != findings:
+        if self.announce and (previous is None or previous.findings != findings):
             self._announce(rel, result, changed=previous is not None)
         return result
 

@@ -32,12 +32,14 @@ class Served:
 
 
 class ServePolicy:
-    def __init__(self, config: ServeConfig, store: AssignmentStore, bootlog: BootLog) -> None:
+    def __init__(
+        self, config: ServeConfig, store: AssignmentStore, bootlog: BootLog, *, announce: bool = True
+    ) -> None:
         self.config = config
         self.store = store
         self.bootlog = bootlog
         self.root = Root(config.root)
-        self.checker = ScriptChecker(str(self.root.path))
+        self.checker = ScriptChecker(str(self.root.path), announce=announce)
         # first stages per arch and the iPXE/non-iPXE split come from the shared default policy
         self.boot_files = BootFilesPolicy(
             http_address=config.address,
@@ -96,11 +98,11 @@ class ServePolicy:
             return None
 
     # -- scripts ----------------------------------------------------------------------------------------
-    def checked_script(self, rel: str, real: str) -> Served | None:
+    def checked_script(self, rel: str, real: str, st: os.stat_result | None = None) -> Served | None:
         """An error script replacing `rel` if it has lint errors and lint = "refuse"; None to serve it."""
         if self.config.lint != "refuse":
             return None
-        report = self.checker.report(rel, real)
+        report = self.checker.report(rel, real, st)
         if report is None or not report.errors:
             return None
         lines = [str(f) for f in report.errors]

@@ -55,7 +55,8 @@ def run_command(sim: Simulator, argv: list[str]) -> int:
 
 
 def ticks(ms: int) -> int:
-    return ms * TICKS_PER_SEC // 1000
+    """parse_timeout: TICKS_PER_MS is 1, so N ms become N ticks of 1/1024 s (src/include/ipxe/timer.h)."""
+    return ms
 
 
 def not_simulated(sim: Simulator, parsed: Parsed, argv0: str) -> int:
@@ -113,6 +114,14 @@ def iseq(sim: Simulator, p: Parsed, argv0: str) -> int:
 @command("sleep")
 def sleep(sim: Simulator, p: Parsed, argv0: str) -> int:
     seconds = parse_integer(p.args[0], sim.profile)
+    if not seconds:
+        return 0
+    # sleep reads the keyboard: Ctrl-C aborts it. Other --keys are left for the commands that wait for
+    # input (a person typing ahead of a prompt would lose them here; a key list is meant for prompts).
+    if sim.inputs.keys and sim.inputs.keys[0].code == keys.CTRL_C:
+        sim.inputs.keys.popleft()
+        sim.advance(TICKS_PER_SEC // 2)
+        return sim.err(errors.SLEEP_CANCELLED)
     if sim.interactive is not None:
         sim.interactive.sleep(seconds)
     sim.advance(seconds * TICKS_PER_SEC)
@@ -320,7 +329,7 @@ def read_line(
         if key == keys.LF or key == 0x0D:
             break
         if key == keys.CTRL_C:
-            sim.out("\b" * cursor + " " * len(text) + "\n")
+            show_edited(sim, initial, "".join(text), mask)
             return None
         special = {v + sim.profile.key_offset: k for k, v in keys.SPECIAL.items()}.get(key)
         if key == keys.BACKSPACE or key == 0x7F:
@@ -355,9 +364,14 @@ def read_line(
             text.insert(cursor, chr(key))
             cursor += 1
     final = "".join(text)
+    show_edited(sim, initial, final, mask)
+    return final
+
+
+def show_edited(sim: Simulator, initial: str, final: str, mask: bool) -> None:
+    """The edited line as it stands on the screen when editing ends, then the newline iPXE prints."""
     shown = "*" * len(final) if mask else final
     sim.out("\b" * len(initial) + shown + " " * max(0, len(initial) - len(final)) + "\n")
-    return final
 
 
 # -- menus (menu_cmd.c in 2019, dynui_cmd.c upstream) --------------------------------------------------
@@ -437,16 +451,24 @@ def show_menu(sim: Simulator, target: Menu, p: Parsed) -> tuple[int, MenuItem | 
                 return 0, entry
         raise RunEnded("error", 0, {"message": f"--choose {wanted}: the menu has no item {wanted!r}"})
     sim.begin_screen()
-    return run_menu(
-        target,
-        timeout,
-        retimeout,
-        select,
-        lambda t: sim.wait_key(t, "menu"),
-        sim.snapshot,
-        legacy=sim.profile.legacy,
-        key_offset=sim.profile.key_offset,
-    )
+    try:
+        return run_menu(
+            target,
+            timeout,
+            retimeout,
+            select,
+            lambda t: sim.wait_key(t, "menu"),
+            sim.snapshot,
+            legacy=sim.profile.legacy,
+            key_offset=sim.profile.key_offset,
+            keys_pending=lambda: bool(sim.inputs.keys),
+            key_group_done=sim.key_group_done,
+            elapse=sim.advance,
+            on_redraw=None if sim.interactive is None else sim.interactive.draw,
+        )
+    finally:
+        if sim.interactive is not None:
+            sim.interactive.end_screen()
 
 
 @command("present")
@@ -469,28 +491,69 @@ def present(sim: Simulator, p: Parsed, argv0: str) -> int:
             sim.menus.remove(target)
 
 
+LOGIN_ROWS = {"username": (8, 10), "password": (14, 16)}  # label row, edit box row (2019 login_ui)
+LOGIN_COL, BOX_COL, BOX_WIDTH, LOGIN_MAX = 36, 30, 20, 63
+
+
 @command("login")
 def login(sim: Simulator, p: Parsed, argv0: str) -> int:
-    sim.begin_screen()
+    """The 2019 two-box login form: Enter moves on and finally stores both; Esc/Ctrl-C cancel."""
     from ipxescript.sim.console import Screen
 
+    values = {name: list(sim.settings.get(name) or "") for name in LOGIN_ROWS}
     screen = Screen()
-    screen.put(8, 36, "Username:")
-    screen.put(10, 30, "_" * 20)
-    screen.put(14, 36, "Password:")
-    screen.put(16, 30, "_" * 20)
-    sim.snapshot(screen.lines())
-    values = []
-    for name in ("username", "password"):
-        line = read_line(sim, sim.settings.get(name) or "", "login", mask=name == "password")
-        if line is None or line is TIMED_OUT:
-            return sim.err(errors.CHOOSE_CANCELLED)
-        values.append(line)
-    for name, value in zip(("username", "password"), values, strict=True):
-        status = store(sim, sim.settings.parse_name(name, create=True), value)
+
+    def draw() -> list[str]:
+        for name, (label_row, box_row) in LOGIN_ROWS.items():
+            screen.put(label_row, LOGIN_COL, "Username:" if name == "username" else "Password:")
+            text = "".join(values[name])[-BOX_WIDTH:]
+            shown = "*" * len(text) if name == "password" else text
+            screen.put(box_row, BOX_COL, shown + "_" * (BOX_WIDTH - len(shown)))
+        return screen.lines()
+
+    sim.begin_screen()
+    sim.snapshot(draw())
+    if sim.inputs.exploring:
+        cancelled = sim.decide("login", ["ENTER ENTER", "ESC"]) == 1
+    else:
+        cancelled = not _login_keys(sim, values, draw)
+    if cancelled:
+        status = sim.err(0x0B17E095)
+        sim.out(f"Could not set credentials: {sim.strerror(status)}\n")
+        return status
+    for name in LOGIN_ROWS:
+        status = store(sim, sim.settings.parse_name(name, create=True), "".join(values[name]))
         if status:
             return status
     return 0
+
+
+def _login_keys(sim: Simulator, values: dict[str, list[str]], draw: Callable[[], list[str]]) -> bool:
+    names = list(LOGIN_ROWS)
+    field = 0
+    special = {v + sim.profile.key_offset: k for k, v in keys.SPECIAL.items()}
+    while True:
+        key = sim.wait_key(0, "login")
+        assert key is not None
+        text = values[names[field]]
+        if key in (keys.ESC, keys.CTRL_C):
+            return False
+        if key in (keys.LF, 0x0D):
+            if field == len(names) - 1:
+                return True
+            field += 1
+        elif key == keys.TAB or special.get(key) in ("UP", "DOWN"):
+            field = 1 - field
+        elif key in (keys.BACKSPACE, 0x7F):
+            if text:
+                text.pop()
+        elif key == 0x15:
+            text.clear()
+        elif 0x20 <= key < 0x7F and len(text) < LOGIN_MAX:
+            text.append(chr(key))
+        rows = draw()
+        if sim.key_group_done():
+            sim.snapshot(rows)
 
 
 # -- images (src/hci/commands/image_cmd.c) -------------------------------------------------------------
@@ -677,7 +740,8 @@ def ifconf(sim: Simulator, p: Parsed, argv0: str) -> int:
         raise IpxeError(sim.err(0x2D16208E), f'"{configurator}": no such configurator')
     for dev in netdevs(sim, p.args):
         label = f"[{configurator}] " if configurator else ""
-        sim.out(f"Configuring {label}({dev} {sim.machine.mac})...")
+        # "..." then one progress dot a second: DHCP on QEMU's network takes about three
+        sim.out(f"Configuring {label}({dev} {sim.machine.mac})......")
         if network_fails(sim, argv0) or network_fails(sim, f"{argv0}:{dev}"):
             status = sim.err(errors.DHCP_FAILED)
             sim.out(f" {sim.strerror(status)}\n")
@@ -701,8 +765,9 @@ def ifopen(sim: Simulator, p: Parsed, argv0: str) -> int:
 @command("ifstat")
 def ifstat(sim: Simulator, p: Parsed, argv0: str) -> int:
     m = sim.machine
+    location = f"0000:00:{m.busloc >> 3:02x}.{m.busloc & 7:x}"
     for dev in netdevs(sim, p.args):
-        sim.out(f"{dev}: {m.mac} using {m.chip} on 0000:00:03.0 (open)\n  [Link:up, TX:0 TXE:0 RX:0 RXE:0]\n")
+        sim.out(f"{dev}: {m.mac} using {m.chip} on {location} (open)\n  [Link:up, TX:0 TXE:0 RX:0 RXE:0]\n")
     return 0
 
 
@@ -710,6 +775,7 @@ def ifstat(sim: Simulator, p: Parsed, argv0: str) -> int:
 def route(sim: Simulator, p: Parsed, argv0: str) -> int:
     m = sim.machine
     sim.out(f"net0: {m.ip}/{m.netmask} gw {m.gateway}\n")
+    sim.out(f"net0: {m.ip6}/64 gw {m.gateway6}\nnet0: {m.link_ip6}/64\n")
     return 0
 
 
@@ -745,15 +811,21 @@ def autoboot(sim: Simulator, p: Parsed, argv0: str) -> int:
     return sim.image_exec(image)
 
 
+# CPUID feature bits of QEMU's default x86_64 CPU (qemu64): leaf 1 EDX/ECX and leaf 0x80000001 EDX/ECX
+CPU_FEATURES = {
+    "edx": {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 19, 23, 24, 25, 26},
+    "ecx": {0, 13, 23, 31},
+    "ext-edx": {11, 20, 29},
+    "ext-ecx": {0, 2, 5, 6},
+}
+
+
 @command("cpuid")
 def cpuid(sim: Simulator, p: Parsed, argv0: str) -> int:
-    bit = parse_integer(p.args[0], sim.profile)
-    # features a QEMU x86_64 guest has: long mode (ext 29), NX (ext 20), SSE2 (26), hypervisor (ecx 31)
-    present = {("ext", 29), ("ext", 20), ("ext", 11), ("", 26), ("", 25), ("ecx", 31), ("ecx", 0)}
-    kind = "ext" if p.options.get("ext") else ("ecx" if p.options.get("ecx") else "")
-    if sim.profile.buildarch == "i386" and kind == "ext" and bit == 29:
-        return 0
-    return 0 if (kind, bit) in present else sim.err(0x2D00008E)
+    bit = parse_integer(p.args[0], sim.profile) & 31  # the C shift (1 << bit) wraps at 32
+    extended = bool(p.options.get("ext") or p.options.get("amd"))
+    register = ("ext-" if extended else "") + ("ecx" if p.options.get("ecx") else "edx")
+    return 0 if bit in CPU_FEATURES[register] else sim.err(0x2D00008E)
 
 
 @command("pciscan")

@@ -21,6 +21,8 @@ class ExpansionLoop(Exception):
 
 
 def expand(word: str, lookup: Callable[[str], str]) -> str:
+    if "${" not in word:
+        return word
     text = word
     seen: set[str] = set()
     for _ in range(MAX_EXPANSION_STEPS):

@@ -69,16 +69,19 @@ class Fetcher:
                 rest = uri[len(prefix) :].split("?", 1)[0]
                 if "://" in target:
                     return self._fetch_remote(target + rest, target.split(":", 1)[0].lower(), want_content)
-                path = os.path.join(target, rest.lstrip("/"))
-                return read_local(path, want_content, scheme)
+                relative = _decoded(rest).lstrip("/")
+                if ".." in relative.split("/"):
+                    # servers refuse paths that climb out of their root (QEMU's TFTP, tftpd-hpa, nginx)
+                    return FetchResult(errors.TFTP_ACCESS if scheme == "tftp" else errors.HTTP_FORBIDDEN)
+                return read_local(os.path.join(target, relative), want_content, scheme)
         if self.offline and scheme != "file":
             return FetchResult(0, None, None, False, verified=False, source="offline (assumed present)")
         if scheme == "file":
-            path = uri[len("file:") :]
+            path = uri[len("file:") :].split("?", 1)[0]
             if path.startswith("//"):
                 path = path[2:]
                 path = path[path.find("/") :] if "/" in path else "/"
-            return read_local(path, want_content, scheme)
+            return read_local(_decoded(path), want_content, scheme)
         return self._fetch_remote(uri, scheme, want_content)
 
     def _fetch_remote(self, uri: str, scheme: str, want_content: bool) -> FetchResult:
@@ -90,6 +93,12 @@ class Fetcher:
             return read_local(uri.split(":", 1)[1].removeprefix("//"), want_content, scheme)
         # schemes the firmware supports but the simulator cannot reach (iscsi, nfs, ...): assume present
         return FetchResult(0, None, None, False, verified=False, source=f"{scheme}: not simulated")
+
+
+def _decoded(path: str) -> str:
+    from ipxescript.sim.types import to_text, uri_decode_text
+
+    return to_text(uri_decode_text(path))
 
 
 def _not_found(scheme: str) -> int:

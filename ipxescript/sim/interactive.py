@@ -11,7 +11,7 @@ import tty
 
 from ipxescript.sim import keys
 
-TICKS_PER_SEC = 1024
+TICKS_PER_SEC = 1024  # timer ticks; a --timeout in ms is taken as that many ticks
 
 # ANSI sequences a terminal sends -> key names (as OVMF's terminal turns them into iPXE keys)
 SEQUENCES = {
@@ -86,6 +86,10 @@ class Terminal:
 
     def draw(self, rows: list[str]) -> None:
         sys.stdout.write("\x1b[2J\x1b[H" + "\r\n".join(rows) + "\x1b[H")
+        sys.stdout.flush()
+
+    def end_screen(self) -> None:
+        sys.stdout.write("\x1b[2J\x1b[H")
         sys.stdout.flush()
 
     def sleep(self, seconds: int) -> None:

@@ -49,6 +49,7 @@ class KeyError_(ValueError):
 class Key:
     code: int
     label: str  # as the user wrote it (for traces and explore tables)
+    ends_group: bool = True  # False inside a text:... word: the keys of one word arrive together
 
 
 def key_code(name: str, key_offset: int) -> int:
@@ -72,7 +73,8 @@ def parse_keys(spec: str, key_offset: int) -> list[Key]:
     keys: list[Key] = []
     for word in spec.split():
         if word.startswith("text:"):
-            keys.extend(Key(ord(ch), ch) for ch in word[5:])
+            text = word[5:]
+            keys.extend(Key(ord(ch), ch, i == len(text) - 1) for i, ch in enumerate(text))
             continue
         keys.append(Key(key_code(word, key_offset), word))
     return keys

@@ -7,7 +7,9 @@ and src/core/exec.c (system, execv, shell_stop/shell_stopped); commands live in 
 
 from __future__ import annotations
 
+import functools
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,6 +123,7 @@ class Simulator:
         self.frames: list[Frame] = []
         self.stop_state = 0
         self.in_shell = 0
+        self.group_done = True
         self.seen_states: set[Any] = set()
         self.joined_path: int | None = None
         self.max_decisions = 60
@@ -128,6 +131,8 @@ class Simulator:
         self.san_hooked: list[str] = []
         self.errno = 0
         self.ticks = 0
+        start = self.machine.start_unixtime
+        self.start_time: int = int(time.time()) if start is None else start
         self.steps = 0
         self.cwuri: str | None = None
         self.current_line: tuple[str, int] | None = None
@@ -150,7 +155,7 @@ class Simulator:
             "version": lambda: ("string", types.to_bytes(self.profile.version)),
             "unixtime": lambda: (
                 "uint32",
-                (m.start_unixtime + self.ticks // TICKS_PER_SEC).to_bytes(4, "big"),
+                ((self.start_time + self.ticks // TICKS_PER_SEC) & 0xFFFFFFFF).to_bytes(4, "big"),
             ),
             "cwuri": lambda: None if self.cwuri is None else ("string", types.to_bytes(self.cwuri)),
             "cwduri": lambda: (
@@ -173,12 +178,30 @@ class Simulator:
         s.set_raw("net0", "ifname", "string", b"net0")
         if "linktype" not in absent:
             s.set_raw("net0", "linktype", "string", b"Ethernet")
-        s.set_raw("net0.link", "ip6", "ipv6", types.parse("ipv6", "fe80::5054:ff:fe12:3456"))
+        s.set_raw("net0.ndp", "ip6", "ipv6", types.parse("ipv6", m.ip6))
+        s.set_raw("net0.ndp", "len6", "int8", bytes([64]))
+        s.set_raw("net0.ndp", "gateway6", "ipv6", types.parse("ipv6", m.gateway6))
+        s.set_raw("net0.link", "ip6", "ipv6", types.parse("ipv6", m.link_ip6))
         s.set_raw("net0.link", "len6", "int8", bytes([64]))
         s.netx = net0
         self.dhcp_configure()
         s.set_raw("smbios", "manufacturer", "string", types.to_bytes(m.manufacturer))
         s.set_raw("smbios", "product", "string", types.to_bytes(m.product))
+        s.set_raw("smbios", "uuid", "uuid", m.uuid)
+        pci = s.root.add_child("pci")
+        pci.dynamic = self._pci_fetch
+
+    def _pci_fetch(self, key: str) -> tuple[str, bytes] | None:
+        """``${pci/<busdevfn>.<offset>.<length>}``: configuration space, little-endian, as a number."""
+        if not key.startswith("#"):
+            return None
+        tag = int(key[1:])
+        busdevfn, offset, length = tag >> 16, (tag >> 8) & 0xFF, tag & 0xFF
+        space = bytearray(b"\xff" * 256)
+        for function, vendor, device in self.machine.pci:
+            if function == busdevfn:
+                space[0:4] = vendor.to_bytes(2, "little") + device.to_bytes(2, "little")
+        return "hexraw", bytes(reversed(space[offset : offset + length]))
 
     def dhcp_configure(self, filename: str | None = None) -> None:
         m = self.machine
@@ -236,7 +259,9 @@ class Simulator:
     def wait_key(self, ticks: int, what: str) -> int | None:
         """getkey(): the next key, None on timeout (ticks > 0), or the run ends as stuck."""
         if self.inputs.keys:
-            return self.inputs.keys.popleft().code
+            queued = self.inputs.keys.popleft()
+            self.group_done = queued.ends_group
+            return queued.code
         if self.interactive is not None:
             key: int | None = self.interactive.wait_key(ticks)
             if key is None:
@@ -246,6 +271,10 @@ class Simulator:
             self.advance(ticks)
             return None
         raise RunEnded("stuck", 0, {"waiting": what})
+
+    def key_group_done(self) -> bool:
+        """The last key ended its --keys word (a screen is observed only between words)."""
+        return self.group_done
 
     # -- running -------------------------------------------------------------------------------------
 
@@ -283,6 +312,9 @@ class Simulator:
                 return None, self.err(errors.FILE_NOT_FOUND)
             text = "file://" + path
         parsed = uri.parse(text, legacy=False)
+        name = uri.image_name(parsed)
+        if name:
+            self.settings.set_raw("net0.dhcp", "filename", "string", types.to_bytes(name))
         status, image = self.download(text, None, quiet=True, base=parsed)
         if image is None:
             self.notes.append(f"{target}: {self.strerror(status)}")
@@ -350,7 +382,7 @@ class Simulator:
             result_status, complete, verified = 0, True, True
         else:
             fetched = self.fetcher.fetch(uri.full(resolved), want_content=True)
-            if self.inputs.exploring and self.inputs.explore_failures and fetched.status == 0:
+            if self.inputs.exploring and self.inputs.explore_failures and fetched.status == 0 and not quiet:
                 if self.decide("fetch", ["ok", "fail"]) == 1:
                     fetched.status = errors.TFTP_NOT_FOUND if scheme == "tftp" else errors.HTTP_NOT_FOUND
             result_status = self.err(fetched.status) if fetched.status else 0
@@ -418,7 +450,7 @@ class Simulator:
 
     def run_script(self, image: Image) -> int:
         assert image.data is not None
-        script = parse(image.data, path=image.name)
+        script = parse_cached(image.data, image.name)
         frame = Frame(image, script)
         self.frames.append(frame)
         how = "end"
@@ -539,11 +571,17 @@ class Simulator:
         """Everything that decides what the run does next (explore's loop detection)."""
         return (
             tuple((f.image.name, f.index) for f in self.frames),
-            tuple(sorted((k, v["type"], v["value"]) for k, v in self.settings.dump().items())),
+            self.settings.raw_state(),
             tuple((m.name, m.title, len(m.items)) for m in self.menus),
             tuple((i.name, i.cmdline, i.selected) for i in self.registry.images),
             self.errno,
         )
+
+
+@functools.lru_cache(maxsize=256)
+def parse_cached(data: bytes, name: str) -> Script:
+    """Scripts are only read while they run, so one parse serves every run (explore replays many)."""
+    return parse(data, path=name)
 
 
 def _data_uri(parsed: uri.Uri) -> bytes:

@@ -142,6 +142,12 @@ class MenuScreen:
 
 KeyWait = Callable[[int], "int | None"]  # ticks to wait (0 = forever) -> key, or None on timeout
 
+# How the firmware's screen is observed (tests/oracle, and a person at the keyboard): a screen is taken
+# once it has rested 0.35 s, and a key comes only after the screen has rested 0.6 s. So a countdown
+# tick due sooner than that is drawn before the key arrives. (1 tick = 1 ms; a menu "second" is 1024.)
+REST_TICKS = 350
+KEY_DELAY_TICKS = 600
+
 
 def run_menu(
     menu: Menu,
@@ -153,6 +159,10 @@ def run_menu(
     *,
     legacy: bool,
     key_offset: int,
+    keys_pending: Callable[[], bool] = lambda: False,
+    key_group_done: Callable[[], bool] = lambda: True,
+    elapse: Callable[[int], None] = lambda ticks: None,
+    on_redraw: Callable[[list[str]], None] | None = None,
 ) -> tuple[int, MenuItem | None]:
     """show_menu + menu_loop. Returns (status, chosen item); snapshots the screen when it rests."""
     current = initial_index(menu, select)
@@ -160,7 +170,7 @@ def run_menu(
         return errors.MENU_EMPTY, None
     ui = MenuScreen(menu, current, timeout)
     ui.draw_initial()
-    snapshot(ui.screen.lines())
+    pending_snapshot = True
     chosen = False
     status = 0
     while True:
@@ -169,8 +179,15 @@ def run_menu(
         if wait == 0 and ui.timeout:
             wait = TICKS_PER_SEC
         ui.timeout -= wait
+        if pending_snapshot and (wait == 0 or wait >= REST_TICKS):
+            snapshot(ui.screen.lines())
+            pending_snapshot = False
         move = 0
-        key = wait_key(wait)
+        if wait and wait < KEY_DELAY_TICKS and keys_pending():
+            elapse(wait)  # the countdown ticks before the next key can come
+            key = None
+        else:
+            key = wait_key(wait)
         if key is None:
             if ui.timeout == 0:
                 chosen = True
@@ -194,8 +211,10 @@ def run_menu(
             if ui.jump_scroll():
                 ui.draw_items()
             ui.draw_item(ui.current)
-        if key is not None:
-            snapshot(ui.screen.lines())
+        if key is not None and key_group_done():
+            pending_snapshot = True
+        elif on_redraw is not None:
+            on_redraw(ui.screen.lines())  # a countdown tick: shown live, not recorded
         if status or chosen:
             break
     snapshot(ui.screen.lines())

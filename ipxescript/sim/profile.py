@@ -117,10 +117,22 @@ class Machine:
     dns: str = "10.0.2.3"
     dhcp_server: str = "10.0.2.2"
     next_server: str = "10.0.2.2"
+    ip6: str = "fec0::5054:ff:fe12:3456"  # SLAAC from QEMU's router advertisement
+    link_ip6: str = "fe80::5054:ff:fe12:3456"
+    gateway6: str = "fe80::2"
     chip: str = "virtio-net"
-    busloc: int = 0x18  # PCI 00:03.0
+    busloc: int = 0x10  # PCI 00:02.0, where the oracle's QEMU puts the NIC
     pci_vendor: int = 0x1AF4
     pci_device: int = 0x1000
     manufacturer: str = "QEMU"
     product: str = "Standard PC (i440FX + PIIX, 1996)"
-    start_unixtime: int = 1700000000
+    uuid: bytes = bytes(16)
+    start_unixtime: int | None = None  # None: the host's clock when the run starts (the VM's RTC)
+    # PCI functions present (busdevfn -> vendor, device): i440FX host bridge, PIIX3 ISA/IDE/ACPI, the NIC
+    pci: tuple[tuple[int, int, int], ...] = (
+        (0x00, 0x8086, 0x1237),
+        (0x08, 0x8086, 0x7000),
+        (0x09, 0x8086, 0x7010),
+        (0x0B, 0x8086, 0x7113),
+        (0x10, 0x1AF4, 0x1000),
+    )

@@ -49,6 +49,7 @@ class Block:
     children: list[Block] = field(default_factory=list)
     values: dict[str, Stored] = field(default_factory=dict)
     builtins: dict[str, BuiltinFetch] | None = None  # set for the read-only builtin block
+    dynamic: Callable[[str], tuple[str, bytes] | None] | None = None  # computed values (pci)
     order: int = 0
 
     @property
@@ -89,6 +90,9 @@ class Block:
         return sorted(self.children, key=lambda b: -b.priority)
 
     def fetch_here(self, key: str) -> Stored | None:
+        if self.dynamic is not None and key not in self.values:
+            got = self.dynamic(key)
+            return None if got is None else Stored(key, got[0], got[1])
         if self.builtins is not None:
             fetch = self.builtins.get(key)
             if fetch is None:
@@ -263,6 +267,15 @@ class SettingsStore:
         assert block is not None
         ref = self.parse_name(name, create=False)
         block.values[ref.key] = Stored(ref.name, type_name, data)
+
+    def raw_state(self) -> tuple[tuple[str, str, str, bytes], ...]:
+        """Every stored value as bytes (cheap to compare; explore's loop detection)."""
+        return tuple(
+            (block.path, key, stored.type, stored.data)
+            for block in self.root.walk()
+            if block.builtins is None
+            for key, stored in block.values.items()
+        )
 
     # -- dump ------------------------------------------------------------------------------------------
 

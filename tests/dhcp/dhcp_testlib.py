@@ -197,10 +197,14 @@ def lab(subnet: str = "10.213.7") -> Iterator[Lab]:
         the_lab.close()
 
 
-def start_runner(lab: Lab, *args: str, log_file: Path, timeout: float = 15) -> subprocess.Popen[bytes]:
-    """`python -m ipxescript.serve.dhcp ...` inside the server namespace, on the bridge; waits for "ready"."""
+def start_runner(
+    lab: Lab, *args: str, log_file: Path, timeout: float = 15, wrapper: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
+    """`python -m ipxescript.serve.dhcp ...` inside the server namespace, on the bridge; waits for "ready".
+    `wrapper` goes before the interpreter (the benchmark pins CPUs with taskset)."""
     process = lab.spawn(
         lab.server_ns,
+        *wrapper,
         os.environ.get("PYTHON", sys.executable),
         "-m",
         "ipxescript.serve.dhcp",

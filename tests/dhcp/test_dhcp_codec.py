@@ -39,13 +39,13 @@ def packets(draw: st.DrawFn, small: bool = False) -> DhcpPacket:
     )
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(packets())
 def test_round_trip(packet: DhcpPacket) -> None:
     assert decode(encode(packet)) == packet
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(packets(small=True))
 def test_round_trip_through_overload(packet: DhcpPacket) -> None:
     """Options that do not fit a 576-byte packet spill into file and sname (option 52) and come back."""
@@ -57,7 +57,7 @@ def test_round_trip_through_overload(packet: DhcpPacket) -> None:
     assert decode(data) == packet
 
 
-@settings(max_examples=2000)
+@settings(max_examples=2000, deadline=None)
 @given(st.binary(max_size=700))
 def test_arbitrary_bytes_only_raise_decode_error(data: bytes) -> None:
     try:
@@ -70,7 +70,7 @@ def test_arbitrary_bytes_only_raise_decode_error(data: bytes) -> None:
 HEADER_OK = encode(DhcpPacket(chaddr=b"\x52\x54\x00\x12\x34\x56", xid=7))[: c.HEADER.size] + c.MAGIC_COOKIE
 
 
-@settings(max_examples=2000)
+@settings(max_examples=2000, deadline=None)
 @given(st.binary(max_size=400), st.binary(max_size=128), st.binary(max_size=64))
 def test_arbitrary_options_only_raise_decode_error(options: bytes, file: bytes, sname: bytes) -> None:
     """A valid header followed by garbage options (and garbage file/sname under overload)."""
@@ -98,6 +98,7 @@ def _read_everything(packet: DhcpPacket) -> None:
         "user_classes",
         "uuid",
         "ipxe_options",
+        "ipxe_features",
         "is_ipxe",
         "max_size",
         "param_request",
@@ -151,6 +152,7 @@ def test_known_ipxe_discover() -> None:
     assert packet.user_classes == ["iPXE"]
     assert packet.is_ipxe
     assert packet.ipxe_options is not None and packet.ipxe_options[19] == b"\x01"
+    assert packet.ipxe_features == ["http", "tftp", "efi"]
     assert packet.uuid == "12345678-9abc-def0-1122-334455667788"
     assert packet.max_size == 1472
     assert packet.flags & c.BROADCAST_FLAG
@@ -229,3 +231,12 @@ def test_pxe_and_relay_suboptions() -> None:
     relay = c.encode_suboptions({c.RELAY_CIRCUIT_ID: b"port7", c.RELAY_REMOTE_ID: b"sw1"})
     assert c.decode_suboptions(relay) == {1: b"port7", 2: b"sw1"}
     assert c.decode_suboptions(bytes((1, 9, 1))) == {}  # truncated: dropped, no error
+
+
+def test_options_too_long_for_576_bytes_spill_into_file_and_sname() -> None:
+    packet = DhcpPacket(chaddr=bytes(6), options={code: bytes(30) for code in range(100, 113)})
+    data = encode(packet, max_size=c.DEFAULT_MAX_SIZE)
+    assert len(data) <= c.DEFAULT_MAX_SIZE - 28
+    assert data[c.HEADER.size + 4 : c.HEADER.size + 7] == bytes((c.OPT_OVERLOAD, 1, 3))  # file and sname used
+    assert decode(data) == packet
+    assert len(encode(packet)) > c.DEFAULT_MAX_SIZE  # without a limit nothing spills

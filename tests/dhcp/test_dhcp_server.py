@@ -16,6 +16,7 @@ from dhcp_testlib import AsyncUdp, client_packet, free_udp_port, malformed_packe
 from ipxescript.serve.boot_files import BootFilesPolicy
 from ipxescript.serve.dhcp import DhcpConfig, DhcpConfigError, DhcpServer, start_dhcp
 from ipxescript.serve.dhcp import codec as c
+from ipxescript.serve.policy import BootOffer, Client, VirtualFile
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -427,5 +428,74 @@ def test_config_errors_name_the_setting() -> None:
         replace(base, mode="full", pool_start="10.0.0.9", pool_end="10.0.1.1")
     with pytest.raises(DhcpConfigError, match="'10.0.0.300' is not an IPv4 address"):
         replace(base, router="10.0.0.300")
+    with pytest.raises(DhcpConfigError, match="outside the range's subnet 10.0.0.0/24"):
+        replace(base, mode="full", pool_start="10.0.0.9", pool_end="10.0.0.20", reservations={A: "10.0.1.5"})
     with pytest.raises(DhcpConfigError, match="not a MAC address"):
         replace(base, reservations={"52:54:00": "10.0.0.5"})
+
+
+async def test_a_new_reservation_does_not_take_an_address_still_leased(make_server: MakeServer) -> None:
+    h = await make_server()
+    taken = await h.lease(A)
+    h.server.close()
+    h2 = await make_server(port=free_udp_port(), reservations={B: taken})  # same lease database
+    assert await h2.ask(client_packet(c.DISCOVER, mac=B), timeout=0.3) is None
+    # The holder is moved off the address at its next request, and only then does the reservation apply.
+    nak = await h2.ask(client_packet(c.REQUEST, mac=A, requested=taken))
+    assert nak is not None and nak.message_type == c.NAK
+    assert await h2.lease(A) != taken
+    assert await h2.lease(B) == taken
+
+
+class RecordingPolicy:
+    """Answers like the default policy and keeps every Client it was asked about."""
+
+    def __init__(self) -> None:
+        self.clients: list[Client] = []
+        self.inner = BootFilesPolicy(http_address=SERVER)
+
+    def boot_offer(self, client: Client) -> BootOffer | None:
+        self.clients.append(client)
+        return self.inner.boot_offer(client)
+
+    def tftp_file(self, path: str, client: Client) -> VirtualFile | None:
+        return None
+
+
+async def test_the_policy_sees_everything_the_request_says(make_server: MakeServer) -> None:
+    h = await make_server()
+    policy = RecordingPolicy()
+    h.server.policy = policy
+    relay = AsyncUdp("127.0.0.2", h.config.port)
+    try:
+        packet = client_packet(
+            c.DISCOVER,
+            mac=A,
+            giaddr="127.0.0.2",
+            arch=7,
+            vendor="PXEClient:Arch:00007:UNDI:003010",
+            user_class=b"iPXE",
+            extra={
+                c.OPT_IPXE: bytes((19, 1, 1, 20, 1, 1, 36, 1, 1)),
+                c.OPT_CLIENT_UUID: c.uuid_option("01234567-89ab-cdef-0123-456789abcdef"),
+                c.OPT_HOSTNAME: b"node7",
+                c.OPT_RELAY_AGENT: c.encode_suboptions({c.RELAY_CIRCUIT_ID: b"sw1/7"}),
+            },
+        )
+        await relay.send(packet, (SERVER, h.config.port))
+        assert await relay.receive() is not None
+    finally:
+        relay.close()
+    assert policy.clients == [
+        Client(
+            mac=A,
+            arch=7,
+            user_class="iPXE",
+            vendor_class="PXEClient:Arch:00007:UNDI:003010",
+            is_ipxe=True,
+            uuid="01234567-89ab-cdef-0123-456789abcdef",
+            ip="127.0.0.100",
+            hostname="node7",
+            labels={"relay": "127.0.0.2", "circuit-id": b"sw1/7".hex(), "ipxe-features": "http,https,efi"},
+        )
+    ]

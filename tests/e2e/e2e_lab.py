@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -59,6 +60,11 @@ class Lab:
         _ip(*ns, "link", "set", TAP, "master", BRIDGE)
         _ip(*ns, "link", "set", TAP, "up")
         _ip(*ns, "link", "set", BRIDGE, "up")
+        if os.environ.get("E2E_CAPTURE") and shutil.which("tcpdump"):
+            # a packet timeline for debugging: E2E_CAPTURE=1 pytest tests/e2e --basetemp=DIR
+            self.spawn(
+                "tcpdump", ["tcpdump", "-i", BRIDGE, "-U", "-s", "300", "-w", str(self.workdir / "wire.pcap")]
+            )
 
     def address(self, host: int) -> str:
         return f"{self.subnet}.{host}"
@@ -96,7 +102,11 @@ class Lab:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode} before listening on {proto}/{port}")
+                label = next((name for name, p in self.processes if p is proc), "")
+                raise RuntimeError(
+                    f"{label or 'server'} exited with {proc.returncode} before listening on {proto}/{port}:\n"
+                    + self.log_text(label)[-3000:]
+                )
             out = self.run(["ss", flag, f"sport = :{port}"]).stdout
             if out.strip():
                 return

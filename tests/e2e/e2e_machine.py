@@ -186,6 +186,7 @@ def boot_to_linux(
             parts += [f"--- {label} log (end) ---", machine.lab.log_text(label)[-4000:]]
         machine.stop()
         raise AssertionError("\n".join(parts))
+    print(f"{machine.label} ({machine.firmware}): tiny Linux up after {machine.elapsed():.1f}s")
     machine.wait_for(f"TINYLINUX-{linux.token} END", 15)
     match = re.search(re.escape(linux.cmdline_prefix) + r"([^\r\n]*)", machine.console)
     machine.wait_exit(15)

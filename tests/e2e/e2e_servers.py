@@ -7,6 +7,7 @@ end-to-end benchmark compares against.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ def _dnsmasq_base(lab: Lab, label: str) -> list[str]:
         "--conf-file=/dev/null",
         "--port=0",  # no DNS
         "--user=root",  # read the test's private (0700) directories
+        "--no-ping",  # offer at once (no ~3 s ICMP check of a fresh address)
         f"--interface={BRIDGE}",
         "--bind-interfaces",
         f"--pid-file={lab.workdir / (label + '.pid')}",
@@ -166,6 +168,19 @@ def start_ipxescript(
 
 def state_dir(lab: Lab) -> Path:
     return lab.workdir / "serve-state"
+
+
+def boot_log(lab: Lab) -> list[dict[str, object]]:
+    """The server's per-client boot log (JSON lines in its state directory)."""
+    path = state_dir(lab) / "bootlog.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def served(lab: Lab, protocol: str) -> list[str]:
+    """What the server's boot log says it sent over PROTOCOL ('tftp', 'http', 'dhcp'), in order."""
+    return [str(record.get("what")) for record in boot_log(lab) if record.get("protocol") == protocol]
 
 
 def ipxescript(lab: Lab, *args: str) -> subprocess.CompletedProcess[str]:

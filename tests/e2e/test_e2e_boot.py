@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from e2e_lab import Lab
 from e2e_machine import Machine, boot_to_linux
-from e2e_servers import POOL, SITE_POOL, ipxescript, start_ipxescript, start_plain_dhcp
+from e2e_servers import POOL, SITE_POOL, ipxescript, served, start_ipxescript, start_plain_dhcp
 from e2e_tinylinux import TinyLinux
-from e2e_trees import grub_tree, menu_tree, pxelinux_tree, targets_tree
+from e2e_trees import GRUB_PREFIX, grub_tree, menu_tree, pxelinux_tree, targets_tree
 
 # Per-boot limits (seconds): measured ~12 s BIOS+iPXE, ~13-16 s ipxe.lkrn chains, ~25 s OVMF native PXE,
 # ~30 s OVMF + shim + GRUB.
@@ -54,6 +54,7 @@ def test_seabios_ipxe_rom_full_dhcp_menu_times_out_to_default(
     assert seen["entry"] == "second", cmdline  # `choose --timeout` fell to the default item
     assert seen["platform"] == "pcbios", cmdline
     assert in_pool(lab, seen["ip"], POOL), f"address {seen['ip']} is not from the server's range"
+    assert {"vmlinuz", "initrd.img"} <= set(served(lab, "http")), served(lab, "http")
     serve.send_signal(signal.SIGTERM)
     assert serve.wait(10) == 0, "serve did not stop cleanly on SIGTERM:\n" + lab.log_text("serve")[-2000:]
 
@@ -69,7 +70,8 @@ def test_plain_bios_pxe_loads_undionly_then_ipxe_gets_the_script(
 
     cmdline = boot_to_linux(Machine(lab, "seabios-lkrn", "vm", lkrn_script=script), tiny_linux, BIOS_LIMIT)
 
-    # undionly.kpxe asked again as iPXE and got the HTTP script, not itself (no chainload loop)
+    # undionly.kpxe asked again as iPXE and got the HTTP script, not itself: loaded once, no chainload loop
+    assert served(lab, "tftp").count("undionly.kpxe") == 1, served(lab, "tftp")
     assert entries(cmdline)["entry"] == "second", cmdline
     assert entries(cmdline)["platform"] == "pcbios", cmdline
 
@@ -87,20 +89,29 @@ def test_ovmf_native_pxe_loads_ipxe_efi_by_tftp_then_the_script_by_http(
     assert seen["entry"] == "second", cmdline
     assert seen["platform"] == "efi", cmdline
     assert "initrd=initrd.img" in cmdline
+    assert "ipxe.efi" in served(lab, "tftp"), served(lab, "tftp")
+    assert {"vmlinuz", "initrd.img"} <= set(served(lab, "http")), served(lab, "http")
 
 
-@pytest.mark.timeout(BIOS_LIMIT + 60)
-def test_proxy_mode_beside_a_plain_dhcp_server(lab: Lab, tiny_linux: TinyLinux, tmp_path: Path):
+@pytest.mark.timeout(EFI_LIMIT + 60)
+@pytest.mark.parametrize(
+    "firmware, limit, platform",
+    [("seabios-ipxe", BIOS_LIMIT, "pcbios"), ("ovmf-pxe", EFI_LIMIT, "efi")],
+    ids=["ipxe-rom", "edk2-native-pxe"],
+)
+def test_proxy_mode_beside_a_plain_dhcp_server(
+    lab: Lab, tiny_linux: TinyLinux, tmp_path: Path, firmware: str, limit: float, platform: str
+):
+    # EDK2 asks the proxy again on port 4011 for its boot file; iPXE takes the proxy offer from port 67.
     root = menu_tree(tmp_path / "root", tiny_linux)
     start_plain_dhcp(lab)
     start_ipxescript(lab, root, "proxy")
 
-    cmdline = boot_to_linux(
-        Machine(lab, "seabios-ipxe", "vm"), tiny_linux, BIOS_LIMIT, ("serve", "site-dhcp")
-    )
+    cmdline = boot_to_linux(Machine(lab, firmware, "vm"), tiny_linux, limit, ("serve", "site-dhcp"))
 
     seen = entries(cmdline)
     assert seen["entry"] == "second", cmdline
+    assert seen["platform"] == platform, cmdline
     assert in_pool(lab, seen["ip"], SITE_POOL), f"address {seen['ip']} should come from the site DHCP server"
 
 
@@ -115,6 +126,8 @@ def test_pxelinux_on_bios_reaches_the_kernel_over_tftp(lab: Lab, tiny_linux: Tin
 
     assert entries(cmdline)["entry"] == "pxelinux", cmdline
     assert cmdline.startswith("BOOT_IMAGE=vmlinuz "), cmdline  # PXELINUX's own mark
+    sent = served(lab, "tftp")
+    assert {"pxelinux.0", "ldlinux.c32", "pxelinux.cfg/default", "vmlinuz", "initrd.img"} <= set(sent), sent
 
 
 @pytest.mark.timeout(EFI_LIMIT + 60)
@@ -128,6 +141,10 @@ def test_shim_and_grub_on_ovmf_native_pxe_reach_the_kernel_over_tftp(
 
     assert entries(cmdline)["entry"] == "grub", cmdline
     assert cmdline.startswith("BOOT_IMAGE=/vmlinuz "), cmdline  # GRUB's own mark
+    sent = served(lab, "tftp")
+    assert {"bootnetx64.efi", "grubx64.efi", f"{GRUB_PREFIX}/grub.cfg", "vmlinuz", "initrd.img"} <= set(
+        sent
+    ), sent
 
 
 @pytest.mark.timeout(2 * BIOS_LIMIT + 60)

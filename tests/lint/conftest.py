@@ -12,7 +12,9 @@ DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def findings(text: str, config: LintConfig | None = None, path: str = "test.ipxe") -> list[tuple[str, int, int]]:
+def findings(
+    text: str, config: LintConfig | None = None, path: str = "test.ipxe"
+) -> list[tuple[str, int, int]]:
     """(code, 1-based line, 1-based column) of every finding."""
     from ipxescript.syntax.parser import parse
 
@@ -37,7 +39,9 @@ def run_cli():
     """Run the ipxelint console script in a subprocess (what users run)."""
     import subprocess
 
-    def run(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, stdin: str | None = None, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "ipxescript.lint.cli", *args],
             input=stdin,

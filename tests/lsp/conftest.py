@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
@@ -14,9 +15,11 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 SERVER = [sys.executable, "-m", "ipxescript", "lsp"]
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
-async def client(lsp_client: LanguageClient, tmp_path: Path):
-    await lsp_client.initialize_session(
+# one server per test module (starting one costs about a second); each test opens its own files
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")
+async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):
+    tmp_path = tmp_path_factory.mktemp("workspace")
+    result = await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=types.ClientCapabilities(
                 text_document=types.TextDocumentClientCapabilities(
@@ -30,6 +33,7 @@ async def client(lsp_client: LanguageClient, tmp_path: Path):
             workspace_folders=[types.WorkspaceFolder(uri=tmp_path.as_uri(), name="work")],
         )
     )
+    lsp_client.initialize_result = result  # type: ignore[attr-defined]  # tests read the capabilities
     yield
     await lsp_client.shutdown_session()
 

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from .conftest import diagnostics_where, open_script, pos
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
 BROKEN = "#!ipxe\n:start\necho hi\ngoto strat\n"
 
 
-def change(client: LanguageClient, uri: str, version: int, start: types.Position, end: types.Position, text: str) -> None:
+def change(
+    client: LanguageClient, uri: str, version: int, start: types.Position, end: types.Position, text: str
+) -> None:
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from .conftest import open_script, pos
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 MENU = """#!ipxe
 :start
@@ -30,7 +33,9 @@ def doc(uri: str) -> types.TextDocumentIdentifier:
     return types.TextDocumentIdentifier(uri=uri)
 
 
-async def complete_at(client: LanguageClient, tmp_path: Path, text: str, needle: str, delta: int) -> list[str]:
+async def complete_at(
+    client: LanguageClient, tmp_path: Path, text: str, needle: str, delta: int
+) -> list[str]:
     uri = open_script(client, tmp_path / "menu.ipxe", text)
     result = await client.text_document_completion_async(
         types.CompletionParams(text_document=doc(uri), position=pos(text, needle, delta=delta))
@@ -69,7 +74,9 @@ async def test_completes_item_ids_after_choose_default(client: LanguageClient, t
     assert labels == ["linux", "shell"]
 
 
-async def test_completes_settings_and_types_inside_a_reference(client: LanguageClient, tmp_path: Path) -> None:
+async def test_completes_settings_and_types_inside_a_reference(
+    client: LanguageClient, tmp_path: Path
+) -> None:
     text = MENU + "echo ${ser\n"
     labels = await complete_at(client, tmp_path, text, "${ser", 5)
     assert "server" in labels  # set in this script
@@ -81,8 +88,14 @@ async def test_completes_settings_and_types_inside_a_reference(client: LanguageC
 
 async def test_completes_set_names_already_used(client: LanguageClient, tmp_path: Path) -> None:
     text = MENU + "set se\n"
-    labels = await complete_at(client, tmp_path, text, "set se", 6)
+    uri = open_script(client, tmp_path / "menu.ipxe", text)
+    result = await client.text_document_completion_async(
+        types.CompletionParams(text_document=doc(uri), position=pos(text, "set se\n", delta=6))
+    )
+    assert isinstance(result, types.CompletionList)
+    labels = [item.label for item in result.items]
     assert labels[:2] == ["server", "target"]
+    assert "se" not in labels and "filename" in labels
 
 
 async def test_completes_url_schemes(client: LanguageClient, tmp_path: Path) -> None:
@@ -104,7 +117,9 @@ async def test_completion_replaces_the_typed_prefix(client: LanguageClient, tmp_
     assert item.text_edit.new_text == "--timeout"
 
 
-async def hover_at(client: LanguageClient, uri: str, text: str, needle: str, delta: int = 0, nth: int = 0) -> str:
+async def hover_at(
+    client: LanguageClient, uri: str, text: str, needle: str, delta: int = 0, nth: int = 0
+) -> str:
     result = await client.text_document_hover_async(
         types.HoverParams(text_document=doc(uri), position=pos(text, needle, nth=nth, delta=delta))
     )

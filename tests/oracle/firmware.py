@@ -23,10 +23,11 @@ The status is what the driver's `${errno}` showed after a failed chain, or 0.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+import select
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -34,7 +35,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .cases import CASES_DIR, URL_PREFIX, Case, stage_cases
+from .cases import CASES_DIR, Case, stage_cases
 from .keys import key_bytes
 from .vt import Decoder
 
@@ -42,12 +43,18 @@ IPXE_EFI = Path("/usr/lib/ipxe/ipxe.efi")
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 DRIVER_NAME = "oracle-driver.ipxe"
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 READY, DONE = "@@ORACLE-READY", "@@ORACLE-DONE"
 BOOT_TIMEOUT = 90.0  # QEMU start to the driver's first line; ~13 s normally, more on a busy machine
 SNAP_QUIET = 0.35  # output quiet this long = the drawing is complete and waits for a key
 KEY_QUIET = 0.6  # output quiet this long before a key is sent (> SNAP_QUIET: the screen is taken first)
-ESC_PAUSE = 0.3  # a lone ESC followed too soon by more bytes becomes an escape sequence
+# OVMF's terminal holds a lone ESC ~2 s to see whether a sequence follows; a key sent meanwhile merges
+# with it. So after ESC, wait for the firmware to react (any output), at most this long.
+ESC_PAUSE = 4.0
+
+
+GARBLED = "the serial output was garbled (bytes lost) during this case"
 
 
 class FirmwareError(RuntimeError):
@@ -98,13 +105,15 @@ def driver_script(cases: list[Case]) -> str:
 
 
 class Firmware:
-    """One QEMU boot of ipxe.efi with the serial console on a unix socket read by its own thread."""
+    """One QEMU boot of ipxe.efi with the serial console on a pipe read by its own thread."""
 
     def __init__(self, tftp_root: Path, bootfile: str, workdir: Path) -> None:
         self.tftp_root, self.bootfile, self.workdir = tftp_root, bootfile, workdir
         self.decoder = Decoder(enable_after=READY)
         self._proc: subprocess.Popen[bytes] | None = None
-        self._sock: socket.socket | None = None
+        self._out_fd: int | None = None
+        self._in_fd: int | None = None
+        self._stopping = False
         self._seen_session = 0
         self._pending_snapshot = False
         self.sent_keys: dict[str, list[str]] = {}
@@ -116,7 +125,15 @@ class Firmware:
         shutil.copy(IPXE_EFI, esp / "EFI" / "BOOT" / "BOOTX64.EFI")
         vars_copy = self.workdir / "vars.fd"
         shutil.copy(OVMF_VARS, vars_copy)
-        sock_path = self.workdir / "serial.sock"
+        serial = self.workdir / "serial"
+        os.mkfifo(f"{serial}.in")
+        os.mkfifo(f"{serial}.out")
+        # A pipe chardev, not a socket: QEMU writes the console a byte at a time and a unix socket's
+        # per-write overhead fills its buffer within one menu drawing, after which OVMF drops bytes.
+        # The pipe holds 1 MiB of real data. Opening both ends read-write never blocks.
+        self._out_fd = os.open(f"{serial}.out", os.O_RDWR)
+        fcntl.fcntl(self._out_fd, F_SETPIPE_SZ, 1 << 20)
+        self._in_fd = os.open(f"{serial}.in", os.O_RDWR)
         cmd = [
             "qemu-system-x86_64",
             "-machine", "pc", "-m", "256", "-display", "none", "-nodefaults", "-vga", "none",
@@ -126,35 +143,22 @@ class Firmware:
             "-device", "ide-hd,drive=d0,bootindex=0",
             "-netdev", f"user,id=n0,tftp={self.tftp_root},bootfile={self.bootfile}",
             "-device", "virtio-net-pci,netdev=n0,romfile=",
-            "-chardev", f"socket,id=s0,path={sock_path},server=on,wait=off",
+            "-chardev", f"pipe,id=s0,path={serial}",
             "-serial", "chardev:s0", "-monitor", "none",
         ]  # fmt: skip
         log = open(self.workdir / "qemu.log", "wb")  # noqa: SIM115 - lives as long as the process
         self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-                sock.connect(str(sock_path))
-                break
-            except OSError:
-                sock.close()
-                if self._proc.poll() is not None or time.monotonic() > deadline:
-                    raise FirmwareError(f"QEMU did not start: {self.qemu_log()}") from None
-                time.sleep(0.05)
-        self._sock = sock
         threading.Thread(target=self._read_serial, name="oracle-serial", daemon=True).start()
 
     def _read_serial(self) -> None:
-        # Never pause here: when nobody reads for ~0.5 s, OVMF drops console output.
-        assert self._sock is not None
-        while True:
+        # Never pause here for long: the console must be drained while the firmware writes it.
+        while not self._stopping:
+            ready, _, _ = select.select([self._out_fd], [], [], 0.2)
+            if not ready:
+                continue
             try:
-                data = self._sock.recv(65536)
+                data = os.read(self._out_fd, 1 << 16)
             except OSError:
-                return
-            if not data:
                 return
             self.chunks.append((time.monotonic(), data))
             self.decoder.feed(data)
@@ -171,12 +175,18 @@ class Firmware:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
-        if self._sock is not None:
-            self._sock.close()
+        self._stopping = True
+        time.sleep(0.3)  # let the reader see the flag before its descriptor goes away
+        for fd in (self._out_fd, self._in_fd):
+            if fd is not None:
+                os.close(fd)
+        self._out_fd = self._in_fd = None
 
     def send(self, data: bytes) -> None:
-        assert self._sock is not None
-        self._sock.sendall(data)
+        assert self._in_fd is not None
+        os.write(self._in_fd, data)
+        with self.decoder.lock:  # the firmware needs a moment to react: count the key as activity
+            self.decoder.last_byte_time = time.monotonic()
 
     def watch_screens(self) -> None:
         """Snapshot a drawing when it first rests and after each key (not on countdown ticks)."""
@@ -199,7 +209,9 @@ class Firmware:
                 raise FirmwareError(f"QEMU exited while waiting for {what}: {self.qemu_log()}")
             if time.monotonic() > deadline:
                 tail = self.decoder.text()[-1500:]
-                raise FirmwareError(f"timed out after {timeout:.0f} s waiting for {what}; console ends:\n{tail}")
+                raise FirmwareError(
+                    f"timed out after {timeout:.0f} s waiting for {what}; console ends:\n{tail}"
+                )
             time.sleep(0.05)
 
     def line_index(self, text: str, start: int = 0) -> int | None:
@@ -245,13 +257,21 @@ class Firmware:
             if end_text in self.text_since(begin):
                 break  # the case ended early: the keys left are reported by the caller
             self.chunks.append((time.monotonic(), b"<<KEY " + token.encode() + b">>"))
+            before = len(self.decoder.raw)
             self.send(key_bytes(token))
             self.sent_keys.setdefault(case.name, []).append(token)
             self._pending_snapshot = True
             if token == "ESC":
-                time.sleep(ESC_PAUSE)
+                until = time.monotonic() + ESC_PAUSE
+                self.wait_until(
+                    lambda: len(self.decoder.raw) > before or time.monotonic() >= until,
+                    ESC_PAUSE + 1,
+                    "the firmware to take the ESC key",
+                )
         remaining = deadline - time.monotonic()
-        self.wait_until(lambda: end_text in self.text_since(begin), max(remaining, 1), f"the end of {case.name}")
+        self.wait_until(
+            lambda: end_text in self.text_since(begin), max(remaining, 1), f"the end of {case.name}"
+        )
         return begin
 
     def _on_screen(self, text: str) -> bool:
@@ -274,6 +294,8 @@ def cut_case(decoder: Decoder, case: Case, begin: int) -> Transcript:
         body = body[1:]
     else:
         problems.append(f"no download line {download!r} after the BEGIN marker")
+    if any(begin < line <= end for line in decoder.garbled_lines):
+        problems.append(GARBLED)
     status = int(status_text.strip(), 0)
     if status != 0 and not prefix:
         last = body[-1] if body else ""
@@ -287,44 +309,81 @@ def cut_case(decoder: Decoder, case: Case, begin: int) -> Transcript:
     return Transcript(case.name, console, screens, status, case.keys, problems)
 
 
-def run_cases(cases: list[Case], cases_dir: Path = CASES_DIR) -> dict[str, Transcript]:
-    """Boot the firmware once, run every case in order, and return each case's transcript."""
+def run_cases(cases: list[Case], cases_dir: Path = CASES_DIR, retries: int = 1) -> dict[str, Transcript]:
+    """Run every case in order, in one boot when all goes well, and return each case's transcript.
+
+    A case that does not end in time (waiting for a key it never gets, say) is reported with a problem
+    and ends that boot; the cases after it run in a new boot. Cases whose serial output was garbled are
+    run again in a fresh boot (at most RETRIES times).
+    """
     missing = available()
     if missing:
         raise FirmwareError(f"cannot run the firmware, missing: {', '.join(missing)}")
     names = [c.name for c in cases]
     if len(set(names)) != len(names) or any(not re.fullmatch(r"[\w.-]+", n) for n in names):
-        raise FirmwareError("case names must be unique words")
+        raise FirmwareError("case names must be unique words (letters, digits, _ . -)")
+    results = _run_all(cases, cases_dir)
+    for _ in range(retries):
+        again = [c for c in cases if GARBLED in results[c.name].problems]
+        if not again:
+            break
+        results.update(_run_all(again, cases_dir))
+    return results
+
+
+def _run_all(cases: list[Case], cases_dir: Path) -> dict[str, Transcript]:
+    results: dict[str, Transcript] = {}
+    pending = list(cases)
+    while pending:
+        done, stuck = _boot(pending, cases_dir)
+        results.update(done)
+        if stuck is None:
+            break
+        results[stuck.name] = stuck
+        pending = pending[[c.name for c in pending].index(stuck.name) + 1 :]
+    return results
+
+
+def _boot(cases: list[Case], cases_dir: Path) -> tuple[dict[str, Transcript], Transcript | None]:
+    """One boot over CASES: the transcripts of the cases that ended, and the one that got stuck if any."""
     with tempfile.TemporaryDirectory(prefix="ipxe-oracle-") as tmp:
         work = Path(tmp)
         tftp_root = work / "tftp"
         stage_cases(tftp_root, cases_dir)
         (tftp_root / DRIVER_NAME).write_text(driver_script(cases))
         fw = Firmware(tftp_root, DRIVER_NAME, work)
+        begins: dict[str, int] = {}
+        stuck: Transcript | None = None
         try:
             fw.start()
             fw.wait_until(lambda: fw.line_index(READY) is not None, BOOT_TIMEOUT, "the driver script")
-            begins: dict[str, int] = {}
             start = 0
             for case in cases:
-                begins[case.name] = start = fw.run_case(case, start)
-            fw.wait_until(lambda: fw.line_index(DONE, start) is not None, 30, "the end of the driver")
+                try:
+                    begins[case.name] = start = fw.run_case(case, start)
+                except FirmwareError as exc:
+                    stuck = Transcript(case.name, "", [], -1, case.keys, [f"stuck: {exc}"])
+                    break
+            else:
+                fw.wait_until(lambda: fw.line_index(DONE, start) is not None, 30, "the end of the driver")
         finally:
             fw.stop()
-            if os.environ.get("ORACLE_KEEP_RAW"):
-                Path(os.environ["ORACLE_KEEP_RAW"]).write_bytes(bytes(fw.decoder.raw))
-                Path(os.environ["ORACLE_KEEP_RAW"] + ".chunks").write_text(
-                    "\n".join(f"{t:.3f} {d!r}" for t, d in fw.chunks)
-                )
+            _keep_raw(fw)
         results = {}
         for case in cases:
+            if case.name not in begins:
+                continue
             result = cut_case(fw.decoder, case, begins[case.name])
             unsent = case.key_list[len(fw.sent_keys.get(case.name, [])) :]
             if unsent:
                 result.problems.append(f"the case ended before these keys were sent: {' '.join(unsent)}")
             results[case.name] = result
-        return results
+        return results, stuck
 
 
-def case_url(name: str) -> str:
-    return URL_PREFIX + name + ".ipxe"
+def _keep_raw(fw: Firmware) -> None:
+    """With ORACLE_KEEP_RAW=PATH, save the boot's raw serial bytes, and PATH.chunks with timings and keys."""
+    path = os.environ.get("ORACLE_KEEP_RAW")
+    if path:
+        Path(path).write_bytes(bytes(fw.decoder.raw))
+        Path(path + ".chunks").write_text("\n".join(f"{t:.3f} {d!r}" for t, d in fw.chunks))

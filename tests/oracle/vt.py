@@ -203,11 +203,13 @@ class Decoder:
         self.garbled_lines.append(len(self.lines.lines))
 
     def take_snapshot(self) -> None:
-        """Record the grid if it differs from the last snapshot of the same drawing."""
+        """Record the grid unless it is blank or the same as the last snapshot of this drawing."""
         with self.lock:
             if not self.in_screen:
                 return
             rows = self.grid.snapshot()
+            if not any(rows):
+                return  # a form clearing itself on the way out: nothing to show
             last = self.screens[-1] if self.screens else None
             if last and last.session == self.session and last.rows == rows:
                 return

@@ -171,3 +171,40 @@ def test_explain_prints_the_whole_path_without_consuming(tmp_path: Path, boot_ro
 def test_explain_bad_arch_exits_2(tmp_path: Path, boot_root: Path) -> None:
     result = run([str(boot_root), "--explain", MAC, "sparc"], tmp_path / "state")
     assert result.returncode == 2 and "unknown arch 'sparc'" in result.stderr
+
+
+@pytest.mark.timeout(90)
+def test_http_workers_share_assignments_and_the_boot_log(tmp_path: Path, boot_root: Path) -> None:
+    port = free_port()
+    state = tmp_path / "state"
+    proc = start(
+        [str(boot_root), "--http-port", str(port), "--tftp-port", str(free_port()), "--http-workers", "3"],
+        state,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/", proc)
+        env = {**os.environ, "IPXESCRIPT_STATE_DIR": str(state)}
+        macs = [f"52-54-00-00-00-{i:02x}" for i in range(12)]
+        for mac in macs:
+            subprocess.run(
+                [sys.executable, "-m", "ipxescript", "assign", mac, "a.ipxe", "--once"], env=env, check=True
+            )
+        texts = []
+        for mac in macs * 2:  # a new connection each time: the kernel spreads them over the processes
+            texts.append(requests.get(f"http://127.0.0.1:{port}/boot.ipxe?mac={mac}", timeout=10).text)
+        assert sum("target A" in t for t in texts) == len(macs)  # each once assignment taken exactly once
+        time.sleep(1.5)  # the processes take in each other's boot-log lines twice a second
+        wanted = {m.replace("-", ":") for m in macs}
+        for _ in range(8):
+            seen = {
+                e["client"] for e in requests.get(f"http://127.0.0.1:{port}/api/clients", timeout=10).json()
+            }
+            assert wanted <= seen
+        pids = {e["pid"] for e in requests.get(f"http://127.0.0.1:{port}/api/log", timeout=10).json()}
+        assert len(pids) > 1, "all requests went to one process"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in err

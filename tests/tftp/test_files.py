@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ipxescript.serve.tftp.files import BytesSource, FileAccessError, FileRoot, NetasciiSource, Source, normalise
+from ipxescript.serve.tftp.files import (
+    BytesSource,
+    FileAccessError,
+    FileRoot,
+    NetasciiSource,
+    Source,
+    normalise,
+)
 from ipxescript.serve.tftp.options import Limits, negotiate
 
 
@@ -46,7 +53,9 @@ def test_names_map_inside_the_root(root: Path, requested: str, relative: str) ->
     assert read_all(FileRoot(root).open(normalise(requested))) == b"EFI" * 1000
 
 
-@pytest.mark.parametrize("requested", ["..", "../secret", "boot/../../secret", "..\\secret", "/../../etc/passwd"])
+@pytest.mark.parametrize(
+    "requested", ["..", "../secret", "boot/../../secret", "..\\secret", "/../../etc/passwd"]
+)
 def test_dot_dot_is_refused(requested: str) -> None:
     with pytest.raises(FileAccessError) as caught:
         normalise(requested)
@@ -131,10 +140,19 @@ def test_netascii_of_a_file(tmp_path: Path) -> None:
     ],
 )
 def test_option_negotiation(
-    requested: dict[str, str], blksize: int, windowsize: int, timeout: float | None, oack: dict[str, str] | None
+    requested: dict[str, str],
+    blksize: int,
+    windowsize: int,
+    timeout: float | None,
+    oack: dict[str, str] | None,
 ) -> None:
     agreed = negotiate(requested, 1000, Limits())
-    assert (agreed.blksize, agreed.windowsize, agreed.timeout, agreed.oack) == (blksize, windowsize, timeout, oack)
+    assert (agreed.blksize, agreed.windowsize, agreed.timeout, agreed.oack) == (
+        blksize,
+        windowsize,
+        timeout,
+        oack,
+    )
 
 
 def test_tsize_is_left_out_when_the_size_is_unknown() -> None:

@@ -7,10 +7,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ipxescript.serve.tftp import packets
-from ipxescript.serve.tftp.packets import Ack, Data, Error, OptionAck, ReadRequest, TftpPacketError, WriteRequest
+from ipxescript.serve.tftp.packets import (
+    Ack,
+    Data,
+    Error,
+    OptionAck,
+    ReadRequest,
+    TftpPacketError,
+    WriteRequest,
+)
 
 # text without NUL and without lone surrogates: what a real packet's strings can decode to
-text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=40)
+text = st.text(st.characters(codec="utf-8", exclude_characters="\0"), max_size=40)
 nonempty = text.filter(bool)
 option_names = nonempty.map(str.lower).filter(lambda s: s == s.lower() and bool(s))
 options = st.dictionaries(option_names, text, max_size=6)

@@ -36,7 +36,7 @@ SEVERITY = Severity.WARNING
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     for label, line in ctx.label_list:
-        if not label.name:
+        if not label.name or ctx.overlaps_mask(label.start, label.end):
             continue
         first = ctx.labels[label.name]
         if first is line:

@@ -31,10 +31,12 @@ SEVERITY = Severity.INFO
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     flow = ctx.flow
+    # a label written as a command (missing goto, IPX205) is meant to be used: one finding is enough
+    as_commands = {b.name for _line, b in ctx.commands if b.name}
     for label, line in ctx.label_list:
-        if not label.name or ctx.labels[label.name] is not line:
+        if not label.name or ctx.labels[label.name] is not line or ctx.overlaps_mask(label.start, label.end):
             continue
-        if flow.label_is_targeted(label.name):
+        if flow.label_is_targeted(label.name) or label.name in as_commands:
             continue
         yield Diagnostic(
             CODE, SEVERITY, f"label ':{label.name}' is never the target of a goto", label.start, label.end

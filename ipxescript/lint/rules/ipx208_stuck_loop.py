@@ -25,12 +25,24 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.context import LintContext
+from ipxescript.syntax.tree import LogicalLine
 
 CODE = "IPX208"
 NAME = "loop-without-progress"
 SEVERITY = Severity.WARNING
 # Commands that neither wait for anything nor change state a later test could see.
 STATIC = frozenset({"echo", "isset", "iseq", "goto", "show", "imgstat", "help", "cpuid", "ifstat", "route"})
+
+
+def _only_static(body: list[LogicalLine]) -> bool:
+    seen = False
+    for line in body:
+        for command in line.commands:
+            if command.words:
+                if command.name not in STATIC:
+                    return False
+                seen = True
+    return seen
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
@@ -41,9 +53,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         target = ctx.labels.get(jump.target)
         if target is None or target.index > jump.line.index:
             continue
-        body = lines[target.index : jump.line.index + 1]
-        names = [c.name for ln in body for c in ln.commands if c.words]
-        if names and all(n in STATIC for n in names):
+        if _only_static(lines[target.index : jump.line.index + 1]):
             yield Diagnostic(
                 CODE,
                 SEVERITY,

@@ -59,6 +59,8 @@ def _verdict(ctx: LintContext, start_line: int, after: int) -> str | None:
             if command.name in SELECTS:
                 where = f"falls through into ':{crossed}', which " if crossed is not None else ""
                 return f"{where}loads another image on line {ctx.line_number(command.start)} without booting this one"
+        if index in ctx.template_barriers:
+            return None  # the template decides what follows
         lf = flow.lines[index]
         if lf.jumps or lf.stops or not lf.falls_through:
             return None

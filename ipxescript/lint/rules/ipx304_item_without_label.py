@@ -29,12 +29,13 @@ Passing::
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.menus import menus
-from ipxescript.syntax.tree import Literal, Reference, Word
+from ipxescript.syntax.tree import Command, Literal, LogicalLine, Reference, Word
 
 CODE = "IPX304"
 NAME = "item-without-label"
@@ -52,22 +53,32 @@ def _dispatch(word: Word, setting: str) -> tuple[str, str] | None:
     return prefix, suffix
 
 
+def _failure_handled(line: LogicalLine, command: Command) -> bool:
+    """A line of its own ``goto ${x} || ...``: the author falls back on purpose when no label
+    matches (netboot.xyz chains ``${x}.ipxe`` then). In ``choose x && goto ${x} ||`` the ``||`` is
+    there for Esc, so that case is still reported."""
+    return line.commands[0] is command and any(op.text == "||" for op in line.operators)
+
+
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    gotos = ctx.commands_named("goto")
+    if ctx.has_template_labels:
+        return  # labels written with template text could have any name once rendered
+    gotos = [(b.command.start, line, b) for line, b in ctx.commands_named("goto") if len(b.positionals) == 1]
+    starts = [g[0] for g in gotos]
     for choice in menus(ctx).choices:
         if choice.menu is None or not choice.bound.positionals or not choice.bound.positionals[0].is_literal:
             continue
         setting = choice.bound.positionals[0].text.split("/")[-1].split(":")[0]
-        start = choice.bound.command.start
-        candidates = [(ln, b) for ln, b in gotos if b.command.start > start and len(b.positionals) == 1]
-        same_line = [c for c in candidates if c[0].start <= start < c[0].end]
         pattern = None
-        for _line, bound in same_line or candidates:
+        # the first goto after the choose that dispatches on the chosen setting
+        found = None
+        for _start, goto_line, bound in gotos[bisect.bisect_right(starts, choice.bound.command.start) :]:
             pattern = _dispatch(bound.positionals[0], setting)
             if pattern is not None:
+                found = (goto_line, bound.command)
                 break
-        if pattern is None:
-            continue
+        if pattern is None or found is None or _failure_handled(*found):
+            continue  # 'goto ${x} ||' falls back on purpose when there is no such label
         prefix, suffix = pattern
         for item in choice.menu.items:
             if item.name is None or item.name_word is None:

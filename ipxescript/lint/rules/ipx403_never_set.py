@@ -37,7 +37,7 @@ SEVERITY = Severity.WARNING
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     model = settings(ctx)
     reported: set[str] = set()
-    known = set(model.written_names) | set(ctx.catalog.settings) | set(ctx.catalog.builtin_settings)
+    builtin = set(ctx.catalog.settings) | set(ctx.catalog.builtin_settings)
     for read in model.reads:
         name = read.name
         if read.block is not None or read.command in ("show", "inc") or not name or name in reported:
@@ -45,7 +45,9 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         if is_predefined(ctx, name) or model.is_written(name) or ctx.is_masked(read.start):
             continue
         reported.add(name)
-        guesses = did_you_mean(name, known - {name}, cutoff=0.8)
+        guesses = did_you_mean(name, model.written_names - {name}, cutoff=0.8) or did_you_mean(
+            name, builtin - {name}, cutoff=0.88
+        )
         if guesses:
             yield Diagnostic(
                 CODE,

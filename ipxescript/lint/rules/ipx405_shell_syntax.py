@@ -66,12 +66,13 @@ COMMAND_ADVICE = {
     "call": "there is no call: use 'chain' or goto",
 }
 DOLLAR = re.compile(r"\$(\(|\?|#|@|\*|[0-9]|[A-Za-z_][A-Za-z0-9_]*)")
+TEXT_COMMANDS = ("echo", "item", "menu", "prompt", "form", "set", "param")  # words that are data, not syntax
 OPERATOR_WORDS = {
     "|": "pipes",
     ">": "redirection",
     ">>": "redirection",
     "<": "redirection",
-    "&": "background jobs",
+    "2>&1": "redirection",
 }
 
 
@@ -85,7 +86,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                 words[0].start, words[0].end,
             )  # fmt: skip
         for word in words:
-            if word.text in OPERATOR_WORDS:
+            if word.text in OPERATOR_WORDS and name not in TEXT_COMMANDS:
                 yield Diagnostic(
                     CODE, Severity.WARNING,
                     f"iPXE has no {OPERATOR_WORDS[word.text]}: '{word.text}' is passed on as a plain word",

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.context import LintContext
+from ipxescript.syntax.tree import Word
 
 CODE = "IPX406"
 NAME = "literal-quotes"
@@ -46,14 +47,28 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         words = bound.positionals if which is None else bound.positionals[which : which + 1]
         if name == "item" and bound.has("gap"):
             continue
-        for word in words:
-            text = word.text
-            if not text or (text[0] not in QUOTES and text[-1] not in QUOTES):
-                continue
-            yield Diagnostic(
-                CODE,
-                SEVERITY,
-                f"iPXE has no quoting: the quote characters in {text} are part of the value '{name}' gets",
-                word.start,
-                word.end,
-            )
+        yield from _quoted(name, words)
+
+
+def _quoted(name: str, words: list[Word]) -> Iterator[Diagnostic]:
+    """Words that open a quote, up to the word that closes it: a shell-style quoted argument."""
+    i = 0
+    while i < len(words):
+        text = words[i].text
+        if len(text) >= 1 and text[0] in QUOTES:
+            quote = text[0]
+            for j in range(i, len(words)):
+                closing = words[j].text
+                if closing.endswith(quote) and (j > i or len(closing) > 1):
+                    shown = " ".join(w.text for w in words[i : j + 1])
+                    yield Diagnostic(
+                        CODE,
+                        SEVERITY,
+                        f"iPXE has no quoting: the quote characters in {shown} are part of what '{name}' gets"
+                        + (" (and the words are still split at spaces)" if j > i else ""),
+                        words[i].start,
+                        words[j].end,
+                    )
+                    i = j
+                    break
+        i += 1

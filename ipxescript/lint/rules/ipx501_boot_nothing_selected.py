@@ -41,11 +41,12 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     if not lines:
         return
     flow = ctx.flow
+    selects = [any(_selects(ctx, c) for c in line.commands) for line in lines]
     entry: dict[int, bool] = {0: False}
     work = [0]
     while work:  # may-analysis: "some path has selected an image"
         i = work.pop()
-        state = entry[i] or any(_selects(ctx, c) for c in lines[i].commands)
+        state = entry[i] or selects[i]
         for succ in flow.successors(i):
             if succ not in entry or (state and not entry[succ]):
                 entry[succ] = entry.get(succ, False) or state

@@ -33,8 +33,6 @@ AUTHORITY = re.compile(r"^//(?P<userinfo>[^/?#@]*@)?(?P<host>\[[^\]]*\]|[^/?#:]*
 
 def problem(prefix: str, scheme: str | None, complete: bool) -> str | None:
     """What is wrong with the literal start of a URL, or None."""
-    if "\\" in prefix:
-        return "'\\' is not a path separator in URLs; use '/'"
     if scheme is None or scheme.lower() not in NETWORK_SCHEMES:
         return None
     rest = prefix[len(scheme) + 1 :]
@@ -62,6 +60,15 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         prefix = use.literal_prefix
         complete = use.word.is_literal
         what = problem(prefix, use.scheme, complete)
-        if what is None:
-            continue
-        yield Diagnostic(CODE, SEVERITY, f"malformed URL: {what}", use.word.start, use.word.end)
+        if what is not None:
+            yield Diagnostic(CODE, SEVERITY, f"malformed URL: {what}", use.word.start, use.word.end)
+        elif "\\" in prefix:
+            # Windows TFTP servers (WDS) accept '\\', so this is only a warning
+            yield Diagnostic(
+                CODE,
+                Severity.WARNING,
+                "'\\' is not a path separator in URLs: iPXE asks the server for a name containing "
+                "backslashes (only some Windows TFTP servers map them to folders); use '/'",
+                use.word.start,
+                use.word.end,
+            )

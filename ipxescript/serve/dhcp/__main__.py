@@ -80,6 +80,8 @@ def main(
     verbose: bool,
 ) -> None:
     """Run the ipxescript DHCP server (full or proxy mode) with the default boot-file policy."""
+    # A log line per DHCP decision is the contract; thread/process names in records are not.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",

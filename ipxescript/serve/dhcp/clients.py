@@ -37,6 +37,9 @@ def client_from_packet(packet: DhcpPacket, ip: str | None = None) -> Client:
             labels["circuit-id"] = subs[RELAY_CIRCUIT_ID].hex()
         if RELAY_REMOTE_ID in subs:
             labels["remote-id"] = subs[RELAY_REMOTE_ID].hex()
+    features = packet.ipxe_features
+    if features:
+        labels["ipxe-features"] = ",".join(features)  # e.g. whether this iPXE can fetch https:// URLs
     classes = packet.user_classes
     known_ip = ip or (packet.ciaddr if packet.ciaddr != "0.0.0.0" else None)
     return Client(
@@ -54,6 +57,8 @@ def client_from_packet(packet: DhcpPacket, ip: str | None = None) -> Client:
 
 def printable(text: str) -> str:
     """Client-chosen text made safe for one log line."""
+    if text.isprintable():
+        return text
     return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 

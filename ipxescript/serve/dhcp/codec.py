@@ -8,7 +8,7 @@ never raise: a malformed option value reads as "absent". `decode` raises only `D
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 import struct
 from dataclasses import dataclass, field
 
@@ -72,8 +72,8 @@ PXE_BOOT_ITEM = 71
 DISCOVERY_USE_BOOTFILE = 0x08
 
 # Option 175 (iPXE encapsulated) feature flags: each present sub-option says iPXE was built with it.
+# (Other sub-options carry settings: 1 priority, 176 no-pxedhcp, 177 bus id, 235 version.)
 IPXE_FEATURES = {
-    1: "priority",
     16: "pxeext",
     17: "iscsi",
     18: "aoe",
@@ -96,9 +96,6 @@ IPXE_FEATURES = {
     39: "menu",
     40: "sdi",
     41: "nfs",
-    176: "no-pxedhcp",
-    177: "bus-id",
-    235: "version",
 }
 
 # Option 82 sub-options (RFC 3046).
@@ -133,7 +130,7 @@ class DhcpPacket:
 
     @property
     def mac(self) -> str:
-        return ":".join(f"{b:02x}" for b in self.chaddr[: min(self.hlen, 16)])
+        return self.chaddr[: min(self.hlen, 16)].hex(":")
 
     @property
     def message_type(self) -> int | None:
@@ -148,7 +145,7 @@ class DhcpPacket:
 
     def ip_option(self, code: int) -> str | None:
         value = self.options.get(code)
-        return str(ipaddress.IPv4Address(value)) if value is not None and len(value) == 4 else None
+        return socket.inet_ntoa(value) if value is not None and len(value) == 4 else None
 
     def text_option(self, code: int) -> str | None:
         value = self.options.get(code)
@@ -190,6 +187,12 @@ class DhcpPacket:
     def ipxe_options(self) -> dict[int, bytes] | None:
         value = self.options.get(OPT_IPXE)
         return decode_suboptions(value) if value is not None else None
+
+    @property
+    def ipxe_features(self) -> list[str]:
+        """Names of the feature flags in option 175 (`http`, `https`, `efi`, ...), in code order."""
+        subs = self.ipxe_options or {}
+        return [IPXE_FEATURES[code] for code in sorted(subs) if code in IPXE_FEATURES]
 
     @property
     def is_ipxe(self) -> bool:
@@ -291,7 +294,11 @@ def arch_option(arch: int) -> bytes:
 
 
 def ip_bytes(address: str) -> bytes:
-    return ipaddress.IPv4Address(address).packed
+    """Dotted quad to 4 bytes (strict, unlike inet_aton; and much faster than the ipaddress module)."""
+    try:
+        return socket.inet_pton(socket.AF_INET, address)
+    except OSError:
+        raise ValueError(f"{address!r} is not an IPv4 address") from None
 
 
 def ip_list(addresses: list[str]) -> bytes:
@@ -341,10 +348,10 @@ def decode(data: bytes) -> DhcpPacket:
         xid=xid,
         secs=secs,
         flags=flags,
-        ciaddr=str(ipaddress.IPv4Address(ci)),
-        yiaddr=str(ipaddress.IPv4Address(yi)),
-        siaddr=str(ipaddress.IPv4Address(si)),
-        giaddr=str(ipaddress.IPv4Address(gi)),
+        ciaddr=socket.inet_ntoa(ci),
+        yiaddr=socket.inet_ntoa(yi),
+        siaddr=socket.inet_ntoa(si),
+        giaddr=socket.inet_ntoa(gi),
         chaddr=chaddr[:hlen],
         sname=sname.split(b"\0", 1)[0],
         file=file.split(b"\0", 1)[0],
@@ -373,8 +380,8 @@ def decode(data: bytes) -> DhcpPacket:
 
 def _option_bytes(code: int, value: bytes) -> bytes:
     """One option, split into 255-byte instances when longer (RFC 3396)."""
-    if not value:
-        return bytes((code, 0))
+    if len(value) <= 255:
+        return bytes((code, len(value))) + value
     return b"".join(
         bytes((code, len(value[i : i + 255]))) + value[i : i + 255] for i in range(0, len(value), 255)
     )
@@ -401,12 +408,23 @@ def encode(packet: DhcpPacket, max_size: int | None = None) -> bytes:
     )
     if packet.bootp:
         return header.ljust(MIN_BOOTP_SIZE, b"\0")
-    encoded = [_option_bytes(code, value) for code, value in packet.options.items() if code not in (PAD, END)]
-    room = None if max_size is None else max_size - 28 - HEADER.size - 4  # minus IP+UDP headers, cookie
-    main = b"".join(encoded)
-    if room is None or len(main) + 1 <= room:
-        return (header + MAGIC_COOKIE + main + bytes((END,))).ljust(MIN_BOOTP_SIZE, b"\0")
-    return _encode_overloaded(packet, header, encoded, room)
+    out = bytearray(header)
+    out += MAGIC_COOKIE
+    for code, value in packet.options.items():
+        if len(value) <= 255 and 0 < code < 255:  # the common case, inline
+            out.append(code)
+            out.append(len(value))
+            out += value
+        elif 0 < code < 255:
+            out += _option_bytes(code, value)
+    out.append(END)
+    room = None if max_size is None else max_size - 28  # minus the IP and UDP headers
+    if room is None or len(out) <= room:
+        if len(out) < MIN_BOOTP_SIZE:
+            out += bytes(MIN_BOOTP_SIZE - len(out))
+        return bytes(out)
+    encoded = [_option_bytes(code, value) for code, value in packet.options.items() if 0 < code < 255]
+    return _encode_overloaded(packet, header, encoded, room - HEADER.size - 4)
 
 
 def _encode_overloaded(packet: DhcpPacket, header: bytes, encoded: list[bytes], room: int) -> bytes:

@@ -76,6 +76,9 @@ class DhcpConfig:
             )
         if int(end) - int(start) >= 1 << 16:
             raise DhcpConfigError(f"range {self.pool_start}-{self.pool_end} holds more than 65536 addresses")
+        for mac, ip in self.reservations.items():
+            if ipaddress.IPv4Address(ip) not in network:
+                raise DhcpConfigError(f"reservation {mac}={ip} is outside the range's subnet {network}")
 
     @property
     def pool_network(self) -> ipaddress.IPv4Network:

@@ -8,12 +8,14 @@ it if it is still free, which is what the client wants anyway.
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from .codec import ip_bytes
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS leases (
@@ -25,6 +27,14 @@ CREATE TABLE IF NOT EXISTS leases (
 )
 """
 OFFER_HOLD = 60.0  # seconds an offered address stays set aside for the client it was offered to
+
+
+def ip_to_int(ip: str) -> int:
+    return int.from_bytes(ip_bytes(ip), "big")
+
+
+def int_to_ip(value: int) -> str:
+    return socket.inet_ntoa(value.to_bytes(4, "big"))
 
 
 @dataclass
@@ -50,10 +60,8 @@ class LeaseStore:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.clock = clock
-        self.pool = [
-            int(ipaddress.IPv4Address(pool_start)) + i
-            for i in range(int(ipaddress.IPv4Address(pool_end)) - int(ipaddress.IPv4Address(pool_start)) + 1)
-        ]
+        first, last = ip_to_int(pool_start), ip_to_int(pool_end)
+        self.pool = range(first, last + 1)
         self.reservations = {mac.lower(): ip for mac, ip in reservations.items()}
         self.reserved_ips = {ip: mac for mac, ip in self.reservations.items()}
         self.excluded = excluded
@@ -80,18 +88,18 @@ class LeaseStore:
         return self.by_mac.get(mac)
 
     def in_pool(self, ip: str) -> bool:
-        value = int(ipaddress.IPv4Address(ip))
-        return bool(self.pool) and self.pool[0] <= value <= self.pool[-1]
+        return ip_to_int(ip) in self.pool
 
     def available_to(self, ip: str, mac: str) -> bool:
         """May `ip` be given to `mac` now? Reserved, leased, declined and offered addresses are not free."""
         if ip in self.excluded:
             return False
         owner = self.reserved_ips.get(ip)
-        if owner is not None:
-            return owner == mac
-        if not self.in_pool(ip):
+        if owner is not None and owner != mac:
             return False
+        if owner is None and not self.in_pool(ip):
+            return False
+        # Even a reservation waits while someone else still holds the address (the configuration changed).
         now = self.clock()
         lease = self.by_ip.get(ip)
         if lease is not None and lease.active(now) and lease.mac != mac:
@@ -115,7 +123,7 @@ class LeaseStore:
             return requested
         for step in range(len(self.pool)):
             index = (self._cursor + step) % len(self.pool)
-            ip = str(ipaddress.IPv4Address(self.pool[index]))
+            ip = int_to_ip(self.pool[index])
             if ip not in self.by_ip and ip not in self.reserved_ips and self.available_to(ip, mac):
                 self._cursor = index + 1
                 return ip
@@ -128,7 +136,7 @@ class LeaseStore:
     @staticmethod
     def _valid(ip: str) -> bool:
         try:
-            ipaddress.IPv4Address(ip)
+            ip_to_int(ip)
         except ValueError:
             return False
         return True

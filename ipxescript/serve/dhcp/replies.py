@@ -22,20 +22,47 @@ def _reply_header(request: c.DhcpPacket, message_type: int, config: DhcpConfig) 
         chaddr=request.chaddr,
     )
     reply.options[c.OPT_MESSAGE_TYPE] = bytes((message_type,))
-    reply.options[c.OPT_SERVER_ID] = c.ip_bytes(config.server_address)
+    reply.options[c.OPT_SERVER_ID] = _fixed(config)[c.OPT_SERVER_ID]
     return reply
 
 
-def _network_options(reply: c.DhcpPacket, config: DhcpConfig) -> None:
-    reply.options[c.OPT_SUBNET_MASK] = c.ip_bytes(config.netmask)
+_FIXED_CACHE: dict[int, tuple[DhcpConfig, dict[int, bytes]]] = {}
+
+
+def _fixed(config: DhcpConfig) -> dict[int, bytes]:
+    """The options that depend only on the configuration, encoded once per configuration."""
+    cached = _FIXED_CACHE.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    options = {
+        c.OPT_SERVER_ID: c.ip_bytes(config.server_address),
+        c.OPT_SUBNET_MASK: c.ip_bytes(config.netmask),
+    }
     if config.router:
-        reply.options[c.OPT_ROUTER] = c.ip_bytes(config.router)
+        options[c.OPT_ROUTER] = c.ip_bytes(config.router)
     if config.dns:
-        reply.options[c.OPT_DNS] = c.ip_list(list(config.dns))
+        options[c.OPT_DNS] = c.ip_list(list(config.dns))
     if config.domain:
-        reply.options[c.OPT_DOMAIN] = config.domain.encode()
+        options[c.OPT_DOMAIN] = config.domain.encode()
     if config.pool_start:
-        reply.options[c.OPT_BROADCAST] = c.ip_bytes(str(config.pool_network.broadcast_address))
+        options[c.OPT_BROADCAST] = c.ip_bytes(str(config.pool_network.broadcast_address))
+    lease = config.lease_time
+    options[c.OPT_LEASE_TIME] = lease.to_bytes(4, "big")
+    options[c.OPT_RENEWAL_TIME] = (lease // 2).to_bytes(4, "big")
+    options[c.OPT_REBINDING_TIME] = (lease * 7 // 8).to_bytes(4, "big")
+    _FIXED_CACHE[id(config)] = (config, options)
+    return options
+
+
+NETWORK_OPTIONS = (c.OPT_SUBNET_MASK, c.OPT_ROUTER, c.OPT_DNS, c.OPT_DOMAIN, c.OPT_BROADCAST)
+LEASE_OPTIONS = (c.OPT_LEASE_TIME, c.OPT_RENEWAL_TIME, c.OPT_REBINDING_TIME)
+
+
+def _network_options(reply: c.DhcpPacket, config: DhcpConfig) -> None:
+    fixed = _fixed(config)
+    for code in NETWORK_OPTIONS:
+        if code in fixed:
+            reply.options[code] = fixed[code]
 
 
 def _boot_options(
@@ -74,7 +101,6 @@ def lease_reply(
     request: c.DhcpPacket,
     message_type: int,
     address: str,
-    lease_time: int,
     boot: BootOffer | None,
     config: DhcpConfig,
 ) -> c.DhcpPacket:
@@ -83,9 +109,9 @@ def lease_reply(
     reply.yiaddr = address
     if request.ciaddr != "0.0.0.0" and message_type == c.ACK:
         reply.ciaddr = request.ciaddr
-    reply.options[c.OPT_LEASE_TIME] = lease_time.to_bytes(4, "big")
-    reply.options[c.OPT_RENEWAL_TIME] = (lease_time // 2).to_bytes(4, "big")
-    reply.options[c.OPT_REBINDING_TIME] = (lease_time * 7 // 8).to_bytes(4, "big")
+    fixed = _fixed(config)
+    for code in LEASE_OPTIONS:
+        reply.options[code] = fixed[code]
     _network_options(reply, config)
     _boot_options(reply, request, boot, config)
     _relay_echo(reply, request)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import fcntl
-import functools
 import ipaddress
 import logging
 import socket
+import sqlite3
 import struct
 from dataclasses import dataclass
-from typing import cast
 
 from ipxescript.serve.policy import BootOffer, BootPolicy, Client
 
@@ -41,20 +41,45 @@ class Destination:
     why: str = ""
 
 
-class _Endpoint(asyncio.DatagramProtocol):
-    def __init__(self, server: DhcpServer, boot_port: bool) -> None:
+class _Endpoint:
+    """One bound UDP socket driven by the event loop's reader callback.
+
+    Not an asyncio DatagramProtocol on purpose: its transport reads one datagram per loop iteration, while
+    a lab that powers on at once queues hundreds of DISCOVERs; draining the socket per wake-up is faster
+    (benchmarks/bench_dhcp.py). Replies are sent directly: when the send buffer is full the reply is
+    dropped and the client retransmits, as DHCP expects.
+    """
+
+    BATCH = 64  # datagrams per wake-up, so one busy port cannot starve the other
+
+    def __init__(self, server: DhcpServer, sock: socket.socket, boot_port: bool) -> None:
         self.server = server
+        self.sock = sock
         self.boot_port = boot_port
-        self.transport: asyncio.DatagramTransport | None = None
+        self.port: int = sock.getsockname()[1]
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(sock.fileno(), self._readable)
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
+    def _readable(self) -> None:
+        for _ in range(self.BATCH):
+            try:
+                data, source = self.sock.recvfrom(4096)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # e.g. an ICMP error reported on the socket
+                log.debug("socket error on port %d: %s", self.port, exc)
+                return
+            self.server.received(data, source, self)
 
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.server.received(data, addr, self)
+    def sendto(self, data: bytes, destination: tuple[str, int]) -> None:
+        try:
+            self.sock.sendto(data, destination)
+        except OSError as exc:
+            log.warning("could not send to %s:%d: %s", destination[0], destination[1], exc)
 
-    def error_received(self, exc: Exception) -> None:
-        log.debug("socket error on %s: %s", "boot-server port" if self.boot_port else "dhcp port", exc)
+    def close(self) -> None:
+        self._loop.remove_reader(self.sock.fileno())
+        self.sock.close()
 
 
 class DhcpServer:
@@ -65,29 +90,27 @@ class DhcpServer:
         self.leases: LeaseStore | None = None
         if config.mode == "full":
             assert config.pool_start and config.pool_end
-            self.leases = LeaseStore(
-                config.lease_db,
-                config.pool_start,
-                config.pool_end,
-                config.reservations,
-                excluded={config.server_address, *([config.router] if config.router else [])},
-            )
+            try:
+                self.leases = LeaseStore(
+                    config.lease_db,
+                    config.pool_start,
+                    config.pool_end,
+                    config.reservations,
+                    excluded={config.server_address, *([config.router] if config.router else [])},
+                )
+            except sqlite3.Error as exc:
+                raise OSError(f"cannot open the lease database {config.lease_db}: {exc}") from None
         self._endpoints: list[_Endpoint] = []
 
     # --- life cycle ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
         ports = [(self.config.port, False)]
         if self.config.proxy_port:
             ports.append((self.config.proxy_port, True))
         try:
             for port, boot_port in ports:
-                sock = self._open_socket(port)
-                _, protocol = await loop.create_datagram_endpoint(
-                    functools.partial(_Endpoint, self, boot_port), sock=sock
-                )
-                self._endpoints.append(protocol)
+                self._endpoints.append(_Endpoint(self, self._open_socket(port), boot_port))
         except BaseException:
             self.close()
             raise
@@ -104,9 +127,8 @@ class DhcpServer:
     def _open_socket(self, port: int) -> socket.socket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            sock.setsockopt(
-                socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
-            )  # share 67 with a DHCP server beside us
+            # SO_REUSEADDR: share port 67 with a DHCP server on the same host (proxy mode).
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
             # Whole labs power on at once: room for bursts (the kernel caps this at net.core.rmem_max).
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
@@ -125,8 +147,7 @@ class DhcpServer:
 
     def close(self) -> None:
         for endpoint in self._endpoints:
-            if endpoint.transport is not None:
-                endpoint.transport.close()
+            endpoint.close()
         self._endpoints = []
         if self.leases is not None:
             self.leases.close()
@@ -135,11 +156,7 @@ class DhcpServer:
     @property
     def ports(self) -> list[int]:
         """The ports actually bound (useful when the configuration asked for port 0)."""
-        out = []
-        for endpoint in self._endpoints:
-            if endpoint.transport is not None:
-                out.append(endpoint.transport.get_extra_info("sockname")[1])
-        return out
+        return [endpoint.port for endpoint in self._endpoints]
 
     # --- receiving ------------------------------------------------------------------------------------
 
@@ -163,9 +180,13 @@ class DhcpServer:
         self, request: c.DhcpPacket, source: tuple[str, int], boot_port: bool
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
         """The reply to one request and where it goes, or None (every outcome is logged)."""
-        if request.op != c.BOOTREQUEST or request.message_type is None:
+        if request.op != c.BOOTREQUEST or request.message_type is None or not any(request.chaddr):
             self.stats["ignored"] += 1
-            log.debug("ignored %s from %s: not a DHCP request", request.message_name, request.mac)
+            log.debug(
+                "ignored %s from %s: not a DHCP request with a hardware address",
+                request.message_name,
+                request.mac,
+            )
             return None
         if boot_port:
             return self._boot_server(request, source)
@@ -185,7 +206,7 @@ class DhcpServer:
         who = describe(client)
         kind = request.message_type
         if not is_boot_client(request):
-            log.debug(
+            log.info(
                 "%s from %s (proxy): silent: not a PXE client (no option 60 PXEClient)",
                 request.message_name,
                 who,
@@ -194,7 +215,7 @@ class DhcpServer:
         if kind == c.REQUEST and (request.server_id != self.config.server_address or request.requested_ip):
             # A REQUEST naming an address belongs to the DHCP server (which may share our address when it
             # runs on this host); PXE clients ask the proxy on port 4011.
-            log.debug("REQUEST from %s (proxy): silent: it asks the DHCP server for an address", who)
+            log.info("REQUEST from %s (proxy): silent: it asks the DHCP server for an address", who)
             return None
         if kind not in (c.DISCOVER, c.REQUEST):
             log.debug(
@@ -229,7 +250,7 @@ class DhcpServer:
         client = client_from_packet(request)
         who = describe(client)
         if not is_boot_client(request):
-            log.debug("%s on port %s from %s: silent: not a PXE client", request.message_name, source[1], who)
+            log.info("%s on port %s from %s: silent: not a PXE client", request.message_name, source[1], who)
             return None
         if request.message_type not in (c.REQUEST, c.INFORM):
             log.debug("%s on the boot-server port from %s: silent", request.message_name, who)
@@ -314,9 +335,9 @@ class DhcpServer:
     def _grant(
         self, request: c.DhcpPacket, kind: int, address: str, client: Client, who: str, why: str
     ) -> tuple[c.DhcpPacket, Destination, int]:
-        client = client_from_packet(request, ip=address)
+        client = dataclasses.replace(client, ip=address)
         boot = self._ask_policy(request, client)
-        reply = replies.lease_reply(request, kind, address, self.config.lease_time, boot, self.config)
+        reply = replies.lease_reply(request, kind, address, boot, self.config)
         boot_text = f"boot file {boot.boot_file} ({boot.reason})" if boot else "no boot file"
         log.info(
             "%s from %s (full): %s %s (%s), %s",
@@ -447,9 +468,6 @@ class DhcpServer:
     def _send(
         self, endpoint: _Endpoint, reply: c.DhcpPacket, destination: Destination, kind: int, max_size: int
     ) -> None:
-        transport = endpoint.transport
-        if transport is None:
-            return
         if destination.arp_mac is not None and not self._add_arp(destination.ip, destination.arp_mac):
             destination = self._broadcast("ARP entry could not be set")
         try:
@@ -457,7 +475,7 @@ class DhcpServer:
         except ValueError as exc:
             log.error("cannot encode %s for %s: %s", c.MESSAGE_NAMES.get(kind), reply.mac, exc)
             return
-        transport.sendto(data, (destination.ip, destination.port))
+        endpoint.sendto(data, (destination.ip, destination.port))
         self.stats[c.MESSAGE_NAMES.get(kind, "reply")] += 1
         log.debug(
             "sent %s to %s:%d (%s)",
@@ -470,9 +488,9 @@ class DhcpServer:
     def _add_arp(self, ip: str, mac: bytes) -> bool:
         """Tell the kernel the client's MAC so a unicast reply reaches a client that has no address yet."""
         endpoint = self._endpoints[0] if self._endpoints else None
-        if endpoint is None or endpoint.transport is None or not self.config.interface:
+        if endpoint is None or not self.config.interface:
             return False
-        sock = endpoint.transport.get_extra_info("socket")
+        sock = endpoint.sock
         protocol_address = struct.pack("=H2s4s8s", socket.AF_INET, b"", ipaddress.IPv4Address(ip).packed, b"")
         hardware_address = struct.pack("=H14s", 1, mac.ljust(14, b"\0"))  # ARPHRD_ETHER
         request = (

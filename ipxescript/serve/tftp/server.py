@@ -1,9 +1,10 @@
 """An asyncio TFTP server for read requests (RFC 1350, 2347, 2348, 2349, 7440).
 
-The listener answers each read request from a new socket on an ephemeral port (the server's transfer ID),
-connected to the client, so the kernel keeps other hosts' packets away from the transfer. A transfer is
-driven by callbacks on that socket instead of a coroutine: the hot path per ACK is one recv, a few integer
-operations and the sends of the next window, with the blocks read straight into preallocated buffers.
+The listener (asyncio) answers each read request from a new socket on an ephemeral port (the server's
+transfer ID), connected to the client, so the kernel keeps other hosts' packets away from the transfer.
+The block exchange of a transfer runs in a thread on that socket (see `Transfer`): per ACK one recv, a
+few integer operations and the sends of the next window, with the blocks copied into preallocated
+buffers.
 
 The protocol holds no boot policy: for every path it first asks the policy (if any) for generated content,
 and otherwise reads the file under ROOT.
@@ -15,6 +16,9 @@ import asyncio
 import logging
 import os
 import socket
+import struct
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,71 +47,99 @@ def _is_tsize_only(oack: dict[str, str] | None) -> bool:
 
 
 class Transfer:
-    """One read transfer: a window of blocks in flight, sent again on timeout, moved on by ACKs."""
+    """One read transfer: a window of blocks in flight, sent again on timeout, moved on by ACKs.
+
+    The protocol exchange runs in a thread of its own on a blocking socket: per block that is one recv and
+    one send system call and a few integer operations, with no event-loop turn in between. At windowsize
+    1 the turnaround per ACK is what bounds the rate, and an asyncio callback per ACK cost twice the CPU.
+    Everything else (requests, policy, bookkeeping, logging of refusals) stays on the event loop.
+    """
 
     def __init__(
         self,
         server: TftpServer,
         sock: socket.socket,
         peer: tuple[str, int],
-        name: str,
-        mode: str,
+        request: packets.ReadRequest,
         source: Source,
         blksize: int,
         windowsize: int,
         timeout: float,
         oack: dict[str, str] | None,
     ):
-        self.server, self.sock, self.peer, self.name, self.mode = server, sock, peer, name, mode
+        self.server, self.sock, self.peer, self.request = server, sock, peer, request
+        self.name, self.mode = request.filename, request.mode
         self.source, self.blksize, self.windowsize, self.oack = source, blksize, windowsize, oack
         self.loop = asyncio.get_running_loop()
-        self.fd = sock.fileno()
+        self.settings = server.settings
         # ring of block buffers: absolute block b lives in slot b % windowsize, header included
         self.slots = [bytearray(4 + blksize) for _ in range(windowsize)]
         self.views = [memoryview(slot) for slot in self.slots]
         self.lengths = [0] * windowsize
-        self.recv_buffer = bytearray(2048)
         self.acked = -1 if oack else 0  # absolute number of the last block the client confirmed
+        self.first_acked = self.acked
+        self.finished = False
         self.read_upto = 0  # highest absolute block read into a slot
-        self.next_send = 0 if oack else 1  # next block of the current window to put on the wire
         self.last: int | None = None  # absolute number of the final (short) block, once read
         self.base_timeout = timeout
-        self.current_timeout = timeout
-        self.retries = 0
-        self.deadline = 0.0
-        self.timer: asyncio.TimerHandle | None = None
         self.sent_bytes = 0
         self.retransmitted = 0
-        self.started = self.loop.time()
+        self.aborted = False
+        self.abort_reason = ""
+        self.started = time.monotonic()
         self.done = self.loop.create_future()
 
-    # ---- life cycle
+    # ---- life cycle (event loop side)
 
     def start(self) -> None:
-        self.loop.add_reader(self.fd, self._readable)
-        self._send_current()
-        self._arm()
+        threading.Thread(target=self._run, name=f"tftp {self.peer[0]}:{self.peer[1]}", daemon=True).start()
 
-    def _arm(self) -> None:
-        self.deadline = self.loop.time() + self.current_timeout
-        if self.timer is None:
-            self.timer = self.loop.call_at(self.deadline, self._on_timer)
+    def is_repeat(self, request: packets.ReadRequest) -> bool:
+        """Whether a request from this client's port is its first RRQ sent again (ours went unanswered).
 
-    def finish(self, outcome: str, ok: bool) -> None:
-        if self.done.done():
-            return
-        self.loop.remove_reader(self.fd)
-        self.loop.remove_writer(self.fd)
-        if self.timer is not None:
-            self.timer.cancel()
-        self.sock.close()
-        self.source.close()
+        A client that answered us (an ACK or ERROR waiting in our socket, or already handled) and asks
+        again is making a new request: EDK2 asks for the size, then for the file, from one port.
+        """
+        if self.finished or self.acked != self.first_acked or request != self.request:
+            return False
+        try:
+            self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return True  # nothing from the client since our first packet
+        except OSError:
+            return False
+        return False
+
+    def abort(self, reason: str) -> None:
+        """Ask the transfer's thread to stop; shutting the socket down wakes it from its recv."""
+        self.abort_reason = reason
+        self.aborted = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _ended(self, ok: bool) -> None:
         self.server._forget(self)
-        elapsed = self.loop.time() - self.started
+        if not self.done.done():
+            self.done.set_result(ok)
+
+    # ---- the transfer's thread
+
+    def _run(self) -> None:
+        try:
+            outcome, ok = self._pump()
+        except Exception as exc:  # a bug here must end this transfer only
+            log.exception("RRQ %s:%d %r failed", *self.peer, self.name)
+            outcome, ok = f"internal error ({exc})", False
+        finally:
+            self.finished = True
+            self.sock.close()
+            self.source.close()
+        elapsed = time.monotonic() - self.started
         rate = self.sent_bytes / elapsed / 1e6 if elapsed > 0 else 0.0
-        level = logging.INFO if ok else logging.WARNING
         log.log(
-            level,
+            logging.INFO if ok else logging.WARNING,
             "RRQ %s:%d %r %s blksize=%d windowsize=%d: %s; %d bytes in %.3f s (%.1f MB/s), %d retransmitted",
             *self.peer,
             self.name,
@@ -120,126 +152,109 @@ class Transfer:
             rate,
             self.retransmitted,
         )
-        self.done.set_result(ok)
-
-    # ---- sending
-
-    def _send_current(self) -> None:
-        """Send the OACK while it is unconfirmed, else the window from `next_send` on."""
-        if self.acked < 0:
-            self._send(packets.encode(packets.OptionAck(self.oack or {})))
-            return
-        self._send_window()
-
-    def _send(self, data: bytes | memoryview) -> bool:
         try:
-            self.sock.send(data)
-            return True
-        except BlockingIOError:
-            self.loop.add_writer(self.fd, self._writable)
-        except OSError as exc:  # ICMP port unreachable etc.: the client went away
-            self.finish(f"client unreachable ({exc.strerror})", ok=False)
-        return False
+            self.loop.call_soon_threadsafe(self._ended, ok)
+        except RuntimeError:  # the event loop is already closed
+            pass
 
-    def _send_window(self) -> None:
-        end = self.acked + self.windowsize
-        if self.last is not None and end > self.last:
-            end = self.last
-        block = self.next_send
-        slots, lengths, views, size = self.slots, self.lengths, self.views, self.windowsize
-        while block <= end:
-            slot = block % size
-            if block > self.read_upto:
-                view = views[slot]
-                length = self.source.readinto(view[4 : 4 + self.blksize])
-                lengths[slot] = length
-                buffer = slots[slot]
-                buffer[1] = 3  # DATA
-                buffer[2] = (block >> 8) & 0xFF
-                buffer[3] = block & 0xFF
-                self.read_upto = block
-                self.sent_bytes += length
-                if length < self.blksize:
-                    self.last = end = block
-            else:
-                self.retransmitted += 1
-            if not self._send(views[slot][: 4 + lengths[slot]]):
-                self.next_send = block
-                return
-            block += 1
-        self.next_send = block
+    def _set_timeout(self, seconds: float) -> None:
+        # SO_RCVTIMEO instead of socket.settimeout: one recv system call per ACK, not poll + recv
+        whole = int(seconds)
+        value = struct.pack("ll", whole, int((seconds - whole) * 1e6))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
 
-    def _writable(self) -> None:
-        self.loop.remove_writer(self.fd)
-        self._send_window()
-
-    # ---- receiving
-
-    def _readable(self) -> None:
-        buffer, sock = self.recv_buffer, self.sock
+    def _pump(self) -> tuple[str, bool]:
+        sock, buffer = self.sock, bytearray(2048)
+        timeout, retries = self.base_timeout, 0
+        self._set_timeout(timeout)
+        next_send = 0 if self.acked < 0 else 1
         while True:
-            try:
-                n = sock.recv_into(buffer)
-            except BlockingIOError:
-                return
-            except OSError as exc:
-                self.finish(f"client unreachable ({exc.strerror})", ok=False)
-                return
-            if n >= 4 and buffer[0] == 0 and buffer[1] == packets.OP_ACK:
-                self._on_ack((buffer[2] << 8) | buffer[3])
-            elif n >= 4 and buffer[0] == 0 and buffer[1] == packets.OP_ERROR:
-                self._on_error(bytes(buffer[:n]))
-            if self.done.done():
-                return
+            if self.acked < 0:
+                sock.send(packets.encode(packets.OptionAck(self.oack or {})))
+            else:
+                self._send_window(next_send)
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    n = sock.recv_into(buffer)
+                except (BlockingIOError, TimeoutError):
+                    n = -1  # SO_RCVTIMEO expired
+                except OSError as exc:  # ICMP port unreachable: the client went away
+                    return f"client unreachable ({exc.strerror})", False
+                if self.aborted:
+                    return f"aborted: {self.abort_reason}", False
+                if n >= 4 and buffer[0] == 0 and buffer[1] == packets.OP_ACK:
+                    block = self._ack_to_block((buffer[2] << 8) | buffer[3])
+                    if block is not None:
+                        self.acked = block
+                        if block == self.last:
+                            return "sent", True
+                        next_send = block + 1
+                        if retries:
+                            retries, timeout = 0, self.base_timeout
+                            self._set_timeout(timeout)
+                        break
+                elif n >= 4 and buffer[0] == 0 and buffer[1] == packets.OP_ERROR:
+                    return self._client_error(bytes(buffer[:n]))
+                if n < 0 or time.monotonic() >= deadline:
+                    retries += 1
+                    if retries > self.settings.retries:
+                        waited = "OACK" if self.acked < 0 else f"block {self.acked + 1}"
+                        return f"timed out waiting for the ACK of {waited}", False
+                    timeout = min(timeout * 2, max(self.settings.max_timeout, self.base_timeout))
+                    self._set_timeout(timeout)
+                    next_send = self.acked + 1
+                    if self.acked < 0:
+                        self.retransmitted += 1
+                    break
 
-    def _on_ack(self, number: int) -> None:
+    def _ack_to_block(self, number: int) -> int | None:
+        """The absolute block an ACK confirms, or None for a duplicate or stale one.
+
+        Duplicates are never answered: answering them would multiply the packets in flight (the sorcerer's
+        apprentice); only the timeout sends again.
+        """
         acked = self.acked
         block = acked + ((number - acked) & 0xFFFF)  # the block number nearest above what is confirmed
         if block == acked or block > self.read_upto:
-            return  # a duplicate or stale ACK: never answered, or windows multiply (sorcerer's apprentice)
-        self.acked = block
-        if block == self.last:
-            self.finish("sent", ok=True)
-            return
-        self.next_send = block + 1
-        self.retries = 0
-        self.current_timeout = self.base_timeout
-        self.deadline = self.loop.time() + self.base_timeout
-        self._send_window()
+            return None
+        return block
 
-    def _on_error(self, data: bytes) -> None:
+    def _send_window(self, block: int) -> None:
+        """Send from `block` to the end of the window, reading the blocks not read yet."""
+        end = self.acked + self.windowsize
+        if self.last is not None and end > self.last:
+            end = self.last
+        send, size, blksize = self.sock.send, self.windowsize, self.blksize
+        slots, views, lengths = self.slots, self.views, self.lengths
+        while block <= end:
+            slot = block % size
+            view = views[slot]
+            if block > self.read_upto:
+                length = self.source.readinto(view[4 : 4 + blksize])
+                lengths[slot] = length
+                header = slots[slot]
+                header[1] = packets.OP_DATA
+                header[2] = (block >> 8) & 0xFF
+                header[3] = block & 0xFF
+                self.read_upto = block
+                self.sent_bytes += length
+                if length < blksize:
+                    self.last = end = block
+            else:
+                self.retransmitted += 1
+            send(view[: 4 + lengths[slot]])
+            block += 1
+
+    def _client_error(self, data: bytes) -> tuple[str, bool]:
         try:
             error = packets.decode(data)
         except packets.TftpPacketError:
-            return
+            error = packets.Error(0, "(malformed error packet)")
         assert isinstance(error, packets.Error)
         if self.acked < 0 and _is_tsize_only(self.oack):
-            self.finish(
-                f"size query answered, client ended it (error {error.code} {error.message!r})", ok=True
-            )
-        else:
-            self.finish(f"client aborted with error {error.code} {error.message!r}", ok=False)
-
-    def _on_timer(self) -> None:
-        self.timer = None
-        now = self.loop.time()
-        if now < self.deadline:  # progress since the timer was set
-            self.timer = self.loop.call_at(self.deadline, self._on_timer)
-            return
-        self.retries += 1
-        if self.retries > self.server.settings.retries:
-            waited = "OACK" if self.acked < 0 else f"block {self.acked + 1}"
-            self.finish(f"timed out waiting for the ACK of {waited}", ok=False)
-            return
-        self.current_timeout = min(
-            self.current_timeout * 2, max(self.server.settings.max_timeout, self.base_timeout)
-        )
-        self.next_send = self.acked + 1
-        if self.acked < 0:
-            self.retransmitted += 1
-        self._send_current()
-        if not self.done.done():
-            self._arm()
+            return f"size query answered, client ended it (error {error.code} {error.message!r})", True
+        return f"client aborted with error {error.code} {error.message!r}", False
 
 
 class _Listener(asyncio.DatagramProtocol):
@@ -294,7 +309,7 @@ class TftpServer:
         if self.transport is not None:
             self.transport.close()
         for transfer in list(self.transfers.values()):
-            transfer.finish("aborted: server closing", ok=False)
+            transfer.abort("server closing")
 
     async def wait_idle(self) -> None:
         """Wait until every transfer in progress has ended."""
@@ -305,10 +320,10 @@ class TftpServer:
         if self.transfers.get(transfer.peer) is transfer:
             del self.transfers[transfer.peer]
 
-    def _socket(self, peer: tuple[str, int]) -> socket.socket:
+    def _socket(self, peer: tuple[str, int], blocking: bool = False) -> socket.socket:
         sock = socket.socket(self.family, socket.SOCK_DGRAM)
         try:
-            sock.setblocking(False)
+            sock.setblocking(blocking)
             sock.bind((self.host, 0))
             sock.connect(peer)
         except BaseException:
@@ -342,8 +357,11 @@ class TftpServer:
         if not isinstance(packet, packets.ReadRequest):
             log.debug("ignored a %s from %s:%d on the listening port", type(packet).__name__, *peer)
             return
-        if peer in self.transfers:
-            return  # the client sent its request again; the transfer's own retransmission answers it
+        running = self.transfers.get(peer)
+        if running is not None:
+            if running.is_repeat(packet):
+                return  # the client sent its request again; the transfer's own retransmission answers it
+            running.abort("the client sent a new request from the same port")
         try:
             self._start_transfer(packet, peer)
         except FileAccessError as exc:
@@ -375,7 +393,7 @@ class TftpServer:
         source = self._open(request, peer)
         try:
             agreed = negotiate(request.options, source.size, self.settings.limits)
-            sock = self._socket(peer)
+            sock = self._socket(peer, blocking=True)
         except BaseException:
             source.close()
             raise
@@ -383,8 +401,7 @@ class TftpServer:
             self,
             sock,
             peer,
-            request.filename,
-            request.mode,
+            request,
             source,
             agreed.blksize,
             agreed.windowsize,

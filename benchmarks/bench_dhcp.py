@@ -1,0 +1,272 @@
+"""DHCP benchmark: DISCOVER->OFFER latency and rate for distinct clients, ours vs dnsmasq, plus a fuzz run.
+
+    python benchmarks/bench_dhcp.py [--clients 1000] [--fuzz 10000]
+
+Needs root: each server runs in its own network namespace on a bridge, the load generator in another
+namespace on the same bridge (a veth link, no real interface). Both servers log every DHCP decision to a
+file (dnsmasq's default logging, our INFO log), run full mode with a large range and no ping check, and
+are measured in the same run by the same client, so the ratios compare like with like.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "dhcp"))
+sys.path.insert(0, str(REPO))
+
+from dhcp_testlib import Lab, client_packet, malformed_packets, start_runner  # noqa: E402
+
+from ipxescript.serve.dhcp import codec as c  # noqa: E402
+
+RANGE = ("10.213.0.10", "10.213.15.250")
+NETMASK = "255.255.240.0"
+SERVER_IP = "10.213.7.1"
+
+
+# --- the load generator (runs inside the client namespace) ---------------------------------------------
+
+
+def _client_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
+    sock.bind(("0.0.0.0", 68))
+    return sock
+
+
+def _discover(index: int, base: int) -> bytes:
+    mac = f"02:42:{(base >> 8) & 0xFF:02x}:{base & 0xFF:02x}:{index >> 8:02x}:{index & 0xFF:02x}"
+    packet = client_packet(
+        c.DISCOVER, mac=mac, xid=(base << 16) | index, arch=7, vendor="PXEClient:Arch:00007"
+    )
+    return c.encode(packet)
+
+
+def _offers(sock: socket.socket, timeout: float) -> list[tuple[int, float]]:
+    """Read replies until `timeout` passes without one: (xid, arrival time) of each OFFER."""
+    got = []
+    sock.settimeout(timeout)
+    while True:
+        try:
+            data = sock.recv(4096)
+        except TimeoutError:
+            return got
+        now = time.perf_counter()
+        try:
+            packet = c.decode(data)
+        except c.DhcpDecodeError:
+            continue
+        if packet.message_type == c.OFFER:
+            got.append((packet.xid, now))
+
+
+def run_client(clients: int, window: int) -> dict[str, float]:
+    sock = _client_socket()
+    target = ("255.255.255.255", 67)
+    # Latency: one client at a time.
+    latencies = []
+    lost = 0
+    for index in range(clients):
+        start = time.perf_counter()
+        sock.sendto(_discover(index, 1), target)
+        sock.settimeout(1.0)
+        while True:
+            try:
+                packet = c.decode(sock.recv(4096))
+            except TimeoutError:
+                lost += 1
+                break
+            except c.DhcpDecodeError:
+                continue
+            if packet.message_type == c.OFFER and packet.xid == (1 << 16) | index:
+                latencies.append(time.perf_counter() - start)
+                break
+    # Rate: other new clients, `window` DISCOVERs in flight.
+    sent_at: dict[int, float] = {}
+    answered: set[int] = set()
+    start = time.perf_counter()
+    sock.setblocking(False)
+    next_index = 0
+    last_progress = time.perf_counter()
+    while len(answered) < clients and time.perf_counter() - last_progress < 2.0:
+        while next_index < clients and next_index - len(answered) < window:
+            sent_at[next_index] = time.perf_counter()
+            sock.sendto(_discover(next_index, 2), target)
+            next_index += 1
+        try:
+            data = sock.recv(4096)
+        except BlockingIOError:
+            time.sleep(0.0002)
+            continue
+        try:
+            packet = c.decode(data)
+        except c.DhcpDecodeError:
+            continue
+        xid = packet.xid & 0xFFFF
+        if packet.message_type == c.OFFER and packet.xid >> 16 == 2 and xid not in answered:
+            answered.add(xid)
+            last_progress = time.perf_counter()
+    elapsed = last_progress - start
+    latencies.sort()
+    return {
+        "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan"),
+        "latency_lost": lost,
+        "rate": len(answered) / elapsed if elapsed > 0 else 0.0,
+        "rate_answered": len(answered),
+    }
+
+
+def run_fuzz(count: int, server: str) -> dict[str, float]:
+    """Send `count` malformed packets (paced so the socket buffers do not simply drop them), then check
+    that a correct client still gets an OFFER."""
+    sock = _client_socket()
+    start = time.perf_counter()
+    for index, data in enumerate(malformed_packets(count)):
+        sock.sendto(data, (server, 67))
+        if index % 20 == 0:
+            time.sleep(0.002)
+    elapsed = time.perf_counter() - start
+    _offers(sock, 0.5)  # drain answers to the packets that still made sense
+    sock.sendto(_discover(7, 3), ("255.255.255.255", 67))
+    offers = [xid for xid, _ in _offers(sock, 2.0) if xid == (3 << 16) | 7]
+    return {"fuzz_seconds": elapsed, "served_after_fuzz": float(bool(offers))}
+
+
+# --- orchestration (root namespace) ----------------------------------------------------------------------
+
+
+# With two or more CPUs the server and the load generator get one each (the same for both servers), so
+# the client never preempts the server it measures.
+PIN_SERVER: tuple[str, ...] = ("taskset", "-c", "1") if (os.cpu_count() or 1) >= 2 else ()
+PIN_CLIENT: tuple[str, ...] = ("taskset", "-c", "0") if (os.cpu_count() or 1) >= 2 else ()
+
+
+def _in_client(the_lab: Lab, ns: str, *args: str) -> dict[str, float]:
+    done = the_lab.ns_exec(ns, *PIN_CLIENT, sys.executable, str(Path(__file__).resolve()), *args, timeout=600)
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _start_ours(the_lab: Lab, work: Path) -> subprocess.Popen[bytes]:
+    return start_runner(
+        the_lab,
+        "--mode", "full", "--range", "-".join(RANGE), "--netmask", NETMASK, "--lease-db", str(work / "ours.sqlite"),
+        log_file=work / "ours.log", wrapper=PIN_SERVER,
+    )  # fmt: skip
+
+
+def _start_dnsmasq(the_lab: Lab, work: Path) -> subprocess.Popen[bytes]:
+    process = the_lab.spawn(
+        the_lab.server_ns, *PIN_SERVER, "dnsmasq", "--keep-in-foreground", "--port=0", "--conf-file=/dev/null", "--user=root",
+        "--interface=br0", "--bind-interfaces", f"--dhcp-range={RANGE[0]},{RANGE[1]},{NETMASK},1h",
+        "--dhcp-lease-max=100000", "--no-ping", f"--dhcp-leasefile={work}/dnsmasq.leases",
+        f"--pid-file={work}/dnsmasq.pid", f"--log-facility={work}/dnsmasq.log",
+    )  # fmt: skip
+    time.sleep(0.5)
+    if process.poll() is not None:
+        raise SystemExit(f"dnsmasq did not start: {process.stderr.read().decode() if process.stderr else ''}")
+    return process
+
+
+def measure(starter: object, args: argparse.Namespace, work: Path, fuzz: bool) -> dict[str, float]:
+    """One fresh server in a fresh lab: the latency and rate runs, and the fuzz run when asked."""
+    with _lab() as the_lab:
+        client_ns = the_lab.add_host("c", mac="02:42:00:00:00:01")
+        starter(the_lab, work)  # type: ignore[operator]
+        result = _in_client(the_lab, client_ns, "--client-run", str(args.clients), str(args.window))
+        if fuzz:
+            result.update(_in_client(the_lab, client_ns, "--fuzz-run", str(args.fuzz), SERVER_IP))
+    return result
+
+
+def median_of(runs: list[dict[str, float]], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+class _lab:
+    def __enter__(self) -> Lab:
+        self.lab = Lab("10.213.7")
+        return self.lab
+
+    def __exit__(self, *exc: object) -> None:
+        self.lab.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--window", type=int, default=32, help="DISCOVERs in flight in the rate test")
+    parser.add_argument("--fuzz", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds; the table shows medians")
+    parser.add_argument("--client-run", nargs=2, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--fuzz-run", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client_run:
+        print(json.dumps(run_client(*args.client_run)))
+        return
+    if args.fuzz_run:
+        print(json.dumps(run_fuzz(int(args.fuzz_run[0]), args.fuzz_run[1])))
+        return
+    if os.geteuid() != 0:
+        raise SystemExit("bench_dhcp needs root: it creates network namespaces")
+    runs: dict[str, list[dict[str, float]]] = {"ours": [], "dnsmasq": []}
+    with tempfile.TemporaryDirectory(prefix="bench-dhcp-") as tmp:
+        # Rounds alternate between the servers so that load from other work on the machine hits both alike.
+        for round_number in range(args.rounds):
+            last = round_number == args.rounds - 1
+            for name, starter in (("ours", _start_ours), ("dnsmasq", _start_dnsmasq)):
+                work = Path(tmp) / f"{name}-{round_number}"
+                work.mkdir()
+                runs[name].append(measure(starter, args, work, fuzz=last))
+                print(
+                    f"  round {round_number + 1}/{args.rounds} {name}: {runs[name][-1]['rate']:.0f}/s",
+                    file=sys.stderr,
+                )
+    ours = {
+        key: median_of(runs["ours"], key)
+        for key in ("rate", "p50_ms", "p99_ms", "latency_lost", "rate_answered")
+    }
+    theirs = {key: median_of(runs["dnsmasq"], key) for key in ours}
+    for name, merged in (("ours", ours), ("dnsmasq", theirs)):
+        merged.update({k: runs[name][-1][k] for k in ("fuzz_seconds", "served_after_fuzz")})
+    rows = [
+        ("DISCOVER->OFFER rate (offers/s)", ours["rate"], theirs["rate"], ours["rate"] / theirs["rate"]),
+        ("latency p50 (ms)", ours["p50_ms"], theirs["p50_ms"], theirs["p50_ms"] / ours["p50_ms"]),
+        ("latency p99 (ms)", ours["p99_ms"], theirs["p99_ms"], theirs["p99_ms"] / ours["p99_ms"]),
+    ]
+    print(
+        f"\nDHCP, {args.clients} distinct clients, window {args.window}, median of {args.rounds} alternating"
+        " rounds; ratio > 1 means ipxescript is better\n"
+    )
+    print(f"{'metric':34} {'ipxescript':>12} {'dnsmasq':>12} {'ratio':>8}")
+    for label, a, b, ratio in rows:
+        print(f"{label:34} {a:12.2f} {b:12.2f} {ratio:7.2f}x")
+    print(
+        f"{'answered (latency lost / rate)':34} {ours['latency_lost']:>5.0f}/{ours['rate_answered']:<6.0f}"
+        f" {theirs['latency_lost']:>5.0f}/{theirs['rate_answered']:<6.0f}"
+    )
+    for name, label in (("ours", "ipxescript"), ("dnsmasq", "dnsmasq")):
+        rates = sorted(run["rate"] for run in runs[name])
+        print(f"{label} rate over the rounds: {' '.join(f'{r:.0f}' for r in rates)} offers/s")
+    for label, result in (("ipxescript", ours), ("dnsmasq", theirs)):
+        verdict = "still serves a correct client" if result["served_after_fuzz"] else "NO ANSWER afterwards"
+        print(f"fuzz: {args.fuzz} malformed packets to {label} in {result['fuzz_seconds']:.1f}s: {verdict}")
+
+
+if __name__ == "__main__":
+    main()

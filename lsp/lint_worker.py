@@ -1,0 +1,176 @@
+"""The linter in a process of its own.
+
+A full lint of a large script takes seconds of pure Python. Run in a thread of the server it would hold
+the interpreter lock, and every keystroke's quick diagnostics, completion and hover would wait behind it;
+in a separate process it runs beside them, at a lower scheduling priority.
+
+The worker imports the linter once and then forks a child for each lint, so a lint whose text has been
+edited since can be stopped by killing that child, and the next one starts at once without importing
+anything again.
+
+Protocol on the worker's stdin/stdout, each message an 8-byte big-endian length and a pickle.
+Request: ``(text, path, config)``. Replies: the worker's ``("started", child_pid)``; the child's
+``("ok", [Diagnostic, ...])`` or ``("error", message)`` unless it was killed first; always last the
+worker's ``("exit", signal)`` (0 when the child was not killed), so the stream never gets out of step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pickle
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from ipxescript.analysis.diagnostics import Diagnostic
+from ipxescript.lint import LintConfig, lint_source
+
+
+class LintAborted(Exception):
+    """The lint was stopped (or the worker died) before it answered."""
+
+
+def _frame(payload: Any) -> bytes:
+    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(data).to_bytes(8, "big") + data
+
+
+def _lint_and_reply(replies: BinaryIO, text: str, path: str | None, config: LintConfig) -> None:
+    try:
+        reply: tuple[str, Any] = ("ok", lint_source(text, path, config))
+    except Exception as exc:  # reported to the server, which logs it and keeps going
+        reply = ("error", f"{type(exc).__name__}: {exc}")
+    replies.write(_frame(reply))
+    replies.flush()
+
+
+def serve(requests: BinaryIO, replies: BinaryIO) -> None:
+    lint_source("#!ipxe\n")  # load the rules before forking, so children start warm
+    while True:
+        header = requests.read(8)
+        if len(header) < 8:
+            return
+        text, path, config = pickle.loads(requests.read(int.from_bytes(header, "big")))
+        child = os.fork()
+        if child == 0:
+            code = 0
+            try:
+                _lint_and_reply(replies, text, path, config)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        replies.write(_frame(("started", child)))
+        replies.flush()
+        _, status = os.waitpid(child, 0)
+        replies.write(_frame(("exit", os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0)))
+        replies.flush()
+
+
+class LintWorker:
+    """The server's side: one worker process, one lint at a time."""
+
+    def __init__(self) -> None:
+        self._process: asyncio.subprocess.Process | None = None
+        self._lock = asyncio.Lock()
+        self._busy_with: object | None = None  # the key (document) of the running lint
+        self._child: int | None = None
+
+    async def _start(self) -> asyncio.subprocess.Process:
+        if self._process is None or self._process.returncode is not None:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "ipxescript.lsp.lint_worker",
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2**26,
+            )  # fmt: skip
+        return self._process
+
+    async def _read(self, process: asyncio.subprocess.Process) -> tuple[str, Any]:
+        assert process.stdout is not None
+        header = await process.stdout.readexactly(8)
+        reply: tuple[str, Any] = pickle.loads(await process.stdout.readexactly(int.from_bytes(header, "big")))
+        return reply
+
+    async def lint(
+        self, key: object, text: str, path: str | None, config: LintConfig, wanted: Callable[[], bool]
+    ) -> list[Diagnostic]:
+        """Lint ``text``; ``wanted()`` is asked once the worker is free (False: raise LintAborted)."""
+        async with self._lock:
+            if not wanted():
+                raise LintAborted("the text changed while waiting for the worker")
+            self._busy_with = key
+            exchange = asyncio.ensure_future(self._exchange(text, path, config, wanted))
+            try:
+                reply = await asyncio.shield(exchange)
+            except asyncio.CancelledError:
+                # the caller gave up: stop the lint, but read the worker's replies to the end so the
+                # next request does not read this one's (the lock is held until then)
+                self._kill_child()
+                await asyncio.wait([exchange])
+                if not exchange.cancelled():
+                    exchange.exception()  # retrieved: it is the caller's cancellation that counts
+                raise
+            finally:
+                self._busy_with = None
+        if reply is None:
+            raise LintAborted("stopped: the text changed")
+        status, value = reply
+        if status != "ok":
+            raise RuntimeError(f"ipxelint failed: {value}")
+        return list(value)
+
+    async def _exchange(
+        self, text: str, path: str | None, config: LintConfig, wanted: Callable[[], bool]
+    ) -> tuple[str, Any] | None:
+        process = await self._start()
+        assert process.stdin is not None
+        try:
+            process.stdin.write(_frame((text, path, config)))
+            await process.stdin.drain()
+            status, value = await self._read(process)
+            assert status == "started", status
+            self._child = value
+            if not wanted():
+                self._kill_child()
+            result = None
+            while True:
+                status, value = await self._read(process)
+                if status == "exit":
+                    return result
+                result = (status, value)
+        except (asyncio.IncompleteReadError, ConnectionError, AssertionError) as exc:
+            if process.returncode is None:
+                process.kill()  # out of step or dead: the next lint starts a new worker
+            raise LintAborted(f"the lint worker stopped: {exc}") from exc
+        finally:
+            self._child = None
+
+    def _kill_child(self) -> None:
+        if self._child is not None:
+            try:
+                os.kill(self._child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def abort(self, key: object) -> None:
+        """Stop the running lint if it is for ``key`` (its answer would be stale)."""
+        if self._busy_with is key:
+            self._kill_child()
+
+    async def close(self) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.kill()
+            await self._process.wait()
+
+
+def main() -> None:
+    # Below the server in the scheduler: on a busy machine the editor's answers come first.
+    os.nice(10)
+    replies = sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing a rule prints may corrupt the replies
+    serve(sys.stdin.buffer, replies)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,265 @@
+"""The ipxesim command line: output, JSON, exit statuses, fetching, and bad input."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import socketserver
+import struct
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ipxescript.cli import main as ipxescript_main
+from ipxescript.sim.cli import sim_command
+
+
+def ipxesim(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(sim_command, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def script(tmp_path: Path, text: str, name: str = "s.ipxe") -> str:
+    path = tmp_path / name
+    path.write_text("#!ipxe\n" + text)
+    return str(path)
+
+
+def test_console_then_outcome_line(tmp_path):
+    code, out, _ = ipxesim(script(tmp_path, "echo hello\nexit 3\n"))
+    assert out == "hello\n== exit 3 (Error 0x00000003)\n"
+    assert code == 3
+
+
+def test_error_outcome_names_file_and_line(tmp_path):
+    code, out, _ = ipxesim(script(tmp_path, "echo a\nfrobnicate\n"), "--profile", "debian-12-efi")
+    assert out.splitlines() == [
+        "a",
+        "frobnicate: command not found",
+        "== error 0x2e022081 at s.ipxe:3: Exec format error",
+    ]
+    assert code == 0x81
+
+
+def test_boot_outcome(tmp_path):
+    (tmp_path / "k.efi").write_bytes(b"MZ" + bytes(64))
+    (tmp_path / "initrd.img").write_bytes(b"\x00" * 10)
+    code, out, _ = ipxesim(script(tmp_path, "kernel k.efi quiet\ninitrd initrd.img\nboot\n"))
+    assert out.splitlines()[-1] == f"== boot file://{tmp_path}/k.efi quiet (initrds: initrd.img)"
+    assert code == 0
+
+
+def test_json_object(tmp_path):
+    code, out, _ = ipxesim(
+        script(tmp_path, "set x 1\nmenu M\nitem a A\nchoose c\necho ${c}\n"),
+        "--json",
+        "--keys",
+        "ENTER",
+        "--trace",
+    )
+    data = json.loads(out)
+    assert {
+        "outcome",
+        "status",
+        "error",
+        "console",
+        "screens",
+        "boot",
+        "images",
+        "fetches",
+        "settings",
+        "trace",
+    } <= set(data)
+    assert data["outcome"] == "exit" and data["status"] == 0 and data["error"] == ""
+    assert data["console"] == "a\n"
+    assert data["settings"]["x"] == {"type": "string", "value": "1"}
+    assert len(data["screens"]) == 1 and len(data["screens"][0]) == 25
+    assert data["trace"][0] == {"file": "s.ipxe", "line": 2, "text": "set x 1"}
+    assert data["fetches"][0]["uri"].endswith("/s.ipxe")
+
+
+def test_missing_file(tmp_path):
+    code, out, err = ipxesim(str(tmp_path / "nope.ipxe"))
+    assert "nope.ipxe: No such file or directory" in err
+    assert "Traceback" not in out + err
+    assert code == 0x8E
+
+
+def test_directory_is_not_a_script(tmp_path):
+    code, _, err = ipxesim(str(tmp_path))
+    assert "is a directory" in err
+    assert code != 0
+
+
+@pytest.mark.parametrize("content", [b"echo no magic\n", b"\x7fELF\x00\x01binary\xff\xfe", b""])
+def test_file_that_is_not_a_script(tmp_path, content):
+    path = tmp_path / "x.bin"
+    path.write_bytes(content)
+    code, out, err = ipxesim(str(path))
+    assert "not an iPXE script" in err
+    assert out.endswith("== error 0x2e008081: Exec format error\n")
+    assert code == 0x81
+
+
+def test_unreadable_url():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code, out, err = ipxesim(f"http://127.0.0.1:{port}/x.ipxe")
+    assert "Connection timed out" in err
+    assert "Traceback" not in out + err
+    assert code == 0x92
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "novalue"], "--set 'novalue': expected NAME=VALUE"),
+        (["--set", "x:bogus=1"], "--set 'x:bogus=1'"),
+        (["--map", "noequals"], "expected PREFIX=TARGET"),
+        (["--keys", "NOSUCHKEY"], "unknown key name"),
+    ],
+)
+def test_bad_options(tmp_path, args, message):
+    code, _, err = ipxesim(script(tmp_path, "echo\n"), *args)
+    assert message in err
+    assert code == 2
+
+
+def test_stuck_and_loop_exit_codes(tmp_path):
+    code, out, _ = ipxesim(script(tmp_path, "prompt Wait\n"))
+    assert code == 124 and "== stuck at s.ipxe:2" in out
+    code, out, _ = ipxesim(script(tmp_path, ":a\ngoto a\n"), "--max-steps", "50")
+    assert code == 125 and "== loop at s.ipxe:3: more than 50 commands ran" in out
+
+
+def test_set_option(tmp_path):
+    code, out, _ = ipxesim(script(tmp_path, "echo ${who} ${n}\n"), "--set", "who=me", "--set", "n:int32=7")
+    assert out.startswith("me 7\n")
+
+
+def test_offline_and_fail(tmp_path):
+    text = "kernel http://srv/vmlinuz || goto fallback\nboot\n:fallback\necho fallback\n"
+    code, out, _ = ipxesim(script(tmp_path, text), "--offline")
+    assert out.splitlines()[-1] == "== boot http://srv/vmlinuz [unverified]"
+    code, out, _ = ipxesim(
+        script(tmp_path, text), "--offline", "--fail", "http://srv/*", "--profile", "debian-12-efi"
+    )
+    assert out.splitlines() == [
+        "http://srv/vmlinuz... No such file or directory (http://ipxe.org/2d0c618e)",
+        "fallback",
+        "== exit 0",
+    ]
+
+
+def test_map_to_directory_and_url_prefix(tmp_path):
+    (tmp_path / "menu.ipxe").write_text("#!ipxe\necho mapped ${cwuri}\n")
+    code, out, _ = ipxesim("tftp://10.0.2.2/menu.ipxe", "--map", f"tftp://10.0.2.2/={tmp_path}")
+    assert out.startswith("mapped tftp://10.0.2.2/menu.ipxe\n")
+    with http_server(tmp_path) as base:
+        code, out, _ = ipxesim("http://mirror/menu.ipxe", "--map", f"http://mirror/={base}/")
+        assert out.startswith("mapped http://mirror/menu.ipxe\n")
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class http_server:
+    def __init__(self, root: Path) -> None:
+        handler = lambda *a, **k: _Quiet(*a, directory=str(root), **k)  # noqa: E731
+        self.server = socketserver.TCPServer(("127.0.0.1", 0), handler)
+
+    def __enter__(self) -> str:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.timeout(60)
+def test_http_fetching(tmp_path):
+    (tmp_path / "boot.ipxe").write_text("#!ipxe\nchain next.ipxe\n")
+    (tmp_path / "next.ipxe").write_text("#!ipxe\nimgfetch missing.bin ||\nkernel k.efi a=b\nboot\n")
+    (tmp_path / "k.efi").write_bytes(b"MZ" + bytes(100000))
+    with http_server(tmp_path) as base:
+        code, out, _ = ipxesim(f"{base}/boot.ipxe", "--profile", "debian-12-efi", "--json")
+    data = json.loads(out)
+    assert data["console"].splitlines() == [
+        "next.ipxe... ok",
+        "missing.bin... No such file or directory (http://ipxe.org/2d0c618e)",
+        "k.efi... ok",
+    ]
+    assert data["outcome"] == "boot"
+    assert data["boot"]["kernel"] == f"{base}/k.efi" and data["boot"]["cmdline"] == "a=b"
+    assert data["boot"]["type"] == "EFI"
+    kernel = next(i for i in data["images"] if i["name"] == "k.efi")
+    assert kernel["size"] == 100002  # probed: size from the header, not downloaded whole
+
+
+def serve_tftp(root: Path, sock: socket.socket, stop: threading.Event) -> None:
+    sock.settimeout(0.2)
+    while not stop.is_set():
+        try:
+            packet, peer = sock.recvfrom(2048)
+        except TimeoutError:
+            continue
+        name = packet[2:].split(b"\0")[0].decode()
+        path = root / name.lstrip("/")
+        if not path.is_file():
+            sock.sendto(b"\0\x05\0\x01File not found\0", peer)
+            continue
+        data = path.read_bytes()
+        block = 1
+        for offset in range(0, len(data) + 1, 512):
+            chunk = data[offset : offset + 512]
+            sock.sendto(b"\0\x03" + struct.pack("!H", block) + chunk, peer)
+            try:
+                sock.recvfrom(2048)
+            except TimeoutError:
+                break
+            block += 1
+            if len(chunk) < 512:
+                break
+
+
+@pytest.mark.timeout(60)
+def test_tftp_fetching(tmp_path):
+    (tmp_path / "t.ipxe").write_text("#!ipxe\necho over tftp\nimgfetch nothere ||\n")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    stop = threading.Event()
+    thread = threading.Thread(target=serve_tftp, args=(tmp_path, sock, stop), daemon=True)
+    thread.start()
+    try:
+        code, out, _ = ipxesim(f"tftp://127.0.0.1:{port}/t.ipxe", "--profile", "debian-12-efi")
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()
+    assert out.splitlines() == [
+        "over tftp",
+        "nothere... No such file or directory (http://ipxe.org/2d12608e)",
+        "== exit 0",
+    ]
+
+
+def test_explore_json(tmp_path):
+    text = "menu M\nitem a A\nitem b B\nchoose --timeout 1000 x || exit 1\ngoto ${x}\n:a\nexit 0\n:b\nshell\n"
+    code, out, _ = ipxesim(script(tmp_path, text), "--explore", "--json")
+    data = json.loads(out)
+    assert [p["inputs"] for p in data["paths"]] == [["menu=a"], ["menu=b"], ["menu=ESC"], ["menu=timeout"]]
+    assert [p["outcome"] for p in data["paths"]] == ["exit", "shell", "exit", "exit"]
+    assert data["paths"][2]["status"] == 1
+
+
+def test_ipxescript_sim_subcommand(tmp_path):
+    result = CliRunner().invoke(ipxescript_main, ["sim", script(tmp_path, "echo via group\n")])
+    assert result.stdout == "via group\n== exit 0\n"
