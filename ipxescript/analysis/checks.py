@@ -52,7 +52,9 @@ def _starts_dynamic(word: Word) -> bool:
     return isinstance(word.parts[0], Reference)
 
 
-def check_script(script: Script, catalog: Catalog | None = None, profile: Profile | None = None) -> list[Diagnostic]:
+def check_script(
+    script: Script, catalog: Catalog | None = None, profile: Profile | None = None
+) -> list[Diagnostic]:
     catalog = catalog or get_catalog()
     found: list[Diagnostic] = []
     for _line, command in script.commands():
@@ -72,7 +74,9 @@ def check_command(command: Command, catalog: Catalog, profile: Profile | None = 
         hint = f"; did you mean '{matches[0]}'?" if matches else ""
         fix = None
         if matches:
-            fix = Fix(f"replace '{name}' with '{matches[0]}'", (Edit(head.start, head.end, matches[0]),), safe=False)
+            fix = Fix(
+                f"replace '{name}' with '{matches[0]}'", (Edit(head.start, head.end, matches[0]),), safe=False
+            )
         yield Diagnostic(
             "IPX101",
             Severity.ERROR,

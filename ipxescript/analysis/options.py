@@ -84,7 +84,9 @@ def parse_argv(spec: CommandSpec, argv: list[str | None], profile: Profile | Non
                     matched = opt
                     break
             if matched is None:
-                binding.error = ArgError("unknown-option", f'Unrecognised option "--{text}"', "EINVAL", True, i)
+                binding.error = ArgError(
+                    "unknown-option", f'Unrecognised option "--{text}"', "EINVAL", True, i
+                )
                 return binding
             inline = text[len(matched.name) + 1 :] if text.startswith(matched.name + "=") else None
             start = i
@@ -98,7 +100,11 @@ def parse_argv(spec: CommandSpec, argv: list[str | None], profile: Profile | Non
                     i += 1
                 else:
                     binding.error = ArgError(
-                        "missing-argument", f'Option "{matched.name}" requires an argument', "EINVAL", True, start
+                        "missing-argument",
+                        f'Option "{matched.name}" requires an argument',
+                        "EINVAL",
+                        True,
+                        start,
                     )
                     return binding
             if not matched.takes_argument and inline is not None:
@@ -119,7 +125,9 @@ def parse_argv(spec: CommandSpec, argv: list[str | None], profile: Profile | Non
             letter = word[pos]
             matched = next((o for o in options if o.letter == letter), None)
             if matched is None:
-                binding.error = ArgError("unknown-option", f'Unrecognised option "-{letter}"', "EINVAL", True, i)
+                binding.error = ArgError(
+                    "unknown-option", f'Unrecognised option "-{letter}"', "EINVAL", True, i
+                )
                 return binding
             pos += 1
             inline = None
@@ -138,7 +146,11 @@ def parse_argv(spec: CommandSpec, argv: list[str | None], profile: Profile | Non
                         i += 1
                     else:
                         binding.error = ArgError(
-                            "missing-argument", f'Option "{letter}" requires an argument', "EINVAL", True, start
+                            "missing-argument",
+                            f'Option "{letter}" requires an argument',
+                            "EINVAL",
+                            True,
+                            start,
                         )
                         return binding
                 if not _use(binding, spec, matched, inline, start, value_index, profile, argv):

@@ -220,7 +220,10 @@ def get_catalog() -> Catalog:
     return Catalog(
         commands={c["name"]: _command(c) for c in raw["commands"]},
         settings=settings,
-        types={t["name"]: TypeSpec(t["name"], t["format"], t["parse"], bool(t.get("numeric"))) for t in raw["types"]},
+        types={
+            t["name"]: TypeSpec(t["name"], t["format"], t["parse"], bool(t.get("numeric")))
+            for t in raw["types"]
+        },
         profiles=profiles,
         builtin_settings=tuple(raw["builtin_settings"]),
         default_profile=raw["default_profile"],

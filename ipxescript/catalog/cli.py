@@ -12,7 +12,9 @@ from ipxescript.catalog import get_catalog
 
 @click.command("commands")
 @click.argument("name", required=False)
-@click.option("--profile", default=None, help="Build profile (efi, pcbios, debian-12-efi): mark what it lacks.")
+@click.option(
+    "--profile", default=None, help="Build profile (efi, pcbios, debian-12-efi): mark what it lacks."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the catalog entry (or all) as JSON.")
 def commands_command(name: str | None, profile: str | None, as_json: bool) -> None:
     """List iPXE's commands, or show one command's usage, options and notes."""
@@ -35,13 +37,14 @@ def commands_command(name: str | None, profile: str | None, as_json: bool) -> No
                 mark = "  (off by default)"
             click.echo(f"{spec.name:<12} {spec.summary}{mark}")
         return
-    spec = catalog.commands.get(name)
-    if spec is None:
+    found = catalog.commands.get(name)
+    if found is None:
         import difflib
 
         near = difflib.get_close_matches(name, list(catalog.commands), n=3)
         hint = f" (did you mean {', '.join(near)}?)" if near else ""
         raise click.ClickException(f"no such iPXE command: {name}{hint}")
+    spec = found
     if as_json:
         json.dump(raw[name], sys.stdout, indent=1)
         sys.stdout.write("\n")

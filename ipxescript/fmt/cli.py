@@ -32,7 +32,10 @@ def fmt_command(paths: tuple[str, ...], check: bool, diff: bool) -> None:
             click.echo(f"ipxescript fmt: {path}: cannot read: {exc.strerror or exc}", err=True)
             failed = True
             continue
-        text = decode_source(data)[0]
+        text, not_utf8 = decode_source(data)
+        if not_utf8:
+            click.echo(f"ipxescript fmt: {path}: skipped, not UTF-8 text", err=True)
+            continue
         formatted = format_text(text)
         if formatted == text:
             if path == "-" and not (check or diff):

@@ -12,7 +12,6 @@ must work). Only ``goto`` and ``exit``/``--replace`` are treated as leaving the 
 from __future__ import annotations
 
 import re
-from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -62,6 +61,7 @@ class Flow:
         self.jumps = [j for lf in self.lines for j in lf.jumps]
         self._reachable: set[int] | None = None
         self._successors: dict[int, list[int]] = {}
+        self._graph: list[list[int]] | None = None
         self._by_pattern: dict[str, list[int]] = {}
         self._targeted: set[str] | None = None
         self._patterns: list[Jump] = []
@@ -173,9 +173,38 @@ class Flow:
         return found
 
     @property
+    def graph(self) -> list[list[int]]:
+        """Successor lists over the lines plus one extra node per distinct ``goto ${...}`` pattern
+        (nodes ``len(lines)`` and up), so a hundred dynamic gotos share one fan-out to the labels."""
+        if self._graph is None:
+            n = len(self.lines)
+            pattern_node: dict[str, int] = {}
+            graph: list[list[int]] = [[] for _ in range(n)]
+            for index, lf in enumerate(self.lines):
+                out = graph[index]
+                if lf.falls_through and index + 1 < n:
+                    out.append(index + 1)
+                for jump in lf.jumps:
+                    if jump.target is not None:
+                        target = self.ctx.labels.get(jump.target)
+                        if target is not None:
+                            out.append(target.index)
+                        continue
+                    assert jump.pattern is not None
+                    key = jump.pattern.pattern
+                    if key not in pattern_node:
+                        pattern_node[key] = len(graph)
+                        graph.append(self._pattern_targets(jump))
+                    out.append(pattern_node[key])
+            self._graph = graph
+        return self._graph
+
+    @property
     def reachable(self) -> set[int]:
+        """Indexes of the lines that some path from the top (or from a template seam) reaches."""
         if self._reachable is None:
-            seen: set[int] = set()
+            graph = self.graph
+            seen = [False] * len(graph)
             roots = [0] if self.lines else []
             roots += sorted(self.ctx.template_barriers)
             roots += [
@@ -183,14 +212,14 @@ class Flow:
                 for label, line in self.ctx.label_list
                 if self.ctx.overlaps_mask(label.start, label.end)
             ]
-            queue = deque(roots)
-            while queue:
-                i = queue.popleft()
-                if i in seen:
+            stack = list(roots)
+            while stack:
+                i = stack.pop()
+                if seen[i]:
                     continue
-                seen.add(i)
-                queue.extend(self.successors(i))
-            self._reachable = seen
+                seen[i] = True
+                stack.extend(j for j in graph[i] if not seen[j])
+            self._reachable = {i for i in range(len(self.lines)) if seen[i]}
         return self._reachable
 
     @property

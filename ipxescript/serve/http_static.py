@@ -7,6 +7,7 @@ anything larger goes through the kernel's sendfile, so a 1 GiB image never passe
 from __future__ import annotations
 
 import asyncio
+import logging
 import mimetypes
 import os
 import secrets
@@ -14,6 +15,10 @@ from collections import OrderedDict
 from email.utils import formatdate, parsedate_to_datetime
 
 from aiohttp import web
+
+from ipxescript.serve.sendfile import send_file
+
+log = logging.getLogger("ipxescript.serve.http")
 
 SMALL_FILE = 64 * 1024
 MAX_RANGES = 64  # more parts than this: ignore Range and send the whole file (allowed by RFC 9110)
@@ -236,11 +241,27 @@ async def _respond(
         await response.write_eof()
         return response
     transport = request.transport
-    if transport is None:
+    if transport is None or transport.is_closing():
         raise ConnectionResetError("client went away")
-    with os.fdopen(os.dup(fd), "rb") as handle:
-        await asyncio.get_running_loop().sendfile(transport, handle, start, count)
+    sock = transport.get_extra_info("socket")
+    try:
+        if transport.get_write_buffer_size() == 0 and sock is not None:
+            # the headers are on the wire: the body can go straight from the file to the socket
+            await send_file(sock.fileno(), fd, start, count)
+        else:
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                await asyncio.get_running_loop().sendfile(transport, handle, start, count)
+    except ConnectionError as exc:
+        return _client_gone(request, response, exc)
     await response.write_eof()
+    return response
+
+
+def _client_gone(request: web.Request, response: web.StreamResponse, exc: Exception) -> web.StreamResponse:
+    """The client closed the connection mid-body (a cancelled download, a probe): not a server error."""
+    log.debug("%s %s: the client went away during the body: %s", request.method, request.path, exc)
+    if request.transport is not None:
+        request.transport.close()  # aiohttp then finishes the response quietly
     return response
 
 
@@ -265,6 +286,22 @@ async def _multipart(
     response = web.StreamResponse(status=206, headers=headers)
     response.content_length = length
     await response.prepare(request)
+    try:
+        await _write_parts(response, fd, ranges, part_heads, tail, head)
+    except ConnectionError as exc:
+        return _client_gone(request, response, exc)
+    await response.write_eof()
+    return response
+
+
+async def _write_parts(
+    response: web.StreamResponse,
+    fd: int,
+    ranges: list[tuple[int, int]],
+    part_heads: list[bytes],
+    tail: bytes,
+    head: bool,
+) -> None:
     if not head:
         for part_head, (start, end) in zip(part_heads, ranges, strict=True):
             await response.write(part_head)
@@ -277,5 +314,3 @@ async def _multipart(
                 offset += len(chunk)
             await response.write(b"\r\n")
         await response.write(tail)
-    await response.write_eof()
-    return response

@@ -137,6 +137,8 @@ def run_cli(
         return code
     for note in result.notes:
         click.echo(f"ipxesim: {note}", err=True)
+    for step in result.trace or []:
+        click.echo(f"+ {step['file']}:{step['line']}: {step['text']}", err=True)
     if interactive is None:
         text = result.console
         click.echo(text, nl=bool(text) and not text.endswith("\n"))

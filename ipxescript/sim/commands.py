@@ -572,9 +572,9 @@ def imgsingle(sim: Simulator, p: Parsed, argv0: str) -> int:
     name_opt = p.options.get("name")
     if p.args:
         if family == "imgfetch":
-            status, image = sim.download(p.args[0], name_opt)
+            status, image = sim.download(p.args[0], name_opt, progress=not p.options.get("quiet"))
         else:
-            status, image = sim.acquire(p.args[0], name_opt)
+            status, image = sim.acquire(p.args[0], name_opt, progress=not p.options.get("quiet"))
         if status:
             return status
     else:

@@ -359,7 +359,12 @@ class Simulator:
     # -- images --------------------------------------------------------------------------------------
 
     def download(
-        self, text: str, name: str | None, quiet: bool = False, base: uri.Uri | None = None
+        self,
+        text: str,
+        name: str | None,
+        quiet: bool = False,
+        base: uri.Uri | None = None,
+        progress: bool = True,
     ) -> tuple[int, Image | None]:
         """imgdownload_string: parse, resolve against cwuri, fetch, register. Prints as iPXE does."""
         legacy = self.profile.legacy
@@ -373,7 +378,8 @@ class Simulator:
                 self.out(f"Could not start download: {self.strerror(status)}\n")
             return status, None
         shown = uri.format(written, legacy=legacy, with_query=False)
-        if not quiet:
+        progress = progress and not quiet  # --quiet (upstream) hides the "<uri>... ok" line
+        if progress:
             self.out(f"{shown}... ")
         if scheme == "data":
             data = _data_uri(resolved)
@@ -388,10 +394,10 @@ class Simulator:
             result_status = self.err(fetched.status) if fetched.status else 0
             head, size, complete, verified = fetched.head, fetched.size, fetched.complete, fetched.verified
             if result_status:
-                if not quiet:
+                if progress:
                     self.out(f"{self.strerror(result_status)}\n")
                 return result_status, None
-        if not quiet:
+        if progress:
             self.out("ok\n")
         image_name = name if name is not None else uri.image_name(resolved, legacy=legacy)
         image = Image(
@@ -406,12 +412,12 @@ class Simulator:
         self.registry.register(image, unnamed=image_name is None)
         return 0, image
 
-    def acquire(self, text: str, name: str | None) -> tuple[int, Image | None]:
+    def acquire(self, text: str, name: str | None, progress: bool = True) -> tuple[int, Image | None]:
         """imgacquire: an image with that exact name, else a download."""
         found = self.registry.find(text)
         if found is not None:
             return 0, found
-        return self.download(text, name)
+        return self.download(text, name, progress=progress)
 
     def image_exec(self, image: Image) -> int:
         """image_exec: run a script nested, or end the run by booting anything else."""

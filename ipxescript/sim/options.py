@@ -15,22 +15,11 @@ from ipxescript.sim import errors
 from ipxescript.sim.profile import Profile
 from ipxescript.sim.types import strtoul
 
-# Options that Debian's 2019 build lacks (DEBIAN-12-BUILD.md §1.3), by command
-LEGACY_MISSING_OPTIONS: dict[str, set[str]] = {
-    **{
-        c: {"--quiet"}
-        for c in "imgfetch module initrd kernel imgselect imgload imgargs chain imgexec boot".split()
-    },
-    "show": {"--quiet"},
-    "read": {"--timeout"},
-    "choose": {"--retimeout"},
-    "item": {"--secret", "--form"},
-    "ifconf": {"--timeout"},
-    "dhcp": {"--timeout"},
-    "reboot": {"--setup"},
-    "sanboot": {"--extra", "--label", "--uuid"},
-}
-LEGACY_USAGE = {"item": "[<label> [<text>]]"}
+
+def _catalog_profile(profile: Profile) -> object:
+    from ipxescript.catalog import get_catalog
+
+    return get_catalog().profile(profile.name)
 
 
 class UsageError(Exception):
@@ -48,11 +37,9 @@ class Parsed:
 
 
 def command_options(spec: dict[str, Any], profile: Profile) -> list[dict[str, Any]]:
-    options = list(spec.get("options", []))
-    if profile.legacy:
-        missing = LEGACY_MISSING_OPTIONS.get(spec["name"], set())
-        options = [o for o in options if o["long"] not in missing]
-    return options
+    """The command's options as this build has them (the catalog lists what older builds lack)."""
+    missing = _catalog_profile(profile).missing_options.get(spec["name"], frozenset())  # type: ignore[attr-defined]
+    return [o for o in spec.get("options", []) if o["long"] not in missing]
 
 
 def usage_text(argv0: str, spec: dict[str, Any], profile: Profile) -> str:
@@ -63,8 +50,7 @@ def usage_text(argv0: str, spec: dict[str, Any], profile: Profile) -> str:
         metavar = f" <{long}>" if option["takes_argument"] else ""
         line += f" [{option['short']}|{option['long']}{metavar}]"
     usage = spec.get("positional", {}).get("usage")
-    if profile.legacy and spec["name"] in LEGACY_USAGE:
-        usage = LEGACY_USAGE[spec["name"]]
+    usage = _catalog_profile(profile).usage_overrides.get(spec["name"], usage)  # type: ignore[attr-defined]
     if usage is not None:
         line += f" {usage}"
     return f"Usage:\n\n{line}\n\nSee {profile.url_base}/cmd/{argv0} for further information\n"

@@ -26,7 +26,9 @@ def parse_command(file: str, as_json: bool) -> None:
     out = click.echo
     out(f"script {label} magic={script.magic!r} lines={len(script.lines)}")
     for line in script.lines:
-        where = f"{line.first_line + 1}" + (f"-{line.last_line + 1}" if line.last_line != line.first_line else "")
+        where = f"{line.first_line + 1}" + (
+            f"-{line.last_line + 1}" if line.last_line != line.first_line else ""
+        )
         parts = []
         if line.label is not None:
             parts.append(f"label {line.label.name!r}")

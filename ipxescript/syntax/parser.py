@@ -25,8 +25,8 @@ from ipxescript.syntax.grammar import terminals
 from ipxescript.syntax.source import decode_source
 from ipxescript.syntax.tree import (
     Anchor,
-    Comment,
     Command,
+    Comment,
     Label,
     Literal,
     LogicalLine,

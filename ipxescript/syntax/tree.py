@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Union
 
 from ipxescript.analysis.diagnostics import Diagnostic
+
 
 class Anchor:
     """The source offset of one logical line. Nodes store offsets relative to their line's anchor,
@@ -93,7 +94,6 @@ class Literal(Node):
         self.value = value  # logical text (continuation splices removed)
 
 
-
 class Reference(Node):
     """``${...}``: replaced by a setting's value when the command runs.
 
@@ -104,13 +104,14 @@ class Reference(Node):
     __slots__ = ("parts",)
     _repr_fields = ("parts",)
 
-    def __init__(self, start: int, end: int, parts: list[Union[Literal, Reference]], anchor: Anchor | None = None) -> None:
+    def __init__(
+        self, start: int, end: int, parts: list[Literal | Reference], anchor: Anchor | None = None
+    ) -> None:
         a = anchor or _ZERO
         self.anchor = a
         self._s = start - a.offset
         self._e = end - a.offset
         self.parts = parts
-
 
     @property
     def inner(self) -> str:
@@ -143,7 +144,7 @@ class Reference(Node):
         return rest.split(":", 1)[1] if ":" in rest else None
 
 
-Part = Union[Literal, Reference]
+Part = Literal | Reference
 
 
 class Word(Node):
@@ -152,14 +153,15 @@ class Word(Node):
     __slots__ = ("text", "parts")
     _repr_fields = ("text", "parts")
 
-    def __init__(self, start: int, end: int, text: str, parts: list[Part], anchor: Anchor | None = None) -> None:
+    def __init__(
+        self, start: int, end: int, text: str, parts: list[Part], anchor: Anchor | None = None
+    ) -> None:
         a = anchor or _ZERO
         self.anchor = a
         self._s = start - a.offset
         self._e = end - a.offset
         self.text = text  # logical text, as iPXE sees it before expansion
         self.parts = parts
-
 
     @property
     def is_literal(self) -> bool:
@@ -190,7 +192,6 @@ class Operator(Node):
         self.text = text
 
 
-
 class Command(Node):
     """The words between operators. ``words`` may be empty (``a || `` has an empty second command)."""
 
@@ -203,7 +204,6 @@ class Command(Node):
         self._s = start - a.offset
         self._e = end - a.offset
         self.words = words
-
 
     @property
     def name(self) -> str | None:
@@ -231,7 +231,6 @@ class Label(Node):
         self.name = name
 
 
-
 class Comment(Node):
     """A word starting with ``#`` and everything after it on the logical line."""
 
@@ -244,7 +243,6 @@ class Comment(Node):
         self._s = start - a.offset
         self._e = end - a.offset
         self.text = text
-
 
 
 class Trivia(Node):
@@ -262,8 +260,7 @@ class Trivia(Node):
         self.kind = kind
 
 
-
-Token = Union[Word, Operator, Label, Comment, Trivia]
+Token = Word | Operator | Label | Comment | Trivia
 
 
 def _trivia(text: str, a: int, b: int, line_end: int, anchor: Anchor) -> Trivia:

@@ -66,7 +66,8 @@ def test_wheel_carries_grammar_and_catalog(tmp_path):
     (wheel,) = wheel_dir.glob("ipxescript-*.whl")
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)], check=True
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
     )
     code = (
         "import ipxescript, sys; from ipxescript.catalog import get_catalog; "

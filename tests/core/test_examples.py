@@ -18,7 +18,13 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.ipx
 
 def test_there_are_examples_of_each_kind():
     names = {p.name for p in EXAMPLES}
-    assert {"installer-menu.ipxe", "multi-distro.ipxe", "flatcar.ipxe", "dispatcher.ipxe", "matchbox.ipxe"} <= names
+    assert {
+        "installer-menu.ipxe",
+        "multi-distro.ipxe",
+        "flatcar.ipxe",
+        "dispatcher.ipxe",
+        "matchbox.ipxe",
+    } <= names
     assert "embedded-bootstrap.ipxe" in names
 
 

@@ -86,7 +86,7 @@ def test_udhcpc_gets_a_lease_and_keeps_it_across_a_restart(tmp_path: Path) -> No
     with lab() as the_lab:
         first = the_lab.add_host("a", mac="52:54:00:aa:00:01")
         second = the_lab.add_host("b", mac="52:54:00:aa:00:02")
-        server = start_runner(the_lab, *args, "--lease-db", str(db), log_file=log)
+        server = start_runner(the_lab, *args, "--lease-db", str(db), "-v", log_file=log)
         lease = udhcpc(the_lab, first, tmp_path)
         assert lease is not None, log_text(log)
         assert lease["ip"] == "10.213.7.100" and lease["serverid"] == "10.213.7.1"
@@ -105,6 +105,9 @@ def test_udhcpc_gets_a_lease_and_keeps_it_across_a_restart(tmp_path: Path) -> No
         again = udhcpc(the_lab, first, tmp_path)
         assert again is not None and again["ip"] == lease["ip"]
     assert "the client's existing lease" in log_text(log)
+    # udhcpc does not ask for broadcast: the OFFER went by unicast to an address the kernel had no ARP
+    # entry for (the server added one).
+    assert "sent OFFER to 10.213.7.100:68 (unicast)" in log_text(log)
 
 
 def test_dhclient_gets_a_lease_keeps_it_across_a_restart_and_releases_it(tmp_path: Path) -> None:

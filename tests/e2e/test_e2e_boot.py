@@ -120,7 +120,7 @@ def test_pxelinux_on_bios_reaches_the_kernel_over_tftp(lab: Lab, tiny_linux: Tin
     root = pxelinux_tree(tmp_path / "root", tiny_linux)
     start_ipxescript(lab, root, "full", {"bios": "pxelinux.0"})
     # PXELINUX takes its path prefix from the DHCP file name: give it the one a plain ROM would have got.
-    script = STANDIN + "set net0.dhcp/filename pxelinux.0 && chain tftp://${next-server}/pxelinux.0"
+    script = STANDIN + "set net0/filename pxelinux.0 && chain tftp://${next-server}/pxelinux.0"
 
     cmdline = boot_to_linux(Machine(lab, "seabios-lkrn", "vm", lkrn_script=script), tiny_linux, BIOS_LIMIT)
 

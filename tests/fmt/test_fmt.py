@@ -117,6 +117,14 @@ def test_cli_check_diff_and_write(tmp_path):
     assert _run("--check", str(tmp_path)).returncode == 0
 
 
+def test_cli_leaves_binary_files_alone(tmp_path):
+    blob = tmp_path / "blob.ipxe"
+    blob.write_bytes(b"#!ipxe\n  echo   \xff\xfe  x\n")
+    result = _run(str(blob))
+    assert "skipped, not UTF-8 text" in result.stderr
+    assert blob.read_bytes() == b"#!ipxe\n  echo   \xff\xfe  x\n"
+
+
 def test_cli_stdin_and_missing_file(tmp_path):
     assert _run("-", stdin="#!ipxe\necho   a\n").stdout == "#!ipxe\necho a\n"
     missing = _run(str(tmp_path / "nope.ipxe"))

@@ -56,3 +56,10 @@ def test_core_rules_delegate_to_the_analysis():
     core = {r.code for r in RULES if r.core}
     assert core == {"IPX002", "IPX004", "IPX101", "IPX102", "IPX103", "IPX104", "IPX105", "IPX106", "IPX107",
                     "IPX401", "IPX402"}  # fmt: skip
+
+
+@pytest.mark.parametrize("rule", [r for r in OFFLINE if r.core], ids=lambda r: r.code)
+def test_core_rules_document_the_severity_the_core_reports(rule):
+    for example in rule.examples("failing"):
+        found = [d for d in lint_source(_example(example), "example.ipxe") if d.code == rule.code]
+        assert {d.severity for d in found} == {rule.severity}

@@ -32,6 +32,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -152,12 +153,14 @@ class Firmware:
 
     def _read_serial(self) -> None:
         # Never pause here for long: the console must be drained while the firmware writes it.
+        fd = self._out_fd
+        assert fd is not None
         while not self._stopping:
-            ready, _, _ = select.select([self._out_fd], [], [], 0.2)
+            ready, _, _ = select.select([fd], [], [], 0.2)
             if not ready:
                 continue
             try:
-                data = os.read(self._out_fd, 1 << 16)
+                data = os.read(fd, 1 << 16)
             except OSError:
                 return
             self.chunks.append((time.monotonic(), data))
@@ -199,11 +202,11 @@ class Firmware:
                 d.take_snapshot()
                 self._pending_snapshot = False
 
-    def wait_until(self, ready: object, timeout: float, what: str) -> None:
+    def wait_until(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
         while True:
             self.watch_screens()
-            if ready():  # type: ignore[operator]
+            if ready():
                 return
             if self._proc is not None and self._proc.poll() is not None:
                 raise FirmwareError(f"QEMU exited while waiting for {what}: {self.qemu_log()}")
@@ -262,17 +265,20 @@ class Firmware:
             self.sent_keys.setdefault(case.name, []).append(token)
             self._pending_snapshot = True
             if token == "ESC":
-                until = time.monotonic() + ESC_PAUSE
-                self.wait_until(
-                    lambda: len(self.decoder.raw) > before or time.monotonic() >= until,
-                    ESC_PAUSE + 1,
-                    "the firmware to take the ESC key",
-                )
+                self._wait_for_reaction(before)
         remaining = deadline - time.monotonic()
         self.wait_until(
             lambda: end_text in self.text_since(begin), max(remaining, 1), f"the end of {case.name}"
         )
         return begin
+
+    def _wait_for_reaction(self, before: int) -> None:
+        until = time.monotonic() + ESC_PAUSE
+
+        def reacted() -> bool:
+            return len(self.decoder.raw) > before or time.monotonic() >= until
+
+        self.wait_until(reacted, ESC_PAUSE + 1, "the firmware to take the ESC key")
 
     def _on_screen(self, text: str) -> bool:
         d = self.decoder
@@ -364,8 +370,9 @@ def _boot(cases: list[Case], cases_dir: Path) -> tuple[dict[str, Transcript], Tr
                 except FirmwareError as exc:
                     stuck = Transcript(case.name, "", [], -1, case.keys, [f"stuck: {exc}"])
                     break
-            else:
-                fw.wait_until(lambda: fw.line_index(DONE, start) is not None, 30, "the end of the driver")
+            if stuck is None:
+                last = start
+                fw.wait_until(lambda: fw.line_index(DONE, last) is not None, 30, "the end of the driver")
         finally:
             fw.stop()
             _keep_raw(fw)

@@ -2,67 +2,40 @@
 
 Each case runs as the firmware saw it: the script is the URL tftp://10.0.2.2/NAME.ipxe, mapped onto a
 staged copy of tests/oracle/cases/ (plus run-time files such as files/k.efi), with the case's keys.
+The simulator runs are started together (one per core) in a module fixture; each test reports one case.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .cases import URL_PREFIX, Case, load_cases, stage_cases
-from .compare import compare, expected_path, load_expected
+from .cases import load_cases, stage_cases
+from .check import run_sim, sim_problems
+from .compare import expected_path, load_expected
 
 CASES = load_cases()
-PROFILE = "debian-12-efi"
-RUN_SIM = "import sys; sys.argv[0] = 'ipxesim'; from ipxescript.sim.cli import main; sys.exit(main())"
+
+SimResult = tuple[dict[str, object] | None, str]
 
 
 @pytest.fixture(scope="module")
-def staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return stage_cases(tmp_path_factory.mktemp("oracle-tftp"))
+def sim_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SimResult]:
+    root = stage_cases(tmp_path_factory.mktemp("oracle-tftp"))
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        futures = {case.name: pool.submit(run_sim, case, root) for case in CASES}
+        return {name: future.result() for name, future in futures.items()}
 
 
-def sim_command(case: Case, root: Path) -> list[str]:
-    """The ipxesim command line for a case (also printed on failure, to rerun it by hand)."""
-    args = ["--profile", PROFILE, "--json", "--map", f"{URL_PREFIX}={root}/"]
-    if case.keys:
-        args += ["--keys", case.keys]
-    return [*args, case.url]
-
-
-def run_sim(case: Case, root: Path) -> dict[str, object]:
-    args = sim_command(case, root)
-    proc = subprocess.run([sys.executable, "-c", RUN_SIM, *args], capture_output=True, text=True, timeout=60)
-    try:
-        data = json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        pytest.fail(
-            f"ipxesim {' '.join(args)}\nprinted no JSON (exit {proc.returncode}):\n"
-            f"{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
-        )
-    assert isinstance(data, dict), "ipxesim --json must print one object"
-    return data
-
-
-@pytest.mark.timeout(60)
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_simulator_matches_firmware(case: Case, staged: Path) -> None:
-    if not expected_path(case.name).exists():
-        pytest.fail(f"no recording for {case.name}: run `python -m tests.oracle.record {case.name}`")
-    expected = load_expected(case.name)
-    result = run_sim(case, staged)
-    console = result.get("console")
-    screens = result.get("screens", [])
-    status = result.get("status")
-    assert isinstance(console, str), f"'console' must be a string, got {console!r}"
-    assert isinstance(screens, list), f"'screens' must be a list, got {screens!r}"
-    assert isinstance(status, int), f"'status' must be an integer, got {status!r}"
-    problems = compare(expected, console, screens, status)
-    command = "ipxesim " + " ".join(sim_command(case, staged))
-    assert not problems, f"{case.name}: simulator differs from the firmware\n  {command}\n" + "\n".join(
-        problems
-    )
+@pytest.mark.timeout(600)  # the first test waits for all simulator runs (~1 s each)
+@pytest.mark.parametrize("name", [c.name for c in CASES])
+def test_simulator_matches_firmware(sim_results: dict[str, SimResult], name: str) -> None:
+    if not expected_path(name).exists():
+        pytest.fail(f"no recording for {name}: run `python -m tests.oracle.record {name}`")
+    data, command = sim_results[name]
+    if data is None:
+        pytest.fail(command)
+    problems = sim_problems(load_expected(name), data)
+    assert not problems, f"{name}: simulator differs from the firmware\n  {command}\n" + "\n".join(problems)

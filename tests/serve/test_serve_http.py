@@ -210,3 +210,23 @@ def test_refusals_are_logged_with_reason(escape_root: Path, make_server) -> None
     server.raw("/escape_file")
     events = [e for e in server.policy.bootlog.recent() if e.stage == "refused"]
     assert events and "outside ROOT" in events[-1].reason
+
+
+def test_client_leaving_mid_download_is_not_an_error(
+    server: LiveServer, boot_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import socket
+    import time
+
+    (boot_root / "huge.img").write_bytes(b"\x00" * (64 * 1024 * 1024))
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(3):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            sock.sendall(b"GET /huge.img HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            sock.close()  # reset mid-body
+        time.sleep(0.5)
+    assert "Error handling request" not in caplog.text
+    assert requests.get(f"{server.url}/small.txt", timeout=10).text == "0123456789abcdefghij"

@@ -429,3 +429,23 @@ def test_read_cancel_keeps_typed_text(run):
     result = run("read r\n", keys="text:ab CTRL-C", profile="debian-12-efi")
     assert result.console == "ab\n"
     assert result.status == 0x0B32E095
+
+
+def test_read_timeout_applies_to_first_key(run):
+    result = run("read --timeout 100 v ||\necho ${errno}\n", profile="efi")
+    assert result.console == "0x4c32e092\n"
+
+
+def test_goto_typed_in_shell_moves_the_script(run):
+    text = "shell\necho skipped\n:lbl\necho resumed\n"
+    result = run(text, keys="text:goto SPACE text:lbl ENTER text:exit ENTER")
+    assert result.console.endswith("resumed\n")
+    assert "skipped" not in result.console
+
+
+def test_data_uri_script(run):
+    result = run("imgfetch data:,%23!ipxe%0Aecho%20hi\nimgstat\n", profile="efi")
+    # named after the decoded opaque part (no "/" in it): an odd name, newline included
+    assert result.console.endswith("\n,#!ipxe\necho hi : 14 bytes [script]\n")
+    result = run("chain --name s data:,%23!ipxe%0Aecho%20hi\n", profile="efi")
+    assert result.console.splitlines()[-1] == "hi"

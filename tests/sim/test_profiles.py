@@ -189,3 +189,10 @@ def test_http_404_text(run):
         errors.strerror(0x2D0C618E, "efi", "https://ipxe.org", upstream_texts)
         == "Not found (https://ipxe.org/2d0c618e)"
     )
+
+
+def test_quiet_downloads_only_upstream(run):
+    run.file("x.txt", "x")
+    debian, upstream = both(run, "imgfetch -q x.txt ||\nimgstat\n")
+    assert debian.console.startswith('Unrecognised option "-q"')
+    assert upstream.console == "x.txt : 1 bytes\n"

@@ -59,7 +59,10 @@ def test_word_parts_nest_inside_their_word(text: str) -> None:
     for line in ipxescript.parse(text).lines:
         for word in line.words:
             _parts_inside(word.parts, word.start, word.end)
-            assert "".join(p.value if isinstance(p, Literal) else "${" + p.inner + "}" for p in word.parts) == word.text
+            assert (
+                "".join(p.value if isinstance(p, Literal) else "${" + p.inner + "}" for p in word.parts)
+                == word.text
+            )
 
 
 def _lark_view(text: str):
@@ -101,7 +104,24 @@ def _fast_view(text: str):
     return out
 
 
-LARK_PIECES = ["echo", "x", " ", "\t", "\n", "\r\n", "\\\n", "#c", ":l", "||", "&&", ";", "${a}", "${", "}", "a\\b"]
+LARK_PIECES = [
+    "echo",
+    "x",
+    " ",
+    "\t",
+    "\n",
+    "\r\n",
+    "\\\n",
+    "#c",
+    ":l",
+    "||",
+    "&&",
+    ";",
+    "${a}",
+    "${",
+    "}",
+    "a\\b",
+]
 
 
 @given(st.lists(st.sampled_from(LARK_PIECES), max_size=30).map("".join))

@@ -42,29 +42,48 @@ NAME = "kernel-not-booted"
 SEVERITY = Severity.WARNING
 
 
-def _verdict(ctx: LintContext, start_line: int, after: int) -> str | None:
-    """Follow fall-through from the kernel command; None when a boot (or a jump/exit) comes first."""
+def _verdict(ctx: LintContext, start_line: int, after: int) -> tuple[str, int] | None:
+    """Follow fall-through from the kernel command. None when a boot comes first (or a jump out of
+    the kernel's own section); else the reason and the line where ``boot`` is missing: the last line
+    of the kernel's section."""
     lines = ctx.script.lines
     flow = ctx.flow
     crossed: str | None = None
+    section_last = start_line
     for index in range(start_line, len(lines)):
         line = lines[index]
         if index > start_line and line.label is not None and crossed is None:
             crossed = line.label.name
+        into = f"falls through into ':{crossed}', which " if crossed is not None else ""
         for command in line.commands:
-            if index == start_line and command.start <= after:
+            if (index == start_line and command.start <= after) or not command.words:
                 continue
-            if command.name in EXECUTES or command.name in ("exit", "shell", "sanboot"):
+            if command.name in EXECUTES or command.name == "sanboot":
                 return None
+            if command.name == "exit" and crossed is None:
+                return None
+            if command.name == "exit":
+                return f"{into}exits on line {ctx.line_number(command.start)}", section_last
             if command.name in SELECTS:
-                where = f"falls through into ':{crossed}', which " if crossed is not None else ""
-                return f"{where}loads another image on line {ctx.line_number(command.start)} without booting this one"
+                anchor = section_last if crossed is not None else start_line
+                return f"{into}loads another image on line {ctx.line_number(command.start)}", anchor
+        if crossed is None and any(c.words for c in line.commands):
+            section_last = index
         if index in ctx.template_barriers:
             return None  # the template decides what follows
         lf = flow.lines[index]
         if lf.jumps or lf.stops or not lf.falls_through:
-            return None
-    return "reaches the end of the script without 'boot'"
+            if crossed is None:
+                return None
+            return f"{into}leaves on line {ctx.line_number(line.start)} without booting", section_last
+    if crossed is not None:
+        return f"falls through into ':{crossed}' and reaches the end of the script", section_last
+    return "reaches the end of the script", section_last
+
+
+def _content(ctx: LintContext, index: int) -> tuple[int, int]:
+    words = [c for c in ctx.script.lines[index].commands if c.words]
+    return (words[0].start, words[-1].end) if words else (ctx.script.lines[index].start,) * 2
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
@@ -74,10 +93,14 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         verdict = _verdict(ctx, line.index, bound.command.start)
         if verdict is None:
             continue
-        yield Diagnostic(
-            CODE,
-            SEVERITY,
-            f"'{bound.name}' selects an image that is never booted: execution {verdict}",
-            bound.command.start,
-            bound.command.end,
-        )
+        reason, anchor = verdict
+        if anchor == line.index:
+            start, end = bound.command.start, bound.command.end
+            text = f"missing 'boot': the image '{bound.name}' selects here is never booted: execution then {reason}"
+        else:
+            start, end = _content(ctx, anchor)
+            text = (
+                f"missing 'boot': the image selected by '{bound.name}' on line {ctx.line_number(bound.command.start)} "
+                f"is never booted: after this line execution {reason}"
+            )
+        yield Diagnostic(CODE, SEVERITY, text, start, end)

@@ -22,7 +22,7 @@ from ipxescript.lint.context import LintContext
 
 CODE = "IPX402"
 NAME = "unknown-type"
-SEVERITY = Severity.WARNING
+SEVERITY = Severity.ERROR
 CORE = True
 
 

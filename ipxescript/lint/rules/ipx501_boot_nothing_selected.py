@@ -40,18 +40,22 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     lines = ctx.script.lines
     if not lines:
         return
-    flow = ctx.flow
-    selects = [any(_selects(ctx, c) for c in line.commands) for line in lines]
+    graph = ctx.flow.graph  # lines, then one node per goto ${...} pattern
+    selects = [any(_selects(ctx, c) for c in line.commands) for line in lines] + [False] * (
+        len(graph) - len(lines)
+    )
     entry: dict[int, bool] = {0: False}
     work = [0]
     while work:  # may-analysis: "some path has selected an image"
         i = work.pop()
         state = entry[i] or selects[i]
-        for succ in flow.successors(i):
+        for succ in graph[i]:
             if succ not in entry or (state and not entry[succ]):
                 entry[succ] = entry.get(succ, False) or state
                 work.append(succ)
     for i, selected in sorted(entry.items()):
+        if i >= len(lines):
+            continue
         state = selected
         for command in lines[i].commands:
             if _selects(ctx, command):
