@@ -16,7 +16,6 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Union
 
 from ipxescript.analysis.diagnostics import Diagnostic
 

@@ -120,7 +120,10 @@ def test_pxelinux_on_bios_reaches_the_kernel_over_tftp(lab: Lab, tiny_linux: Tin
     root = pxelinux_tree(tmp_path / "root", tiny_linux)
     start_ipxescript(lab, root, "full", {"bios": "pxelinux.0"})
     # PXELINUX takes its path prefix from the DHCP file name: give it the one a plain ROM would have got.
-    script = STANDIN + "set net0/filename pxelinux.0 && chain tftp://${next-server}/pxelinux.0"
+    script = (
+        f"ifopen net0 && set net0/ip {lab.address(60)} && set net0/netmask 255.255.255.0 && "
+        f"set net0/next-server {lab.server_ip} && set net0/filename pxelinux.0 && chain tftp://{lab.server_ip}/pxelinux.0"
+    )
 
     cmdline = boot_to_linux(Machine(lab, "seabios-lkrn", "vm", lkrn_script=script), tiny_linux, BIOS_LIMIT)
 

@@ -155,7 +155,13 @@ def test_loop_without_progress():
 
 def test_kernel_falling_through_without_boot():
     text = plant(13, "echo no boot here")
-    assert lines_of(text, "IPX209") == [11]
+    assert lines_of(text, "IPX209") == [13]  # where the boot is missing: the end of the section
+    deleted = "\n".join(line for n, line in enumerate(MENU.split("\n"), 1) if n != 13)
+    assert lines_of(deleted, "IPX209") == [12]
+    into_shell = "#!ipxe\n:a\nkernel http://x/k\ninitrd http://x/i\n:shell\nshell\ngoto a\n"
+    assert lines_of(into_shell, "IPX209") == [4]
+    twice = "#!ipxe\nkernel http://x/a\nkernel http://x/b\nboot\n"
+    assert lines_of(twice, "IPX209") == [2]
     assert "IPX209" not in codes(MENU)
     shared = "#!ipxe\n:a\nkernel http://x/a\ngoto doboot\n:b\nkernel http://x/b\n:doboot\nboot\n"
     assert "IPX209" not in codes(shared)

@@ -145,3 +145,33 @@ def test_full_dhcp_tftp_http_on_an_interface(wire: tuple[str, str, str], tmp_pat
     log = (tmp_path / "state" / "bootlog.jsonl").read_text()
     for stage in ('"stage": "dhcp"', '"stage": "binary"', '"stage": "script"'):
         assert stage in log
+
+
+@pytest.mark.timeout(90)
+def test_proxy_mode_opens_67_and_4011_and_answers_pxe_clients(
+    wire: tuple[str, str, str], tmp_path: Path
+) -> None:
+    server_ns, client_ns, subnet = wire
+    tag = server_ns.rsplit("-", 1)[1]
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "boot.ipxe").write_text("#!ipxe\necho hi\n")
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", server_ns, sys.executable, "-m", "ipxescript", "serve", str(root),
+         "--interface", f"vs{tag}", "--dhcp", "proxy", "--state-dir", str(tmp_path / "state")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            ports = sh("ip", "netns", "exec", server_ns, "ss", "-Hlnu").stdout
+            if ":4011" in ports and ":67 " in ports and ":69 " in ports:
+                break
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate(timeout=5)
+            time.sleep(0.1)
+        assert "LISTEN" in sh("ip", "netns", "exec", server_ns, "ss", "-Hltn", "sport", "= :80").stdout
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert f"DHCP   proxy on vs{tag} (ports 67 and 4011)" in out
