@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -214,7 +215,7 @@ def main() -> int:
         "first_publish_p50_ms": statistics.median(first),
         "first_publish_p95_ms": percentile(first, 0.95),
         "complete_publish_p50_ms": statistics.median(complete),
-        "complete_publish_p95_ms": percentile(complete, 0.95),
+        "complete_publish_max_ms": max(complete),
         "open_first_publish_ms": server["open_first_ms"],
         "open_complete_publish_ms": server["open_complete_ms"],
         "full_reparse_ms": local["parse_ms"],
@@ -223,6 +224,7 @@ def main() -> int:
     }
     result["reparse_over_first_publish_p50"] = result["full_reparse_ms"] / result["first_publish_p50_ms"]
     result["target_met"] = result["first_publish_p95_ms"] < 50
+    result["load_average"] = os.getloadavg()[0]
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -232,8 +234,8 @@ def main() -> int:
         f"{result['first_publish_p95_ms']:8.1f} ms   (target p95 < 50 ms: {'met' if result['target_met'] else 'MISSED'})"
     )
     print(
-        f"  complete (full lint) publish p50 {result['complete_publish_p50_ms']:8.1f} ms   p95 "
-        f"{result['complete_publish_p95_ms']:8.1f} ms   (includes the 250 ms typing pause)"
+        f"  complete (full lint) publish p50 {result['complete_publish_p50_ms']:8.1f} ms   max "
+        f"{result['complete_publish_max_ms']:8.1f} ms   ({result['complete_edits']} edits; includes the 0.25 s lint delay)"
     )
     print(
         f"  open: first publish {result['open_first_publish_ms']:.0f} ms, complete {result['open_complete_publish_ms']:.0f} ms"
@@ -243,6 +245,9 @@ def main() -> int:
         f"incremental edit {result['incremental_edit_ms']:.2f} ms"
     )
     print(f"  full reparse / first publish (p50): {result['reparse_over_first_publish_p50']:.1f}x")
+    print(
+        f"  machine load average at the end: {os.getloadavg()[0]:.1f} (2 cores; other work skews these numbers)"
+    )
     return 0
 
 

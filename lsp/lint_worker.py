@@ -53,17 +53,24 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
         if len(header) < 8:
             return
         text, path, config = pickle.loads(requests.read(int.from_bytes(header, "big")))
+        # the child waits at this gate until "started" is written, so its reply always comes after
+        gate_read, gate_write = os.pipe()
         child = os.fork()
         if child == 0:
             code = 0
             try:
+                os.close(gate_write)
+                os.read(gate_read, 1)
                 _lint_and_reply(replies, text, path, config)
             except BaseException:
                 code = 1
             finally:
                 os._exit(code)
+        os.close(gate_read)
         replies.write(_frame(("started", child)))
         replies.flush()
+        os.write(gate_write, b"x")
+        os.close(gate_write)
         _, status = os.waitpid(child, 0)
         replies.write(_frame(("exit", os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0)))
         replies.flush()

@@ -112,9 +112,11 @@ class IpxeLanguageServer(LanguageServer):
         if delay:
             await asyncio.sleep(delay)
         version = doc.version
+        log.info("lint %s v%s", doc.uri, version)
         try:
             findings = await self.lint_now(doc)
-        except StaleText:
+        except StaleText as exc:
+            log.info("lint %s v%s: stale (%s)", doc.uri, version, exc.__cause__)
             return
         except Exception as exc:  # a broken rule must not take diagnostics down with it
             log.exception("ipxelint failed")
@@ -122,6 +124,7 @@ class IpxeLanguageServer(LanguageServer):
                 types.LogMessageParams(type=types.MessageType.Error, message=f"ipxelint failed: {exc!r}")
             )
             return
+        log.info("lint %s v%s: %d findings", doc.uri, version, len(findings))
         if doc.version == version and self.documents.get(doc.uri) is doc:
             self.publish(doc, findings)
 

@@ -27,7 +27,7 @@ def split_name(text: str) -> tuple[str | None, str]:
     """``[block/]name[:type]`` -> (block, name)."""
     block, slash, rest = text.partition("/")
     if not slash:
-        block, rest = None, text  # type: ignore[assignment]
+        return None, text.split(":", 1)[0]
     return block, rest.split(":", 1)[0]
 
 

@@ -8,6 +8,7 @@ is an error shown to the client rather than an empty string in a kernel command 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote, urlencode
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
@@ -27,6 +28,9 @@ IDENTITY_QUERY = "&".join(
         "product=${product:uristring}",
     ]
 )
+
+
+IDENTITY_KEYS = frozenset(part.split("=", 1)[0] for part in IDENTITY_QUERY.split("&"))
 
 
 class RenderError(Exception):
@@ -57,11 +61,15 @@ def render(text: str, values: dict[str, str], *, name: str) -> str:
     return out
 
 
-def identity_script(boot_url: str) -> str:
+def identity_script(boot_url: str, labels: dict[str, str] | None = None) -> str:
+    """The probe that makes iPXE chain back with its identity; labels already in the URL are kept
+    (percent-encoded, so nothing in them is expanded by iPXE or splits the command)."""
+    kept = {k: v for k, v in (labels or {}).items() if k not in IDENTITY_KEYS}
+    extra = "&" + urlencode(kept, quote_via=quote, safe="") if kept else ""
     return (
         "#!ipxe\n"
         "# ipxescript serve: report who this machine is, then fetch the script chosen for it\n"
-        f"chain {boot_url}?{IDENTITY_QUERY}\n"
+        f"chain {boot_url}?{IDENTITY_QUERY}{extra}\n"
     )
 
 

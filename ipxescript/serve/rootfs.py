@@ -19,15 +19,16 @@ class PathRefused(Exception):
     """The path tries to leave ROOT (or names a hidden file); answer 403 and log the reason."""
 
 
-def split_path(path: str) -> list[str]:
-    """Segments of a decoded request path; raises PathRefused on traversal attempts."""
+def split_path(path: str, *, allow_hidden: bool = False) -> list[str]:
+    """Segments of a decoded request path; raises PathRefused on traversal attempts (and on hidden names
+    unless allow_hidden)."""
     if "\x00" in path:
         raise PathRefused("NUL byte in path")
     segments = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
     for part in segments:
         if part == "..":
             raise PathRefused("'..' segment")
-        if part.startswith("."):
+        if part.startswith(".") and not allow_hidden:
             raise PathRefused(f"hidden name {part!r}")
         if len(part) >= 2 and part[1] == ":" and part[0].isalpha():
             raise PathRefused(f"drive-letter path {part!r}")
@@ -57,9 +58,9 @@ class Root:
     def contains(self, real: str) -> bool:
         return real.startswith(self._prefix)
 
-    def relative(self, path: str) -> str:
+    def relative(self, path: str, *, allow_hidden: bool = False) -> str:
         """The canonical ROOT-relative name ("a/b.ipxe") of a request path; raises PathRefused."""
-        return "/".join(split_path(path))
+        return "/".join(split_path(path, allow_hidden=allow_hidden))
 
     def resolve(self, path: str) -> str | None:
         """Real path of the file `path` names, None if it does not exist; raises PathRefused on escapes."""

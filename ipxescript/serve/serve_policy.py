@@ -65,7 +65,8 @@ class ServePolicy:
     def tftp_file(self, path: str, client: Client) -> VirtualFile | None:
         mac, ip = client.mac or None, client.ip
         try:
-            rel = self.root.relative(path)
+            # hidden names are the TFTP server's business (it serves what is under its root)
+            rel = self.root.relative(path, allow_hidden=True)
         except PathRefused as exc:
             self.bootlog.record(mac=mac, ip=ip, stage="refused", what=path, reason=str(exc), protocol="tftp")
             return None
@@ -92,10 +93,11 @@ class ServePolicy:
         return None
 
     def _resolve_quietly(self, rel: str) -> str | None:
-        try:
-            return self.root.resolve(rel)
-        except PathRefused:
+        """The file a TFTP path names if it is under ROOT (hidden names included), else None."""
+        if not rel:
             return None
+        real = os.path.realpath(os.path.join(self.root.path, rel))
+        return real if self.root.contains(real) and os.path.isfile(real) else None
 
     # -- scripts ----------------------------------------------------------------------------------------
     def checked_script(self, rel: str, real: str, st: os.stat_result | None = None) -> Served | None:
@@ -134,7 +136,7 @@ class ServePolicy:
     def boot_script(self, client: Client, *, consume: bool = True, boot_url: str | None = None) -> Served:
         """The script for /boot.ipxe: the identity probe first, then the client's target, rendered."""
         if not client.mac:
-            text = identity_script(boot_url or self.config.boot_url)
+            text = identity_script(boot_url or self.config.boot_url, client.labels)
             return Served(text, "no identity yet: ask the client to report mac/uuid/buildarch/platform")
         decision = choose_target(
             client, self.config.groups, self.store, self.config.default_target, consume=consume

@@ -289,6 +289,9 @@ def inc(sim: Simulator, p: Parsed, argv0: str) -> int:
 def read(sim: Simulator, p: Parsed, argv0: str) -> int:
     ref = parse_setting(sim, p.args[0], create=True)
     current = sim.settings.get(p.args[0]) or ""
+    found = sim.settings.fetch_ref(ref)
+    if found is not None and ref.type is None:
+        ref.type = found[1].type  # read_value fetches into the setting: the stored type is kept
     timeout = ticks(p.options.get("timeout", 0))
     line = read_line(sim, current, "read", timeout=timeout)
     if line is None:

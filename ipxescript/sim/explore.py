@@ -47,12 +47,14 @@ def explore(
     pending: list[list[int]] = [[]]
     paths: list[dict[str, Any]] = []
     memo: dict[Any, int] = {}
+    commands = 0
     while pending and len(paths) < max_paths:
         prefix = pending.pop()
         inputs = Inputs(forced=prefix, explore_failures=failures, memo=memo, path_number=len(paths) + 1)
         fetcher = Fetcher(shared.maps, shared.offline, shared.fail_globs, shared.download, cache=shared.cache)
         sim = make_simulator(options, inputs=inputs, fetcher=fetcher)
         result = sim.run(script)
+        commands += sim.steps
         decisions = inputs.decisions
         for depth in range(len(prefix), len(decisions)):
             decision = decisions[depth]
@@ -84,6 +86,7 @@ def explore(
         "truncated": bool(pending),
         "outcomes": outcomes,
         "seconds": round(elapsed, 3),
+        "commands": commands,
         "paths": paths,
     }
 

@@ -24,7 +24,7 @@ from ipxescript.sim.profile import Machine, Profile, catalog_data, command_specs
 from ipxescript.sim.settings import Predefined, SettingsStore
 from ipxescript.sim.state import Inputs, RunEnded
 from ipxescript.syntax.parser import parse
-from ipxescript.syntax.tree import Command, LogicalLine, Script
+from ipxescript.syntax.tree import LogicalLine, Script
 
 STOP_COMMAND = 1
 STOP_SEQUENCE = 2
@@ -510,14 +510,14 @@ class Simulator:
 
     def exec_line(self, line: LogicalLine) -> int:
         """system(): run the commands of one line with ||, && and ;."""
-        return self.exec_commands(line.commands, [op.text for op in line.operators])
+        return self.exec_commands(*line_plan(line))
 
-    def exec_commands(self, commands: list[Command], operators: list[str]) -> int:
+    def exec_commands(self, commands: list[list[str]], operators: list[str]) -> int:
         status = 0
         run_next = True
-        for i, command in enumerate(commands):
+        for i, words in enumerate(commands):
             if run_next:
-                status = self.execute([w.text for w in command.words])
+                status = self.execute(words)
             if self.shell_stopped(STOP_COMMAND):
                 break
             if i == len(commands) - 1:
@@ -540,9 +540,7 @@ class Simulator:
         self.steps += 1
         if self.steps > self.max_steps:
             raise RunEnded("loop", 0, {"message": f"more than {self.max_steps} commands ran (--max-steps)"})
-        from ipxescript.sim.commands import run_command
-
-        status = run_command(self, argv) & 0xFFFFFFFF
+        status = _run_command()(self, argv) & 0xFFFFFFFF
         if status:
             self.errno = status if status < 0x80000000 else errors.errno_of_exit(status)
         return status
@@ -582,6 +580,28 @@ class Simulator:
             tuple((i.name, i.cmdline, i.selected) for i in self.registry.images),
             self.errno,
         )
+
+
+_PLANS: dict[int, tuple[LogicalLine, tuple[list[list[str]], list[str]]]] = {}
+
+
+def line_plan(line: LogicalLine) -> tuple[list[list[str]], list[str]]:
+    """A line's command words and operators as plain text (cached: explore runs lines many times)."""
+    cached = _PLANS.get(id(line))
+    if cached is None or cached[0] is not line:
+        plan = ([[w.text for w in c.words] for c in line.commands], [op.text for op in line.operators])
+        cached = (line, plan)
+        if len(_PLANS) > 200_000:
+            _PLANS.clear()
+        _PLANS[id(line)] = cached
+    return cached[1]
+
+
+@functools.cache
+def _run_command() -> Any:
+    from ipxescript.sim.commands import run_command  # commands import this module
+
+    return run_command
 
 
 @functools.lru_cache(maxsize=256)

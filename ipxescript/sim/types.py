@@ -153,12 +153,12 @@ def _parse_hex(text: str, separator: str) -> bytes:
         pieces = text.split(separator)
     else:
         if len(text) % 2:
-            raise TypeParseError(errors.STORE_INVALID)
+            raise TypeParseError(errors.STORE_INVALID_HEX)
         pieces = [text[i : i + 2] for i in range(0, len(text), 2)]
     out = bytearray()
     for piece in pieces:
-        if not re.fullmatch(r"[0-9A-Fa-f]{1,2}", piece):
-            raise TypeParseError(errors.STORE_INVALID)
+        if not re.fullmatch(r"[0-9A-Fa-f]{2}", piece):  # base16_decode: two digits per byte
+            raise TypeParseError(errors.STORE_INVALID_HEX)
         out.append(int(piece, 16))
     return bytes(out)
 
@@ -182,7 +182,7 @@ def format(type_name: str, data: bytes, *, escape_plus: bool = True) -> str:  # 
     if type_name == "string":
         return to_text(data.split(b"\0", 1)[0])
     if type_name == "uristring":
-        return uri_encode_bytes(data.split(b"\0", 1)[0], escape_plus)
+        return uri_encode_bytes(data, escape_plus)  # every byte, NULs too (observed: ${mac:uristring})
     if type_name in INT_WIDTHS:
         signed = not type_name.startswith("u")
         value = numeric_value(data, signed)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_lab import Lab
+from e2e_lab import Lab, reap_stale_labs
 from e2e_servers import start_router_advertiser
 from e2e_tinylinux import TinyLinux, build_tiny_linux
 
@@ -29,6 +29,7 @@ def e2e_requirements() -> None:
     """In CI these tests must run: a missing requirement fails there, and only skips on a workstation."""
     problem = _missing_requirements()
     if problem is None:
+        reap_stale_labs()
         return
     if os.environ.get("CI"):
         pytest.fail(problem)

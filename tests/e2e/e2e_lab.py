@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +20,29 @@ _counter = itertools.count()
 
 BRIDGE = "br0"
 TAP = "tap0"
+
+
+LAB_NAME = re.compile(r"^e2e-(\d+)-\d+$")
+
+
+def reap_stale_labs() -> list[str]:
+    """Remove labs left by a test process that was killed (its pid, in the name, is gone)."""
+    listing = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    reaped = []
+    for line in listing.splitlines():
+        name = line.split()[0] if line.split() else ""
+        match = LAB_NAME.match(name)
+        if not match or os.path.exists(f"/proc/{match.group(1)}"):
+            continue
+        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+        reaped.append(name)
+    return reaped
 
 
 def _ip(*args: str) -> None:

@@ -84,6 +84,8 @@ def test_tiny_timeout():
     assert ("IPX108", 9, 35) in found
     assert "IPX108" not in codes(MENU)
     assert "IPX108" not in codes("#!ipxe\nprompt --timeout 0 x ||\n")
+    through = "#!ipxe\nset wait 5\nprompt --timeout ${wait} Press a key ||\n"
+    assert lines_of(through, "IPX108") == [2]
 
 
 def test_sleep_milliseconds():

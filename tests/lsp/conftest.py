@@ -50,7 +50,7 @@ def open_script(client: LanguageClient, path: Path, text: str) -> str:
 
 
 async def diagnostics_where(
-    client: LanguageClient, uri: str, check: Callable[[list[types.Diagnostic]], bool], timeout: float = 20
+    client: LanguageClient, uri: str, check: Callable[[list[types.Diagnostic]], bool], timeout: float = 60
 ) -> list[types.Diagnostic]:
     """Wait until the published diagnostics for ``uri`` pass ``check`` (the full lint comes shortly
     after the parser's findings)."""

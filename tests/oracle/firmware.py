@@ -143,7 +143,8 @@ class Firmware:
             "-drive", f"file=fat:rw:{esp},format=raw,if=none,id=d0",
             "-device", "ide-hd,drive=d0,bootindex=0",
             "-netdev", f"user,id=n0,tftp={self.tftp_root},bootfile={self.bootfile}",
-            "-device", "virtio-net-pci,netdev=n0,romfile=",
+            # PCI slot 3 as on a default QEMU machine (VGA takes slot 2): ${net0/busloc} = 0x18
+            "-device", "virtio-net-pci,netdev=n0,romfile=,addr=3",
             "-chardev", f"pipe,id=s0,path={serial}",
             "-serial", "chardev:s0", "-monitor", "none",
         ]  # fmt: skip

@@ -148,9 +148,7 @@ def test_full_dhcp_tftp_http_on_an_interface(wire: tuple[str, str, str], tmp_pat
 
 
 @pytest.mark.timeout(90)
-def test_proxy_mode_opens_67_and_4011_and_answers_pxe_clients(
-    wire: tuple[str, str, str], tmp_path: Path
-) -> None:
+def test_proxy_mode_opens_the_standard_ports(wire: tuple[str, str, str], tmp_path: Path) -> None:
     server_ns, client_ns, subnet = wire
     tag = server_ns.rsplit("-", 1)[1]
     root = tmp_path / "root"

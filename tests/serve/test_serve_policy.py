@@ -203,3 +203,11 @@ def test_tftp_gets_debian_first_stage_and_http_too(server: LiveServer) -> None:
 def test_tftp_boot_ipxe_is_the_identity_probe(server: LiveServer) -> None:
     virtual = server.policy.tftp_file("/boot.ipxe", Client(mac=MAC, ip="127.0.0.1"))
     assert virtual is not None and b"chain http://127.0.0.1:" in virtual.data
+
+
+def test_identity_probe_keeps_labels_already_in_the_url(server: LiveServer) -> None:
+    text = boot(server, role="worker", odd="a b&c=${x}")
+    chain = next(line for line in text.splitlines() if line.startswith("chain "))
+    assert chain.count(" ") == 1  # one URL argument: nothing split it
+    assert "&role=worker" in chain
+    assert "&odd=a%20b%26c%3D%24%7Bx%7D" in chain  # encoded: iPXE expands no ${x} from a client's URL

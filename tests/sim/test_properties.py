@@ -74,3 +74,28 @@ def test_option_parser_only_fails_the_ipxe_way(name, words, profile_name):
 @given(st.text(alphabet="abc xyz", max_size=20), st.text(alphabet="abc xyz", min_size=1, max_size=20))
 def test_prompt_erasure_leaves_the_line_as_before(before, text):
     assert render(before + text + "\b \b" * len(text)) == before.rstrip()
+
+
+WORDS = st.sampled_from(
+    [
+        "echo", "set", "x", "${x}", "${", "}", "goto", ":a", "a", "||", "&&", ";", "#", "exit", "isset", "iseq",
+        "menu", "item", "choose", "prompt", "--timeout", "10", "-n", "chain", "data:,x", "imgfetch", "imgstat",
+        "inc", "show", "clear", "read", "sleep", "0", "${a${x}}", "\\", "kernel", "boot", "shell", "help",
+    ]
+)  # fmt: skip
+LINES = st.lists(st.lists(WORDS, max_size=6).map(" ".join), max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    LINES, st.sampled_from(PROFILE_NAMES), st.sampled_from(["", "ENTER", "ESC", "DOWN ENTER", "text:a ENTER"])
+)
+def test_any_script_ends_in_an_outcome_without_crashing(tmp_path_factory, lines, profile, keys):
+    from ipxescript.sim import RunOptions, simulate
+    from ipxescript.sim.state import OUTCOMES
+
+    path = tmp_path_factory.mktemp("fuzz") / "f.ipxe"
+    path.write_text("#!ipxe\n" + "\n".join(lines) + "\n")
+    result = simulate(str(path), RunOptions(profile=profile, keys=keys, max_steps=200, offline=True))
+    assert result.outcome in OUTCOMES
+    assert isinstance(result.console, str)

@@ -20,8 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
+from ipxescript.lint.binding import OptionValue
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.values import parse_ipxe_integer
+from ipxescript.syntax.tree import Reference
 
 CODE = "IPX108"
 NAME = "tiny-timeout"
@@ -29,26 +31,58 @@ SEVERITY = Severity.WARNING
 THRESHOLD_MS = 100
 
 
-def check(ctx: LintContext) -> Iterator[Diagnostic]:
+def _timeout_options(ctx: LintContext) -> Iterator[OptionValue]:
     for _line, bound in ctx.commands:
         spec = bound.spec
         if spec is None:
             continue
         for opt in bound.options:
             option_spec = next((o for o in spec.all_options if o.name == opt.name), None)
-            if option_spec is None or option_spec.argument_kind != "timeout_ms" or opt.value is None:
-                continue
-            if opt.value_word is not None and not opt.value_word.is_literal:
-                continue
-            value = parse_ipxe_integer(opt.value)
-            if value is None or not 0 < value < THRESHOLD_MS:
-                continue
-            yield Diagnostic(
-                CODE,
-                SEVERITY,
-                f"--{opt.name} {opt.value} is {value} millisecond{'s' if value != 1 else ''}: iPXE timeouts are "
-                f"in milliseconds, so did you mean {value * 1000} ({value} s)?",
-                opt.start,
-                opt.end,
-                Fix(f"use {value * 1000} ms", (Edit(opt.start, opt.end, str(value * 1000)),), safe=False),
+            if (
+                option_spec is not None
+                and option_spec.argument_kind == "timeout_ms"
+                and opt.value is not None
+            ):
+                yield opt
+
+
+def _report(value: int, text: str, start: int, end: int, what: str) -> Diagnostic:
+    return Diagnostic(
+        CODE,
+        SEVERITY,
+        f"{what} is {value} millisecond{'s' if value != 1 else ''}: iPXE timeouts are in milliseconds, so did "
+        f"you mean {value * 1000} ({value} s)?",
+        start,
+        end,
+        Fix(f"use {value * 1000} ms", (Edit(start, end, str(value * 1000)),), safe=False),
+    )
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    through: dict[str, int] = {}  # setting -> line of a timeout option that uses ${setting}
+    for opt in _timeout_options(ctx):
+        word = opt.value_word
+        if word is not None and not word.is_literal:
+            parts = word.parts
+            if len(parts) == 1 and isinstance(parts[0], Reference) and parts[0].is_static:
+                through.setdefault(parts[0].setting, ctx.line_number(opt.start))
+            continue
+        assert opt.value is not None
+        value = parse_ipxe_integer(opt.value)
+        if value is not None and 0 < value < THRESHOLD_MS:
+            yield _report(value, opt.value, opt.start, opt.end, f"--{opt.name} {opt.value}")
+    if not through:
+        return
+    # set menu-timeout 5 ... choose --timeout ${menu-timeout}: report where the number is written
+    for _line, bound in ctx.commands_named("set"):
+        if len(bound.positionals) != 2 or not all(w.is_literal for w in bound.positionals):
+            continue
+        name = bound.positionals[0].text.split("/")[-1].split(":")[0]
+        if name not in through:
+            continue
+        word = bound.positionals[1]
+        value = parse_ipxe_integer(word.text)
+        if value is not None and 0 < value < THRESHOLD_MS:
+            yield _report(
+                value, word.text, word.start, word.end, f"'{name}' (a --timeout on line {through[name]})"
             )

@@ -27,14 +27,15 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.context import LintContext
+from ipxescript.syntax.tree import Label, LogicalLine, Operator, Word
 
 CODE = "IPX204"
 NAME = "unreachable"
 SEVERITY = Severity.WARNING
 
 
-def _content_range(line) -> tuple[int, int]:  # type: ignore[no-untyped-def]
-    words = [t for t in line.tokens if type(t).__name__ in ("Word", "Label", "Operator")]
+def _content_range(line: LogicalLine) -> tuple[int, int]:
+    words = [t for t in line.tokens if isinstance(t, (Word, Label, Operator))]
     return (words[0].start, words[-1].end) if words else (line.start, line.start)
 
 

@@ -59,7 +59,9 @@ def _verdict(ctx: LintContext, start_line: int, after: int) -> tuple[str, int] |
             if (index == start_line and command.start <= after) or not command.words:
                 continue
             if command.name in EXECUTES or command.name == "sanboot":
-                return None
+                if crossed is None or (command.name != "sanboot" and not ctx.bound(command).positionals):
+                    return None  # boots the selected image (or, in its own section, whatever it meant)
+                return f"{into}runs another image on line {ctx.line_number(command.start)}", section_last
             if command.name == "exit" and crossed is None:
                 return None
             if command.name == "exit":

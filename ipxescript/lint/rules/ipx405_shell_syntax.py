@@ -31,6 +31,7 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.context import LintContext
+from ipxescript.syntax.tree import Literal, Word
 
 CODE = "IPX405"
 NAME = "shell-syntax"
@@ -94,10 +95,9 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                 )  # fmt: skip
                 continue
             for part in word.parts:
-                if not hasattr(part, "value"):
-                    continue
-                for match in DOLLAR.finditer(part.value):  # type: ignore[union-attr]
-                    yield _dollar(part.start, match, word)  # type: ignore[union-attr]
+                if isinstance(part, Literal):
+                    for match in DOLLAR.finditer(part.value):
+                        yield _dollar(part.start, match, word)
             if "`" in word.text:
                 yield Diagnostic(
                     CODE, Severity.WARNING, "iPXE has no command substitution: backquotes are literal text",
@@ -105,7 +105,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                 )  # fmt: skip
 
 
-def _dollar(base: int, match: re.Match[str], word) -> Diagnostic:  # type: ignore[no-untyped-def]
+def _dollar(base: int, match: re.Match[str], word: Word) -> Diagnostic:
     what = match.group(1)
     exact = word.end - word.start == len(word.text)
     start = base + match.start() if exact else word.start

@@ -26,13 +26,14 @@ from collections.abc import Iterator
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.urls import EXECUTES, SELECTS
+from ipxescript.syntax.tree import Command
 
 CODE = "IPX501"
 NAME = "boot-nothing-selected"
 SEVERITY = Severity.WARNING
 
 
-def _selects(ctx: LintContext, command) -> bool:  # type: ignore[no-untyped-def]
+def _selects(ctx: LintContext, command: Command) -> bool:
     return command.name in SELECTS and bool(ctx.bound(command).positionals)
 
 

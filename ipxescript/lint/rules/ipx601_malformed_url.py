@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.context import LintContext
-from ipxescript.lint.urls import url_uses
+from ipxescript.lint.urls import UrlUse, url_uses
 
 CODE = "IPX601"
 NAME = "malformed-url"
@@ -37,8 +37,8 @@ def problem(prefix: str, scheme: str | None, complete: bool) -> str | None:
         return None
     rest = prefix[len(scheme) + 1 :]
     if not rest.startswith("//"):
-        if not complete and len(rest) < 2:
-            return None
+        if not complete and rest in ("", "/"):
+            return None  # the rest comes from a ${...}: see WARN_PREFIX
         return f"a {scheme} URL needs '//' and a host after '{scheme}:'"
     match = AUTHORITY.match(rest)
     if match is None:
@@ -55,13 +55,35 @@ def problem(prefix: str, scheme: str | None, complete: bool) -> str | None:
     return None
 
 
+def _set_values(ctx: LintContext) -> Iterator[UrlUse]:
+    """``set base-url http://...``: the value is a URL used later, so check it where it is written."""
+    for line, bound in ctx.commands_named("set"):
+        if len(bound.positionals) >= 2:
+            use = UrlUse(line, bound, bound.positionals[1])
+            if use.scheme is not None and use.scheme.lower() in NETWORK_SCHEMES:
+                yield use
+
+
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    for use in url_uses(ctx):
+    for use in [*url_uses(ctx), *_set_values(ctx)]:
         prefix = use.literal_prefix
         complete = use.word.is_literal
         what = problem(prefix, use.scheme, complete)
         if what is not None:
             yield Diagnostic(CODE, SEVERITY, f"malformed URL: {what}", use.word.start, use.word.end)
+        elif (
+            use.scheme
+            and use.scheme.lower() in NETWORK_SCHEMES
+            and prefix.lower() == use.scheme.lower() + ":/"
+        ):
+            yield Diagnostic(
+                CODE,
+                Severity.WARNING,
+                f"malformed URL: '{prefix}' has one slash; a {use.scheme} URL starts with '{use.scheme}://' "
+                "(unless the ${...} that follows starts with '/')",
+                use.word.start,
+                use.word.end,
+            )
         elif "\\" in prefix:
             # Windows TFTP servers (WDS) accept '\\', so this is only a warning
             yield Diagnostic(

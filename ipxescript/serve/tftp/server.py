@@ -46,6 +46,10 @@ def _is_tsize_only(oack: dict[str, str] | None) -> bool:
     return oack is not None and set(oack) == {"tsize"}
 
 
+class _ReadError(Exception):
+    """The content could not be read (an I/O error on the file); the client gets an ERROR."""
+
+
 class Transfer:
     """One read transfer: a window of blocks in flight, sent again on timeout, moved on by ACKs.
 
@@ -169,10 +173,16 @@ class Transfer:
         self._set_timeout(timeout)
         next_send = 0 if self.acked < 0 else 1
         while True:
-            if self.acked < 0:
-                sock.send(packets.encode(packets.OptionAck(self.oack or {})))
-            else:
-                self._send_window(next_send)
+            try:
+                if self.acked < 0:
+                    sock.send(packets.encode(packets.OptionAck(self.oack or {})))
+                else:
+                    self._send_window(next_send)
+            except _ReadError as exc:
+                self._send_error(packets.ERR_UNDEFINED, "Read error on the server")
+                return f"reading the file failed ({exc})", False
+            except OSError as exc:  # ICMP port unreachable: the client went away
+                return f"client unreachable ({exc.strerror})", False
             deadline = time.monotonic() + timeout
             while True:
                 try:
@@ -198,6 +208,9 @@ class Transfer:
                     return self._client_error(bytes(buffer[:n]))
                 if n < 0 or time.monotonic() >= deadline:
                     retries += 1
+                    if self.acked < 0 and _is_tsize_only(self.oack) and retries > 1:
+                        # a size query the client did not follow up; it will send a new RRQ for the file
+                        return "size query answered, client did not go on", True
                     if retries > self.settings.retries:
                         waited = "OACK" if self.acked < 0 else f"block {self.acked + 1}"
                         return f"timed out waiting for the ACK of {waited}", False
@@ -231,7 +244,10 @@ class Transfer:
             slot = block % size
             view = views[slot]
             if block > self.read_upto:
-                length = self.source.readinto(view[4 : 4 + blksize])
+                try:
+                    length = self.source.readinto(view[4 : 4 + blksize])
+                except OSError as exc:
+                    raise _ReadError(exc.strerror or str(exc)) from exc
                 lengths[slot] = length
                 header = slots[slot]
                 header[1] = packets.OP_DATA
@@ -245,6 +261,12 @@ class Transfer:
                 self.retransmitted += 1
             send(view[: 4 + lengths[slot]])
             block += 1
+
+    def _send_error(self, code: int, message: str) -> None:
+        try:
+            self.sock.send(packets.error_packet(code, message))
+        except OSError:
+            pass
 
     def _client_error(self, data: bytes) -> tuple[str, bool]:
         try:
