@@ -344,7 +344,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--reps", type=int, default=3, help="downloads per server and cell (median taken)")
+    parser.add_argument("--reps", type=int, default=5, help="downloads per server and cell (median taken)")
     parser.add_argument("--quick", action="store_true", help="smaller files, one rep (a smoke run)")
     parser.add_argument("--skip-fuzz", action="store_true")
     parser.add_argument("--only", choices=["loopback", "delayed"], help="run one kind of cell")

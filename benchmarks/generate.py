@@ -7,7 +7,8 @@ def menu_script(lines: int = 10_000) -> str:
     """An installer-menu style script of about ``lines`` lines: menus, items, labels, kernels."""
     out = ["#!ipxe", "set base http://boot.lab.example/images", "dhcp || goto failed", ""]
     n = 0
-    while len(out) < lines - 12:
+    section = 3 + 6 + 1 + 6 * 4 + 1  # lines one menu section takes
+    while len(out) + section <= lines - 3:
         out.append(f":menu{n}")
         out.append(f"menu Menu {n} for ${{hostname}} (${{net0/mac:hexhyp}})")
         out.append("item --gap -- Installers")
@@ -21,5 +22,7 @@ def menu_script(lines: int = 10_000) -> str:
             out.append(f"boot || goto menu{n}")
         out.append("")
         n += 1
+    while len(out) < lines - 3:
+        out.append("# padding")
     out += [":failed", "echo Boot failed: ${errno}", "shell"]
-    return "\n".join(out[:lines]) + "\n"
+    return "\n".join(out) + "\n"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from ipxescript.lsp.index import ScriptIndex, build_index
+from ipxescript.lsp.index import BindCache, ScriptIndex, build_index
 from ipxescript.lsp.positions import Positions
 from lsprotocol import types
 
@@ -54,6 +54,8 @@ class OpenDocument:
     shown: list[Diagnostic] = field(default_factory=list)  # what was last published, current offsets
     linted: list[Diagnostic] | None = None  # the last full lint, if it is for the current text
     _index: ScriptIndex | None = None
+    _positions: Positions | None = None
+    _bindings: BindCache = field(default_factory=dict)
 
     @property
     def path(self) -> str | None:
@@ -69,12 +71,14 @@ class OpenDocument:
 
     @property
     def positions(self) -> Positions:
-        return Positions(self.script, self.utf16)
+        if self._positions is None or self._positions.script is not self.script:
+            self._positions = Positions(self.script, self.utf16)
+        return self._positions
 
     @property
     def index(self) -> ScriptIndex:
         if self._index is None or self._index.script is not self.script:
-            self._index = build_index(self.script)
+            self._index = build_index(self.script, self._bindings)
         return self._index
 
     def open_diagnostics(self) -> list[Diagnostic]:

@@ -171,9 +171,16 @@ def _menu_option(bound: BoundCommand) -> str | None:
     return found
 
 
-def build_index(script: Script) -> ScriptIndex:
+BindCache = dict[int, tuple[Command, BoundCommand]]
+
+
+def build_index(script: Script, cache: BindCache | None = None) -> ScriptIndex:
+    """Index ``script``. ``cache`` keeps bindings between versions: after an incremental edit the
+    untouched lines keep their command objects, so only the reparsed lines are bound again."""
     index = ScriptIndex(script)
     catalog = get_catalog()
+    old = cache if cache is not None else {}
+    fresh: BindCache = {}
     latest_menu: dict[str | None, MenuDef] = {}  # the menu each name currently refers to
     for line in script.lines:
         if line.label is not None:
@@ -182,7 +189,12 @@ def build_index(script: Script) -> ScriptIndex:
             name = command.name
             if not command.words or name is None:
                 continue
-            bound = bind(command, catalog.commands.get(name))
+            known = old.get(id(command))
+            if known is not None and known[0] is command:
+                bound = known[1]
+            else:
+                bound = bind(command, catalog.commands.get(name))
+            fresh[id(command)] = (command, bound)
             index.bound[id(command)] = bound
             if name == "goto" and bound.positionals:
                 target = bound.positionals[0]
@@ -219,6 +231,9 @@ def build_index(script: Script) -> ScriptIndex:
                 word = bound.positionals[0]
                 if word.is_literal:
                     index.set_names.setdefault(setting_base(word.text), []).append(word)
+    if cache is not None:
+        cache.clear()
+        cache.update(fresh)
     for word in index.dynamic_gotos:
         setting = static_setting_name(word)
         if setting is None:

@@ -69,7 +69,10 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
         os.close(gate_read)
         replies.write(_frame(("started", child)))
         replies.flush()
-        os.write(gate_write, b"x")
+        try:
+            os.write(gate_write, b"x")
+        except BrokenPipeError:
+            pass  # the server already killed the child: it was not wanted any more
         os.close(gate_write)
         _, status = os.waitpid(child, 0)
         replies.write(_frame(("exit", os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0)))

@@ -3,6 +3,8 @@ sections)."""
 
 from __future__ import annotations
 
+import bisect
+
 from ipxescript.lsp.documents import OpenDocument
 from ipxescript.lsp.index import LabelDef, MenuDef
 from lsprotocol import types
@@ -40,11 +42,12 @@ def document_symbols(doc: OpenDocument) -> list[types.DocumentSymbol]:
         )
         top.append(symbol)
         section_symbols.append((label.line.start, end, children))
+    starts = [a for a, _, _ in section_symbols]
     for menu in doc.index.menus:
         symbol = _menu_symbol(doc, menu)
-        holder = next((c for a, b, c in reversed(section_symbols) if a <= menu.command.start <= b), None)
-        if holder is not None:
-            holder.append(symbol)
+        i = bisect.bisect_right(starts, menu.command.start) - 1
+        if i >= 0 and menu.command.start <= section_symbols[i][1]:
+            section_symbols[i][2].append(symbol)
         else:
             top.append(symbol)
     top.sort(key=lambda s: (s.range.start.line, s.range.start.character))

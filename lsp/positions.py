@@ -17,7 +17,8 @@ class Positions:
 
     def __init__(self, script: Script, utf16: bool = True) -> None:
         self.script = script
-        self.utf16 = utf16
+        # columns need counting only when some character takes two UTF-16 units
+        self.utf16 = utf16 and not script.text.isascii()
 
     def _line_text(self, line: int) -> str:
         starts = self.script.line_starts
@@ -25,13 +26,17 @@ class Positions:
         end = starts[line + 1] if line + 1 < len(starts) else len(self.script.text)
         return self.script.text[start:end]
 
-    def position(self, offset: int) -> types.Position:
+    def line_column(self, offset: int) -> tuple[int, int]:
         offset = max(0, min(offset, len(self.script.text)))
         line, column = self.script.position(offset)
         if self.utf16 and column:
             prefix = self._line_text(line)[:column]
             if not prefix.isascii():
                 column += sum(1 for c in prefix if ord(c) > 0xFFFF)
+        return line, column
+
+    def position(self, offset: int) -> types.Position:
+        line, column = self.line_column(offset)
         return types.Position(line=line, character=column)
 
     def offset(self, position: types.Position) -> int:

@@ -8,7 +8,7 @@ from ipxescript.lsp.index import URL_SCHEME_CHARS
 from lsprotocol import types
 
 from ipxescript.catalog import get_catalog
-from ipxescript.syntax.tree import Comment, Label, Operator, Reference, Word
+from ipxescript.syntax.tree import Reference, Word
 
 TOKEN_TYPES = ["function", "parameter", "variable", "type", "namespace", "label", "comment", "operator",
                "number", "string", "macro"]  # fmt: skip
@@ -24,15 +24,17 @@ def semantic_tokens(doc: OpenDocument) -> types.SemanticTokens:
     raw: list[tuple[int, int, str, int]] = []  # start, end, type, modifiers
     index = doc.index
     label_words = {id(r.word) for r in index.label_refs()}
+    magic_line = doc.script.magic is not None
     for line in doc.script.lines:
-        for token in line.tokens:
-            if isinstance(token, Comment):
-                kind = "macro" if line.index == 0 and doc.script.magic and token.start == 0 else "comment"
-                raw.append((token.start, token.end, kind, 0))
-            elif isinstance(token, Label):
-                raw.append((token.start, token.end, "label", _DEFINITION))
-            elif isinstance(token, Operator):
-                raw.append((token.start, token.end, "operator", 0))
+        # the line's own pieces (not line.tokens, which also builds all the whitespace between them)
+        if line.comment is not None:
+            token = line.comment
+            kind = "macro" if line.index == 0 and magic_line and token.start == 0 else "comment"
+            raw.append((token.start, token.end, kind, 0))
+        if line.label is not None:
+            raw.append((line.label.start, line.label.end, "label", _DEFINITION))
+        for operator in line.operators:
+            raw.append((operator.start, operator.end, "operator", 0))
         for command in line.commands:
             if not command.words:
                 continue
@@ -100,19 +102,16 @@ def _encode(doc: OpenDocument, raw: list[tuple[int, int, str, int]]) -> list[int
     for start, end, kind, modifiers in sorted(raw):
         if end <= start:
             continue
-        a = positions.position(start)
-        b = positions.position(end)
-        if b.line != a.line:  # a token split by a continuation: mark only its first physical line
-            line_text_end = (
-                doc.script.line_starts[a.line + 1] - 1
-                if a.line + 1 < len(doc.script.line_starts)
-                else len(doc.text)
-            )
-            b = positions.position(line_text_end)
-            if b.character <= a.character:
+        line, column = positions.line_column(start)
+        end_line, end_column = positions.line_column(end)
+        if end_line != line:  # a token split by a continuation: mark only its first physical line
+            starts = doc.script.line_starts
+            line_end = starts[line + 1] - 1 if line + 1 < len(starts) else len(doc.text)
+            end_column = positions.line_column(line_end)[1]
+            if end_column <= column:
                 continue
-        delta_line = a.line - last_line
-        delta_char = a.character - last_char if delta_line == 0 else a.character
-        data.extend([delta_line, delta_char, b.character - a.character, _TYPE[kind], modifiers])
-        last_line, last_char = a.line, a.character
+        delta_line = line - last_line
+        delta_char = column - last_char if delta_line == 0 else column
+        data.extend([delta_line, delta_char, end_column - column, _TYPE[kind], modifiers])
+        last_line, last_char = line, column
     return data

@@ -15,6 +15,7 @@ from ipxescript.lsp.lint_worker import LintAborted, LintWorker
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
+from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 
 from ipxescript import __version__
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
@@ -32,10 +33,24 @@ class StaleText(Exception):
     """The document changed before its lint started; a newer lint is on its way."""
 
 
+class IpxeProtocol(LanguageServerProtocol):
+    """pygls's protocol, except that it does not keep its own copy of each changed text: the server
+    keeps the core's incremental document, and pygls's copy would cost more per keystroke on a large
+    script (it rebuilds the whole text) than the reparse itself."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+
 class IpxeLanguageServer(LanguageServer):
     def __init__(self, lint_delay: float = LINT_DELAY) -> None:
         super().__init__(
-            "ipxescript", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+            "ipxescript",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=IpxeProtocol,
         )
         self.documents: dict[str, OpenDocument] = {}
         self.lint_delay = lint_delay
@@ -133,12 +148,16 @@ class IpxeLanguageServer(LanguageServer):
         if doc.linted is not None:
             return doc.linted
         version, text = doc.version, doc.text
-        try:
-            findings = await self.lint_worker.lint(
-                doc, text, doc.path, doc.config, wanted=lambda: doc.version == version
-            )
-        except LintAborted as exc:
-            raise StaleText(doc.uri) from exc
+        for attempt in (1, 2):
+            try:
+                findings = await self.lint_worker.lint(
+                    doc, text, doc.path, doc.config, wanted=lambda: doc.version == version
+                )
+                break
+            except LintAborted as exc:
+                if doc.version != version or attempt == 2:
+                    raise StaleText(doc.uri) from exc
+                # the worker died under a lint that is still wanted: once more, with a new worker
         if doc.version == version and doc.text == text:
             doc.linted = findings
             doc.shown = findings

@@ -575,9 +575,13 @@ def imgsingle(sim: Simulator, p: Parsed, argv0: str) -> int:
     name_opt = p.options.get("name")
     if p.args:
         if family == "imgfetch":
-            status, image = sim.download(p.args[0], name_opt, progress=not p.options.get("quiet"))
+            status, image = sim.download(
+                p.args[0], name_opt, progress=not p.options.get("quiet"), timeout=p.options.get("timeout", 0)
+            )
         else:
-            status, image = sim.acquire(p.args[0], name_opt, progress=not p.options.get("quiet"))
+            status, image = sim.acquire(
+                p.args[0], name_opt, progress=not p.options.get("quiet"), timeout=p.options.get("timeout", 0)
+            )
         if status:
             return status
     else:
@@ -751,6 +755,7 @@ def ifconf(sim: Simulator, p: Parsed, argv0: str) -> int:
             sim.out(f"Could not configure {dev}: {sim.strerror(status)}\n")
             return status
         sim.out(" ok\n")
+        sim.net_open = True
         sim.dhcp_configure()
     return 0
 
@@ -762,6 +767,7 @@ def ifopen(sim: Simulator, p: Parsed, argv0: str) -> int:
             status = sim.err(errors.NETWORK_UNREACHABLE)
             sim.out(f"Could not open {dev}: {sim.strerror(status)}\n")
             return status
+        sim.net_open = argv0 != "ifclose"
     return 0
 
 

@@ -29,6 +29,9 @@ from ipxescript.syntax.tree import LogicalLine, Script
 STOP_COMMAND = 1
 STOP_SEQUENCE = 2
 TICKS_PER_SEC = 1024
+NETWORK_SCHEMES = frozenset(
+    {"http", "https", "tftp", "tftm", "mtftp", "ftp", "nfs", "iscsi", "aoe", "tcp", "udp"}
+)
 DEFAULT_MAX_STEPS = 100_000
 
 
@@ -123,6 +126,7 @@ class Simulator:
         self.frames: list[Frame] = []
         self.stop_state = 0
         self.in_shell = 0
+        self.net_open = True  # the firmware booted over net0
         self.group_done = True
         self.seen_states: set[Any] = set()
         self.joined_path: int | None = None
@@ -365,6 +369,7 @@ class Simulator:
         quiet: bool = False,
         base: uri.Uri | None = None,
         progress: bool = True,
+        timeout: int = 0,
     ) -> tuple[int, Image | None]:
         """imgdownload_string: parse, resolve against cwuri, fetch, register. Prints as iPXE does."""
         legacy = self.profile.legacy
@@ -380,7 +385,16 @@ class Simulator:
         shown = uri.format(written, legacy=legacy, with_query=False)
         progress = progress and not quiet  # --quiet (upstream) hides the "<uri>... ok" line
         if progress:
-            self.out(f"{shown}... ")
+            self.out(f"{shown}...")
+        if scheme in NETWORK_SCHEMES and not self.net_open and not quiet:
+            # no open interface: the transfer never makes progress (observed after ifclose)
+            if not timeout:
+                raise RunEnded("stuck", 0, {"waiting": f"download of {shown} with the network closed"})
+            self.advance(timeout)
+            status = self.err(errors.DOWNLOAD_TIMED_OUT)
+            if progress:  # a progress dot for each second without progress, then the error
+                self.out("." * (timeout // TICKS_PER_SEC) + f" {self.strerror(status)}\n")
+            return status, None
         if scheme == "data":
             data = _data_uri(resolved)
             head: bytes | None = data
@@ -395,10 +409,10 @@ class Simulator:
             head, size, complete, verified = fetched.head, fetched.size, fetched.complete, fetched.verified
             if result_status:
                 if progress:
-                    self.out(f"{self.strerror(result_status)}\n")
+                    self.out(f" {self.strerror(result_status)}\n")
                 return result_status, None
         if progress:
-            self.out("ok\n")
+            self.out(" ok\n")
         image_name = name if name is not None else uri.image_name(resolved, legacy=legacy)
         image = Image(
             uri=uri.full(resolved),
@@ -412,12 +426,14 @@ class Simulator:
         self.registry.register(image, unnamed=image_name is None)
         return 0, image
 
-    def acquire(self, text: str, name: str | None, progress: bool = True) -> tuple[int, Image | None]:
+    def acquire(
+        self, text: str, name: str | None, progress: bool = True, timeout: int = 0
+    ) -> tuple[int, Image | None]:
         """imgacquire: an image with that exact name, else a download."""
         found = self.registry.find(text)
         if found is not None:
             return 0, found
-        return self.download(text, name, progress=progress)
+        return self.download(text, name, progress=progress, timeout=timeout)
 
     def image_exec(self, image: Image) -> int:
         """image_exec: run a script nested, or end the run by booting anything else."""

@@ -121,7 +121,7 @@ class Machine:
     link_ip6: str = "fe80::5054:ff:fe12:3456"
     gateway6: str = "fe80::2"
     chip: str = "virtio-net"
-    busloc: int = 0x10  # PCI 00:02.0, where the oracle's QEMU puts the NIC
+    busloc: int = 0x18  # PCI 00:03.0 (the oracle's QEMU pins the NIC there; DEBIAN-12-BUILD.md §2 too)
     pci_vendor: int = 0x1AF4
     pci_device: int = 0x1000
     manufacturer: str = "QEMU"
@@ -134,5 +134,5 @@ class Machine:
         (0x08, 0x8086, 0x7000),
         (0x09, 0x8086, 0x7010),
         (0x0B, 0x8086, 0x7113),
-        (0x10, 0x1AF4, 0x1000),
+        (0x18, 0x1AF4, 0x1000),
     )

@@ -219,6 +219,9 @@ def test_shell_syntax():
     assert lines_of('#!ipxe\nset name "My Server"\n', "IPX406") == [2]
     assert "IPX406" not in codes('#!ipxe\nkernel http://x/k quiet "console=ttyS0"\nboot\n')
     assert lines_of("#!ipxe\nisset hostname || exit\n", "IPX407") == [2]
+    iseq = [d for d in lint_source("#!ipxe\niseq platform efi && echo efi ||\n") if d.code == "IPX408"]
+    assert len(iseq) == 1 and "${platform}" in iseq[0].message and iseq[0].fix is not None
+    assert "IPX408" not in codes("#!ipxe\niseq ${platform} efi && echo efi ||\n")
 
 
 # --- images -----------------------------------------------------------------------------------

@@ -50,6 +50,9 @@ READY, DONE = "@@ORACLE-READY", "@@ORACLE-DONE"
 BOOT_TIMEOUT = 90.0  # QEMU start to the driver's first line; ~13 s normally, more on a busy machine
 SNAP_QUIET = 0.35  # output quiet this long = the drawing is complete and waits for a key
 KEY_QUIET = 0.6  # output quiet this long before a key is sent (> SNAP_QUIET: the screen is taken first)
+# After a key, the screen is taken and the next key sent only once the firmware reacted (printed
+# something), or after this long for keys that change nothing. A loaded machine can take 0.7 s.
+REACT_MAX = 2.0
 # OVMF's terminal holds a lone ESC ~2 s to see whether a sequence follows; a key sent meanwhile merges
 # with it. So after ESC, wait for the firmware to react (any output), at most this long.
 ESC_PAUSE = 4.0
@@ -115,8 +118,11 @@ class Firmware:
         self._out_fd: int | None = None
         self._in_fd: int | None = None
         self._stopping = False
+        self._reader: threading.Thread | None = None
         self._seen_session = 0
         self._pending_snapshot = False
+        self._bytes_at_key = 0
+        self._key_time = 0.0
         self.sent_keys: dict[str, list[str]] = {}
         self.chunks: list[tuple[float, bytes]] = []
 
@@ -148,9 +154,10 @@ class Firmware:
             "-chardev", f"pipe,id=s0,path={serial}",
             "-serial", "chardev:s0", "-monitor", "none",
         ]  # fmt: skip
-        log = open(self.workdir / "qemu.log", "wb")  # noqa: SIM115 - lives as long as the process
-        self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        threading.Thread(target=self._read_serial, name="oracle-serial", daemon=True).start()
+        with open(self.workdir / "qemu.log", "wb") as log:
+            self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self._reader = threading.Thread(target=self._read_serial, name="oracle-serial", daemon=True)
+        self._reader.start()
 
     def _read_serial(self) -> None:
         # Never pause here for long: the console must be drained while the firmware writes it.
@@ -180,7 +187,8 @@ class Firmware:
                 self._proc.kill()
                 self._proc.wait()
         self._stopping = True
-        time.sleep(0.3)  # let the reader see the flag before its descriptor goes away
+        if self._reader is not None:
+            self._reader.join(2)  # it polls the flag every 0.2 s
         for fd in (self._out_fd, self._in_fd):
             if fd is not None:
                 os.close(fd)
@@ -188,9 +196,17 @@ class Firmware:
 
     def send(self, data: bytes) -> None:
         assert self._in_fd is not None
+        with self.decoder.lock:
+            self._bytes_at_key = len(self.decoder.raw)
+            self._key_time = time.monotonic()
         os.write(self._in_fd, data)
-        with self.decoder.lock:  # the firmware needs a moment to react: count the key as activity
-            self.decoder.last_byte_time = time.monotonic()
+
+    def reacted(self) -> bool:
+        """Whether the firmware has shown a reaction to the last key (or had ample time to)."""
+        with self.decoder.lock:
+            return (
+                len(self.decoder.raw) > self._bytes_at_key or time.monotonic() - self._key_time >= REACT_MAX
+            )
 
     def watch_screens(self) -> None:
         """Snapshot a drawing when it first rests and after each key (not on countdown ticks)."""
@@ -199,7 +215,7 @@ class Firmware:
             if d.in_screen and d.session != self._seen_session:
                 self._seen_session = d.session
                 self._pending_snapshot = True
-            if self._pending_snapshot and d.in_screen and d.quiet_for() >= SNAP_QUIET:
+            if self._pending_snapshot and d.in_screen and self.reacted() and d.quiet_for() >= SNAP_QUIET:
                 d.take_snapshot()
                 self._pending_snapshot = False
 
@@ -255,29 +271,29 @@ class Firmware:
                     return True
                 if first and case.wait and case.wait not in since and not self._on_screen(case.wait):
                     return False
-                return self.decoder.quiet_for() >= KEY_QUIET
+                return self.reacted() and self.decoder.quiet_for() >= KEY_QUIET
 
             self.wait_until(ready_for_key, max(remaining, 1), f"case {case.name} to wait for key {token}")
             if end_text in self.text_since(begin):
                 break  # the case ended early: the keys left are reported by the caller
             self.chunks.append((time.monotonic(), b"<<KEY " + token.encode() + b">>"))
-            before = len(self.decoder.raw)
             self.send(key_bytes(token))
             self.sent_keys.setdefault(case.name, []).append(token)
             self._pending_snapshot = True
             if token == "ESC":
-                self._wait_for_reaction(before)
+                self._wait_for_reaction()
         remaining = deadline - time.monotonic()
         self.wait_until(
             lambda: end_text in self.text_since(begin), max(remaining, 1), f"the end of {case.name}"
         )
         return begin
 
-    def _wait_for_reaction(self, before: int) -> None:
+    def _wait_for_reaction(self) -> None:
+        """Wait (at most ESC_PAUSE) until the firmware printed something after the last key."""
         until = time.monotonic() + ESC_PAUSE
 
         def reacted() -> bool:
-            return len(self.decoder.raw) > before or time.monotonic() >= until
+            return len(self.decoder.raw) > self._bytes_at_key or time.monotonic() >= until
 
         self.wait_until(reacted, ESC_PAUSE + 1, "the firmware to take the ESC key")
 

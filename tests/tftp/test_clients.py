@@ -221,3 +221,17 @@ def test_write_requests_refused(root: Path, port: int, tmp_path: Path) -> None:
     )
     assert result.returncode != 0 and "read-only" in result.stderr
     assert not (root / "upload.bin").exists()
+
+
+def test_runner_reports_bad_root_and_address_without_traceback(tmp_path: Path) -> None:
+    runner = [sys.executable, "-m", "ipxescript.serve.tftp"]
+    result = subprocess.run(
+        runner + [str(tmp_path / "absent"), "--port", "0"], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: TFTP root '{tmp_path / 'absent'}' is not a directory"
+    result = subprocess.run(
+        runner + [str(tmp_path), "--address", "192.0.2.1", "--port", "0"], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: cannot serve TFTP on 192.0.2.1:0: Cannot assign requested address"

@@ -35,6 +35,8 @@ CHECKED = ("imgargs", "imgselect")
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    if not ctx.commands_named(*CHECKED):
+        return
     loads = []
     for _line, bound in ctx.commands_named(*IMAGE_COMMANDS):
         if bound.positionals:

@@ -47,8 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         asyncio.run(_serve(args))
-    except (OSError, NotADirectoryError) as exc:
+    except NotADirectoryError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(
+            f"error: cannot serve TFTP on {args.address}:{args.port}: {exc.strerror or exc}", file=sys.stderr
+        )
         return 1
     return 0
 

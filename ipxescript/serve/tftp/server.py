@@ -54,9 +54,9 @@ class Transfer:
     """One read transfer: a window of blocks in flight, sent again on timeout, moved on by ACKs.
 
     The protocol exchange runs in a thread of its own on a blocking socket: per block that is one recv and
-    one send system call and a few integer operations, with no event-loop turn in between. At windowsize
-    1 the turnaround per ACK is what bounds the rate, and an asyncio callback per ACK cost twice the CPU.
-    Everything else (requests, policy, bookkeeping, logging of refusals) stays on the event loop.
+    one send system call and a few integer operations, with no event-loop turn in between: at windowsize
+    1 the turnaround per ACK is what bounds the rate. Everything else (requests, policy, bookkeeping,
+    refusals) stays on the event loop.
     """
 
     def __init__(
