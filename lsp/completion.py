@@ -67,6 +67,8 @@ def _items(doc: OpenDocument, cursor: Cursor) -> list[types.CompletionItem]:
     position = _positional_index(doc, cursor, spec)
     if name == "goto" and position == 0:
         return extra + _labels(doc)
+    if name == "item" and position == 0 and not _has_option(doc, cursor, "gap"):
+        return extra + _labels(doc)  # an item id is usually the label its choice jumps to
     if name in SETTING_COMMANDS + ("choose",) and position == 0:
         return extra + _setting_names(doc, cursor)
     if (spec.family in IMAGE_FAMILIES or name in ("sanboot", "sanhook", "set")) and all(
@@ -86,6 +88,10 @@ def _still_in_options(doc: OpenDocument, cursor: Cursor, spec: CommandSpec) -> b
         if id(word) not in consumed or word.text == "--":
             return False
     return True
+
+
+def _has_option(doc: OpenDocument, cursor: Cursor, name: str) -> bool:
+    return cursor.command is not None and doc.index.binding(cursor.command).has(name)
 
 
 def _option_taking_value(spec: CommandSpec, previous: str) -> str | None:

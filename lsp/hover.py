@@ -25,7 +25,11 @@ def hover(doc: OpenDocument, position: types.Position) -> types.Hover | None:
         return None
     if cursor.reference is not None:
         ref = cursor.reference
-        text = setting_text(ref.inner)
+        text = setting_text(ref.inner) or ""
+        targets = index.targets_of_dynamic_goto(word) if index.dynamic_goto_at(offset) is word else []
+        if targets:
+            names = ", ".join(f"`:{item.name}`" for item in targets)
+            text += f"\n\nThis goto reaches the label named by the chosen item: {names}"
         return _markdown(doc, text, ref.start, ref.end) if text else None
     item = index.item_at(offset)
     if item is not None and item.word is word:

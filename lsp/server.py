@@ -104,12 +104,15 @@ class IpxeLanguageServer(LanguageServer):
 
     # -- diagnostics ----------------------------------------------------------------------------
 
-    def publish(self, doc: OpenDocument, findings: list[Diagnostic]) -> None:
+    def publish(
+        self, doc: OpenDocument, findings: list[Diagnostic], extra: list[Diagnostic] | None = None
+    ) -> None:
+        """Send ``findings``, after any problem with the configuration or the linter itself."""
+        first = list(extra or [])
         if doc.config_error:
-            findings = [
-                Diagnostic("config", Severity.ERROR, f"ipxelint configuration: {doc.config_error}", 0, 0)
-            ]
-            findings += [d for d in doc.shown if d.code != "config"]
+            problem = f"ipxelint configuration: {doc.config_error}"
+            first.insert(0, Diagnostic("config", Severity.ERROR, problem, 0, 0))
+        findings = first + findings
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=doc.uri, version=doc.version, diagnostics=[to_lsp_diagnostic(doc, d) for d in findings]
@@ -133,15 +136,19 @@ class IpxeLanguageServer(LanguageServer):
         except StaleText as exc:
             log.info("lint %s v%s: stale (%s)", doc.uri, version, exc.__cause__)
             return
-        except Exception as exc:  # a broken rule must not take diagnostics down with it
+        except Exception as exc:  # a broken rule or setting must not take the server down with it
             log.exception("ipxelint failed")
-            self.window_log_message(
-                types.LogMessageParams(type=types.MessageType.Error, message=f"ipxelint failed: {exc!r}")
-            )
+            if self._is_current(doc, version):
+                problem = "ipxelint failed: " + str(exc).removeprefix("ipxelint failed: ")
+                self.publish(doc, doc.shown, extra=[Diagnostic("lint", Severity.ERROR, problem, 0, 0)])
             return
         log.info("lint %s v%s: %d findings", doc.uri, version, len(findings))
-        if doc.version == version and self.documents.get(doc.uri) is doc:
+        if self._is_current(doc, version):
             self.publish(doc, findings)
+
+    def _is_current(self, doc: OpenDocument, version: int) -> bool:
+        """The document is still open and still at ``version``."""
+        return doc.version == version and self.documents.get(doc.uri) is doc
 
     async def lint_now(self, doc: OpenDocument) -> list[Diagnostic]:
         """The full lint of the document's current text (cached until the next change)."""

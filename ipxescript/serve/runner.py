@@ -143,9 +143,11 @@ async def serve(
         banner(config, out)
         # lint after the ports are open so the server answers at once; the verdicts are ready before the
         # first script is sent because each request checks its script if no verdict is cached
-        await asyncio.get_running_loop().run_in_executor(None, policy.start_check)
+        if config.lint != "off":
+            await asyncio.get_running_loop().run_in_executor(None, policy.start_check)
+            tasks.append(asyncio.create_task(_poll_scripts(policy)))
         _settle_gc()
-        tasks += [asyncio.create_task(_poll_scripts(policy)), asyncio.create_task(_sync_log(bootlog))]
+        tasks.append(asyncio.create_task(_sync_log(bootlog)))
         await stop.wait()
         log.info("stopping")
         if on_stop is not None:

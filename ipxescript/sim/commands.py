@@ -702,13 +702,19 @@ def poweroff(sim: Simulator, p: Parsed, argv0: str) -> int:
 def sanboot(sim: Simulator, p: Parsed, argv0: str) -> int:
     default_root = sim.settings.get("root-path")
     root_paths = p.args or ([default_root] if default_root else [])
+    drive = p.options.get("drive")
+    if drive is None:
+        configured = sim.settings.get("san-drive")
+        drive = int(configured, 16) if configured else 0x80
     if not root_paths and not sim.san_hooked:
-        status = sim.err(0x2C0A6087)
-        sim.out(f"Could not boot from SAN device: {sim.strerror(status)}\n")
+        # nothing to boot: iPXE tries the drive number and finds no such SAN device (observed)
+        status = sim.err(0x2C222087)
+        sim.out(f"Booting from SAN device {drive:#04x}\nBoot from SAN device {drive:#04x} failed: ")
+        sim.out(f"{sim.strerror(status)}\n")
         return status
     plan = {
         "root_paths": root_paths or sim.san_hooked,
-        "drive": p.options.get("drive"),
+        "drive": drive,
         "filename": p.options.get("filename") or sim.settings.get("san-filename"),
     }
     raise RunEnded("sanboot", 0, {"where": sim.where(), "boot": plan})

@@ -71,7 +71,7 @@ NETWORK_UNREACHABLE = 0x28086090
 NO_NETWORK_DEVICE = 0x2C0A6087
 DHCP_FAILED = 0x4C16E092
 NOT_SIMULATED = 0x3C000083
-OUT_OF_MEMORY = 0x31000086
+OUT_OF_MEMORY = 0x31000089
 
 # Platform code (low byte) of each POSIX class, per platform (src/include/ipxe/errno/{efi,pcbios}.h).
 _EFI_CODES = {

@@ -443,6 +443,10 @@ class Simulator:
         self.cwuri = image.uri
         if image.type != "script":
             raise RunEnded("boot", 0, {"boot": self.boot_plan(image)})
+        if image.data is None:  # a script larger than the simulator reads (MAX_SCRIPT_BYTES)
+            self.cwuri = saved_cwuri
+            self.notes.append(f"{image.name}: script too large to simulate")
+            return self.err(errors.OUT_OF_MEMORY)
         self.registry.unregister(image)
         try:
             status = self.run_script(image)

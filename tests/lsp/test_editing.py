@@ -174,3 +174,18 @@ async def test_signature_help_marks_the_option_being_used(client: LanguageClient
     parameter = signature.parameters[result.active_parameter]  # type: ignore[index]
     assert isinstance(parameter.label, tuple)
     assert signature.label[parameter.label[0] : parameter.label[1]] == "[-t|--timeout <timeout>]"
+
+
+async def test_completes_labels_as_item_ids(client: LanguageClient, tmp_path: Path) -> None:
+    text = MENU + "item \n"
+    labels = await complete_at(client, tmp_path, text, "item \n", 5)
+    assert labels == ["start", "linux", "shell"]
+    text = MENU + "item --gap \n"
+    assert await complete_at(client, tmp_path, text, "item --gap \n", 11) == []
+
+
+async def test_hover_on_a_computed_goto_lists_its_targets(client: LanguageClient, tmp_path: Path) -> None:
+    uri = open_script(client, tmp_path / "menu.ipxe", MENU)
+    value = await hover_at(client, uri, MENU, "${target}", 3)
+    assert "**setting** `target`" in value
+    assert "reaches the label named by the chosen item: `:linux`, `:shell`" in value

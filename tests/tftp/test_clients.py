@@ -6,12 +6,15 @@ import hashlib
 import os
 import random
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tftp_client import malformed_packets
 
 pytestmark = [
     pytest.mark.timeout(300),
@@ -235,3 +238,16 @@ def test_runner_reports_bad_root_and_address_without_traceback(tmp_path: Path) -
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "error: cannot serve TFTP on 192.0.2.1:0: Cannot assign requested address"
+
+
+def test_fuzz_then_atftp_still_gets_its_file(port: int, tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for i, data in enumerate(malformed_packets(10_000)):
+            sock.sendto(data, ("127.0.0.1", port))
+            if i % 10 == 9:
+                time.sleep(
+                    0.001
+                )  # about 10,000 a second, so the server sees them rather than the kernel dropping
+    result = atftp(port, "boot/small.bin", tmp_path / "out", "blksize 1428", "windowsize 8")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out").read_bytes() == SMALL

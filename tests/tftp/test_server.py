@@ -6,13 +6,12 @@ import asyncio
 import logging
 import os
 import random
-import struct
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tftp_client import RawClient
+from tftp_client import RawClient, malformed_packets
 
 from ipxescript.serve.policy import BootOffer, Client, VirtualFile
 from ipxescript.serve.tftp import TftpServer, TftpSettings, start_tftp
@@ -290,22 +289,6 @@ async def test_client_info_names_the_client_for_the_policy(root: Path) -> None:
     finally:
         server.close()
     assert policy.asked[0][1] is known
-
-
-def malformed_packets(count: int) -> list[bytes]:
-    rng = random.Random(1350)
-    shapes = [
-        lambda: rng.randbytes(rng.randrange(0, 300)),
-        lambda: struct.pack("!H", rng.randrange(0, 10)) + rng.randbytes(rng.randrange(0, 30)),
-        lambda: b"\x00\x01" + rng.randbytes(rng.randrange(0, 60)),
-        lambda: b"\x00\x01" + b"../" * rng.randrange(1, 9) + b"etc/passwd\x00octet\x00",
-        lambda: (
-            b"\x00\x01f\x00octet\x00blksize\x00" + rng.choice([b"0", b"-1", b"99999999999", b"x"]) + b"\x00"
-        ),
-        lambda: b"\x00\x02upload\x00octet\x00",
-        lambda: struct.pack("!HH", rng.choice([3, 4, 5, 6]), rng.randrange(65536)) + rng.randbytes(6),
-    ]
-    return [rng.choice(shapes)() for _ in range(count)]
 
 
 async def test_fuzz_then_a_correct_client_still_gets_its_file(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
+import struct
 
 from ipxescript.serve.tftp import packets
 from ipxescript.serve.tftp.packets import Ack, Data, Error, OptionAck, ReadRequest
@@ -77,3 +79,19 @@ class RawClient:
                 expected += 1
             packet, addr = await self.recv()
             assert addr == tid
+
+
+def malformed_packets(count: int) -> list[bytes]:
+    rng = random.Random(1350)
+    shapes = [
+        lambda: rng.randbytes(rng.randrange(0, 300)),
+        lambda: struct.pack("!H", rng.randrange(0, 10)) + rng.randbytes(rng.randrange(0, 30)),
+        lambda: b"\x00\x01" + rng.randbytes(rng.randrange(0, 60)),
+        lambda: b"\x00\x01" + b"../" * rng.randrange(1, 9) + b"etc/passwd\x00octet\x00",
+        lambda: (
+            b"\x00\x01f\x00octet\x00blksize\x00" + rng.choice([b"0", b"-1", b"99999999999", b"x"]) + b"\x00"
+        ),
+        lambda: b"\x00\x02upload\x00octet\x00",
+        lambda: struct.pack("!HH", rng.choice([3, 4, 5, 6]), rng.randrange(65536)) + rng.randbytes(6),
+    ]
+    return [rng.choice(shapes)() for _ in range(count)]
