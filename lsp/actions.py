@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ipxescript.lsp.documents import OpenDocument, to_lsp_diagnostic
 from lsprotocol import types
 
 from ipxescript.analysis.diagnostics import Diagnostic, Edit
+from ipxescript.lsp.documents import OpenDocument, to_lsp_diagnostic
 
 
 def code_actions(

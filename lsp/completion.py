@@ -3,12 +3,12 @@ setting names already used with ``set``, and URL schemes."""
 
 from __future__ import annotations
 
-from ipxescript.lsp.context import Cursor, cursor_at
-from ipxescript.lsp.documents import OpenDocument
-from ipxescript.lsp.index import IMAGE_FAMILIES, URL_SCHEME_CHARS
 from lsprotocol import types
 
 from ipxescript.catalog import CommandSpec, get_catalog
+from ipxescript.lsp.context import Cursor, cursor_at
+from ipxescript.lsp.documents import OpenDocument
+from ipxescript.lsp.index import IMAGE_FAMILIES, URL_SCHEME_CHARS
 
 K = types.CompletionItemKind
 SETTING_COMMANDS = ("set", "clear", "read", "inc", "show", "isset")
@@ -82,7 +82,7 @@ def _still_in_options(doc: OpenDocument, cursor: Cursor, spec: CommandSpec) -> b
     """Options count only before the first positional word (and before ``--``)."""
     if cursor.command is None:
         return True
-    bound = doc.index.binding(cursor.command)
+    bound = doc.binding(cursor.command)
     consumed = {id(w) for w in bound.option_words}
     for word in cursor.before[1:]:
         if id(word) not in consumed or word.text == "--":
@@ -91,7 +91,7 @@ def _still_in_options(doc: OpenDocument, cursor: Cursor, spec: CommandSpec) -> b
 
 
 def _has_option(doc: OpenDocument, cursor: Cursor, name: str) -> bool:
-    return cursor.command is not None and doc.index.binding(cursor.command).has(name)
+    return cursor.command is not None and doc.binding(cursor.command).has(name)
 
 
 def _option_taking_value(spec: CommandSpec, previous: str) -> str | None:
@@ -109,7 +109,7 @@ def _option_taking_value(spec: CommandSpec, previous: str) -> str | None:
 def _positional_index(doc: OpenDocument, cursor: Cursor, spec: CommandSpec) -> int:
     if cursor.command is None:
         return 0
-    bound = doc.index.binding(cursor.command)
+    bound = doc.binding(cursor.command)
     consumed = {id(w) for w in bound.option_words}
     return sum(1 for w in cursor.before[1:] if id(w) not in consumed)
 

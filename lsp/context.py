@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ipxescript.lsp.index import command_of, line_at, reference_at
-
 from ipxescript.syntax.tree import Command, Comment, Label, LogicalLine, Operator, Reference, Script, Word
 
 

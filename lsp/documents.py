@@ -10,19 +10,25 @@ the complete answer; the first keeps typing responsive on large scripts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
-from ipxescript.lsp.index import BindCache, ScriptIndex, build_index
-from ipxescript.lsp.positions import Positions
 from lsprotocol import types
 
 from ipxescript.analysis.diagnostics import Diagnostic
+from ipxescript.catalog import get_catalog
 from ipxescript.lint import LintConfig, load_config
+from ipxescript.lint.binding import BoundCommand, bind
 from ipxescript.lint.config import ConfigError
+from ipxescript.lsp.index import BindCache, ScriptIndex, build_index
+from ipxescript.lsp.positions import Positions
 from ipxescript.syntax.incremental import Document
-from ipxescript.syntax.tree import Script
+from ipxescript.syntax.tree import Command, Script
+
+T = TypeVar("T")
 
 
 def uri_to_path(uri: str) -> str | None:
@@ -50,12 +56,14 @@ class OpenDocument:
     document: Document
     config: LintConfig
     config_error: str | None = None
-    utf16: bool = True
+    encoding: str = "utf-16"  # the position encoding agreed with the client
     shown: list[Diagnostic] = field(default_factory=list)  # what was last published, current offsets
     linted: list[Diagnostic] | None = None  # the last full lint, if it is for the current text
     _index: ScriptIndex | None = None
     _positions: Positions | None = None
     _bindings: BindCache = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict)
+    _memo_script: Script | None = None
 
     @property
     def path(self) -> str | None:
@@ -72,7 +80,7 @@ class OpenDocument:
     @property
     def positions(self) -> Positions:
         if self._positions is None or self._positions.script is not self.script:
-            self._positions = Positions(self.script, self.utf16)
+            self._positions = Positions(self.script, self.encoding)
         return self._positions
 
     @property
@@ -80,6 +88,23 @@ class OpenDocument:
         if self._index is None or self._index.script is not self.script:
             self._index = build_index(self.script, self._bindings)
         return self._index
+
+    def binding(self, command: Command) -> BoundCommand:
+        """One command's options and positionals, without indexing the whole script."""
+        known = self._bindings.get(id(command))
+        if known is not None and known[0] is command:
+            return known[1]
+        return bind(command, get_catalog().commands.get(command.name or ""))
+
+    def memo(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per version of the text (editors ask for whole-file views repeatedly)."""
+        if self._memo_script is not self.script:
+            self._memo = {}
+            self._memo_script = self.script
+        if name not in self._memo:
+            self._memo[name] = compute()
+        result: T = self._memo[name]
+        return result
 
     def open_diagnostics(self) -> list[Diagnostic]:
         """Before the first lint: the parser's findings."""

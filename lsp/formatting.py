@@ -3,11 +3,11 @@ the text into the formatted text."""
 
 from __future__ import annotations
 
-from ipxescript.lsp.documents import OpenDocument
-from ipxescript.lsp.index import line_at
 from lsprotocol import types
 
 from ipxescript.fmt import format_text
+from ipxescript.lsp.documents import OpenDocument
+from ipxescript.lsp.index import line_at
 
 # The formatter treats the first line of its input specially (a non-magic first line is left alone),
 # so a range taken from the middle of a file is formatted behind a magic line that is then dropped.

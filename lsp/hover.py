@@ -3,46 +3,57 @@ lines; an item's target."""
 
 from __future__ import annotations
 
-from ipxescript.lsp.context import cursor_at
-from ipxescript.lsp.documents import OpenDocument
-from ipxescript.lsp.index import LabelDef, setting_base
 from lsprotocol import types
 
 from ipxescript.catalog import CommandSpec, get_catalog
+from ipxescript.lsp.context import cursor_at
+from ipxescript.lsp.documents import OpenDocument
+from ipxescript.lsp.index import LabelDef, setting_base
 
 PREVIEW_LINES = 5
 
 
+# commands whose words can name labels or items: only for these is the whole-script index needed
+INDEXED = ("goto", "item", "choose")
+
+
 def hover(doc: OpenDocument, position: types.Position) -> types.Hover | None:
     offset = doc.positions.offset(position)
-    index = doc.index
-    label = index.label_at(offset)
-    if label is not None:
-        return _markdown(doc, label_preview(doc, label), label.label.start, label.name_end)
     cursor = cursor_at(doc.script, offset)
+    own = cursor.line.label if cursor.line is not None else None
+    if own is not None and own.start <= offset <= own.end:
+        label = doc.index.label_at(offset)
+        return _markdown(doc, label_preview(doc, label), label.label.start, label.name_end) if label else None
     word = cursor.word
     if word is None:
         return None
+    needs_index = cursor.word_index > 0 and cursor.command_name in INDEXED
     if cursor.reference is not None:
         ref = cursor.reference
         text = setting_text(ref.inner) or ""
-        targets = index.targets_of_dynamic_goto(word) if index.dynamic_goto_at(offset) is word else []
-        if targets:
-            names = ", ".join(f"`:{item.name}`" for item in targets)
-            text += f"\n\nThis goto reaches the label named by the chosen item: {names}"
+        index = doc.index if needs_index else None
+        if index is not None and index.dynamic_goto_at(offset) is word:
+            targets = index.targets_of_dynamic_goto(word)
+            if targets:
+                names = ", ".join(f"`:{item.name}`" for item in targets)
+                text += f"\n\nThis goto reaches the label named by the chosen item: {names}"
         return _markdown(doc, text, ref.start, ref.end) if text else None
-    item = index.item_at(offset)
-    if item is not None and item.word is word:
-        target = index.label(item.name or "")
-        lines = [f"**item** `{item.name}`" + (f": {item.text}" if item.text else "")]
-        if item.menu is not None and item.menu.feeds_goto:
-            lines.append(label_preview(doc, target) if target else f"no label `:{item.name}` for its goto")
-        return _markdown(doc, "\n\n".join(lines), word.start, word.end)
-    ref = index.ref_at(offset)
-    if ref is not None and ref.word is word:
-        target = index.label(word.text)
-        text = label_preview(doc, target) if target else f"no label `:{word.text}` in this script"
-        return _markdown(doc, text, word.start, word.end)
+    if needs_index:
+        index = doc.index
+        item = index.item_at(offset)
+        if item is not None and item.word is word:
+            target = index.label(item.name or "")
+            lines = [f"**item** `{item.name}`" + (f": {item.text}" if item.text else "")]
+            if item.menu is not None and item.menu.feeds_goto:
+                lines.append(
+                    label_preview(doc, target) if target else f"no label `:{item.name}` for its goto"
+                )
+            return _markdown(doc, "\n\n".join(lines), word.start, word.end)
+        ref = index.ref_at(offset)
+        if ref is not None and ref.word is word:
+            target = index.label(word.text)
+            text = label_preview(doc, target) if target else f"no label `:{word.text}` in this script"
+            return _markdown(doc, text, word.start, word.end)
     spec = get_catalog().commands.get(cursor.command_name or "")
     if cursor.word_index == 0 and word.is_literal:
         spec = get_catalog().commands.get(word.text)

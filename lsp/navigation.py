@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ipxescript.lsp.context import cursor_at
-from ipxescript.lsp.documents import OpenDocument
-from ipxescript.lsp.index import URL_SCHEME_CHARS, LabelDef
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
 
 from ipxescript.catalog import get_catalog
+from ipxescript.lsp.context import cursor_at
+from ipxescript.lsp.documents import OpenDocument
+from ipxescript.lsp.index import URL_SCHEME_CHARS, LabelDef
 from ipxescript.syntax.tree import Word
 
 URL_RE = re.compile(r"^[A-Za-z][A-Za-z_-]*:")

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import bisect
 
+from lsprotocol import types
+
 from ipxescript.lsp.documents import OpenDocument
 from ipxescript.lsp.index import LabelDef, MenuDef
-from lsprotocol import types
 
 S = types.SymbolKind
 

@@ -1,8 +1,9 @@
 """Offsets into a script's text <-> LSP positions.
 
-The core counts characters (code points); LSP clients count UTF-16 code units unless they agreed to
-another encoding. Columns differ only on lines with characters outside the Basic Multilingual Plane,
-so the conversion looks at one line and is free for everything else.
+The core counts characters (code points); LSP columns count code units of the encoding agreed with
+the client at initialisation: UTF-16 by default, UTF-8 or UTF-32 when the client prefers them.
+Columns differ only on lines with non-ASCII characters, so the conversion looks at one line and is
+free for everything else.
 """
 
 from __future__ import annotations
@@ -12,13 +13,26 @@ from lsprotocol import types
 from ipxescript.syntax.tree import Script
 
 
-class Positions:
-    """Converts for one script; ``utf16`` is False when the client counts code points (utf-32)."""
+def _units_utf16(char: str) -> int:
+    return 2 if ord(char) > 0xFFFF else 1
 
-    def __init__(self, script: Script, utf16: bool = True) -> None:
+
+def _units_utf8(char: str) -> int:
+    code = ord(char)
+    return 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
+
+
+UNITS = {"utf-16": _units_utf16, "utf-8": _units_utf8}
+
+
+class Positions:
+    """Converts for one script, in ``encoding`` (utf-16, utf-8 or utf-32)."""
+
+    def __init__(self, script: Script, encoding: str = "utf-16") -> None:
         self.script = script
-        # columns need counting only when some character takes two UTF-16 units
-        self.utf16 = utf16 and not script.text.isascii()
+        units = UNITS.get(encoding)
+        # nothing to count when every character is one unit
+        self._units = None if units is None or script.text.isascii() else units
 
     def _line_text(self, line: int) -> str:
         starts = self.script.line_starts
@@ -29,10 +43,10 @@ class Positions:
     def line_column(self, offset: int) -> tuple[int, int]:
         offset = max(0, min(offset, len(self.script.text)))
         line, column = self.script.position(offset)
-        if self.utf16 and column:
+        if self._units is not None and column:
             prefix = self._line_text(line)[:column]
             if not prefix.isascii():
-                column += sum(1 for c in prefix if ord(c) > 0xFFFF)
+                column = sum(map(self._units, prefix))
         return line, column
 
     def position(self, offset: int) -> types.Position:
@@ -44,7 +58,7 @@ class Positions:
         if position.line >= len(starts):
             return len(self.script.text)
         column = position.character
-        if self.utf16 and column:
+        if self._units is not None and column:
             text = self._line_text(position.line)
             if not text.isascii():
                 units = 0
@@ -52,7 +66,7 @@ class Positions:
                     if units >= column:
                         column = index
                         break
-                    units += 2 if ord(char) > 0xFFFF else 1
+                    units += self._units(char)
                 else:
                     column = len(text)
         line_end = starts[position.line + 1] - 1 if position.line + 1 < len(starts) else len(self.script.text)

@@ -3,11 +3,11 @@ TextMate grammar get the same picture)."""
 
 from __future__ import annotations
 
-from ipxescript.lsp.documents import OpenDocument
-from ipxescript.lsp.index import URL_SCHEME_CHARS
 from lsprotocol import types
 
 from ipxescript.catalog import get_catalog
+from ipxescript.lsp.documents import OpenDocument
+from ipxescript.lsp.index import URL_SCHEME_CHARS
 from ipxescript.syntax.tree import Reference, Word
 
 TOKEN_TYPES = ["function", "parameter", "variable", "type", "namespace", "label", "comment", "operator",

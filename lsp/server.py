@@ -9,9 +9,6 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ipxescript.lsp import actions, completion, formatting, hover, navigation, outline, semantic, signature
-from ipxescript.lsp.documents import OpenDocument, config_for, to_lsp_diagnostic, uri_to_path
-from ipxescript.lsp.lint_worker import LintAborted, LintWorker
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
@@ -19,6 +16,9 @@ from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 
 from ipxescript import __version__
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lsp import actions, completion, formatting, hover, navigation, outline, semantic, signature
+from ipxescript.lsp.documents import OpenDocument, config_for, to_lsp_diagnostic, uri_to_path
+from ipxescript.lsp.lint_worker import LintAborted, LintWorker
 from ipxescript.syntax.incremental import Document
 
 log = logging.getLogger(__name__)
@@ -65,15 +65,17 @@ class IpxeLanguageServer(LanguageServer):
             raise JsonRpcInvalidParams(f"document not open: {uri}")
         return doc
 
-    def _utf16(self) -> bool:
+    def _encoding(self) -> str:
         encoding = self.workspace.position_encoding if self.workspace else None
-        return encoding not in (types.PositionEncodingKind.Utf32,)
+        return str(
+            encoding.value if isinstance(encoding, types.PositionEncodingKind) else encoding or "utf-16"
+        )
 
     def open(self, item: types.TextDocumentItem) -> OpenDocument:
         root = uri_to_path(self.workspace.root_uri) if self.workspace and self.workspace.root_uri else None
         config, error = config_for(uri_to_path(item.uri), root)
         path = uri_to_path(item.uri)
-        doc = OpenDocument(item.uri, item.version, Document(item.text, path), config, error, self._utf16())
+        doc = OpenDocument(item.uri, item.version, Document(item.text, path), config, error, self._encoding())
         self.documents[item.uri] = doc
         self.publish(doc, doc.open_diagnostics())
         self.schedule_lint(doc, delay=0)
@@ -249,22 +251,26 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)
     @_guard
     def on_links(ls: IpxeLanguageServer, params: types.DocumentLinkParams) -> list[types.DocumentLink]:
-        return navigation.document_links(ls.document(params.text_document.uri))
+        doc = ls.document(params.text_document.uri)
+        return doc.memo("links", lambda: navigation.document_links(doc))
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     @_guard
     def on_symbols(ls: IpxeLanguageServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
-        return outline.document_symbols(ls.document(params.text_document.uri))
+        doc = ls.document(params.text_document.uri)
+        return doc.memo("symbols", lambda: outline.document_symbols(doc))
 
     @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
     @_guard
     def on_folding(ls: IpxeLanguageServer, params: types.FoldingRangeParams) -> list[types.FoldingRange]:
-        return outline.folding_ranges(ls.document(params.text_document.uri))
+        doc = ls.document(params.text_document.uri)
+        return doc.memo("folding", lambda: outline.folding_ranges(doc))
 
     @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, semantic.LEGEND)
     @_guard
     def on_semantic(ls: IpxeLanguageServer, params: types.SemanticTokensParams) -> types.SemanticTokens:
-        return semantic.semantic_tokens(ls.document(params.text_document.uri))
+        doc = ls.document(params.text_document.uri)
+        return doc.memo("semantic", lambda: semantic.semantic_tokens(doc))
 
     @server.feature(
         types.TEXT_DOCUMENT_SIGNATURE_HELP,

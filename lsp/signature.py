@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ipxescript.lsp.context import cursor_at
-from ipxescript.lsp.documents import OpenDocument
 from lsprotocol import types
 
 from ipxescript.catalog import CommandSpec, OptionSpec, get_catalog
+from ipxescript.lsp.context import cursor_at
+from ipxescript.lsp.documents import OpenDocument
 
 
 def signature_help(doc: OpenDocument, position: types.Position) -> types.SignatureHelp | None:

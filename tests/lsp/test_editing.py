@@ -149,6 +149,8 @@ async def test_hover_shows_a_label_and_an_items_target(client: LanguageClient, t
     label = await hover_at(client, uri, MENU, "goto start", 6)
     assert "label `:start`, line 2" in label
     assert "set server http://boot.example" in label
+    own = await hover_at(client, uri, MENU, ":linux")  # on the definition's colon
+    assert "label `:linux`, line 10" in own
     item = await hover_at(client, uri, MENU, "item linux", 6)
     assert "**item** `linux`: Boot Linux" in item
     assert "label `:linux`, line 10" in item

@@ -6,9 +6,9 @@ import asyncio
 import time
 
 import pytest
-from ipxescript.lsp.lint_worker import LintAborted, LintWorker
 
 from ipxescript.lint import LintConfig
+from ipxescript.lsp.lint_worker import LintAborted, LintWorker
 
 BIG = "#!ipxe\n" + ":a\necho x\ngoto a\n" * 30_000
 

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ipxescript.lsp.documents import OpenDocument
-from ipxescript.lsp.positions import Positions
 from lsprotocol import types
 
 from ipxescript import parse
 from ipxescript.lint import LintConfig
+from ipxescript.lsp.documents import OpenDocument
+from ipxescript.lsp.positions import Positions
 from ipxescript.syntax.incremental import Document
 
 texts = st.text(alphabet=st.sampled_from(list("ab :#$\\{}\n\t") + ["é", "😀", "\r"]), max_size=60)
 
 
-@given(texts, st.data())
+@given(texts, st.data(), st.sampled_from(["utf-16", "utf-8", "utf-32"]))
 @settings(max_examples=300, deadline=None)
-def test_offsets_survive_a_round_trip(text: str, data: st.DataObject) -> None:
+def test_offsets_survive_a_round_trip(text: str, data: st.DataObject, encoding: str) -> None:
     script = parse(text)
-    positions = Positions(script)
+    positions = Positions(script, encoding)
     offset = data.draw(st.integers(0, len(script.text)))
     if (
         offset < len(script.text)
@@ -35,7 +35,9 @@ def test_utf16_columns_count_surrogate_pairs() -> None:
     positions = Positions(script)
     assert positions.position(7) == types.Position(line=0, character=8)  # after "😀 "
     assert positions.offset(types.Position(line=0, character=8)) == 7
-    assert Positions(script, utf16=False).position(7) == types.Position(line=0, character=7)
+    assert Positions(script, "utf-32").position(7) == types.Position(line=0, character=7)
+    assert Positions(script, "utf-8").position(7) == types.Position(line=0, character=10)
+    assert Positions(script, "utf-8").offset(types.Position(line=0, character=10)) == 7
 
 
 @given(
