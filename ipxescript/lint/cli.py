@@ -93,7 +93,7 @@ def _validate_profile(name: str | None) -> None:
     "--template",
     type=click.Choice(TEMPLATES),
     default=None,
-    help="Mask template regions ({{ }}, {% %}) before linting.",
+    help="Template syntax to mask before linting (default: auto-detect jinja/go/erb/mustache; none: off).",
 )
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place (stdin: print the fixed text).")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix, apply unsafe fixes too.")

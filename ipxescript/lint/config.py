@@ -6,7 +6,7 @@ Keys (``-`` and ``_`` are interchangeable)::
     ignore = ["IPX203"]           # code prefixes to drop
     profile = "pcbios"            # build profile from the catalog (efi, pcbios, debian-12-efi, ...)
     fail-on = "warning"           # error | warning | info | never
-    template = "jinja"            # jinja | go: mask template regions before linting
+    template = "jinja"            # auto (default) | jinja | go | erb | none: mask template regions
     [severity]                    # per-code severity overrides
     IPX404 = "warning"
     [per-path-ignores]            # glob (relative to the config file's folder) -> code prefixes
@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from ipxescript.analysis.diagnostics import Severity
+from ipxescript.lint.template import KINDS
 
 FAIL_ON = ("error", "warning", "info", "never")
-TEMPLATES = ("jinja", "go")
+TEMPLATES = KINDS
 
 
 class ConfigError(Exception):
@@ -43,7 +44,7 @@ class LintConfig:
     profile: str | None = None
     per_path_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fail_on: str = "warning"
-    template: str | None = None
+    template: str | None = None  # None: auto-detect
     root: Path | None = None  # folder of the config file: per-path globs are relative to it
     source: Path | None = None  # the config file itself
 

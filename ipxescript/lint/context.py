@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -11,6 +10,7 @@ from ipxescript.analysis.diagnostics import Diagnostic
 from ipxescript.catalog import Catalog, Profile, get_catalog
 from ipxescript.lint.binding import BoundCommand, bind
 from ipxescript.lint.config import LintConfig
+from ipxescript.lint.suggest import close_names
 from ipxescript.syntax.tree import Command, Label, LogicalLine, Script
 
 if TYPE_CHECKING:
@@ -113,7 +113,11 @@ class LintContext:
 
 
 def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> list[str]:
-    return difflib.get_close_matches(word, sorted(set(candidates)), n=3, cutoff=cutoff)
+    """Close names that ``word`` is probably a typo of (see ipxescript.lint.suggest).
+
+    ``cutoff`` is kept for callers; a stricter edit-distance test decides."""
+    del cutoff
+    return close_names(word, candidates)
 
 
 def run_core_checks(script: Script, catalog: Catalog, profile: Profile) -> list[Diagnostic]:

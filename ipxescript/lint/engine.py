@@ -13,7 +13,7 @@ from ipxescript.lint.config import LintConfig
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.registry import all_rules
 from ipxescript.lint.suppress import find_suppressions
-from ipxescript.lint.template import mask_template
+from ipxescript.lint.template import MARKERS, has_markers, mask_template
 from ipxescript.syntax.parser import parse
 from ipxescript.syntax.tree import Script
 
@@ -100,14 +100,38 @@ def lint_text(text: str | bytes, path: str | None = None, config: LintConfig | N
         text = decode_source(text)[0]
     masked: list[tuple[int, int]] = []
     source = text
-    if config.template:
-        source, masked = mask_template(text, config.template)
+    if config.template != "none" and has_markers(text):
+        source, masked = mask_template(text, config.template or "auto")
     with _gc_paused():
         script = parse(source, path)
         diagnostics = _lint_script(script, config, masked)
         if masked:
             script = parse(text, path)  # positions are the same; the original text is what users see
+    if masked or has_markers(text):
+        diagnostics = _drop_template_fixes(text, diagnostics, masked)
     return LintResult(text, script, diagnostics)
+
+
+def _drop_template_fixes(
+    text: str, found: list[Diagnostic], masked: list[tuple[int, int]]
+) -> list[Diagnostic]:
+    """A fix never edits a line that holds template text: the template engine, not iPXE, reads it,
+    and words split by spaces inside ``{{ }}`` are not iPXE's words."""
+    out = []
+    for d in found:
+        if d.fix is not None and any(_line_has_marker(text, e.start, e.end, masked) for e in d.fix.edits):
+            d = replace(d, fix=None)
+        out.append(d)
+    return out
+
+
+def _line_has_marker(text: str, start: int, end: int, masked: list[tuple[int, int]]) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    if any(a < line_end and line_start < b for a, b in masked):
+        return True
+    return MARKERS.search(text, line_start, line_end) is not None
 
 
 def lint_source(

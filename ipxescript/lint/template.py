@@ -1,4 +1,10 @@
-"""Template-aware linting: hide ``{{ }}``/``{% %}``/``{# #}`` regions while keeping every position.
+"""Template-aware linting: hide template regions while keeping every position.
+
+Kinds: ``jinja`` (``{{ }}``, ``{% %}``, ``{# #}``), ``go`` (``{{ }}``), ``erb`` (``<% %>``, ``<%= %>``)
+and ``auto``, the default: every kind at once, used only when the text holds a complete region (an
+iPXE script never contains ``{{``, ``{%``, ``{#`` or ``<%``, so a plain script is left untouched).
+Mustache sections (``{{#x}}``, ``{{/x}}``, ``{{^x}}``) are statements in every kind. ``none`` turns
+masking off.
 
 A region alone on its line(s) (a ``{% for %}``, ``{{ end }}``, an included block) becomes spaces, so
 the line is blank. An expression inside a command line (``chain {{ base }}/boot.ipxe``) becomes a
@@ -10,11 +16,23 @@ from __future__ import annotations
 
 import re
 
-JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
-GO = re.compile(r"\{\{.*?\}\}", re.S)
+KINDS = ("auto", "jinja", "go", "erb", "none")
+
+_JINJA = r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}"
+_ERB = r"<%.*?%>"
+PATTERNS = {
+    "jinja": re.compile(_JINJA, re.S),
+    "go": re.compile(r"\{\{.*?\}\}", re.S),
+    "erb": re.compile(_ERB, re.S),
+    "auto": re.compile(f"{_JINJA}|{_ERB}", re.S),
+}
 GO_STATEMENT = re.compile(
     r"\{\{-?\s*(/\*|if\b|else\b|end\b|range\b|with\b|define\b|template\b|block\b|break\b|continue\b)"
 )
+MUSTACHE_SECTION = re.compile(r"\{\{\s*[#/^!>]")
+ERB_STATEMENT = re.compile(r"<%(?![=-])|<%-(?!\s*=)")
+# Text that opens a template region (``}}`` alone is iPXE's nested ``${a${b}}``).
+MARKERS = re.compile(r"\{\{|\{%|\{#|<%")
 
 
 def _alone_on_line(text: str, start: int, end: int) -> bool:
@@ -28,9 +46,23 @@ def _blank(region: str) -> str:
     return "".join(c if c == "\n" else " " for c in region)
 
 
+def _is_expression(region: str, kind: str) -> bool:
+    if region.startswith("<%"):
+        return not ERB_STATEMENT.match(region)
+    if not region.startswith("{{") or MUSTACHE_SECTION.match(region):
+        return False
+    return not (kind in ("go", "auto") and GO_STATEMENT.match(region))
+
+
+def has_markers(text: str) -> bool:
+    return MARKERS.search(text) is not None
+
+
 def mask_template(text: str, kind: str) -> tuple[str, list[tuple[int, int]]]:
     """Return the masked text (same length, same newlines) and the masked (start, end) regions."""
-    pattern = JINJA if kind == "jinja" else GO
+    pattern = PATTERNS.get(kind)
+    if pattern is None:  # "none"
+        return text, []
     out: list[str] = []
     regions: list[tuple[int, int]] = []
     pos = 0
@@ -38,8 +70,8 @@ def mask_template(text: str, kind: str) -> tuple[str, list[tuple[int, int]]]:
         start, end = match.span()
         region = match.group()
         out.append(text[pos:start])
-        is_expression = region.startswith("{{") and not (kind == "go" and GO_STATEMENT.match(region))
-        if is_expression and "\n" not in region and not _alone_on_line(text, start, end) and len(region) >= 4:
+        expression = _is_expression(region, kind)
+        if expression and "\n" not in region and not _alone_on_line(text, start, end) and len(region) >= 4:
             out.append("${" + "_" * (len(region) - 3) + "}")
         else:
             out.append(_blank(region))

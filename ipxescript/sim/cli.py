@@ -37,6 +37,17 @@ def outcome_line(result: Result) -> str:
     return f"{result.outcome}{where}"
 
 
+def emit(text: str, err: bool = False, nl: bool = True) -> None:
+    """Write text as iPXE writes bytes: script bytes that are not UTF-8 (decoded with surrogateescape)
+    go out as the raw bytes, whatever encoding stdout has."""
+    click.echo(text.encode("utf-8", "surrogateescape"), err=err, nl=nl)
+
+
+def emit_json(data: Any) -> None:
+    """JSON in ASCII: bytes that are not UTF-8 become \\udcXX escapes instead of an encoding error."""
+    emit(json.dumps(data, indent=2, ensure_ascii=True))
+
+
 def sim_options(function: Any) -> Any:
     decorators = [
         click.argument("script"),
@@ -74,6 +85,13 @@ def sim_options(function: Any) -> Any:
             "--max-paths", default=1000, show_default=True, help="With --explore: stop after this many."
         ),
         click.option(
+            "--time-limit",
+            default=30.0,
+            show_default=True,
+            metavar="SECONDS",
+            help="With --explore: stop after this long (the report says truncated; 0: no limit).",
+        ),
+        click.option(
             "--max-steps", default=100000, show_default=True, help="Commands per run before 'loop'."
         ),
     ]
@@ -97,6 +115,7 @@ def run_cli(
     explore: bool,
     explore_failures: bool,
     max_paths: int,
+    time_limit: float,
     max_steps: int,
 ) -> int:
     options = RunOptions(
@@ -107,11 +126,13 @@ def run_cli(
             from ipxescript.sim.explore import explore as run_explore
             from ipxescript.sim.explore import format_table
 
-            report = run_explore(script, options, max_paths=max_paths, failures=explore_failures)
+            report = run_explore(
+                script, options, max_paths=max_paths, failures=explore_failures, time_limit=time_limit or None
+            )
             if as_json:
-                click.echo(json.dumps(report, indent=2))
+                emit_json(report)
             else:
-                click.echo(format_table(report))
+                emit(format_table(report))
             return 0
         interactive = None
         if not keys and not choose and not as_json and sys.stdin.isatty() and sys.stdout.isatty():
@@ -126,25 +147,25 @@ def run_cli(
             if interactive is not None:
                 interactive.close()
     except SetupError as exc:
-        click.echo(f"ipxesim: {exc}", err=True)
+        emit(f"ipxesim: {exc}", err=True)
         return 2
     code = exit_code(result)
     if as_json:
         data = result.to_json()
         data["profile"] = profile
         data["exit_code"] = code
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        emit_json(data)
         return code
     for note in result.notes:
-        click.echo(f"ipxesim: {note}", err=True)
+        emit(f"ipxesim: {note}", err=True)
     for step in result.trace or []:
-        click.echo(f"+ {step['file']}:{step['line']}: {step['text']}", err=True)
+        emit(f"+ {step['file']}:{step['line']}: {step['text']}", err=True)
     if interactive is None:
         text = result.console
-        click.echo(text, nl=bool(text) and not text.endswith("\n"))
+        emit(text, nl=bool(text) and not text.endswith("\n"))
     else:
-        click.echo("")
-    click.echo(f"== {outcome_line(result)}")
+        emit("")
+    emit(f"== {outcome_line(result)}")
     return code
 
 

@@ -52,8 +52,9 @@ class Console:
         if self.echo:
             import sys
 
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            sys.stdout.flush()  # raw bytes (surrogateescape), whatever encoding stdout has
+            sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+            sys.stdout.buffer.flush()
 
     def raw(self) -> str:
         return "".join(self.parts)

@@ -27,6 +27,7 @@ class FetchResult:
     complete: bool = False  # head holds the whole file
     verified: bool = True
     source: str = ""
+    missing_local: bool = False  # a local file that does not exist (--offline assumes it present)
 
 
 @dataclass
@@ -41,7 +42,8 @@ class Fetcher:
     def forced_failure(self, uri: str) -> bool:
         return any(fnmatch.fnmatchcase(uri, glob) for glob in self.fail_globs)
 
-    def fetch(self, uri: str, want_content: bool) -> FetchResult:
+    def fetch(self, uri: str, want_content: bool, must_exist: bool = False) -> FetchResult:
+        """must_exist: the script the user named (even --offline reports it missing)."""
         scheme = uri.split(":", 1)[0].lower()
         if self.forced_failure(uri):
             result = FetchResult(_not_found(scheme), source="--fail")
@@ -52,6 +54,9 @@ class Fetcher:
                 cached = self._fetch(uri, scheme, key[1])
                 self.cache[key] = cached
             result = cached
+            if self.offline and not must_exist and result.missing_local:
+                # offline: a relative image next to a local script is assumed present, unverified
+                result = FetchResult(0, None, None, False, verified=False, source="offline (assumed present)")
         self.log.append(
             {
                 "uri": uri,
@@ -118,7 +123,7 @@ def read_local(path: str, want_content: bool, scheme: str = "file") -> FetchResu
             limit = MAX_SCRIPT_BYTES if want_content else HEAD_BYTES
             head = handle.read(limit)
     except FileNotFoundError:
-        return FetchResult(_not_found(scheme), source=path)
+        return FetchResult(_not_found(scheme), source=path, missing_local=True)
     except OSError:
         return FetchResult(errors.TFTP_ACCESS if scheme == "tftp" else errors.HTTP_FORBIDDEN, source=path)
     return FetchResult(0, head, size, complete=len(head) >= size, source=path)

@@ -85,8 +85,10 @@ class Terminal:
         return ord(char)
 
     def draw(self, rows: list[str]) -> None:
-        sys.stdout.write("\x1b[2J\x1b[H" + "\r\n".join(rows) + "\x1b[H")
-        sys.stdout.flush()
+        text = "\x1b[2J\x1b[H" + "\r\n".join(rows) + "\x1b[H"
+        sys.stdout.flush()  # menu titles may hold bytes that are not UTF-8 (surrogateescape)
+        sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+        sys.stdout.buffer.flush()
 
     def end_screen(self) -> None:
         sys.stdout.write("\x1b[2J\x1b[H")

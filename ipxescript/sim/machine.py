@@ -33,6 +33,9 @@ NETWORK_SCHEMES = frozenset(
     {"http", "https", "tftp", "tftm", "mtftp", "ftp", "nfs", "iscsi", "aoe", "tcp", "udp"}
 )
 DEFAULT_MAX_STEPS = 100_000
+# nested (not --replace) script executions before the run ends as `loop`; the firmware would
+# overflow its stack, Python's recursion limit would be reached near 100
+MAX_NESTING = 48
 
 
 @dataclass
@@ -401,7 +404,7 @@ class Simulator:
             size: int | None = len(data)
             result_status, complete, verified = 0, True, True
         else:
-            fetched = self.fetcher.fetch(uri.full(resolved), want_content=True)
+            fetched = self.fetcher.fetch(uri.full(resolved), want_content=True, must_exist=quiet)
             if self.inputs.exploring and self.inputs.explore_failures and fetched.status == 0 and not quiet:
                 if self.decide("fetch", ["ok", "fail"]) == 1:
                     fetched.status = errors.TFTP_NOT_FOUND if scheme == "tftp" else errors.HTTP_NOT_FOUND
@@ -436,9 +439,27 @@ class Simulator:
         return self.download(text, name, progress=progress, timeout=timeout)
 
     def image_exec(self, image: Image) -> int:
-        """image_exec: run a script nested, or end the run by booting anything else."""
+        """image_exec: run a script nested, or end the run by booting anything else.
+
+        A ``--replace`` image runs when the script returns, as a tail call: a loop here, not a
+        nested call, so a script that replaces itself runs until ``--max-steps``."""
+        seen: set[Any] = set()
+        while True:
+            status, replacement = self._exec_once(image)
+            if replacement is None:
+                return status
+            image = replacement
+            # the same script starting again in the same state can only repeat itself
+            again = (image.uri, self.state_key(), len(self.inputs.keys), len(self.inputs.choose_ids))
+            if again in seen:
+                raise RunEnded(
+                    "loop", 0, {"message": f"{image.name} replaces itself in the same state (an endless loop)"}
+                )
+            seen.add(again)
+
+    def _exec_once(self, image: Image) -> tuple[int, Image | None]:
         if image.verified and image.type is None:
-            return self.err(errors.IMAGE_NOT_EXECUTABLE)
+            return self.err(errors.IMAGE_NOT_EXECUTABLE), None
         saved_cwuri = self.cwuri
         self.cwuri = image.uri
         if image.type != "script":
@@ -446,7 +467,14 @@ class Simulator:
         if image.data is None:  # a script larger than the simulator reads (MAX_SCRIPT_BYTES)
             self.cwuri = saved_cwuri
             self.notes.append(f"{image.name}: script too large to simulate")
-            return self.err(errors.OUT_OF_MEMORY)
+            return self.err(errors.OUT_OF_MEMORY), None
+        if len(self.frames) >= MAX_NESTING:
+            # iPXE has no limit: each nested chain takes stack until the firmware crashes
+            raise RunEnded(
+                "loop",
+                0,
+                {"message": f"scripts nested more than {MAX_NESTING} deep (a script chains itself?)"},
+            )
         self.registry.unregister(image)
         try:
             status = self.run_script(image)
@@ -457,9 +485,7 @@ class Simulator:
             self.registry.unregister(image)
         replacement, image.replacement = image.replacement, None
         self.cwuri = saved_cwuri
-        if replacement is not None:
-            return self.image_exec(replacement)
-        return status
+        return status, replacement
 
     def boot_plan(self, image: Image) -> dict[str, Any]:
         others = [i for i in self.registry.images if i is not image]

@@ -176,6 +176,10 @@ class SettingsStore:
     def fetch_ref(self, ref: SettingRef) -> tuple[Block, Stored] | None:
         start = ref.block if ref.block is not None else self.root
         for block in start.walk():
+            if block.dynamic is not None and block is not start:
+                # raw-access blocks (pci) only apply to their own scope (setting_applies): they answer
+                # ${pci/...}, never an unscoped ${66}
+                continue
             stored = block.fetch_here(ref.key)
             if stored is not None:
                 return block, stored

@@ -41,7 +41,7 @@ class Inputs:
     forced: list[int] | None = None
     decisions: list[Decision] = field(default_factory=list)
     explore_failures: bool = False
-    memo: dict[Any, int] | None = None  # explore: branch-point states already explored -> path number
+    memo: dict[Any, Any] | None = None  # explore: branch-point states already explored -> owning path
     path_number: int = 0
 
     @property

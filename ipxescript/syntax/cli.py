@@ -20,10 +20,16 @@ def parse_command(file: str, as_json: bool) -> None:
     data, label = read_script_file(file)
     script = parse(data, label)
     if as_json:
-        json.dump(script_to_json(script), sys.stdout, indent=1, ensure_ascii=False)
-        sys.stdout.write("\n")
+        # Undecodable bytes are lone surrogates in the tree: escape them (ASCII JSON) so the output
+        # is valid on any terminal encoding.
+        text = json.dumps(script_to_json(script), indent=1, ensure_ascii=script.encoding_errors)
+        sys.stdout.buffer.write(text.encode("utf-8") + b"\n")
         return
-    out = click.echo
+
+    def out(line: str) -> None:
+        # the script's own bytes go back out as they came in, whatever the locale's encoding
+        sys.stdout.buffer.write(line.encode("utf-8", "surrogateescape") + b"\n")
+
     out(f"script {label} magic={script.magic!r} lines={len(script.lines)}")
     for line in script.lines:
         where = f"{line.first_line + 1}" + (

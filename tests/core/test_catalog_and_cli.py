@@ -85,3 +85,23 @@ def test_wheel_carries_grammar_and_catalog(tmp_path):
         check=True,
     )
     assert out.stdout.split() == ["92", "echo"]
+
+
+def test_parse_cli_survives_strict_utf8_stdout_on_undecodable_bytes(tmp_path):
+    f = tmp_path / "gbk.ipxe"
+    f.write_bytes(b"#!ipxe\necho \xc4\xe3\xba\xc3\n")
+    env = {"PYTHONIOENCODING": "utf-8", "PATH": "/usr/bin:/bin"}
+    for extra in ([], ["--json"]):
+        run = subprocess.run(
+            [sys.executable, "-m", "ipxescript", "parse", str(f), *extra], capture_output=True, env=env
+        )
+        assert run.returncode == 0, run.stderr
+        assert b"Traceback" not in run.stderr
+    text = subprocess.run([sys.executable, "-m", "ipxescript", "parse", str(f)], capture_output=True, env=env)
+    assert b"\\udcc4" in text.stdout  # undecodable bytes are shown escaped, never a crash
+    data = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "ipxescript", "parse", str(f), "--json"], capture_output=True, env=env
+        ).stdout
+    )
+    assert data["encoding_errors"] is True

@@ -184,10 +184,12 @@ def test_template_mode_masks_regions(tmp_path, run_cli, kind):
         text = "#!ipxe\n{{ range .Distros }}\nitem {{ .Name }} {{ .Title }}\n{{ end }}\nchain {{ .Base }}/x.ipxe\n"
     path = tmp_path / "menu.ipxe.j2"
     path.write_text("menu Boot\n".join(text.split("\n", 1)[:1]) + "\nmenu Boot\n" + text.split("\n", 1)[1])
-    plain = run_cli("--format", "json", str(path))
+    plain = run_cli("--format", "json", "--template", "none", str(path))
     masked = run_cli("--format", "json", "--template", kind, str(path))
+    detected = run_cli("--format", "json", str(path))
     assert json.loads(plain.stdout), "without masking the template braces cause findings"
     assert [d for d in json.loads(masked.stdout) if d["severity"] != "info"] == []
+    assert json.loads(detected.stdout) == json.loads(masked.stdout), "auto-detection masks the same"
 
 
 def test_ipxescript_check_is_the_same_command(tmp_path):

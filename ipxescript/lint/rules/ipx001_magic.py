@@ -35,6 +35,21 @@ SEVERITY = Severity.ERROR
 WHITESPACE = " \t\n\v\f\r"
 
 
+def _only_template_before(ctx: LintContext, magic_at: int) -> bool:
+    """Every physical line before the magic line holds template text, and the magic starts its line."""
+    text = ctx.script.text
+    if magic_at and text[magic_at - 1] != "\n":
+        return False  # blank space before '#!ipxe' on its own line is real text after rendering
+    start = 0
+    while start < magic_at:
+        end = text.find("\n", start)
+        end = magic_at if end < 0 or end >= magic_at else end
+        if not ctx.overlaps_mask(start, end + 1):
+            return False
+        start = end + 1
+    return bool(ctx.masked)
+
+
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     text = ctx.script.text
     if ctx.script.magic is not None:
@@ -61,6 +76,14 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         return
     stripped = text.lstrip(WHITESPACE)
     skipped = len(text) - len(stripped)
+    if skipped and stripped[:6].lower() in ("#!ipxe", "#!gpxe") and _only_template_before(ctx, skipped):
+        yield Diagnostic(
+            CODE, Severity.INFO,
+            "only template tags come before '#!ipxe': the rendered file is a script only if the renderer "
+            "removes these lines entirely (Jinja trim_blocks, '{%- -%}' or '{#- -#}')",
+            0, skipped,
+        )  # fmt: skip
+        return
     if skipped and stripped[:6].lower() in ("#!ipxe", "#!gpxe"):
         yield Diagnostic(
             CODE, SEVERITY,

@@ -2,7 +2,11 @@
 
 A line ending in ``\\`` is joined with the next one. When the file ends right after such a line, iPXE
 drops the unfinished line without running it and the script fails with "Invalid argument"
-(src/image/script.c: process_script). Detected by the language core; this module documents it.
+(src/image/script.c: process_script). Detected by the language core.
+
+When the unfinished line is only a comment and the line before it never returns (``boot``,
+``chain``, ``exit`` or ``goto`` without ``||``), the end of the file is never reached and the finding
+is a warning.
 
 Failing::
 
@@ -17,8 +21,12 @@ Passing::
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.context import LintContext
+
+NEVER_RETURNS = ("boot", "chain", "imgexec", "exit", "goto")
 
 CODE = "IPX002"
 NAME = "eof-in-continuation"
@@ -27,4 +35,25 @@ CORE = True
 
 
 def check(ctx: LintContext) -> list[Diagnostic]:
-    return ctx.core(CODE)
+    return [_graded(ctx, d) for d in ctx.core(CODE)]
+
+
+def _graded(ctx: LintContext, d: Diagnostic) -> Diagnostic:
+    line = ctx.script.line_at(d.start)
+    if line is None or any(c.words for c in line.commands) or line.label is not None:
+        return d
+    before = [ln for ln in ctx.script.lines[: line.index] if any(c.words for c in ln.commands)]
+    if not before:
+        return d
+    last = before[-1]
+    ops = [op.text for op in last.operators]
+    if last.commands[-1].name not in NEVER_RETURNS or "||" in ops or ";" in ops:
+        return d
+    if any(ln.label is not None for ln in ctx.script.lines[last.index + 1 : line.index]):
+        return d  # a label in between can be jumped to
+    return replace(
+        d,
+        severity=Severity.WARNING,
+        message="the file ends inside a backslash continuation (a comment ending in '\\'); the line before "
+        "never returns, so this is never reached, but remove the trailing '\\'",
+    )

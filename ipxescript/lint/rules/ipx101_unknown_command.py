@@ -1,8 +1,13 @@
 """Unknown command
 
 The first word of a command must name one of iPXE's commands exactly (case-sensitive). An unknown
-name prints ``<name>: command not found`` and the failure ends the script. The message suggests close
-command names. Detected by the language core (src/core/exec.c: execv).
+name prints ``<name>: command not found`` and the failure ends the script. Detected by the language
+core (src/core/exec.c: execv).
+
+The message suggests a command only when the name is one typo away from it (``echoo``, ``chian``), or
+when a missing space is the mistake (``sleep1`` is ``sleep 1``; ``dhcp||goto`` needs spaces around
+``||``, because iPXE only sees operators as whole words). The suggested fix is offered only when the
+corrected line is itself valid.
 
 Failing::
 
@@ -17,14 +22,73 @@ Passing::
 
 from __future__ import annotations
 
-from ipxescript.analysis.diagnostics import Diagnostic, Severity
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+
+from ipxescript.analysis.checks import check_command
+from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
 from ipxescript.lint.context import LintContext
+from ipxescript.lint.suggest import close_names
+from ipxescript.syntax.parser import parse
 
 CODE = "IPX101"
 NAME = "unknown-command"
 SEVERITY = Severity.ERROR
-CORE = True
+CORE = True  # detected by ipxescript.analysis; this module words the hint and checks the fix
+
+GLUED_OPERATOR = re.compile(r"(\|\||&&|;)")
+COMMAND_THEN_NUMBER = re.compile(r"([a-z]+)(\d+)")
 
 
-def check(ctx: LintContext) -> list[Diagnostic]:
-    return ctx.core(CODE)
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    for d in ctx.core(CODE):
+        yield _retold(ctx, d)
+
+
+def _retold(ctx: LintContext, d: Diagnostic) -> Diagnostic:
+    text = ctx.script.text
+    name = text[d.start : d.end]
+    base = (
+        f"'{name}' is not an iPXE command: the line fails with 'command not found' and ends the script"
+    )
+    if ctx.overlaps_mask(d.start, d.end):
+        return replace(d, message=base, fix=None, suggestions=())
+    replacement, hint = _suggestion(ctx, name)
+    if replacement is None:
+        return replace(d, message=base, fix=None, suggestions=())
+    fix = None
+    if _line_valid_after(ctx, d, replacement):
+        fix = Fix(f"replace '{name}' with '{replacement}'", (Edit(d.start, d.end, replacement),), safe=False)
+    return replace(d, message=base + hint, fix=fix, suggestions=(replacement,))
+
+
+def _suggestion(ctx: LintContext, name: str) -> tuple[str | None, str]:
+    commands = ctx.catalog.commands
+    glued = GLUED_OPERATOR.search(name)
+    if glued and glued.start() > 0:
+        spaced = GLUED_OPERATOR.sub(lambda m: f" {m.group(1)} ", name).strip()
+        return spaced, f"; iPXE sees operators only as whole words: write '{spaced}'"
+    split = COMMAND_THEN_NUMBER.fullmatch(name)
+    if split and split.group(1) in commands:
+        spaced = f"{split.group(1)} {split.group(2)}"
+        return spaced, f"; did you mean '{spaced}' (a missing space)?"
+    guesses = close_names(name, commands)
+    if guesses:
+        return guesses[0], f"; did you mean '{guesses[0]}'?"
+    return None, ""
+
+
+def _line_valid_after(ctx: LintContext, d: Diagnostic, replacement: str) -> bool:
+    """Re-read the fixed line: the fix is offered only if the core finds nothing wrong with it."""
+    line = ctx.script.line_at(d.start)
+    if line is None:
+        return False
+    text = ctx.script.text
+    fixed = text[line.start : d.start] + replacement + text[d.end : line.end]
+    script = parse("#!ipxe\n" + fixed + "\n")
+    for _line, command in script.commands():
+        for found in check_command(command, ctx.catalog, ctx.profile):
+            if found.severity == Severity.ERROR:
+                return False
+    return True

@@ -4,6 +4,12 @@
 it fails with "no such label" and, unless the failure is handled with ``||``, the script ends. The
 message suggests close label names.
 
+A ``goto`` that runs only after a failure (``chain ${url} || goto retry``) is a warning: the line was
+failing anyway, and a chained script's failure is often handled by its parent (``chain sub.ipxe ||
+goto error``). On a success path (``goto x`` alone, ``iseq ... && goto x``) the jump was meant to
+happen and it is an error. The label rename offered as a fix is never applied when it would jump back
+to an earlier line (e.g. from a menu's Esc path back into the menu, an endless loop).
+
 Failing::
 
     #!ipxe
@@ -24,7 +30,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
-from ipxescript.lint.context import LintContext, did_you_mean
+from ipxescript.lint.context import LintContext
+from ipxescript.lint.suggest import Suggester
 
 CODE = "IPX201"
 NAME = "goto-missing-label"
@@ -35,26 +42,36 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     labels = ctx.labels
     if ctx.has_template_labels:
         return  # a label written with template text could have any name once rendered
-    for _line, bound in ctx.commands_named("goto"):
-        if len(bound.positionals) != 1 or bound.option_words:
-            continue
-        word = bound.positionals[0]
-        if not word.is_literal or word.text in labels:
-            continue
-        if word.text.startswith(":") and word.text[1:] in labels:
-            continue  # IPX210 explains the colon
-        names = [n for n in labels if n]
-        guesses = did_you_mean(word.text, names, cutoff=0.6)
-        hint = f"; did you mean '{guesses[0]}'?" if guesses else ""
-        fix = None
-        if len(guesses) == 1:
-            fix = Fix(f"goto {guesses[0]}", (Edit(word.start, word.end, guesses[0]),), safe=False)
-        yield Diagnostic(
-            CODE,
-            SEVERITY,
-            f"no label ':{word.text}' in this script: goto fails with 'no such label'{hint}",
-            word.start,
-            word.end,
-            fix,
-            tuple(guesses),
-        )
+    suggest = Suggester(labels)
+    for line in ctx.script.lines:
+        for index, command in enumerate(line.commands):
+            if command.name != "goto":
+                continue
+            bound = ctx.bound(command)
+            if len(bound.positionals) != 1 or bound.option_words:
+                continue
+            word = bound.positionals[0]
+            if not word.is_literal or word.text in labels or ctx.overlaps_mask(word.start, word.end):
+                continue
+            if word.text.startswith(":") and word.text[1:] in labels:
+                continue  # IPX210 explains the colon
+            on_failure = index > 0 and line.operators[index - 1].text == "||"
+            guesses = suggest(word.text)
+            hint = f"; did you mean '{guesses[0]}'?" if guesses else ""
+            fix = None
+            if guesses:
+                target = labels[guesses[0]]
+                if target.index > line.index:
+                    fix = Fix(f"goto {guesses[0]}", (Edit(word.start, word.end, guesses[0]),), safe=False)
+                else:
+                    hint += " (no automatic fix: it jumps back to an earlier line, check it cannot loop)"
+            if on_failure:
+                message = (
+                    f"no label ':{word.text}' in this script: this failure path's goto fails too "
+                    f"('no such label'), so the script ends here with an error{hint}"
+                )
+                severity = Severity.WARNING
+            else:
+                message = f"no label ':{word.text}' in this script: goto fails with 'no such label'{hint}"
+                severity = SEVERITY
+            yield Diagnostic(CODE, severity, message, word.start, word.end, fix, tuple(guesses))

@@ -33,11 +33,20 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     flow = ctx.flow
     # a label written as a command (missing goto, IPX205) is meant to be used: one finding is enough
     as_commands = {b.name for _line, b in ctx.commands if b.name}
+    written: dict[str, int] = {}  # label -> a goto naming it that can never run
+    for _line, bound in ctx.commands_named("goto"):
+        if len(bound.positionals) == 1 and bound.positionals[0].is_literal:
+            written.setdefault(bound.positionals[0].text, bound.command.start)
     for label, line in ctx.label_list:
         if not label.name or ctx.labels[label.name] is not line or ctx.overlaps_mask(label.start, label.end):
             continue
         if flow.label_is_targeted(label.name) or label.name in as_commands:
             continue
-        yield Diagnostic(
-            CODE, SEVERITY, f"label ':{label.name}' is never the target of a goto", label.start, label.end
-        )
+        if label.name in written:
+            message = (
+                f"label ':{label.name}' is only the target of a goto that can never run "
+                f"(line {ctx.line_number(written[label.name])})"
+            )
+        else:
+            message = f"label ':{label.name}' is never the target of a goto"
+        yield Diagnostic(CODE, SEVERITY, message, label.start, label.end)

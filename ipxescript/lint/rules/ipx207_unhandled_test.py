@@ -4,7 +4,8 @@ Any line whose final status is a failure ends the script. ``isset ${x} && cmd`` 
 when ``x`` is empty, ``isset`` fails, ``&&`` skips ``cmd``, and the line -- and the script -- fail. End
 such a line with ``||`` (an empty command that succeeds) or handle the other case with ``|| goto``.
 Applies to the commands that scripts use as tests: ``isset``, ``iseq``, ``cpuid``, ``prompt``,
-``imgstat``, ``pciscan``, ``usbscan``. The fix (unsafe) appends ``||``.
+``imgstat NAME``, ``pciscan``, ``usbscan`` (``imgstat`` alone lists the images and cannot fail). The
+fix (unsafe) appends ``||``.
 
 Failing::
 
@@ -41,6 +42,8 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                 continue
             if "fail" not in flow.outcomes(command):
                 continue
+            if command.name == "imgstat" and not ctx.bound(command).positionals:
+                continue  # with no names it lists every image (none is fine): it cannot fail
             if any(op in ("||", ";") for op in ops[i:]):
                 continue
             last = line.commands[-1]

@@ -35,11 +35,30 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.context import LintContext
-from ipxescript.lint.urls import EXECUTES, SELECTS
+from ipxescript.lint.urls import EXECUTES, SELECTS, image_name_pattern
+from ipxescript.syntax.tree import Command, LogicalLine
 
 CODE = "IPX209"
 NAME = "kernel-not-booted"
 SEVERITY = Severity.WARNING
+
+
+def _guarded(line: LogicalLine, command: Command) -> bool:
+    """The command runs only when the test before it succeeds (``iseq ... && kernel ...``)."""
+    index = next((i for i, c in enumerate(line.commands) if c is command), 0)
+    return index > 0 and line.operators[index - 1].text == "&&"
+
+
+def _same_image(ctx: LintContext, loader: Command, selector: Command) -> bool:
+    """``imgselect NAME`` of the image the loader just named ``NAME`` selects that same image."""
+    if selector.name != "imgselect":
+        return False
+    bound = ctx.bound(loader)
+    selected = ctx.bound(selector).positionals
+    if not bound.positionals or len(selected) != 1 or not selected[0].is_literal:
+        return False
+    pattern = image_name_pattern(bound, bound.positionals[0])
+    return pattern is not None and pattern.fullmatch(selected[0].text) is not None
 
 
 def _verdict(ctx: LintContext, start_line: int, after: int) -> tuple[str, int] | None:
@@ -48,6 +67,8 @@ def _verdict(ctx: LintContext, start_line: int, after: int) -> tuple[str, int] |
     of the kernel's section."""
     lines = ctx.script.lines
     flow = ctx.flow
+    loader = next(c for c in lines[start_line].commands if c.start == after)
+    alternative = _guarded(lines[start_line], loader)
     crossed: str | None = None
     section_last = start_line
     for index in range(start_line, len(lines)):
@@ -66,6 +87,10 @@ def _verdict(ctx: LintContext, start_line: int, after: int) -> tuple[str, int] |
                 return None
             if command.name == "exit":
                 return f"{into}exits on line {ctx.line_number(command.start)}", section_last
+            if command.name in SELECTS and crossed is None and _same_image(ctx, loader, command):
+                continue
+            if command.name in SELECTS and crossed is None and alternative and _guarded(line, command):
+                continue  # 'iseq ${arch} x86_64 && kernel a' then 'iseq ${arch} i386 && kernel b'
             if command.name in SELECTS:
                 anchor = section_last if crossed is not None else start_line
                 return f"{into}loads another image on line {ctx.line_number(command.start)}", anchor

@@ -2,7 +2,8 @@
 
 ``choose target && goto ${target}`` jumps to the label named like the chosen item. An item without
 such a label makes ``goto`` fail with "no such label" when it is picked (and, without ``||``, ends the
-script). Also understands prefixes such as ``goto os_${target}``.
+script). Also understands prefixes such as ``goto os_${target}``, and items taken away before the
+dispatch by ``iseq ${target} VALUE && goto elsewhere``.
 
 Failing::
 
@@ -60,6 +61,26 @@ def _failure_handled(line: LogicalLine, command: Command) -> bool:
     return line.commands[0] is command and any(op.text == "||" for op in line.operators)
 
 
+def _handled_earlier(ctx: LintContext, setting: str, start: int, end: int) -> set[str]:
+    """Values that an ``iseq ${setting} VALUE && goto ...`` between ``start`` and ``end`` takes away."""
+    out: set[str] = set()
+    for line in ctx.script.lines:
+        if line.end <= start or line.start >= end:
+            continue
+        for i, command in enumerate(line.commands[:-1]):
+            if command.name != "iseq" or line.operators[i].text != "&&":
+                continue
+            if line.commands[i + 1].name not in ("goto", "exit"):
+                continue
+            args = ctx.bound(command).positionals
+            if len(args) != 2:
+                continue
+            for ref_word, value in ((args[0], args[1]), (args[1], args[0])):
+                if value.is_literal and _dispatch(ref_word, setting) == ("", ""):
+                    out.add(value.text)
+    return out
+
+
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     if ctx.has_template_labels:
         return  # labels written with template text could have any name once rendered
@@ -80,8 +101,9 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         if pattern is None or found is None or _failure_handled(*found):
             continue  # 'goto ${x} ||' falls back on purpose when there is no such label
         prefix, suffix = pattern
+        handled = _handled_earlier(ctx, setting, choice.bound.command.start, found[1].start)
         for item in choice.menu.items:
-            if item.name is None or item.name_word is None:
+            if item.name is None or item.name_word is None or item.name in handled:
                 continue
             label = prefix + item.name + suffix
             if label in ctx.labels:

@@ -5,6 +5,8 @@ an empty argument later. This rule reports reads of settings that the script nev
 ``read``, ``choose``, ``inc``, ...) and that are not iPXE's own (DHCP options such as ``${filename}``,
 built-ins such as ``${platform}``). With a close match among the names the script sets (or iPXE's
 own) it is a warning with a did-you-mean; otherwise an info, since a parent script may have set it.
+A setting the script tests with ``isset`` or clears is expected to be missing at times, so it stays
+an info too.
 
 Failing::
 
@@ -34,10 +36,21 @@ NAME = "setting-never-set"
 SEVERITY = Severity.WARNING
 
 
+def _tested_or_cleared(ctx: LintContext) -> set[str]:
+    out: set[str] = set()
+    for _line, bound in ctx.commands_named("isset", "clear"):
+        for word in bound.positionals:
+            if bound.name == "clear" and word.is_literal:
+                out.add(word.text.rpartition("/")[2].partition(":")[0])
+            out.update(ref.setting for ref in word.references() if ref.is_static)
+    return out
+
+
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     model = settings(ctx)
     reported: set[str] = set()
     builtin = set(ctx.catalog.settings) | set(ctx.catalog.builtin_settings)
+    tested = _tested_or_cleared(ctx)
     for read in model.reads:
         name = read.name
         if read.block is not None or read.command in ("show", "inc") or not name or name in reported:
@@ -48,7 +61,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         guesses = did_you_mean(name, model.written_names - {name}, cutoff=0.8) or did_you_mean(
             name, builtin - {name}, cutoff=0.88
         )
-        if guesses:
+        if guesses and name not in tested:
             yield Diagnostic(
                 CODE,
                 SEVERITY,

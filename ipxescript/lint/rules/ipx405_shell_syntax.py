@@ -5,6 +5,10 @@ An iPXE script is not a shell script. There is no ``if``/``then``/``fi``, no ``f
 commands joined with ``&&``/``||`` (``iseq ${a} b && goto yes || goto no``), loops are labels and
 ``goto``, the last error is ``${errno}``, and settings are read with ``${name}``.
 
+Words after an image's URL (``kernel``, ``imgargs``, ``chain`` ...) are the booted system's command
+line, so ``$VAR`` there is left alone; so are password hashes such as ``$6$salt$hash`` and a single
+backquote (an apostrophe).
+
 Failing::
 
     #!ipxe
@@ -67,6 +71,9 @@ COMMAND_ADVICE = {
     "call": "there is no call: use 'chain' or goto",
 }
 DOLLAR = re.compile(r"\$(\(|\?|#|@|\*|[0-9]|[A-Za-z_][A-Za-z0-9_]*)")
+CRYPT_HASH = re.compile(r"\$[0-9a-z]{1,3}\$[^$\s]*\$")  # $1$salt$hash, $6$...: a password hash, not a variable
+# The words after an image's URL are its command line: '$VAR' there is for the booted system's shell.
+IMAGE_COMMANDS = ("kernel", "imgargs", "chain", "imgexec", "boot", "module", "initrd", "imgfetch", "imgload")
 TEXT_COMMANDS = ("echo", "item", "menu", "prompt", "form", "set", "param")  # words that are data, not syntax
 OPERATOR_WORDS = {
     "|": "pipes",
@@ -87,6 +94,8 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                 words[0].start, words[0].end,
             )  # fmt: skip
         for word in words:
+            if name in IMAGE_COMMANDS and any(word is arg for arg in bound.positionals[1:]):
+                continue
             if word.text in OPERATOR_WORDS and name not in TEXT_COMMANDS:
                 yield Diagnostic(
                     CODE, Severity.WARNING,
@@ -95,10 +104,10 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                 )  # fmt: skip
                 continue
             for part in word.parts:
-                if isinstance(part, Literal):
+                if isinstance(part, Literal) and not CRYPT_HASH.search(part.value):
                     for match in DOLLAR.finditer(part.value):
                         yield _dollar(part.start, match, word)
-            if "`" in word.text:
+            if word.text.count("`") >= 2:  # a single one is an apostrophe
                 yield Diagnostic(
                     CODE, Severity.WARNING, "iPXE has no command substitution: backquotes are literal text",
                     word.start, word.end,

@@ -76,14 +76,18 @@ class Transfer:
         self.source, self.blksize, self.windowsize, self.oack = source, blksize, windowsize, oack
         self.loop = asyncio.get_running_loop()
         self.settings = server.settings
-        # ring of block buffers: absolute block b lives in slot b % windowsize, header included
-        self.slots = [bytearray(4 + blksize) for _ in range(windowsize)]
+        # Ring of packet buffers, header included: absolute block b lives in slot b % ring. One slot more
+        # than the window holds the block after it, read while the client is busy with the window.
+        self.ring = windowsize + 1
+        self.slots = [bytearray(4 + blksize) for _ in range(self.ring)]
         self.views = [memoryview(slot) for slot in self.slots]
-        self.lengths = [0] * windowsize
+        self.payloads = [view[4:] for view in self.views]
+        self.lengths = [0] * self.ring
         self.acked = -1 if oack else 0  # absolute number of the last block the client confirmed
         self.first_acked = self.acked
         self.finished = False
         self.read_upto = 0  # highest absolute block read into a slot
+        self.sent_upto = 0  # highest absolute block sent
         self.last: int | None = None  # absolute number of the final (short) block, once read
         self.base_timeout = timeout
         self.sent_bytes = 0
@@ -168,45 +172,52 @@ class Transfer:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
 
     def _pump(self) -> tuple[str, bool]:
-        sock, buffer = self.sock, bytearray(2048)
+        sock, buffer, monotonic = self.sock, bytearray(2048), time.monotonic
+        recv_into = sock.recv_into
         timeout, retries = self.base_timeout, 0
         self._set_timeout(timeout)
-        next_send = 0 if self.acked < 0 else 1
+        resend_from = 0 if self.acked < 0 else 1
         while True:
+            # (re)send the OACK or the window from resend_from, then wait for the ACK that moves it on
             try:
                 if self.acked < 0:
                     sock.send(packets.encode(packets.OptionAck(self.oack or {})))
                 else:
-                    self._send_window(next_send)
+                    self._send_window(resend_from)
+                self._read_ahead()
             except _ReadError as exc:
                 self._send_error(packets.ERR_UNDEFINED, "Read error on the server")
                 return f"reading the file failed ({exc})", False
             except OSError as exc:  # ICMP port unreachable: the client went away
                 return f"client unreachable ({exc.strerror})", False
-            deadline = time.monotonic() + timeout
+            deadline = monotonic() + timeout
             while True:
                 try:
-                    n = sock.recv_into(buffer)
+                    n = recv_into(buffer)
                 except (BlockingIOError, TimeoutError):
                     n = -1  # SO_RCVTIMEO expired
-                except OSError as exc:  # ICMP port unreachable: the client went away
+                except OSError as exc:
                     return f"client unreachable ({exc.strerror})", False
-                if self.aborted:
-                    return f"aborted: {self.abort_reason}", False
-                if n >= 4 and buffer[0] == 0 and buffer[1] == packets.OP_ACK:
-                    block = self._ack_to_block((buffer[2] << 8) | buffer[3])
-                    if block is not None:
+                if n >= 4 and buffer[1] == packets.OP_ACK and buffer[0] == 0:
+                    acked = self.acked
+                    # the block number nearest above what is confirmed (numbers roll over at 65536)
+                    block = acked + ((((buffer[2] << 8) | buffer[3]) - acked) & 0xFFFF)
+                    # Duplicate and stale ACKs are never answered: answering them would multiply the
+                    # packets in flight (the sorcerer's apprentice); only the timeout sends again.
+                    if acked < block <= self.sent_upto:
                         self.acked = block
                         if block == self.last:
                             return "sent", True
-                        next_send = block + 1
+                        resend_from = block + 1
                         if retries:
                             retries, timeout = 0, self.base_timeout
                             self._set_timeout(timeout)
                         break
-                elif n >= 4 and buffer[0] == 0 and buffer[1] == packets.OP_ERROR:
+                elif n >= 4 and buffer[1] == packets.OP_ERROR and buffer[0] == 0:
                     return self._client_error(bytes(buffer[:n]))
-                if n < 0 or time.monotonic() >= deadline:
+                if self.aborted:
+                    return f"aborted: {self.abort_reason}", False
+                if n < 0 or monotonic() >= deadline:
                     retries += 1
                     if self.acked < 0 and _is_tsize_only(self.oack) and retries > 1:
                         # a size query the client did not follow up; it will send a new RRQ for the file
@@ -216,51 +227,45 @@ class Transfer:
                         return f"timed out waiting for the ACK of {waited}", False
                     timeout = min(timeout * 2, max(self.settings.max_timeout, self.base_timeout))
                     self._set_timeout(timeout)
-                    next_send = self.acked + 1
-                    if self.acked < 0:
-                        self.retransmitted += 1
+                    resend_from = self.acked + 1
+                    self.retransmitted += 1 if self.acked < 0 else self.sent_upto - self.acked
                     break
 
-    def _ack_to_block(self, number: int) -> int | None:
-        """The absolute block an ACK confirms, or None for a duplicate or stale one.
+    def _read_block(self, block: int) -> None:
+        slot = block % self.ring
+        try:
+            length = self.source.readinto(self.payloads[slot])
+        except OSError as exc:
+            raise _ReadError(exc.strerror or str(exc)) from exc
+        self.lengths[slot] = length
+        header = self.slots[slot]
+        header[1] = packets.OP_DATA
+        header[2] = (block >> 8) & 0xFF
+        header[3] = block & 0xFF
+        self.read_upto = block
+        self.sent_bytes += length
+        if length < self.blksize:
+            self.last = block
 
-        Duplicates are never answered: answering them would multiply the packets in flight (the sorcerer's
-        apprentice); only the timeout sends again.
-        """
-        acked = self.acked
-        block = acked + ((number - acked) & 0xFFFF)  # the block number nearest above what is confirmed
-        if block == acked or block > self.read_upto:
-            return None
-        return block
+    def _read_ahead(self) -> None:
+        """Read the block after the window now, so that the next ACK is answered without a read."""
+        if self.last is None and self.read_upto <= self.acked + self.windowsize:
+            self._read_block(self.read_upto + 1)
 
     def _send_window(self, block: int) -> None:
         """Send from `block` to the end of the window, reading the blocks not read yet."""
         end = self.acked + self.windowsize
-        if self.last is not None and end > self.last:
-            end = self.last
-        send, size, blksize = self.sock.send, self.windowsize, self.blksize
-        slots, views, lengths = self.slots, self.views, self.lengths
+        send, ring, views, lengths = self.sock.send, self.ring, self.views, self.lengths
         while block <= end:
-            slot = block % size
-            view = views[slot]
             if block > self.read_upto:
-                try:
-                    length = self.source.readinto(view[4 : 4 + blksize])
-                except OSError as exc:
-                    raise _ReadError(exc.strerror or str(exc)) from exc
-                lengths[slot] = length
-                header = slots[slot]
-                header[1] = packets.OP_DATA
-                header[2] = (block >> 8) & 0xFF
-                header[3] = block & 0xFF
-                self.read_upto = block
-                self.sent_bytes += length
-                if length < blksize:
-                    self.last = end = block
-            else:
-                self.retransmitted += 1
-            send(view[: 4 + lengths[slot]])
+                self._read_block(block)
+            slot = block % ring
+            send(views[slot][: 4 + lengths[slot]])
+            if block == self.last:
+                end = block
             block += 1
+        if end > self.sent_upto:
+            self.sent_upto = end
 
     def _send_error(self, code: int, message: str) -> None:
         try:
@@ -430,11 +435,16 @@ class TftpServer:
             agreed.timeout or self.settings.timeout,
             agreed.oack,
         )
-        self.transfers[peer] = transfer
         log.debug(
             "RRQ %s:%d %r %s options %s -> %s", *peer, request.filename, request.mode, request.options, agreed
         )
-        transfer.start()
+        try:
+            transfer.start()
+        except BaseException:  # no thread to be had: nothing else will close these
+            sock.close()
+            source.close()
+            raise
+        self.transfers[peer] = transfer
 
 
 async def start_tftp(

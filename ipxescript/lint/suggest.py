@@ -1,0 +1,109 @@
+"""Did-you-mean suggestions that are close enough to be typos, and cheap on large scripts.
+
+A candidate is offered when it is one edit away (insert, delete, replace or swap two neighbours), or,
+for words of 6 characters and more, two edits away with a high overall similarity. That keeps real
+typos (``chian``, ``echoo``, ``isseq``, ``strat``, ``tool``) and drops far matches (``sub`` ->
+``gdbstub``, ``boot`` -> ``boottype``). Candidates are found through an index of their deletion
+variants (a name within 2 edits of a word shares a variant with it with at most 2 letters deleted from
+each), built once per set on the first question, so a script with thousands of labels and hundreds of
+unknown names costs a few dictionary look-ups per name instead of a comparison with every label.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from functools import lru_cache
+
+TEMPLATE_CHARS = set("{}<>%@")
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance, or ``limit + 1`` as soon as it must exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = value
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def deletions(word: str, depth: int) -> set[str]:
+    """``word`` and every text made by deleting up to ``depth`` of its characters."""
+    found = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+def _depth(word: str) -> int:
+    return 2 if len(word) >= 4 else 1
+
+
+class Suggester:
+    """Close names from a fixed set of candidates, with results cached per word."""
+
+    def __init__(self, candidates: Iterable[str]) -> None:
+        self.names = sorted({c for c in candidates if c})
+        self._index: dict[str, list[str]] | None = None
+        self._cache: dict[str, list[str]] = {}
+
+    @property
+    def index(self) -> dict[str, list[str]]:
+        if self._index is None:
+            self._index = {}
+            for name in self.names:
+                for variant in deletions(name, _depth(name)):
+                    self._index.setdefault(variant, []).append(name)
+        return self._index
+
+    def __call__(self, word: str, n: int = 3) -> list[str]:
+        found = self._cache.get(word)
+        if found is None:
+            found = self._cache[word] = self._suggest(word)
+        return found[:n]
+
+    def _suggest(self, word: str) -> list[str]:
+        if len(word) < 2 or TEMPLATE_CHARS & set(word):
+            return []
+        if not self.names:
+            return []
+        limit = 2 if len(word) >= 6 else 1
+        index = self.index
+        near: set[str] = set()
+        for variant in deletions(word, limit):
+            near.update(index.get(variant, ()))
+        scored: list[tuple[int, float, str]] = []
+        for name in near:
+            if name == word:
+                continue
+            distance = edit_distance(word, name, limit)
+            if distance > limit:
+                continue
+            ratio = difflib.SequenceMatcher(None, word, name).ratio()
+            if distance == 2 and ratio < 0.8:
+                continue
+            scored.append((distance, -ratio, name))
+        return [name for _d, _r, name in sorted(scored)]
+
+
+@lru_cache(maxsize=64)
+def _suggester(candidates: frozenset[str]) -> Suggester:
+    return Suggester(candidates)
+
+
+def close_names(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Names from ``candidates`` that ``word`` is probably a typo of, best first."""
+    return _suggester(frozenset(candidates))(word, n)
