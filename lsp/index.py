@@ -265,15 +265,7 @@ def reference_at(word: Word, offset: int) -> Reference | None:
 
 
 def line_at(script: Script, offset: int) -> LogicalLine | None:
-    lines = script.lines
-    lo, hi = 0, len(lines)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if lines[mid].start <= offset:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lines[lo - 1] if lo > 0 else None
+    return script.line_at(offset)
 
 
 def command_of(line: LogicalLine, word: Word) -> Command | None:

@@ -93,20 +93,11 @@ def parse_argv(spec: CommandSpec, argv: list[str | None], profile: Profile | Non
             i += 1
             value_index: int | None = start if inline is not None else None
             if matched.takes_argument and inline is None:
-                nxt = argv[i] if i < n else ""
-                if i < n and (nxt is None or not nxt.startswith("-")):
-                    inline = nxt
-                    value_index = i
-                    i += 1
-                else:
-                    binding.error = ArgError(
-                        "missing-argument",
-                        f'Option "{matched.name}" requires an argument',
-                        "EINVAL",
-                        True,
-                        start,
-                    )
+                if not _next_is_value(argv, i):
+                    binding.error = _missing(matched.name, start)
                     return binding
+                inline, value_index = argv[i], i
+                i += 1
             if not matched.takes_argument and inline is not None:
                 binding.error = ArgError(
                     "takes-no-argument", f'Option "{matched.name}" takes no argument', "EINVAL", True, start
@@ -139,20 +130,11 @@ def parse_argv(spec: CommandSpec, argv: list[str | None], profile: Profile | Non
                     i += 1
                 else:
                     i += 1
-                    nxt = argv[i] if i < n else ""
-                    if i < n and (nxt is None or not nxt.startswith("-")):
-                        inline = nxt
-                        value_index = i
-                        i += 1
-                    else:
-                        binding.error = ArgError(
-                            "missing-argument",
-                            f'Option "{letter}" requires an argument',
-                            "EINVAL",
-                            True,
-                            start,
-                        )
+                    if not _next_is_value(argv, i):
+                        binding.error = _missing(letter, start)
                         return binding
+                    inline, value_index = argv[i], i
+                    i += 1
                 if not _use(binding, spec, matched, inline, start, value_index, profile, argv):
                     return binding
                 break
@@ -168,6 +150,18 @@ def parse_argv(spec: CommandSpec, argv: list[str | None], profile: Profile | Non
         index = n if count < spec.min_args else i + (spec.max_args or 0)
         binding.error = ArgError("arity", "", "ERANGE", True, index)
     return binding
+
+
+def _next_is_value(argv: list[str | None], i: int) -> bool:
+    """get_argv_argument: the next word exists and does not start with "-" (unknown words count)."""
+    if i >= len(argv):
+        return False
+    word = argv[i]
+    return word is None or not word.startswith("-")
+
+
+def _missing(name: str, index: int) -> ArgError:
+    return ArgError("missing-argument", f'Option "{name}" requires an argument', "EINVAL", True, index)
 
 
 def _use(

@@ -19,23 +19,59 @@ TEMPLATE_CHARS = set("{}<>%@")
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance, or ``limit + 1`` as soon as it must exceed ``limit``."""
+    """Optimal string alignment distance, or ``limit + 1`` as soon as it must exceed ``limit``.
+
+    Only the diagonal band of width ``2 * limit + 1`` is computed: cells outside it exceed the limit."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    if a == b:
+        return 0
+    over = limit + 1
+    width = len(b)
     previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                value = min(value, previous2[j - 2] + 1)
-            current[j] = value
-        if min(current) > limit:
-            return limit + 1
+    previous = [j if j <= limit else over for j in range(width + 1)]
+    for i in range(1, len(a) + 1):
+        ca = a[i - 1]
+        current = [over] * (width + 1)
+        if i <= limit:
+            current[0] = i
+        low = max(1, i - limit)
+        high = min(width, i + limit)
+        best = current[0] if low == 1 else over
+        for j in range(low, high + 1):
+            cb = b[j - 1]
+            value = previous[j - 1] + (ca != cb)
+            if previous[j] + 1 < value:
+                value = previous[j] + 1
+            if current[j - 1] + 1 < value:
+                value = current[j - 1] + 1
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb and previous2[j - 2] + 1 < value:
+                value = previous2[j - 2] + 1
+            current[j] = value if value < over else over
+            if value < best:
+                best = value
+        if best > limit:
+            return over
         previous2, previous = previous, current
-    return previous[-1]
+    return previous[width]
+
+
+MAX_CHECKED = 12
+
+
+def _shared_ends(a: str, b: str) -> int:
+    """Length of the common prefix plus the common suffix."""
+    prefix = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        prefix += 1
+    suffix = 0
+    for x, y in zip(reversed(a), reversed(b), strict=False):
+        if x != y:
+            break
+        suffix += 1
+    return prefix + suffix
 
 
 def deletions(word: str, depth: int) -> set[str]:
@@ -85,17 +121,18 @@ class Suggester:
         near: set[str] = set()
         for variant in deletions(word, limit):
             near.update(index.get(variant, ()))
-        scored: list[tuple[int, float, str]] = []
+        if len(near) > MAX_CHECKED:  # many look-alikes (generated labels): the ones sharing most of the word
+            near = set(sorted(near, key=lambda n: (abs(len(n) - len(word)), -_shared_ends(word, n), n))[:MAX_CHECKED])
+        scored: list[tuple[int, int, str]] = []
         for name in near:
             if name == word:
                 continue
             distance = edit_distance(word, name, limit)
             if distance > limit:
                 continue
-            ratio = difflib.SequenceMatcher(None, word, name).ratio()
-            if distance == 2 and ratio < 0.8:
+            if distance == 2 and difflib.SequenceMatcher(None, word, name).ratio() < 0.8:
                 continue
-            scored.append((distance, -ratio, name))
+            scored.append((distance, -_shared_ends(word, name), name))
         return [name for _d, _r, name in sorted(scored)]
 
 

@@ -9,6 +9,7 @@ option and records the others, which become new runs. A path ends in an outcome;
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import Any
 
 from ipxescript.sim.fetch import Fetcher
@@ -120,7 +121,7 @@ def replay_explore(
 ) -> tuple[list[dict[str, Any]], Any, int]:
     """Without fork: each path replays its choices from the start."""
     shared = Fetcher(parse_maps(options.maps), options.offline, list(options.fail), options.download)
-    pending: list[list[int]] = [[]]
+    pending: deque[list[int]] = deque([[]])  # breadth first: short prefixes replay quickly
     paths: list[dict[str, Any]] = []
     memo: dict[Any, Any] = {}
     commands = 0
@@ -132,7 +133,7 @@ def replay_explore(
         if deadline is not None and time.monotonic() > deadline:
             truncated = "time_limit"
             break
-        prefix = pending.pop()
+        prefix = pending.popleft()
         inputs = Inputs(forced=prefix, explore_failures=failures, memo=memo, path_number=len(paths) + 1)
         fetcher = Fetcher(shared.maps, shared.offline, shared.fail_globs, shared.download, cache=shared.cache)
         sim = make_simulator(options, inputs=inputs, fetcher=fetcher)
@@ -142,7 +143,7 @@ def replay_explore(
         for depth in range(len(prefix), len(decisions)):
             decision = decisions[depth]
             base = [d.chosen for d in decisions[:depth]]
-            for alternative in range(len(decision.options) - 1, 0, -1):
+            for alternative in range(1, len(decision.options)):
                 pending.append(base + [alternative])
         paths.append(path_record(inputs, result, sim.joined_path))
     return paths, truncated, commands

@@ -24,7 +24,7 @@ from ipxescript.syntax.parser import (
     parse_logical_line,
     split_logical_lines,
 )
-from ipxescript.syntax.tree import LogicalLine, Script
+from ipxescript.syntax.tree import LogicalLine, Script, line_index
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Document:
         line_delta = (keep + len(middle)) - tail
 
         lines = old.lines
-        first = _line_index(lines, start)
+        first = max(0, line_index(lines, start))
         if first > 0 and lines[first].start == start:
             first -= 1  # an edit at a line's first character may join it to the line before
 
@@ -95,7 +95,7 @@ class Document:
         for raw in split_logical_lines(new_text, pos):
             raw_start = raw[0]
             if raw_start >= new_end and raw_start > 0:
-                k = _line_index(lines, raw_start - delta)  # old lines still have old offsets here
+                k = max(0, line_index(lines, raw_start - delta))  # old lines still have old offsets here
                 if k > first and lines[k].start == raw_start - delta:
                     resume = k
                     break
@@ -126,14 +126,3 @@ class Document:
         script.diagnostics = diagnostics
         self.script = script
         return EditResult(first, len(reparsed), resume - first)
-
-
-def _line_index(lines: list[LogicalLine], offset: int) -> int:
-    lo, hi = 0, len(lines)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if lines[mid].start <= offset:
-            lo = mid + 1
-        else:
-            hi = mid
-    return max(0, lo - 1)

@@ -352,6 +352,18 @@ class LogicalLine:
         return f"LogicalLine({self.index}, {self.start}:{self.end}, {self.text!r})"
 
 
+def line_index(lines: list[LogicalLine], offset: int) -> int:
+    """Index of the line whose span holds ``offset`` (lines sorted by start), -1 before the first."""
+    lo, hi = 0, len(lines)
+    while lo < hi:  # bisect on line starts without building a list of them
+        mid = (lo + hi) // 2
+        if lines[mid].start <= offset:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - 1
+
+
 @dataclass(slots=True)
 class Script:
     text: str
@@ -383,16 +395,8 @@ class Script:
 
     def line_at(self, offset: int) -> LogicalLine | None:
         """The logical line containing a character offset."""
-        lines = self.lines
-        lo, hi = 0, len(lines)
-        while lo < hi:  # bisect on line starts without building a list
-            mid = (lo + hi) // 2
-            if lines[mid].start <= offset:
-                lo = mid + 1
-            else:
-                hi = mid
-        i = lo - 1
-        return self.lines[i] if 0 <= i < len(self.lines) else None
+        i = line_index(self.lines, offset)
+        return self.lines[i] if i >= 0 else None
 
     def commands(self) -> Iterator[tuple[LogicalLine, Command]]:
         """Every non-empty command of the script, in order."""
