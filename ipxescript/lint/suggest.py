@@ -122,7 +122,9 @@ class Suggester:
         for variant in deletions(word, limit):
             near.update(index.get(variant, ()))
         if len(near) > MAX_CHECKED:  # many look-alikes (generated labels): the ones sharing most of the word
-            near = set(sorted(near, key=lambda n: (abs(len(n) - len(word)), -_shared_ends(word, n), n))[:MAX_CHECKED])
+            near = set(
+                sorted(near, key=lambda n: (abs(len(n) - len(word)), -_shared_ends(word, n), n))[:MAX_CHECKED]
+            )
         scored: list[tuple[int, int, str]] = []
         for name in near:
             if name == word:

@@ -37,16 +37,15 @@ def run_command(sim: Simulator, argv: list[str]) -> int:
         return sim.err(errors.COMMAND_NOT_FOUND)
     if name == "help":
         return help_command(sim)
-    spec = sim.specs[name]
     try:
-        parsed = parse_argv(argv, spec, sim.profile)
+        parsed = parse_argv(argv, sim.profile)
         handler = HANDLERS.get(name, not_simulated)
         return handler(sim, parsed, argv[0])
     except UsageError as exc:
         if exc.message:
             sim.out(exc.message + "\n")
         if exc.usage:
-            sim.out(usage_text(argv[0], spec, sim.profile))
+            sim.out(usage_text(argv[0], sim.profile))
         return sim.err(exc.status)
     except IpxeError as exc:
         if exc.message:

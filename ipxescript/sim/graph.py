@@ -194,6 +194,11 @@ def to_mermaid(graph: Graph) -> str:
     return "\n".join(lines) + "\n"
 
 
+def raw(text: str) -> bytes:
+    """Labels keep the script's bytes (decoded with surrogateescape), whatever encoding stdout has."""
+    return text.encode("utf-8", "surrogateescape")
+
+
 @click.command(name="graph", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("script", type=click.Path(dir_okay=False))
 @click.option(
@@ -207,11 +212,11 @@ def graph_command(script: str, fmt: str) -> None:
         click.echo(f"ipxescript graph: {script}: {exc.strerror or exc}", err=True)
         sys.exit(2)
     if fmt == "mermaid":
-        click.echo(to_mermaid(graph), nl=False)
+        click.echo(raw(to_mermaid(graph)), nl=False)
         return
     dot = to_dot(graph)
     if fmt == "dot":
-        click.echo(dot, nl=False)
+        click.echo(raw(dot), nl=False)
         return
     tool = shutil.which("dot")
     if tool is None:
@@ -219,8 +224,10 @@ def graph_command(script: str, fmt: str) -> None:
             "ipxescript graph: --format svg needs Graphviz's 'dot' (apt-get install graphviz)", err=True
         )
         sys.exit(1)
-    done = subprocess.run([tool, "-Tsvg"], input=dot.encode(), capture_output=True, timeout=60, check=False)
+    done = subprocess.run(
+        [tool, "-Tsvg"], input=dot.encode("utf-8", "replace"), capture_output=True, timeout=60, check=False
+    )
     if done.returncode != 0:
         click.echo(f"ipxescript graph: dot failed: {done.stderr.decode(errors='replace')}", err=True)
         sys.exit(1)
-    sys.stdout.write(done.stdout.decode())
+    click.echo(done.stdout, nl=False)

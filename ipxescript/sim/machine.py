@@ -453,7 +453,9 @@ class Simulator:
             again = (image.uri, self.state_key(), len(self.inputs.keys), len(self.inputs.choose_ids))
             if again in seen:
                 raise RunEnded(
-                    "loop", 0, {"message": f"{image.name} replaces itself in the same state (an endless loop)"}
+                    "loop",
+                    0,
+                    {"message": f"{image.name} replaces itself in the same state (an endless loop)"},
                 )
             seen.add(again)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from ipxescript.analysis.values import strtoul
 from ipxescript.sim import errors, types
 from ipxescript.sim.errors import IpxeError
 
@@ -307,7 +308,7 @@ def parse_tag(text: str) -> int:
     for part in text.split("."):
         if not part:
             return 0
-        value, end = types.strtoul(part)
+        value, end = strtoul(part)
         if end != len(part) or not part[0].isdigit():
             return 0
         tag = (tag << 8) | value

@@ -9,7 +9,8 @@ from typing import Any
 from ipxescript.sim.keys import Key
 
 OUTCOMES = ("boot", "exit", "shell", "reboot", "poweroff", "sanboot", "error", "stuck", "loop")
-# explore only: the path reached a state another path already explored from
+# explore only, internal: the path reached a state another path explored from; the report replaces it
+# with that path's outcome (explore.resolve_joins), so it never reaches the output
 JOINED = "joined"
 
 

@@ -10,8 +10,8 @@ import base64
 import binascii
 import ipaddress
 import re
-import string
 
+from ipxescript.analysis.values import strtoul
 from ipxescript.sim import errors
 
 
@@ -30,42 +30,6 @@ ALL_TYPES = (
 ).split()
 INT_WIDTHS = {"int8": 1, "int16": 2, "int32": 4, "uint8": 1, "uint16": 2, "uint32": 4}
 HEX_SEPARATORS = {"hex": ":", "hexhyp": "-", "hexraw": ""}
-
-
-def strtoul(text: str, base: int = 0) -> tuple[int, int]:
-    """iPXE's strtoul (src/core/string.c): skip spaces, optional sign, base prefix; returns (value, end)."""
-    i = 0
-    while i < len(text) and text[i] in " \t\n\v\f\r":
-        i += 1
-    negative = False
-    if i < len(text) and text[i] in "+-":
-        negative = text[i] == "-"
-        i += 1
-    if base == 0:
-        base = 10
-        if text[i : i + 1] == "0":
-            base = 8
-            if text[i + 1 : i + 2].lower() == "x":
-                base = 16
-                i += 2
-    elif base == 16 and text[i : i + 2].lower() == "0x":
-        i += 2
-    value = 0
-    while i < len(text):
-        ch = text[i].lower()
-        if ch in string.digits:
-            digit = ord(ch) - ord("0")
-        elif "a" <= ch <= "z":
-            digit = ord(ch) - ord("a") + 10
-        else:
-            break
-        if digit >= base:
-            break
-        value = (value * base + digit) & 0xFFFFFFFFFFFFFFFF
-        i += 1
-    if negative:
-        value = (-value) & 0xFFFFFFFFFFFFFFFF
-    return value, i
 
 
 def _uri_escaped(ch: int, plus: bool) -> bool:
@@ -120,7 +84,7 @@ def parse(
             raise TypeParseError(errors.STORE_INVALID_IPV4)
         out = bytearray()
         for part in parts:
-            value, end = strtoul(part, 0)
+            value, end = strtoul(part)
             if not part or end != len(part) or value > 255:
                 raise TypeParseError(errors.STORE_INVALID_IPV4)
             out.append(value)

@@ -163,3 +163,31 @@ def test_explore_outcomes_are_run_outcomes_and_joins_name_the_path(tmp_path):
         target = report["paths"][path["joins"] - 1]
         assert (path["outcome"], path["where"]) == (target["outcome"], target["where"])
         assert path["summary"].startswith(f"as path {path['joins']}: ")
+
+
+def test_graph_keeps_bytes_that_are_not_utf8(tmp_path):
+    path = write(tmp_path, "g.ipxe", b"#!ipxe\nmenu \xc4\xe3\nitem st caf\xe9\nchoose x && goto ${x}\n:st\n")
+    env = dict(os.environ, PYTHONIOENCODING="utf-8", LC_ALL="C.UTF-8")
+    code = "from ipxescript.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "graph", path, "--format", "mermaid"],
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert b"\xc4\xe3" in done.stdout  # the menu title, raw
+
+
+def test_cli_time_limit_reports_truncation(tmp_path):
+    from click.testing import CliRunner
+
+    from ipxescript.sim.cli import sim_command
+
+    path = slow_menu(tmp_path)
+    args = ["--offline", "--explore", "--max-paths", "100000", "--time-limit", "0.3"]
+    done = CliRunner().invoke(sim_command, [*args, "--json", path], catch_exceptions=False)
+    report = json.loads(done.stdout)
+    assert (report["truncated"], report["truncated_by"]) == (True, "time_limit")
+    done = CliRunner().invoke(sim_command, [*args, path], catch_exceptions=False)
+    assert done.stdout.rstrip().endswith("(truncated: stopped at --time-limit; more paths exist)")

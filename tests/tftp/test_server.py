@@ -113,19 +113,37 @@ async def test_netascii_on_the_wire(client: RawClient) -> None:
     assert await client.fetch("menu.ipxe", {"tsize": "0"}, mode="NetASCII") == b"#!ipxe\r\nshell\r\n"
 
 
-async def test_tsize_query_aborted_after_oack_ends_cleanly(
+async def test_size_query_aborted_after_oack_ends_cleanly(
     server: TftpServer, client: RawClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """EDK2 asks for the size only, then ends the transfer with an ERROR and asks again for the file."""
+    """EDK2 (OVMF here) asks with tsize, blksize 1468 and windowsize 4, ends the transfer with ERROR 8 after
+    the OACK, then asks for the file again from the next port."""
     caplog.set_level(logging.INFO, logger="ipxescript.tftp")
-    await client.request("boot/ipxe.efi", {"tsize": "0"})
+    await client.request("boot/ipxe.efi", {"tsize": "0", "blksize": "1468", "windowsize": "4"})
     packet, tid = await client.recv()
-    assert packet == OptionAck({"tsize": str(len(CONTENT))})
+    assert packet == OptionAck({"tsize": str(len(CONTENT)), "blksize": "1468", "windowsize": "4"})
     client.send(Error(8, "User aborted the transfer"), tid)
     await idle(server)
-    assert "size query answered" in caplog.text
+    assert "size query answered, client ended it (error 8 'User aborted the transfer')" in caplog.text
+    assert "WARNING" not in caplog.text
     assert await client.silent(0.5)  # no retransmitted OACK after the abort
-    assert await client.fetch("boot/ipxe.efi", {"blksize": "1468"}) == CONTENT
+    assert (
+        await client.fetch("boot/ipxe.efi", {"tsize": "0", "blksize": "1468", "windowsize": "4"}) == CONTENT
+    )
+    assert f"sent; {len(CONTENT)} bytes" in caplog.text
+
+
+async def test_abort_after_data_is_a_failure(
+    server: TftpServer, client: RawClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="ipxescript.tftp")
+    await client.request("boot/ipxe.efi", {"tsize": "0"})
+    _, tid = await client.recv()
+    client.send(Ack(0), tid)
+    await client.recv()
+    client.send(Error(0, "disk full"), tid)
+    await idle(server)
+    assert "client aborted with error 0 'disk full'; 0 bytes" in caplog.text
 
 
 async def test_tsize_query_left_unanswered_ends_quietly(

@@ -43,15 +43,15 @@ COMMAND_THEN_NUMBER = re.compile(r"([a-z]+)(\d+)")
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     for d in ctx.core(CODE):
+        if d.start == 0 and ctx.script.text.startswith("\ufeff"):
+            continue  # a BOM before '#!ipxe': IPX001 says the file is not run as a script at all
         yield _retold(ctx, d)
 
 
 def _retold(ctx: LintContext, d: Diagnostic) -> Diagnostic:
     text = ctx.script.text
     name = text[d.start : d.end]
-    base = (
-        f"'{name}' is not an iPXE command: the line fails with 'command not found' and ends the script"
-    )
+    base = f"'{name}' is not an iPXE command: the line fails with 'command not found' and ends the script"
     if ctx.overlaps_mask(d.start, d.end):
         return replace(d, message=base, fix=None, suggestions=())
     replacement, hint = _suggestion(ctx, name)

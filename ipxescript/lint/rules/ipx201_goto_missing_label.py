@@ -67,8 +67,9 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                     hint += " (no automatic fix: it jumps back to an earlier line, check it cannot loop)"
             if on_failure:
                 message = (
-                    f"no label ':{word.text}' in this script: this failure path's goto fails too "
-                    f"('no such label'), so the script ends here with an error{hint}"
+                    f"no label ':{word.text}' in this script: when the command before '||' fails, this goto "
+                    f"fails too ('no such label') and the script ends with that error; add ':{word.text}' "
+                    f"or correct the name{hint}"
                 )
                 severity = Severity.WARNING
             else:

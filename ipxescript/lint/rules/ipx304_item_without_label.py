@@ -61,12 +61,19 @@ def _failure_handled(line: LogicalLine, command: Command) -> bool:
     return line.commands[0] is command and any(op.text == "||" for op in line.operators)
 
 
+def _filtered(line: LogicalLine, command: Command) -> bool:
+    """``iseq ${x} VALUE && goto ${x}``: only that one value reaches the dispatch."""
+    index = next((i for i, c in enumerate(line.commands) if c is command), 0)
+    return index > 0 and line.operators[index - 1].text == "&&" and line.commands[index - 1].name == "iseq"
+
+
 def _handled_earlier(ctx: LintContext, setting: str, start: int, end: int) -> set[str]:
     """Values that an ``iseq ${setting} VALUE && goto ...`` between ``start`` and ``end`` takes away."""
     out: set[str] = set()
-    for line in ctx.script.lines:
-        if line.end <= start or line.start >= end:
-            continue
+    first, last = ctx.script.line_at(start), ctx.script.line_at(end)
+    if first is None or last is None:
+        return out
+    for line in ctx.script.lines[first.index : last.index + 1]:
         for i, command in enumerate(line.commands[:-1]):
             if command.name != "iseq" or line.operators[i].text != "&&":
                 continue
@@ -98,7 +105,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             if pattern is not None:
                 found = (goto_line, bound.command)
                 break
-        if pattern is None or found is None or _failure_handled(*found):
+        if pattern is None or found is None or _failure_handled(*found) or _filtered(*found):
             continue  # 'goto ${x} ||' falls back on purpose when there is no such label
         prefix, suffix = pattern
         handled = _handled_earlier(ctx, setting, choice.bound.command.start, found[1].start)

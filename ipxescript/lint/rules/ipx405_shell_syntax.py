@@ -71,7 +71,9 @@ COMMAND_ADVICE = {
     "call": "there is no call: use 'chain' or goto",
 }
 DOLLAR = re.compile(r"\$(\(|\?|#|@|\*|[0-9]|[A-Za-z_][A-Za-z0-9_]*)")
-CRYPT_HASH = re.compile(r"\$[0-9a-z]{1,3}\$[^$\s]*\$")  # $1$salt$hash, $6$...: a password hash, not a variable
+CRYPT_HASH = re.compile(
+    r"\$[0-9a-z]{1,3}\$[^$\s]*\$"
+)  # $1$salt$hash, $6$...: a password hash, not a variable
 # The words after an image's URL are its command line: '$VAR' there is for the booted system's shell.
 IMAGE_COMMANDS = ("kernel", "imgargs", "chain", "imgexec", "boot", "module", "initrd", "imgfetch", "imgload")
 TEXT_COMMANDS = ("echo", "item", "menu", "prompt", "form", "set", "param")  # words that are data, not syntax

@@ -42,7 +42,9 @@ NUMERIC_TYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    incs = [(line, b) for line, b in ctx.commands_named("inc") if b.positionals and b.positionals[0].is_literal]
+    incs = [
+        (line, b) for line, b in ctx.commands_named("inc") if b.positionals and b.positionals[0].is_literal
+    ]
     if not incs:
         return
     untyped: dict[str, list[tuple[int, Word, Word | None]]] = {}  # name -> (line index, name word, value)

@@ -42,8 +42,10 @@ class TftpSettings:
 ClientInfo = Callable[[str], Client | None]
 
 
-def _is_tsize_only(oack: dict[str, str] | None) -> bool:
-    return oack is not None and set(oack) == {"tsize"}
+def _asks_size(oack: dict[str, str] | None) -> bool:
+    """Whether an OACK answers a size query: EDK2 sends tsize (with blksize and windowsize), reads the
+    size from the OACK, ends that transfer with ERROR 8 and asks again for the file."""
+    return oack is not None and "tsize" in oack
 
 
 class _ReadError(Exception):
@@ -90,7 +92,6 @@ class Transfer:
         self.sent_upto = 0  # highest absolute block sent
         self.last: int | None = None  # absolute number of the final (short) block, once read
         self.base_timeout = timeout
-        self.sent_bytes = 0
         self.retransmitted = 0
         self.aborted = False
         self.abort_reason = ""
@@ -145,7 +146,8 @@ class Transfer:
             self.sock.close()
             self.source.close()
         elapsed = time.monotonic() - self.started
-        rate = self.sent_bytes / elapsed / 1e6 if elapsed > 0 else 0.0
+        confirmed = self._confirmed_bytes()
+        rate = confirmed / elapsed / 1e6 if elapsed > 0 else 0.0
         log.log(
             logging.INFO if ok else logging.WARNING,
             "RRQ %s:%d %r %s blksize=%d windowsize=%d: %s; %d bytes in %.3f s (%.1f MB/s), %d retransmitted",
@@ -155,7 +157,7 @@ class Transfer:
             self.blksize,
             self.windowsize,
             outcome,
-            self.sent_bytes,
+            confirmed,
             elapsed,
             rate,
             self.retransmitted,
@@ -164,6 +166,14 @@ class Transfer:
             self.loop.call_soon_threadsafe(self._ended, ok)
         except RuntimeError:  # the event loop is already closed
             pass
+
+    def _confirmed_bytes(self) -> int:
+        """Bytes the client acknowledged: every block but the last is full."""
+        if self.acked <= 0:
+            return 0
+        if self.acked == self.last:
+            return (self.acked - 1) * self.blksize + self.lengths[self.acked % self.ring]
+        return self.acked * self.blksize
 
     def _set_timeout(self, seconds: float) -> None:
         # SO_RCVTIMEO instead of socket.settimeout: one recv system call per ACK, not poll + recv
@@ -219,7 +229,7 @@ class Transfer:
                     return f"aborted: {self.abort_reason}", False
                 if n < 0 or monotonic() >= deadline:
                     retries += 1
-                    if self.acked < 0 and _is_tsize_only(self.oack) and retries > 1:
+                    if self.acked < 0 and _asks_size(self.oack) and retries > 1:
                         # a size query the client did not follow up; it will send a new RRQ for the file
                         return "size query answered, client did not go on", True
                     if retries > self.settings.retries:
@@ -243,7 +253,6 @@ class Transfer:
         header[2] = (block >> 8) & 0xFF
         header[3] = block & 0xFF
         self.read_upto = block
-        self.sent_bytes += length
         if length < self.blksize:
             self.last = block
 
@@ -279,7 +288,7 @@ class Transfer:
         except packets.TftpPacketError:
             error = packets.Error(0, "(malformed error packet)")
         assert isinstance(error, packets.Error)
-        if self.acked < 0 and _is_tsize_only(self.oack):
+        if self.acked < 0 and _asks_size(self.oack):
             return f"size query answered, client ended it (error {error.code} {error.message!r})", True
         return f"client aborted with error {error.code} {error.message!r}", False
 

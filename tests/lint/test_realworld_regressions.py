@@ -1,0 +1,425 @@
+"""Regressions from linting real-world scripts: templates, --fix safety, severities, misses, hints.
+
+Every script here is written for the test (none is copied from a real project); each reproduces one
+shape seen in public iPXE repositories.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from conftest import findings, lines_of
+
+from ipxescript.analysis.diagnostics import Severity
+from ipxescript.lint import lint_source
+from ipxescript.lint.config import LintConfig, config_from_table
+from ipxescript.lint.fixes import fix_text
+from ipxescript.lint.suggest import close_names, edit_distance
+from ipxescript.lint.template import mask_template
+
+
+def loud(text: str, config: LintConfig | None = None, path: str = "t.ipxe") -> list[tuple[str, str]]:
+    return [
+        (d.code, d.severity.value) for d in lint_source(text, path, config) if d.severity != Severity.INFO
+    ]
+
+
+def errors(text: str, config: LintConfig | None = None, path: str = "t.ipxe") -> list[str]:
+    return [d.code for d in lint_source(text, path, config) if d.severity == Severity.ERROR]
+
+
+def diag(text: str, code: str, config: LintConfig | None = None):  # type: ignore[no-untyped-def]
+    found = [d for d in lint_source(text, "t.ipxe", config) if d.code == code]
+    assert found, f"{code} not reported"
+    return found[0]
+
+
+def fixed(text: str, unsafe: bool = True, config: LintConfig | None = None) -> str:
+    return fix_text(text, lambda t: lint_source(t, "t.ipxe", config), unsafe)[0]
+
+
+# 1. templates: auto-detection, ERB, fixes never touch template lines
+
+JINJA_MENU = """#!ipxe
+menu Configs
+item config-{{ configs[0].id }} First
+choose --default config-{{ configs[0].id }} --timeout 30000 selected || goto done
+goto ${selected}
+{% for c in configs %}
+:config-{{ c.id }}
+chain http://boot.example.com/{{ c.id }}.ipxe
+{% endfor %}
+:done
+"""
+
+ERB_MENU = """#!ipxe
+:<%= @distro %>
+clear <%= @distro %>_version
+<% if @extra %>
+chain http://boot.example.com/<%= @distro %>.ipxe
+<% end %>
+"""
+
+GO_MENU = """#!ipxe
+menu Boot
+{{ range .Items }}
+item {{ .Name }} {{ .Title }}
+{{ end }}
+choose target || exit
+chain {{ .Base }}/${target}.ipxe
+"""
+
+MUSTACHE_MENU = """#!ipxe
+{{#consoles}}
+console --x {{width}} --y {{height}}
+{{/consoles}}
+chain http://boot.example.com/{{name}}.ipxe
+"""
+
+
+@pytest.mark.parametrize(
+    "text", [JINJA_MENU, ERB_MENU, GO_MENU, MUSTACHE_MENU], ids=["jinja", "erb", "go", "mustache"]
+)
+def test_templates_are_detected_without_the_option(text):
+    assert errors(text) == []
+    assert errors(text, LintConfig(template="none")), "the raw template text does give errors"
+
+
+def test_erb_mode_masks_erb_tags():
+    assert errors(ERB_MENU, LintConfig(template="erb")) == []
+    masked, regions = mask_template(ERB_MENU, "erb")
+    assert len(masked) == len(ERB_MENU) and len(regions) == 5
+    assert "<%" not in masked and masked.count("\n") == ERB_MENU.count("\n")
+
+
+def test_explicit_jinja_and_go_modes_still_work():
+    assert errors(JINJA_MENU, LintConfig(template="jinja")) == []
+    assert errors(GO_MENU, LintConfig(template="go")) == []
+
+
+def test_a_plain_script_is_not_masked():
+    text = "#!ipxe\nset a x\necho ${a${b}}\n"
+    masked, regions = mask_template(text, "auto")
+    assert regions == [] and masked == text
+
+
+def test_fix_never_edits_a_template_line():
+    text = "#!ipxe\nitem --key x {{ id }} Title --key y\nchain {{ base }}/a.ipxe --autofree\nchian http://h/{{ x }}\n"
+    assert fixed(text) == text
+
+
+def test_fix_with_a_template_elsewhere_still_fixes_plain_lines():
+    text = "#!ipxe\necho {{ greeting }}\ngoto :end\n:end\n"
+    assert fixed(text, unsafe=False) == "#!ipxe\necho {{ greeting }}\ngoto end\n:end\n"
+
+
+def test_cli_fix_keeps_a_jinja_template_byte_for_byte(tmp_path, run_cli):
+    path = tmp_path / "menu.ipxe.j2"
+    path.write_text(JINJA_MENU.replace("--timeout 30000 selected", "selected --timeout 30000"))
+    before = path.read_bytes()
+    run_cli("--fix", "--unsafe-fixes", str(path))
+    assert path.read_bytes() == before
+
+
+def test_cli_accepts_the_template_kinds(tmp_path, run_cli):
+    path = tmp_path / "menu.ipxe.erb"
+    path.write_text(ERB_MENU)
+    for kind in ("auto", "erb", "jinja", "go", "none"):
+        result = run_cli("--format", "json", "--template", kind, str(path))
+        assert result.returncode in (0, 1), result.stderr
+        assert "Traceback" not in result.stderr
+    assert json.loads(run_cli("--format", "json", "--template", "erb", str(path)).stdout) == []
+
+
+def test_config_file_accepts_erb_and_auto():
+    assert config_from_table({"template": "erb"}).template == "erb"
+    assert config_from_table({"template": "auto"}).template == "auto"
+
+
+# 2. IPX001 and a template comment before the magic line
+
+
+def test_template_comment_before_magic_is_not_an_error():
+    text = "{# rendered with trim_blocks #}\n#!ipxe\necho {{ greeting }}\n"
+    found = [d for d in lint_source(text, "t.ipxe.j2") if d.code == "IPX001"]
+    assert [d.severity for d in found] == [Severity.INFO]
+    assert "trim" in found[0].message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "  #!ipxe\necho hi\n",
+        "\n#!ipxe\necho hi\n",
+        "{# c #}\n\n#!ipxe\necho {{ x }}\n",
+        "{# c #}\n  #!ipxe\n",
+    ],
+)
+def test_real_blank_space_before_magic_stays_an_error(text):
+    assert "IPX001" in errors(text)
+
+
+# 3. IPX201 severity by path
+
+
+def test_goto_missing_label_on_a_failure_path_is_a_warning():
+    d = diag("#!ipxe\nkernel http://h/vmlinuz || goto retry\nboot\n", "IPX201")
+    assert d.severity == Severity.WARNING
+    assert "fails" in d.message and "script ends" in d.message and "add ':retry'" in d.message
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["goto retry", "iseq ${a} b && goto retry ||", "goto retry ||", "echo x ; goto retry"],
+)
+def test_goto_missing_label_on_a_success_path_is_an_error(line):
+    d = diag(f"#!ipxe\nset a b\n{line}\necho ${{a}}\n", "IPX201")
+    assert d.severity == Severity.ERROR
+    assert lines_of(f"#!ipxe\nset a b\n{line}\necho ${{a}}\n", "IPX201") == [3]
+
+
+# 4. misses: inc on a string, unsigned compares, glued operators
+
+INC_STRING = "#!ipxe\nset i 0\n:loop\ninc i\niseq ${i} 3 || goto loop\n"
+
+
+def test_inc_on_a_string_setting_is_an_error_with_a_fix():
+    d = diag(INC_STRING, "IPX409")
+    assert d.severity == Severity.ERROR and lines_of(INC_STRING, "IPX409") == [4]
+    assert "int32" in d.message
+    assert fixed(INC_STRING, unsafe=False).startswith("#!ipxe\nset i:int32 0\n")
+    assert "IPX409" not in {c for c, _l, _c in findings(fixed(INC_STRING, unsafe=False))}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "#!ipxe\nset i:int32 0\ninc i\necho ${i}\n",
+        "#!ipxe\ninc i\necho ${i}\n",  # inc creates an int32
+        "#!ipxe\nset i 0\nclear i\ninc i\necho ${i}\n",
+        "#!ipxe\ninc i\nset i done\necho ${i}\n",
+    ],
+)
+def test_inc_without_a_string_before_it_is_fine(text):
+    assert "IPX409" not in {c for c, _l, _c in findings(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "shown"),
+    [
+        ("#!ipxe\nset n:uint8 0\n:l\ninc n\niseq ${n} 3 || goto l\n", 5, "0x3"),
+        ("#!ipxe\nchain http://h/x ||\niseq ${errno} 0 && echo ok ||\n", 3, "0x0"),
+        ("#!ipxe\nset t:int32 5\niseq 10 ${t:uint16} && echo y ||\n", 3, "0xa"),
+    ],
+)
+def test_unsigned_values_compared_with_decimal_numbers(text, line, shown):
+    d = diag(text, "IPX410")
+    assert d.severity == Severity.WARNING and lines_of(text, "IPX410") == [line]
+    assert shown in d.message and d.fix is not None and d.fix.edits[0].text == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "#!ipxe\niseq ${errno} 0x0 && echo ok ||\n",
+        "#!ipxe\nset n:int32 0\niseq ${n} 3 && echo y ||\n",
+        "#!ipxe\nset n 0\niseq ${n} 3 && echo y ||\n",
+    ],
+)
+def test_signed_or_hex_compares_are_fine(text):
+    assert "IPX410" not in {c for c, _l, _c in findings(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("#!ipxe\necho a;echo b\n", 2),
+        ("#!ipxe\nchain http://h/x.ipxe||goto retry\n:retry\n", 2),
+        ("#!ipxe\ngoto winpe ||1\n:winpe\n", 2),
+        ("#!ipxe\nimgfetch http://h/a&&boot\n", 2),
+    ],
+)
+def test_operators_glued_to_words(text, line):
+    d = diag(text, "IPX111")
+    assert d.severity == Severity.WARNING and lines_of(text, "IPX111") == [line]
+    assert d.fix is not None and not d.fix.safe
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '#!ipxe\nkernel http://h/grub.exe\nimgargs grub.exe --config-file="map (hd0);boot" ||\nboot\n',
+        "#!ipxe\nmenu M\nitem x Keep going!!||\nchoose t || exit\n",
+        "#!ipxe\nchain http://h/a.ipxe?x=1;y=2 || goto r\n:r\n",
+        "#!ipxe\necho a ; echo b\n",
+    ],
+)
+def test_operator_like_text_that_is_data_is_fine(text):
+    assert "IPX111" not in {c for c, _l, _c in findings(text)}
+
+
+def test_glued_operator_in_the_command_name_explains_the_spacing():
+    d = diag("#!ipxe\ndhcp||goto retry\n:retry\n", "IPX101")
+    assert "whole words" in d.message and d.fix is not None and d.fix.edits[0].text == "dhcp || goto"
+
+
+# 5. did-you-mean: close enough, valid after the fix, never for template text, no menu loops
+
+
+@pytest.mark.parametrize(
+    ("word", "names", "expected"),
+    [
+        ("sub", ["gdbstub", "echo"], []),
+        ("break", ["read", "reboot"], []),
+        ("boot", ["boottype"], []),
+        ("{{#consoles}}", ["console"], []),
+        ("@distro", ["vdestroy"], []),
+        ("chian", ["chain", "chown"], ["chain"]),
+        ("strat", ["start"], ["start"]),
+        ("tool", ["tools"], ["tools"]),
+        ("isseq", ["iseq", "isset"], ["iseq"]),
+        ("inititator-iqn", ["initiator-iqn"], ["initiator-iqn"]),
+    ],
+)
+def test_suggestions_are_only_typos(word, names, expected):
+    assert close_names(word, names)[: len(expected) or 1] == expected
+
+
+def test_edit_distance_matches_the_definition():
+    assert edit_distance("strat", "start", 2) == 1
+    assert edit_distance("kitten", "sitting", 2) == 3  # beyond the limit: limit + 1
+    assert edit_distance("abc", "abc", 1) == 0
+    assert edit_distance("", "ab", 2) == 2
+
+
+def test_unknown_command_hints():
+    assert "did you mean" not in diag("#!ipxe\nsub\n", "IPX101").message
+    d = diag("#!ipxe\nsleep1\n", "IPX101")
+    assert "'sleep 1'" in d.message and d.fix is not None and d.fix.edits[0].text == "sleep 1"
+    assert fixed("#!ipxe\nsleep1\n") == "#!ipxe\nsleep 1\n"
+    d = diag("#!ipxe\nchian http://h/x\n", "IPX101")
+    assert "'chain'" in d.message and d.fix is not None
+
+
+def test_an_unknown_command_fix_is_dropped_when_the_line_would_still_be_wrong():
+    d = diag("#!ipxe\nslep\n", "IPX101")  # 'sleep' needs an argument
+    assert "did you mean 'sleep'" in d.message and d.fix is None
+
+
+def test_goto_label_fix_never_jumps_back_into_a_menu():
+    text = "#!ipxe\n:os_menu\nmenu OS\nitem a A\nchoose t || goto os_meny\n"
+    d = diag(text, "IPX201")
+    assert d.fix is None and "loop" in d.message
+    forward = diag("#!ipxe\ngoto strat\n:start\necho hi\n", "IPX201")
+    assert forward.fix is not None and forward.fix.edits[0].text == "start"
+
+
+def test_goto_boot_gets_no_far_fetched_hint():
+    d = diag("#!ipxe\niseq ${a} b && goto boot ||\n:boottype\necho\n", "IPX201")
+    assert "did you mean" not in d.message
+
+
+# 6. lower-priority false positives
+
+
+def test_items_handled_by_iseq_before_the_dispatch():
+    text = (
+        "#!ipxe\nmenu M\nitem a Alpha\nitem b Beta\nchoose t || exit\n"
+        "iseq ${t} b && goto common ||\ngoto ${t}\n:a\necho a\n:common\necho c\n"
+    )
+    assert "IPX304" not in {c for c, _l, _c in findings(text)}
+    missing = text.replace("iseq ${t} b && goto common ||\n", "")
+    assert lines_of(missing, "IPX304") == [4]
+
+
+def test_dispatch_filtered_by_iseq_on_the_same_line():
+    text = "#!ipxe\nmenu M\nitem a A\nitem b B\nchoose t || exit\niseq ${t} a && goto ${t} ||\n:a\necho a\n"
+    assert "IPX304" not in {c for c, _l, _c in findings(text)}
+
+
+def test_imgselect_of_the_kernel_just_loaded():
+    text = "#!ipxe\nkernel --name vmlinuz http://h/vmlinuz\ninitrd http://h/initrd.img\nimgselect vmlinuz\nboot\n"
+    assert "IPX209" not in {c for c, _l, _c in findings(text)}
+
+
+def test_alternative_kernels_under_tests():
+    text = (
+        "#!ipxe\niseq ${buildarch} x86_64 && kernel http://h/wimboot ||\n"
+        "iseq ${buildarch} i386 && kernel http://h/wimboot.i386 ||\ninitrd http://h/boot.wim boot.wim\nboot\n"
+    )
+    assert "IPX209" not in {c for c, _l, _c in findings(text)}
+    assert lines_of("#!ipxe\nkernel http://h/a\nkernel http://h/b\nboot\n", "IPX209") == [2]
+
+
+def test_settings_tested_with_isset_get_no_did_you_mean_warning():
+    text = "#!ipxe\nset menu-default x\nisset ${submenu-defaul} && goto sub ||\nexit\n:sub\necho ${submenu-defaul}\n"
+    assert [d.severity for d in lint_source(text, "t.ipxe") if d.code == "IPX403"] == [Severity.INFO]
+    typo = "#!ipxe\nset initiator-iqn iqn.x\necho ${inititator-iqn}\n"
+    assert diag(typo, "IPX403").severity == Severity.WARNING
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "#!ipxe\nset root-shadow $1$abcdefgh$Xyz0123.\necho ${root-shadow}\n",
+        '#!ipxe\nkernel http://h/vmlinuz script="echo $HOME" pw=$6$salt$hash\nboot\n',
+        "#!ipxe\necho Your`s CPU\n",
+    ],
+)
+def test_dollar_words_that_are_data(text):
+    assert "IPX405" not in {c for c, _l, _c in findings(text)}
+
+
+def test_shell_variables_in_ipxe_words_are_still_reported():
+    assert lines_of("#!ipxe\nchain http://h/$arch/boot.ipxe\n", "IPX405") == [2]
+    assert lines_of("#!ipxe\necho `date`\n", "IPX405") == [2]
+
+
+def test_imgstat_without_names_cannot_fail():
+    assert "IPX207" not in {c for c, _l, _c in findings("#!ipxe\nimgstat && sleep 3\n")}
+    assert lines_of("#!ipxe\nimgstat vmlinuz && sleep 3\n", "IPX207") == [2]
+
+
+def test_unreachable_trailing_comment_continuation_is_a_warning():
+    text = "#!ipxe\nkernel http://h/vmlinuz\nboot\n# debug \\"
+    assert diag(text, "IPX002").severity == Severity.WARNING
+    assert diag("#!ipxe\nchain http://h/x || shell\\", "IPX002").severity == Severity.ERROR
+    assert diag("#!ipxe\nboot || echo failed\n# debug \\", "IPX002").severity == Severity.ERROR
+
+
+def test_label_targeted_only_by_an_unreachable_goto_says_so():
+    text = "#!ipxe\n:menu\nprompt x ||\ngoto menu || goto failsafe\n:failsafe\necho f\n"
+    d = diag(text, "IPX203")
+    assert "can never run" in d.message and "line 4" in d.message
+
+
+# 7. cost of did-you-mean on many missing labels
+
+
+@pytest.mark.timeout(60)
+def test_many_missing_gotos_stay_cheap():
+    lines = ["#!ipxe"]
+    for i in range(900):
+        lines += [f":section_number_{i}", f"echo {i}"]
+    lines += [f"iseq ${{x}} {i} && goto section_numbr_{i} ||" for i in range(300)]
+    text = "\n".join(lines) + "\n"
+    lint_source(text, "t.ipxe")  # warm up
+    start = time.perf_counter()
+    found = lint_source(text, "t.ipxe", LintConfig(select=("IPX201",)))
+    elapsed = time.perf_counter() - start
+    assert len(found) == 300 and all("did you mean 'section_number_" in d.message for d in found)
+    assert elapsed < 1.5, elapsed
+
+
+def test_a_bom_gives_one_finding_not_an_unknown_command_too():
+    found = [d.code for d in lint_source("\ufeff#!ipxe\necho hi\n", "t.ipxe")]
+    assert found == ["IPX001"]
+
+
+def test_a_dash_value_expanded_in_option_position():
+    text = "#!ipxe\nset v -5\necho ${v}\necho -- ${v}\necho value: ${v}\n"
+    assert lines_of(text, "IPX411") == [3]
+    assert "IPX411" not in {c for c, _l, _c in findings("#!ipxe\nset v 5\necho ${v}\n")}
+    assert "IPX411" not in {c for c, _l, _c in findings("#!ipxe\nset v -5\nread v\necho ${v}\n")}
