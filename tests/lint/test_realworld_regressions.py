@@ -423,3 +423,10 @@ def test_a_dash_value_expanded_in_option_position():
     assert lines_of(text, "IPX411") == [3]
     assert "IPX411" not in {c for c, _l, _c in findings("#!ipxe\nset v 5\necho ${v}\n")}
     assert "IPX411" not in {c for c, _l, _c in findings("#!ipxe\nset v -5\nread v\necho ${v}\n")}
+
+
+def test_choose_without_a_fallback_is_only_an_info():
+    text = "#!ipxe\nmenu M\nitem a A\nchoose t && goto ${t}\n:a\necho a\n"
+    assert [
+        (d.severity, lines_of(text, "IPX207")) for d in lint_source(text, "t.ipxe") if d.code == "IPX207"
+    ] == [(Severity.INFO, [4])]

@@ -5,7 +5,8 @@ when ``x`` is empty, ``isset`` fails, ``&&`` skips ``cmd``, and the line -- and 
 such a line with ``||`` (an empty command that succeeds) or handle the other case with ``|| goto``.
 Applies to the commands that scripts use as tests: ``isset``, ``iseq``, ``cpuid``, ``prompt``,
 ``imgstat NAME``, ``pciscan``, ``usbscan`` (``imgstat`` alone lists the images and cannot fail). The
-fix (unsafe) appends ``||``.
+fix (unsafe) appends ``||``. ``choose x && goto ${x}`` is the same shape (Esc makes ``choose`` fail and
+ends the script); as the ipxe.org examples use it on purpose, it is only an info.
 
 Failing::
 
@@ -30,7 +31,7 @@ from ipxescript.lint.context import LintContext
 CODE = "IPX207"
 NAME = "unhandled-test-failure"
 SEVERITY = Severity.WARNING
-TESTS = ("isset", "iseq", "cpuid", "prompt", "imgstat", "pciscan", "usbscan")
+TESTS = ("isset", "iseq", "cpuid", "prompt", "imgstat", "pciscan", "usbscan", "choose")
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
@@ -46,11 +47,12 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                 continue  # with no names it lists every image (none is fine): it cannot fail
             if any(op in ("||", ";") for op in ops[i:]):
                 continue
+            severity = Severity.INFO if command.name == "choose" else SEVERITY
             last = line.commands[-1]
             end = last.end if last.words else line.operators[-1].end
             yield Diagnostic(
                 CODE,
-                SEVERITY,
+                severity,
                 f"when '{command.name}' fails, '&&' skips the rest and this line fails, which ends the script; "
                 "end the line with '||' or handle the other case with '|| goto ...'",
                 command.start,
