@@ -9,11 +9,11 @@ parser, and IPX402 (unknown ``:type``) from here.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
 from ipxescript.analysis.options import Binding, parse_argv
+from ipxescript.analysis.suggest import close_names
 from ipxescript.analysis.values import ValueProblem, parse_value
 from ipxescript.catalog import Catalog, CommandSpec, Profile, get_catalog
 from ipxescript.syntax.tree import Command, Script, Word
@@ -70,7 +70,7 @@ def check_command(command: Command, catalog: Catalog, profile: Profile | None = 
     spec = catalog.command(name, profile)
     head = command.words[0]
     if spec is None:
-        matches = difflib.get_close_matches(name, list(catalog.commands), n=3, cutoff=0.6)
+        matches = close_names(name, catalog.commands)
         hint = f"; did you mean '{matches[0]}'?" if matches else ""
         fix = None
         if matches:
@@ -116,7 +116,11 @@ def _binding_error(command: Command, spec: CommandSpec, binding: Binding) -> Ite
     if error.kind == "unknown-option":
         opt = error.message.split('"')[1] if '"' in error.message else ""
         names = [o.long for o in spec.options] + [o.short for o in spec.options]
-        matches = difflib.get_close_matches(opt.split("=")[0], names, n=1, cutoff=0.5)
+        written = opt.split("=")[0]
+        # iPXE takes no abbreviations, so a prefix of a real option is the likeliest meaning
+        matches = [n for n in names if n.startswith(written) and len(written) > 2][:1] or close_names(
+            written, names, 1
+        )
         hint = f"; did you mean '{matches[0]}'?" if matches else f"; usage: {usage}"
         yield Diagnostic(
             "IPX102",
@@ -256,7 +260,7 @@ def check_types(script: Script, catalog: Catalog, profile: Profile | None) -> It
                 kind = ref.type
                 if kind is None or kind in known:
                     continue
-                matches = difflib.get_close_matches(kind, sorted(known), n=1, cutoff=0.5)
+                matches = close_names(kind, known, 1)
                 hint = f"; did you mean ':{matches[0]}'?" if matches else ""
                 fix = None
                 if matches:

@@ -81,7 +81,7 @@ class CommandSpec:
                 parts.append(f"[{opt.short}|{opt.long} <{opt.name}>]")
             else:
                 parts.append(f"[{opt.short}|{opt.long}]")
-        if self.usage:
+        if self.usage is not None:  # print_usage tests for NULL only: an empty usage leaves a space
             parts.append(self.usage)
         return " ".join(parts)
 

@@ -7,10 +7,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ipxescript.analysis.diagnostics import Diagnostic
+from ipxescript.analysis.suggest import close_names
 from ipxescript.catalog import Catalog, Profile, get_catalog
 from ipxescript.lint.binding import BoundCommand, bind
 from ipxescript.lint.config import LintConfig
-from ipxescript.lint.suggest import close_names
 from ipxescript.syntax.tree import Command, Label, LogicalLine, Script
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class LintContext:
 
 
 def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> list[str]:
-    """Close names that ``word`` is probably a typo of (see ipxescript.lint.suggest).
+    """Close names that ``word`` is probably a typo of (see ipxescript.analysis.suggest).
 
     ``cutoff`` is kept for callers; a stricter edit-distance test decides."""
     del cutoff

@@ -11,12 +11,14 @@ import time
 
 import pytest
 from conftest import findings, lines_of
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ipxescript.analysis.diagnostics import Severity
+from ipxescript.analysis.suggest import close_names, edit_distance
 from ipxescript.lint import lint_source
 from ipxescript.lint.config import LintConfig, config_from_table
 from ipxescript.lint.fixes import fix_text
-from ipxescript.lint.suggest import close_names, edit_distance
 from ipxescript.lint.template import mask_template
 
 
@@ -430,3 +432,15 @@ def test_choose_without_a_fallback_is_only_an_info():
     assert [
         (d.severity, lines_of(text, "IPX207")) for d in lint_source(text, "t.ipxe") if d.code == "IPX207"
     ] == [(Severity.INFO, [4])]
+
+
+@given(st.text(alphabet=st.sampled_from(list("{}%#<>=-@ \n:abx$")), max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_masking_keeps_every_position_and_never_crashes_the_linter(text):
+    for kind in ("auto", "jinja", "go", "erb"):
+        masked, regions = mask_template(text, kind)
+        assert len(masked) == len(text)
+        assert [i for i, c in enumerate(masked) if c == "\n"] == [i for i, c in enumerate(text) if c == "\n"]
+        assert all(text[a:b] != masked[a:b] or not text[a:b].strip() for a, b in regions)
+    found = lint_source("#!ipxe\n" + text, "t.ipxe")
+    assert not [d for d in found if d.code == "IPX000"]

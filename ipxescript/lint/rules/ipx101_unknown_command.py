@@ -28,8 +28,8 @@ from dataclasses import replace
 
 from ipxescript.analysis.checks import check_command
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
+from ipxescript.analysis.suggest import close_names
 from ipxescript.lint.context import LintContext
-from ipxescript.lint.suggest import close_names
 from ipxescript.syntax.parser import parse
 
 CODE = "IPX101"

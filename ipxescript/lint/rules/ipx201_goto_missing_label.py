@@ -30,8 +30,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
+from ipxescript.analysis.suggest import Suggester
 from ipxescript.lint.context import LintContext
-from ipxescript.lint.suggest import Suggester
 
 CODE = "IPX201"
 NAME = "goto-missing-label"
