@@ -86,10 +86,7 @@ class Literal(Node):
     _repr_fields = ("value",)
 
     def __init__(self, start: int, end: int, value: str, anchor: Anchor | None = None) -> None:
-        a = anchor or _ZERO
-        self.anchor = a
-        self._s = start - a.offset
-        self._e = end - a.offset
+        Node.__init__(self, start, end, anchor)
         self.value = value  # logical text (continuation splices removed)
 
 
@@ -106,10 +103,7 @@ class Reference(Node):
     def __init__(
         self, start: int, end: int, parts: list[Literal | Reference], anchor: Anchor | None = None
     ) -> None:
-        a = anchor or _ZERO
-        self.anchor = a
-        self._s = start - a.offset
-        self._e = end - a.offset
+        Node.__init__(self, start, end, anchor)
         self.parts = parts
 
     @property
@@ -155,10 +149,7 @@ class Word(Node):
     def __init__(
         self, start: int, end: int, text: str, parts: list[Part], anchor: Anchor | None = None
     ) -> None:
-        a = anchor or _ZERO
-        self.anchor = a
-        self._s = start - a.offset
-        self._e = end - a.offset
+        Node.__init__(self, start, end, anchor)
         self.text = text  # logical text, as iPXE sees it before expansion
         self.parts = parts
 
@@ -184,10 +175,7 @@ class Operator(Node):
     _repr_fields = ("text",)
 
     def __init__(self, start: int, end: int, text: str, anchor: Anchor | None = None) -> None:
-        a = anchor or _ZERO
-        self.anchor = a
-        self._s = start - a.offset
-        self._e = end - a.offset
+        Node.__init__(self, start, end, anchor)
         self.text = text
 
 
@@ -198,10 +186,7 @@ class Command(Node):
     _repr_fields = ("words",)
 
     def __init__(self, start: int, end: int, words: list[Word], anchor: Anchor | None = None) -> None:
-        a = anchor or _ZERO
-        self.anchor = a
-        self._s = start - a.offset
-        self._e = end - a.offset
+        Node.__init__(self, start, end, anchor)
         self.words = words
 
     @property
@@ -223,10 +208,7 @@ class Label(Node):
     _repr_fields = ("name",)
 
     def __init__(self, start: int, end: int, name: str, anchor: Anchor | None = None) -> None:
-        a = anchor or _ZERO
-        self.anchor = a
-        self._s = start - a.offset
-        self._e = end - a.offset
+        Node.__init__(self, start, end, anchor)
         self.name = name
 
 
@@ -237,10 +219,7 @@ class Comment(Node):
     _repr_fields = ("text",)
 
     def __init__(self, start: int, end: int, text: str, anchor: Anchor | None = None) -> None:
-        a = anchor or _ZERO
-        self.anchor = a
-        self._s = start - a.offset
-        self._e = end - a.offset
+        Node.__init__(self, start, end, anchor)
         self.text = text
 
 
@@ -252,10 +231,7 @@ class Trivia(Node):
     _repr_fields = ("kind",)
 
     def __init__(self, start: int, end: int, kind: str, anchor: Anchor | None = None) -> None:
-        a = anchor or _ZERO
-        self.anchor = a
-        self._s = start - a.offset
-        self._e = end - a.offset
+        Node.__init__(self, start, end, anchor)
         self.kind = kind
 
 
