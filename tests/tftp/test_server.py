@@ -130,6 +130,7 @@ async def test_size_query_aborted_after_oack_ends_cleanly(
     assert (
         await client.fetch("boot/ipxe.efi", {"tsize": "0", "blksize": "1468", "windowsize": "4"}) == CONTENT
     )
+    await idle(server)  # the transfer logs its summary when it ends, after the last ACK
     assert f"sent; {len(CONTENT)} bytes" in caplog.text
 
 
