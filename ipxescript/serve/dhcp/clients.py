@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ipxescript.serve.policy import ARCH_NAMES, Client
 
-from .codec import RELAY_CIRCUIT_ID, RELAY_REMOTE_ID, DhcpPacket, decode_suboptions
+from .codec import OPT_IPXE, RELAY_CIRCUIT_ID, RELAY_REMOTE_ID, DhcpPacket, decode_suboptions
 
 # Option 60 prefixes of network-boot firmware. iPXE hands its settings to what it chains, so a proxy's
 # "PXEClient" can leak into a later stage's option 60 with more text after it: match by prefix.
@@ -37,7 +37,7 @@ def client_from_packet(packet: DhcpPacket, ip: str | None = None) -> Client:
             labels["circuit-id"] = subs[RELAY_CIRCUIT_ID].hex()
         if RELAY_REMOTE_ID in subs:
             labels["remote-id"] = subs[RELAY_REMOTE_ID].hex()
-    features = packet.ipxe_features
+    features = packet.ipxe_features if OPT_IPXE in packet.options else None
     if features:
         labels["ipxe-features"] = ",".join(features)  # e.g. whether this iPXE can fetch https:// URLs
     classes = packet.user_classes
@@ -47,7 +47,7 @@ def client_from_packet(packet: DhcpPacket, ip: str | None = None) -> Client:
         arch=packet.client_arch,
         user_class=",".join(classes) if classes else None,
         vendor_class=packet.vendor_class,
-        is_ipxe=packet.is_ipxe,
+        is_ipxe=features is not None or "iPXE" in classes,  # what packet.is_ipxe says, computed once
         uuid=packet.uuid,
         ip=known_ip,
         hostname=packet.hostname,

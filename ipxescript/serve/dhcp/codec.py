@@ -139,9 +139,11 @@ class DhcpPacket:
 
     @property
     def message_name(self) -> str:
-        if self.message_type is None:
+        kind = self.message_type
+        if kind is None:
             return "BOOTP" if self.bootp or OPT_MESSAGE_TYPE not in self.options else "?"
-        return MESSAGE_NAMES.get(self.message_type, f"type-{self.message_type}")
+        name = MESSAGE_NAMES.get(kind)
+        return name if name is not None else f"type-{kind}"
 
     def ip_option(self, code: int) -> str | None:
         value = self.options.get(code)
@@ -323,8 +325,12 @@ def _parse_options(data: bytes, into: dict[int, bytes], where: str) -> None:
         length = data[i + 1]
         if i + 2 + length > len(data):
             raise DhcpDecodeError(f"option {code} in {where} runs past the end ({length} bytes announced)")
-        into[code] = into.get(code, b"") + data[i + 2 : i + 2 + length]
-        i += 2 + length
+        end = i + 2 + length
+        if code in into:
+            into[code] += data[i + 2 : end]
+        else:
+            into[code] = data[i + 2 : end]
+        i = end
     # No END in the options field is tolerated (many embedded clients omit it).
 
 

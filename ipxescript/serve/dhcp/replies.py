@@ -58,6 +58,33 @@ NETWORK_OPTIONS = (c.OPT_SUBNET_MASK, c.OPT_ROUTER, c.OPT_DNS, c.OPT_DOMAIN, c.O
 LEASE_OPTIONS = (c.OPT_LEASE_TIME, c.OPT_RENEWAL_TIME, c.OPT_REBINDING_TIME)
 
 
+_LEASE_CACHE: dict[tuple[int, int], tuple[DhcpConfig, dict[int, bytes]]] = {}
+
+
+def _lease_options(config: DhcpConfig, message_type: int) -> dict[int, bytes]:
+    """The options every OFFER/ACK of an address starts with, in wire order, built once per configuration
+    (a lab powering on asks for hundreds of offers a second; copying this dict is cheap)."""
+    cached = _LEASE_CACHE.get((id(config), message_type))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    fixed = _fixed(config)
+    options = {c.OPT_MESSAGE_TYPE: bytes((message_type,)), c.OPT_SERVER_ID: fixed[c.OPT_SERVER_ID]}
+    for code in LEASE_OPTIONS:
+        options[code] = fixed[code]
+    for code in NETWORK_OPTIONS:
+        if code in fixed:
+            options[code] = fixed[code]
+    _LEASE_CACHE[(id(config), message_type)] = (config, options)
+    return options
+
+
+# Discovery control "use the boot file in this offer": no menu, no boot-server discovery. A menu
+# (sub-option 9) would send iPXE into discovery and make it load the first stage again.
+PXE_USE_BOOTFILE = c.encode_suboptions(
+    {c.PXE_DISCOVERY_CONTROL: bytes((c.DISCOVERY_USE_BOOTFILE,))}, end=True
+)
+
+
 def _network_options(reply: c.DhcpPacket, config: DhcpConfig) -> None:
     fixed = _fixed(config)
     for code in NETWORK_OPTIONS:
@@ -83,11 +110,7 @@ def _boot_options(
         reply.options[c.OPT_TFTP_SERVER] = next_server.encode()
     reply.options[c.OPT_BOOTFILE] = name
     if vendor == "PXEClient":
-        # Discovery control "use the boot file in this offer": no menu, no boot-server discovery. A menu
-        # (sub-option 9) would send iPXE into discovery and make it load the first stage again.
-        reply.options[c.OPT_VENDOR_SPECIFIC] = c.encode_suboptions(
-            {c.PXE_DISCOVERY_CONTROL: bytes((c.DISCOVERY_USE_BOOTFILE,))}, end=True
-        )
+        reply.options[c.OPT_VENDOR_SPECIFIC] = PXE_USE_BOOTFILE
     if c.OPT_CLIENT_UUID in request.options:
         reply.options[c.OPT_CLIENT_UUID] = request.options[c.OPT_CLIENT_UUID]  # PXE servers echo it
 
@@ -105,14 +128,19 @@ def lease_reply(
     config: DhcpConfig,
 ) -> c.DhcpPacket:
     """OFFER or ACK of an address (full mode)."""
-    reply = _reply_header(request, message_type, config)
-    reply.yiaddr = address
+    reply = c.DhcpPacket(
+        op=c.BOOTREPLY,
+        htype=request.htype,
+        hlen=request.hlen,
+        xid=request.xid,
+        flags=request.flags,
+        yiaddr=address,
+        giaddr=request.giaddr,
+        chaddr=request.chaddr,
+        options=dict(_lease_options(config, message_type)),  # the header's options, then lease, network
+    )
     if request.ciaddr != "0.0.0.0" and message_type == c.ACK:
         reply.ciaddr = request.ciaddr
-    fixed = _fixed(config)
-    for code in LEASE_OPTIONS:
-        reply.options[code] = fixed[code]
-    _network_options(reply, config)
     _boot_options(reply, request, boot, config)
     _relay_echo(reply, request)
     return reply
