@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipxescript.lint.registry import FAMILIES, Rule, all_rules
+from ipxescript.lint.registry import EXAMPLE_MARKERS, FAMILIES, Rule, all_rules, example_block
 
 
 def _body(rule: Rule) -> str:
@@ -12,19 +12,11 @@ def _body(rule: Rule) -> str:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if line.strip() in ("Failing::", "Passing::"):
+        if line.strip() in EXAMPLE_MARKERS:
             out.append("Failing example:" if line.strip() == "Failing::" else "Passing example:")
             out.append("")
             out.append("```ipxe")
-            i += 1
-            block: list[str] = []
-            while i < len(lines) and (not lines[i].strip() or lines[i].startswith("    ")):
-                block.append(lines[i][4:])
-                i += 1
-            while block and not block[0].strip():
-                block.pop(0)
-            while block and not block[-1].strip():
-                block.pop()
+            block, i = example_block(lines, i + 1)
             out.extend(block)
             out.append("```")
             out.append("")

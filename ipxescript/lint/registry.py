@@ -63,6 +63,23 @@ FAMILIES = {
 }
 
 
+EXAMPLE_MARKERS = ("Failing::", "Passing::")
+
+
+def example_block(lines: list[str], i: int) -> tuple[list[str], int]:
+    """The block indented by 4 spaces that starts at ``lines[i]``, trimmed of blank edge lines, and the
+    index of the first line after it."""
+    block: list[str] = []
+    while i < len(lines) and (not lines[i].strip() or lines[i].startswith("    ")):
+        block.append(lines[i][4:])
+        i += 1
+    while block and not block[0].strip():
+        block.pop(0)
+    while block and not block[-1].strip():
+        block.pop()
+    return block, i
+
+
 def parse_examples(doc: str) -> dict[str, list[str]]:
     """``Failing::``/``Passing::`` markers, each followed by a block indented by 4 spaces."""
     out: dict[str, list[str]] = {}
@@ -70,18 +87,9 @@ def parse_examples(doc: str) -> dict[str, list[str]]:
     i = 0
     while i < len(lines):
         marker = lines[i].strip()
-        if marker in ("Failing::", "Passing::"):
-            kind = marker[:-2].lower()
-            i += 1
-            block: list[str] = []
-            while i < len(lines) and (not lines[i].strip() or lines[i].startswith("    ")):
-                block.append(lines[i][4:])
-                i += 1
-            while block and not block[0].strip():
-                block.pop(0)
-            while block and not block[-1].strip():
-                block.pop()
-            out.setdefault(kind, []).append("\n".join(block) + "\n")
+        if marker in EXAMPLE_MARKERS:
+            block, i = example_block(lines, i + 1)
+            out.setdefault(marker[:-2].lower(), []).append("\n".join(block) + "\n")
             continue
         i += 1
     return out
