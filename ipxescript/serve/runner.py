@@ -199,8 +199,15 @@ def run(config: ServeConfig, out: TextIO = sys.stdout) -> None:
     sock = bind_http(config)
     workers: list[int] = []
 
+    signalled: set[int] = set()
+
     def stop_workers() -> None:
+        # Once per worker: a second SIGTERM could land while the worker's event loop is closing (its
+        # wakeup pipe already closed), which Python reports as an ignored exception on stderr.
         for pid in workers:
+            if pid in signalled:
+                continue
+            signalled.add(pid)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
 
