@@ -225,13 +225,18 @@ def parse_setting(sim: Simulator, text: str, create: bool) -> SettingRef:
         raise IpxeError(exc.status, f'"{text}": invalid setting') from exc
 
 
+def store_failed(sim: Simulator, ref: SettingRef, code: int) -> int:
+    """Report a failed store as nvo_cmd does and return the status."""
+    status = sim.err(code)
+    sim.out(f'Could not store "{ref.name}": {sim.strerror(status)}\n')
+    return status
+
+
 def store(sim: Simulator, ref: SettingRef, value: str) -> int:
     try:
         sim.settings.store_text(ref, value)
     except IpxeError as exc:
-        status = sim.err(exc.status)
-        sim.out(f'Could not store "{ref.name}": {sim.strerror(status)}\n')
-        return status
+        return store_failed(sim, ref, exc.status)
     return 0
 
 
@@ -270,17 +275,13 @@ def inc(sim: Simulator, p: Parsed, argv0: str) -> int:
     if found is not None and type_name in types.INT_WIDTHS:
         value = types.numeric_value(found[1].data, not type_name.startswith("u"))
     if type_name not in types.INT_WIDTHS:
-        status = sim.err(errors.STORE_UNSUPPORTED)
-        sim.out(f'Could not store "{ref.name}": {sim.strerror(status)}\n')
-        return status
+        return store_failed(sim, ref, errors.STORE_UNSUPPORTED)
     width = types.INT_WIDTHS[type_name]
     data = ((value + increment) & ((1 << (8 * width)) - 1)).to_bytes(width, "big")
     try:
         sim.settings.store_raw(ref, type_name, data)
     except IpxeError as exc:
-        status = sim.err(exc.status)
-        sim.out(f'Could not store "{ref.name}": {sim.strerror(status)}\n')
-        return status
+        return store_failed(sim, ref, exc.status)
     return 0
 
 
