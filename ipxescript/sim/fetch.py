@@ -146,6 +146,12 @@ def http_status_error(code: int) -> int:
 def fetch_http(uri: str, want_content: bool) -> FetchResult:
     import requests
 
+    host = uri.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host = host[1:].split("]", 1)[0] if host.startswith("[") else host.split(":", 1)[0]
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return FetchResult(errors.DNS_NO_RECORD, source=uri)
     try:
         with requests.get(uri, stream=True, timeout=NETWORK_TIMEOUT, allow_redirects=True) as response:
             if response.status_code >= 300:

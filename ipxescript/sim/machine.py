@@ -106,7 +106,7 @@ class Simulator:
         self.inputs = inputs or Inputs()
         self.interactive = interactive  # an object with wait_key(ticks) and draw(screen) when on a TTY
         self.specs = command_specs()
-        self.console = Console(legacy_bytes=profile.legacy, echo=interactive is not None)
+        self.console = Console(legacy_bytes=profile.bytes_shown_alone, echo=interactive is not None)
         self.registry = Registry()
         self.menus: list[Menu] = []
         self.screens: list[list[str]] = []
@@ -171,11 +171,12 @@ class Simulator:
         s.set_raw("net0", "ifname", "string", b"net0")
         if "linktype" not in absent:
             s.set_raw("net0", "linktype", "string", b"Ethernet")
-        s.set_raw("net0.ndp", "ip6", "ipv6", types.parse("ipv6", m.ip6))
-        s.set_raw("net0.ndp", "len6", "int8", bytes([64]))
-        s.set_raw("net0.ndp", "gateway6", "ipv6", types.parse("ipv6", m.gateway6))
-        s.set_raw("net0.link", "ip6", "ipv6", types.parse("ipv6", m.link_ip6))
-        s.set_raw("net0.link", "len6", "int8", bytes([64]))
+        if self.profile.ipv6:
+            s.set_raw("net0.ndp", "ip6", "ipv6", types.parse("ipv6", m.ip6))
+            s.set_raw("net0.ndp", "len6", "int8", bytes([64]))
+            s.set_raw("net0.ndp", "gateway6", "ipv6", types.parse("ipv6", m.gateway6))
+            s.set_raw("net0.link", "ip6", "ipv6", types.parse("ipv6", m.link_ip6))
+            s.set_raw("net0.link", "len6", "int8", bytes([64]))
         s.netx = net0
         self.dhcp_configure()
         s.set_raw("smbios", "manufacturer", "string", types.to_bytes(m.manufacturer))
@@ -244,6 +245,7 @@ class Simulator:
     def begin_screen(self) -> None:
         """A full-screen UI starts: a partial console line is ended there (as the oracle sees it)."""
         self._session = getattr(self, "_session", 0) + 1
+        self.console.write(self.profile.screen_start_text)
         if not self.console.at_line_start():
             self.console.write("\n")
 
@@ -389,6 +391,8 @@ class Simulator:
             if self.inputs.exploring and self.inputs.explore_failures and fetched.status == 0 and not quiet:
                 if self.decide("fetch", ["ok", "fail"]) == 1:
                     fetched.status = errors.TFTP_NOT_FOUND if scheme == "tftp" else errors.HTTP_NOT_FOUND
+            if fetched.status == errors.TFTP_NOT_FOUND and not legacy:
+                fetched.status = errors.TFTP_NOT_FOUND_UPSTREAM
             result_status = self.err(fetched.status) if fetched.status else 0
             head, size, complete, verified = fetched.head, fetched.size, fetched.complete, fetched.verified
             if result_status:
