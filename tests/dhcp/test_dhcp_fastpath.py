@@ -212,7 +212,8 @@ def test_the_runner_log_file_gets_the_same_lines_from_both_paths(tmp_path: Path)
         handler.setFormatter(SecondCachingFormatter(LINE_FORMAT))
         propagate, level = logger.propagate, logger.level
         logger.addHandler(handler)
-        logger.propagate, logger.level = False, logging.INFO
+        logger.propagate = False
+        logger.setLevel(logging.INFO)  # (setLevel, not the attribute: it clears the logger's cache)
         try:
             server, endpoint = make_server(POLICIES[0], fast, reservation=False), Recorder()
             for packet in sequence:
@@ -221,7 +222,8 @@ def test_the_runner_log_file_gets_the_same_lines_from_both_paths(tmp_path: Path)
             server.close()
         finally:
             logger.removeHandler(handler)
-            logger.propagate, logger.level = propagate, level
+            logger.propagate = propagate
+            logger.setLevel(level)
             handler.close()
         lines = path.read_text().splitlines()
         assert all(
