@@ -22,7 +22,7 @@ from . import codec as c
 from . import replies
 from .clients import client_from_packet, describe, is_boot_client
 from .config import DhcpConfig
-from .leases import LeaseStore
+from .leases import Leases, LeaseStore, StateUnavailable
 
 log = logging.getLogger("ipxescript.dhcp")
 
@@ -88,12 +88,13 @@ def _with_ip(client: Client, ip: str) -> Client:
 
 
 class DhcpServer:
-    def __init__(self, config: DhcpConfig, policy: BootPolicy) -> None:
+    def __init__(self, config: DhcpConfig, policy: BootPolicy, leases: Leases | None = None) -> None:
+        """`leases`: a shared lease backend (PostgreSQL); None keeps them in `config.lease_db` (SQLite)."""
         self.config = config
         self.policy = policy
         self.stats: collections.Counter[str] = collections.Counter()
-        self.leases: LeaseStore | None = None
-        if config.mode == "full":
+        self.leases: Leases | None = leases
+        if config.mode == "full" and leases is None:
             assert config.pool_start and config.pool_end
             try:
                 self.leases = LeaseStore(
@@ -313,29 +314,25 @@ class DhcpServer:
         if handler is None:
             log.debug("%s from %s: silent: not a client message", request.message_name, who)
             return None
-        return handler(request, leases, client, who)
+        try:
+            return handler(request, leases, client, who)
+        except StateUnavailable as exc:  # the client retries; nothing is promised that could be lost
+            self.stats["state_unavailable"] += 1
+            log.error(
+                "%s from %s (full): silent: lease database unavailable: %s", request.message_name, who, exc
+            )
+            return None
 
     def _discover(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
-        address = leases.choose(client.mac, request.requested_ip)
-        if address is None:
+        offer = leases.offer(client.mac, request.requested_ip)
+        if offer is None:
             reserved = client.mac in leases.reservations
             why = "its reserved address is taken" if reserved else "the address range is exhausted"
             log.warning("DISCOVER from %s (full): no offer: %s", who, why)
             return None
-        leases.offer(address, client.mac)
-        return self._grant(
-            request, c.OFFER, address, client, who, self._why_address(leases, client.mac, address)
-        )
-
-    def _why_address(self, leases: LeaseStore, mac: str, address: str) -> str:
-        if leases.reservations.get(mac) == address:
-            return "reserved for this MAC"
-        lease = leases.lease_of(mac)
-        if lease is not None and lease.ip == address:
-            return "the client's existing lease"
-        return "free address from the range"
+        return self._grant(request, c.OFFER, offer.ip, client, who, offer.why)
 
     def _grant(
         self, request: c.DhcpPacket, kind: int, address: str, client: Client, who: str, why: str
@@ -361,13 +358,13 @@ class DhcpServer:
         return reply, self._destination(request, reply), c.NAK
 
     def _request(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
         mac = client.mac
         server_id = request.server_id
         ciaddr = request.ciaddr if request.ciaddr != "0.0.0.0" else None
         if server_id is not None and server_id != self.config.server_address:
-            leases.withdraw_offer(mac)
+            leases.withdraw_offer(mac, request.requested_ip)
             log.info("REQUEST from %s (full): silent: the client chose server %s", who, server_id)
             return None
         address = request.requested_ip or ciaddr
@@ -382,38 +379,23 @@ class DhcpServer:
         network = self.config.pool_network
         if not replies.in_subnet(address, network):
             return self._refuse(request, who, f"{address} is not on this network ({network})")
-        reserved = leases.reservations.get(mac)
-        if reserved is not None and reserved != address:
-            return self._refuse(request, who, f"{mac} is reserved {reserved}, not {address}")
-        lease = leases.lease_of(mac)
-        if state == "renewing" and (lease is None or lease.ip != address):
-            return self._refuse(request, who, f"no lease of {address} for {mac}")
-        if not leases.available_to(address, mac):
-            holder = leases.by_ip.get(address)
-            why = (
-                "not in the range"
-                if not leases.in_pool(address) and reserved is None
-                else "in use by another client"
-            )
-            if holder is not None and holder.state == "declined":
-                why = "declined by a client (in use on the wire)"
-            return self._refuse(request, who, f"{address} is {why}")
-        leases.bind(address, mac, self.config.lease_time, client.hostname)
+        bound = leases.bind(
+            address, mac, self.config.lease_time, client.hostname, renewing=state == "renewing"
+        )
+        if isinstance(bound, str):
+            return self._refuse(request, who, bound)
         return self._grant(request, c.ACK, address, client, who, f"lease bound ({state})")
 
     def _decline(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
         address = request.requested_ip
         if request.server_id != self.config.server_address or address is None:
             log.info("DECLINE from %s (full): ignored: not for this server or no address named", who)
             return None
-        lease = leases.lease_of(client.mac)
-        offered = leases.offers.get(address, ("", 0.0))[0] == client.mac
-        if not offered and (lease is None or lease.ip != address):
+        if not leases.decline(address, client.mac, self.config.decline_hold):
             log.info("DECLINE from %s (full): ignored: %s was not given to it", who, address)
             return None
-        leases.decline(address, client.mac, self.config.decline_hold)
         log.warning(
             "DECLINE from %s (full): %s is in use on the wire: withheld for %ds",
             who,
@@ -423,7 +405,7 @@ class DhcpServer:
         return None
 
     def _release(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
         if leases.release(request.ciaddr, client.mac):
             log.info(
@@ -434,7 +416,7 @@ class DhcpServer:
         return None
 
     def _inform(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
         if request.ciaddr == "0.0.0.0":
             log.info("INFORM from %s (full): silent: no ciaddr", who)
@@ -514,8 +496,8 @@ class DhcpServer:
         return True
 
 
-async def start_dhcp(config: DhcpConfig, policy: BootPolicy) -> DhcpServer:
+async def start_dhcp(config: DhcpConfig, policy: BootPolicy, leases: Leases | None = None) -> DhcpServer:
     """Open the DHCP ports for `config` and answer with `policy`; call `.close()` on the result to stop."""
-    server = DhcpServer(config, policy)
+    server = DhcpServer(config, policy, leases)
     await server.start()
     return server
