@@ -23,7 +23,7 @@ from . import replies
 from .clients import client_from_packet, describe, is_boot_client, is_boot_vendor
 from .config import DhcpConfig
 from .fastpath import FastPath
-from .leases import LeaseStore
+from .leases import Leases, LeaseStore, StateUnavailable
 
 log = logging.getLogger("ipxescript.dhcp")
 
@@ -89,12 +89,13 @@ def _with_ip(client: Client, ip: str) -> Client:
 
 
 class DhcpServer:
-    def __init__(self, config: DhcpConfig, policy: BootPolicy) -> None:
+    def __init__(self, config: DhcpConfig, policy: BootPolicy, leases: Leases | None = None) -> None:
+        """`leases`: a shared lease backend (PostgreSQL); None keeps them in `config.lease_db` (SQLite)."""
         self.config = config
         self.policy = policy
         self.stats: collections.Counter[str] = collections.Counter()
-        self.leases: LeaseStore | None = None
-        if config.mode == "full":
+        self.leases: Leases | None = leases
+        if config.mode == "full" and leases is None:
             assert config.pool_start and config.pool_end
             try:
                 self.leases = LeaseStore(
@@ -327,7 +328,7 @@ class DhcpServer:
         return handler(request, leases, client, who)
 
     def _discover(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
         address, why = self.offer_address(leases, client.mac, request.requested_ip)
         if address is None:
@@ -335,22 +336,17 @@ class DhcpServer:
             return None
         return self._grant(request, c.OFFER, address, client, who, why)
 
-    def offer_address(self, leases: LeaseStore, mac: str, requested: str | None) -> tuple[str | None, str]:
+    def offer_address(self, leases: Leases, mac: str, requested: str | None) -> tuple[str | None, str]:
         """The DISCOVER decision (both paths): the address set aside for `mac` and why, or None and why not."""
-        address = leases.choose(mac, requested)
-        if address is None:
+        try:
+            offer = leases.offer(mac, requested)
+        except StateUnavailable as exc:  # the client retries; nothing is promised that could be lost
+            self.stats["state_unavailable"] += 1
+            return None, f"lease database unavailable: {exc}"
+        if offer is None:
             reserved = mac in leases.reservations
             return None, "its reserved address is taken" if reserved else "the address range is exhausted"
-        leases.offer(address, mac)
-        return address, self._why_address(leases, mac, address)
-
-    def _why_address(self, leases: LeaseStore, mac: str, address: str) -> str:
-        if leases.reservations.get(mac) == address:
-            return "reserved for this MAC"
-        lease = leases.lease_of(mac)
-        if lease is not None and lease.ip == address:
-            return "the client's existing lease"
-        return "free address from the range"
+        return offer.ip, offer.why
 
     def _grant(
         self, request: c.DhcpPacket, kind: int, address: str, client: Client, who: str, why: str
@@ -376,7 +372,7 @@ class DhcpServer:
         return reply, self._destination(request, reply), c.NAK
 
     def _request(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
         ciaddr = request.ciaddr if request.ciaddr != "0.0.0.0" else None
         outcome, why, address = self.request_decision(
@@ -392,7 +388,7 @@ class DhcpServer:
 
     def request_decision(
         self,
-        leases: LeaseStore,
+        leases: Leases,
         mac: str,
         server_id: str | None,
         requested: str | None,
@@ -401,8 +397,23 @@ class DhcpServer:
     ) -> tuple[str, str, str | None]:
         """The REQUEST decision (both paths): ("ack", why, address) with the lease bound, ("nak", why, None)
         or ("silent", why, None)."""
+        try:
+            return self._request_decision(leases, mac, server_id, requested, ciaddr, hostname)
+        except StateUnavailable as exc:  # silence: the client retries, and keeps its lease meanwhile
+            self.stats["state_unavailable"] += 1
+            return "silent", f"lease database unavailable: {exc}", None
+
+    def _request_decision(
+        self,
+        leases: Leases,
+        mac: str,
+        server_id: str | None,
+        requested: str | None,
+        ciaddr: str | None,
+        hostname: str | None,
+    ) -> tuple[str, str, str | None]:
         if server_id is not None and server_id != self.config.server_address:
-            leases.withdraw_offer(mac)
+            leases.withdraw_offer(mac, requested)
             return "silent", f"the client chose server {server_id}", None
         address = requested or ciaddr
         if address is None:
@@ -411,38 +422,26 @@ class DhcpServer:
         network = self.config.pool_network
         if not replies.in_subnet(address, network):
             return "nak", f"{address} is not on this network ({network})", None
-        reserved = leases.reservations.get(mac)
-        if reserved is not None and reserved != address:
-            return "nak", f"{mac} is reserved {reserved}, not {address}", None
-        lease = leases.lease_of(mac)
-        if state == "renewing" and (lease is None or lease.ip != address):
-            return "nak", f"no lease of {address} for {mac}", None
-        if not leases.available_to(address, mac):
-            holder = leases.by_ip.get(address)
-            why = (
-                "not in the range"
-                if not leases.in_pool(address) and reserved is None
-                else "in use by another client"
-            )
-            if holder is not None and holder.state == "declined":
-                why = "declined by a client (in use on the wire)"
-            return "nak", f"{address} is {why}", None
-        leases.bind(address, mac, self.config.lease_time, hostname)
+        bound = leases.bind(address, mac, self.config.lease_time, hostname, renewing=state == "renewing")
+        if isinstance(bound, str):
+            return "nak", bound, None
         return "ack", f"lease bound ({state})", address
 
     def _decline(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
         address = request.requested_ip
         if request.server_id != self.config.server_address or address is None:
             log.info("DECLINE from %s (full): ignored: not for this server or no address named", who)
             return None
-        lease = leases.lease_of(client.mac)
-        offered = leases.offers.get(address, ("", 0.0))[0] == client.mac
-        if not offered and (lease is None or lease.ip != address):
+        try:
+            declined = leases.decline(address, client.mac, self.config.decline_hold)
+        except StateUnavailable as exc:
+            log.error("DECLINE from %s (full): not recorded: lease database unavailable: %s", who, exc)
+            return None
+        if not declined:
             log.info("DECLINE from %s (full): ignored: %s was not given to it", who, address)
             return None
-        leases.decline(address, client.mac, self.config.decline_hold)
         log.warning(
             "DECLINE from %s (full): %s is in use on the wire: withheld for %ds",
             who,
@@ -452,9 +451,14 @@ class DhcpServer:
         return None
 
     def _release(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
-        if leases.release(request.ciaddr, client.mac):
+        try:
+            released = leases.release(request.ciaddr, client.mac)
+        except StateUnavailable as exc:  # the lease simply runs out
+            log.error("RELEASE from %s (full): not recorded: lease database unavailable: %s", who, exc)
+            return None
+        if released:
             log.info(
                 "RELEASE from %s (full): %s released (kept for it if it comes back)", who, request.ciaddr
             )
@@ -463,7 +467,7 @@ class DhcpServer:
         return None
 
     def _inform(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
         if request.ciaddr == "0.0.0.0":
             log.info("INFORM from %s (full): silent: no ciaddr", who)
@@ -559,8 +563,8 @@ class DhcpServer:
         return True
 
 
-async def start_dhcp(config: DhcpConfig, policy: BootPolicy) -> DhcpServer:
+async def start_dhcp(config: DhcpConfig, policy: BootPolicy, leases: Leases | None = None) -> DhcpServer:
     """Open the DHCP ports for `config` and answer with `policy`; call `.close()` on the result to stop."""
-    server = DhcpServer(config, policy)
+    server = DhcpServer(config, policy, leases)
     await server.start()
     return server
