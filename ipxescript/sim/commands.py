@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ipxescript.sim import errors, keys, types
+from ipxescript.sim.console import Screen
 from ipxescript.sim.errors import IpxeError
 from ipxescript.sim.menus import TICKS_PER_SEC, Menu, MenuItem, initial_index, run_menu
 from ipxescript.sim.options import Parsed, UsageError, parse_argv, parse_integer, usage_text
@@ -501,18 +502,16 @@ LOGIN_COL, BOX_COL, BOX_WIDTH, LOGIN_MAX = 36, 30, 20, 63
 @command("login")
 def login(sim: Simulator, p: Parsed, argv0: str) -> int:
     """The 2019 two-box login form: Enter moves on and finally stores both; Esc/Ctrl-C cancel."""
-    from ipxescript.sim.console import Screen
-
     values = {name: list(sim.settings.get(name) or "") for name in LOGIN_ROWS}
     screen = Screen()
 
-    def draw() -> list[str]:
+    def draw() -> Screen:
         for name, (label_row, box_row) in LOGIN_ROWS.items():
             screen.put(label_row, LOGIN_COL, "Username:" if name == "username" else "Password:")
             text = "".join(values[name])[-BOX_WIDTH:]
             shown = "*" * len(text) if name == "password" else text
             screen.put(box_row, BOX_COL, shown + "_" * (BOX_WIDTH - len(shown)))
-        return screen.lines()
+        return screen
 
     sim.begin_screen()
     sim.snapshot(draw())
@@ -531,7 +530,7 @@ def login(sim: Simulator, p: Parsed, argv0: str) -> int:
     return 0
 
 
-def _login_keys(sim: Simulator, values: dict[str, list[str]], draw: Callable[[], list[str]]) -> bool:
+def _login_keys(sim: Simulator, values: dict[str, list[str]], draw: Callable[[], Screen]) -> bool:
     names = list(LOGIN_ROWS)
     field = 0
     special = {v + sim.profile.key_offset: k for k, v in keys.SPECIAL.items()}
@@ -554,9 +553,9 @@ def _login_keys(sim: Simulator, values: dict[str, list[str]], draw: Callable[[],
             text.clear()
         elif 0x20 <= key < 0x7F and len(text) < LOGIN_MAX:
             text.append(chr(key))
-        rows = draw()
+        shown = draw()
         if sim.key_group_done():
-            sim.snapshot(rows)
+            sim.snapshot(shown)
 
 
 # -- images (src/hci/commands/image_cmd.c) -------------------------------------------------------------
