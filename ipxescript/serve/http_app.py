@@ -21,6 +21,7 @@ from ipxescript.serve.http_static import cached_response, file_response
 from ipxescript.serve.policy import Client
 from ipxescript.serve.rootfs import OpenFile, PathRefused, decode_request_path
 from ipxescript.serve.serve_policy import ServePolicy
+from ipxescript.serve.state import StateUnavailable
 
 log = logging.getLogger("ipxescript.serve.http")
 
@@ -236,6 +237,8 @@ class BootHttp:
                 return web.json_response({"error": f"no such API path /api/{rest}"}, status=404)
         except ClientKeyError as exc:
             return web.json_response({"error": str(exc)}, status=400)
+        except StateUnavailable as exc:
+            return web.json_response({"error": str(exc)}, status=503)
         return web.json_response({"error": f"method {request.method} not allowed here"}, status=405)
 
     async def _api_assign(self, request: web.Request) -> web.Response:

@@ -11,14 +11,22 @@ import logging
 import os
 from dataclasses import dataclass, replace
 
-from ipxescript.serve.assignments import AssignmentStore
+from ipxescript.serve.assignments import Assignments
 from ipxescript.serve.boot_files import DEBIAN_FIRST_STAGES, BootFilesPolicy
 from ipxescript.serve.bootlog import BootLog, stage_of
 from ipxescript.serve.config import ServeConfig
 from ipxescript.serve.policy import BootOffer, Client, VirtualFile
-from ipxescript.serve.render import RenderError, clean_value, error_script, identity_script, render
+from ipxescript.serve.render import (
+    RenderError,
+    clean_value,
+    error_script,
+    identity_script,
+    render,
+    retry_script,
+)
 from ipxescript.serve.rootfs import PathRefused, Root
 from ipxescript.serve.scriptcheck import ScriptChecker
+from ipxescript.serve.state import StateUnavailable
 from ipxescript.serve.targets import Decision, choose_target
 
 log = logging.getLogger("ipxescript.serve")
@@ -33,7 +41,7 @@ class Served:
 
 class ServePolicy:
     def __init__(
-        self, config: ServeConfig, store: AssignmentStore, bootlog: BootLog, *, announce: bool = True
+        self, config: ServeConfig, store: Assignments, bootlog: BootLog, *, announce: bool = True
     ) -> None:
         self.config = config
         self.store = store
@@ -144,9 +152,13 @@ class ServePolicy:
         if not client.mac:
             text = identity_script(boot_url or self.config.boot_url, client.labels)
             return Served(text, "no identity yet: ask the client to report mac/uuid/buildarch/platform")
-        decision = choose_target(
-            client, self.config.groups, self.store, self.config.default_target, consume=consume
-        )
+        try:
+            decision = choose_target(
+                client, self.config.groups, self.store, self.config.default_target, consume=consume
+            )
+        except StateUnavailable as exc:  # a once assignment may be waiting: never boot past it
+            log.error("boot.ipxe for %s: asked to retry: %s", client.mac, exc)
+            return Served(retry_script(boot_url or self.config.boot_url, client), f"retry later: {exc}")
         return self.render_target(client, decision)
 
     def chained_script(self, client: Client, rel: str, real: str) -> Served | None:
