@@ -7,6 +7,7 @@ from collections.abc import Callable
 from ipxescript.sim import errors, keys
 from ipxescript.sim.commands.registry import command
 from ipxescript.sim.commands.settings import store
+from ipxescript.sim.console import Screen
 from ipxescript.sim.machine import Simulator
 from ipxescript.sim.options import Parsed
 
@@ -22,15 +23,13 @@ FOOTER_ROW, FOOTER = 23, "Ctrl-X - save changes     Ctrl-C - discard changes"
 @command("login")
 def login(sim: Simulator, p: Parsed, argv0: str) -> int:
     """The 2019 two-box login form: Enter moves on and finally stores both; Esc/Ctrl-C cancel."""
-    from ipxescript.sim.console import Screen
-
     values = {name: list(sim.settings.get(name) or "") for name in LOGIN_ROWS}
     screen = Screen()
 
     legacy = sim.profile.legacy
     box_col, box_width = LEGACY_BOX if legacy else UPSTREAM_BOX
 
-    def draw() -> list[str]:
+    def draw() -> Screen:
         for name, (label_row, box_row) in (LOGIN_ROWS if legacy else UPSTREAM_ROWS).items():
             label = "Username" if name == "username" else "Password"
             screen.put(label_row, LOGIN_COL, label + (":" if legacy else ""))
@@ -39,7 +38,7 @@ def login(sim: Simulator, p: Parsed, argv0: str) -> int:
             screen.put(box_row, box_col, shown + "_" * (box_width - len(shown)))
         if not legacy:
             screen.put(FOOTER_ROW, (80 - len(FOOTER)) // 2, FOOTER)
-        return screen.lines()
+        return screen
 
     sim.begin_screen()
     sim.snapshot(draw())
@@ -58,7 +57,7 @@ def login(sim: Simulator, p: Parsed, argv0: str) -> int:
     return 0
 
 
-def _login_keys(sim: Simulator, values: dict[str, list[str]], draw: Callable[[], list[str]]) -> bool:
+def _login_keys(sim: Simulator, values: dict[str, list[str]], draw: Callable[[], Screen]) -> bool:
     names = list(LOGIN_ROWS)
     field = 0
     special = {v + sim.profile.key_offset: k for k, v in keys.SPECIAL.items()}
@@ -81,6 +80,6 @@ def _login_keys(sim: Simulator, values: dict[str, list[str]], draw: Callable[[],
             text.clear()
         elif 0x20 <= key < 0x7F and len(text) < LOGIN_MAX:
             text.append(chr(key))
-        rows = draw()
+        shown = draw()
         if sim.key_group_done():
-            sim.snapshot(rows)
+            sim.snapshot(shown)
