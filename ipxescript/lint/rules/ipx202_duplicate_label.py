@@ -17,7 +17,8 @@ Passing::
     #!ipxe
     goto linux
     :linux
-    chain http://boot.example.com/a.ipxe
+    chain http://boot.example.com/a.ipxe || goto linux2
+    exit
     :linux2
     chain http://boot.example.com/b.ipxe
 """
