@@ -21,6 +21,7 @@ from ipxescript.serve.http_static import cached_response, file_response
 from ipxescript.serve.policy import Client
 from ipxescript.serve.rootfs import OpenFile, PathRefused, decode_request_path
 from ipxescript.serve.serve_policy import ServePolicy
+from ipxescript.serve.state import StateUnavailable
 
 log = logging.getLogger("ipxescript.serve.http")
 
@@ -47,6 +48,12 @@ def client_from_query(request: web.Request) -> Client:
         ip = request.remote
     labels = {k: v for k, v in query.items() if k not in IDENTITY_KEYS}
     return Client(mac=mac or "", uuid=query.get("uuid"), ip=ip, hostname=query.get("hostname"), labels=labels)
+
+
+def is_dry_run(request: web.Request) -> bool:
+    """ipxesim says who it is (User-Agent `ipxesim/VERSION (dry run)`): it is answered what a machine
+    would get, but takes no once-assignment and leaves no boot in the log."""
+    return request.headers.get("User-Agent", "").startswith("ipxesim/")
 
 
 def _is_loopback(request: web.Request) -> bool:
@@ -89,7 +96,8 @@ class BootHttp:
             client = client_from_query(request)
         except ClientKeyError as exc:
             return _text(f"400 Bad Request: {exc}\n", 400)
-        consume = request.method == "GET"
+        dry_run = is_dry_run(request)
+        consume = request.method == "GET" and not dry_run
         boot_url = f"http://{request.host}/boot.ipxe"
         served = self.policy.boot_script(client, consume=consume, boot_url=boot_url)
         if consume:
@@ -103,6 +111,8 @@ class BootHttp:
                 protocol="http",
             )
             log.info("HTTP boot.ipxe for %s (%s): %s", client.mac or "?", client.ip, served.reason)
+        elif dry_run:
+            log.info("HTTP boot.ipxe dry run for %s (%s): %s", client.mac or "?", client.ip, served.reason)
         return web.Response(
             text=served.text,
             content_type="text/plain",
@@ -133,6 +143,14 @@ class BootHttp:
             if broken is not None:
                 self._note(request, "error", rel, broken.reason)
                 return _text(broken.text, 200, **{"Cache-Control": "no-store"})
+            try:
+                client = client_from_query(request)
+            except ClientKeyError as exc:
+                return _text(f"400 Bad Request: {exc}\n", 400)
+            rendered = self.policy.chained_script(client, rel, opened.real)
+            if rendered is not None:
+                self._note(request, "script", rel, rendered.reason)
+                return _text(rendered.text, 200, **{"Cache-Control": "no-store"})
             if request.method == "GET" and "Range" not in request.headers:
                 self._note(request, stage_of(rel), rel, "file from ROOT")
             return await file_response(request, opened.fd, opened.real, opened.st, key)
@@ -140,6 +158,8 @@ class BootHttp:
             os.close(opened.fd)
 
     def _note(self, request: web.Request, stage: str, rel: str, reason: str) -> None:
+        if is_dry_run(request):
+            return
         event = self.policy.bootlog.record(
             mac=None, ip=request.remote, stage=stage, what=rel, reason=reason, protocol="http"
         )
@@ -217,6 +237,8 @@ class BootHttp:
                 return web.json_response({"error": f"no such API path /api/{rest}"}, status=404)
         except ClientKeyError as exc:
             return web.json_response({"error": str(exc)}, status=400)
+        except StateUnavailable as exc:
+            return web.json_response({"error": str(exc)}, status=503)
         return web.json_response({"error": f"method {request.method} not allowed here"}, status=405)
 
     async def _api_assign(self, request: web.Request) -> web.Response:

@@ -9,16 +9,24 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ipxescript.serve.assignments import AssignmentStore
+from ipxescript.serve.assignments import Assignments
 from ipxescript.serve.boot_files import DEBIAN_FIRST_STAGES, BootFilesPolicy
 from ipxescript.serve.bootlog import BootLog, stage_of
 from ipxescript.serve.config import ServeConfig
 from ipxescript.serve.policy import BootOffer, Client, VirtualFile
-from ipxescript.serve.render import RenderError, clean_value, error_script, identity_script, render
+from ipxescript.serve.render import (
+    RenderError,
+    clean_value,
+    error_script,
+    identity_script,
+    render,
+    retry_script,
+)
 from ipxescript.serve.rootfs import PathRefused, Root
 from ipxescript.serve.scriptcheck import ScriptChecker
+from ipxescript.serve.state import StateUnavailable
 from ipxescript.serve.targets import Decision, choose_target
 
 log = logging.getLogger("ipxescript.serve")
@@ -33,7 +41,7 @@ class Served:
 
 class ServePolicy:
     def __init__(
-        self, config: ServeConfig, store: AssignmentStore, bootlog: BootLog, *, announce: bool = True
+        self, config: ServeConfig, store: Assignments, bootlog: BootLog, *, announce: bool = True
     ) -> None:
         self.config = config
         self.store = store
@@ -87,6 +95,12 @@ class ServePolicy:
                 mac=mac, ip=ip, stage="error", what=rel, reason=replaced.reason, protocol="tftp"
             )
             return VirtualFile(replaced.text.encode(), replaced.reason)
+        rendered = self.chained_script(client, rel, real)
+        if rendered is not None:
+            self.bootlog.record(
+                mac=mac, ip=ip, stage="script", what=rel, reason=rendered.reason, protocol="tftp"
+            )
+            return VirtualFile(rendered.text.encode(), rendered.reason)
         self.bootlog.record(
             mac=mac, ip=ip, stage=stage_of(rel), what=rel, reason="file from ROOT", protocol="tftp"
         )
@@ -138,10 +152,40 @@ class ServePolicy:
         if not client.mac:
             text = identity_script(boot_url or self.config.boot_url, client.labels)
             return Served(text, "no identity yet: ask the client to report mac/uuid/buildarch/platform")
-        decision = choose_target(
-            client, self.config.groups, self.store, self.config.default_target, consume=consume
-        )
+        try:
+            decision = choose_target(
+                client, self.config.groups, self.store, self.config.default_target, consume=consume
+            )
+        except StateUnavailable as exc:  # a once assignment may be waiting: never boot past it
+            log.error("boot.ipxe for %s: asked to retry: %s", client.mac, exc)
+            return Served(retry_script(boot_url or self.config.boot_url, client), f"retry later: {exc}")
         return self.render_target(client, decision)
+
+    def chained_script(self, client: Client, rel: str, real: str) -> Served | None:
+        """A script under ROOT other than boot.ipxe's target (a `chain`ed one), rendered for the client
+        the same way; None when it has no placeholders (then it is served as the file it is).
+
+        A chained request carries no identity query: the client's MAC is the one learned for its IP."""
+        if self.checker.report(rel, real) is None:
+            return None  # not a script
+        with open(real, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+        if "{{" not in text:
+            return None
+        if not client.mac:
+            learned = self.bootlog.client_of(None, client.ip)
+            client = replace(client, mac=learned if ":" in learned else "")
+        decision = choose_target(
+            client, self.config.groups, self.store, self.config.default_target, consume=False
+        )
+        return self._render(text, client, decision, rel)
+
+    def _render(self, text: str, client: Client, decision: Decision, rel: str) -> Served:
+        try:
+            rendered = render(text, self.client_values(client, decision), name=rel)
+        except RenderError as exc:
+            return Served(error_script(f"{rel} cannot be rendered:", [str(exc)]), str(exc), decision)
+        return Served(rendered, f"{decision.reason} -> {rel}", decision)
 
     def render_target(self, client: Client, decision: Decision) -> Served:
         target = decision.target
@@ -158,12 +202,8 @@ class ServePolicy:
         broken = self.checked_script(rel, real)
         if broken is not None:
             return Served(broken.text, f"{decision.reason}; {broken.reason}", decision)
-        try:
-            with open(real, encoding="utf-8", errors="replace") as handle:
-                text = render(handle.read(), self.client_values(client, decision), name=rel)
-        except RenderError as exc:
-            return Served(error_script(f"target {rel} cannot be rendered:", [str(exc)]), str(exc), decision)
-        return Served(text, f"{decision.reason} -> {rel}", decision)
+        with open(real, encoding="utf-8", errors="replace") as handle:
+            return self._render(handle.read(), client, decision, rel)
 
     def start_check(self) -> None:
         """Lint every script under ROOT now (at start) and report errors with file:line."""

@@ -1,0 +1,313 @@
+"""The fast path: DISCOVER and REQUEST from ordinary clients in full mode, decided from the raw bytes.
+
+A lab powering on sends hundreds of these a second, all alike. This path reads only the fields the decision
+needs (no `DhcpPacket`), asks the same lease and policy code the full path asks, and writes the reply
+into prebuilt header and option blocks. Anything unusual (a relay, ciaddr set, repeated or overloaded
+options, a reply that would not fit) goes to the full path, which stays the reference:
+tests/dhcp/test_dhcp_fastpath.py holds both to byte-identical replies and log lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from ipxescript.serve.policy import BootOffer, Client
+
+from . import codec as c
+from . import replies
+from .clients import client_from_options, describe, vendor_class_answer
+from .logfile import LoopFlushedFileHandler
+
+if TYPE_CHECKING:
+    from .server import DhcpServer, _Endpoint
+
+log = logging.getLogger("ipxescript.dhcp")
+
+ZERO4 = bytes(4)
+REQUEST_HEAD = b"\x01\x01\x06"  # BOOTREQUEST, Ethernet, 6-byte address
+REPLY_HEAD = b"\x02\x01\x06\x00"  # BOOTREPLY, Ethernet, 6-byte address, hops 0
+SECS = b"\0\0"
+CHADDR_PAD = bytes(10)  # chaddr is 16 bytes; an Ethernet address uses 6
+SNAME = bytes(64)
+NO_FILE = bytes(128)
+# Requests carrying these take the full path: overloaded options, relay information.
+FULL_PATH_OPTIONS = frozenset({c.OPT_OVERLOAD, c.OPT_RELAY_AGENT})
+KIND_OPTIONS = (c.OPT_VENDOR_CLASS, c.OPT_CLIENT_ARCH, c.OPT_USER_CLASS, c.OPT_IPXE)
+
+
+class DecisionLog:
+    """The fast path's log lines, the same text through the same handlers as `log.info` would give. When
+    the only handler is the runner's log file, the line goes straight into it (`write_line`); otherwise
+    each record is copied from a prebuilt one instead of built by `Logger.info`'s general machinery (caller
+    lookup, argument checks, factory call). Logging was half the cost of a decision."""
+
+    def __init__(self) -> None:
+        self._templates: dict[int, tuple[dict[str, object], float]] = {}
+
+    def __call__(self, level: int, message: str) -> None:
+        if not log.isEnabledFor(level):
+            return
+        if not (log.disabled or log.filters):
+            handler = self._only_handler()
+            if (
+                isinstance(handler, LoopFlushedFileHandler)
+                and level >= handler.level
+                and handler.write_line(time.time(), log.name, logging.getLevelName(level), message)
+            ):
+                return
+        if logging.getLogRecordFactory() is not logging.LogRecord:  # someone customises records: let them
+            log.log(level, "%s", message)
+            return
+        cached = self._templates.get(level)
+        if cached is None:
+            sample = log.makeRecord(log.name, level, "(unknown file)", 0, "", (), None)
+            cached = (sample.__dict__, sample.created - sample.relativeCreated / 1000)  # and logging's start
+            self._templates[level] = cached
+        template, start = cached
+        record = logging.LogRecord.__new__(logging.LogRecord)
+        fields = dict(template)
+        now = time.time()
+        fields["msg"] = message
+        fields["created"] = now
+        fields["msecs"] = int((now - int(now)) * 1000) + 0.0
+        fields["relativeCreated"] = (now - start) * 1000
+        record.__dict__ = fields
+        log.handle(record)
+
+    @staticmethod
+    def _only_handler() -> logging.Handler | None:
+        """The handler a record of this logger reaches, when there is exactly one (as callHandlers walks)."""
+        found: list[logging.Handler] = []
+        logger: logging.Logger | None = log
+        while logger is not None:
+            found += logger.handlers
+            logger = logger.parent if logger.propagate else None
+        return found[0] if len(found) == 1 else None
+
+
+def _options(block: dict[int, bytes]) -> bytes:
+    return b"".join(c._option_bytes(code, value) for code, value in block.items() if 0 < code < 255)
+
+
+def read_options(data: bytes) -> dict[int, bytes] | None:
+    """The options of a plain request the fast path can answer, or None for the full path."""
+    if len(data) < 240 or data[:3] != REQUEST_HEAD or data[236:240] != c.MAGIC_COOKIE:
+        return None
+    if data[12:16] != ZERO4 or data[24:28] != ZERO4 or not any(data[28:34]):  # ciaddr, giaddr, chaddr
+        return None
+    options: dict[int, bytes] = {}
+    i, n = 240, len(data)
+    while i < n:
+        code = data[i]
+        if code == c.PAD:
+            i += 1
+            continue
+        if code == c.END:
+            break
+        if i + 1 >= n:
+            return None
+        end = i + 2 + data[i + 1]
+        if end > n or code in options or code in FULL_PATH_OPTIONS:
+            return None
+        options[code] = data[i + 2 : end]
+        i = end
+    return options
+
+
+class FastPath:
+    """Prebuilt pieces of the replies of one server (its configuration does not change while it runs)."""
+
+    def __init__(self, server: DhcpServer) -> None:
+        self.server = server
+        config = server.config
+        self.lease_blocks = {kind: _options(replies.lease_options(config, kind)) for kind in (c.OFFER, c.ACK)}
+        self.nak_head = _options(
+            {c.OPT_MESSAGE_TYPE: bytes((c.NAK,)), c.OPT_SERVER_ID: c.ip_bytes(config.server_address)}
+        )
+        self.server_address = c.ip_bytes(config.server_address)
+        self._boot_blocks: dict[tuple[str | None, BootOffer | None], tuple[bytes, bytes, bytes, str]] = {}
+        self._kinds: dict[tuple[bytes | None, ...], tuple[Client, str]] = {}
+        self.log = DecisionLog()
+
+    def answer(self, data: bytes, endpoint: _Endpoint) -> bool:
+        """Answer `data` and return True, or return False (nothing done) for the full path."""
+        options = read_options(data)
+        if options is None:
+            return False
+        kind = options.get(c.OPT_MESSAGE_TYPE)
+        if kind == b"\x01":
+            self._discover(data, options, endpoint)
+        elif kind == b"\x03":
+            self._request(data, options, endpoint)
+        else:
+            return False
+        self.server.stats["fast path"] += 1
+        return True
+
+    def _discover(self, data: bytes, options: dict[int, bytes], endpoint: _Endpoint) -> None:
+        server = self.server
+        leases = server.leases
+        assert leases is not None
+        mac = data[28:34].hex(":")
+        address, why = server.offer_address(leases, mac, c.ip_option(options, c.OPT_REQUESTED_IP))
+        if address is None:
+            self.log(
+                logging.WARNING, f"DISCOVER from {self._client(mac, options)[1]} (full): no offer: {why}"
+            )
+            return
+        self._grant(data, options, endpoint, c.OFFER, "DISCOVER", mac, address, why)
+
+    def _request(self, data: bytes, options: dict[int, bytes], endpoint: _Endpoint) -> None:
+        server = self.server
+        leases = server.leases
+        assert leases is not None
+        mac = data[28:34].hex(":")
+        outcome, why, address = server.request_decision(
+            leases,
+            mac,
+            c.ip_option(options, c.OPT_SERVER_ID),
+            c.ip_option(options, c.OPT_REQUESTED_IP),
+            None,
+            c.text_option(options, c.OPT_HOSTNAME),
+        )
+        if outcome == "ack":
+            assert address is not None
+            self._grant(data, options, endpoint, c.ACK, "REQUEST", mac, address, why)
+            return
+        who = self._client(mac, options)[1]
+        if outcome == "silent":
+            self.log(logging.INFO, f"REQUEST from {who} (full): silent: {why}")
+            return
+        self.log(logging.INFO, f"REQUEST from {who} (full): NAK: {why}")
+        reply = self._header(data, ZERO4, ZERO4, NO_FILE) + self.nak_head
+        reply += c._option_bytes(c.OPT_MESSAGE, why.encode()[:255]) + b"\xff"
+        self._send(data, options, endpoint, reply, "0.0.0.0", c.NAK)
+
+    def _client(self, mac: str, options: dict[int, bytes], ip: str | None = None) -> tuple[Client, str]:
+        """The policy's `Client` and the log's description of it. What the firmware says about itself
+        (options 60, 93, 77, 175) is the same for every machine of a model: decoded once per kind."""
+        key = (options.get(60), options.get(93), options.get(77), options.get(175))  # KIND_OPTIONS
+        kind = self._kinds.get(key)
+        if kind is None:
+            sample = client_from_options(
+                "",
+                "0.0.0.0",
+                "0.0.0.0",
+                {o: v for o, v in zip(KIND_OPTIONS, key, strict=True) if v is not None},
+            )
+            kind = (sample, describe(sample))  # describe() starts with the MAC, here empty
+            if len(self._kinds) < 1024:
+                self._kinds[key] = kind
+        sample, who = kind
+        client = Client(
+            mac=mac,
+            arch=sample.arch,
+            user_class=sample.user_class,
+            vendor_class=sample.vendor_class,
+            is_ipxe=sample.is_ipxe,
+            uuid=c.client_uuid(options) if c.OPT_CLIENT_UUID in options else None,
+            ip=ip,
+            hostname=c.text_option(options, c.OPT_HOSTNAME) if c.OPT_HOSTNAME in options else None,
+            labels=dict(sample.labels),
+        )
+        return client, mac + who
+
+    def _grant(
+        self,
+        data: bytes,
+        options: dict[int, bytes],
+        endpoint: _Endpoint,
+        kind: int,
+        name: str,
+        mac: str,
+        address: str,
+        why: str,
+    ) -> None:
+        client, who = self._client(mac, options, address)
+        boot = self.server._ask_policy(client)
+        siaddr, file, block, boot_text = self._boot_block(client.vendor_class, boot)
+        reply = self._header(data, c.ip_bytes(address), siaddr, file) + self.lease_blocks[kind] + block
+        uuid = options.get(c.OPT_CLIENT_UUID)
+        if boot is not None and uuid is not None:
+            reply += c._option_bytes(c.OPT_CLIENT_UUID, uuid)  # PXE servers echo it
+        reply += b"\xff"
+        self.log(
+            logging.INFO, f"{name} from {who} (full): {c.MESSAGE_NAMES[kind]} {address} ({why}), {boot_text}"
+        )
+        self._send(data, options, endpoint, reply, address, kind)
+
+    def _header(self, data: bytes, yiaddr: bytes, siaddr: bytes, file: bytes) -> bytes:
+        # op..hops, xid, secs, flags, ciaddr, yiaddr, siaddr, giaddr, chaddr, sname, file, cookie
+        return b"".join(
+            (
+                REPLY_HEAD,
+                data[4:8],
+                SECS,
+                data[10:12],
+                ZERO4,
+                yiaddr,
+                siaddr,
+                ZERO4,
+                data[28:34],
+                CHADDR_PAD,
+                SNAME,
+                file,
+                c.MAGIC_COOKIE,
+            )
+        )
+
+    def _boot_block(self, vendor: str | None, boot: BootOffer | None) -> tuple[bytes, bytes, bytes, str]:
+        """siaddr, the file field and the boot options of a reply (what replies.lease_reply adds) and the
+        log's words for it, kept per distinct answer: a lab asks the same few questions over and over."""
+        answer = vendor_class_answer(vendor)
+        key = (answer, boot)
+        cached = self._boot_blocks.get(key)
+        if cached is not None:
+            return cached
+        block: dict[int, bytes] = {}
+        if answer:
+            block[c.OPT_VENDOR_CLASS] = answer.encode()
+        siaddr, file = ZERO4, NO_FILE
+        if boot is not None:
+            next_server = boot.next_server or self.server.config.server_address
+            siaddr = c.ip_bytes(next_server)
+            name = boot.boot_file.encode()
+            if len(name) < 128:
+                file = name.ljust(128, b"\0")
+            if "://" not in boot.boot_file:
+                block[c.OPT_TFTP_SERVER] = next_server.encode()
+            block[c.OPT_BOOTFILE] = name
+            if answer == "PXEClient":
+                block[c.OPT_VENDOR_SPECIFIC] = replies.PXE_USE_BOOTFILE
+        boot_text = f"boot file {boot.boot_file} ({boot.reason})" if boot else "no boot file"
+        result = (siaddr, file, _options(block), boot_text)
+        if len(self._boot_blocks) < 1024:  # distinct answers are few; never grow without bound
+            self._boot_blocks[key] = result
+        return result
+
+    def _send(
+        self,
+        data: bytes,
+        options: dict[int, bytes],
+        endpoint: _Endpoint,
+        reply: bytes,
+        yiaddr: str,
+        kind: int,
+    ) -> None:
+        max_size = c.max_size(options)
+        if len(reply) > max_size - 28:
+            # Too big for what the client accepts: the full encoder spills options into file/sname.
+            try:
+                reply = c.encode(c.decode(reply), max_size)
+            except ValueError as exc:
+                log.error("cannot encode %s for %s: %s", c.MESSAGE_NAMES.get(kind), data[28:34].hex(":"), exc)
+                return
+        elif len(reply) < c.MIN_BOOTP_SIZE:
+            reply += bytes(c.MIN_BOOTP_SIZE - len(reply))
+        flags = int.from_bytes(data[10:12], "big")
+        destination = self.server.destination(
+            "0.0.0.0", "0.0.0.0", flags, yiaddr, kind == c.NAK, True, data[28:34]
+        )
+        self.server.send_bytes(endpoint, reply, destination, kind)
