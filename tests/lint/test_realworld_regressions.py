@@ -553,3 +553,32 @@ def test_a_per_host_script_that_returns_into_its_own_fallback_is_deliberate():
     )
     assert "IPX211" not in codes(text)
     assert "IPX211" in codes(text.replace("goto default", "goto failed") + ":failed\nshell\n")
+
+
+def test_a_label_repeated_in_a_row_or_in_template_branches_is_not_a_duplicate():
+    assert "IPX202" not in codes("#!ipxe\ngoto reload\n:reload\n:reload\necho reloading\n")
+    branches = (
+        "#!ipxe\n{% if a %}\n:start\nchain --autofree {{ u }}/a.ipxe\n{% else %}\n:start\nexit\n{% endif %}\n"
+    )
+    assert "IPX202" not in codes(branches)
+    assert "IPX202" in codes("#!ipxe\ngoto a\n:a\necho one\n:a\necho two\n")
+
+
+def test_an_extra_boot_after_sanboot_or_chain_is_only_a_note():
+    text = "#!ipxe\nsanboot --no-describe http://x.example/a.iso && boot ||\nchain http://x.example/b.efi ||\nboot\n"
+    assert "IPX501" not in codes(text)
+    assert [d.severity for d in lint_source(text, "t.ipxe") if d.code == "IPX501"] == [Severity.INFO] * 2
+    assert "IPX501" in codes("#!ipxe\nsanhook iscsi:10.0.0.1::::iqn.x ||\nboot ||\n")
+
+
+def test_a_quoted_word_inside_a_message_is_prose_a_quoted_value_is_not():
+    assert "IPX406" not in codes("#!ipxe\nset hint Your CPU is 64-bit, press 'Y' to continue\necho ${hint}\n")
+    assert "IPX406" in codes('#!ipxe\nset opts "quiet splash"\necho ${opts}\n')
+
+
+def test_a_default_among_items_a_template_writes_is_not_reported():
+    text = (
+        "#!ipxe\nmenu M\n{% for v in versions %}\nitem {{ v.name }} {{ v.title }}\n{% endfor %}\nitem shell Shell\n"
+        "choose --default eve_1 selected || goto done\ngoto ${selected}\n:shell\nshell\n:done\nexit\n"
+    )
+    assert "IPX302" not in codes(text)
