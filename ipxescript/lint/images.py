@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from ipxescript.analysis.binding import BoundCommand
 from ipxescript.analysis.flow import Jump
-from ipxescript.lint.context import LintContext
+from ipxescript.analysis.model import ScriptModel
 from ipxescript.lint.urls import EXECUTES, SELECTS
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Word
 
@@ -49,26 +49,26 @@ def frees_everything(bound: BoundCommand) -> bool:
     return bound.name == "imgfree" and not bound.positionals
 
 
-def line_frees_everything(ctx: LintContext, line: LogicalLine) -> bool:
+def line_frees_everything(ctx: ScriptModel, line: LogicalLine) -> bool:
     return any(frees_everything(ctx.bound(c)) for c in line.commands)
 
 
-def loads_kernel(ctx: LintContext, command: Command) -> bool:
+def loads_kernel(ctx: ScriptModel, command: Command) -> bool:
     return command.name in SELECTS and bool(ctx.bound(command).positionals)
 
 
-def runs_selected(ctx: LintContext, command: Command) -> bool:
+def runs_selected(ctx: ScriptModel, command: Command) -> bool:
     """``boot`` / ``chain`` / ``imgexec`` with no argument: runs the selected image."""
     return command.name in EXECUTES and not ctx.bound(command).positionals
 
 
-def _outcomes(ctx: LintContext, command: Command) -> set[str]:
+def _outcomes(ctx: ScriptModel, command: Command) -> set[str]:
     """As ``Flow.outcomes``, except that ``boot``/``imgexec``/``sanboot`` return only when they
     failed: a booted OS never comes back."""
     return {"fail"} if command.name in ("boot", "imgexec", "sanboot") else ctx.flow.outcomes(command)
 
 
-def line_exits(ctx: LintContext, line: LogicalLine, after: Command | None = None) -> tuple[bool, list[int]]:
+def line_exits(ctx: ScriptModel, line: LogicalLine, after: Command | None = None) -> tuple[bool, list[int]]:
     """Run the line as ``system`` does (left to right, no precedence), from the start or from just
     after ``after`` (which succeeded): can it end with status 0 (and go on to the next line), and
     which lines do the gotos it may run lead to? A failed line ends the script."""
@@ -101,15 +101,15 @@ def line_exits(ctx: LintContext, line: LogicalLine, after: Command | None = None
     return any(status for _runs, status in states), targets
 
 
-def _pattern(ctx: LintContext, jump: Jump) -> list[int]:
+def _pattern(ctx: ScriptModel, jump: Jump) -> list[int]:
     return [label_line.index for name, label_line in ctx.labels.items() if jump.matches(name)]
 
 
-def _succeeds(ctx: LintContext, line: LogicalLine) -> bool:
+def _succeeds(ctx: ScriptModel, line: LogicalLine) -> bool:
     return ctx.flow.lines[line.index].falls_through and line_exits(ctx, line)[0]
 
 
-def strict_graph(ctx: LintContext) -> list[list[int]]:
+def strict_graph(ctx: ScriptModel) -> list[list[int]]:
     """The flow graph with a line's fall-through edge kept only when the line can succeed."""
     cached: list[list[int]] | None = getattr(ctx, "_strict_graph", None)
     if cached is not None:
@@ -123,14 +123,14 @@ def strict_graph(ctx: LintContext) -> list[list[int]]:
     return graph
 
 
-def successors_after(ctx: LintContext, line: LogicalLine, command: Command) -> list[int]:
+def successors_after(ctx: ScriptModel, line: LogicalLine, command: Command) -> list[int]:
     """Where the script goes on once ``command`` (on ``line``) succeeded."""
     falls, targets = line_exits(ctx, line, command)
     nxt = [line.index + 1] if falls and line.index + 1 < len(ctx.script.lines) else []
     return nxt + targets
 
 
-def reach(ctx: LintContext, starts: Iterable[int], blocked: set[int]) -> set[int]:
+def reach(ctx: ScriptModel, starts: Iterable[int], blocked: set[int]) -> set[int]:
     """Line indexes reachable from ``starts`` (inclusive) through the strict flow graph, never
     entering a line in ``blocked``."""
     graph = strict_graph(ctx)
@@ -145,7 +145,7 @@ def reach(ctx: LintContext, starts: Iterable[int], blocked: set[int]) -> set[int
     return {i for i in seen if i < len(ctx.script.lines)}
 
 
-def freeing_lines(ctx: LintContext) -> set[int]:
+def freeing_lines(ctx: ScriptModel) -> set[int]:
     return {line.index for line in ctx.script.lines if line_frees_everything(ctx, line)}
 
 
@@ -164,7 +164,7 @@ BOOTING = (
 )
 
 
-def boots_from(ctx: LintContext, index: int) -> int | None:
+def boots_from(ctx: ScriptModel, index: int) -> int | None:
     """Following straight fall-through from line ``index`` (no jumps taken), the line of the first
     command that loads or starts an image; None when the path leaves, stops or ends first."""
     lines = ctx.script.lines
@@ -182,3 +182,15 @@ def boots_from(ctx: LintContext, index: int) -> int | None:
         if flow.jumps or flow.stops or not flow.falls_through or i in ctx.template_barriers:
             return None
     return None
+
+
+def can_return(model: ScriptModel) -> bool:
+    """Can the script return normally to whoever chained it: a reachable ``exit`` (status 0), or a
+    last line that a path reaches and gets through? A script that only boots never comes back."""
+    reachable = model.flow.reachable
+    for line, bound in model.commands_named("exit"):
+        args = bound.positionals
+        if line.index in reachable and (not args or (args[0].is_literal and args[0].text in ("0", "0x0"))):
+            return True
+    code = [line for line in model.script.lines if any(c.words for c in line.commands)]
+    return bool(code) and code[-1].index in reachable and _succeeds(model, code[-1])

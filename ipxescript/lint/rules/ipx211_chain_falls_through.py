@@ -7,7 +7,10 @@ returned sub-menu then runs the installer written below it. (Falling into a sect
 prints an error or opens a shell is not reported.) End the section with a ``goto`` back to
 the menu, or use ``chain --replace`` when the script should never come back. (When the failure
 handler is that very section, ``chain host.ipxe || goto default`` then ``:default``, both ways lead
-there on purpose: not reported.)
+there on purpose: not reported.) In a boot tree, where the chained script is one of the tree's files,
+this is a warning when that script can return normally (a reachable ``exit``, or a last line it gets
+through) and nothing when it only boots; when the script is not known (a remote URL, one file linted
+alone) it is a note.
 
 Failing::
 
@@ -41,11 +44,15 @@ Passing::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.context import LintContext
-from ipxescript.lint.images import KERNEL_TARGET, boots_from, last_part
+from ipxescript.lint.images import KERNEL_TARGET, boots_from, can_return, last_part
 from ipxescript.syntax.tree import Command, LogicalLine
+
+if TYPE_CHECKING:
+    from ipxescript.analysis.boottree import TreeFile
 
 CODE = "IPX211"
 NAME = "chain-falls-through"
@@ -106,13 +113,30 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         booting = boots_from(ctx, following.index)
         if booting is None:
             continue  # falling into an error message or a shell is the author's fallback, not a boot
+        children = _children(ctx, bound.command)
+        if children is not None and not any(can_return(child.model) for child in children):
+            continue  # every script it can chain boots or jumps away: it never returns normally
+        returning = next((c for c in children or () if can_return(c.model)), None)
+        who = f"'{returning.name}'" if returning is not None else "the chained script"
         yield Diagnostic(
             CODE,
-            SEVERITY,
-            f"when the chained script returns, execution falls through into ':{following.label.name}' "
+            SEVERITY if returning is not None else Severity.INFO,
+            f"when {who} returns, execution falls through into ':{following.label.name}' "
             f"(line {ctx.line_number(following.start)}) and loads another image on line "
-            f"{ctx.line_number(ctx.script.lines[booting].start)}; add a 'goto' after this "
-            "line, or 'chain --replace' if the script should not come back",
+            f"{ctx.line_number(ctx.script.lines[booting].start)}; add a 'goto' after this line, or "
+            "'chain --replace' if the script should not come back",
             bound.command.start,
             bound.command.end,
         )
+
+
+def _children(ctx: LintContext, chain: Command) -> list[TreeFile] | None:
+    """The tree's scripts this ``chain`` can run; None when the tree does not know (one file linted
+    alone, a remote or computed target)."""
+    tree, here = getattr(ctx, "tree", None), getattr(ctx, "tree_file", None)
+    if tree is None or here is None:
+        return None
+    for edge in tree.edges_from(here):
+        if edge.command is chain:
+            return list(edge.targets) or None
+    return None
