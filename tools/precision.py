@@ -74,7 +74,9 @@ def table(found: list[dict[str, object]], judged: dict[Key, str]) -> list[dict[s
         counts[judged.get(key(finding), "unjudged")] += 1
     out = []
     for (code, severity), counts in sorted(rows.items()):
-        out.append({"code": code, "severity": severity, **{k: counts[k] for k in ("count", *VERDICTS, "unjudged")}})
+        out.append(
+            {"code": code, "severity": severity, **{k: counts[k] for k in ("count", *VERDICTS, "unjudged")}}
+        )
     return out
 
 
@@ -108,11 +110,13 @@ def main() -> int:
     rows = table(found, judged)
     if args.write_unjudged:
         with args.write_unjudged.open("w", encoding="utf-8") as f:
-            f.write("path\tline\tcode\tverdict\tnote\tmessage\n")
+            f.write("path\tline\tcode\tverdict\tnote\tseverity\tmessage\n")
             for finding in found:
                 if key(finding) not in judged:
                     message = str(finding["message"]).replace("\t", " ")
-                    f.write(f"{finding['path']}\t{finding['line']}\t{finding['code']}\t\t\t{message}\n")
+                    f.write(
+                        f"{finding['path']}\t{finding['line']}\t{finding['code']}\t\t\t{finding['severity']}\t{message}\n"
+                    )
     columns = ("code", "severity", "count", *VERDICTS, "unjudged")
     if args.markdown:
         print("| rule | severity | count | true | false | debatable | unjudged |")

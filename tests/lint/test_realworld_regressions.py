@@ -593,4 +593,14 @@ def test_a_default_among_items_a_template_writes_is_not_reported():
 def test_dead_code_that_only_jumps_or_prints_is_a_note():
     spare = "#!ipxe\n:menu\ngoto menu || goto failsafe\ngoto done\n:failsafe\necho failsafe\nexit\n:done\n"
     assert "IPX204" not in codes(spare) and "IPX204" in all_codes(spare)
-    assert "IPX204" in codes("#!ipxe\ngoto done\nkernel http://x.example/linux\nboot\n:done\n")
+    parked = "#!ipxe\ngoto done\nkernel http://x.example/linux\nboot\n:done\n"
+    assert "IPX204" not in codes(parked) and "IPX204" in all_codes(parked)
+    hidden = "#!ipxe\niseq ${a} b && goto done || goto done\nset server x\n:done\necho ${server}\n"
+    assert "IPX204" in codes(hidden)
+
+
+def test_an_unknown_command_that_can_never_run_is_a_note():
+    text = "#!ipxe\ngoto a\nexit 0\ninitrd.gz  ldlinux.c32  linux\n:a\necho a\n"
+    found = [(d.code, d.severity) for d in lint_source(text, "t.ipxe") if d.code == "IPX101"]
+    assert found == [("IPX101", Severity.INFO)]
+    assert errors("#!ipxe\nchian http://x.example/menu.ipxe\n") == ["IPX101"]

@@ -2,14 +2,14 @@
 
 Lines after an unconditional ``goto``, ``exit`` or ``chain --replace`` never run unless a label in
 between is jumped to. Usually a missing label, or a ``goto`` that was meant to be conditional
-(``... || goto fallback``). Dead code that only jumps, exits or prints (a spare ``goto`` after an
-unconditional one, an HTML page after the final ``exit``) is a note; dead code that loads, boots or
-sets something is a warning.
+(``... || goto fallback``). It is a warning when a line that reads as conditional (``a && goto x || goto y``) always leaves and
+hides code that loads, boots or sets something; code parked after a plain ``goto`` or ``exit``, dead
+code that only jumps or prints, and a section no goto names are notes.
 
 Failing::
 
     #!ipxe
-    goto done
+    iseq ${platform} efi && goto done || goto done
     set server boot.example.com
     :done
     chain http://${server}/boot.ipxe
@@ -71,9 +71,14 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             for c in ln.commands
             if c.words
         )
+        # A line that reads as conditional ('a && goto x || goto y') yet always leaves hides code that
+        # was meant to run: a warning. Code parked after a plain 'goto'/'exit', or a section no goto
+        # names (IPX203 notes its label), is deliberate or harmless: a note.
+        looks_conditional = previous_reachable is not None and bool(previous_reachable.operators)
+        loud = does_work and looks_conditional and line.label is None
         yield Diagnostic(
             CODE,
-            SEVERITY if does_work else Severity.INFO,
+            SEVERITY if loud else Severity.INFO,
             f"unreachable: no line falls through to this one and no goto reaches it{cause}",
             start,
             end,

@@ -100,7 +100,6 @@ def _after_a_boot(ctx: LintContext, index: int, command: Command) -> str | None:
         if previous is None or line.label is not None:
             return None
         before = [c for c in previous.commands if c.words]
-    last = before[-1]
-    if last.name in BOOTS and ctx.bound(last).positionals:
-        return last.name
-    return None
+    # 'chain x.efi || goto failed' then 'boot': the boot runs only when the chain ran and returned
+    ran = next((c for c in reversed(before) if c.name in BOOTS and ctx.bound(c).positionals), None)
+    return ran.name if ran is not None else None
