@@ -13,7 +13,8 @@ to an earlier line (e.g. from a menu's Esc path back into the menu, an endless l
 In a boot tree the failure of a chained script returns to the script that chained it: when every
 ``chain`` of this script handles failure (``chain linux.ipxe || goto error``), the missing label
 ends this script and the parent's handler runs. The finding names that handler; it is an info when
-the parent has the label (the error screen lives in the parent, a common idiom), a warning otherwise.
+the handler is the same ``goto`` (the error screen lives in the parent, a common idiom), a warning
+otherwise (``goto linux_menu`` in a sub-menu shows the parent's error screen instead).
 
 Failing::
 
@@ -58,17 +59,13 @@ def _handling_edges(tree: BootTree, tree_file: TreeFile) -> list[Edge] | None:
     return edges
 
 
-def _label_upstream(tree: BootTree, edges: list[Edge], name: str, seen: set[int]) -> bool:
-    """Every parent has ``:name``, or lacks it but fails in turn into a grandparent that has it
-    (netboot.xyz: a sub-sub-menu's ``goto error`` ends in the main menu's ``:error``)."""
+def _same_goto(edges: list[Edge], name: str) -> bool:
+    """Every parent handles the failure with ``goto name`` itself: the jump the child meant happens
+    in the parent (netboot.xyz's sub-menus end in ``|| goto error`` and ``:error`` is the main
+    menu's). A parent that lacks ``:name`` too gets its own finding; this one is not repeated."""
     for edge in edges:
-        parent = edge.source
-        if name in parent.model.labels:
-            continue
-        if id(parent) in seen:
-            return False
-        upper = _handling_edges(tree, parent)
-        if upper is None or not _label_upstream(tree, upper, name, seen | {id(parent)}):
+        handler = edge.failure_handler
+        if handler is None or [w.text for w in handler.words] != ["goto", name]:
             return False
     return True
 
@@ -84,8 +81,8 @@ def _handled(ctx: LintContext, name: str, edges: list[Edge], hint: str) -> tuple
         f"no label ':{name}' in this script: goto fails ('no such label'), {ctx.tree_file.name} ends with "
         f"that error and the script that chains it handles it with '{handler_text}' ({where})"
     )
-    if _label_upstream(ctx.tree, edges, name, {id(ctx.tree_file)}):
-        return Severity.INFO, message + f"; ':{name}' is in the script that handles it, not this one"
+    if _same_goto(edges, name):
+        return Severity.INFO, message + f"; the jump to ':{name}' happens there"
     return Severity.WARNING, message + hint
 
 
