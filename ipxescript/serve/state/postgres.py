@@ -143,11 +143,12 @@ class Database:
         self.url = url
         self.where = safe_url(url)
         try:
-            with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
+            with psycopg.connect(url, connect_timeout=10, autocommit=True) as conn:
                 migrate(conn, self.where)
         except psycopg.Error as exc:
             raise StateError(f"state database {self.where}: cannot connect: {_first_line(exc)}") from None
-        self._errors: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg_pool.PoolTimeout)
+        self._lost_errors: tuple[type[BaseException], ...] = (psycopg.OperationalError,)
+        self._busy_errors: tuple[type[BaseException], ...] = (psycopg_pool.PoolTimeout,)
         self.pool = psycopg_pool.ConnectionPool(
             url,
             min_size=min_size,
@@ -175,7 +176,9 @@ class Database:
         try:
             with self.pool.connection(timeout=2) as conn:
                 yield conn
-        except self._errors as exc:
+        except self._busy_errors:  # every connection busy for 2 s: this answer waits, the database is fine
+            raise StateUnavailable(f"state database {self.where} busy: no free connection") from None
+        except self._lost_errors as exc:
             self.lost(exc)
             raise StateUnavailable(self.down_reason) from None
 
