@@ -176,8 +176,11 @@ class Database:
         try:
             with self.pool.connection(timeout=2) as conn:
                 yield conn
-        except self._busy_errors:  # every connection busy for 2 s: this answer waits, the database is fine
-            raise StateUnavailable(f"state database {self.where} busy: no free connection") from None
+        except self._busy_errors as exc:
+            if self.pool.get_stats().get("pool_size", 0) > 0:  # all connections busy: the database is fine
+                raise StateUnavailable(f"state database {self.where} busy: no free connection") from None
+            self.lost(exc)  # no connection left and none can be made: it is gone
+            raise StateUnavailable(self.down_reason) from None
         except self._lost_errors as exc:
             self.lost(exc)
             raise StateUnavailable(self.down_reason) from None
