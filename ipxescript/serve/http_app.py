@@ -50,6 +50,12 @@ def client_from_query(request: web.Request) -> Client:
     return Client(mac=mac or "", uuid=query.get("uuid"), ip=ip, hostname=query.get("hostname"), labels=labels)
 
 
+def is_dry_run(request: web.Request) -> bool:
+    """ipxesim says who it is (User-Agent `ipxesim/VERSION (dry run)`): it is answered what a machine
+    would get, but takes no once-assignment and leaves no boot in the log."""
+    return request.headers.get("User-Agent", "").startswith("ipxesim/")
+
+
 def _is_loopback(request: web.Request) -> bool:
     try:
         return ipaddress.ip_address(request.remote or "").is_loopback
@@ -90,7 +96,8 @@ class BootHttp:
             client = client_from_query(request)
         except ClientKeyError as exc:
             return _text(f"400 Bad Request: {exc}\n", 400)
-        consume = request.method == "GET"
+        dry_run = is_dry_run(request)
+        consume = request.method == "GET" and not dry_run
         boot_url = f"http://{request.host}/boot.ipxe"
         served = self.policy.boot_script(client, consume=consume, boot_url=boot_url)
         if consume:
@@ -104,6 +111,8 @@ class BootHttp:
                 protocol="http",
             )
             log.info("HTTP boot.ipxe for %s (%s): %s", client.mac or "?", client.ip, served.reason)
+        elif dry_run:
+            log.info("HTTP boot.ipxe dry run for %s (%s): %s", client.mac or "?", client.ip, served.reason)
         return web.Response(
             text=served.text,
             content_type="text/plain",
@@ -134,6 +143,14 @@ class BootHttp:
             if broken is not None:
                 self._note(request, "error", rel, broken.reason)
                 return _text(broken.text, 200, **{"Cache-Control": "no-store"})
+            try:
+                client = client_from_query(request)
+            except ClientKeyError as exc:
+                return _text(f"400 Bad Request: {exc}\n", 400)
+            rendered = self.policy.chained_script(client, rel, opened.real)
+            if rendered is not None:
+                self._note(request, "script", rel, rendered.reason)
+                return _text(rendered.text, 200, **{"Cache-Control": "no-store"})
             if request.method == "GET" and "Range" not in request.headers:
                 self._note(request, stage_of(rel), rel, "file from ROOT")
             return await file_response(request, opened.fd, opened.real, opened.st, key)
@@ -141,6 +158,8 @@ class BootHttp:
             os.close(opened.fd)
 
     def _note(self, request: web.Request, stage: str, rel: str, reason: str) -> None:
+        if is_dry_run(request):
+            return
         event = self.policy.bootlog.record(
             mac=None, ip=request.remote, stage=stage, what=rel, reason=reason, protocol="http"
         )

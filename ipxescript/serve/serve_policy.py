@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ipxescript.serve.assignments import Assignments
 from ipxescript.serve.boot_files import DEBIAN_FIRST_STAGES, BootFilesPolicy
@@ -95,6 +95,12 @@ class ServePolicy:
                 mac=mac, ip=ip, stage="error", what=rel, reason=replaced.reason, protocol="tftp"
             )
             return VirtualFile(replaced.text.encode(), replaced.reason)
+        rendered = self.chained_script(client, rel, real)
+        if rendered is not None:
+            self.bootlog.record(
+                mac=mac, ip=ip, stage="script", what=rel, reason=rendered.reason, protocol="tftp"
+            )
+            return VirtualFile(rendered.text.encode(), rendered.reason)
         self.bootlog.record(
             mac=mac, ip=ip, stage=stage_of(rel), what=rel, reason="file from ROOT", protocol="tftp"
         )
@@ -155,6 +161,32 @@ class ServePolicy:
             return Served(retry_script(boot_url or self.config.boot_url, client), f"retry later: {exc}")
         return self.render_target(client, decision)
 
+    def chained_script(self, client: Client, rel: str, real: str) -> Served | None:
+        """A script under ROOT other than boot.ipxe's target (a `chain`ed one), rendered for the client
+        the same way; None when it has no placeholders (then it is served as the file it is).
+
+        A chained request carries no identity query: the client's MAC is the one learned for its IP."""
+        if self.checker.report(rel, real) is None:
+            return None  # not a script
+        with open(real, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+        if "{{" not in text:
+            return None
+        if not client.mac:
+            learned = self.bootlog.client_of(None, client.ip)
+            client = replace(client, mac=learned if ":" in learned else "")
+        decision = choose_target(
+            client, self.config.groups, self.store, self.config.default_target, consume=False
+        )
+        return self._render(text, client, decision, rel)
+
+    def _render(self, text: str, client: Client, decision: Decision, rel: str) -> Served:
+        try:
+            rendered = render(text, self.client_values(client, decision), name=rel)
+        except RenderError as exc:
+            return Served(error_script(f"{rel} cannot be rendered:", [str(exc)]), str(exc), decision)
+        return Served(rendered, f"{decision.reason} -> {rel}", decision)
+
     def render_target(self, client: Client, decision: Decision) -> Served:
         target = decision.target
         try:
@@ -170,12 +202,8 @@ class ServePolicy:
         broken = self.checked_script(rel, real)
         if broken is not None:
             return Served(broken.text, f"{decision.reason}; {broken.reason}", decision)
-        try:
-            with open(real, encoding="utf-8", errors="replace") as handle:
-                text = render(handle.read(), self.client_values(client, decision), name=rel)
-        except RenderError as exc:
-            return Served(error_script(f"target {rel} cannot be rendered:", [str(exc)]), str(exc), decision)
-        return Served(text, f"{decision.reason} -> {rel}", decision)
+        with open(real, encoding="utf-8", errors="replace") as handle:
+            return self._render(handle.read(), client, decision, rel)
 
     def start_check(self) -> None:
         """Lint every script under ROOT now (at start) and report errors with file:line."""
