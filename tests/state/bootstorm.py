@@ -156,15 +156,23 @@ async def tftp_get(local_ip: str, server: str, port: int, name: str, blksize: in
         request = b"\x00\x01" + name.encode() + b"\x00octet\x00blksize\x00" + str(blksize).encode() + b"\x00"
         transport.sendto(request, (server, port))
         size, expected, peer = 0, 1, None
+        last = (request, (server, port))  # what to send again when the next packet does not come
+        silent = 0
         while True:
             try:
-                data, addr = await asyncio.wait_for(proto.queue.get(), 3.0)
+                data, addr = await asyncio.wait_for(proto.queue.get(), 1.0)
             except TimeoutError:
-                raise RuntimeError(f"TFTP {name}: timeout at block {expected}") from None
+                silent += 1
+                if silent > 5:
+                    raise RuntimeError(f"TFTP {name}: timeout at block {expected}") from None
+                transport.sendto(*last)  # retransmit, as firmware does
+                continue
+            silent = 0
             opcode = int.from_bytes(data[:2], "big")
             if opcode == 6:  # OACK
                 peer = addr
-                transport.sendto(b"\x00\x04\x00\x00", addr)
+                last = (b"\x00\x04\x00\x00", addr)
+                transport.sendto(*last)
                 continue
             if opcode == 5:
                 raise RuntimeError(f"TFTP {name}: error {data[4:-1].decode(errors='replace')}")
@@ -172,7 +180,8 @@ async def tftp_get(local_ip: str, server: str, port: int, name: str, blksize: in
                 continue
             peer = peer or addr
             block = int.from_bytes(data[2:4], "big")
-            transport.sendto(b"\x00\x04" + data[2:4], peer)
+            last = (b"\x00\x04" + data[2:4], peer)
+            transport.sendto(*last)
             if block == expected & 0xFFFF:
                 size += len(data) - 4
                 expected += 1

@@ -622,7 +622,6 @@ def open_postgres(url: str, state_dir: Path, *, with_bootlog: bool = True) -> St
         bootlog,
         db.where,
         leases=lambda config: PgLeases(db, config),
-        flush_interval=0.05,
     )
     state._closers.append(db.close)
     return state
