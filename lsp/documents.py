@@ -173,11 +173,25 @@ def to_lsp_diagnostic(doc: OpenDocument, d: Diagnostic) -> types.Diagnostic:
         "info": types.DiagnosticSeverity.Information,
     }[d.severity.value]
     data = {"fix": d.fix is not None, "suggestions": list(d.suggestions)}
+    related = [
+        types.DiagnosticRelatedInformation(
+            location=types.Location(
+                uri=Path(r.path).absolute().as_uri(),
+                range=types.Range(
+                    start=types.Position(r.line - 1, r.column - 1),
+                    end=types.Position(r.line - 1, r.column - 1),
+                ),
+            ),
+            message=r.message,
+        )
+        for r in d.related
+    ]
     return types.Diagnostic(
         range=doc.positions.range(d.start, d.end),
-        message=d.message,
+        message=d.message + (f" ({d.via})" if d.via else ""),
         severity=severity,
         code=d.code,
         source="ipxelint",
         data=data,
+        related_information=related or None,
     )

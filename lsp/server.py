@@ -18,7 +18,6 @@ from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 from ipxescript import __version__
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.analysis.model import ScriptModel
-from ipxescript.lint import lint_source
 from ipxescript.lsp import (
     actions,
     completion,
@@ -31,7 +30,7 @@ from ipxescript.lsp import (
     signature,
 )
 from ipxescript.lsp.documents import OpenDocument, config_for, to_lsp_diagnostic, uri_to_path
-from ipxescript.lsp.lint_worker import LintAborted, LintWorker, WorkerUnavailable
+from ipxescript.lsp.lint_worker import LintAborted, LintRequest, LintWorker, WorkerUnavailable
 from ipxescript.lsp.positions import Positions
 from ipxescript.lsp.workspace import Workspace
 from ipxescript.syntax.incremental import Document
@@ -106,6 +105,18 @@ class IpxeLanguageServer(LanguageServer):
         doc.version = params.text_document.version
         self.publish(doc, shown)
         self.schedule_lint(doc, delay=self.lint_delay)
+        self.relint_tree_of(doc)
+
+    def relint_tree_of(self, changed: OpenDocument) -> None:
+        """Other open documents of the same tree see the edit too (a setting, a label, a chain)."""
+        view = self.view(changed)
+        if view is None or len(view.tree.files) < 2:
+            return
+        connected = {f.path for f in view.tree.connected(view.file)}
+        for other in list(self.documents.values()):
+            if other is not changed and other.path is not None and Path(other.path) in connected:
+                other.linted = None
+                self.schedule_lint(other, delay=self.lint_delay)
 
     def close(self, uri: str) -> None:
         self.documents.pop(uri, None)
@@ -191,6 +202,15 @@ class IpxeLanguageServer(LanguageServer):
         if self._is_current(doc, version):
             self.publish(doc, findings)
 
+    def lint_request(self, doc: OpenDocument) -> LintRequest:
+        """The document alone, or as a file of its boot tree when other files chain it or it chains
+        them: then settings, failure handlers and chain paths come from those files."""
+        view = self.view(doc)
+        if view is None or not (view.tree.parents(view.file) or view.tree.children(view.file)):
+            return LintRequest(doc.text, doc.path, doc.config)
+        files = tuple((str(f.path), view.text(f), doc.config) for f in view.tree.connected(view.file))
+        return LintRequest(doc.text, str(view.file.path), doc.config, files, str(view.tree.root))
+
     def worker_failed(self, reason: str) -> None:
         """Say that the lint worker is gone, in the log and to the user, and lint in process from now on."""
         self.worker_failure = reason
@@ -234,19 +254,19 @@ class IpxeLanguageServer(LanguageServer):
         if doc.linted is not None:
             return doc.linted
         version, text = doc.version, doc.text
+        request = self.lint_request(doc)
         findings: list[Diagnostic] | None = None
         if self.worker_failure is None:
             try:
-                findings = await self.lint_worker.lint(
-                    doc, text, doc.path, doc.config, wanted=lambda: doc.version == version
-                )
+                findings = await self.lint_worker.run(doc, request, wanted=lambda: doc.version == version)
             except LintAborted as exc:
                 raise StaleText(doc.uri) from exc
             except WorkerUnavailable as exc:
                 self.worker_failed(str(exc))
         if findings is None:
             # in a thread, so requests and the quick diagnostics of new edits are still answered
-            findings = await asyncio.to_thread(lint_source, text, doc.path, doc.config)
+            findings = await asyncio.to_thread(request.run)
+        assert findings is not None
         if doc.version == version and doc.text == text:
             doc.linted = findings
             doc.shown = findings
