@@ -34,6 +34,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from report import goal  # noqa: E402
 
 from tests.state.storm_lab import POOL_START, StormLab, make_root, pool_end  # noqa: E402
 
@@ -204,6 +207,27 @@ def main() -> int:
     if one and three:
         print(
             f"  three/postgres vs one/sqlite: boots/s x{three['boots_per_second'] / one['boots_per_second']:.2f}"
+        )
+    if reference and one:
+        goal(
+            "storm",
+            "boots/s, one instance (SQLite) / dnsmasq+nginx",
+            one["boots_per_second"] / reference["boots_per_second"],
+            1.0,
+        )
+        goal(
+            "storm",
+            "p50 time to kernel, one instance / dnsmasq+nginx",
+            one["p50_to_kernel"] / reference["p50_to_kernel"],
+            1.0,
+            higher_is_better=False,
+        )
+    if one and three:
+        goal(
+            "storm",
+            "boots/s, three instances (PostgreSQL) / one (CPU allowing)",
+            three["boots_per_second"] / one["boots_per_second"],
+            2.0,
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

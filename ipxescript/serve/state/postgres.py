@@ -43,6 +43,7 @@ MIN_SERVER_VERSION = 120000  # PostgreSQL 12
 LOCK_KEY = 0x69707865  # pg_advisory_xact_lock key for migrations ("ipxe")
 KEEP_EVENTS = 1_000_000  # boot events kept in the database (older ones are deleted)
 PROBE_SECONDS = 1.0
+CONNECT_ATTEMPTS = 3  # at start, when connecting times out (10 s each)
 SNAPSHOT_SECONDS = 5.0  # how often assignments are re-read for the outage snapshot
 
 # Versioned migrations: (version, SQL). Append; never edit one that has shipped.
@@ -142,18 +143,27 @@ class Database:
         self._psycopg = psycopg
         self.url = url
         self.where = safe_url(url)
-        try:
-            with psycopg.connect(url, connect_timeout=10, autocommit=True) as conn:
-                migrate(conn, self.where)
-        except psycopg.Error as exc:
-            raise StateError(f"state database {self.where}: cannot connect: {_first_line(exc)}") from None
+        for attempt in range(CONNECT_ATTEMPTS):
+            try:
+                with psycopg.connect(url, connect_timeout=10, autocommit=True) as conn:
+                    migrate(conn, self.where)
+                break
+            except psycopg.OperationalError as exc:
+                # A refused or unknown host is final; a timeout may be a database too busy to answer.
+                if "timeout" not in str(exc) or attempt == CONNECT_ATTEMPTS - 1:
+                    raise StateError(
+                        f"state database {self.where}: cannot connect: {_first_line(exc)}"
+                    ) from None
+                log.warning("state database %s: %s; trying again", self.where, _first_line(exc))
+            except psycopg.Error as exc:
+                raise StateError(f"state database {self.where}: cannot connect: {_first_line(exc)}") from None
         self._lost_errors: tuple[type[BaseException], ...] = (psycopg.OperationalError,)
         self._busy_errors: tuple[type[BaseException], ...] = (psycopg_pool.PoolTimeout,)
         self.pool = psycopg_pool.ConnectionPool(
             url,
             min_size=min_size,
             max_size=max_size,
-            kwargs={"autocommit": True, "connect_timeout": 3, "options": "-c statement_timeout=5000"},
+            kwargs={"autocommit": True, "connect_timeout": 10, "options": "-c statement_timeout=5000"},
             check=psycopg_pool.ConnectionPool.check_connection,
             reconnect_timeout=0,  # never give up: the database comes back
             open=False,
