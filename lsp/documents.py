@@ -3,8 +3,8 @@
 Diagnostics come in two steps. Right after an edit, only the logical lines it touched are parsed
 again (``ipxescript.syntax.incremental``) and the server publishes at once: the last full lint's
 findings, moved with the text, with those on the reparsed lines replaced by the parser's findings for
-them. The whole linter then runs on the text in the background (after a short pause in typing) and its
-result replaces that list. Only the linter knows rules that look across lines, so the second step is
+them. The whole linter then runs on the text in the background (at once; a newer edit stops it) and
+its result replaces that list. Only the linter knows rules that look across lines, so the second step is
 the complete answer; the first keeps typing responsive on large scripts.
 """
 
