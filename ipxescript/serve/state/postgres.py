@@ -42,6 +42,7 @@ log = logging.getLogger("ipxescript.state")
 MIN_SERVER_VERSION = 120000  # PostgreSQL 12
 LOCK_KEY = 0x69707865  # pg_advisory_xact_lock key for migrations ("ipxe")
 KEEP_EVENTS = 1_000_000  # boot events kept in the database (older ones are deleted)
+PRUNE_EVERY = 10_000  # events appended by one instance between two deletions of the oldest
 PROBE_SECONDS = 1.0
 CONNECT_ATTEMPTS = 3  # at start, when connecting times out (10 s each)
 SNAPSHOT_SECONDS = 5.0  # how often assignments are re-read for the outage snapshot
@@ -384,7 +385,7 @@ class PgBootSink:
                     rows,
                 )
         self._appended += len(rows)
-        if self._appended >= 10_000:  # now and then: keep the table bounded
+        if self._appended >= PRUNE_EVERY:  # now and then: keep the table bounded
             self._appended = 0
             with self.db.connection() as conn:
                 conn.execute(
