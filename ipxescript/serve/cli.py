@@ -11,6 +11,7 @@ from typing import NoReturn
 
 import click
 
+from ipxescript.clikit import format_option
 from ipxescript.serve.config import CONFIG_NAME, ConfigError, default_state_dir, load_config, read_config_file
 
 
@@ -242,12 +243,13 @@ def assign_command(
 
 
 @click.command("assignments")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@format_option(("text", "json"))
 @_with_state_options
 def assignments_command(
-    as_json: bool, state_dir: str | None, state_url: str | None, config_file: str | None, root: str | None
+    fmt: str, state_dir: str | None, state_url: str | None, config_file: str | None, root: str | None
 ) -> None:
     """List the once and static assignments."""
+    as_json = fmt == "json"
     state = _store("assignments", state_dir, state_url, config_file, root)
     try:
         items = state.assignments.all()
