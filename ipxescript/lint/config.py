@@ -173,5 +173,7 @@ def config_from_table(table: dict[str, Any], path: Path | None = None) -> LintCo
                 raise ConfigError(f"{where}: must be one of {', '.join(TEMPLATES)}")
             values["template"] = value
         else:
-            raise ConfigError(f"{where}: unknown key")
+            from ipxescript.schemas import LINT, unknown_keys
+
+            raise ConfigError(f"{name}: {unknown_keys(LINT, [raw_key])}")
     return LintConfig(root=path.parent if path else None, source=path, **values)
