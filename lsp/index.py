@@ -153,14 +153,9 @@ class ScriptIndex:
         return self.label_defs[i] if i >= 0 else None
 
 
-BindCache = dict[int, tuple[Command, BoundCommand]]
-
-
-def build_index(script: Script, cache: BindCache | None = None) -> ScriptIndex:
-    """Index ``script`` from its model (ipxescript.analysis.model). ``cache`` keeps bindings between
-    versions: after an incremental edit the untouched lines keep their command objects, so only the
-    reparsed lines are bound again."""
-    model = ScriptModel(script, bindings=cache)
+def build_index(model: ScriptModel) -> ScriptIndex:
+    """Index a script from its model (ipxescript.analysis.model)."""
+    script = model.script
     index = ScriptIndex(script)
     lines: dict[int, LogicalLine] = {}
     for line, bound in model.commands:
@@ -194,9 +189,6 @@ def build_index(script: Script, cache: BindCache | None = None) -> ScriptIndex:
         index.chooses.append(choose)
         if chosen is not None:
             chosen.chooses.append(choose)
-    if cache is not None:
-        cache.clear()
-        cache.update(model.bindings())
     dispatch = dispatch_gotos(model)
     for choose in index.chooses:
         if choose.setting is not None:

@@ -7,6 +7,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types
@@ -16,18 +17,32 @@ from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 
 from ipxescript import __version__
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
-from ipxescript.lint import lint_source
-from ipxescript.lsp import actions, completion, formatting, hover, navigation, outline, semantic, signature
+from ipxescript.analysis.model import ScriptModel
+from ipxescript.lsp import (
+    actions,
+    completion,
+    crossfile,
+    formatting,
+    hover,
+    navigation,
+    outline,
+    semantic,
+    signature,
+)
 from ipxescript.lsp.documents import OpenDocument, config_for, to_lsp_diagnostic, uri_to_path
-from ipxescript.lsp.lint_worker import LintAborted, LintWorker, WorkerUnavailable
+from ipxescript.lsp.lint_worker import LintAborted, LintRequest, LintWorker, WorkerUnavailable
+from ipxescript.lsp.positions import Positions
+from ipxescript.lsp.workspace import Workspace
 from ipxescript.syntax.incremental import Document
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Typing pauses shorter than this do not start a full lint; each keystroke still gets the incremental
-# diagnostics at once.
-LINT_DELAY = 0.25
+# No fixed pause before the full lint: it starts once the notifications already received are handled
+# (a burst of changes is one lint), and a newer edit stops a lint still running (lint_worker.abort).
+# Other open files of an edited tree wait this long, so typing in one file does not re-lint them all.
+LINT_DELAY = 0.0
+TREE_DELAY = 0.25
 
 
 class StaleText(Exception):
@@ -58,6 +73,7 @@ class IpxeLanguageServer(LanguageServer):
         self._lint_tasks: dict[str, asyncio.Task[None]] = {}
         self.lint_worker = LintWorker()
         self.worker_failure: str | None = None  # why the worker is not used any more, once it failed
+        self.trees = Workspace(self._open_models)
 
     # -- documents ------------------------------------------------------------------------------
 
@@ -90,7 +106,18 @@ class IpxeLanguageServer(LanguageServer):
             shown = doc.apply_change(change)
         doc.version = params.text_document.version
         self.publish(doc, shown)
-        self.schedule_lint(doc, delay=self.lint_delay)
+        self.schedule_lint(doc, delay=self.lint_delay, edited=True)
+
+    def relint_tree_of(self, changed: OpenDocument) -> None:
+        """Other open documents of the same tree see the edit too (a setting, a label, a chain)."""
+        view = self.tree_view(changed)
+        if view is None:
+            return
+        connected = {f.path for f in view.tree.connected(view.file)}
+        for other in list(self.documents.values()):
+            if other is not changed and other.path is not None and Path(other.path) in connected:
+                other.linted = None
+                self.schedule_lint(other, delay=max(self.lint_delay, TREE_DELAY))
 
     def close(self, uri: str) -> None:
         self.documents.pop(uri, None)
@@ -105,6 +132,42 @@ class IpxeLanguageServer(LanguageServer):
             doc.config, doc.config_error = config_for(doc.path, root)
             doc.linted = None
             self.schedule_lint(doc, delay=0)
+
+    # -- the workspace as a tree --------------------------------------------------------------
+
+    def _open_models(self) -> dict[Path, ScriptModel]:
+        return {Path(d.path): d.model for d in self.documents.values() if d.path is not None}
+
+    def workspace_folders(self) -> list[str]:
+        if not self.workspace:
+            return []
+        folders = [uri_to_path(f.uri) for f in self.workspace.folders.values()]
+        if not folders and self.workspace.root_uri:
+            folders = [uri_to_path(self.workspace.root_uri)]
+        return [f for f in folders if f]
+
+    def view(self, doc: OpenDocument) -> crossfile.TreeView | None:
+        """The document's place in the boot tree of its workspace folder (None for an unsaved one)."""
+        if doc.path is None:
+            return None
+        self._sync_folders()
+        found = self.trees.tree(doc.path, doc.config)
+        if found is None:
+            return None
+        open_docs = {Path(d.path): d for d in self.documents.values() if d.path is not None}
+        return crossfile.TreeView(found[0], found[1], doc, open_docs)
+
+    def tree_view(self, doc: OpenDocument) -> crossfile.TreeView | None:
+        """``view``, but None at once when no other script is around (no tree to lint with)."""
+        if doc.path is None:
+            return None
+        self._sync_folders()
+        return None if self.trees.alone(doc.path) else self.view(doc)
+
+    def _sync_folders(self) -> None:
+        folders = self.workspace_folders()
+        if folders != [str(f) for f in self.trees.folders]:
+            self.trees.set_folders(folders)
 
     # -- diagnostics ----------------------------------------------------------------------------
 
@@ -123,16 +186,17 @@ class IpxeLanguageServer(LanguageServer):
             )
         )
 
-    def schedule_lint(self, doc: OpenDocument, delay: float) -> None:
+    def schedule_lint(self, doc: OpenDocument, delay: float, edited: bool = False) -> None:
         previous = self._lint_tasks.pop(doc.uri, None)
         if previous is not None:
             previous.cancel()
         self.lint_worker.abort(doc)  # a lint of the previous text is of no use any more
-        self._lint_tasks[doc.uri] = asyncio.get_running_loop().create_task(self._lint(doc, delay))
+        self._lint_tasks[doc.uri] = asyncio.get_running_loop().create_task(self._lint(doc, delay, edited))
 
-    async def _lint(self, doc: OpenDocument, delay: float) -> None:
-        if delay:
-            await asyncio.sleep(delay)
+    async def _lint(self, doc: OpenDocument, delay: float, edited: bool = False) -> None:
+        await asyncio.sleep(delay)  # 0: after the messages already read (a newer change cancels this)
+        if edited:
+            self.relint_tree_of(doc)  # here, not in the keystroke's own handler: it reads the tree
         version = doc.version
         log.info("lint %s v%s", doc.uri, version)
         try:
@@ -150,6 +214,15 @@ class IpxeLanguageServer(LanguageServer):
         if self._is_current(doc, version):
             self.publish(doc, findings)
 
+    def lint_request(self, doc: OpenDocument) -> LintRequest:
+        """The document alone, or as a file of its boot tree when other files chain it or it chains
+        them: then settings, failure handlers and chain paths come from those files."""
+        view = self.tree_view(doc)
+        if view is None or not (view.tree.parents(view.file) or view.tree.children(view.file)):
+            return LintRequest(doc.text, doc.path, doc.config)
+        files = tuple((str(f.path), view.text(f), doc.config) for f in view.tree.connected(view.file))
+        return LintRequest(doc.text, str(view.file.path), doc.config, files, str(view.tree.root))
+
     def worker_failed(self, reason: str) -> None:
         """Say that the lint worker is gone, in the log and to the user, and lint in process from now on."""
         self.worker_failure = reason
@@ -161,6 +234,28 @@ class IpxeLanguageServer(LanguageServer):
         self.window_log_message(types.LogMessageParams(type=types.MessageType.Error, message=message))
         self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
 
+    def workspace_symbols(self, query: str) -> list[types.WorkspaceSymbol]:
+        """Labels and menus of every script in the workspace folders (and of the open documents)."""
+        seen: set[Path] = set()
+        views = []
+        for doc in list(self.documents.values()):
+            view = self.view(doc)
+            if view is None:
+                continue
+            for tree_file in view.tree.files.values():
+                if tree_file.path not in seen:
+                    seen.add(tree_file.path)
+                    views.append((tree_file, view.uri(tree_file), view.positions(tree_file)))
+        for folder in self.trees.folders:
+            found = self.trees.tree_of_folder(folder)
+            for tree_file in found.files.values():
+                if tree_file.path not in seen:
+                    seen.add(tree_file.path)
+                    views.append(
+                        (tree_file, tree_file.path.as_uri(), Positions(tree_file.script, self._encoding()))
+                    )
+        return crossfile.workspace_symbols(views, query)
+
     def _is_current(self, doc: OpenDocument, version: int) -> bool:
         """The document is still open and still at ``version``."""
         return doc.version == version and self.documents.get(doc.uri) is doc
@@ -171,19 +266,19 @@ class IpxeLanguageServer(LanguageServer):
         if doc.linted is not None:
             return doc.linted
         version, text = doc.version, doc.text
+        request = self.lint_request(doc)
         findings: list[Diagnostic] | None = None
         if self.worker_failure is None:
             try:
-                findings = await self.lint_worker.lint(
-                    doc, text, doc.path, doc.config, wanted=lambda: doc.version == version
-                )
+                findings = await self.lint_worker.run(doc, request, wanted=lambda: doc.version == version)
             except LintAborted as exc:
                 raise StaleText(doc.uri) from exc
             except WorkerUnavailable as exc:
                 self.worker_failed(str(exc))
         if findings is None:
             # in a thread, so requests and the quick diagnostics of new edits are still answered
-            findings = await asyncio.to_thread(lint_source, text, doc.path, doc.config)
+            findings = await asyncio.to_thread(request.run)
+        assert findings is not None
         if doc.version == version and doc.text == text:
             doc.linted = findings
             doc.shown = findings
@@ -227,7 +322,16 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def watched_files(ls: IpxeLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
+        ls.trees.files_changed()
         ls.reload_configs()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def folders_changed(ls: IpxeLanguageServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        ls.trees.set_folders(ls.workspace_folders())
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: IpxeLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.trees.files_changed()  # a new file saved into the folder joins the tree
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
@@ -245,31 +349,41 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     @_guard
     def on_definition(ls: IpxeLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
-        return navigation.definition(ls.document(params.text_document.uri), params.position)
+        doc = ls.document(params.text_document.uri)
+        return navigation.definition(doc, params.position, ls.view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
     @_guard
     def on_references(ls: IpxeLanguageServer, params: types.ReferenceParams) -> list[types.Location]:
         doc = ls.document(params.text_document.uri)
-        return navigation.references(doc, params.position, params.context.include_declaration)
+        return navigation.references(doc, params.position, params.context.include_declaration, ls.view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
     @_guard
     def on_prepare_rename(
         ls: IpxeLanguageServer, params: types.PrepareRenameParams
     ) -> types.PrepareRenameResult | None:
-        return navigation.prepare_rename(ls.document(params.text_document.uri), params.position)
+        doc = ls.document(params.text_document.uri)
+        return navigation.prepare_rename(doc, params.position, ls.view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_RENAME)
     @_guard
     def on_rename(ls: IpxeLanguageServer, params: types.RenameParams) -> types.WorkspaceEdit:
-        return navigation.rename(ls.document(params.text_document.uri), params.position, params.new_name)
+        doc = ls.document(params.text_document.uri)
+        return navigation.rename(doc, params.position, params.new_name, ls.view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)
     @_guard
     def on_links(ls: IpxeLanguageServer, params: types.DocumentLinkParams) -> list[types.DocumentLink]:
         doc = ls.document(params.text_document.uri)
-        return doc.memo("links", lambda: navigation.document_links(doc))
+        return navigation.document_links(doc, ls.view(doc))
+
+    @server.feature(types.WORKSPACE_SYMBOL)
+    @_guard
+    def on_workspace_symbol(
+        ls: IpxeLanguageServer, params: types.WorkspaceSymbolParams
+    ) -> list[types.WorkspaceSymbol]:
+        return ls.workspace_symbols(params.query)
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     @_guard

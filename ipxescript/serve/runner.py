@@ -16,6 +16,7 @@ from typing import TextIO
 
 from aiohttp import web
 
+from ipxescript.serve import eventloop
 from ipxescript.serve.bootlog import BootLog
 from ipxescript.serve.config import ServeConfig
 from ipxescript.serve.http_app import make_app
@@ -224,7 +225,7 @@ def run(config: ServeConfig, out: TextIO = sys.stdout) -> None:
                 try:
                     _die_with_parent()
                     sock.close()  # the main process's socket; this worker listens on its own
-                    asyncio.run(http_worker(config))
+                    eventloop.run(http_worker(config))
                 except BaseException:  # noqa: BLE001 - report and leave; the main process goes on
                     log.exception("HTTP worker %d failed", os.getpid())
                     status = 1
@@ -232,7 +233,7 @@ def run(config: ServeConfig, out: TextIO = sys.stdout) -> None:
                     logging.shutdown()
                     os._exit(status)
             workers.append(pid)
-        asyncio.run(serve(config, out, sock, stop_workers))
+        eventloop.run(serve(config, out, sock, stop_workers))
     finally:
         stop_workers()
         for pid in workers:

@@ -72,13 +72,13 @@ def test_per_host_redirect_tree() -> None:
     assert edges(tree) == [
         ("boot.ipxe:3", "hosts/${mac:hexraw}.ipxe", ["hosts/525400123456.ipxe", "hosts/default.ipxe"], ""),
         ("boot.ipxe:3", "hosts/default.ipxe", ["hosts/default.ipxe"], ""),
-        ("hosts/525400123456.ipxe:3", "../install.ipxe", ["install.ipxe"], ""),
-        ("hosts/default.ipxe:3", "../install.ipxe", ["install.ipxe"], ""),
+        ("hosts/525400123456.ipxe:4", "../install.ipxe", ["install.ipxe"], ""),
+        ("hosts/default.ipxe:4", "../install.ipxe", ["install.ipxe"], ""),
     ]
     install = tree.file(TREES / "perhost" / "install.ipxe")
     assert install is not None
     assert [p.name for p in tree.parents(install)] == ["hosts/525400123456.ipxe", "hosts/default.ipxe"]
-    assert tree.setting_written(install, "hostname")
+    assert tree.setting_written(install, "role") and not install.model.settings.is_written("role")
 
 
 def test_computed_base_stays_open() -> None:
