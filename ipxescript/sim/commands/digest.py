@@ -24,7 +24,15 @@ DIGESTS = {
 @command(*DIGESTS)
 def digest(sim: Simulator, p: Parsed, argv0: str) -> int:
     for name in p.args:
-        image = sim.registry.find(name)
+        if not sim.profile.legacy:
+            # upstream acquires each argument (an image name, else a URI to download: found by the
+            # differential fuzzer, `sha512sum 1.2.3.4` prints `1.2.3.4... Not found`)
+            status, found = sim.acquire(name, None)
+            if status:
+                return status
+            image = found
+        else:
+            image = sim.registry.find(name)
         if image is None:
             status = sim.err(errors.NO_SUCH_IMAGE)
             sim.out(f'"{name}": no such image\n')

@@ -41,5 +41,12 @@ def sanhook(sim: Simulator, p: Parsed, argv0: str) -> int:
 
 @command("sanunhook")
 def sanunhook(sim: Simulator, p: Parsed, argv0: str) -> int:
+    # every build unregisters the drive, 0x80 by default, even when nothing was hooked (found by the
+    # differential fuzzer; recorded in the oracle case fuzz_sanunhook)
+    drive = p.options.get("drive")
+    if drive is None:
+        configured = sim.settings.get("san-drive")
+        drive = int(configured, 16) if configured else 0x80
+    sim.out(f"Unregistered SAN device {drive:#04x}\n")
     sim.san_hooked = []
     return 0
