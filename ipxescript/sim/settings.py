@@ -239,6 +239,7 @@ class SettingsStore:
             if ref.key in block.builtins:
                 raise IpxeError(errors.STORE_UNSUPPORTED)
             raise IpxeError(errors.STORE_BUILTIN_OTHER)
+        self._check_dhcp_block(block, ref)
         if value == "":
             block.values.pop(ref.key, None)
             return
@@ -248,6 +249,15 @@ class SettingsStore:
         except types.TypeParseError as exc:
             raise IpxeError(exc.status) from exc
         block.values[ref.key] = Stored(ref.name, type_name, data)
+
+    def _check_dhcp_block(self, block: Block, ref: SettingRef) -> None:
+        """A DHCP packet's block (netX.dhcp) stores only settings that have a DHCP tag: others fail
+        with ENOTTY (found by the differential fuzzer: `clear net0.dhcp/fy`)."""
+        if block.name != "dhcp" or ref.key.startswith("#"):
+            return
+        predefined = self.by_name.get(ref.key)
+        if predefined is None or predefined.tag is None:
+            raise IpxeError(errors.STORE_BUILTIN_OTHER)
 
     def store_raw(self, ref: SettingRef, type_name: str, data: bytes) -> None:
         block = ref.block if ref.block is not None else self.root
