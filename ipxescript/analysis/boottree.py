@@ -86,7 +86,12 @@ class Edge:
     bound: BoundCommand
     word: Word  # the target as written
     targets: list[TreeFile] = field(default_factory=list)
-    reason: str = ""  # why an open edge stays open: remote, computed, not-in-tree
+    reason: str = ""  # why an open edge stays open: remote, computed, not-in-tree; "pattern" (see resolve)
+
+    @property
+    def by_pattern(self) -> bool:
+        """The targets matched a computed name: the edge may reach them, it does not name them."""
+        return self.reason == "pattern"
 
     @property
     def kind(self) -> str:
@@ -165,9 +170,30 @@ class BootTree:
                 for target in edge.targets:
                     self._in[id(target)].append(edge)
         given = [self.files[p] for p in (Path(os.path.abspath(e)) for e in entries) if p in self.files]
-        self.entries: list[TreeFile] = given or [
-            f for f in self.files.values() if not any(e.source is not f for e in self._in[id(f)])
-        ]
+        # a file that only a computed dispatch may reach is still an entry: nothing names it
+        self.entries: list[TreeFile] = given or [f for f in self.files.values() if self._is_entry(f)]
+
+    def _is_entry(self, tree_file: TreeFile) -> bool:
+        """No other file chains it, or only computed dispatches in files it runs itself do
+        (netboot.xyz's sub-menus ``chain ${menu}.ipxe``, which may match menu.ipxe too)."""
+        edges = self.edges_to(tree_file)
+        if any(not e.by_pattern for e in edges):
+            return False
+        if not edges:
+            return True
+        below = self._descendants(tree_file)
+        return all(id(e.source) in below for e in edges)
+
+    def _descendants(self, tree_file: TreeFile) -> set[int]:
+        seen: set[int] = set()
+        stack = [tree_file]
+        while stack:
+            for edge in self._out[id(stack.pop())]:
+                for target in edge.targets:
+                    if id(target) not in seen:
+                        seen.add(id(target))
+                        stack.append(target)
+        return seen
 
     # -- structure -----------------------------------------------------------------------------
 
@@ -180,6 +206,11 @@ class BootTree:
     def edges_to(self, tree_file: TreeFile) -> list[Edge]:
         """The edges from other files that reach this one (its parents' chain commands)."""
         return [e for e in self._in[id(tree_file)] if e.source is not tree_file]
+
+    def named_by(self, tree_file: TreeFile) -> list[Edge]:
+        """The edges that name this file (not only match it by a pattern); all edges when none do."""
+        edges = self.edges_to(tree_file)
+        return [e for e in edges if not e.by_pattern] or edges
 
     def parents(self, tree_file: TreeFile) -> list[TreeFile]:
         return _unique(e.source for e in self.edges_to(tree_file))
@@ -313,15 +344,21 @@ class BootTree:
             yield Edge(tree_file, line, bound, word, targets, reason)
 
     def resolve(self, source: TreeFile, word: Word) -> tuple[list[TreeFile], str]:
-        """The tree's files a target word can name, or ([], why it stays open)."""
+        """The tree's files a target word can name, or ([], why it stays open). With files, the
+        reason is "pattern" when some matched a ``${...}`` whose values are unknown: such a
+        dispatch may reach them, no more."""
         found: list[TreeFile] = []
         reasons: list[str] = []
+        pattern = False
         for parts in self._expansions(source, word):
             files, reason = self._resolve_parts(source, parts)
             found.extend(f for f in files if f not in found)
-            if reason:
+            pattern = pattern or reason == "pattern"
+            if reason and reason != "pattern":
                 reasons.append(reason)
-        return found, ("" if found else (reasons[0] if reasons else "computed"))
+        if found:
+            return found, ("pattern" if pattern else "")
+        return found, (reasons[0] if reasons else "computed")
 
     def _expansions(self, source: TreeFile, word: Word) -> list[list[str | None]]:
         """The word with each ``${x}`` replaced by x's known values (``values_of``) or WILD."""
@@ -369,7 +406,7 @@ class BootTree:
             "".join("[^/]*" if p is WILD else re.escape(_norm_prefix(p, i)) for i, p in enumerate(text_parts))
         )
         hits = _unique(f for p, f in self._by_posix.items() if f is not source and regex.fullmatch(p))
-        return hits, ("" if hits else "not-in-tree")
+        return hits, ("pattern" if hits else "not-in-tree")
 
     def _map(self, url: str) -> str | None:
         for mapping in self.maps:

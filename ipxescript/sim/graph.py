@@ -271,7 +271,16 @@ def raw(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-@click.command(name="graph", context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(
+    name="graph",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="""\b
+Examples:
+  ipxescript graph boot.ipxe > boot.dot
+  ipxescript graph boot.ipxe --format svg > boot.svg     (needs Graphviz: apt-get install graphviz)
+  ipxescript graph boot.ipxe --format mermaid --tree     every chained script too
+  cat boot.ipxe | ipxescript graph -""",
+)
 @click.argument("script", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--format", "fmt", type=click.Choice(["dot", "mermaid", "svg"]), default="dot", show_default=True

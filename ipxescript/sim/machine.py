@@ -336,6 +336,8 @@ class Simulator:
             message = detail.get("message", "the step limit was reached")
             where = self.engine.where()
             self.joined_path = detail.get("path")
+        else:
+            message = detail.get("message", message)  # e.g. --choose naming an item the menu lacks
         return Result(
             outcome=outcome,
             status=status,

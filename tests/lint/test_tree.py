@@ -128,3 +128,14 @@ def test_bad_tree_options_are_usage_errors(tmp_path: Path, run_cli) -> None:  # 
     (tmp_path / "netboot" / ".ipxelint.toml").write_text('[build]\nenable = ["NSLOOKUP_CMD"]\n')
     found = lint_json(run_cli, "netboot", cwd=tmp_path)
     assert [d for d in found if d["code"] == "IPX109"] == []
+
+
+def test_a_missing_label_the_parent_handles_differently_stays_a_warning(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    tree = copy(tmp_path, "netboot")
+    linux = tree / "linux.ipxe"
+    linux.write_text(linux.read_text().replace("boot || goto error", "boot || goto main_menu"))
+    found = [d for d in lint_json(run_cli, "netboot", cwd=tmp_path) if d["code"] == "IPX201"]
+    back = next(d for d in found if d["line"] == 12)
+    # the sub-menu meant to go back to the main menu; it shows the parent's error screen instead
+    assert back["severity"] == "warning"
+    assert "no label ':main_menu'" in back["message"] and "'goto error' (menu.ipxe:16)" in back["message"]

@@ -13,7 +13,8 @@ to an earlier line (e.g. from a menu's Esc path back into the menu, an endless l
 In a boot tree the failure of a chained script returns to the script that chained it: when every
 ``chain`` of this script handles failure (``chain linux.ipxe || goto error``), the missing label
 ends this script and the parent's handler runs. The finding names that handler; it is an info when
-the parent has the label (the error screen lives in the parent, a common idiom), a warning otherwise.
+the handler is the same ``goto`` (the error screen lives in the parent, a common idiom), a warning
+otherwise (``goto linux_menu`` in a sub-menu shows the parent's error screen instead).
 
 Failing::
 
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ipxescript.analysis.boottree import Edge
+from ipxescript.analysis.boottree import BootTree, Edge, TreeFile
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
 from ipxescript.analysis.suggest import Suggester
 from ipxescript.lint.context import LintContext
@@ -48,25 +49,40 @@ def _parent_handlers(ctx: LintContext) -> list[Edge] | None:
     """The chains of this script when every one of them handles its failure (``|| goto error``)."""
     if ctx.tree is None or ctx.tree_file is None:
         return None
-    edges = ctx.tree.edges_to(ctx.tree_file)
+    return _handling_edges(ctx.tree, ctx.tree_file)
+
+
+def _handling_edges(tree: BootTree, tree_file: TreeFile) -> list[Edge] | None:
+    edges = tree.named_by(tree_file)
     if not edges or any(e.failure_handler is None for e in edges):
         return None
     return edges
 
 
-def _handled(name: str, script: str, edges: list[Edge], hint: str) -> tuple[Severity, str]:
+def _same_goto(edges: list[Edge], name: str) -> bool:
+    """Every parent handles the failure with ``goto name`` itself: the jump the child meant happens
+    in the parent (netboot.xyz's sub-menus end in ``|| goto error`` and ``:error`` is the main
+    menu's). A parent that lacks ``:name`` too gets its own finding; this one is not repeated."""
+    for edge in edges:
+        handler = edge.failure_handler
+        if handler is None or [w.text for w in handler.words] != ["goto", name]:
+            return False
+    return True
+
+
+def _handled(ctx: LintContext, name: str, edges: list[Edge], hint: str) -> tuple[Severity, str]:
+    assert ctx.tree is not None and ctx.tree_file is not None
     first = edges[0]
     handler = first.failure_handler
     assert handler is not None
     handler_text = " ".join(w.text for w in handler.words)
-    in_parent = all(name in e.source.model.labels for e in edges)
     where = f"{first.where}" + (f" and {len(edges) - 1} more" if len(edges) > 1 else "")
     message = (
-        f"no label ':{name}' in this script: goto fails ('no such label'), {script} ends with that error "
-        f"and the script that chains it handles it with '{handler_text}' ({where})"
+        f"no label ':{name}' in this script: goto fails ('no such label'), {ctx.tree_file.name} ends with "
+        f"that error and the script that chains it handles it with '{handler_text}' ({where})"
     )
-    if in_parent:
-        return Severity.INFO, message + f"; ':{name}' is in that script, not this one"
+    if _same_goto(edges, name):
+        return Severity.INFO, message + f"; the jump to ':{name}' happens there"
     return Severity.WARNING, message + hint
 
 
@@ -99,8 +115,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                 else:
                     hint += " (no automatic fix: it jumps back to an earlier line, check it cannot loop)"
             if parents is not None:
-                name = ctx.tree_file.name if ctx.tree_file is not None else "this script"
-                severity, message = _handled(word.text, name, parents, hint)
+                severity, message = _handled(ctx, word.text, parents, hint)
             elif on_failure:
                 message = (
                     f"no label ':{word.text}' in this script: when the command before '||' fails, this goto "
