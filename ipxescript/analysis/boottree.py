@@ -306,11 +306,7 @@ class BootTree:
         merged: dict[str, list[str] | None] = {}
         for values in self._file_values.values():
             for setting, found in values.items():
-                known = merged.setdefault(setting, [])
-                if found is None or known is None:
-                    merged[setting] = None
-                else:
-                    known.extend(v for v in found if v not in known)
+                _add_values(merged, setting, found)
         return merged
 
     def values_of(self, source: TreeFile, setting: str) -> list[str] | None:
@@ -465,12 +461,17 @@ def _stored_values(model: ScriptModel) -> dict[str, list[str] | None]:
             found = [i.name for i in items if i.name is not None] or None
         else:
             found = None
-        known = values.setdefault(setting, [])
-        if found is None or known is None:
-            values[setting] = None
-        else:
-            known.extend(v for v in found if v not in known)
+        _add_values(values, setting, found)
     return values
+
+
+def _add_values(values: dict[str, list[str] | None], setting: str, found: list[str] | None) -> None:
+    """Add what one store gives ``setting``; once any store is unknown (None), so is the setting."""
+    known = values.setdefault(setting, [])
+    if found is None or known is None:
+        values[setting] = None
+    else:
+        known.extend(v for v in found if v not in known)
 
 
 NO_RETURN_ON_SUCCESS = {"boot", "chain", "imgexec", "goto", "exit", "reboot", "poweroff", "sanboot"}
