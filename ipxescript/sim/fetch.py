@@ -155,6 +155,12 @@ USER_AGENT = f"ipxesim/{__version__} (dry run)"
 def fetch_http(uri: str, want_content: bool) -> FetchResult:
     import requests
 
+    host = uri.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host = host[1:].split("]", 1)[0] if host.startswith("[") else host.split(":", 1)[0]
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return FetchResult(errors.DNS_NO_RECORD, source=uri)
     try:
         headers = {"User-Agent": USER_AGENT}
         with requests.get(
