@@ -68,6 +68,11 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 @click.option(
     "--http-workers", type=click.IntRange(1, 64), help="HTTP processes sharing the port (default 1)."
 )
+@click.option(
+    "--api-token-file",
+    type=click.Path(dir_okay=False),
+    help="File holding the API token (default: STATE_DIR/api-token, made at first start).",
+)
 @click.option("--explain", nargs=2, metavar="MAC ARCH", help="Print what this client would get, then exit.")
 @click.option("-v", "--verbose", count=True, help="More log output (protocol details).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors in the log.")
@@ -83,6 +88,7 @@ def serve_command(
     boot_files: tuple[str, ...],
     state_dir: str | None,
     http_workers: int | None,
+    api_token_file: str | None,
     explain: tuple[str, str] | None,
     verbose: int,
     quiet: bool,
@@ -105,6 +111,7 @@ def serve_command(
             boot_files=boot_files,
             state_dir=state_dir,
             http_workers=http_workers,
+            api_token_file=api_token_file,
         )
     except ConfigError as exc:
         _fail("serve", str(exc))

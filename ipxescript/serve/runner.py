@@ -11,21 +11,31 @@ import os
 import signal
 import socket
 import sys
+import threading
 from collections.abc import Callable
 from typing import TextIO
 
 from aiohttp import web
 
+from ipxescript.serve.apiauth import api_token
 from ipxescript.serve.assignments import AssignmentStore
 from ipxescript.serve.bootlog import BootLog
-from ipxescript.serve.config import ServeConfig
+from ipxescript.serve.config import ConfigError, ServeConfig
 from ipxescript.serve.http_app import make_app
+from ipxescript.serve.http_guard import Guard, GuardedSockSite, HttpLimits, raise_descriptor_limit
 from ipxescript.serve.protocols import Closable, ServeError, port_message, start_dhcp, start_tftp
 from ipxescript.serve.serve_policy import ServePolicy
 
 log = logging.getLogger("ipxescript.serve")
 
 LINT_POLL_SECONDS = 2.0
+
+
+def load_token(config: ServeConfig) -> str:
+    try:
+        return api_token(config)
+    except ConfigError as exc:
+        raise ServeError(str(exc)) from None
 
 
 def open_state(config: ServeConfig) -> tuple[AssignmentStore, BootLog]:
@@ -119,22 +129,73 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
+def in_daemon_thread(func: Callable[[], None]) -> asyncio.Future[None]:
+    """Run func in a daemon thread: unlike the default executor, nothing waits for it at exit, so a
+    stuck file system call can never keep the server from stopping on SIGTERM."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+    def run() -> None:
+        error: BaseException | None = None
+        try:
+            func()
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is already closed
+            loop.call_soon_threadsafe(settle, error)
+
+    threading.Thread(target=run, name="lint-scan", daemon=True).start()
+    return done
+
+
+async def _lint_tree(policy: ServePolicy) -> None:
+    """Lint every script at start, then poll for changes (in a daemon thread, never blocking a stop)."""
+    try:
+        await in_daemon_thread(policy.start_check)
+    except OSError as exc:
+        log.warning("lint: scanning %s failed: %s", policy.root.path, exc)
+    policy.ready = True
+    await _poll_scripts(policy)
+
+
+def make_runner(policy: ServePolicy, guard: Guard, token: str) -> web.AppRunner:
+    limits = guard.limits
+    return web.AppRunner(
+        make_app(policy, guard, token),
+        access_log=None,
+        handle_signals=False,
+        keepalive_timeout=limits.keepalive_timeout,
+        max_field_size=8190,
+        max_headers=64,
+    )
+
+
 async def serve(
     config: ServeConfig,
     out: TextIO = sys.stdout,
     sock: socket.socket | None = None,
     on_stop: Callable[[], None] | None = None,
+    token: str | None = None,
 ) -> None:
     """Serve until SIGTERM or SIGINT. Raises ServeError when something cannot start."""
     sock = sock or bind_http(config)
     store, bootlog = open_state(config)
     policy = ServePolicy(config, store, bootlog)
-    runner = web.AppRunner(make_app(policy), access_log=None, handle_signals=False)
+    guard = Guard(HttpLimits().fitted())
+    runner = make_runner(policy, guard, token or load_token(config))
     servers: list[Closable] = []
     tasks: list[asyncio.Task[None]] = []
     try:
         await runner.setup()
-        await web.SockSite(runner, sock).start()
+        await GuardedSockSite(runner, sock, guard).start()
         servers.append(await start_tftp(config, policy))
         dhcp = await start_dhcp(config, policy)
         if dhcp is not None:
@@ -144,8 +205,9 @@ async def serve(
         # lint after the ports are open so the server answers at once; the verdicts are ready before the
         # first script is sent because each request checks its script if no verdict is cached
         if config.lint != "off":
-            await asyncio.get_running_loop().run_in_executor(None, policy.start_check)
-            tasks.append(asyncio.create_task(_poll_scripts(policy)))
+            tasks.append(asyncio.create_task(_lint_tree(policy)))
+        else:
+            policy.ready = True
         _settle_gc()
         tasks.append(asyncio.create_task(_sync_log(bootlog)))
         await stop.wait()
@@ -164,15 +226,16 @@ async def serve(
         bootlog.close()
 
 
-async def http_worker(config: ServeConfig) -> None:
+async def http_worker(config: ServeConfig, token: str) -> None:
     """An extra HTTP process on the same port: same policy (SQLite and the boot log are shared)."""
     sock = bind_http(config)
     store, bootlog = open_state(config)
     policy = ServePolicy(config, store, bootlog, announce=False)
-    runner = web.AppRunner(make_app(policy), access_log=None, handle_signals=False)
+    guard = Guard(HttpLimits().fitted())
+    runner = make_runner(policy, guard, token)
     try:
         await runner.setup()
-        await web.SockSite(runner, sock).start()
+        await GuardedSockSite(runner, sock, guard).start()
         stop = _stop_event()
         _settle_gc()
         syncer = asyncio.create_task(_sync_log(bootlog))
@@ -196,6 +259,8 @@ def _die_with_parent() -> None:
 
 def run(config: ServeConfig, out: TextIO = sys.stdout) -> None:
     """The whole server in the foreground: `http_workers - 1` forked HTTP processes beside the main one."""
+    raise_descriptor_limit()
+    token = load_token(config)  # before the workers start, so one process makes it and all read it
     sock = bind_http(config)
     workers: list[int] = []
 
@@ -219,7 +284,7 @@ def run(config: ServeConfig, out: TextIO = sys.stdout) -> None:
                 try:
                     _die_with_parent()
                     sock.close()  # the main process's socket; this worker listens on its own
-                    asyncio.run(http_worker(config))
+                    asyncio.run(http_worker(config, token))
                 except BaseException:  # noqa: BLE001 - report and leave; the main process goes on
                     log.exception("HTTP worker %d failed", os.getpid())
                     status = 1
@@ -227,7 +292,7 @@ def run(config: ServeConfig, out: TextIO = sys.stdout) -> None:
                     logging.shutdown()
                     os._exit(status)
             workers.append(pid)
-        asyncio.run(serve(config, out, sock, stop_workers))
+        asyncio.run(serve(config, out, sock, stop_workers, token))
     finally:
         stop_workers()
         for pid in workers:

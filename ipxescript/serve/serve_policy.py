@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from dataclasses import dataclass
 
 from ipxescript.serve.assignments import AssignmentStore
@@ -18,10 +19,25 @@ from ipxescript.serve.config import ServeConfig
 from ipxescript.serve.policy import BootOffer, Client, VirtualFile
 from ipxescript.serve.render import RenderError, clean_value, error_script, identity_script, render
 from ipxescript.serve.rootfs import PathRefused, Root
-from ipxescript.serve.scriptcheck import ScriptChecker
+from ipxescript.serve.scriptcheck import MAX_SCRIPT, ScriptChecker
 from ipxescript.serve.targets import Decision, choose_target
 
 log = logging.getLogger("ipxescript.serve")
+
+
+def read_script(real: str) -> str:
+    """A target's text, read without blocking on FIFOs and never more than MAX_SCRIPT bytes; ValueError
+    when the file is not a script that size."""
+    fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("is not a regular file")
+        if st.st_size > MAX_SCRIPT:
+            raise ValueError(f"is {st.st_size} bytes, over the {MAX_SCRIPT} bytes of a script")
+        return os.pread(fd, MAX_SCRIPT, 0).decode("utf-8", errors="replace")
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -38,7 +54,8 @@ class ServePolicy:
         self.config = config
         self.store = store
         self.bootlog = bootlog
-        self.root = Root(config.root)
+        self.root = Root(config.root, private=(config.config_file, config.state_dir, config.api_token_file))
+        self.ready = False  # set once every port is open (/readyz)
         self.checker = ScriptChecker(str(self.root.path), announce=announce)
         # first stages per arch and the iPXE/non-iPXE split come from the shared default policy
         self.boot_files = BootFilesPolicy(
@@ -65,8 +82,7 @@ class ServePolicy:
     def tftp_file(self, path: str, client: Client) -> VirtualFile | None:
         mac, ip = client.mac or None, client.ip
         try:
-            # hidden names are the TFTP server's business (it serves what is under its root)
-            rel = self.root.relative(path, allow_hidden=True)
+            rel = self.root.relative(path)  # the rule HTTP uses: no hidden names, no private files
         except PathRefused as exc:
             self.bootlog.record(mac=mac, ip=ip, stage="refused", what=path, reason=str(exc), protocol="tftp")
             return None
@@ -93,19 +109,24 @@ class ServePolicy:
         return None
 
     def _resolve_quietly(self, rel: str) -> str | None:
-        """The file a TFTP path names if it is under ROOT (hidden names included), else None."""
+        """The file a TFTP path names if it is under ROOT and may be served, else None."""
         if not rel:
             return None
         real = os.path.realpath(os.path.join(self.root.path, rel))
-        return real if self.root.contains(real) and os.path.isfile(real) else None
+        if not self.root.contains(real) or self.root.is_private(real):
+            return None
+        return real if os.path.isfile(real) else None
 
     # -- scripts ----------------------------------------------------------------------------------------
     def checked_script(self, rel: str, real: str, st: os.stat_result | None = None) -> Served | None:
-        """An error script replacing `rel` if it has lint errors and lint = "refuse"; None to serve it."""
-        if self.config.lint != "refuse":
+        """An error script replacing `rel` if it has lint errors and lint = "refuse" (or is too large to be
+        linted, unless lint = "off"); None to serve it."""
+        if self.config.lint == "off":
             return None
         report = self.checker.report(rel, real, st)
         if report is None or not report.errors:
+            return None
+        if self.config.lint == "serve" and not report.too_large:
             return None
         lines = [str(f) for f in report.errors]
         reason = f"{rel} has {len(lines)} lint error(s), not served: {lines[0]}"
@@ -138,10 +159,28 @@ class ServePolicy:
         if not client.mac:
             text = identity_script(boot_url or self.config.boot_url, client.labels)
             return Served(text, "no identity yet: ask the client to report mac/uuid/buildarch/platform")
-        decision = choose_target(
+        return self.render_target(client, self.decide(client, consume=consume))
+
+    def decide(self, client: Client, *, consume: bool) -> Decision:
+        """Which target the client boots (a once assignment is taken when consume)."""
+        return choose_target(
             client, self.config.groups, self.store, self.config.default_target, consume=consume
         )
-        return self.render_target(client, decision)
+
+    def verdict_missing(self, target: str) -> tuple[str, str, os.stat_result] | None:
+        """(rel, real path, stat) of a target script whose lint verdict must be made before it is sent;
+        None when the verdict is at hand (or nothing is linted). Lets the HTTP side lint off its loop."""
+        if self.config.lint == "off":
+            return None
+        try:
+            real = self.root.resolve(target)
+            st = os.stat(real) if real else None
+        except (PathRefused, OSError):
+            return None
+        if real is None or st is None:
+            return None
+        rel = self.root.relative(target)
+        return None if self.checker.known(rel, st) else (rel, real, st)
 
     def render_target(self, client: Client, decision: Decision) -> Served:
         target = decision.target
@@ -159,8 +198,12 @@ class ServePolicy:
         if broken is not None:
             return Served(broken.text, f"{decision.reason}; {broken.reason}", decision)
         try:
-            with open(real, encoding="utf-8", errors="replace") as handle:
-                text = render(handle.read(), self.client_values(client, decision), name=rel)
+            raw = read_script(real)
+        except ValueError as exc:  # an image or ISO assigned as a target: never read whole
+            reason = f"{decision.reason}; target {rel} {exc}"
+            return Served(error_script(f"target {rel} is not a script:", [reason]), reason, decision)
+        try:
+            text = render(raw, self.client_values(client, decision), name=rel)
         except RenderError as exc:
             return Served(error_script(f"target {rel} cannot be rendered:", [str(exc)]), str(exc), decision)
         return Served(text, f"{decision.reason} -> {rel}", decision)
