@@ -29,6 +29,9 @@ from dhcp_testlib import Lab, client_packet, malformed_packets, start_runner  # 
 
 from ipxescript.serve.dhcp import codec as c  # noqa: E402
 
+sys.path.insert(0, str(REPO / "benchmarks"))
+from report import goal  # noqa: E402
+
 RANGE = ("10.213.0.10", "10.213.15.250")
 NETMASK = "255.255.240.0"
 SERVER_IP = "10.213.7.1"
@@ -72,63 +75,6 @@ def _offers(sock: socket.socket, timeout: float) -> list[tuple[int, float]]:
             got.append((packet.xid, now))
 
 
-def run_client(clients: int, window: int) -> dict[str, float]:
-    sock = _client_socket()
-    target = ("255.255.255.255", 67)
-    # Latency: one client at a time.
-    latencies = []
-    lost = 0
-    for index in range(clients):
-        start = time.perf_counter()
-        sock.sendto(_discover(index, 1), target)
-        sock.settimeout(1.0)
-        while True:
-            try:
-                packet = c.decode(sock.recv(4096))
-            except TimeoutError:
-                lost += 1
-                break
-            except c.DhcpDecodeError:
-                continue
-            if packet.message_type == c.OFFER and packet.xid == (1 << 16) | index:
-                latencies.append(time.perf_counter() - start)
-                break
-    # Rate: other new clients, `window` DISCOVERs in flight.
-    sent_at: dict[int, float] = {}
-    answered: set[int] = set()
-    start = time.perf_counter()
-    sock.setblocking(False)
-    next_index = 0
-    last_progress = time.perf_counter()
-    while len(answered) < clients and time.perf_counter() - last_progress < 2.0:
-        while next_index < clients and next_index - len(answered) < window:
-            sent_at[next_index] = time.perf_counter()
-            sock.sendto(_discover(next_index, 2), target)
-            next_index += 1
-        try:
-            data = sock.recv(4096)
-        except BlockingIOError:
-            time.sleep(0.0002)
-            continue
-        try:
-            packet = c.decode(data)
-        except c.DhcpDecodeError:
-            continue
-        xid = packet.xid & 0xFFFF
-        if packet.message_type == c.OFFER and packet.xid >> 16 == 2 and xid not in answered:
-            answered.add(xid)
-            last_progress = time.perf_counter()
-    elapsed = last_progress - start
-    latencies.sort()
-    return {
-        "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan"),
-        "latency_lost": lost,
-        "rate": len(answered) / elapsed if elapsed > 0 else 0.0,
-        "rate_answered": len(answered),
-    }
-
-
 def run_fuzz(count: int, server: str) -> dict[str, float]:
     """Send `count` malformed packets (paced so the socket buffers do not simply drop them), then check
     that a correct client still gets an OFFER."""
@@ -154,9 +100,43 @@ PIN_SERVER: tuple[str, ...] = ("taskset", "-c", "1") if (os.cpu_count() or 1) >=
 PIN_CLIENT: tuple[str, ...] = ("taskset", "-c", "0") if (os.cpu_count() or 1) >= 2 else ()
 
 
-def _in_client(the_lab: Lab, ns: str, *args: str) -> dict[str, float]:
-    done = the_lab.ns_exec(ns, *PIN_CLIENT, sys.executable, str(Path(__file__).resolve()), *args, timeout=600)
+def _json_of(done: subprocess.CompletedProcess[str]) -> dict[str, float]:
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _in_client(the_lab: Lab, ns: str, *args: str) -> dict[str, float]:
+    return _json_of(
+        the_lab.ns_exec(ns, *PIN_CLIENT, sys.executable, str(Path(__file__).resolve()), *args, timeout=600)
+    )
+
+
+def build_generator(where: Path) -> Path:
+    """Compile the C load generator (benchmarks/dhcpload.c): a Python one tops out near the servers' rate."""
+    binary = where / "dhcpload"
+    subprocess.run(["cc", "-O2", "-o", str(binary), str(REPO / "benchmarks" / "dhcpload.c")], check=True)
+    return binary
+
+
+def run_generator(the_lab: Lab, ns: str, generator: Path, args: argparse.Namespace) -> dict[str, float]:
+    """The latency run (one DISCOVER at a time), then the rate run (`window` in flight)."""
+    result = _json_of(
+        the_lab.ns_exec(ns, *PIN_CLIENT, str(generator), "latency", str(args.clients), "eth0", timeout=600)
+    )
+    result.update(
+        _json_of(
+            the_lab.ns_exec(
+                ns,
+                *PIN_CLIENT,
+                str(generator),
+                "rate",
+                str(args.clients),
+                str(args.window),
+                "eth0",
+                timeout=600,
+            )
+        )
+    )
     return result
 
 
@@ -181,12 +161,19 @@ def _start_dnsmasq(the_lab: Lab, work: Path) -> subprocess.Popen[bytes]:
     return process
 
 
+def _start_echo(the_lab: Lab, work: Path) -> subprocess.Popen[bytes]:
+    """The generator's ceiling: a C responder that answers each DISCOVER with no decision at all."""
+    process = the_lab.spawn(the_lab.server_ns, *PIN_SERVER, str(work.parent / "dhcpload"), "echo", "br0")
+    time.sleep(0.2)
+    return process
+
+
 def measure(starter: object, args: argparse.Namespace, work: Path, fuzz: bool) -> dict[str, float]:
     """One fresh server in a fresh lab: the latency and rate runs, and the fuzz run when asked."""
     with _lab() as the_lab:
         client_ns = the_lab.add_host("c", mac="02:42:00:00:00:01")
         starter(the_lab, work)  # type: ignore[operator]
-        result = _in_client(the_lab, client_ns, "--client-run", str(args.clients), str(args.window))
+        result = run_generator(the_lab, client_ns, work.parent / "dhcpload", args)
         if fuzz:
             result.update(_in_client(the_lab, client_ns, "--fuzz-run", str(args.fuzz), SERVER_IP))
     return result
@@ -213,26 +200,23 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=32, help="DISCOVERs in flight in the rate test")
     parser.add_argument("--fuzz", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds; the table shows medians")
-    parser.add_argument("--client-run", nargs=2, type=int, help=argparse.SUPPRESS)
     parser.add_argument("--fuzz-run", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.client_run:
-        print(json.dumps(run_client(*args.client_run)))
-        return
     if args.fuzz_run:
         print(json.dumps(run_fuzz(int(args.fuzz_run[0]), args.fuzz_run[1])))
         return
     if os.geteuid() != 0:
         raise SystemExit("bench_dhcp needs root: it creates network namespaces")
-    runs: dict[str, list[dict[str, float]]] = {"ours": [], "dnsmasq": []}
+    runs: dict[str, list[dict[str, float]]] = {"ours": [], "dnsmasq": [], "echo": []}
     with tempfile.TemporaryDirectory(prefix="bench-dhcp-") as tmp:
+        build_generator(Path(tmp))
         # Rounds alternate between the servers so that load from other work on the machine hits both alike.
         for round_number in range(args.rounds):
             last = round_number == args.rounds - 1
-            for name, starter in (("ours", _start_ours), ("dnsmasq", _start_dnsmasq)):
+            for name, starter in (("ours", _start_ours), ("dnsmasq", _start_dnsmasq), ("echo", _start_echo)):
                 work = Path(tmp) / f"{name}-{round_number}"
                 work.mkdir()
-                runs[name].append(measure(starter, args, work, fuzz=last))
+                runs[name].append(measure(starter, args, work, fuzz=last and name != "echo"))
                 print(
                     f"  round {round_number + 1}/{args.rounds} {name}: {runs[name][-1]['rate']:.0f}/s",
                     file=sys.stderr,
@@ -260,7 +244,17 @@ def main() -> None:
         f"{'answered (latency lost / rate)':34} {ours['latency_lost']:>5.0f}/{ours['rate_answered']:<6.0f}"
         f" {theirs['latency_lost']:>5.0f}/{theirs['rate_answered']:<6.0f}"
     )
-    for name, label in (("ours", "ipxescript"), ("dnsmasq", "dnsmasq")):
+    echo = {key: median_of(runs["echo"], key) for key in ("rate", "p50_ms", "p99_ms")}
+    fastest = max(ours["rate"], theirs["rate"])
+    print(
+        f"{'generator ceiling (C echo responder)':34} {echo['rate']:12.0f} offers/s, p50 {echo['p50_ms']:.2f} ms,"
+        f" p99 {echo['p99_ms']:.2f} ms: {echo['rate'] / fastest:.1f}x the faster server"
+    )
+    goal("dhcp", "DISCOVER->OFFER rate, ours / dnsmasq", ours["rate"] / theirs["rate"], 1.0)
+    goal(
+        "dhcp", "latency p99, ours / dnsmasq", ours["p99_ms"] / theirs["p99_ms"], 1.5, higher_is_better=False
+    )
+    for name, label in (("ours", "ipxescript"), ("dnsmasq", "dnsmasq"), ("echo", "echo responder")):
         rates = sorted(run["rate"] for run in runs[name])
         print(f"{label} rate over the rounds: {' '.join(f'{r:.0f}' for r in rates)} offers/s")
     for label, result in (("ipxescript", ours), ("dnsmasq", theirs)):

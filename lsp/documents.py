@@ -18,10 +18,10 @@ from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 
+from ipxescript.analysis.binding import BoundCommand, bind
 from ipxescript.analysis.diagnostics import Diagnostic
 from ipxescript.catalog import get_catalog
 from ipxescript.lint import LintConfig, load_config
-from ipxescript.lint.binding import BoundCommand, bind
 from ipxescript.lint.config import ConfigError
 from ipxescript.lsp.index import BindCache, ScriptIndex, build_index
 from ipxescript.lsp.positions import Positions

@@ -11,7 +11,8 @@ The link between ``choose`` and ``goto`` follows the common iPXE idiom::
 choice feeds a ``goto ${setting}`` refer to labels: they are definitions' references, and a label
 rename renames them too (and ``choose --default`` values naming those items).
 
-(A candidate to move to ipxescript/analysis once the linter wants the same view.)
+Labels, menus, items, choices and option bindings come from the one script model
+(``ipxescript.analysis.model.ScriptModel``); this module adapts them to what the editor features ask.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from ipxescript.analysis.binding import BoundCommand, bind
+from ipxescript.analysis.model import ScriptModel
 from ipxescript.catalog import get_catalog
-from ipxescript.lint.binding import BoundCommand, bind
 from ipxescript.syntax.tree import Command, Label, Literal, LogicalLine, Reference, Script, Word
 
 IMAGE_FAMILIES = ("imgexec", "imgselect", "imgfetch", "imgargs")
@@ -163,77 +165,52 @@ def setting_base(name: str) -> str:
     return name.split(":", 1)[0]
 
 
-def _menu_option(bound: BoundCommand) -> str | None:
-    found = None
-    for opt in bound.options:
-        if opt.name in ("menu", "form"):
-            found = opt.value
-    return found
-
-
 BindCache = dict[int, tuple[Command, BoundCommand]]
 
 
 def build_index(script: Script, cache: BindCache | None = None) -> ScriptIndex:
-    """Index ``script``. ``cache`` keeps bindings between versions: after an incremental edit the
-    untouched lines keep their command objects, so only the reparsed lines are bound again."""
+    """Index ``script`` from its model (ipxescript.analysis.model). ``cache`` keeps bindings between
+    versions: after an incremental edit the untouched lines keep their command objects, so only the
+    reparsed lines are bound again."""
+    model = ScriptModel(script, bindings=cache)
     index = ScriptIndex(script)
-    catalog = get_catalog()
-    old = cache if cache is not None else {}
-    fresh: BindCache = {}
-    latest_menu: dict[str | None, MenuDef] = {}  # the menu each name currently refers to
-    for line in script.lines:
-        if line.label is not None:
-            index.label_defs.append(LabelDef(line.label.name, line.label, line))
-        for command in line.commands:
-            name = command.name
-            if not command.words or name is None:
-                continue
-            known = old.get(id(command))
-            if known is not None and known[0] is command:
-                bound = known[1]
-            else:
-                bound = bind(command, catalog.commands.get(name))
-            fresh[id(command)] = (command, bound)
-            index.bound[id(command)] = bound
-            if name == "goto" and bound.positionals:
-                target = bound.positionals[0]
-                (index.gotos if target.is_literal else index.dynamic_gotos).append(target)
-            elif name in ("menu", "form"):
-                opt = bound.option("name")
-                if bound.has("delete"):
-                    continue
-                menu = MenuDef(
-                    opt.value if opt else None, " ".join(w.text for w in bound.positionals), command, line
-                )
-                latest_menu[menu.name] = menu
-                index.menus.append(menu)
-            elif name == "item":
-                menu_def = latest_menu.get(_menu_option(bound))
-                gap = bound.has("gap")
-                words = bound.positionals
-                id_word = words[0] if words and not gap and words[0].is_literal else None
-                text_words = words if gap else words[1:]
-                item = ItemDef(id_word, " ".join(w.text for w in text_words), command, line, menu_def)
-                index.items.append(item)
-                if menu_def is not None:
-                    menu_def.items.append(item)
-            elif name == "choose":
-                menu_def = latest_menu.get(_menu_option(bound))
-                default = bound.option("default")
-                target_word = bound.positionals[0] if bound.positionals else None
-                setting = setting_base(target_word.text) if target_word and target_word.is_literal else None
-                choose = ChooseUse(setting, command, menu_def, default.value_word if default else None)
-                index.chooses.append(choose)
-                if menu_def is not None:
-                    menu_def.chooses.append(choose)
-            if name in ("set", "read", "inc", "clear", "choose") and bound.positionals:
-                word = bound.positionals[0]
-                if word.is_literal:
-                    index.set_names.setdefault(setting_base(word.text), []).append(word)
+    lines: dict[int, LogicalLine] = {}
+    for line, bound in model.commands:
+        index.bound[id(bound.command)] = bound
+        lines[id(bound.command)] = line
+        if bound.name == "goto" and bound.positionals:
+            target = bound.positionals[0]
+            (index.gotos if target.is_literal else index.dynamic_gotos).append(target)
+        if bound.name in ("set", "read", "inc", "clear", "choose") and bound.positionals:
+            word = bound.positionals[0]
+            if word.is_literal:
+                index.set_names.setdefault(setting_base(word.text), []).append(word)
+    index.label_defs = [LabelDef(label.name, label, line) for label, line in model.label_list]
+    menus = model.menus
+    for menu in menus.menus:
+        command = menu.bound.command
+        menu_def = MenuDef(
+            menu.name, " ".join(w.text for w in menu.bound.positionals), command, lines[id(command)]
+        )
+        index.menus.append(menu_def)
+        for item in menu.items:
+            item_def = _item_def(item.bound, lines[id(item.bound.command)], menu_def)
+            menu_def.items.append(item_def)
+    index.items = sorted((i for m in index.menus for i in m.items), key=lambda i: i.command.start)
+    by_command = {id(m.command): m for m in index.menus}
+    for choice in menus.choices:
+        bound = choice.bound
+        chosen = by_command.get(id(choice.menu.bound.command)) if choice.menu is not None else None
+        default = bound.option("default")
+        target_word = bound.positionals[0] if bound.positionals else None
+        setting = setting_base(target_word.text) if target_word and target_word.is_literal else None
+        choose = ChooseUse(setting, bound.command, chosen, default.value_word if default else None)
+        index.chooses.append(choose)
+        if chosen is not None:
+            chosen.chooses.append(choose)
     if cache is not None:
         cache.clear()
-        cache.update(fresh)
+        cache.update(model.bindings())
     for word in index.dynamic_gotos:
         setting = static_setting_name(word)
         if setting is None:
@@ -242,6 +219,14 @@ def build_index(script: Script, cache: BindCache | None = None) -> ScriptIndex:
             if choose.setting == setting:
                 choose.dynamic_gotos.append(word)
     return index
+
+
+def _item_def(bound: BoundCommand, line: LogicalLine, menu: MenuDef | None) -> ItemDef:
+    gap = bound.has("gap")
+    words = bound.positionals
+    id_word = words[0] if words and not gap and words[0].is_literal else None
+    text_words = words if gap else words[1:]
+    return ItemDef(id_word, " ".join(w.text for w in text_words), bound.command, line, menu)
 
 
 def word_at(line: LogicalLine, offset: int) -> Word | None:

@@ -6,7 +6,13 @@ in a separate process it runs beside them, at a lower scheduling priority.
 
 The worker imports the linter once and then forks a child for each lint, so a lint whose text has been
 edited since can be stopped by killing that child, and the next one starts at once without importing
-anything again.
+anything again. It starts with the server's own ``sys.path``, as multiprocessing's spawn does, so it
+imports the same package as the server whatever folder the editor started the server in (a ``-m`` from
+the current folder would pick up a source checkout there instead).
+
+A worker that cannot start, exits, or loses a lint to a signal nobody sent raises ``WorkerUnavailable``
+with the reason (its exit status and the last lines it wrote to stderr); the server then says so and
+lints in its own process.
 
 Protocol on the worker's stdin/stdout, each message an 8-byte big-endian length and a pickle.
 Request: ``(text, path, config)``. Replies: the worker's ``("started", child_pid)``; the child's
@@ -17,6 +23,7 @@ worker's ``("exit", signal)`` (0 when the child was not killed), so the stream n
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import pickle
 import signal
@@ -29,7 +36,16 @@ from ipxescript.lint import LintConfig, lint_source
 
 
 class LintAborted(Exception):
-    """The lint was stopped (or the worker died) before it answered."""
+    """The lint was stopped before it answered: its text changed."""
+
+
+class WorkerUnavailable(Exception):
+    """The worker could not start or died; the message says why."""
+
+
+# The worker's command line: the server's sys.path first, then this module's main().
+_BOOT = "import json, sys; sys.path[:] = json.loads(sys.argv[1]); from {module} import main; main()"
+STDERR_KEPT = 4000  # characters of the worker's stderr kept to explain its death
 
 
 def _frame(payload: Any) -> bytes:
@@ -87,14 +103,47 @@ class LintWorker:
         self._lock = asyncio.Lock()
         self._busy_with: object | None = None  # the key (document) of the running lint
         self._child: int | None = None
+        self._killed = False  # the running lint's child was stopped on purpose
+        self._stderr = ""  # the tail of what the worker wrote to stderr
+        self._stderr_task: asyncio.Task[None] | None = None
 
     async def _start(self) -> asyncio.subprocess.Process:
-        if self._process is None or self._process.returncode is not None:
-            self._process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "ipxescript.lsp.lint_worker",
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2**26,
-            )  # fmt: skip
+        if self._process is not None and self._process.returncode is not None:
+            raise WorkerUnavailable(f"the lint worker {await self._death(self._process)}")
+        if self._process is None:
+            command = _BOOT.format(module="ipxescript.lsp.lint_worker")
+            self._stderr = ""
+            try:
+                self._process = await asyncio.create_subprocess_exec(
+                    sys.executable, "-c", command, json.dumps(sys.path),
+                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE, limit=2**26,
+                )  # fmt: skip
+            except OSError as exc:
+                raise WorkerUnavailable(f"the lint worker could not start: {exc}") from exc
+            self._stderr_task = asyncio.ensure_future(self._keep_stderr(self._process))
         return self._process
+
+    async def _keep_stderr(self, process: asyncio.subprocess.Process) -> None:
+        """Pass the worker's stderr on to the server's (the editor's log) and keep its tail."""
+        assert process.stderr is not None
+        while chunk := await process.stderr.read(65536):
+            sys.stderr.write(chunk.decode(errors="replace"))
+            sys.stderr.flush()
+            self._stderr = (self._stderr + chunk.decode(errors="replace"))[-STDERR_KEPT:]
+
+    async def _death(self, process: asyncio.subprocess.Process) -> str:
+        """Why the worker stopped: its exit status and its last words on stderr."""
+        try:
+            code = await asyncio.wait_for(process.wait(), 5)
+        except TimeoutError:
+            process.kill()
+            code = await process.wait()
+        if self._stderr_task is not None:
+            await asyncio.wait([self._stderr_task], timeout=2)
+        status = f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
+        last = [line for line in self._stderr.splitlines() if line.strip()][-1:]
+        return status + (f": {last[0].strip()}" if last else "")
 
     async def _read(self, process: asyncio.subprocess.Process) -> tuple[str, Any]:
         assert process.stdout is not None
@@ -105,7 +154,8 @@ class LintWorker:
     async def lint(
         self, key: object, text: str, path: str | None, config: LintConfig, wanted: Callable[[], bool]
     ) -> list[Diagnostic]:
-        """Lint ``text``; ``wanted()`` is asked once the worker is free (False: raise LintAborted)."""
+        """Lint ``text``; ``wanted()`` is asked once the worker is free (False: raise LintAborted).
+        Raises ``WorkerUnavailable`` when the worker cannot start or dies."""
         async with self._lock:
             if not wanted():
                 raise LintAborted("the text changed while waiting for the worker")
@@ -135,11 +185,13 @@ class LintWorker:
     ) -> tuple[str, Any] | None:
         process = await self._start()
         assert process.stdin is not None
+        self._killed = False
         try:
             process.stdin.write(_frame((text, path, config)))
             await process.stdin.drain()
             status, value = await self._read(process)
-            assert status == "started", status
+            if status != "started":
+                raise WorkerUnavailable(f"the lint worker is out of step (it answered {status!r})")
             self._child = value
             if not wanted():
                 self._kill_child()
@@ -147,17 +199,22 @@ class LintWorker:
             while True:
                 status, value = await self._read(process)
                 if status == "exit":
+                    if value and not self._killed:
+                        raise WorkerUnavailable(f"the lint was killed by signal {value}")
                     return result
                 result = (status, value)
-        except (asyncio.IncompleteReadError, ConnectionError, AssertionError) as exc:
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            raise WorkerUnavailable(f"the lint worker {await self._death(process)}") from exc
+        except WorkerUnavailable:
             if process.returncode is None:
-                process.kill()  # out of step or dead: the next lint starts a new worker
-            raise LintAborted(f"the lint worker stopped: {exc}") from exc
+                process.kill()  # out of step: the next lint starts a new worker
+            raise
         finally:
             self._child = None
 
     def _kill_child(self) -> None:
         if self._child is not None:
+            self._killed = True
             try:
                 os.kill(self._child, signal.SIGKILL)
             except ProcessLookupError:
@@ -172,6 +229,8 @@ class LintWorker:
         if self._process is not None and self._process.returncode is None:
             self._process.kill()
             await self._process.wait()
+        if self._stderr_task is not None:
+            await asyncio.wait([self._stderr_task], timeout=2)
 
 
 def main() -> None:

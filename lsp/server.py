@@ -16,9 +16,10 @@ from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 
 from ipxescript import __version__
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.lint import lint_source
 from ipxescript.lsp import actions, completion, formatting, hover, navigation, outline, semantic, signature
 from ipxescript.lsp.documents import OpenDocument, config_for, to_lsp_diagnostic, uri_to_path
-from ipxescript.lsp.lint_worker import LintAborted, LintWorker
+from ipxescript.lsp.lint_worker import LintAborted, LintWorker, WorkerUnavailable
 from ipxescript.syntax.incremental import Document
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class IpxeLanguageServer(LanguageServer):
         self.lint_delay = lint_delay
         self._lint_tasks: dict[str, asyncio.Task[None]] = {}
         self.lint_worker = LintWorker()
+        self.worker_failure: str | None = None  # why the worker is not used any more, once it failed
 
     # -- documents ------------------------------------------------------------------------------
 
@@ -148,25 +150,40 @@ class IpxeLanguageServer(LanguageServer):
         if self._is_current(doc, version):
             self.publish(doc, findings)
 
+    def worker_failed(self, reason: str) -> None:
+        """Say that the lint worker is gone, in the log and to the user, and lint in process from now on."""
+        self.worker_failure = reason
+        message = (
+            f"ipxescript: {reason}. Linting continues in the language server's own process "
+            "(typing may lag on large scripts while it runs)."
+        )
+        log.error("%s", message)
+        self.window_log_message(types.LogMessageParams(type=types.MessageType.Error, message=message))
+        self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
+
     def _is_current(self, doc: OpenDocument, version: int) -> bool:
         """The document is still open and still at ``version``."""
         return doc.version == version and self.documents.get(doc.uri) is doc
 
     async def lint_now(self, doc: OpenDocument) -> list[Diagnostic]:
-        """The full lint of the document's current text (cached until the next change)."""
+        """The full lint of the document's current text (cached until the next change): in the worker
+        process, or in this one once the worker has failed."""
         if doc.linted is not None:
             return doc.linted
         version, text = doc.version, doc.text
-        for attempt in (1, 2):
+        findings: list[Diagnostic] | None = None
+        if self.worker_failure is None:
             try:
                 findings = await self.lint_worker.lint(
                     doc, text, doc.path, doc.config, wanted=lambda: doc.version == version
                 )
-                break
             except LintAborted as exc:
-                if doc.version != version or attempt == 2:
-                    raise StaleText(doc.uri) from exc
-                # the worker died under a lint that is still wanted: once more, with a new worker
+                raise StaleText(doc.uri) from exc
+            except WorkerUnavailable as exc:
+                self.worker_failed(str(exc))
+        if findings is None:
+            # in a thread, so requests and the quick diagnostics of new edits are still answered
+            findings = await asyncio.to_thread(lint_source, text, doc.path, doc.config)
         if doc.version == version and doc.text == text:
             doc.linted = findings
             doc.shown = findings

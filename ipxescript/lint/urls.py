@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from ipxescript.lint.binding import BoundCommand
+from ipxescript.analysis.binding import BoundCommand
 from ipxescript.lint.context import LintContext
 from ipxescript.syntax.tree import Literal, LogicalLine, Word
 

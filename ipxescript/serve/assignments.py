@@ -1,5 +1,8 @@
 """Per-client assignments (PXESrv's model): a `once` target consumed by the next boot, a `static` one kept.
 
+`Assignments` is the interface every backend gives (ipxescript.serve.state); `AssignmentStore` is the
+SQLite one. The PostgreSQL one (state/postgres.py) keeps the same promises across instances.
+
 Stored in SQLite in WAL mode with synchronous=FULL: every change is one committed transaction, so a
 kill -9 at any moment loses no acknowledged change. A once assignment is taken with a single
 DELETE ... RETURNING statement, committed before the script is sent: two servers or two requests can
@@ -15,6 +18,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 KINDS = ("once", "static")
 _MAC_HEX = re.compile(r"^[0-9a-f]{12}$")
@@ -54,6 +58,32 @@ class Assignment:
         return {"client": self.client, "kind": self.kind, "target": self.target, "created": self.created}
 
 
+class Assignments(Protocol):
+    def assign(self, client: str, target: str, *, once: bool = False) -> Assignment:
+        """Set CLIENT's once or static target (replacing one of the same kind)."""
+        ...
+
+    def unassign(self, client: str, kind: str | None = None) -> list[Assignment]:
+        """Remove the client's assignments (of one kind, or all); returns what was removed."""
+        ...
+
+    def all(self) -> list[Assignment]: ...
+
+    def lookup(self, keys: list[str], *, consume: bool) -> Assignment | None:
+        """The assignment for the first matching key: once before static; with consume a once one is
+        taken atomically (of concurrent callers, across instances, exactly one gets it)."""
+        ...
+
+    def peek(self, keys: list[str]) -> Assignment | None:
+        """What `lookup` would return, consuming nothing (dry runs, --explain)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+SCHEMA_VERSION = 1  # PRAGMA user_version of assignments.sqlite3
+
+
 class AssignmentStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,6 +98,15 @@ class AssignmentStore:
             " client TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('once', 'static')),"
             " target TEXT NOT NULL, created REAL NOT NULL, PRIMARY KEY (client, kind))"
         )
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            self._db.close()
+            raise sqlite3.DatabaseError(
+                f"{path}: schema version {version} is newer than this ipxescript knows ({SCHEMA_VERSION}):"
+                " upgrade ipxescript"
+            )
+        if version < SCHEMA_VERSION:  # files from before versioning hold exactly schema 1
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self._db.close()
@@ -97,6 +136,9 @@ class AssignmentStore:
     def all(self) -> list[Assignment]:
         rows = self._db.execute("SELECT client, kind, target, created FROM assignments ORDER BY client, kind")
         return [Assignment(*row) for row in rows.fetchall()]
+
+    def peek(self, keys: list[str]) -> Assignment | None:
+        return self.lookup(keys, consume=False)
 
     def lookup(self, keys: list[str], *, consume: bool) -> Assignment | None:
         """The assignment for the first matching key: once before static; a once one is deleted if consume."""

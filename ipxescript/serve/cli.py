@@ -66,6 +66,12 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     "--state-dir", type=click.Path(file_okay=False), help="Where assignments and the boot log live."
 )
 @click.option(
+    "--state",
+    "state_url",
+    metavar="URL",
+    help="Shared state for several instances: postgresql://USER@HOST/DB (default: SQLite in the state dir).",
+)
+@click.option(
     "--http-workers", type=click.IntRange(1, 64), help="HTTP processes sharing the port (default 1)."
 )
 @click.option(
@@ -87,6 +93,7 @@ def serve_command(
     tftp_port: int | None,
     boot_files: tuple[str, ...],
     state_dir: str | None,
+    state_url: str | None,
     http_workers: int | None,
     api_token_file: str | None,
     explain: tuple[str, str] | None,
@@ -112,6 +119,7 @@ def serve_command(
             state_dir=state_dir,
             http_workers=http_workers,
             api_token_file=api_token_file,
+            state=state_url,
         )
     except ConfigError as exc:
         _fail("serve", str(exc))
@@ -124,16 +132,17 @@ def serve_command(
         from ipxescript.serve.serve_policy import ServePolicy
 
         try:
-            store, bootlog = open_state(config)
+            state = open_state(config)
         except ServeError as exc:
             _fail("serve", str(exc))
         try:
-            click.echo(explain_client(ServePolicy(config, store, bootlog), *explain), nl=False)
+            click.echo(
+                explain_client(ServePolicy(config, state.assignments, state.bootlog), *explain), nl=False
+            )
         except ConfigError as exc:
             _fail("serve", str(exc))
         finally:
-            store.close()
-            bootlog.close()
+            state.close()
         return
     try:
         run(config)
@@ -143,33 +152,48 @@ def serve_command(
         pass
 
 
-def _state_dir(command: str, state_dir: str | None, config_file: str | None, root: str | None) -> Path:
-    """The state directory the server uses: --state-dir, the config's state_dir, or the default."""
-    if state_dir:
-        return Path(state_dir)
+def _state_location(
+    command: str, state_dir: str | None, state_url: str | None, config_file: str | None, root: str | None
+) -> tuple[str | None, Path]:
+    """The state the server uses: --state, else the config's `state`; --state-dir, else the config's
+    `state_dir`, else the default."""
+    from ipxescript.serve.config import state_url as check_url
+
     path = Path(config_file) if config_file else Path(root) / CONFIG_NAME if root else None
+    data: dict[str, object] = {}
     if path and (config_file or path.is_file()):
         try:
             data = read_config_file(path)
         except ConfigError as exc:
             _fail(command, str(exc))
-        if "state_dir" in data:
-            return path.parent / str(data["state_dir"])
-    return default_state_dir()
-
-
-def _store(command: str, state_dir: str | None, config_file: str | None, root: str | None):  # type: ignore[no-untyped-def]
-    from ipxescript.serve.assignments import AssignmentStore
-
-    directory = _state_dir(command, state_dir, config_file, root)
     try:
-        return AssignmentStore(directory / "assignments.sqlite3")
-    except Exception as exc:  # OSError, sqlite3 errors: say which file
-        _fail(command, f"state directory {directory}: {exc}")
+        url = check_url(
+            state_url if state_url else data.get("state"), "--state" if state_url else f"{path}: state"
+        )
+    except ConfigError as exc:
+        _fail(command, str(exc))
+    if state_dir:
+        return url, Path(state_dir)
+    if path is not None and "state_dir" in data:
+        return url, path.parent / str(data["state_dir"])
+    return url, default_state_dir()
+
+
+def _store(  # type: ignore[no-untyped-def]
+    command: str, state_dir: str | None, state_url: str | None, config_file: str | None, root: str | None
+):
+    from ipxescript.serve.state import StateError, open_state
+
+    url, directory = _state_location(command, state_dir, state_url, config_file, root)
+    try:
+        return open_state(url, directory, bootlog=False)
+    except StateError as exc:
+        _fail(command, str(exc))
 
 
 _state_options = [
     click.option("--state-dir", type=click.Path(file_okay=False), help="The server's state directory."),
+    click.option("--state", "state_url", metavar="URL", help="The servers' shared state: postgresql://..."),
     click.option(
         "--config", "config_file", type=click.Path(dir_okay=False), help="Read state_dir from this config."
     ),
@@ -191,11 +215,18 @@ def _with_state_options(func):  # type: ignore[no-untyped-def]
 @click.option("--once", is_flag=True, help="Boot TARGET the next time only, then fall back.")
 @_with_state_options
 def assign_command(
-    client: str, target: str, once: bool, state_dir: str | None, config_file: str | None, root: str | None
+    client: str,
+    target: str,
+    once: bool,
+    state_dir: str | None,
+    state_url: str | None,
+    config_file: str | None,
+    root: str | None,
 ) -> None:
     """Make CLIENT (a MAC or IPv4 address) boot TARGET, a script under the served ROOT."""
     from ipxescript.serve.assignments import ClientKeyError
     from ipxescript.serve.rootfs import PathRefused, Root
+    from ipxescript.serve.state import StateUnavailable
 
     target = target.lstrip("/")
     if root:
@@ -205,13 +236,15 @@ def assign_command(
             _fail("assign", f"target {target!r}: {exc}")
         if found is None:
             _fail("assign", f"target {target!r} is not a file under {root}")
-    store = _store("assign", state_dir, config_file, root)
+    state = _store("assign", state_dir, state_url, config_file, root)
     try:
-        item = store.assign(client, target, once=once)
+        item = state.assignments.assign(client, target, once=once)
     except ClientKeyError as exc:
         _fail("assign", str(exc))
+    except StateUnavailable as exc:
+        _fail("assign", str(exc))
     finally:
-        store.close()
+        state.close()
     click.echo(f"{item.client} -> {item.target} ({item.kind})")
 
 
@@ -219,14 +252,14 @@ def assign_command(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @_with_state_options
 def assignments_command(
-    as_json: bool, state_dir: str | None, config_file: str | None, root: str | None
+    as_json: bool, state_dir: str | None, state_url: str | None, config_file: str | None, root: str | None
 ) -> None:
     """List the once and static assignments."""
-    store = _store("assignments", state_dir, config_file, root)
+    state = _store("assignments", state_dir, state_url, config_file, root)
     try:
-        items = store.all()
+        items = state.assignments.all()
     finally:
-        store.close()
+        state.close()
     if as_json:
         click.echo(json.dumps([a.as_json() for a in items], indent=2))
         return
@@ -245,18 +278,24 @@ def assignments_command(
 @click.option("--static", "kind", flag_value="static", help="Remove only the static assignment.")
 @_with_state_options
 def unassign_command(
-    client: str, kind: str | None, state_dir: str | None, config_file: str | None, root: str | None
+    client: str,
+    kind: str | None,
+    state_dir: str | None,
+    state_url: str | None,
+    config_file: str | None,
+    root: str | None,
 ) -> None:
     """Remove CLIENT's assignments (both kinds unless --once or --static)."""
     from ipxescript.serve.assignments import ClientKeyError
+    from ipxescript.serve.state import StateUnavailable
 
-    store = _store("unassign", state_dir, config_file, root)
+    state = _store("unassign", state_dir, state_url, config_file, root)
     try:
-        removed = store.unassign(client, kind)
-    except ClientKeyError as exc:
+        removed = state.assignments.unassign(client, kind)
+    except (ClientKeyError, StateUnavailable) as exc:
         _fail("unassign", str(exc))
     finally:
-        store.close()
+        state.close()
     if not removed:
         _fail("unassign", f"{client} has no {kind + ' ' if kind else ''}assignment")
     for item in removed:

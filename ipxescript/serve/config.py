@@ -69,6 +69,7 @@ class ServeConfig:
     api_reads: str = "token"
     identity: str = "check"
     state_dir: Path = field(default_factory=lambda: default_state_dir())
+    state: str | None = None  # postgresql://... shared by several instances; None = SQLite in state_dir
     config_file: Path | None = None
     bundled: bool = False  # serving the example tree shipped with the package
 
@@ -255,7 +256,7 @@ def _api_settings(config: ServeConfig, raw: Any, where: str, token_flag: str | N
 KNOWN_KEYS = {
     "address", "interface", "dhcp", "dhcp_range", "http_port", "tftp_port", "dhcp_port", "proxy_port",
     "boot_files", "default", "group", "metadata", "lint", "api", "state_dir", "dhcp_settings", "http_workers",
-    "identity",
+    "identity", "state",
 }  # fmt: skip
 API_KEYS = ("access", "token_file", "reads")
 
@@ -274,6 +275,7 @@ def load_config(
     state_dir: str | None = None,
     http_workers: int | None = None,
     api_token_file: str | None = None,
+    state: str | None = None,
 ) -> ServeConfig:
     """Build the effective settings: defaults < config file < flags."""
     bundled = root is None and config_file is None
@@ -359,4 +361,18 @@ def load_config(
     if raw_state:
         base = file_path.parent if (file_path and not state_dir) else Path.cwd()
         config.state_dir = base / str(raw_state)
+    config.state = state_url(
+        state if state is not None else data.get("state"), "--state" if state else f"{where}: state"
+    )
     return config
+
+
+def state_url(value: Any, what: str) -> str | None:
+    """`state`: a postgresql:// URL (the SQLite default is spelt by leaving it out)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            f"{what}: {value!r} is not a postgresql://USER@HOST/DB URL (leave it out for SQLite in state_dir)"
+        )
+    return value

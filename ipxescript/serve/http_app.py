@@ -26,7 +26,8 @@ from ipxescript.serve.http_static import cached_response, file_response
 from ipxescript.serve.openapi import openapi_document
 from ipxescript.serve.policy import Client
 from ipxescript.serve.rootfs import OpenFile, PathRefused, decode_request_path
-from ipxescript.serve.serve_policy import ServePolicy
+from ipxescript.serve.serve_policy import Served, ServePolicy
+from ipxescript.serve.state import StateUnavailable
 
 log = logging.getLogger("ipxescript.serve.http")
 
@@ -72,7 +73,7 @@ def _is_loopback(request: web.Request) -> bool:
     except ValueError:
         return False
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
-    return bool(sockname) and sockname[0] == request.remote
+    return sockname is not None and sockname[0] == request.remote
 
 
 # Lint runs of scripts that changed since their last verdict (one at a time: the CPU is shared anyway).
@@ -147,11 +148,14 @@ class BootHttp:
         consume = request.method == "GET"
         boot_url = f"http://{request.host}/boot.ipxe"
         if client.mac:
-            decision = self.policy.decide(client, consume=consume)
-            missing = self.policy.verdict_missing(decision.target)
-            if missing is not None:
-                await self._lint_off_loop(*missing)
-            served = self.policy.render_target(client, decision)
+            decision = self.policy.decide_or_retry(client, consume=consume, boot_url=boot_url)
+            if isinstance(decision, Served):
+                served = decision
+            else:
+                missing = self.policy.verdict_missing(decision.target)
+                if missing is not None:
+                    await self._lint_off_loop(*missing)
+                served = self.policy.render_target(client, decision)
         else:
             served = self.policy.boot_script(client, consume=consume, boot_url=boot_url)
         if consume:
@@ -304,6 +308,8 @@ class BootHttp:
                 return _json_error(404, f"no such API path /api/{rest}")
         except ClientKeyError as exc:
             return _json_error(400, str(exc))
+        except StateUnavailable as exc:
+            return _json_error(503, str(exc))
         return _json_error(405, f"method {request.method} not allowed here")
 
     async def _api_assign(self, request: web.Request) -> web.Response:

@@ -10,11 +10,17 @@ import fcntl
 import resource
 import socket
 import struct
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ipxescript.serve.config import ServeConfig
 from ipxescript.serve.policy import Client
 from ipxescript.serve.serve_policy import ServePolicy
+from ipxescript.serve.state import StateUnavailable
+
+if TYPE_CHECKING:
+    from ipxescript.serve.dhcp.config import DhcpConfig
+    from ipxescript.serve.dhcp.leases import Leases
 
 
 class ServeError(Exception):
@@ -78,7 +84,10 @@ async def start_tftp(config: ServeConfig, policy: ServePolicy) -> Closable:
     return server  # type: ignore[no-any-return]
 
 
-async def start_dhcp(config: ServeConfig, policy: ServePolicy) -> Closable | None:
+async def start_dhcp(
+    config: ServeConfig, policy: ServePolicy, leases: Callable[[DhcpConfig], Leases] | None = None
+) -> Closable | None:
+    """`leases`: the shared lease store of the state backend; None = SQLite in the state directory."""
     if config.dhcp == "off":
         return None
     from ipxescript.serve.dhcp.config import DhcpConfig, DhcpConfigError
@@ -102,7 +111,10 @@ async def start_dhcp(config: ServeConfig, policy: ServePolicy) -> Closable | Non
     except (DhcpConfigError, TypeError) as exc:
         raise ServeError(f"DHCP: {exc}") from None
     try:
-        server: Any = await start(dhcp_config, policy)
+        store = leases(dhcp_config) if leases is not None and dhcp_config.mode == "full" else None
+        server: Any = await start(dhcp_config, policy, store)
     except OSError as exc:
         raise ServeError(f"DHCP: {exc.strerror or exc}") from None
+    except StateUnavailable as exc:
+        raise ServeError(f"DHCP: {exc}") from None
     return server  # type: ignore[no-any-return]

@@ -8,7 +8,11 @@ is an error shown to the client rather than an empty string in a kernel command 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
+
+if TYPE_CHECKING:
+    from ipxescript.serve.policy import Client
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
@@ -92,4 +96,18 @@ def error_script(title: str, lines: list[str]) -> str:
             "shell",
             "",
         ]
+    )
+
+
+RETRY_SECONDS = 5
+
+
+def retry_script(boot_url: str, client: Client) -> str:
+    """While the state database is away and a once assignment may be waiting: wait, then ask again."""
+    chain = identity_script(boot_url, client.labels).splitlines()[-1]
+    return (
+        "#!ipxe\n"
+        f"echo ipxescript serve: boot state unavailable, asking again in {RETRY_SECONDS} s\n"
+        f"sleep {RETRY_SECONDS}\n"
+        f"{chain}\n"
     )

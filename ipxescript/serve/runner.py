@@ -18,13 +18,14 @@ from typing import TextIO
 from aiohttp import web
 
 from ipxescript.serve.apiauth import api_token
-from ipxescript.serve.assignments import AssignmentStore
 from ipxescript.serve.bootlog import BootLog
 from ipxescript.serve.config import ConfigError, ServeConfig
 from ipxescript.serve.http_app import make_app
 from ipxescript.serve.http_guard import Guard, GuardedSockSite, HttpLimits, raise_descriptor_limit
 from ipxescript.serve.protocols import Closable, ServeError, port_message, start_dhcp, start_tftp
 from ipxescript.serve.serve_policy import ServePolicy
+from ipxescript.serve.state import State, StateError
+from ipxescript.serve.state import open_state as open_backend
 
 log = logging.getLogger("ipxescript.serve")
 
@@ -38,14 +39,12 @@ def load_token(config: ServeConfig) -> str:
         raise ServeError(str(exc)) from None
 
 
-def open_state(config: ServeConfig) -> tuple[AssignmentStore, BootLog]:
+def open_state(config: ServeConfig) -> State:
+    """The configured state backend (SQLite in state_dir, or PostgreSQL), or ServeError saying why not."""
     try:
-        store = AssignmentStore(config.state_dir / "assignments.sqlite3")
-        return store, BootLog(config.state_dir)
-    except OSError as exc:
-        raise ServeError(f"state directory {config.state_dir}: {exc.strerror or exc}") from None
-    except Exception as exc:  # sqlite3.DatabaseError and friends: a damaged or foreign file
-        raise ServeError(f"state directory {config.state_dir}: {exc}") from None
+        return open_backend(config.state, config.state_dir)
+    except StateError as exc:
+        raise ServeError(str(exc)) from None
 
 
 def banner(config: ServeConfig, out: TextIO) -> None:
@@ -66,12 +65,20 @@ def banner(config: ServeConfig, out: TextIO) -> None:
         f"         boot script {config.boot_url}, status page {config.http_url}/, API {config.http_url}/api/assignments",
         f"  TFTP   {config.bind_address}:{config.tftp_port}",
         f"  DHCP   {dhcp}",
-        f"  state  {config.state_dir} (assignments, bootlog.jsonl)",
+        f"  state  {_state_where(config)}",
         f"Dry-run it: ipxesim {config.boot_url}",
         "Stop with Ctrl-C (or SIGTERM).",
     ]
     out.write("\n".join(lines) + "\n")
     out.flush()
+
+
+def _state_where(config: ServeConfig) -> str:
+    if config.state:
+        from ipxescript.serve.state.postgres import safe_url
+
+        return f"{safe_url(config.state)} (PostgreSQL: assignments, leases, boot log)"
+    return f"{config.state_dir} (assignments, bootlog.jsonl)"
 
 
 async def _poll_scripts(policy: ServePolicy) -> None:
@@ -84,12 +91,12 @@ async def _poll_scripts(policy: ServePolicy) -> None:
             log.warning("lint: scanning %s failed: %s", policy.root.path, exc)
 
 
-async def _sync_log(bootlog: BootLog) -> None:
-    """Write buffered boot-log lines and take in those of the other HTTP worker processes."""
+async def _sync_log(bootlog: BootLog, interval: float) -> None:
+    """Write buffered boot-log lines and take in those of the other HTTP worker processes (and instances)."""
     loop = asyncio.get_running_loop()
     while True:
-        await asyncio.sleep(0.5)
-        bootlog.flush()
+        await asyncio.sleep(interval)
+        await loop.run_in_executor(None, bootlog.flush)
         await loop.run_in_executor(None, bootlog.follow)
 
 
@@ -187,8 +194,8 @@ async def serve(
 ) -> None:
     """Serve until SIGTERM or SIGINT. Raises ServeError when something cannot start."""
     sock = sock or bind_http(config)
-    store, bootlog = open_state(config)
-    policy = ServePolicy(config, store, bootlog)
+    state = open_state(config)
+    policy = ServePolicy(config, state.assignments, state.bootlog)
     guard = Guard(HttpLimits().fitted())
     runner = make_runner(policy, guard, token or load_token(config))
     servers: list[Closable] = []
@@ -197,7 +204,7 @@ async def serve(
         await runner.setup()
         await GuardedSockSite(runner, sock, guard).start()
         servers.append(await start_tftp(config, policy))
-        dhcp = await start_dhcp(config, policy)
+        dhcp = await start_dhcp(config, policy, state.leases)
         if dhcp is not None:
             servers.append(dhcp)
         stop = _stop_event()
@@ -209,7 +216,7 @@ async def serve(
         else:
             policy.ready = True
         _settle_gc()
-        tasks.append(asyncio.create_task(_sync_log(bootlog)))
+        tasks.append(asyncio.create_task(_sync_log(state.bootlog, state.flush_interval)))
         await stop.wait()
         log.info("stopping")
         if on_stop is not None:
@@ -222,15 +229,14 @@ async def serve(
         for server in reversed(servers):
             server.close()
         await runner.cleanup()
-        store.close()
-        bootlog.close()
+        state.close()
 
 
 async def http_worker(config: ServeConfig, token: str) -> None:
     """An extra HTTP process on the same port: same policy (SQLite and the boot log are shared)."""
     sock = bind_http(config)
-    store, bootlog = open_state(config)
-    policy = ServePolicy(config, store, bootlog, announce=False)
+    state = open_state(config)
+    policy = ServePolicy(config, state.assignments, state.bootlog, announce=False)
     guard = Guard(HttpLimits().fitted())
     runner = make_runner(policy, guard, token)
     try:
@@ -238,15 +244,14 @@ async def http_worker(config: ServeConfig, token: str) -> None:
         await GuardedSockSite(runner, sock, guard).start()
         stop = _stop_event()
         _settle_gc()
-        syncer = asyncio.create_task(_sync_log(bootlog))
+        syncer = asyncio.create_task(_sync_log(state.bootlog, state.flush_interval))
         await stop.wait()
         syncer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await syncer
     finally:
         await runner.cleanup()
-        store.close()
-        bootlog.close()
+        state.close()
 
 
 def _die_with_parent() -> None:

@@ -12,14 +12,22 @@ import os
 import stat
 from dataclasses import dataclass
 
-from ipxescript.serve.assignments import AssignmentStore
+from ipxescript.serve.assignments import Assignments
 from ipxescript.serve.boot_files import DEBIAN_FIRST_STAGES, BootFilesPolicy
 from ipxescript.serve.bootlog import BootLog, stage_of
 from ipxescript.serve.config import ServeConfig
 from ipxescript.serve.policy import BootOffer, Client, VirtualFile
-from ipxescript.serve.render import RenderError, clean_value, error_script, identity_script, render
+from ipxescript.serve.render import (
+    RenderError,
+    clean_value,
+    error_script,
+    identity_script,
+    render,
+    retry_script,
+)
 from ipxescript.serve.rootfs import PathRefused, Root
 from ipxescript.serve.scriptcheck import MAX_SCRIPT, ScriptChecker
+from ipxescript.serve.state import StateUnavailable
 from ipxescript.serve.targets import Decision, choose_target
 
 log = logging.getLogger("ipxescript.serve")
@@ -49,7 +57,7 @@ class Served:
 
 class ServePolicy:
     def __init__(
-        self, config: ServeConfig, store: AssignmentStore, bootlog: BootLog, *, announce: bool = True
+        self, config: ServeConfig, store: Assignments, bootlog: BootLog, *, announce: bool = True
     ) -> None:
         self.config = config
         self.store = store
@@ -159,13 +167,21 @@ class ServePolicy:
         if not client.mac:
             text = identity_script(boot_url or self.config.boot_url, client.labels)
             return Served(text, "no identity yet: ask the client to report mac/uuid/buildarch/platform")
-        return self.render_target(client, self.decide(client, consume=consume))
+        decision = self.decide_or_retry(client, consume=consume, boot_url=boot_url)
+        return decision if isinstance(decision, Served) else self.render_target(client, decision)
 
-    def decide(self, client: Client, *, consume: bool) -> Decision:
-        """Which target the client boots (a once assignment is taken when consume)."""
-        return choose_target(
-            client, self.config.groups, self.store, self.config.default_target, consume=consume
-        )
+    def decide_or_retry(
+        self, client: Client, *, consume: bool, boot_url: str | None = None
+    ) -> Decision | Served:
+        """Which target the client boots (a once assignment is taken when consume), or a script that
+        asks it to retry while the state cannot be read."""
+        try:
+            return choose_target(
+                client, self.config.groups, self.store, self.config.default_target, consume=consume
+            )
+        except StateUnavailable as exc:  # a once assignment may be waiting: never boot past it
+            log.error("boot.ipxe for %s: asked to retry: %s", client.mac, exc)
+            return Served(retry_script(boot_url or self.config.boot_url, client), f"retry later: {exc}")
 
     def verdict_missing(self, target: str) -> tuple[str, str, os.stat_result] | None:
         """(rel, real path, stat) of a target script whose lint verdict must be made before it is sent;

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from ipxescript.serve.assignments import AssignmentStore, normalise_mac
+from ipxescript.serve.assignments import Assignments, normalise_mac
 from ipxescript.serve.config import Group
 from ipxescript.serve.policy import Client
 
@@ -59,11 +59,11 @@ def best_group(groups: list[Group], client: Client) -> Group | None:
 
 
 def choose_target(
-    client: Client, groups: list[Group], store: AssignmentStore, default: str, *, consume: bool
+    client: Client, groups: list[Group], store: Assignments, default: str, *, consume: bool
 ) -> Decision:
     """The decision for this client; with consume=True a once assignment is taken (atomically)."""
     keys = [k for k in (client.mac, client.ip) if k]
-    assignment = store.lookup(keys, consume=consume)
+    assignment = store.lookup(keys, consume=True) if consume else store.peek(keys)
     if assignment:
         verb = "consumed" if consume and assignment.kind == "once" else "found"
         return Decision(

@@ -138,7 +138,7 @@ def replay_explore(
         fetcher = Fetcher(shared.maps, shared.offline, shared.fail_globs, shared.download, cache=shared.cache)
         sim = make_simulator(options, inputs=inputs, fetcher=fetcher)
         result = sim.run(script)
-        commands += sim.steps
+        commands += sim.engine.steps
         decisions = inputs.decisions
         for depth in range(len(prefix), len(decisions)):
             decision = decisions[depth]

@@ -1,51 +1,38 @@
-"""The simulated firmware: runs scripts line by line as iPXE does.
+"""The simulated firmware: the machine's state around the line engine.
 
 ``Simulator.run(target)`` loads a script the way the oracle's driver chains it and runs it to an
-outcome. The line engine follows src/image/script.c (process_script, terminate_on_exit_or_failure)
-and src/core/exec.c (system, execv, shell_stop/shell_stopped); commands live in ``commands.py``.
+outcome. It holds what the commands act on (settings, images, menus, console, screens, inputs); the
+line engine and its execution state are in ``engine.py``; the commands are in ``commands/`` and reach
+this object through the ``dispatch`` function it is given (so this module imports no command).
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ipxescript.sim import errors, images, types, uri
 from ipxescript.sim.console import Console
-from ipxescript.sim.errors import IpxeError
+from ipxescript.sim.engine import DEFAULT_MAX_STEPS, Engine
 from ipxescript.sim.expand import ExpansionLoop, expand
 from ipxescript.sim.fetch import Fetcher
 from ipxescript.sim.images import Image, Registry
 from ipxescript.sim.menus import Menu
 from ipxescript.sim.profile import Machine, Profile, catalog_data, command_specs
 from ipxescript.sim.settings import Predefined, SettingsStore
-from ipxescript.sim.state import Inputs, RunEnded
-from ipxescript.syntax.parser import parse
-from ipxescript.syntax.tree import LogicalLine, Script
+from ipxescript.sim.state import Inputs
+from ipxescript.sim.status import RunEnded, ScriptEnd
 
-STOP_COMMAND = 1
-STOP_SEQUENCE = 2
 TICKS_PER_SEC = 1024
 NETWORK_SCHEMES = frozenset(
     {"http", "https", "tftp", "tftm", "mtftp", "ftp", "nfs", "iscsi", "aoe", "tcp", "udp"}
 )
-DEFAULT_MAX_STEPS = 100_000
 # nested (not --replace) script executions before the run ends as `loop`; the firmware would
 # overflow its stack, Python's recursion limit would be reached near 100
 MAX_NESTING = 48
-
-
-@dataclass
-class Frame:
-    """A running script (script_exec's saved state)."""
-
-    image: Image
-    script: Script
-    index: int = 0
-    exited: bool = False
 
 
 @dataclass
@@ -111,40 +98,35 @@ class Simulator:
         max_steps: int = DEFAULT_MAX_STEPS,
         trace: bool = False,
         interactive: Any = None,
+        dispatch: Callable[[Simulator, list[str]], int],
     ) -> None:
         self.profile = profile
         self.machine = machine or Machine()
         self.fetcher = fetcher or Fetcher()
         self.inputs = inputs or Inputs()
-        self.max_steps = max_steps
-        self.tracing = trace
         self.interactive = interactive  # an object with wait_key(ticks) and draw(screen) when on a TTY
         self.specs = command_specs()
         self.console = Console(legacy_bytes=profile.legacy, echo=interactive is not None)
         self.registry = Registry()
         self.menus: list[Menu] = []
         self.screens: list[list[str]] = []
-        self.trace: list[dict[str, Any]] = []
         self.notes: list[str] = []
-        self.frames: list[Frame] = []
-        self.stop_state = 0
-        self.in_shell = 0
         self.net_open = True  # the firmware booted over net0
         self.group_done = True
         self.seen_states: set[Any] = set()
         self.joined_path: int | None = None
         self.max_decisions = 60
-        self.shell_status = 0
         self.san_hooked: list[str] = []
-        self.errno = 0
         self.ticks = 0
         start = self.machine.start_unixtime
         self.start_time: int = int(time.time()) if start is None else start
-        self.steps = 0
-        self.cwuri: str | None = None
-        self.current_line: tuple[str, int] | None = None
-        self.failures: list[tuple[int, str | None]] = []
-        self.last_how = "end"
+        self.engine = Engine(
+            lambda argv: dispatch(self, argv),
+            self.expand_word,
+            profile.platform,
+            max_steps=max_steps,
+            tracing=trace,
+        )
         self.settings = build_settings(profile)
         self._install_machine_settings()
 
@@ -156,7 +138,7 @@ class Simulator:
         absent = self.profile.absent_settings
         builtin = s.root.add_child("builtin")
         fetchers = {
-            "errno": lambda: ("uint32", self.errno.to_bytes(4, "big")),
+            "errno": lambda: ("uint32", self.engine.errno.to_bytes(4, "big")),
             "buildarch": lambda: ("string", types.to_bytes(self.profile.buildarch)),
             "platform": lambda: ("string", types.to_bytes(self.profile.platform)),
             "version": lambda: ("string", types.to_bytes(self.profile.version)),
@@ -164,9 +146,13 @@ class Simulator:
                 "uint32",
                 ((self.start_time + self.ticks // TICKS_PER_SEC) & 0xFFFFFFFF).to_bytes(4, "big"),
             ),
-            "cwuri": lambda: None if self.cwuri is None else ("string", types.to_bytes(self.cwuri)),
+            "cwuri": lambda: (
+                None if self.engine.cwuri is None else ("string", types.to_bytes(self.engine.cwuri))
+            ),
             "cwduri": lambda: (
-                None if self.cwuri is None else ("string", types.to_bytes(uri.directory(self.cwuri)))
+                None
+                if self.engine.cwuri is None
+                else ("string", types.to_bytes(uri.directory(self.engine.cwuri)))
             ),
         }
         builtin.builtins = {k: v for k, v in fetchers.items() if k not in absent}
@@ -285,11 +271,6 @@ class Simulator:
 
     # -- running -------------------------------------------------------------------------------------
 
-    def where(self) -> str | None:
-        if self.current_line is None:
-            return None
-        return f"{self.current_line[0]}:{self.current_line[1]}"
-
     def run(self, target: str) -> Result:
         """Run SCRIPT (a path or URL) as a chained script, to an outcome."""
         status = 0
@@ -300,7 +281,7 @@ class Simulator:
             image, status = self.load_top(target)
             if image is not None:
                 status, how = self.exec_top(image)
-                if status and how != "exit":
+                if status and how != ScriptEnd.EXIT:
                     outcome = "error"
                     message = f"Could not boot: {self.strerror(status)}"
             else:
@@ -331,21 +312,21 @@ class Simulator:
         return image, 0
 
     def exec_top(self, image: Image) -> tuple[int, str]:
-        self.last_how = "end"
+        self.engine.last_how = ScriptEnd.END
         status = self.image_exec(image)
         if status == 0:
-            return 0, "exit"
-        return status, self.last_how
+            return 0, ScriptEnd.EXIT
+        return status, self.engine.last_how
 
     def result(self, outcome: str, status: int, detail: dict[str, Any], message: str) -> Result:
         status &= 0xFFFFFFFF
-        where = detail.get("where") or (self.failure_site(status) if outcome == "error" else None)
+        where = detail.get("where") or (self.engine.failure_site(status) if outcome == "error" else None)
         if outcome == "stuck":
             message = f"waiting for a key with none left ({detail.get('waiting', 'input')})"
-            where = self.where()
+            where = self.engine.where()
         elif outcome in ("loop", "joined"):
             message = detail.get("message", "the step limit was reached")
-            where = self.where()
+            where = self.engine.where()
             self.joined_path = detail.get("path")
         return Result(
             outcome=outcome,
@@ -359,7 +340,7 @@ class Simulator:
             settings=self.settings.dump(),
             where=where,
             message=message,
-            trace=self.trace if self.tracing else None,
+            trace=self.engine.trace if self.engine.tracing else None,
             notes=self.notes,
         )
 
@@ -377,7 +358,7 @@ class Simulator:
         """imgdownload_string: parse, resolve against cwuri, fetch, register. Prints as iPXE does."""
         legacy = self.profile.legacy
         written = base or uri.parse(text, legacy=legacy)
-        cw = uri.parse(self.cwuri, legacy=False) if self.cwuri else None
+        cw = uri.parse(self.engine.cwuri, legacy=False) if self.engine.cwuri else None
         resolved = uri.resolve(cw, written)
         scheme = (resolved.scheme or "").lower()
         if scheme not in self.profile.schemes and not (quiet and scheme == "file"):
@@ -462,15 +443,15 @@ class Simulator:
     def _exec_once(self, image: Image) -> tuple[int, Image | None]:
         if image.verified and image.type is None:
             return self.err(errors.IMAGE_NOT_EXECUTABLE), None
-        saved_cwuri = self.cwuri
-        self.cwuri = image.uri
+        saved_cwuri = self.engine.cwuri
+        self.engine.cwuri = image.uri
         if image.type != "script":
             raise RunEnded("boot", 0, {"boot": self.boot_plan(image)})
         if image.data is None:  # a script larger than the simulator reads (MAX_SCRIPT_BYTES)
-            self.cwuri = saved_cwuri
+            self.engine.cwuri = saved_cwuri
             self.notes.append(f"{image.name}: script too large to simulate")
             return self.err(errors.OUT_OF_MEMORY), None
-        if len(self.frames) >= MAX_NESTING:
+        if len(self.engine.frames) >= MAX_NESTING:
             # iPXE has no limit: each nested chain takes stack until the firmware crashes
             raise RunEnded(
                 "loop",
@@ -479,14 +460,14 @@ class Simulator:
             )
         self.registry.unregister(image)
         try:
-            status = self.run_script(image)
+            status = self.engine.run_script(image)
         finally:
             if image.replacement is None and image not in self.registry.images:
                 self.registry.images.append(image)
         if image.autofree:
             self.registry.unregister(image)
         replacement, image.replacement = image.replacement, None
-        self.cwuri = saved_cwuri
+        self.engine.cwuri = saved_cwuri
         return status, replacement
 
     def boot_plan(self, image: Image) -> dict[str, Any]:
@@ -500,106 +481,11 @@ class Simulator:
             "initrds": [{"name": i.name, "uri": i.uri, "cmdline": i.cmdline} for i in others],
         }
 
-    # -- scripts -------------------------------------------------------------------------------------
-
-    def run_script(self, image: Image) -> int:
-        assert image.data is not None
-        script = parse_cached(image.data, image.name)
-        frame = Frame(image, script)
-        self.frames.append(frame)
-        how = "end"
-        try:
-            status = 0
-            lines = script.lines
-            while frame.index < len(lines):
-                line = lines[frame.index]
-                frame.index += 1
-                self.current_line = (image.name, line.first_line + 1)
-                if line.unterminated:
-                    status = self.err(errors.UNTERMINATED_CONTINUATION)
-                    self.failures.append((status, self.where()))
-                    how = "fail"
-                    break
-                if self.tracing and (line.commands or line.label):
-                    self.trace.append({"file": image.name, "line": line.first_line + 1, "text": line.text})
-                status = self.exec_line(line)
-                if self.shell_stopped(STOP_SEQUENCE):
-                    how = "exit" if frame.exited else "end"
-                    break
-                if status != 0:
-                    self.failures.append((status, self.where()))
-                    how = "fail"
-                    break
-            return status
-        finally:
-            self.frames.pop()
-            self.last_how = how
-            if self.frames:
-                outer = self.frames[-1]
-                self.current_line = (outer.image.name, outer.script.lines[outer.index - 1].first_line + 1)
-
-    def failure_site(self, status: int) -> str | None:
-        """Where the run failed: the innermost line of the last chain of failures with that status."""
-        site = None
-        for failed, where in reversed(self.failures):
-            if failed != status:
-                break
-            site = where
-        return site
-
-    def shell_stop(self, level: int) -> None:
-        self.stop_state = level
-
-    def shell_stopped(self, level: int) -> bool:
-        stopped = self.stop_state >= level
-        if self.stop_state <= level:
-            self.stop_state = 0
-        return stopped
-
-    def exec_line(self, line: LogicalLine) -> int:
-        """system(): run the commands of one line with ||, && and ;."""
-        return self.exec_commands(*line_plan(line))
-
-    def exec_commands(self, commands: list[list[str]], operators: list[str]) -> int:
-        status = 0
-        run_next = True
-        for i, words in enumerate(commands):
-            if run_next:
-                status = self.execute(words)
-            if self.shell_stopped(STOP_COMMAND):
-                break
-            if i == len(commands) - 1:
-                break
-            op = operators[i]
-            run_next = op == ";" or (op == "&&" and status == 0) or (op == "||" and status != 0)
-        return status
-
     def expand_word(self, word: str) -> str:
         try:
             return expand(word, self.settings.expand_value)
         except ExpansionLoop as exc:
             raise RunEnded("loop", 0, {"message": str(exc)}) from exc
-
-    def execute(self, words: list[str]) -> int:
-        """execv(): expand, look the command up, run it; errno keeps the last failure."""
-        if not words:
-            return 0
-        argv = [self.expand_word(w) for w in words]
-        self.steps += 1
-        if self.steps > self.max_steps:
-            raise RunEnded("loop", 0, {"message": f"more than {self.max_steps} commands ran (--max-steps)"})
-        status = _run_command()(self, argv) & 0xFFFFFFFF
-        if status:
-            self.errno = status if status < 0x80000000 else errors.errno_of_exit(status)
-        return status
-
-    def find_label(self, frame: Frame, label: str) -> int:
-        for index, line in enumerate(frame.script.lines):
-            if line.unterminated:
-                raise IpxeError(self.err(errors.UNTERMINATED_CONTINUATION))
-            if line.label is not None and line.label.name == label:
-                return index
-        raise IpxeError(self.err(errors.GOTO_NO_LABEL))
 
     def decide(self, kind: str, options: list[str]) -> int:
         """An explore branch point: loops show up as the same state coming back on one path."""
@@ -617,45 +503,17 @@ class Simulator:
             memo[key] = self.inputs.path_number
         if depth >= self.max_decisions:
             raise RunEnded("loop", 0, {"message": f"more than {self.max_decisions} choices on one path"})
-        return self.inputs.decide(kind, self.where() or "", options)
+        return self.inputs.decide(kind, self.engine.where() or "", options)
 
     def state_key(self) -> tuple[Any, ...]:
         """Everything that decides what the run does next (explore's loop detection)."""
         return (
-            tuple((f.image.name, f.index) for f in self.frames),
+            tuple((f.image.name, f.index) for f in self.engine.frames),
             self.settings.raw_state(),
             tuple((m.name, m.title, len(m.items)) for m in self.menus),
             tuple((i.name, i.cmdline, i.selected) for i in self.registry.images),
-            self.errno,
+            self.engine.errno,
         )
-
-
-_PLANS: dict[int, tuple[LogicalLine, tuple[list[list[str]], list[str]]]] = {}
-
-
-def line_plan(line: LogicalLine) -> tuple[list[list[str]], list[str]]:
-    """A line's command words and operators as plain text (cached: explore runs lines many times)."""
-    cached = _PLANS.get(id(line))
-    if cached is None or cached[0] is not line:
-        plan = ([[w.text for w in c.words] for c in line.commands], [op.text for op in line.operators])
-        cached = (line, plan)
-        if len(_PLANS) > 200_000:
-            _PLANS.clear()
-        _PLANS[id(line)] = cached
-    return cached[1]
-
-
-@functools.cache
-def _run_command() -> Any:
-    from ipxescript.sim.commands import run_command  # commands import this module
-
-    return run_command
-
-
-@functools.lru_cache(maxsize=256)
-def parse_cached(data: bytes, name: str) -> Script:
-    """Scripts are only read while they run, so one parse serves every run (explore replays many)."""
-    return parse(data, path=name)
 
 
 def _data_uri(parsed: uri.Uri) -> bytes:

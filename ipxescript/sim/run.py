@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from ipxescript.sim.commands import run_command
+from ipxescript.sim.engine import DEFAULT_MAX_STEPS
 from ipxescript.sim.errors import IpxeError
 from ipxescript.sim.fetch import Fetcher
 from ipxescript.sim.keys import parse_keys
-from ipxescript.sim.machine import DEFAULT_MAX_STEPS, Result, Simulator
+from ipxescript.sim.machine import Result, Simulator
 from ipxescript.sim.profile import load_profile
 from ipxescript.sim.state import Inputs
 
@@ -66,6 +68,7 @@ def make_simulator(
         max_steps=options.max_steps,
         trace=options.trace,
         interactive=interactive,
+        dispatch=run_command,
     )
     for item in options.sets:
         name, eq, value = item.partition("=")

@@ -1,4 +1,4 @@
-"""Outcomes and the inputs a run consumes (keys, --choose, explore decisions)."""
+"""The inputs a run consumes (keys, --choose, explore decisions). Outcomes are named in status.py."""
 
 from __future__ import annotations
 
@@ -7,21 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ipxescript.sim.keys import Key
+from ipxescript.sim.status import JOINED, OUTCOMES, RunEnded
 
-OUTCOMES = ("boot", "exit", "shell", "reboot", "poweroff", "sanboot", "error", "stuck", "loop")
-# explore only, internal: the path reached a state another path explored from; the report replaces it
-# with that path's outcome (explore.resolve_joins), so it never reaches the output
-JOINED = "joined"
-
-
-class RunEnded(Exception):
-    """Ends the whole simulated run (boot, reboot, stuck, ...)."""
-
-    def __init__(self, outcome: str, status: int = 0, detail: dict[str, Any] | None = None) -> None:
-        super().__init__(outcome)
-        self.outcome = outcome
-        self.status = status
-        self.detail = detail or {}
+__all__ = ["JOINED", "OUTCOMES", "Decision", "Inputs", "RunEnded"]  # the outcomes moved to status.py
 
 
 @dataclass

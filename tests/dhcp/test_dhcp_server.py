@@ -17,6 +17,7 @@ from ipxescript.serve.boot_files import BootFilesPolicy
 from ipxescript.serve.dhcp import DhcpConfig, DhcpConfigError, DhcpServer, start_dhcp
 from ipxescript.serve.dhcp import codec as c
 from ipxescript.serve.policy import BootOffer, Client, VirtualFile
+from ipxescript.serve.state import open_state
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -56,8 +57,10 @@ MakeServer = Callable[..., Awaitable[Harness]]
 
 
 @pytest.fixture
-async def make_server(tmp_path: Path) -> AsyncIterator[MakeServer]:
+async def make_server(tmp_path: Path, state_url: str | None) -> AsyncIterator[MakeServer]:
+    """Servers on the SQLite lease file, or on one PostgreSQL database (each test runs on both)."""
     made: list[Harness] = []
+    state = open_state(state_url, tmp_path / "state") if state_url else None
 
     async def make(mode: str = "full", **overrides: Any) -> Harness:
         client = AsyncUdp(SERVER)
@@ -76,7 +79,8 @@ async def make_server(tmp_path: Path) -> AsyncIterator[MakeServer]:
         )
         settings.update(overrides)
         config = DhcpConfig(**settings)
-        server = await start_dhcp(config, BootFilesPolicy(http_address=SERVER, http_port=8080))
+        leases = state.leases(config) if state and state.leases and mode == "full" else None
+        server = await start_dhcp(config, BootFilesPolicy(http_address=SERVER, http_port=8080), leases)
         harness = Harness(server, client, config)
         made.append(harness)
         return harness
@@ -85,6 +89,8 @@ async def make_server(tmp_path: Path) -> AsyncIterator[MakeServer]:
     for harness in made:
         harness.server.close()
         harness.client.close()
+    if state is not None:
+        state.close()
 
 
 # --- full mode ----------------------------------------------------------------------------------------
@@ -499,3 +505,38 @@ async def test_the_policy_sees_everything_the_request_says(make_server: MakeServ
             labels={"relay": "127.0.0.2", "circuit-id": b"sw1/7".hex(), "ipxe-features": "http,https,efi"},
         )
     ]
+
+
+@pytest.mark.parametrize("state_url", [None], indirect=False)
+async def test_an_exhausted_large_pool_answers_a_storm_of_strangers_cheaply(
+    make_server: MakeServer, tmp_path: Path
+) -> None:
+    """Issue 13: every DISCOVER to an exhausted /16 scanned the pool (~110 ms each). A client holding a
+    lease must still get its offer at once after 300 DISCOVERs from strangers. (SQLite; the PostgreSQL
+    store takes a free address with one index probe, tests/state.)"""
+    import sqlite3
+    import time
+
+    from ipxescript.serve.dhcp.leases import SCHEMA, int_to_ip, ip_to_int
+
+    db = tmp_path / "big.sqlite"
+    first, last = ip_to_int("127.1.0.1"), ip_to_int("127.1.255.254")
+    with sqlite3.connect(db) as conn:
+        conn.execute(SCHEMA)
+        conn.executemany(
+            "INSERT INTO leases VALUES (?, ?, 'bound', ?, NULL)",
+            ((int_to_ip(v), f"02:00:{(v >> 24) & 255:02x}:{(v >> 16) & 255:02x}:{(v >> 8) & 255:02x}:{v & 255:02x}",
+              time.time() + 3600) for v in range(first, last + 1)),
+        )  # fmt: skip
+    h = await make_server(
+        pool_start="127.1.0.1", pool_end="127.1.255.254", netmask="255.255.0.0", router=None, lease_db=db
+    )
+    holder = f"02:00:7f:01:{(first >> 8) & 255:02x}:{first & 255:02x}"
+    for index in range(300):
+        await h.client.send(client_packet(c.DISCOVER, mac=f"52:54:01:00:{index >> 8:02x}:{index & 255:02x}"),
+                            (SERVER, h.config.port))  # fmt: skip
+    started = time.monotonic()
+    offer = await h.ask(client_packet(c.DISCOVER, mac=holder), timeout=30)
+    assert offer is not None and offer.yiaddr == "127.1.0.1"
+    assert time.monotonic() - started < 2.0  # was ~33 s: 300 pool scans before this packet
+    assert h.server.stats["OFFER"] == 1

@@ -7,8 +7,10 @@ npm registry into editors/vscode/node_modules (git-ignored).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -40,6 +42,27 @@ def test_grammar_and_client_tests_pass(installed: Path) -> None:
     for name in ("basics", "expansions", "options", "continuation"):
         assert f"tests/grammar/{name}.ipxe run successfuly" in output
     assert "# fail 0" in output
+
+
+@pytest.mark.timeout(500)
+def test_real_client_starts_the_server_and_shows_diagnostics(installed: Path) -> None:
+    # extension.js on the real vscode-languageclient launches `ipxescript lsp --stdio` from PATH, as VS
+    # Code does with the default setting; only the `vscode` module is modelled (tests/server.test.js)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    node = shutil.which("node") or shutil.which("nodejs")
+    assert node, "node is needed for the VS Code extension tests (apt-get install nodejs)"
+    result = subprocess.run(
+        [node, "--test", "tests/server.test.js"],
+        cwd=installed,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "# pass 1" in output and "# fail 0" in output
 
 
 @pytest.mark.timeout(500)

@@ -1,4 +1,4 @@
-"""`ipxescript lsp --tcp PORT`: the same server on a loopback TCP port."""
+"""`ipxescript lsp --tcp PORT` (or `--tcp --port PORT`): the same server on a loopback TCP port."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
-def test_tcp_option_serves_lsp(tmp_path: Path) -> None:
+
+@pytest.mark.parametrize("form", [["--tcp", "{port}"], ["--tcp", "--port", "{port}"], ["--port", "{port}"]])
+def test_tcp_option_serves_lsp(tmp_path: Path, form: list[str]) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "ipxescript", "lsp", "--tcp", str(port)],
+        [sys.executable, "-m", "ipxescript", "lsp", *(a.format(port=port) for a in form)],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -57,3 +60,21 @@ async def _initialize_over_tcp(port: int) -> None:
     assert capabilities["renameProvider"] == {"prepareProvider": True}
     assert capabilities["textDocumentSync"]["change"] == 2  # incremental
     assert reply["result"]["serverInfo"]["name"] == "ipxescript"
+
+
+def test_stdio_flag_is_accepted_and_conflicts_are_usage_errors() -> None:
+    # vscode-languageclient appends --stdio to the command for its stdio transport
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "shutdown"}).encode()
+    exit_body = json.dumps({"jsonrpc": "2.0", "method": "exit"}).encode()
+    message = b"".join(b"Content-Length: %d\r\n\r\n" % len(b) + b for b in (body, exit_body))
+    done = subprocess.run(
+        [sys.executable, "-m", "ipxescript", "lsp", "--stdio"], input=message, capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert b'"id": 1' in done.stdout or b'"id":1' in done.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "ipxescript", "lsp", "--stdio", "--port", "2087"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "exclude each other" in bad.stderr

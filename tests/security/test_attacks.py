@@ -172,6 +172,7 @@ def test_endless_headers_are_cut_off(live: Live) -> None:
             sock = socket.create_connection(
                 (live.wire.server_ip, 80), timeout=5, source_address=(live.wire.attacker_ip, 0)
             )
+            sock.sendall(b"GET /vmlinuz HTTP/1.1\r\nHost: x\r\n")
             socks.append(sock)
         for _ in range(4):  # 4 x 8 KB lines each: past the 16 KiB bound of one request's headers
             for sock in socks:

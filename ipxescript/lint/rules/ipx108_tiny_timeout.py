@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ipxescript.analysis.binding import OptionValue
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
-from ipxescript.lint.binding import OptionValue
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.values import parse_ipxe_integer
 from ipxescript.syntax.tree import Reference

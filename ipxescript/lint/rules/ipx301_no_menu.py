@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.analysis.menus import menus
 from ipxescript.lint.context import LintContext
-from ipxescript.lint.menus import menus
 
 CODE = "IPX301"
 NAME = "no-menu"

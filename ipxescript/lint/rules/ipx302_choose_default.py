@@ -29,8 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.analysis.menus import menus
 from ipxescript.lint.context import LintContext, did_you_mean
-from ipxescript.lint.menus import menus
 
 CODE = "IPX302"
 NAME = "choose-default-unknown"

@@ -29,8 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.analysis.menus import key_value, menus
 from ipxescript.lint.context import LintContext
-from ipxescript.lint.menus import key_value, menus
 
 CODE = "IPX303"
 NAME = "duplicate-key"

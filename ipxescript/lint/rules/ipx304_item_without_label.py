@@ -34,8 +34,8 @@ import bisect
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.analysis.menus import menus
 from ipxescript.lint.context import LintContext
-from ipxescript.lint.menus import menus
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Reference, Word
 
 CODE = "IPX304"

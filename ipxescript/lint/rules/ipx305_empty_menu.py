@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.analysis.menus import DYNAMIC, menus
 from ipxescript.lint.context import LintContext
-from ipxescript.lint.menus import DYNAMIC, menus
 
 CODE = "IPX305"
 NAME = "empty-menu"

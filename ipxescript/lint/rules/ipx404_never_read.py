@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.analysis.settings import is_predefined, settings
 from ipxescript.lint.context import LintContext, did_you_mean
-from ipxescript.lint.settings import is_predefined, settings
 
 CODE = "IPX404"
 NAME = "setting-never-read"

@@ -29,8 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
+from ipxescript.analysis.settings import settings
 from ipxescript.lint.context import LintContext
-from ipxescript.lint.settings import settings
 
 CODE = "IPX408"
 NAME = "iseq-literal"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ipxescript.serve.policy import ARCH_NAMES, Client
 
+from . import codec as c
 from .codec import OPT_IPXE, RELAY_CIRCUIT_ID, RELAY_REMOTE_ID, DhcpPacket, decode_suboptions
 
 # Option 60 prefixes of network-boot firmware. iPXE hands its settings to what it chains, so a proxy's
@@ -13,13 +14,16 @@ BOOT_VENDOR_PREFIXES = ("PXEClient", "HTTPClient")
 
 def is_boot_client(packet: DhcpPacket) -> bool:
     """Network-boot firmware (PXE or UEFI HTTP boot), as opposed to an operating system's DHCP client."""
-    vendor = packet.vendor_class or ""
-    return vendor.startswith(BOOT_VENDOR_PREFIXES)
+    return is_boot_vendor(packet.vendor_class)
 
 
-def vendor_class_answer(packet: DhcpPacket) -> str | None:
+def is_boot_vendor(vendor: str | None) -> bool:
+    return (vendor or "").startswith(BOOT_VENDOR_PREFIXES)
+
+
+def vendor_class_answer(vendor: str | None) -> str | None:
     """The option 60 a reply carries: PXE and HTTP-boot firmware only trust offers that echo their kind."""
-    vendor = packet.vendor_class or ""
+    vendor = vendor or ""
     for prefix in BOOT_VENDOR_PREFIXES:
         if vendor.startswith(prefix):
             return prefix
@@ -27,30 +31,38 @@ def vendor_class_answer(packet: DhcpPacket) -> str | None:
 
 
 def client_from_packet(packet: DhcpPacket, ip: str | None = None) -> Client:
+    return client_from_options(packet.mac, packet.giaddr, packet.ciaddr, packet.options, ip)
+
+
+def client_from_options(
+    mac: str, giaddr: str, ciaddr: str, options: dict[int, bytes], ip: str | None = None
+) -> Client:
+    """The `Client` a request describes, from its header addresses and options (the fast path has no
+    `DhcpPacket`)."""
     labels: dict[str, str] = {}
-    if packet.giaddr != "0.0.0.0":
-        labels["relay"] = packet.giaddr
-    relay_info = packet.options.get(82)
+    if giaddr != "0.0.0.0":
+        labels["relay"] = giaddr
+    relay_info = options.get(82)
     if relay_info:
         subs = decode_suboptions(relay_info)
         if RELAY_CIRCUIT_ID in subs:
             labels["circuit-id"] = subs[RELAY_CIRCUIT_ID].hex()
         if RELAY_REMOTE_ID in subs:
             labels["remote-id"] = subs[RELAY_REMOTE_ID].hex()
-    features = packet.ipxe_features if OPT_IPXE in packet.options else None
+    features = c.ipxe_features(options) if OPT_IPXE in options else None
     if features:
         labels["ipxe-features"] = ",".join(features)  # e.g. whether this iPXE can fetch https:// URLs
-    classes = packet.user_classes
-    known_ip = ip or (packet.ciaddr if packet.ciaddr != "0.0.0.0" else None)
+    classes = c.user_classes(options)
+    known_ip = ip or (ciaddr if ciaddr != "0.0.0.0" else None)
     return Client(
-        mac=packet.mac,
-        arch=packet.client_arch,
+        mac=mac,
+        arch=c.client_arch(options),
         user_class=",".join(classes) if classes else None,
-        vendor_class=packet.vendor_class,
+        vendor_class=c.text_option(options, c.OPT_VENDOR_CLASS),
         is_ipxe=features is not None or "iPXE" in classes,  # what packet.is_ipxe says, computed once
-        uuid=packet.uuid,
+        uuid=c.client_uuid(options),
         ip=known_ip,
-        hostname=packet.hostname,
+        hostname=c.text_option(options, c.OPT_HOSTNAME),
         labels=labels,
     )
 

@@ -146,12 +146,10 @@ class DhcpPacket:
         return name if name is not None else f"type-{kind}"
 
     def ip_option(self, code: int) -> str | None:
-        value = self.options.get(code)
-        return socket.inet_ntoa(value) if value is not None and len(value) == 4 else None
+        return ip_option(self.options, code)
 
     def text_option(self, code: int) -> str | None:
-        value = self.options.get(code)
-        return value.rstrip(b"\0").decode("utf-8", "replace") if value else None
+        return text_option(self.options, code)
 
     @property
     def requested_ip(self) -> str | None:
@@ -163,27 +161,23 @@ class DhcpPacket:
 
     @property
     def vendor_class(self) -> str | None:
-        return self.text_option(OPT_VENDOR_CLASS)
+        return text_option(self.options, OPT_VENDOR_CLASS)
 
     @property
     def hostname(self) -> str | None:
-        return self.text_option(OPT_HOSTNAME)
+        return text_option(self.options, OPT_HOSTNAME)
 
     @property
     def client_arch(self) -> int | None:
-        """The first architecture of option 93 (a list of 16-bit types; clients send one)."""
-        value = self.options.get(OPT_CLIENT_ARCH)
-        return int.from_bytes(value[:2], "big") if value is not None and len(value) >= 2 else None
+        return client_arch(self.options)
 
     @property
     def user_classes(self) -> list[str]:
-        value = self.options.get(OPT_USER_CLASS)
-        return decode_user_class(value) if value else []
+        return user_classes(self.options)
 
     @property
     def uuid(self) -> str | None:
-        value = self.options.get(OPT_CLIENT_UUID)
-        return format_uuid(value[1:]) if value is not None and len(value) == 17 and value[0] == 0 else None
+        return client_uuid(self.options)
 
     @property
     def ipxe_options(self) -> dict[int, bytes] | None:
@@ -192,9 +186,7 @@ class DhcpPacket:
 
     @property
     def ipxe_features(self) -> list[str]:
-        """Names of the feature flags in option 175 (`http`, `https`, `efi`, ...), in code order."""
-        subs = self.ipxe_options or {}
-        return [IPXE_FEATURES[code] for code in sorted(subs) if code in IPXE_FEATURES]
+        return ipxe_features(self.options)
 
     @property
     def is_ipxe(self) -> bool:
@@ -202,10 +194,7 @@ class DhcpPacket:
 
     @property
     def max_size(self) -> int:
-        value = self.options.get(OPT_MAX_SIZE)
-        if value is None or len(value) != 2:
-            return DEFAULT_MAX_SIZE
-        return max(DEFAULT_MAX_SIZE, int.from_bytes(value, "big"))
+        return max_size(self.options)
 
     @property
     def param_request(self) -> bytes:
@@ -217,6 +206,49 @@ class DhcpPacket:
         if OPT_BOOTFILE in self.options:
             return self.options[OPT_BOOTFILE].rstrip(b"\0").decode("utf-8", "replace")
         return self.file.rstrip(b"\0").decode("utf-8", "replace")
+
+
+# --- typed readers of an options mapping (the packet's properties, and the fast path, use these) ------
+
+
+def ip_option(options: dict[int, bytes], code: int) -> str | None:
+    value = options.get(code)
+    return socket.inet_ntoa(value) if value is not None and len(value) == 4 else None
+
+
+def text_option(options: dict[int, bytes], code: int) -> str | None:
+    value = options.get(code)
+    return value.rstrip(b"\0").decode("utf-8", "replace") if value else None
+
+
+def client_arch(options: dict[int, bytes]) -> int | None:
+    """The first architecture of option 93 (a list of 16-bit types; clients send one)."""
+    value = options.get(OPT_CLIENT_ARCH)
+    return int.from_bytes(value[:2], "big") if value is not None and len(value) >= 2 else None
+
+
+def user_classes(options: dict[int, bytes]) -> list[str]:
+    value = options.get(OPT_USER_CLASS)
+    return decode_user_class(value) if value else []
+
+
+def client_uuid(options: dict[int, bytes]) -> str | None:
+    value = options.get(OPT_CLIENT_UUID)
+    return format_uuid(value[1:]) if value is not None and len(value) == 17 and value[0] == 0 else None
+
+
+def max_size(options: dict[int, bytes]) -> int:
+    value = options.get(OPT_MAX_SIZE)
+    if value is None or len(value) != 2:
+        return DEFAULT_MAX_SIZE
+    return max(DEFAULT_MAX_SIZE, int.from_bytes(value, "big"))
+
+
+def ipxe_features(options: dict[int, bytes]) -> list[str]:
+    """Names of the feature flags in option 175 (`http`, `https`, `efi`, ...), in code order."""
+    value = options.get(OPT_IPXE)
+    subs = decode_suboptions(value) if value is not None else {}
+    return [IPXE_FEATURES[code] for code in sorted(subs) if code in IPXE_FEATURES]
 
 
 # --- sub-option and option-value helpers ------------------------------------------------------------

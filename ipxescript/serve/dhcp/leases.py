@@ -1,19 +1,33 @@
-"""Address leases for full mode: an in-memory view written through to SQLite.
+"""Address leases for full mode: the allocation interface, and its one-machine implementation.
 
-Every change is one SQLite transaction, so a crash or restart leaves either the old or the new row, never
-half of one, and the `ip` primary key makes it impossible to store one address for two clients. Offers are
-kept in memory only: a client that was offered an address and whose REQUEST arrives after a restart gets
-it if it is still free, which is what the client wants anyway.
+`Leases` is what the DHCP server calls (and all it may call): `offer` picks and holds an address for a
+client, `bind` makes it a lease (or says why not), `release`, `decline`, `withdraw_offer`. Each is one
+decision, so a shared backend (PostgreSQL, `ipxescript.serve.state.postgres`) can make it one transaction
+and no two instances can give one address to two clients. A backend that lost its database raises
+`StateUnavailable`; the server then stays silent and the client retries.
+
+`LeaseStore` is the SQLite backend: an in-memory view written through to SQLite. Every change is one
+SQLite transaction, so a crash or restart leaves either the old or the new row, never half of one, and
+the `ip` primary key makes it impossible to store one address for two clients. Offers are kept in memory
+only: a client that was offered an address and whose REQUEST arrives after a restart gets it if it is
+still free, which is what the client wants anyway.
+
+Choosing a free address never scans the pool: every address that is not leased sits in a heap keyed by
+the time it became free (never-used addresses first, then the one whose lease ended longest ago), and
+entries made stale by later changes are dropped when they surface. An exhausted pool costs one look at
+the heap's top.
 """
 
 from __future__ import annotations
 
+import heapq
 import socket
 import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from .codec import ip_bytes
 
@@ -27,6 +41,11 @@ CREATE TABLE IF NOT EXISTS leases (
 )
 """
 OFFER_HOLD = 60.0  # seconds an offered address stays set aside for the client it was offered to
+NEVER_USED = float("-inf")  # heap key of an address never leased: before any that was
+
+
+class StateUnavailable(Exception):
+    """The shared state cannot be reached now: answer what is safe without it, or nothing."""
 
 
 def ip_to_int(ip: str) -> int:
@@ -49,7 +68,46 @@ class Lease:
         return self.state in ("bound", "declined") and self.expires > now
 
 
+@dataclass(frozen=True)
+class Offer:
+    ip: str
+    why: str  # "reserved for this MAC", "the client's existing lease", "free address from the range"
+
+
+class Leases(Protocol):
+    """What the DHCP server asks of lease storage; every method is one atomic decision."""
+
+    reservations: dict[str, str]  # MAC -> address, from the configuration
+
+    def offer(self, mac: str, requested: str | None) -> Offer | None:
+        """Pick an address for `mac` (RFC 2131 4.3.1 order) and hold it for OFFER_HOLD; None if none."""
+        ...
+
+    def withdraw_offer(self, mac: str, requested: str | None = None) -> None:
+        """The client chose another server (asking it for `requested`): what we held for it is free
+        again, unless it is `requested` (another instance sharing this pool is giving it that one)."""
+        ...
+
+    def bind(
+        self, ip: str, mac: str, lease_time: int, hostname: str | None, *, renewing: bool
+    ) -> Lease | str:
+        """Lease `ip` to `mac`, or the reason it may not have it (for the NAK)."""
+        ...
+
+    def release(self, ip: str, mac: str) -> bool:
+        """The client gives `ip` back (kept for it if it returns); False if it did not hold it."""
+        ...
+
+    def decline(self, ip: str, mac: str, hold: float) -> bool:
+        """`ip` is in use on the wire: keep it from everyone for `hold` s; False if `mac` never had it."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class LeaseStore:
+    """Leases of one server on one machine (SQLite file, or memory only when `path` is None)."""
+
     def __init__(
         self,
         path: str | Path | None,
@@ -77,7 +135,18 @@ class LeaseStore:
             self._remember(Lease(ip, mac, state, expires, hostname))
         self.offers: dict[str, tuple[str, float]] = {}  # ip -> (mac, until)
         self.offered_to: dict[str, str] = {}  # mac -> ip of its latest offer
-        self._cursor = 0  # where the search for a never-used address resumes
+        # Free addresses: (free from, ip as int). `_free_at` holds each address's current key; a heap entry
+        # whose key differs is stale and dropped when it reaches the top.
+        self._free_at: dict[int, float] = {}
+        self._heap: list[tuple[float, int]] = []
+        for value in self.pool:
+            ip = int_to_ip(value)
+            if ip in self.excluded or ip in self.reserved_ips:
+                continue
+            lease = self.by_ip.get(ip)
+            self._free_at[value] = NEVER_USED if lease is None else self._busy_until(lease)
+        self._heap = [(key, value) for value, key in self._free_at.items()]
+        heapq.heapify(self._heap)
 
     def close(self) -> None:
         self.db.close()
@@ -110,28 +179,60 @@ class LeaseStore:
     def choose(self, mac: str, requested: str | None) -> str | None:
         """The address to offer (RFC 2131 4.3.1 order): reservation, current or previous lease, the
         requested address, a never-used address, then the address whose lease expired longest ago."""
+        return offer.ip if (offer := self._choose(mac, requested)) else None
+
+    def _choose(self, mac: str, requested: str | None) -> Offer | None:
         if mac in self.reservations:
             ip = self.reservations[mac]
-            return ip if self.available_to(ip, mac) else None
+            return Offer(ip, "reserved for this MAC") if self.available_to(ip, mac) else None
         lease = self.by_mac.get(mac)
         if lease is not None and self.available_to(lease.ip, mac):
-            return lease.ip
+            return Offer(lease.ip, "the client's existing lease")
         offered = self.offered_to.get(mac)
         if offered is not None and self.available_to(offered, mac):
-            return offered
+            return Offer(offered, "free address from the range")
         if requested and self._valid(requested) and self.available_to(requested, mac):
-            return requested
-        for step in range(len(self.pool)):
-            index = (self._cursor + step) % len(self.pool)
-            ip = int_to_ip(self.pool[index])
-            if ip not in self.by_ip and ip not in self.reserved_ips and self.available_to(ip, mac):
-                self._cursor = index + 1
-                return ip
-        expired = sorted(
-            (lease for lease in self.by_ip.values() if self.available_to(lease.ip, mac)),
-            key=lambda lease: lease.expires,
-        )
-        return expired[0].ip if expired else None
+            return Offer(requested, "free address from the range")
+        free = self._first_free()
+        return Offer(int_to_ip(free), "free address from the range") if free is not None else None
+
+    def _first_free(self) -> int | None:
+        """The address free longest (never-used first), without scanning: stale heap tops are dropped."""
+        heap, now = self._heap, self.clock()
+        while heap:
+            key, value = heap[0]
+            current = self._free_at.get(value)
+            if current != key:
+                heapq.heappop(heap)  # stale: the address changed since this entry was pushed
+                continue
+            if key > now:  # the address free soonest is still busy: so is every other one
+                return None
+            return value
+        return None
+
+    def _busy_until(self, lease: Lease | None) -> float:
+        """When an address stops being held by its lease (its heap key once it is free)."""
+        if lease is None:
+            return NEVER_USED
+        return lease.expires if lease.state != "released" else min(lease.expires, self.clock())
+
+    def _requeue(self, ip: str) -> None:
+        """Record when `ip` is next free (its lease and its offer both over) and push it to the heap."""
+        value = ip_to_int(ip)
+        if value not in self._free_at:  # outside the pool, reserved or excluded: never handed out freely
+            return
+        lease = self.by_ip.get(ip)
+        key = self._busy_until(lease) if lease is not None else NEVER_USED
+        offer = self.offers.get(ip)
+        if offer is not None:
+            key = max(key, offer[1])
+        if key == self._free_at[value]:
+            return
+        self._free_at[value] = key
+        heapq.heappush(self._heap, (key, value))
+        if len(self._heap) > 4 * len(self._free_at) + 64:  # too many stale entries: rebuild once
+            self._heap = [(k, v) for v, k in self._free_at.items()]
+            heapq.heapify(self._heap)
 
     @staticmethod
     def _valid(ip: str) -> bool:
@@ -141,22 +242,52 @@ class LeaseStore:
             return False
         return True
 
-    # --- changes ----------------------------------------------------------------------------------------
+    # --- the Leases interface ---------------------------------------------------------------------------
 
-    def offer(self, ip: str, mac: str) -> None:
+    def offer(self, mac: str, requested: str | None) -> Offer | None:
+        chosen = self._choose(mac, requested)
+        if chosen is not None:
+            self.hold(chosen.ip, mac)
+        return chosen
+
+    def hold(self, ip: str, mac: str) -> None:
+        """Set `ip` aside for `mac` for OFFER_HOLD seconds."""
         now = self.clock()
         if len(self.offers) > 4 * len(self.pool) + 64:  # forget stale offers now and then
             self.offers = {k: v for k, v in self.offers.items() if v[1] > now}
             self.offered_to = {mac: ip for ip, (mac, _) in self.offers.items()}
         self.offers[ip] = (mac, now + OFFER_HOLD)
         self.offered_to[mac] = ip
+        self._requeue(ip)
 
-    def withdraw_offer(self, mac: str) -> None:
+    def withdraw_offer(self, mac: str, requested: str | None = None) -> None:
         ip = self.offered_to.pop(mac, None)
         if ip is not None and self.offers.get(ip, ("", 0.0))[0] == mac:
             del self.offers[ip]
+            self._requeue(ip)
 
-    def bind(self, ip: str, mac: str, lease_time: int, hostname: str | None = None) -> Lease:
+    def bind(
+        self, ip: str, mac: str, lease_time: int, hostname: str | None, *, renewing: bool
+    ) -> Lease | str:
+        reserved = self.reservations.get(mac)
+        if reserved is not None and reserved != ip:
+            return f"{mac} is reserved {reserved}, not {ip}"
+        lease = self.by_mac.get(mac)
+        if renewing and (lease is None or lease.ip != ip):
+            return f"no lease of {ip} for {mac}"
+        if not self.available_to(ip, mac):
+            holder = self.by_ip.get(ip)
+            why = (
+                "not in the range"
+                if not self.in_pool(ip) and reserved is None
+                else "in use by another client"
+            )
+            if holder is not None and holder.state == "declined":
+                why = "declined by a client (in use on the wire)"
+            return f"{ip} is {why}"
+        return self._bind(ip, mac, lease_time, hostname)
+
+    def _bind(self, ip: str, mac: str, lease_time: int, hostname: str | None = None) -> Lease:
         lease = Lease(ip, mac, "bound", self.clock() + lease_time, hostname)
         with self.db:  # one transaction: drop the client's other rows and the address's old row
             self.db.execute("BEGIN IMMEDIATE")
@@ -165,11 +296,14 @@ class LeaseStore:
                 "INSERT INTO leases (ip, mac, state, expires, hostname) VALUES (?, ?, ?, ?, ?)",
                 (lease.ip, lease.mac, lease.state, lease.expires, lease.hostname),
             )
-        self._forget_mac(mac)
+        freed = self._forget_mac(mac)
         self._forget_ip(ip)
         self._remember(lease)
         self.offers.pop(ip, None)
         self.offered_to.pop(mac, None)
+        self._requeue(ip)
+        if freed is not None and freed != ip:
+            self._requeue(freed)
         return lease
 
     def release(self, ip: str, mac: str) -> bool:
@@ -181,32 +315,43 @@ class LeaseStore:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.execute("UPDATE leases SET state = 'released', expires = ? WHERE ip = ?", (now, ip))
         lease.state, lease.expires = "released", now  # kept so the same client gets it back first
+        self._requeue(ip)
         return True
 
-    def decline(self, ip: str, mac: str, hold: float) -> None:
-        """The client found `ip` in use on the wire: keep it from everyone for `hold` seconds."""
-        lease = Lease(ip, "", "declined", self.clock() + hold)
+    def decline(self, ip: str, mac: str, hold: float) -> bool:
+        lease = self.by_mac.get(mac)
+        offered = self.offers.get(ip, ("", 0.0))[0] == mac
+        if not offered and (lease is None or lease.ip != ip):
+            return False
+        declined = Lease(ip, "", "declined", self.clock() + hold)
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.execute("DELETE FROM leases WHERE ip = ? OR mac = ?", (ip, mac))
             self.db.execute(
                 "INSERT INTO leases (ip, mac, state, expires, hostname) VALUES (?, ?, ?, ?, NULL)",
-                (ip, "", "declined", lease.expires),
+                (ip, "", "declined", declined.expires),
             )
-        self._forget_mac(mac)
+        freed = self._forget_mac(mac)
         self._forget_ip(ip)
-        self._remember(lease)
+        self._remember(declined)
         self.offers.pop(ip, None)
+        self._requeue(ip)
+        if freed is not None and freed != ip:
+            self._requeue(freed)
+        return True
+
+    # --- the in-memory view -------------------------------------------------------------------------------
 
     def _remember(self, lease: Lease) -> None:
         self.by_ip[lease.ip] = lease
         if lease.mac:
             self.by_mac[lease.mac] = lease
 
-    def _forget_mac(self, mac: str) -> None:
+    def _forget_mac(self, mac: str) -> str | None:
         old = self.by_mac.pop(mac, None)
         if old is not None and self.by_ip.get(old.ip) is old:
             del self.by_ip[old.ip]
+        return old.ip if old is not None else None
 
     def _forget_ip(self, ip: str) -> None:
         old = self.by_ip.pop(ip, None)

@@ -61,7 +61,7 @@ LEASE_OPTIONS = (c.OPT_LEASE_TIME, c.OPT_RENEWAL_TIME, c.OPT_REBINDING_TIME)
 _LEASE_CACHE: dict[tuple[int, int], tuple[DhcpConfig, dict[int, bytes]]] = {}
 
 
-def _lease_options(config: DhcpConfig, message_type: int) -> dict[int, bytes]:
+def lease_options(config: DhcpConfig, message_type: int) -> dict[int, bytes]:
     """The options every OFFER/ACK of an address starts with, in wire order, built once per configuration
     (a lab powering on asks for hundreds of offers a second; copying this dict is cheap)."""
     cached = _LEASE_CACHE.get((id(config), message_type))
@@ -95,7 +95,7 @@ def _network_options(reply: c.DhcpPacket, config: DhcpConfig) -> None:
 def _boot_options(
     reply: c.DhcpPacket, request: c.DhcpPacket, boot: BootOffer | None, config: DhcpConfig
 ) -> None:
-    vendor = vendor_class_answer(request)
+    vendor = vendor_class_answer(request.vendor_class)
     if vendor:
         # Without option 60 PXE firmware ignores the offer, and iPXE waits ~3 s for proxy offers.
         reply.options[c.OPT_VENDOR_CLASS] = vendor.encode()
@@ -137,7 +137,7 @@ def lease_reply(
         yiaddr=address,
         giaddr=request.giaddr,
         chaddr=request.chaddr,
-        options=dict(_lease_options(config, message_type)),  # the header's options, then lease, network
+        options=dict(lease_options(config, message_type)),  # the header's options, then lease, network
     )
     if request.ciaddr != "0.0.0.0" and message_type == c.ACK:
         reply.ciaddr = request.ciaddr

@@ -20,9 +20,10 @@ from ipxescript.serve.policy import BootOffer, BootPolicy, Client
 
 from . import codec as c
 from . import replies
-from .clients import client_from_packet, describe, is_boot_client
+from .clients import client_from_packet, describe, is_boot_client, is_boot_vendor
 from .config import DhcpConfig
-from .leases import LeaseStore
+from .fastpath import FastPath
+from .leases import Leases, LeaseStore, StateUnavailable
 
 log = logging.getLogger("ipxescript.dhcp")
 
@@ -88,12 +89,13 @@ def _with_ip(client: Client, ip: str) -> Client:
 
 
 class DhcpServer:
-    def __init__(self, config: DhcpConfig, policy: BootPolicy) -> None:
+    def __init__(self, config: DhcpConfig, policy: BootPolicy, leases: Leases | None = None) -> None:
+        """`leases`: a shared lease backend (PostgreSQL); None keeps them in `config.lease_db` (SQLite)."""
         self.config = config
         self.policy = policy
         self.stats: collections.Counter[str] = collections.Counter()
-        self.leases: LeaseStore | None = None
-        if config.mode == "full":
+        self.leases: Leases | None = leases
+        if config.mode == "full" and leases is None:
             assert config.pool_start and config.pool_end
             try:
                 self.leases = LeaseStore(
@@ -113,6 +115,8 @@ class DhcpServer:
             c.RELEASE: self._release,
             c.INFORM: self._inform,
         }
+        # The common DISCOVERs and REQUESTs of full mode, answered from the raw bytes (fastpath.py).
+        self.fast: FastPath | None = FastPath(self) if config.mode == "full" else None
 
     # --- life cycle ---------------------------------------------------------------------------------
 
@@ -174,6 +178,14 @@ class DhcpServer:
 
     def received(self, data: bytes, source: tuple[str, int], endpoint: _Endpoint) -> None:
         self.stats["received"] += 1
+        if self.fast is not None and not endpoint.boot_port:
+            try:
+                if self.fast.answer(data, endpoint):
+                    return
+            except Exception:  # as below: a bug costs one answer
+                self.stats["errors"] += 1
+                log.exception("internal error answering %d bytes from %s", len(data), source[0])
+                return
         try:
             request = c.decode(data)
         except c.DhcpDecodeError as exc:
@@ -208,8 +220,8 @@ class DhcpServer:
 
     # --- proxy mode and the boot-server port --------------------------------------------------------------
 
-    def _ask_policy(self, request: c.DhcpPacket, client: Client) -> BootOffer | None:
-        if not (is_boot_client(request) or client.is_ipxe or client.arch is not None):
+    def _ask_policy(self, client: Client) -> BootOffer | None:
+        if not (is_boot_vendor(client.vendor_class) or client.is_ipxe or client.arch is not None):
             return None
         return self.policy.boot_offer(client)
 
@@ -316,32 +328,31 @@ class DhcpServer:
         return handler(request, leases, client, who)
 
     def _discover(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
-        address = leases.choose(client.mac, request.requested_ip)
+        address, why = self.offer_address(leases, client.mac, request.requested_ip)
         if address is None:
-            reserved = client.mac in leases.reservations
-            why = "its reserved address is taken" if reserved else "the address range is exhausted"
             log.warning("DISCOVER from %s (full): no offer: %s", who, why)
             return None
-        leases.offer(address, client.mac)
-        return self._grant(
-            request, c.OFFER, address, client, who, self._why_address(leases, client.mac, address)
-        )
+        return self._grant(request, c.OFFER, address, client, who, why)
 
-    def _why_address(self, leases: LeaseStore, mac: str, address: str) -> str:
-        if leases.reservations.get(mac) == address:
-            return "reserved for this MAC"
-        lease = leases.lease_of(mac)
-        if lease is not None and lease.ip == address:
-            return "the client's existing lease"
-        return "free address from the range"
+    def offer_address(self, leases: Leases, mac: str, requested: str | None) -> tuple[str | None, str]:
+        """The DISCOVER decision (both paths): the address set aside for `mac` and why, or None and why not."""
+        try:
+            offer = leases.offer(mac, requested)
+        except StateUnavailable as exc:  # the client retries; nothing is promised that could be lost
+            self.stats["state_unavailable"] += 1
+            return None, f"lease database unavailable: {exc}"
+        if offer is None:
+            reserved = mac in leases.reservations
+            return None, "its reserved address is taken" if reserved else "the address range is exhausted"
+        return offer.ip, offer.why
 
     def _grant(
         self, request: c.DhcpPacket, kind: int, address: str, client: Client, who: str, why: str
     ) -> tuple[c.DhcpPacket, Destination, int]:
         client = _with_ip(client, address)
-        boot = self._ask_policy(request, client)
+        boot = self._ask_policy(client)
         reply = replies.lease_reply(request, kind, address, boot, self.config)
         boot_text = f"boot file {boot.boot_file} ({boot.reason})" if boot else "no boot file"
         log.info(
@@ -361,59 +372,76 @@ class DhcpServer:
         return reply, self._destination(request, reply), c.NAK
 
     def _request(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
-        mac = client.mac
-        server_id = request.server_id
         ciaddr = request.ciaddr if request.ciaddr != "0.0.0.0" else None
-        if server_id is not None and server_id != self.config.server_address:
-            leases.withdraw_offer(mac)
-            log.info("REQUEST from %s (full): silent: the client chose server %s", who, server_id)
-            return None
-        address = request.requested_ip or ciaddr
-        if address is None:
-            log.info("REQUEST from %s (full): silent: it names no address (no option 50, no ciaddr)", who)
-            return None
-        state = (
-            "selecting"
-            if server_id
-            else ("renewing" if ciaddr and not request.requested_ip else "init-reboot")
+        outcome, why, address = self.request_decision(
+            leases, client.mac, request.server_id, request.requested_ip, ciaddr, client.hostname
         )
+        if outcome == "ack":
+            assert address is not None
+            return self._grant(request, c.ACK, address, client, who, why)
+        if outcome == "nak":
+            return self._refuse(request, who, why)
+        log.info("REQUEST from %s (full): silent: %s", who, why)
+        return None
+
+    def request_decision(
+        self,
+        leases: Leases,
+        mac: str,
+        server_id: str | None,
+        requested: str | None,
+        ciaddr: str | None,
+        hostname: str | None,
+    ) -> tuple[str, str, str | None]:
+        """The REQUEST decision (both paths): ("ack", why, address) with the lease bound, ("nak", why, None)
+        or ("silent", why, None)."""
+        try:
+            return self._request_decision(leases, mac, server_id, requested, ciaddr, hostname)
+        except StateUnavailable as exc:  # silence: the client retries, and keeps its lease meanwhile
+            self.stats["state_unavailable"] += 1
+            return "silent", f"lease database unavailable: {exc}", None
+
+    def _request_decision(
+        self,
+        leases: Leases,
+        mac: str,
+        server_id: str | None,
+        requested: str | None,
+        ciaddr: str | None,
+        hostname: str | None,
+    ) -> tuple[str, str, str | None]:
+        if server_id is not None and server_id != self.config.server_address:
+            leases.withdraw_offer(mac, requested)
+            return "silent", f"the client chose server {server_id}", None
+        address = requested or ciaddr
+        if address is None:
+            return "silent", "it names no address (no option 50, no ciaddr)", None
+        state = "selecting" if server_id else ("renewing" if ciaddr and not requested else "init-reboot")
         network = self.config.pool_network
         if not replies.in_subnet(address, network):
-            return self._refuse(request, who, f"{address} is not on this network ({network})")
-        reserved = leases.reservations.get(mac)
-        if reserved is not None and reserved != address:
-            return self._refuse(request, who, f"{mac} is reserved {reserved}, not {address}")
-        lease = leases.lease_of(mac)
-        if state == "renewing" and (lease is None or lease.ip != address):
-            return self._refuse(request, who, f"no lease of {address} for {mac}")
-        if not leases.available_to(address, mac):
-            holder = leases.by_ip.get(address)
-            why = (
-                "not in the range"
-                if not leases.in_pool(address) and reserved is None
-                else "in use by another client"
-            )
-            if holder is not None and holder.state == "declined":
-                why = "declined by a client (in use on the wire)"
-            return self._refuse(request, who, f"{address} is {why}")
-        leases.bind(address, mac, self.config.lease_time, client.hostname)
-        return self._grant(request, c.ACK, address, client, who, f"lease bound ({state})")
+            return "nak", f"{address} is not on this network ({network})", None
+        bound = leases.bind(address, mac, self.config.lease_time, hostname, renewing=state == "renewing")
+        if isinstance(bound, str):
+            return "nak", bound, None
+        return "ack", f"lease bound ({state})", address
 
     def _decline(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
         address = request.requested_ip
         if request.server_id != self.config.server_address or address is None:
             log.info("DECLINE from %s (full): ignored: not for this server or no address named", who)
             return None
-        lease = leases.lease_of(client.mac)
-        offered = leases.offers.get(address, ("", 0.0))[0] == client.mac
-        if not offered and (lease is None or lease.ip != address):
+        try:
+            declined = leases.decline(address, client.mac, self.config.decline_hold)
+        except StateUnavailable as exc:
+            log.error("DECLINE from %s (full): not recorded: lease database unavailable: %s", who, exc)
+            return None
+        if not declined:
             log.info("DECLINE from %s (full): ignored: %s was not given to it", who, address)
             return None
-        leases.decline(address, client.mac, self.config.decline_hold)
         log.warning(
             "DECLINE from %s (full): %s is in use on the wire: withheld for %ds",
             who,
@@ -423,9 +451,14 @@ class DhcpServer:
         return None
 
     def _release(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
-        if leases.release(request.ciaddr, client.mac):
+        try:
+            released = leases.release(request.ciaddr, client.mac)
+        except StateUnavailable as exc:  # the lease simply runs out
+            log.error("RELEASE from %s (full): not recorded: lease database unavailable: %s", who, exc)
+            return None
+        if released:
             log.info(
                 "RELEASE from %s (full): %s released (kept for it if it comes back)", who, request.ciaddr
             )
@@ -434,12 +467,12 @@ class DhcpServer:
         return None
 
     def _inform(
-        self, request: c.DhcpPacket, leases: LeaseStore, client: Client, who: str
+        self, request: c.DhcpPacket, leases: Leases, client: Client, who: str
     ) -> tuple[c.DhcpPacket, Destination, int] | None:
         if request.ciaddr == "0.0.0.0":
             log.info("INFORM from %s (full): silent: no ciaddr", who)
             return None
-        boot = self._ask_policy(request, client)
+        boot = self._ask_policy(client)
         reply = replies.inform_reply(request, boot, self.config)
         log.info(
             "INFORM from %s (full): ACK with options for %s, %s",
@@ -452,18 +485,31 @@ class DhcpServer:
     # --- sending ----------------------------------------------------------------------------------------
 
     def _destination(self, request: c.DhcpPacket, reply: c.DhcpPacket) -> Destination:
+        return self.destination(
+            request.giaddr,
+            request.ciaddr,
+            request.flags,
+            reply.yiaddr,
+            reply.message_type == c.NAK,
+            request.htype == 1 and request.hlen == 6,
+            request.chaddr[:6],
+        )
+
+    def destination(
+        self, giaddr: str, ciaddr: str, flags: int, yiaddr: str, nak: bool, ethernet: bool, chaddr: bytes
+    ) -> Destination:
         """RFC 2131 4.1: relay first, then ciaddr, then broadcast (asked for, or nothing to unicast to)."""
-        if request.giaddr != "0.0.0.0":
-            return Destination(request.giaddr, self.config.port, why="relay agent")
-        if reply.message_type == c.NAK:
+        if giaddr != "0.0.0.0":
+            return Destination(giaddr, self.config.port, why="relay agent")
+        if nak:
             return self._broadcast("NAK")
-        if request.ciaddr != "0.0.0.0":
-            return Destination(request.ciaddr, self.config.client_port, why="client's ciaddr")
-        if request.flags & c.BROADCAST_FLAG or reply.yiaddr == "0.0.0.0" or not self.config.interface:
-            return self._broadcast("broadcast flag" if request.flags & c.BROADCAST_FLAG else "no address yet")
-        if request.htype != 1 or request.hlen != 6:
+        if ciaddr != "0.0.0.0":
+            return Destination(ciaddr, self.config.client_port, why="client's ciaddr")
+        if flags & c.BROADCAST_FLAG or yiaddr == "0.0.0.0" or not self.config.interface:
+            return self._broadcast("broadcast flag" if flags & c.BROADCAST_FLAG else "no address yet")
+        if not ethernet:
             return self._broadcast("not ethernet")
-        return Destination(reply.yiaddr, self.config.client_port, arp_mac=request.chaddr[:6], why="unicast")
+        return Destination(yiaddr, self.config.client_port, arp_mac=chaddr, why="unicast")
 
     def _broadcast(self, why: str) -> Destination:
         # Without an interface everything stays on loopback: nothing may leave this machine.
@@ -473,13 +519,16 @@ class DhcpServer:
     def _send(
         self, endpoint: _Endpoint, reply: c.DhcpPacket, destination: Destination, kind: int, max_size: int
     ) -> None:
-        if destination.arp_mac is not None and not self._add_arp(destination.ip, destination.arp_mac):
-            destination = self._broadcast("ARP entry could not be set")
         try:
             data = c.encode(reply, max_size)  # spills into file/sname (option 52) only if it must
         except ValueError as exc:
             log.error("cannot encode %s for %s: %s", c.MESSAGE_NAMES.get(kind), reply.mac, exc)
             return
+        self.send_bytes(endpoint, data, destination, kind)
+
+    def send_bytes(self, endpoint: _Endpoint, data: bytes, destination: Destination, kind: int) -> None:
+        if destination.arp_mac is not None and not self._add_arp(destination.ip, destination.arp_mac):
+            destination = self._broadcast("ARP entry could not be set")
         endpoint.sendto(data, (destination.ip, destination.port))
         self.stats[c.MESSAGE_NAMES.get(kind, "reply")] += 1
         if log.isEnabledFor(logging.DEBUG):
@@ -514,8 +563,8 @@ class DhcpServer:
         return True
 
 
-async def start_dhcp(config: DhcpConfig, policy: BootPolicy) -> DhcpServer:
+async def start_dhcp(config: DhcpConfig, policy: BootPolicy, leases: Leases | None = None) -> DhcpServer:
     """Open the DHCP ports for `config` and answer with `policy`; call `.close()` on the result to stop."""
-    server = DhcpServer(config, policy)
+    server = DhcpServer(config, policy, leases)
     await server.start()
     return server

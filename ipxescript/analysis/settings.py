@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from ipxescript.lint.context import LintContext
 from ipxescript.syntax.tree import Literal, Reference, Word
+
+if TYPE_CHECKING:
+    from ipxescript.analysis.model import ScriptModel
 
 # command -> index of the positional that names a setting it stores into
 WRITES_POSITIONAL = {
@@ -68,7 +71,8 @@ def _word_pattern(word: Word) -> re.Pattern[str]:
     return re.compile(name or ".*")
 
 
-def build(ctx: LintContext) -> SettingsModel:
+def build_settings(ctx: ScriptModel) -> SettingsModel:
+    """What a script writes and reads (``ScriptModel.settings`` caches it)."""
     model = SettingsModel()
     form_names: set[str | None] = set()
     for _line, bound in ctx.commands_named("form"):
@@ -117,12 +121,9 @@ def _inner_pattern(ref: Reference) -> re.Pattern[str]:
     return re.compile(name or ".*")
 
 
-def settings(ctx: LintContext) -> SettingsModel:
-    found = ctx.__dict__.get("_settings")
-    if found is None:
-        found = ctx.__dict__["_settings"] = build(ctx)
-    return found
+def settings(model: ScriptModel) -> SettingsModel:
+    return model.settings
 
 
-def is_predefined(ctx: LintContext, name: str) -> bool:
+def is_predefined(ctx: ScriptModel, name: str) -> bool:
     return name in ctx.catalog.settings or name in ctx.catalog.builtin_settings or bool(TAG.match(name))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Word
 
 if TYPE_CHECKING:
-    from ipxescript.lint.context import LintContext
+    from ipxescript.analysis.model import ScriptModel
 
 OK, FAIL, JUMP, STOP = "ok", "fail", "jump", "stop"
 IMGEXEC = ("chain", "boot", "imgexec")
@@ -55,9 +55,9 @@ def word_pattern(word: Word) -> re.Pattern[str]:
 
 
 class Flow:
-    def __init__(self, ctx: LintContext) -> None:
-        self.ctx = ctx
-        self.lines = [self._line_flow(line) for line in ctx.script.lines]
+    def __init__(self, model: ScriptModel) -> None:
+        self.ctx = model
+        self.lines = [self._line_flow(line) for line in model.script.lines]
         self.jumps = [j for lf in self.lines for j in lf.jumps]
         self._reachable: set[int] | None = None
         self._successors: dict[int, list[int]] = {}

@@ -1,0 +1,142 @@
+"""The one per-script model every face reads: commands with their options bound, labels, control
+flow, menus and settings. Each part is computed once, on first use.
+
+``ScriptModel(script)`` is the entry point; ``model.flow`` (analysis/flow.py), ``model.menus``
+(analysis/menus.py) and ``model.settings`` (analysis/settings.py) are built from it. The linter's
+``LintContext`` is a ``ScriptModel`` with a config; the language server and the graph read the same
+model. Template regions (``masked``) are offsets the template engine, not iPXE, decides: control may
+enter after them from anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from ipxescript.analysis.binding import BoundCommand, bind
+from ipxescript.catalog import Catalog, get_catalog
+from ipxescript.syntax.tree import Command, Label, LogicalLine, Script
+
+if TYPE_CHECKING:
+    from ipxescript.analysis.flow import Flow
+    from ipxescript.analysis.menus import MenuModel
+    from ipxescript.analysis.settings import SettingsModel
+
+
+class ScriptModel:
+    def __init__(
+        self,
+        script: Script,
+        masked: Iterable[tuple[int, int]] = (),
+        bindings: dict[int, tuple[Command, BoundCommand]] | None = None,
+    ) -> None:
+        self.script = script
+        self.catalog: Catalog = get_catalog()
+        self.masked = sorted(masked)  # template regions (start, end) replaced before parsing
+        self._bound: dict[int, BoundCommand] = {}
+        # bindings of an earlier version of the same document (id(command) -> (command, binding)):
+        # commands an incremental edit left alone keep theirs
+        self._previous = bindings or {}
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def known_command(self, name: str) -> bool:
+        return name in self.catalog.commands
+
+    def bound(self, command: Command) -> BoundCommand:
+        key = id(command)
+        found = self._bound.get(key)
+        if found is None:
+            old = self._previous.get(key)
+            if old is not None and old[0] is command:
+                found = old[1]
+            else:
+                name = command.name
+                found = bind(command, self.catalog.commands.get(name) if name else None)
+            self._bound[key] = found
+        return found
+
+    def bindings(self) -> dict[int, tuple[Command, BoundCommand]]:
+        """The bindings made so far, to hand to the model of the next version of the document."""
+        return {key: (b.command, b) for key, b in self._bound.items()}
+
+    @cached_property
+    def commands(self) -> list[tuple[LogicalLine, BoundCommand]]:
+        """Every non-empty command, in file order, with its options bound."""
+        return [(line, self.bound(command)) for line, command in self.script.commands()]
+
+    def commands_named(self, *names: str) -> list[tuple[LogicalLine, BoundCommand]]:
+        return [(line, b) for line, b in self.commands if b.name in names]
+
+    # -- labels --------------------------------------------------------------------------------
+
+    @cached_property
+    def label_list(self) -> list[tuple[Label, LogicalLine]]:
+        return [(line.label, line) for line in self.script.lines if line.label is not None]
+
+    @cached_property
+    def labels(self) -> dict[str, LogicalLine]:
+        """Label name -> the line defining it first (``goto`` finds the first from the top)."""
+        out: dict[str, LogicalLine] = {}
+        for label, line in self.label_list:
+            out.setdefault(label.name, line)
+        return out
+
+    # -- the analyses --------------------------------------------------------------------------
+
+    @cached_property
+    def flow(self) -> Flow:
+        from ipxescript.analysis.flow import Flow
+
+        return Flow(self)
+
+    @cached_property
+    def menus(self) -> MenuModel:
+        from ipxescript.analysis.menus import build_menus
+
+        return build_menus(self)
+
+    @cached_property
+    def settings(self) -> SettingsModel:
+        from ipxescript.analysis.settings import build_settings
+
+        return build_settings(self)
+
+    # -- template regions ----------------------------------------------------------------------
+
+    def is_masked(self, offset: int) -> bool:
+        return any(a <= offset < b for a, b in self.masked)
+
+    def overlaps_mask(self, start: int, end: int) -> bool:
+        return any(a < end and start < b for a, b in self.masked)
+
+    @cached_property
+    def template_barriers(self) -> set[int]:
+        """Lines that were only template statements (``{% if %}``, ``{{ end }}``): control may enter
+        after them from anywhere, since the template decides which text surrounds them."""
+        if not self.masked:
+            return set()
+        out = set()
+        for line in self.script.lines:
+            if (
+                not line.words
+                and line.label is None
+                and any(line.start <= a < line.end for a, _b in self.masked)
+            ):
+                out.add(line.index)
+        return out
+
+    @cached_property
+    def has_template_labels(self) -> bool:
+        """A label is (partly) template text, so any name may exist at render time."""
+        return any(self.overlaps_mask(label.start, label.end) for label, _line in self.label_list)
+
+    # -- positions -----------------------------------------------------------------------------
+
+    def line_number(self, offset: int) -> int:
+        """1-based physical line of an offset, for messages."""
+        return self.script.position(offset)[0] + 1
+
+    def code_lines(self) -> list[LogicalLine]:
+        return [ln for ln in self.script.lines if any(c.words for c in ln.commands)]

@@ -1,0 +1,44 @@
+"""Digest commands (src/hci/commands/digest_cmd.c: md5sum, sha1sum, ...)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from ipxescript.sim import errors
+from ipxescript.sim.commands.registry import command
+from ipxescript.sim.commands.settings import parse_setting, store
+from ipxescript.sim.machine import Simulator
+from ipxescript.sim.options import Parsed
+
+DIGESTS = {
+    "md5sum": "md5",
+    "sha1sum": "sha1",
+    "sha224sum": "sha224",
+    "sha256sum": "sha256",
+    "sha384sum": "sha384",
+    "sha512sum": "sha512",
+    "md4sum": "md4",
+}
+
+
+@command(*DIGESTS)
+def digest(sim: Simulator, p: Parsed, argv0: str) -> int:
+    for name in p.args:
+        image = sim.registry.find(name)
+        if image is None:
+            status = sim.err(errors.NO_SUCH_IMAGE)
+            sim.out(f'"{name}": no such image\n')
+            return status
+        if image.data is None:
+            sim.notes.append(f"{sim.engine.where()}: {argv0} of {name}: the image was not downloaded whole")
+            value = "0" * (2 * hashlib.new(DIGESTS[argv0]).digest_size)
+        else:
+            value = hashlib.new(DIGESTS[argv0], image.data).hexdigest()
+        target = p.options.get("set")
+        if target:
+            status = store(sim, parse_setting(sim, target, create=True), value)
+            if status:
+                return status
+        else:
+            sim.out(f"{value}  {name}\n")
+    return 0
