@@ -20,10 +20,11 @@ from lsprotocol import types
 
 from ipxescript.analysis.binding import BoundCommand, bind
 from ipxescript.analysis.diagnostics import Diagnostic
+from ipxescript.analysis.model import ScriptModel
 from ipxescript.catalog import get_catalog
 from ipxescript.lint import LintConfig, load_config
 from ipxescript.lint.config import ConfigError
-from ipxescript.lsp.index import BindCache, ScriptIndex, build_index
+from ipxescript.lsp.index import ScriptIndex, build_index
 from ipxescript.lsp.positions import Positions
 from ipxescript.syntax.incremental import Document
 from ipxescript.syntax.tree import Command, Script
@@ -60,8 +61,8 @@ class OpenDocument:
     shown: list[Diagnostic] = field(default_factory=list)  # what was last published, current offsets
     linted: list[Diagnostic] | None = None  # the last full lint, if it is for the current text
     _index: ScriptIndex | None = None
+    _model: ScriptModel | None = None
     _positions: Positions | None = None
-    _bindings: BindCache = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict)
     _memo_script: Script | None = None
 
@@ -84,16 +85,25 @@ class OpenDocument:
         return self._positions
 
     @property
+    def model(self) -> ScriptModel:
+        """The script's model (ipxescript.analysis.model) for the current text. After an incremental
+        edit the untouched lines keep their command objects, and so their option bindings."""
+        previous = self._model
+        if previous is None or previous.script is not self.script:
+            self._model = ScriptModel(self.script, bindings=previous.bindings() if previous else None)
+        assert self._model is not None
+        return self._model
+
+    @property
     def index(self) -> ScriptIndex:
         if self._index is None or self._index.script is not self.script:
-            self._index = build_index(self.script, self._bindings)
+            self._index = build_index(self.model)
         return self._index
 
     def binding(self, command: Command) -> BoundCommand:
         """One command's options and positionals, without indexing the whole script."""
-        known = self._bindings.get(id(command))
-        if known is not None and known[0] is command:
-            return known[1]
+        if self._model is not None and self._model.script is self.script:
+            return self._model.bound(command)
         return bind(command, get_catalog().commands.get(command.name or ""))
 
     def memo(self, name: str, compute: Callable[[], T]) -> T:

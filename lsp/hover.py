@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from ipxescript.analysis.menus import setting_base
 from ipxescript.catalog import CommandSpec, get_catalog
 from ipxescript.lsp.context import cursor_at
 from ipxescript.lsp.documents import OpenDocument
-from ipxescript.lsp.index import LabelDef, setting_base
+from ipxescript.lsp.index import LabelDef
 
 PREVIEW_LINES = 5
 

@@ -21,6 +21,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from ipxescript.analysis.binding import BoundCommand, bind
+from ipxescript.analysis.menus import dispatch_gotos, setting_base
 from ipxescript.analysis.model import ScriptModel
 from ipxescript.catalog import get_catalog
 from ipxescript.syntax.tree import Command, Label, Literal, LogicalLine, Reference, Script, Word
@@ -152,27 +153,9 @@ class ScriptIndex:
         return self.label_defs[i] if i >= 0 else None
 
 
-def static_setting_name(word: Word) -> str | None:
-    """``x`` for a word that is exactly ``${x}`` (or ``${x:type}``, ``${blk/x}``)."""
-    if len(word.parts) == 1 and isinstance(word.parts[0], Reference) and word.parts[0].is_static:
-        return word.parts[0].setting
-    return None
-
-
-def setting_base(name: str) -> str:
-    """``x`` for ``net0/x:string``: the setting name without block prefix and type."""
-    name = name.split("/", 1)[1] if "/" in name else name
-    return name.split(":", 1)[0]
-
-
-BindCache = dict[int, tuple[Command, BoundCommand]]
-
-
-def build_index(script: Script, cache: BindCache | None = None) -> ScriptIndex:
-    """Index ``script`` from its model (ipxescript.analysis.model). ``cache`` keeps bindings between
-    versions: after an incremental edit the untouched lines keep their command objects, so only the
-    reparsed lines are bound again."""
-    model = ScriptModel(script, bindings=cache)
+def build_index(model: ScriptModel) -> ScriptIndex:
+    """Index a script from its model (ipxescript.analysis.model)."""
+    script = model.script
     index = ScriptIndex(script)
     lines: dict[int, LogicalLine] = {}
     for line, bound in model.commands:
@@ -202,22 +185,14 @@ def build_index(script: Script, cache: BindCache | None = None) -> ScriptIndex:
         bound = choice.bound
         chosen = by_command.get(id(choice.menu.bound.command)) if choice.menu is not None else None
         default = bound.option("default")
-        target_word = bound.positionals[0] if bound.positionals else None
-        setting = setting_base(target_word.text) if target_word and target_word.is_literal else None
-        choose = ChooseUse(setting, bound.command, chosen, default.value_word if default else None)
+        choose = ChooseUse(choice.setting, bound.command, chosen, default.value_word if default else None)
         index.chooses.append(choose)
         if chosen is not None:
             chosen.chooses.append(choose)
-    if cache is not None:
-        cache.clear()
-        cache.update(model.bindings())
-    for word in index.dynamic_gotos:
-        setting = static_setting_name(word)
-        if setting is None:
-            continue
-        for choose in index.chooses:
-            if choose.setting == setting:
-                choose.dynamic_gotos.append(word)
+    dispatch = dispatch_gotos(model)
+    for choose in index.chooses:
+        if choose.setting is not None:
+            choose.dynamic_gotos.extend(dispatch.get(choose.setting, ()))
     return index
 
 

@@ -106,8 +106,11 @@ class LintWorker:
         self._killed = False  # the running lint's child was stopped on purpose
         self._stderr = ""  # the tail of what the worker wrote to stderr
         self._stderr_task: asyncio.Task[None] | None = None
+        self._closed = False  # the server is shutting down: a lint cut short is no failure
 
     async def _start(self) -> asyncio.subprocess.Process:
+        if self._closed:
+            raise LintAborted("the server is shutting down")
         if self._process is not None and self._process.returncode is not None:
             raise WorkerUnavailable(f"the lint worker {await self._death(self._process)}")
         if self._process is None:
@@ -204,6 +207,8 @@ class LintWorker:
                     return result
                 result = (status, value)
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            if self._closed:
+                raise LintAborted("the server is shutting down") from exc
             raise WorkerUnavailable(f"the lint worker {await self._death(process)}") from exc
         except WorkerUnavailable:
             if process.returncode is None:
@@ -226,6 +231,7 @@ class LintWorker:
             self._kill_child()
 
     async def close(self) -> None:
+        self._closed = True
         if self._process is not None and self._process.returncode is None:
             self._process.kill()
             await self._process.wait()

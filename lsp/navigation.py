@@ -1,5 +1,7 @@
 """Go to definition, references, rename and document links: labels (with ``goto ${var}`` fed by
-``choose`` through item ids), URLs and relative ``chain`` targets on disk."""
+``choose`` through item ids), URLs, and with the document's boot tree (``view``, lsp/crossfile.py)
+chained files and settings across files. Without a tree (an unsaved document) relative ``chain``
+targets are looked up next to nothing."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
 
 from ipxescript.catalog import get_catalog
+from ipxescript.lsp import crossfile
 from ipxescript.lsp.context import cursor_at
 from ipxescript.lsp.documents import OpenDocument
 from ipxescript.lsp.index import URL_SCHEME_CHARS, LabelDef
@@ -26,7 +29,9 @@ def _label_location(doc: OpenDocument, label: LabelDef) -> types.Location:
     return _location(doc, label.name_start, label.name_end)
 
 
-def definition(doc: OpenDocument, position: types.Position) -> list[types.Location] | None:
+def definition(
+    doc: OpenDocument, position: types.Position, view: crossfile.TreeView | None = None
+) -> list[types.Location] | None:
     offset = doc.positions.offset(position)
     index = doc.index
     own = index.label_at(offset)
@@ -45,20 +50,25 @@ def definition(doc: OpenDocument, position: types.Position) -> list[types.Locati
             if target is not None and all(loc.range.start.line != target.line.first_line for loc in found):
                 found.append(_label_location(doc, target))
         return found or None
+    if view is not None:
+        return crossfile.chain_definition(view, offset) or crossfile.setting_definition(view, offset)
     chain = _chain_target(doc, offset)
     if chain is not None:
-        return [
-            types.Location(uri=chain.as_uri(), range=types.Range(types.Position(0, 0), types.Position(0, 0)))
-        ]
+        return [types.Location(uri=chain.as_uri(), range=crossfile.TOP)]
     return None
 
 
 def references(
-    doc: OpenDocument, position: types.Position, include_declaration: bool
+    doc: OpenDocument,
+    position: types.Position,
+    include_declaration: bool,
+    view: crossfile.TreeView | None = None,
 ) -> list[types.Location]:
-    name = _label_name_at(doc, doc.positions.offset(position))
+    offset = doc.positions.offset(position)
+    name = _label_name_at(doc, offset)
     if name is None:
-        return []
+        found = crossfile.setting_references(view, offset, include_declaration) if view else None
+        return found or []
     index = doc.index
     out: list[types.Location] = []
     if include_declaration:
@@ -80,7 +90,9 @@ def _label_name_at(doc: OpenDocument, offset: int) -> str | None:
     return ref.word.text if ref is not None else None
 
 
-def prepare_rename(doc: OpenDocument, position: types.Position) -> types.PrepareRenameResult | None:
+def prepare_rename(
+    doc: OpenDocument, position: types.Position, view: crossfile.TreeView | None = None
+) -> types.PrepareRenameResult | None:
     offset = doc.positions.offset(position)
     index = doc.index
     own = index.label_at(offset)
@@ -97,7 +109,12 @@ def prepare_rename(doc: OpenDocument, position: types.Position) -> types.Prepare
         )
     if index.dynamic_goto_at(offset) is not None:
         raise JsonRpcInvalidRequest("a goto target computed at run time cannot be renamed; rename the label")
-    raise JsonRpcInvalidRequest("only labels (their definitions, gotos and menu item ids) can be renamed")
+    if view is not None and (setting := crossfile.prepare_setting_rename(view, offset)) is not None:
+        return setting
+    raise JsonRpcInvalidRequest(CANNOT_RENAME)
+
+
+CANNOT_RENAME = "only labels (their definitions, gotos and menu item ids) and settings can be renamed"
 
 
 def _check_renamable(doc: OpenDocument, name: str) -> None:
@@ -114,11 +131,16 @@ def _plain(doc: OpenDocument, word: Word) -> bool:
     return doc.text[word.start : word.end] == word.text
 
 
-def rename(doc: OpenDocument, position: types.Position, new_name: str) -> types.WorkspaceEdit:
+def rename(
+    doc: OpenDocument, position: types.Position, new_name: str, view: crossfile.TreeView | None = None
+) -> types.WorkspaceEdit:
     offset = doc.positions.offset(position)
     name = _label_name_at(doc, offset)
     if name is None:
-        raise JsonRpcInvalidRequest("only labels (their definitions, gotos and menu item ids) can be renamed")
+        edit = crossfile.rename_setting(view, offset, new_name) if view is not None else None
+        if edit is None:
+            raise JsonRpcInvalidRequest(CANNOT_RENAME)
+        return edit
     _check_renamable(doc, name)
     if not new_name or any(c in new_name for c in " \t\n\v\f\r"):
         raise JsonRpcInvalidParams(f"{new_name!r} is not a label name: labels are one word without spaces")
@@ -159,8 +181,9 @@ def _local_file(doc: OpenDocument, text: str) -> Path | None:
     return target if target.is_file() else None
 
 
-def document_links(doc: OpenDocument) -> list[types.DocumentLink]:
-    links = []
+def document_links(doc: OpenDocument, view: crossfile.TreeView | None = None) -> list[types.DocumentLink]:
+    """URLs, and chain targets: every one the tree resolves to a file (else those next to the script)."""
+    links = crossfile.chain_links(view) if view is not None else []
     catalog = get_catalog()
     for _line, command in doc.script.commands():
         spec = catalog.commands.get(command.name or "")
@@ -175,7 +198,7 @@ def document_links(doc: OpenDocument) -> list[types.DocumentLink]:
                     links.append(
                         types.DocumentLink(range=doc.positions.range(word.start, word.end), target=text)
                     )
-            elif spec is not None and spec.family in ("imgexec", "imgselect", "imgfetch"):
+            elif view is None and spec is not None and spec.family in ("imgexec", "imgselect", "imgfetch"):
                 if bound.positionals and bound.positionals[0] is word:
                     local = _local_file(doc, text)
                     if local is not None:

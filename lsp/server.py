@@ -7,6 +7,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types
@@ -16,10 +17,23 @@ from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 
 from ipxescript import __version__
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.analysis.model import ScriptModel
 from ipxescript.lint import lint_source
-from ipxescript.lsp import actions, completion, formatting, hover, navigation, outline, semantic, signature
+from ipxescript.lsp import (
+    actions,
+    completion,
+    crossfile,
+    formatting,
+    hover,
+    navigation,
+    outline,
+    semantic,
+    signature,
+)
 from ipxescript.lsp.documents import OpenDocument, config_for, to_lsp_diagnostic, uri_to_path
 from ipxescript.lsp.lint_worker import LintAborted, LintWorker, WorkerUnavailable
+from ipxescript.lsp.positions import Positions
+from ipxescript.lsp.workspace import Workspace
 from ipxescript.syntax.incremental import Document
 
 log = logging.getLogger(__name__)
@@ -58,6 +72,7 @@ class IpxeLanguageServer(LanguageServer):
         self._lint_tasks: dict[str, asyncio.Task[None]] = {}
         self.lint_worker = LintWorker()
         self.worker_failure: str | None = None  # why the worker is not used any more, once it failed
+        self.trees = Workspace(self._open_models)
 
     # -- documents ------------------------------------------------------------------------------
 
@@ -105,6 +120,32 @@ class IpxeLanguageServer(LanguageServer):
             doc.config, doc.config_error = config_for(doc.path, root)
             doc.linted = None
             self.schedule_lint(doc, delay=0)
+
+    # -- the workspace as a tree --------------------------------------------------------------
+
+    def _open_models(self) -> dict[Path, ScriptModel]:
+        return {Path(d.path): d.model for d in self.documents.values() if d.path is not None}
+
+    def workspace_folders(self) -> list[str]:
+        if not self.workspace:
+            return []
+        folders = [uri_to_path(f.uri) for f in self.workspace.folders.values()]
+        if not folders and self.workspace.root_uri:
+            folders = [uri_to_path(self.workspace.root_uri)]
+        return [f for f in folders if f]
+
+    def view(self, doc: OpenDocument) -> crossfile.TreeView | None:
+        """The document's place in the boot tree of its workspace folder (None for an unsaved one)."""
+        if doc.path is None:
+            return None
+        folders = self.workspace_folders()
+        if folders != [str(f) for f in self.trees.folders]:
+            self.trees.set_folders(folders)
+        found = self.trees.tree(doc.path, doc.config)
+        if found is None:
+            return None
+        open_docs = {Path(d.path): d for d in self.documents.values() if d.path is not None}
+        return crossfile.TreeView(found[0], found[1], doc, open_docs)
 
     # -- diagnostics ----------------------------------------------------------------------------
 
@@ -160,6 +201,28 @@ class IpxeLanguageServer(LanguageServer):
         log.error("%s", message)
         self.window_log_message(types.LogMessageParams(type=types.MessageType.Error, message=message))
         self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
+
+    def workspace_symbols(self, query: str) -> list[types.WorkspaceSymbol]:
+        """Labels and menus of every script in the workspace folders (and of the open documents)."""
+        seen: set[Path] = set()
+        views = []
+        for doc in list(self.documents.values()):
+            view = self.view(doc)
+            if view is None:
+                continue
+            for tree_file in view.tree.files.values():
+                if tree_file.path not in seen:
+                    seen.add(tree_file.path)
+                    views.append((tree_file, view.uri(tree_file), view.positions(tree_file)))
+        for folder in self.trees.folders:
+            found = self.trees.tree_of_folder(folder)
+            for tree_file in found.files.values():
+                if tree_file.path not in seen:
+                    seen.add(tree_file.path)
+                    views.append(
+                        (tree_file, tree_file.path.as_uri(), Positions(tree_file.script, self._encoding()))
+                    )
+        return crossfile.workspace_symbols(views, query)
 
     def _is_current(self, doc: OpenDocument, version: int) -> bool:
         """The document is still open and still at ``version``."""
@@ -227,7 +290,16 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def watched_files(ls: IpxeLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
+        ls.trees.files_changed()
         ls.reload_configs()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def folders_changed(ls: IpxeLanguageServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        ls.trees.set_folders(ls.workspace_folders())
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: IpxeLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.trees.files_changed()  # a new file saved into the folder joins the tree
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
@@ -245,31 +317,41 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     @_guard
     def on_definition(ls: IpxeLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
-        return navigation.definition(ls.document(params.text_document.uri), params.position)
+        doc = ls.document(params.text_document.uri)
+        return navigation.definition(doc, params.position, ls.view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
     @_guard
     def on_references(ls: IpxeLanguageServer, params: types.ReferenceParams) -> list[types.Location]:
         doc = ls.document(params.text_document.uri)
-        return navigation.references(doc, params.position, params.context.include_declaration)
+        return navigation.references(doc, params.position, params.context.include_declaration, ls.view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
     @_guard
     def on_prepare_rename(
         ls: IpxeLanguageServer, params: types.PrepareRenameParams
     ) -> types.PrepareRenameResult | None:
-        return navigation.prepare_rename(ls.document(params.text_document.uri), params.position)
+        doc = ls.document(params.text_document.uri)
+        return navigation.prepare_rename(doc, params.position, ls.view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_RENAME)
     @_guard
     def on_rename(ls: IpxeLanguageServer, params: types.RenameParams) -> types.WorkspaceEdit:
-        return navigation.rename(ls.document(params.text_document.uri), params.position, params.new_name)
+        doc = ls.document(params.text_document.uri)
+        return navigation.rename(doc, params.position, params.new_name, ls.view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)
     @_guard
     def on_links(ls: IpxeLanguageServer, params: types.DocumentLinkParams) -> list[types.DocumentLink]:
         doc = ls.document(params.text_document.uri)
-        return doc.memo("links", lambda: navigation.document_links(doc))
+        return navigation.document_links(doc, ls.view(doc))
+
+    @server.feature(types.WORKSPACE_SYMBOL)
+    @_guard
+    def on_workspace_symbol(
+        ls: IpxeLanguageServer, params: types.WorkspaceSymbolParams
+    ) -> list[types.WorkspaceSymbol]:
+        return ls.workspace_symbols(params.query)
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     @_guard

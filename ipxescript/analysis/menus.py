@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ipxescript.analysis.binding import BoundCommand, OptionValue
 from ipxescript.analysis.values import ValueProblem, parse_integer
-from ipxescript.syntax.tree import Word
+from ipxescript.syntax.tree import Reference, Word
 
 if TYPE_CHECKING:
     from ipxescript.analysis.model import ScriptModel
@@ -46,6 +46,12 @@ class Menu:
 class Choice:
     bound: BoundCommand
     menu: Menu | None
+
+    @property
+    def setting(self) -> str | None:
+        """The setting the choice is stored in (name without block and type), when it is literal."""
+        words = self.bound.positionals
+        return setting_base(words[0].text) if words and words[0].is_literal else None
 
 
 @dataclass
@@ -117,6 +123,29 @@ def build_menus(model: ScriptModel) -> MenuModel:
                     out.choices.append(Choice(bound, current[name]))
             elif name not in defined and DYNAMIC not in defined:
                 out.orphans.append(bound)
+    return out
+
+
+def static_setting_name(word: Word) -> str | None:
+    """``x`` for a word that is exactly ``${x}`` (or ``${x:type}``, ``${blk/x}``)."""
+    if len(word.parts) == 1 and isinstance(word.parts[0], Reference) and word.parts[0].is_static:
+        return word.parts[0].setting
+    return None
+
+
+def setting_base(name: str) -> str:
+    """``x`` for ``net0/x:string``: the setting name without block prefix and type."""
+    name = name.split("/", 1)[1] if "/" in name else name
+    return name.split(":", 1)[0]
+
+
+def dispatch_gotos(model: ScriptModel) -> dict[str, list[Word]]:
+    """``goto ${x}`` target words by setting ``x``. A ``choose x`` feeding one (``choose target &&
+    goto ${target}``) makes the item ids of its menu the names of labels."""
+    out: dict[str, list[Word]] = {}
+    for _line, bound in model.commands_named("goto"):
+        if bound.positionals and (name := static_setting_name(bound.positionals[0])) is not None:
+            out.setdefault(name, []).append(bound.positionals[0])
     return out
 
 

@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ipxescript.serve import metrics
+
+OUTCOMES = {"refused": "refused", "error": "error"}  # the outcome label of /metrics' boots_total
 MAX_CLIENTS = 1000  # clients remembered in memory (the status page and /api/clients), the latest kept
 ROTATE_BYTES = 16 << 20  # the live file is rotated once it reaches this size
 KEEP_FILES = 3  # rotated files kept beside it (bootlog.jsonl.1 .. .3)
@@ -223,6 +226,7 @@ class BootLog:
         ):
             return None  # the same request again at once (a retry, a download manager): one line is enough
         event = Event(now, client, ip, stage, what, reason, protocol, self._pid)
+        metrics.inc("boots_total", stage=stage, protocol=protocol, outcome=OUTCOMES.get(stage, "served"))
         full = False
         with self._lock:
             self._remember(event)

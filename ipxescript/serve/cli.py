@@ -11,7 +11,14 @@ from typing import NoReturn
 
 import click
 
-from ipxescript.serve.config import CONFIG_NAME, ConfigError, default_state_dir, load_config, read_config_file
+from ipxescript.serve.config import (
+    CONFIG_NAME,
+    ConfigError,
+    ServeConfig,
+    default_state_dir,
+    load_config,
+    read_config_file,
+)
 
 
 def _fail(command: str, message: str) -> NoReturn:
@@ -19,14 +26,11 @@ def _fail(command: str, message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _setup_logging(verbose: int, quiet: bool) -> None:
+def _setup_logging(verbose: int, quiet: bool, log_format: str = "text", syslog: bool = False) -> None:
+    from ipxescript.serve.logs import setup
+
     level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    setup(level, log_format, syslog)
     logging.getLogger("aiohttp").setLevel(logging.WARNING if not verbose else logging.DEBUG)
 
 
@@ -80,6 +84,13 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     help="File holding the API token (default: STATE_DIR/api-token, made at first start).",
 )
 @click.option("--explain", nargs=2, metavar="MAC ARCH", help="Print what this client would get, then exit.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="Log lines on stderr as text or as one JSON object each.",
+)
+@click.option("--syslog", is_flag=True, help="Also log to the local syslog (/dev/log), facility daemon.")
 @click.option("-v", "--verbose", count=True, help="More log output (protocol details).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors in the log.")
 def serve_command(
@@ -97,6 +108,8 @@ def serve_command(
     http_workers: int | None,
     api_token_file: str | None,
     explain: tuple[str, str] | None,
+    log_format: str,
+    syslog: bool,
     verbose: int,
     quiet: bool,
 ) -> None:
@@ -104,9 +117,10 @@ def serve_command(
 
     With no ROOT, serves the bundled example boot tree on 127.0.0.1 (HTTP 8080, TFTP 6969).
     """
-    _setup_logging(verbose, quiet)
-    try:
-        config = load_config(
+    _setup_logging(verbose, quiet, log_format, syslog)
+
+    def settings() -> ServeConfig:
+        return load_config(
             root,
             config_file=config_file,
             interface=interface,
@@ -121,6 +135,9 @@ def serve_command(
             api_token_file=api_token_file,
             state=state_url,
         )
+
+    try:
+        config = settings()
     except ConfigError as exc:
         _fail("serve", str(exc))
 
@@ -145,7 +162,7 @@ def serve_command(
             state.close()
         return
     try:
-        run(config)
+        run(config, reload=settings)
     except ServeError as exc:
         _fail("serve", str(exc))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown

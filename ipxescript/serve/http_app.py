@@ -14,6 +14,7 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from aiohttp import web
 
@@ -25,6 +26,7 @@ from ipxescript.serve.http_guard import Guard
 from ipxescript.serve.http_static import cached_response, file_response
 from ipxescript.serve.openapi import openapi_document
 from ipxescript.serve.policy import Client
+from ipxescript.serve.render import error_script
 from ipxescript.serve.rootfs import OpenFile, PathRefused, decode_request_path
 from ipxescript.serve.serve_policy import Served, ServePolicy
 from ipxescript.serve.state import StateUnavailable
@@ -65,6 +67,12 @@ def client_from_query(request: web.Request) -> Client:
     return Client(mac=mac or "", uuid=query.get("uuid"), ip=ip, hostname=query.get("hostname"), labels=labels)
 
 
+def is_dry_run(request: web.Request) -> bool:
+    """ipxesim says who it is (User-Agent `ipxesim/VERSION (dry run)`): it is answered what a machine
+    would get, but takes no once-assignment and leaves no boot in the log."""
+    return request.headers.get("User-Agent", "").startswith("ipxesim/")
+
+
 def _is_loopback(request: web.Request) -> bool:
     """Whether the request comes from this host (a loopback address, or the server's own address)."""
     try:
@@ -85,13 +93,17 @@ class BootHttp:
         self.policy = policy
         self.config = policy.config
         self.guard = guard
-        self.token = token or api_token(policy.config)
+        policy.api_token = token or policy.api_token or api_token(policy.config)
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         try:
             response = await self._route(request)
         except RecursionError:  # e.g. JSON nested thousands deep: a bad request, not a server error
             response = web.json_response({"error": "the request is nested too deeply"}, status=400)
+        except Exception:
+            metrics.inc("errors_total", component="http")
+            raise
+        metrics.inc("http_requests_total", code=str(response.status))
         if self.guard is not None:
             self.guard.request_done(request.transport)
         return response
@@ -140,12 +152,38 @@ class BootHttp:
         log.warning("HTTP %s %s from %s refused: %s", request.method, request.raw_path[:200], ip, reason)
         return _text("403 Forbidden\n", 403)
 
-    async def boot_ipxe(self, request: web.Request) -> web.Response:
+    def _client(self, request: web.Request) -> Client | web.Response:
+        """The client of this request with its identity checked (identity.py), or the refusal."""
         try:
-            client = client_from_query(request)
+            claimed = client_from_query(request)
         except ClientKeyError as exc:
             return _text(f"400 Bad Request: {exc}\n", 400)
-        consume = request.method == "GET"
+        claimed_ip = request.query.get("ip") or None
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        verdict = self.policy.identity.check(
+            claimed.mac, claimed_ip, request.remote, sockname[0] if sockname else None
+        )
+        if verdict.refused is not None:
+            metrics.inc("http_refused_total", reason="identity")
+            self.policy.bootlog.record(
+                mac=None,
+                ip=request.remote,
+                stage="refused",
+                what="boot.ipxe",
+                reason=verdict.refused,
+                protocol="http",
+            )
+            log.warning("HTTP boot.ipxe from %s refused: %s", request.remote, verdict.refused)
+            text = error_script("this machine's identity was refused:", [verdict.refused])
+            return _text(text, 403, {"Cache-Control": "no-store"})
+        return replace(claimed, mac=verdict.mac, ip=verdict.ip)
+
+    async def boot_ipxe(self, request: web.Request) -> web.Response:
+        client = self._client(request)
+        if isinstance(client, web.Response):
+            return client
+        dry_run = is_dry_run(request)
+        consume = request.method == "GET" and not dry_run
         boot_url = f"http://{request.host}/boot.ipxe"
         if client.mac:
             decision = self.policy.decide_or_retry(client, consume=consume, boot_url=boot_url)
@@ -169,6 +207,8 @@ class BootHttp:
                 protocol="http",
             )
             log.info("HTTP boot.ipxe for %s (%s): %s", client.mac or "?", client.ip, served.reason)
+        elif dry_run:
+            log.info("HTTP boot.ipxe dry run for %s (%s): %s", client.mac or "?", client.ip, served.reason)
         return web.Response(
             text=served.text,
             content_type="text/plain",
@@ -201,6 +241,13 @@ class BootHttp:
             if broken is not None:
                 self._note(request, "error", rel, broken.reason)
                 return _text(broken.text, 200, {"Cache-Control": "no-store"})
+            client = self._client(request)
+            if isinstance(client, web.Response):
+                return client
+            rendered = self.policy.chained_script(client, rel, opened.real)
+            if rendered is not None:
+                self._note(request, "script", rel, rendered.reason)
+                return _text(rendered.text, 200, {"Cache-Control": "no-store"})
             if request.method == "GET" and "Range" not in request.headers:
                 self._note(request, stage_of(rel), rel, "file from ROOT")
             return await file_response(request, opened.fd, opened.real, opened.st, key)
@@ -208,6 +255,8 @@ class BootHttp:
             os.close(opened.fd)
 
     def _note(self, request: web.Request, stage: str, rel: str, reason: str) -> None:
+        if is_dry_run(request):
+            return
         event = self.policy.bootlog.record(
             mac=None, ip=request.remote, stage=stage, what=rel, reason=reason, protocol="http"
         )
@@ -260,7 +309,7 @@ class BootHttp:
             return _json_error(403, f"requests from the page at {origin[:100]!r} are not allowed")
         if reading and (rest == "openapi.json" or self.config.api_reads == "open"):
             return None
-        if not authorized(request.headers.get("Authorization"), self.token):
+        if not authorized(request.headers.get("Authorization"), self.policy.api_token):
             return _json_error(
                 401,
                 "this needs the API token: send 'Authorization: Bearer TOKEN' (the token is in "

@@ -109,6 +109,8 @@ class Root:
         """
         if not rel:
             return None
+        if self.private:  # checked before the open: closing a descriptor of the server's SQLite files
+            self.check(os.path.realpath(os.path.join(self.path, rel)))  # would drop its locks on them
         try:
             fd = os.open(os.path.join(self.path, rel), os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         except OSError:

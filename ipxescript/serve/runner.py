@@ -17,6 +17,7 @@ from typing import TextIO
 
 from aiohttp import web
 
+from ipxescript.serve import metrics
 from ipxescript.serve.apiauth import api_token
 from ipxescript.serve.bootlog import BootLog
 from ipxescript.serve.config import ConfigError, ServeConfig
@@ -173,6 +174,55 @@ async def _lint_tree(policy: ServePolicy) -> None:
     await _poll_scripts(policy)
 
 
+# Settings a SIGHUP takes in; the others (ports, addresses, DHCP, state) need a restart.
+RELOADABLE = (
+    "groups", "metadata", "default_target", "lint", "api", "api_reads", "api_token_file", "identity", "boot_files",
+)  # fmt: skip
+RESTART_ONLY = (
+    "root", "address", "bind_address", "interface", "dhcp", "dhcp_range", "dhcp_settings", "http_port",
+    "tftp_port", "dhcp_port", "proxy_port", "http_workers", "state_dir", "state",
+)  # fmt: skip
+
+Reloader = Callable[[], ServeConfig]
+
+
+def reload_config(policy: ServePolicy, reload: Reloader) -> bool:
+    """SIGHUP: read the config again and take in what can change while serving (transfers and
+    connections in progress go on). A broken config is logged and the old one kept."""
+    try:
+        new = reload()
+        token = api_token(new)
+    except ConfigError as exc:
+        metrics.inc("config_reloads_total", outcome="failed")
+        log.error("reload: %s; keeping the settings in force", exc)
+        return False
+    config = policy.config
+    for name in RELOADABLE:
+        setattr(config, name, getattr(new, name))
+    policy.reconfigure()
+    policy.api_token = token
+    later = [name for name in RESTART_ONLY if getattr(config, name) != getattr(new, name)]
+    if later:
+        log.warning("reload: %s changed; restart the server to apply", ", ".join(later))
+    metrics.inc("config_reloads_total", outcome="ok")
+    log.info("reload: %s read again", config.config_file or "settings")
+    return True
+
+
+def _on_reload(
+    policy: ServePolicy, reload: Reloader | None, announce: bool, also: Callable[[], None] | None = None
+) -> None:
+    loop = asyncio.get_running_loop()
+
+    def reload_now() -> None:
+        if also is not None:
+            also()  # the HTTP worker processes reload too
+        if reload is not None and reload_config(policy, reload) and announce and policy.config.lint != "off":
+            in_daemon_thread(policy.start_check)  # lint everything again under the new settings
+
+    loop.add_signal_handler(signal.SIGHUP, reload_now)
+
+
 def make_runner(policy: ServePolicy, guard: Guard, token: str) -> web.AppRunner:
     limits = guard.limits
     return web.AppRunner(
@@ -191,6 +241,8 @@ async def serve(
     sock: socket.socket | None = None,
     on_stop: Callable[[], None] | None = None,
     token: str | None = None,
+    reload: Reloader | None = None,
+    on_reload: Callable[[], None] | None = None,
 ) -> None:
     """Serve until SIGTERM or SIGINT. Raises ServeError when something cannot start."""
     sock = sock or bind_http(config)
@@ -208,6 +260,7 @@ async def serve(
         if dhcp is not None:
             servers.append(dhcp)
         stop = _stop_event()
+        _on_reload(policy, reload, announce=True, also=on_reload)
         banner(config, out)
         # lint after the ports are open so the server answers at once; the verdicts are ready before the
         # first script is sent because each request checks its script if no verdict is cached
@@ -232,7 +285,7 @@ async def serve(
         state.close()
 
 
-async def http_worker(config: ServeConfig, token: str) -> None:
+async def http_worker(config: ServeConfig, token: str, reload: Reloader | None = None) -> None:
     """An extra HTTP process on the same port: same policy (SQLite and the boot log are shared)."""
     sock = bind_http(config)
     state = open_state(config)
@@ -243,6 +296,7 @@ async def http_worker(config: ServeConfig, token: str) -> None:
         await runner.setup()
         await GuardedSockSite(runner, sock, guard).start()
         stop = _stop_event()
+        _on_reload(policy, reload, announce=False)
         _settle_gc()
         syncer = asyncio.create_task(_sync_log(state.bootlog, state.flush_interval))
         await stop.wait()
@@ -262,7 +316,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def run(config: ServeConfig, out: TextIO = sys.stdout) -> None:
+def run(config: ServeConfig, out: TextIO = sys.stdout, reload: Reloader | None = None) -> None:
     """The whole server in the foreground: `http_workers - 1` forked HTTP processes beside the main one."""
     raise_descriptor_limit()
     token = load_token(config)  # before the workers start, so one process makes it and all read it
@@ -289,7 +343,7 @@ def run(config: ServeConfig, out: TextIO = sys.stdout) -> None:
                 try:
                     _die_with_parent()
                     sock.close()  # the main process's socket; this worker listens on its own
-                    asyncio.run(http_worker(config, token))
+                    asyncio.run(http_worker(config, token, reload))
                 except BaseException:  # noqa: BLE001 - report and leave; the main process goes on
                     log.exception("HTTP worker %d failed", os.getpid())
                     status = 1
@@ -297,7 +351,14 @@ def run(config: ServeConfig, out: TextIO = sys.stdout) -> None:
                     logging.shutdown()
                     os._exit(status)
             workers.append(pid)
-        asyncio.run(serve(config, out, sock, stop_workers, token))
+
+        def reload_workers() -> None:
+            for pid in workers:
+                if pid not in signalled:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGHUP)
+
+        asyncio.run(serve(config, out, sock, stop_workers, token, reload, reload_workers))
     finally:
         stop_workers()
         for pid in workers:

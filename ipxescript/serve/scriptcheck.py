@@ -11,10 +11,12 @@ import logging
 import os
 import stat
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ipxescript.analysis.diagnostics import Severity
+from ipxescript.serve.rootfs import PRIVATE_NAME
 
 log = logging.getLogger("ipxescript.serve.lint")
 
@@ -102,8 +104,13 @@ class Report:
 
 
 class ScriptChecker:
-    def __init__(self, root: str, *, announce: bool = True) -> None:
+    def __init__(
+        self, root: str, *, announce: bool = True, skip: Callable[[str], bool] | None = None
+    ) -> None:
         self.root = root
+        # real paths never opened (the server's state and config): closing any descriptor of a SQLite
+        # file would drop the locks the server's own connection holds on it
+        self.skip = skip
         self.announce = announce  # log verdicts (only one process of a server does)
         self._reports: dict[str, Report] = {}
         self._not_scripts: dict[str, tuple[int, int]] = {}
@@ -169,19 +176,26 @@ class ScriptChecker:
             cached = self._reports.get(rel)
             return (cached is not None and cached.stamp == stamp) or self._not_scripts.get(rel) == stamp
 
+    def _skipped(self, real: str) -> bool:
+        return self.skip is not None and self.skip(real)
+
     def scan(self) -> None:
         """Check every script under ROOT whose (mtime, size) changed; forget deleted files."""
         seen: set[str] = set()
         root_real = os.path.realpath(self.root)
         for directory, dirnames, filenames in os.walk(self.root, followlinks=False):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            dirnames[:] = [
+                d
+                for d in dirnames
+                if not d.startswith(".") and not self._skipped(os.path.realpath(os.path.join(directory, d)))
+            ]
             for name in filenames:
-                if name.startswith("."):
+                if name.startswith(".") or PRIVATE_NAME.match(name):
                     continue
                 real = os.path.join(directory, name)
                 rel = os.path.relpath(real, self.root).replace(os.sep, "/")
                 resolved = os.path.realpath(real)
-                if not resolved.startswith(root_real + os.sep):
+                if not resolved.startswith(root_real + os.sep) or self._skipped(resolved):
                     continue
                 seen.add(rel)
                 self.report(rel, resolved)

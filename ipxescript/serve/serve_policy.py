@@ -10,17 +10,18 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ipxescript.serve.assignments import Assignments
 from ipxescript.serve.boot_files import DEBIAN_FIRST_STAGES, BootFilesPolicy
 from ipxescript.serve.bootlog import BootLog, stage_of
 from ipxescript.serve.config import ServeConfig
+from ipxescript.serve.identity import IdentityCheck
 from ipxescript.serve.policy import BootOffer, Client, VirtualFile
 from ipxescript.serve.render import (
     RenderError,
-    clean_value,
     error_script,
+    escape_value,
     identity_script,
     render,
     retry_script,
@@ -62,9 +63,21 @@ class ServePolicy:
         self.config = config
         self.store = store
         self.bootlog = bootlog
+        self.ready = False  # set once every port is open and the scripts are linted (/readyz)
+        self.api_token = ""  # set by the runner (apiauth.api_token)
+        self.identity = IdentityCheck()
+        self.root = Root(config.root)
+        self.checker = ScriptChecker(str(self.root.path), announce=announce, skip=self._private)
+        self.reconfigure()
+
+    def _private(self, real: str) -> bool:
+        return self.root.is_private(real)
+
+    def reconfigure(self) -> None:
+        """Take in a changed config (at start and on SIGHUP): what depends on it is made again."""
+        config = self.config
         self.root = Root(config.root, private=(config.config_file, config.state_dir, config.api_token_file))
-        self.ready = False  # set once every port is open (/readyz)
-        self.checker = ScriptChecker(str(self.root.path), announce=announce)
+        self.identity.strict = config.identity == "strict"
         # first stages per arch and the iPXE/non-iPXE split come from the shared default policy
         self.boot_files = BootFilesPolicy(
             http_address=config.address,
@@ -75,6 +88,7 @@ class ServePolicy:
 
     # -- DHCP -------------------------------------------------------------------------------------------
     def boot_offer(self, client: Client) -> BootOffer | None:
+        self.identity.saw_dhcp(client.mac, client.ip)
         offer = self.boot_files.boot_offer(client)
         self.bootlog.record(
             mac=client.mac,
@@ -111,6 +125,12 @@ class ServePolicy:
                 mac=mac, ip=ip, stage="error", what=rel, reason=replaced.reason, protocol="tftp"
             )
             return VirtualFile(replaced.text.encode(), replaced.reason)
+        rendered = self.chained_script(client, rel, real)
+        if rendered is not None:
+            self.bootlog.record(
+                mac=mac, ip=ip, stage="script", what=rel, reason=rendered.reason, protocol="tftp"
+            )
+            return VirtualFile(rendered.text.encode(), rendered.reason)
         self.bootlog.record(
             mac=mac, ip=ip, stage=stage_of(rel), what=rel, reason="file from ROOT", protocol="tftp"
         )
@@ -141,15 +161,16 @@ class ServePolicy:
         return Served(error_script(f"{rel} has errors and was not served:", lines), reason)
 
     def client_values(self, client: Client, decision: Decision) -> dict[str, str]:
-        values = {k.replace("-", "_"): clean_value(v) for k, v in client.labels.items()}
+        # everything the client says is escaped (render.escape_value): one inert word, whatever it holds
+        values = {k.replace("-", "_"): escape_value(v) for k, v in client.labels.items()}
         mac = client.mac or ""
         values.update(
             mac=mac,
             mac_hexhyp=mac.replace(":", "-"),
             mac_hexraw=mac.replace(":", ""),
-            uuid=clean_value(client.uuid or ""),
-            ip=client.ip or "",
-            hostname=clean_value(client.hostname or ""),
+            uuid=escape_value(client.uuid or ""),
+            ip=escape_value(client.ip or ""),
+            hostname=escape_value(client.hostname or ""),
             server=self.config.http_url,
             http_url=self.config.http_url,
             boot_url=self.config.boot_url,
@@ -198,6 +219,34 @@ class ServePolicy:
         rel = self.root.relative(target)
         return None if self.checker.known(rel, st) else (rel, real, st)
 
+    def chained_script(self, client: Client, rel: str, real: str) -> Served | None:
+        """A script under ROOT other than boot.ipxe's target (a `chain`ed one), rendered for the client
+        the same way; None when it has no placeholders (then it is served as the file it is).
+
+        A chained request carries no identity query: the client's MAC is the one learned for its IP."""
+        if self.checker.report(rel, real) is None:
+            return None  # not a script
+        try:
+            text = read_script(real)
+        except (ValueError, OSError):
+            return None  # too large to be rendered (refused before, unless lint = "off")
+        if "{{" not in text:
+            return None
+        if not client.mac:
+            learned = self.bootlog.client_of(None, client.ip)
+            client = replace(client, mac=learned if ":" in learned else "")
+        decision = choose_target(
+            client, self.config.groups, self.store, self.config.default_target, consume=False
+        )
+        return self._render(text, client, decision, rel)
+
+    def _render(self, text: str, client: Client, decision: Decision, rel: str) -> Served:
+        try:
+            rendered = render(text, self.client_values(client, decision), name=rel)
+        except RenderError as exc:
+            return Served(error_script(f"{rel} cannot be rendered:", [str(exc)]), str(exc), decision)
+        return Served(rendered, f"{decision.reason} -> {rel}", decision)
+
     def render_target(self, client: Client, decision: Decision) -> Served:
         target = decision.target
         try:
@@ -218,11 +267,7 @@ class ServePolicy:
         except ValueError as exc:  # an image or ISO assigned as a target: never read whole
             reason = f"{decision.reason}; target {rel} {exc}"
             return Served(error_script(f"target {rel} is not a script:", [reason]), reason, decision)
-        try:
-            text = render(raw, self.client_values(client, decision), name=rel)
-        except RenderError as exc:
-            return Served(error_script(f"target {rel} cannot be rendered:", [str(exc)]), str(exc), decision)
-        return Served(text, f"{decision.reason} -> {rel}", decision)
+        return self._render(raw, client, decision, rel)
 
     def start_check(self) -> None:
         """Lint every script under ROOT now (at start) and report errors with file:line."""

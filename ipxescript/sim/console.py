@@ -68,23 +68,45 @@ class Console:
 
 
 class Screen:
-    """An 80x25 character grid (colours are not kept; the selected row is reported separately)."""
+    """An 80x25 character grid, each cell with a style: what a person sees of a full-screen UI.
+
+    Styles name iPXE's colour pairs and attributes (DEBIAN-12-BUILD.md §3.6): ``normal`` white on
+    blue, ``title`` bold, ``selected`` the highlighted menu row (bold white on red), ``gap`` a nameless
+    item and ``marker`` the ``...`` scroll markers (cyan on blue). ``lines()`` is the text alone, as a
+    recorder without colours sees it.
+    """
 
     def __init__(self) -> None:
-        self.cells = [[" "] * COLS for _ in range(ROWS)]
+        self.clear()
 
     def clear(self) -> None:
         self.cells = [[" "] * COLS for _ in range(ROWS)]
+        self.styles = [["normal"] * COLS for _ in range(ROWS)]
 
-    def put(self, row: int, col: int, text: str) -> None:
+    def put(self, row: int, col: int, text: str, style: str = "normal") -> None:
         if not 0 <= row < ROWS:
             return
         for i, ch in enumerate(text):
             if 0 <= col + i < COLS:
                 self.cells[row][col + i] = ch if ch >= " " else " "
+                self.styles[row][col + i] = style
 
     def clear_to_eol(self, row: int, col: int) -> None:
         self.put(row, col, " " * (COLS - col))
 
     def lines(self) -> list[str]:
         return ["".join(row) for row in self.cells]
+
+    def selected_row(self) -> int | None:
+        """The row holding the highlighted item, if any."""
+        return next((r for r, styles in enumerate(self.styles) if "selected" in styles), None)
+
+    def runs(self, row: int) -> list[tuple[str, str]]:
+        """The row as (style, text) runs, for drawing on a terminal."""
+        out: list[tuple[str, str]] = []
+        for ch, style in zip(self.cells[row], self.styles[row], strict=True):
+            if out and out[-1][0] == style:
+                out[-1] = (style, out[-1][1] + ch)
+            else:
+                out.append((style, ch))
+        return out

@@ -11,6 +11,7 @@ import socket
 import struct
 from dataclasses import dataclass, field
 
+from ipxescript import __version__
 from ipxescript.sim import errors
 
 HEAD_BYTES = 4096
@@ -143,11 +144,18 @@ def http_status_error(code: int) -> int:
     return errors.HTTP_CLIENT_ERROR
 
 
+# ipxesim says who it is, so a boot server (`ipxescript serve`) answers a dry run without acting on it
+USER_AGENT = f"ipxesim/{__version__} (dry run)"
+
+
 def fetch_http(uri: str, want_content: bool) -> FetchResult:
     import requests
 
     try:
-        with requests.get(uri, stream=True, timeout=NETWORK_TIMEOUT, allow_redirects=True) as response:
+        headers = {"User-Agent": USER_AGENT}
+        with requests.get(
+            uri, stream=True, timeout=NETWORK_TIMEOUT, allow_redirects=True, headers=headers
+        ) as response:
             if response.status_code >= 300:
                 return FetchResult(http_status_error(response.status_code), source=uri)
             length = response.headers.get("Content-Length")

@@ -1,154 +1,207 @@
 """``ipxescript graph SCRIPT --format dot|mermaid|svg``: menus, labels, gotos and chains as a graph.
 
-Static: it reads the script (and local scripts it chains by a literal relative path), splits each file
-into blocks at labels, and draws falls-through, goto, menu item and chain/boot edges. ``goto ${x}``
-after ``choose x`` is drawn to every label named like an item of that menu.
+Static, and read from the one script model (``ipxescript.analysis``): each file is split into blocks at
+its labels, with edges for falling through into the next label, ``goto``, one per menu item (to the
+label of the same name when the menu's choice feeds a ``goto ${x}``, else to the item itself), chains
+and boots. ``--tree`` draws the whole boot tree from an entry script: one cluster per file, and each
+``chain`` edge into the file it runs (``analysis/boottree.py`` resolves them, with ``--map``).
+
+Every step is one pass over the lines or a dictionary lookup, so a 5 MB script is drawn in seconds.
+Node names in the output are short generated ids (``n12``) with the script's text as their labels.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 
+from ipxescript.analysis.boottree import BootTree, Edge, MapError, TreeFile, parse_map
+from ipxescript.analysis.menus import dispatch_gotos, static_setting_name
+from ipxescript.analysis.model import ScriptModel
+from ipxescript.lint.discover import discover
 from ipxescript.syntax.parser import parse
+from ipxescript.syntax.source import decode_source
+from ipxescript.syntax.tree import LogicalLine
 
-MAX_FILES = 50
-CHAIN_COMMANDS = {"chain", "boot", "imgexec"}
-KERNEL_COMMANDS = {"kernel", "imgselect", "imgload"}
+BOOTS = ("boot", "imgexec")  # without an argument: boot the selected image
+IMAGES = ("kernel", "imgselect", "imgload", "boot")  # with an argument: an image from somewhere
+ENDS = ("exit", "reboot", "poweroff", "shell", "sanboot")
+
+
+@dataclass
+class Node:
+    label: str
+    kind: str
+    cluster: int | None = None  # the file it belongs to (--tree)
 
 
 @dataclass
 class Graph:
-    nodes: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (label, kind)
-    edges: list[tuple[str, str, str]] = field(default_factory=list)  # (from, to, label)
+    nodes: dict[Hashable, Node] = field(default_factory=dict)
+    edges: dict[tuple[Hashable, Hashable, str], None] = field(default_factory=dict)  # an ordered set
+    clusters: list[str] = field(default_factory=list)  # the files' names, by cluster number
 
-    def node(self, node_id: str, label: str, kind: str) -> str:
-        self.nodes.setdefault(node_id, (label, kind))
-        return node_id
+    def node(self, key: Hashable, label: str, kind: str, cluster: int | None = None) -> Hashable:
+        if key not in self.nodes:
+            self.nodes[key] = Node(label, kind, cluster)
+        return key
 
-    def edge(self, a: str, b: str, label: str = "") -> None:
-        if (a, b, label) not in self.edges:
-            self.edges.append((a, b, label))
+    def edge(self, a: Hashable, b: Hashable, label: str = "") -> None:
+        self.edges[(a, b, label)] = None
+
+    def ids(self) -> dict[Hashable, str]:
+        return {key: f"n{i}" for i, key in enumerate(self.nodes)}
+
+    def edge_labels(self) -> list[tuple[str, str, str]]:
+        """(from label, to label, edge label) for each edge: what a reader of the drawing sees."""
+        return [(self.nodes[a].label, self.nodes[b].label, label) for a, b, label in self.edges]
 
 
-def build_graph(path: str) -> Graph:
+def load_tree(entry: Path, root: Path | None = None, maps: Iterable[str] = ()) -> tuple[BootTree, TreeFile]:
+    """Every script under ``root`` (default: the entry's folder) as one boot tree, and the entry's file."""
+    root = root or entry.parent
+    paths = {Path(p).resolve() for p, error in discover([str(root)]) if error is None}
+    paths.add(entry.resolve())
+    models = []
+    for path in sorted(paths):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue  # an unreadable file of the tree is an open edge's target, not the graph's failure
+        models.append((path, ScriptModel(parse(data, str(path)))))
+    tree = BootTree(models, root.resolve(), [entry.resolve()], [parse_map(m) for m in maps])
+    entry_file = tree.file(entry.resolve())
+    assert entry_file is not None
+    return tree, entry_file
+
+
+def build_graph(script: str, tree: bool = False, maps: Iterable[str] = (), root: str | None = None) -> Graph:
+    """The graph of ``script`` (a path, or ``-`` for standard input); with ``tree``, of every script
+    it reaches by chains."""
     graph = Graph()
-    queue = [os.path.abspath(path)]
-    seen: set[str] = set()
-    while queue and len(seen) < MAX_FILES:
-        current = queue.pop(0)
-        if current in seen:
-            continue
-        seen.add(current)
-        queue.extend(_add_file(graph, current))
+    if script == "-":
+        text = decode_source(sys.stdin.buffer.read())[0]
+        model = ScriptModel(parse(text, "<stdin>"))
+        boot_tree = BootTree(
+            [(Path("stdin.ipxe").resolve(), model)], Path.cwd(), maps=[parse_map(m) for m in maps]
+        )
+        (entry,) = boot_tree.files.values()
+        entry.name = "<stdin>"
+    else:
+        path = Path(script)
+        path.read_bytes()  # a missing or unreadable script is the command's error, before anything else
+        if tree:
+            boot_tree, entry = load_tree(path, Path(root) if root else None, maps)
+        else:
+            model = ScriptModel(parse(path.read_bytes(), str(path)))
+            boot_tree = BootTree(
+                [(path.resolve(), model)], path.resolve().parent, maps=[parse_map(m) for m in maps]
+            )
+            (entry,) = boot_tree.files.values()
+    drawn = _reached(boot_tree, entry) if tree else [entry]
+    clusters = {id(f): i for i, f in enumerate(drawn)} if tree else {}
+    graph.clusters = [f.name for f in drawn] if tree else []
+    for tree_file in drawn:
+        _add_file(graph, boot_tree, tree_file, clusters)
     return graph
 
 
-def _add_file(graph: Graph, path: str) -> list[str]:
-    name = os.path.basename(path)
-    with open(path, "rb") as handle:
-        script = parse(handle.read(), path=path)
-    start = graph.node(f"{name}", name, "file")
-    labels = {ln.label.name for ln in script.lines if ln.label is not None}
-    block = start
-    falls = True
-    menus: dict[str | None, list[str]] = {}
-    current_menu: str | None = None
-    chosen_vars: dict[str, list[str]] = {}
-    follow: list[str] = []
-    for line in script.lines:
+def _reached(tree: BootTree, entry: TreeFile) -> list[TreeFile]:
+    order, seen = [entry], {id(entry)}
+    for current in order:
+        for child in tree.children(current):
+            if id(child) not in seen:
+                seen.add(id(child))
+                order.append(child)
+    return order
+
+
+def _add_file(graph: Graph, tree: BootTree, tree_file: TreeFile, clusters: dict[int, int]) -> None:
+    model = tree_file.model
+    cluster = clusters.get(id(tree_file))
+    flow = model.flow
+    labels = model.labels
+    fed = dispatch_gotos(model)  # `goto ${x}` after `choose x`: drawn as the menu's item edges
+    chains = {id(e.command): e for e in tree.edges_from(tree_file)}
+    menus = {id(m.bound.command): m for m in model.menus.menus}
+
+    def label_node(line: LogicalLine) -> Hashable:
+        assert line.label is not None
+        return graph.node((id(tree_file), "line", line.index), f":{line.label.name}", "label", cluster)
+
+    def end_node(kind: str, label: str) -> Hashable:
+        return graph.node((id(tree_file), kind, label), label, kind, cluster)
+
+    block = graph.node(_file_key(tree_file), tree_file.name, "file", cluster)
+    alive = True  # control can reach the current line from the block's start
+    for line in model.script.lines:
         if line.label is not None:
-            target = graph.node(f"{name}:{line.label.name}", f":{line.label.name}", "label")
-            if falls:
-                graph.edge(block, target)
-            block, falls = target, True
-        conditional = any(op.text == "||" or op.text == "&&" for op in line.operators)
+            node = label_node(line) if labels.get(line.label.name) is line else None
+            if node is not None:
+                if alive:
+                    graph.edge(block, node)
+                block, alive = node, True
+        line_flow = flow.lines[line.index]
+        for jump in line_flow.jumps:
+            if jump.target is not None:
+                graph.edge(block, label_node(labels[jump.target]), "goto")
+            elif static_setting_name(jump.word) not in fed:
+                for label_name, label_line in labels.items():
+                    if jump.matches(label_name):
+                        graph.edge(block, label_node(label_line), f"goto {jump.word.text}")
         for command in line.commands:
-            words = [w.text for w in command.words]
-            if not words:
+            if not command.words:
                 continue
-            verb, args = words[0], [w for w in words[1:] if not w.startswith("-")]
-            if verb == "menu":
-                menu_name = _option(words, "--name", "-n")
-                current_menu = menu_name
-                menus[menu_name] = []
-                menu_id = graph.node(
-                    f"{name}:menu:{menu_name}:{line.index}", " ".join(args) or "menu", "menu"
-                )
-                graph.edge(block, menu_id)
-                menus[menu_name].append(menu_id)
-            elif verb == "item" and "--gap" not in words and args:
-                menu_name = _option(words, "--menu", "-m") or current_menu
-                if menus.get(menu_name):
-                    menus[menu_name].append(args[0])
-            elif verb == "choose" and args:
-                menu_name = _option(words, "--menu", "-m") or current_menu
-                items = menus.get(menu_name, [])
-                chosen_vars[args[-1]] = items[1:]
-                if items:
-                    menu_id = items[0]
-                    for item in items[1:]:
-                        if item in labels:
-                            graph.edge(menu_id, f"{name}:{item}", item)
-                        else:
-                            leaf = graph.node(f"{name}:item:{item}", item, "item")
-                            graph.edge(menu_id, leaf, item)
-            elif verb == "goto" and args:
-                target_text = args[0]
-                if "${" in target_text:
-                    var = target_text.strip("${}")
-                    for item in chosen_vars.get(var, []):
-                        if item in labels:
-                            graph.edge(block, f"{name}:{item}", f"${{{var}}}")
-                elif target_text in labels:
-                    graph.edge(block, f"{name}:{target_text}", "goto")
-                else:
-                    graph.edge(
-                        block, graph.node(f"{name}:missing:{target_text}", f"missing :{target_text}", "error")
-                    )
-                if not conditional:
-                    falls = False
-            elif verb in CHAIN_COMMANDS and args:
-                target = args[0]
-                local = os.path.join(os.path.dirname(path), target)
-                if "://" not in target and "${" not in target and os.path.isfile(local) and _is_script(local):
-                    graph.edge(block, os.path.basename(local), verb)
-                    follow.append(os.path.abspath(local))
-                else:
-                    graph.edge(block, graph.node(f"uri:{target}", target, "uri"), verb)
-                if "--replace" in words or "-r" in words:
-                    falls = False
-            elif verb in CHAIN_COMMANDS:
-                graph.edge(block, graph.node("boot", "boot selected image", "boot"), verb)
-                if not conditional:
-                    falls = False
-            elif verb in KERNEL_COMMANDS and args:
-                graph.edge(block, graph.node(f"uri:{args[0]}", args[0], "uri"), verb)
-            elif verb in ("exit", "reboot", "poweroff", "shell", "sanboot"):
-                graph.edge(block, graph.node(f"end:{verb}", verb, "end"), verb)
-                if not conditional and verb != "shell":
-                    falls = False
-    return follow
+            bound = model.bound(command)
+            name, args = bound.name, bound.positionals
+            if (menu := menus.get(id(command))) is not None:
+                title = " ".join(w.text for w in args) or (f"menu {menu.name}" if menu.name else "menu")
+                menu_node = graph.node((id(tree_file), "menu", id(command)), title, "menu", cluster)
+                graph.edge(block, menu_node)
+                dispatched = any(c.menu is menu and c.setting in fed for c in model.menus.choices)
+                for item in menu.items:
+                    if item.name is None:
+                        continue
+                    item_label = labels.get(item.name) if dispatched else None
+                    if item_label is not None:
+                        graph.edge(menu_node, label_node(item_label), item.name)
+                    else:
+                        leaf = graph.node(
+                            (id(tree_file), "item", id(item.bound.command)), item.name, "item", cluster
+                        )
+                        graph.edge(menu_node, leaf, item.name)
+            elif name == "goto" and len(args) == 1 and args[0].is_literal and args[0].text not in labels:
+                missing = end_node("error", f"missing :{args[0].text}")
+                graph.edge(block, missing, "goto")
+            elif (chain := chains.get(id(command))) is not None:
+                _add_chain(graph, block, chain, clusters)
+            elif name in BOOTS and not args:
+                graph.edge(block, end_node("boot", "boot selected image"), name)
+            elif name in IMAGES and args:
+                graph.edge(block, graph.node(("uri", args[0].text), args[0].text, "uri"), name)
+            elif name in ENDS:
+                graph.edge(block, end_node("end", name), name)
+        alive = alive and line_flow.falls_through
 
 
-def _option(words: list[str], long: str, short: str) -> str | None:
-    for i, word in enumerate(words):
-        if word in (long, short) and i + 1 < len(words):
-            return words[i + 1]
-        if word.startswith(long + "="):
-            return word.split("=", 1)[1]
-    return None
+def _file_key(tree_file: TreeFile) -> Hashable:
+    return ("file", str(tree_file.path))
 
 
-def _is_script(path: str) -> bool:
-    with open(path, "rb") as handle:
-        head = handle.read(7)
-    return len(head) == 7 and head[:6] in (b"#!ipxe", b"#!gpxe")
+def _add_chain(graph: Graph, block: Hashable, chain: Edge, clusters: dict[int, int]) -> None:
+    if not chain.targets:
+        graph.edge(block, graph.node(("uri", chain.word.text), chain.word.text, "uri"), chain.kind)
+        return
+    for target in chain.targets:
+        # in a whole tree, the start of the target's cluster; alone, a node for the file
+        node = graph.node(_file_key(target), target.name, "file", clusters.get(id(target)))
+        graph.edge(block, node, chain.kind)
 
 
 SHAPES = {
@@ -168,29 +221,46 @@ def _quote(text: str) -> str:
 
 
 def to_dot(graph: Graph) -> str:
+    ids = graph.ids()
     lines = ["digraph ipxe {", "  rankdir=LR;", "  node [fontname=monospace];"]
-    for node_id, (label, kind) in graph.nodes.items():
-        lines.append(f"  {_quote(node_id)} [label={_quote(label)}, shape={SHAPES.get(kind, 'box')}];")
+    by_cluster: dict[int | None, list[str]] = {}
+    for key, node in graph.nodes.items():
+        line = f"{ids[key]} [label={_quote(node.label)}, shape={SHAPES.get(node.kind, 'box')}];"
+        by_cluster.setdefault(node.cluster, []).append(line)
+    lines += [f"  {line}" for line in by_cluster.pop(None, [])]
+    for number, members in sorted(by_cluster.items(), key=lambda kv: kv[0] or 0):
+        lines.append(f"  subgraph cluster_{number} {{")
+        lines.append(f"    label={_quote(graph.clusters[number or 0])};")
+        lines += [f"    {line}" for line in members]
+        lines.append("  }")
     for a, b, label in graph.edges:
         attr = f" [label={_quote(label)}]" if label else ""
-        lines.append(f"  {_quote(a)} -> {_quote(b)}{attr};")
+        lines.append(f"  {ids[a]} -> {ids[b]}{attr};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
+MERMAID_SHAPES = {"menu": ('{{"', '"}}'), "end": ('(["', '"])'), "file": ('[/"', '"/]')}
+
+
 def to_mermaid(graph: Graph) -> str:
-    ids = {node_id: f"n{i}" for i, node_id in enumerate(graph.nodes)}
+    ids = graph.ids()
     lines = ["flowchart LR"]
-    for node_id, (label, kind) in graph.nodes.items():
-        text = label.replace('"', "#quot;")
-        shape = {"menu": ('{{"', '"}}'), "end": ('(["', '"])'), "file": ('[/"', '"/]')}.get(
-            kind, ('["', '"]')
-        )
-        lines.append(f"  {ids[node_id]}{shape[0]}{text}{shape[1]}")
+    by_cluster: dict[int | None, list[str]] = {}
+    for key, node in graph.nodes.items():
+        text = node.label.replace('"', "#quot;")
+        shape = MERMAID_SHAPES.get(node.kind, ('["', '"]'))
+        by_cluster.setdefault(node.cluster, []).append(f"{ids[key]}{shape[0]}{text}{shape[1]}")
+    lines += [f"  {line}" for line in by_cluster.pop(None, [])]
+    for number, members in sorted(by_cluster.items(), key=lambda kv: kv[0] or 0):
+        title = graph.clusters[number or 0].replace('"', "#quot;")
+        lines.append(f'  subgraph c{number} ["{title}"]')
+        lines += [f"    {line}" for line in members]
+        lines.append("  end")
     for a, b, label in graph.edges:
         text = label.replace('"', "#quot;").replace("|", "/")
         arrow = f' -->|"{text}"| ' if label else " --> "
-        lines.append(f"  {ids.get(a, a)}{arrow}{ids.get(b, b)}")
+        lines.append(f"  {ids[a]}{arrow}{ids[b]}")
     return "\n".join(lines) + "\n"
 
 
@@ -200,14 +270,41 @@ def raw(text: str) -> bytes:
 
 
 @click.command(name="graph", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("script", type=click.Path(dir_okay=False))
+@click.argument("script", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--format", "fmt", type=click.Choice(["dot", "mermaid", "svg"]), default="dot", show_default=True
 )
-def graph_command(script: str, fmt: str) -> None:
-    """Draw the menus, labels, gotos and chains of SCRIPT."""
+@click.option(
+    "--tree", is_flag=True, help="Draw every script SCRIPT reaches by chains, one cluster per file."
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="PREFIX=TARGET",
+    help="Read URLs starting with PREFIX from the folder TARGET when following chains (as ipxesim --map).",
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="The tree's folder, searched for scripts (default: SCRIPT's folder).",
+)
+def graph_command(script: str, fmt: str, tree: bool, maps: tuple[str, ...], root: str | None) -> None:
+    """Draw the menus, labels, gotos and chains of SCRIPT (`-` reads standard input).
+
+    --format svg runs Graphviz's `dot` (apt-get install graphviz); dot and mermaid need nothing.
+
+    \b
+    Examples:
+      ipxescript graph boot.ipxe | dot -Tpng > boot.png
+      ipxescript graph --tree menu.ipxe --map http://boot.example/=. --format svg > tree.svg
+    """
     try:
-        graph = build_graph(script)
+        graph = build_graph(script, tree, maps, root)
+    except MapError as exc:
+        click.echo(f"ipxescript graph: --map {exc}", err=True)
+        sys.exit(2)
     except OSError as exc:
         click.echo(f"ipxescript graph: {script}: {exc.strerror or exc}", err=True)
         sys.exit(2)
@@ -225,7 +322,7 @@ def graph_command(script: str, fmt: str) -> None:
         )
         sys.exit(1)
     done = subprocess.run(
-        [tool, "-Tsvg"], input=dot.encode("utf-8", "replace"), capture_output=True, timeout=60, check=False
+        [tool, "-Tsvg"], input=dot.encode("utf-8", "replace"), capture_output=True, timeout=600, check=False
     )
     if done.returncode != 0:
         click.echo(f"ipxescript graph: dot failed: {done.stderr.decode(errors='replace')}", err=True)

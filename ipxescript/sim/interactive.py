@@ -10,6 +10,7 @@ import time
 import tty
 
 from ipxescript.sim import keys
+from ipxescript.sim.console import Screen
 
 TICKS_PER_SEC = 1024  # timer ticks; a --timeout in ms is taken as that many ticks
 
@@ -44,12 +45,26 @@ SEQUENCES = {
 }
 
 
+# Screen styles as SGR sequences: iPXE's colours (white on blue, the highlighted row bold white on red,
+# gaps and scroll markers cyan), or, under NO_COLOR, attributes alone (the highlight in reverse video).
+COLOUR = {
+    "normal": "0;37;44",
+    "title": "0;1;37;44",
+    "selected": "0;1;37;41",
+    "gap": "0;36;44",
+    "marker": "0;36;44",
+}
+MONO = {"normal": "0", "title": "0;1", "selected": "0;7", "gap": "0", "marker": "0"}
+
+
 class Terminal:
-    def __init__(self, key_offset: int = 0) -> None:
+    def __init__(self, key_offset: int = 0, colour: bool | None = None) -> None:
         self.fd = sys.stdin.fileno()
         self.saved = termios.tcgetattr(self.fd)
         tty.setcbreak(self.fd)
         self.key_offset = key_offset
+        self.drawing = False  # a screen is up (drawn over in place) or not (cleared first)
+        self.styles = COLOUR if (colour if colour is not None else "NO_COLOR" not in os.environ) else MONO
 
     def close(self) -> None:
         termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
@@ -84,14 +99,21 @@ class Terminal:
             return keys.BACKSPACE
         return ord(char)
 
-    def draw(self, rows: list[str]) -> None:
-        text = "\x1b[2J\x1b[H" + "\r\n".join(rows) + "\x1b[H"
+    def draw(self, screen: Screen) -> None:
+        """Draw the whole 80x25 screen with its styles, from the top left."""
+        out = ["\x1b[H" if self.drawing else "\x1b[0m\x1b[2J\x1b[H"]
+        self.drawing = True
+        for row in range(len(screen.cells)):
+            out.append(f"\x1b[{row + 1};1H")
+            out.extend(f"\x1b[{self.styles[style]}m{text}" for style, text in screen.runs(row))
+        out.append("\x1b[0m\x1b[H")
         sys.stdout.flush()  # menu titles may hold bytes that are not UTF-8 (surrogateescape)
-        sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+        sys.stdout.buffer.write("".join(out).encode("utf-8", "surrogateescape"))
         sys.stdout.buffer.flush()
 
     def end_screen(self) -> None:
-        sys.stdout.write("\x1b[2J\x1b[H")
+        self.drawing = False
+        sys.stdout.write("\x1b[0m\x1b[2J\x1b[H")
         sys.stdout.flush()
 
     def sleep(self, seconds: int) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ipxescript.sim import errors, images, types, uri
-from ipxescript.sim.console import Console
+from ipxescript.sim.console import Console, Screen
 from ipxescript.sim.engine import DEFAULT_MAX_STEPS, Engine
 from ipxescript.sim.expand import ExpansionLoop, expand
 from ipxescript.sim.fetch import Fetcher
@@ -42,6 +42,7 @@ class Result:
     error: str
     console: str
     screens: list[list[str]]
+    views: list[dict[str, Any]]
     boot: dict[str, Any] | None
     images: list[dict[str, Any]]
     fetches: list[dict[str, Any]]
@@ -60,6 +61,7 @@ class Result:
             "message": self.message,
             "console": self.console,
             "screens": self.screens,
+            "views": self.views,
             "boot": self.boot,
             "images": self.images,
             "fetches": self.fetches,
@@ -110,6 +112,7 @@ class Simulator:
         self.registry = Registry()
         self.menus: list[Menu] = []
         self.screens: list[list[str]] = []
+        self.views: list[dict[str, Any]] = []
         self.notes: list[str] = []
         self.net_open = True  # the firmware booted over net0
         self.group_done = True
@@ -230,16 +233,21 @@ class Simulator:
     def advance(self, ticks: int) -> None:
         self.ticks += ticks
 
-    def snapshot(self, rows: list[str]) -> None:
-        rows = [r.rstrip() for r in rows]
+    def snapshot(self, screen: Screen) -> None:
+        """A full-screen UI at rest. ``screens`` keeps its text as a recorder without colours sees it
+        (a new entry only when the text changes); ``views`` also keeps each move of the highlight."""
+        rows = [r.rstrip() for r in screen.lines()]
+        selected = screen.selected_row()
         session = getattr(self, "_session", 0)
-        last = self.screens[-1] if self.screens else None
-        if last is not None and getattr(self, "_last_session", -1) == session and last == rows:
-            return
+        same_session = getattr(self, "_last_session", -1) == session
         self._last_session = session
-        self.screens.append(rows)
         if self.interactive is not None:
-            self.interactive.draw(rows)
+            self.interactive.draw(screen)
+        view = {"rows": rows, "selected_row": selected}
+        if not (same_session and self.views and self.views[-1] == view):
+            self.views.append(view)
+        if not (same_session and self.screens and self.screens[-1] == rows):
+            self.screens.append(rows)
 
     def begin_screen(self) -> None:
         """A full-screen UI starts: a partial console line is ended there (as the oracle sees it)."""
@@ -334,6 +342,7 @@ class Simulator:
             error=self.strerror(status).rsplit(" (", 1)[0] if status else "",
             console=self.console.text(),
             screens=self.screens,
+            views=self.views,
             boot=detail.get("boot"),
             images=[i.describe() for i in self.registry.images],
             fetches=self.fetcher.log,

@@ -84,6 +84,7 @@ class MenuScreen:
             self.screen.clear_to_eol(row, MENU_COL)
             return
         item = self.menu.items[index]
+        style = "selected" if index == self.current else "normal" if item.name is not None else "gap"
         buf = [" "] * MENU_COLS
         text = item.text[: MENU_COLS - 2 * MENU_PAD]
         buf[MENU_PAD : MENU_PAD + len(text)] = list(text)
@@ -91,19 +92,19 @@ class MenuScreen:
             countdown = f"({(self.timeout + TICKS_PER_SEC - 1) // TICKS_PER_SEC})"[:5]
             start = MENU_COLS - MENU_PAD - len(countdown)
             buf[start : start + len(countdown)] = list(countdown)
-        self.screen.put(row, MENU_COL, "".join(buf))
+        self.screen.put(row, MENU_COL, "".join(buf), style)
 
     def draw_items(self) -> None:
-        self.screen.put(MENU_ROW - 1, MENU_COL + MENU_PAD, "   " if self.first == 0 else "...")
+        self.screen.put(MENU_ROW - 1, MENU_COL + MENU_PAD, "   " if self.first == 0 else "...", "marker")
         last = self.first + MENU_ROWS >= self.count
-        self.screen.put(MENU_ROW + MENU_ROWS, MENU_COL + MENU_PAD, "   " if last else "...")
+        self.screen.put(MENU_ROW + MENU_ROWS, MENU_COL + MENU_PAD, "   " if last else "...", "marker")
         for i in range(MENU_ROWS):
             self.draw_item(self.first + i)
 
     def draw_initial(self) -> None:
         self.screen.clear()
         title = self.menu.title[:MENU_COLS]
-        self.screen.put(TITLE_ROW, (COLS - len(title)) // 2, title)
+        self.screen.put(TITLE_ROW, (COLS - len(title)) // 2, title, "title")
         self.jump_scroll()
         self.draw_items()
         self.draw_item(self.current)
@@ -141,6 +142,7 @@ class MenuScreen:
 
 
 KeyWait = Callable[[int], "int | None"]  # ticks to wait (0 = forever) -> key, or None on timeout
+Show = Callable[[Screen], None]  # the screen as it stands (its text, styles and highlighted row)
 
 # How the firmware's screen is observed (tests/oracle, and a person at the keyboard): a screen is taken
 # once it has rested 0.35 s, and a key comes only after the screen has rested 0.6 s. So a countdown
@@ -155,14 +157,14 @@ def run_menu(
     retimeout: int,
     select: str | None,
     wait_key: KeyWait,
-    snapshot: Callable[[list[str]], None],
+    snapshot: Show,
     *,
     legacy: bool,
     key_offset: int,
     keys_pending: Callable[[], bool] = lambda: False,
     key_group_done: Callable[[], bool] = lambda: True,
     elapse: Callable[[int], None] = lambda ticks: None,
-    on_redraw: Callable[[list[str]], None] | None = None,
+    on_redraw: Show | None = None,
 ) -> tuple[int, MenuItem | None]:
     """show_menu + menu_loop. Returns (status, chosen item); snapshots the screen when it rests."""
     current = initial_index(menu, select)
@@ -180,7 +182,7 @@ def run_menu(
             wait = TICKS_PER_SEC
         ui.timeout -= wait
         if pending_snapshot and (wait == 0 or wait >= REST_TICKS):
-            snapshot(ui.screen.lines())
+            snapshot(ui.screen)
             pending_snapshot = False
         move = 0
         if wait and wait < KEY_DELAY_TICKS and keys_pending():
@@ -214,10 +216,10 @@ def run_menu(
         if key is not None and key_group_done():
             pending_snapshot = True
         elif on_redraw is not None:
-            on_redraw(ui.screen.lines())  # a countdown tick: shown live, not recorded
+            on_redraw(ui.screen)  # a countdown tick: shown live, not recorded
         if status or chosen:
             break
-    snapshot(ui.screen.lines())
+    snapshot(ui.screen)
     return status, ui.menu.items[ui.current]
 
 

@@ -5,8 +5,10 @@ same destination and the same log lines, for generated sequences of requests aga
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from dhcp_testlib import client_packet
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 from ipxescript.serve.boot_files import BootFilesPolicy
 from ipxescript.serve.dhcp import DhcpConfig, DhcpServer
 from ipxescript.serve.dhcp import codec as c
+from ipxescript.serve.dhcp.logfile import LINE_FORMAT, LoopFlushedFileHandler, SecondCachingFormatter
 
 SERVER = "10.9.0.1"
 POOL = [f"10.9.0.{i}" for i in range(10, 14)]  # small, so that runs also exhaust it
@@ -190,3 +193,48 @@ def test_a_reply_too_big_for_the_client_spills_into_sname(fast: bool) -> None:
     assert len(data) <= c.DEFAULT_MAX_SIZE - 28
     assert data[44] == c.OPT_VENDOR_CLASS  # sname holds options
     assert c.decode(data).boot_file == "ipxe.efi"
+
+
+def test_the_runner_log_file_gets_the_same_lines_from_both_paths(tmp_path: Path) -> None:
+    """The fast path writes straight into the runner's log file (logfile.write_line): same lines."""
+    logger = logging.getLogger("ipxescript.dhcp")
+    pxe = {"arch": 7, "vendor": "PXEClient:Arch:00007"}
+    sequence = [
+        client_packet(c.DISCOVER, mac=MACS[0].hex(":"), **pxe),
+        client_packet(c.REQUEST, mac=MACS[0].hex(":"), requested=POOL[0], server_id=SERVER, **pxe),
+        client_packet(c.REQUEST, mac=MACS[1].hex(":"), requested=POOL[0], **pxe),  # NAK: in use
+        client_packet(c.REQUEST, mac=MACS[2].hex(":"), server_id="10.9.0.99"),  # silent
+    ]
+    texts = []
+    for fast in (True, False):
+        path = tmp_path / f"{fast}.log"
+        handler = LoopFlushedFileHandler(path)
+        handler.setFormatter(SecondCachingFormatter(LINE_FORMAT))
+        propagate, level = logger.propagate, logger.level
+        logger.addHandler(handler)
+        logger.propagate = False
+        logger.setLevel(logging.INFO)  # (setLevel, not the attribute: it clears the logger's cache)
+        try:
+            server, endpoint = make_server(POLICIES[0], fast, reservation=False), Recorder()
+            for packet in sequence:
+                server.received(c.encode(packet), ("0.0.0.0", 68), endpoint)  # type: ignore[arg-type]
+            assert server.stats["fast path"] == (4 if fast else 0)
+            server.close()
+        finally:
+            logger.removeHandler(handler)
+            logger.propagate = propagate
+            logger.setLevel(level)
+            handler.close()
+        lines = path.read_text().splitlines()
+        assert all(
+            re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ipxescript\.dhcp (INFO|WARNING) ", x)
+            for x in lines
+        )
+        texts.append([line.split(" ", 2)[2] for line in lines])
+    assert texts[0] == texts[1]
+    assert [line.split(": ")[1] for line in texts[0]] == [
+        "OFFER 10.9.0.10 (free address from the range), boot file ipxe.efi (not iPXE, arch 7 (efi64, option 93)",
+        "ACK 10.9.0.10 (lease bound (selecting)), boot file ipxe.efi (not iPXE, arch 7 (efi64, option 93)",
+        "NAK",
+        "silent",
+    ]

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
+HOST_MAC = "02:00:00:00:00:02"  # the host end of the wire: the MAC the server sees for NORMAL and ATTACKER
 RSS_BOUND = 300 * 1024 * 1024  # the documented bound (docs/security.md)
 LATENCY_BOUND = 0.100  # a normal client's boot script, during any attack
 
@@ -49,7 +50,10 @@ def wire() -> Iterator[Wire]:
     wire = Wire(ns, f"vs{tag}", f"vh{tag}", f"{subnet}.1", f"{subnet}.2", f"{subnet}.3")
     try:
         sh("ip", "netns", "add", ns)
-        sh("ip", "link", "add", wire.host_device, "type", "veth", "peer", "name", wire.device, "netns", ns)
+        # fixed addresses, given at creation: udev's MAC policy leaves those alone (it would replace a
+        # random one a moment later, under the neighbour table's feet)
+        sh("ip", "link", "add", wire.host_device, "address", HOST_MAC, "type", "veth", "peer", "name",
+           wire.device, "address", "02:00:00:00:00:01", "netns", ns)  # fmt: skip
         sh("ip", "-n", ns, "addr", "add", f"{wire.server_ip}/24", "dev", wire.device)
         sh("ip", "addr", "add", f"{wire.normal_ip}/24", "dev", wire.host_device)
         sh("ip", "addr", "add", f"{wire.attacker_ip}/24", "dev", wire.host_device)
@@ -79,6 +83,8 @@ class Live:
         self.normal = Session(wire.normal_ip)
         self.attacker = Session(wire.attacker_ip)
 
+    mac = HOST_MAC  # what the server sees for both host-side addresses
+
     @property
     def token(self) -> str:
         return (self.state / "api-token").read_text().strip()
@@ -96,7 +102,7 @@ class Live:
     def normal_boot(self) -> float:
         """A well-behaved client's boot script, fetched on a new connection; the seconds it took."""
         started = time.monotonic()
-        reply = Session(self.wire.normal_ip).get(f"{self.url}/boot.ipxe?mac=52-54-00-00-00-01", timeout=10)
+        reply = Session(self.wire.normal_ip).get(f"{self.url}/boot.ipxe?mac={self.mac}", timeout=10)
         elapsed = time.monotonic() - started
         assert reply.status_code == 200 and reply.text.startswith("#!ipxe"), reply.text[:200]
         return elapsed

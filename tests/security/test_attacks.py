@@ -81,7 +81,7 @@ def test_huge_blksize_and_window_never_acked_stay_bounded(live: Live) -> None:
 def test_a_huge_file_assigned_as_a_target_is_refused_without_reading_it(live: Live) -> None:
     with open(live.root / "disk.img", "wb") as handle:
         handle.truncate(1024**3)
-    mac = "52:54:00:66:66:66"
+    mac = live.mac  # the MAC the server sees for the attacker: its claim is verified
     made = requests.post(
         f"{live.url}/api/assignments",
         json={"client": mac, "target": "disk.img"},

@@ -130,7 +130,7 @@ def test_client_values_cannot_inject_lines(boot_root: Path, make_server) -> None
     (boot_root / "boot.ipxe").write_text("#!ipxe\necho host {{ hostname }}\n")
     server = make_server(boot_root)
     text = boot(server, mac=HYP, hostname="evil\nshell\r\nreboot")
-    assert text == "#!ipxe\necho host evilshellreboot\n"
+    assert text == "#!ipxe\necho host evil%0Ashell%0D%0Areboot\n"  # escaped: one word, no new line
 
 
 def test_assignments_come_before_groups_and_once_is_consumed(boot_root: Path, make_server) -> None:  # type: ignore[no-untyped-def]

@@ -81,6 +81,16 @@ def test_json_object(tmp_path):
     assert data["fetches"][0]["uri"].endswith("/s.ipxe")
 
 
+def test_json_marks_the_selected_item_of_each_screen(tmp_path):
+    path = script(tmp_path, "menu M\nitem a Alpha\nitem --gap Section\nitem b Beta\nchoose c\necho ${c}\n")
+    code, out, _ = ipxesim(path, "--json", "--keys", "DOWN UP DOWN ENTER")
+    data = json.loads(out)
+    assert code == 0 and data["console"] == "b\n"
+    assert len(data["screens"]) == 1  # the text alone never changed
+    picked = [(v["selected_row"], v["rows"][v["selected_row"]].strip()) for v in data["views"]]
+    assert picked == [(3, "Alpha"), (5, "Beta"), (3, "Alpha"), (5, "Beta")]
+
+
 def test_missing_file(tmp_path):
     code, out, err = ipxesim(str(tmp_path / "nope.ipxe"))
     assert "nope.ipxe: No such file or directory" in err

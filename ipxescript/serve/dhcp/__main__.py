@@ -12,7 +12,6 @@ import asyncio
 import logging
 import signal
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -20,6 +19,7 @@ import click
 from ipxescript.serve.boot_files import BootFilesError, BootFilesPolicy, parse_file_settings
 
 from .config import DhcpConfig, DhcpConfigError, parse_range, parse_reservation
+from .logfile import LINE_FORMAT, LoopFlushedFileHandler, SecondCachingFormatter
 from .server import start_dhcp
 
 
@@ -38,45 +38,6 @@ async def _serve(config: DhcpConfig, policy: BootFilesPolicy) -> None:
         logging._srcfile = source_file
         server.close()
         logging.getLogger("ipxescript.dhcp").info("dhcp stopped: %s", dict(server.stats))
-
-
-class SecondCachingFormatter(logging.Formatter):
-    """The standard format, with the date and time text built once per second instead of per record
-    (a lab powering on logs thousands of decisions a second)."""
-
-    _second: int | None = None
-    _text = ""
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        if datefmt or not self.default_msec_format:
-            return super().formatTime(record, datefmt)
-        second = int(record.created)
-        if second != self._second:
-            self._second = second
-            self._text = time.strftime(self.default_time_format, self.converter(record.created))
-        return self.default_msec_format % (self._text, record.msecs)
-
-
-class LoopFlushedFileHandler(logging.FileHandler):
-    """A log file flushed once per event-loop iteration instead of once per record while the server runs:
-    a burst of DHCP decisions costs one write(2), and every line is in the file before the loop waits
-    for more packets. Outside a running loop it flushes each record, as FileHandler does."""
-
-    _flush_pending = False
-
-    def flush(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            super().flush()
-            return
-        if not self._flush_pending:
-            self._flush_pending = True
-            loop.call_soon(self._flush_now)
-
-    def _flush_now(self) -> None:
-        self._flush_pending = False
-        super().flush()
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -131,7 +92,7 @@ def main(
             if log_file
             else logging.StreamHandler()
         )
-        handler.setFormatter(SecondCachingFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        handler.setFormatter(SecondCachingFormatter(LINE_FORMAT))
         logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     try:
         start, end = parse_range(pool) if pool else (None, None)

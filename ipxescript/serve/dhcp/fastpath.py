@@ -10,6 +10,7 @@ tests/dhcp/test_dhcp_fastpath.py holds both to byte-identical replies and log li
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from ipxescript.serve.policy import BootOffer, Client
@@ -17,6 +18,7 @@ from ipxescript.serve.policy import BootOffer, Client
 from . import codec as c
 from . import replies
 from .clients import client_from_options, describe, vendor_class_answer
+from .logfile import LoopFlushedFileHandler
 
 if TYPE_CHECKING:
     from .server import DhcpServer, _Endpoint
@@ -32,6 +34,57 @@ SNAME = bytes(64)
 NO_FILE = bytes(128)
 # Requests carrying these take the full path: overloaded options, relay information.
 FULL_PATH_OPTIONS = frozenset({c.OPT_OVERLOAD, c.OPT_RELAY_AGENT})
+KIND_OPTIONS = (c.OPT_VENDOR_CLASS, c.OPT_CLIENT_ARCH, c.OPT_USER_CLASS, c.OPT_IPXE)
+
+
+class DecisionLog:
+    """The fast path's log lines, the same text through the same handlers as `log.info` would give. When
+    the only handler is the runner's log file, the line goes straight into it (`write_line`); otherwise
+    each record is copied from a prebuilt one instead of built by `Logger.info`'s general machinery (caller
+    lookup, argument checks, factory call). Logging was half the cost of a decision."""
+
+    def __init__(self) -> None:
+        self._templates: dict[int, tuple[dict[str, object], float]] = {}
+
+    def __call__(self, level: int, message: str) -> None:
+        if not log.isEnabledFor(level):
+            return
+        if not (log.disabled or log.filters):
+            handler = self._only_handler()
+            if (
+                isinstance(handler, LoopFlushedFileHandler)
+                and level >= handler.level
+                and handler.write_line(time.time(), log.name, logging.getLevelName(level), message)
+            ):
+                return
+        if logging.getLogRecordFactory() is not logging.LogRecord:  # someone customises records: let them
+            log.log(level, "%s", message)
+            return
+        cached = self._templates.get(level)
+        if cached is None:
+            sample = log.makeRecord(log.name, level, "(unknown file)", 0, "", (), None)
+            cached = (sample.__dict__, sample.created - sample.relativeCreated / 1000)  # and logging's start
+            self._templates[level] = cached
+        template, start = cached
+        record = logging.LogRecord.__new__(logging.LogRecord)
+        fields = dict(template)
+        now = time.time()
+        fields["msg"] = message
+        fields["created"] = now
+        fields["msecs"] = int((now - int(now)) * 1000) + 0.0
+        fields["relativeCreated"] = (now - start) * 1000
+        record.__dict__ = fields
+        log.handle(record)
+
+    @staticmethod
+    def _only_handler() -> logging.Handler | None:
+        """The handler a record of this logger reaches, when there is exactly one (as callHandlers walks)."""
+        found: list[logging.Handler] = []
+        logger: logging.Logger | None = log
+        while logger is not None:
+            found += logger.handlers
+            logger = logger.parent if logger.propagate else None
+        return found[0] if len(found) == 1 else None
 
 
 def _options(block: dict[int, bytes]) -> bytes:
@@ -74,7 +127,9 @@ class FastPath:
             {c.OPT_MESSAGE_TYPE: bytes((c.NAK,)), c.OPT_SERVER_ID: c.ip_bytes(config.server_address)}
         )
         self.server_address = c.ip_bytes(config.server_address)
-        self._boot_blocks: dict[tuple[str | None, BootOffer | None], tuple[bytes, bytes, bytes]] = {}
+        self._boot_blocks: dict[tuple[str | None, BootOffer | None], tuple[bytes, bytes, bytes, str]] = {}
+        self._kinds: dict[tuple[bytes | None, ...], tuple[Client, str]] = {}
+        self.log = DecisionLog()
 
     def answer(self, data: bytes, endpoint: _Endpoint) -> bool:
         """Answer `data` and return True, or return False (nothing done) for the full path."""
@@ -98,7 +153,9 @@ class FastPath:
         mac = data[28:34].hex(":")
         address, why = server.offer_address(leases, mac, c.ip_option(options, c.OPT_REQUESTED_IP))
         if address is None:
-            log.warning("DISCOVER from %s (full): no offer: %s", describe(self._client(mac, options)), why)
+            self.log(
+                logging.WARNING, f"DISCOVER from {self._client(mac, options)[1]} (full): no offer: {why}"
+            )
             return
         self._grant(data, options, endpoint, c.OFFER, "DISCOVER", mac, address, why)
 
@@ -119,17 +176,43 @@ class FastPath:
             assert address is not None
             self._grant(data, options, endpoint, c.ACK, "REQUEST", mac, address, why)
             return
-        who = describe(self._client(mac, options))
+        who = self._client(mac, options)[1]
         if outcome == "silent":
-            log.info("REQUEST from %s (full): silent: %s", who, why)
+            self.log(logging.INFO, f"REQUEST from {who} (full): silent: {why}")
             return
-        log.info("REQUEST from %s (full): NAK: %s", who, why)
+        self.log(logging.INFO, f"REQUEST from {who} (full): NAK: {why}")
         reply = self._header(data, ZERO4, ZERO4, NO_FILE) + self.nak_head
         reply += c._option_bytes(c.OPT_MESSAGE, why.encode()[:255]) + b"\xff"
         self._send(data, options, endpoint, reply, "0.0.0.0", c.NAK)
 
-    def _client(self, mac: str, options: dict[int, bytes], ip: str | None = None) -> Client:
-        return client_from_options(mac, "0.0.0.0", "0.0.0.0", options, ip)
+    def _client(self, mac: str, options: dict[int, bytes], ip: str | None = None) -> tuple[Client, str]:
+        """The policy's `Client` and the log's description of it. What the firmware says about itself
+        (options 60, 93, 77, 175) is the same for every machine of a model: decoded once per kind."""
+        key = (options.get(60), options.get(93), options.get(77), options.get(175))  # KIND_OPTIONS
+        kind = self._kinds.get(key)
+        if kind is None:
+            sample = client_from_options(
+                "",
+                "0.0.0.0",
+                "0.0.0.0",
+                {o: v for o, v in zip(KIND_OPTIONS, key, strict=True) if v is not None},
+            )
+            kind = (sample, describe(sample))  # describe() starts with the MAC, here empty
+            if len(self._kinds) < 1024:
+                self._kinds[key] = kind
+        sample, who = kind
+        client = Client(
+            mac=mac,
+            arch=sample.arch,
+            user_class=sample.user_class,
+            vendor_class=sample.vendor_class,
+            is_ipxe=sample.is_ipxe,
+            uuid=c.client_uuid(options) if c.OPT_CLIENT_UUID in options else None,
+            ip=ip,
+            hostname=c.text_option(options, c.OPT_HOSTNAME) if c.OPT_HOSTNAME in options else None,
+            labels=dict(sample.labels),
+        )
+        return client, mac + who
 
     def _grant(
         self,
@@ -142,23 +225,16 @@ class FastPath:
         address: str,
         why: str,
     ) -> None:
-        client = self._client(mac, options, address)
+        client, who = self._client(mac, options, address)
         boot = self.server._ask_policy(client)
-        siaddr, file, block = self._boot_block(client.vendor_class, boot)
+        siaddr, file, block, boot_text = self._boot_block(client.vendor_class, boot)
         reply = self._header(data, c.ip_bytes(address), siaddr, file) + self.lease_blocks[kind] + block
         uuid = options.get(c.OPT_CLIENT_UUID)
         if boot is not None and uuid is not None:
             reply += c._option_bytes(c.OPT_CLIENT_UUID, uuid)  # PXE servers echo it
         reply += b"\xff"
-        boot_text = f"boot file {boot.boot_file} ({boot.reason})" if boot else "no boot file"
-        log.info(
-            "%s from %s (full): %s %s (%s), %s",
-            name,
-            describe(client),
-            c.MESSAGE_NAMES[kind],
-            address,
-            why,
-            boot_text,
+        self.log(
+            logging.INFO, f"{name} from {who} (full): {c.MESSAGE_NAMES[kind]} {address} ({why}), {boot_text}"
         )
         self._send(data, options, endpoint, reply, address, kind)
 
@@ -182,9 +258,9 @@ class FastPath:
             )
         )
 
-    def _boot_block(self, vendor: str | None, boot: BootOffer | None) -> tuple[bytes, bytes, bytes]:
-        """siaddr, the file field and the boot options of a reply (what replies.lease_reply adds), kept per
-        distinct answer: a lab asks the same few questions over and over."""
+    def _boot_block(self, vendor: str | None, boot: BootOffer | None) -> tuple[bytes, bytes, bytes, str]:
+        """siaddr, the file field and the boot options of a reply (what replies.lease_reply adds) and the
+        log's words for it, kept per distinct answer: a lab asks the same few questions over and over."""
         answer = vendor_class_answer(vendor)
         key = (answer, boot)
         cached = self._boot_blocks.get(key)
@@ -205,7 +281,8 @@ class FastPath:
             block[c.OPT_BOOTFILE] = name
             if answer == "PXEClient":
                 block[c.OPT_VENDOR_SPECIFIC] = replies.PXE_USE_BOOTFILE
-        result = (siaddr, file, _options(block))
+        boot_text = f"boot file {boot.boot_file} ({boot.reason})" if boot else "no boot file"
+        result = (siaddr, file, _options(block), boot_text)
         if len(self._boot_blocks) < 1024:  # distinct answers are few; never grow without bound
             self._boot_blocks[key] = result
         return result

@@ -108,6 +108,7 @@ class DhcpServer:
             except sqlite3.Error as exc:
                 raise OSError(f"cannot open the lease database {config.lease_db}: {exc}") from None
         self._endpoints: list[_Endpoint] = []
+        self._broadcasts: dict[str, Destination] = {}
         self._full_handlers = {
             c.DISCOVER: self._discover,
             c.REQUEST: self._request,
@@ -512,9 +513,13 @@ class DhcpServer:
         return Destination(yiaddr, self.config.client_port, arp_mac=chaddr, why="unicast")
 
     def _broadcast(self, why: str) -> Destination:
-        # Without an interface everything stays on loopback: nothing may leave this machine.
-        target = BROADCAST if self.config.interface else LOOPBACK
-        return Destination(target, self.config.client_port, why=f"broadcast ({why})")
+        destination = self._broadcasts.get(why)
+        if destination is None:
+            # Without an interface everything stays on loopback: nothing may leave this machine.
+            target = BROADCAST if self.config.interface else LOOPBACK
+            destination = Destination(target, self.config.client_port, why=f"broadcast ({why})")
+            self._broadcasts[why] = destination  # a handful of fixed reasons
+        return destination
 
     def _send(
         self, endpoint: _Endpoint, reply: c.DhcpPacket, destination: Destination, kind: int, max_size: int

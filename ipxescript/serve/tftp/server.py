@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from .. import metrics
 from ..policy import BootPolicy, Client
 from . import packets
 from .files import BytesSource, FileAccessError, FileRoot, NetasciiSource, Source, normalise
@@ -133,6 +134,8 @@ class Transfer:
             pass
 
     def _ended(self, ok: bool) -> None:
+        metrics.inc("tftp_transfers_total", outcome="sent" if ok else "failed")
+        metrics.inc("tftp_bytes_total", self._confirmed_bytes())
         self.server._forget(self)
         if not self.done.done():
             self.done.set_result(ok)
@@ -361,6 +364,7 @@ class TftpServer:
     def _forget(self, transfer: Transfer) -> None:
         if self.transfers.get(transfer.peer) is transfer:
             del self.transfers[transfer.peer]
+            metrics.set_gauge("tftp_transfers_active", len(self.transfers))
         host = transfer.peer[0]  # every transfer ends here exactly once, replaced by a new request or not
         left = self.per_client.get(host, 1) - 1
         if left > 0:
@@ -381,6 +385,7 @@ class TftpServer:
 
     def _refuse(self, peer: tuple[str, int], code: int, message: str, why: str) -> None:
         """Answer a request with an ERROR from a fresh port, as RFC 1350 wants, and log why."""
+        metrics.inc("tftp_requests_total", outcome="refused")
         log.info("RRQ %s:%d refused: %s", *peer, why)
         try:
             with self._socket(peer) as sock:
@@ -478,6 +483,8 @@ class TftpServer:
             raise
         self.transfers[peer] = transfer
         self.per_client[peer[0]] = self.per_client.get(peer[0], 0) + 1
+        metrics.inc("tftp_requests_total", outcome="started")
+        metrics.set_gauge("tftp_transfers_active", len(self.transfers))
 
 
 async def start_tftp(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from ipxescript.sim import errors, keys
 from ipxescript.sim.commands.registry import command
 from ipxescript.sim.commands.settings import store
+from ipxescript.sim.console import Screen
 from ipxescript.sim.machine import Simulator
 from ipxescript.sim.options import Parsed
 
@@ -17,18 +18,16 @@ LOGIN_COL, BOX_COL, BOX_WIDTH, LOGIN_MAX = 36, 30, 20, 63
 @command("login")
 def login(sim: Simulator, p: Parsed, argv0: str) -> int:
     """The 2019 two-box login form: Enter moves on and finally stores both; Esc/Ctrl-C cancel."""
-    from ipxescript.sim.console import Screen
-
     values = {name: list(sim.settings.get(name) or "") for name in LOGIN_ROWS}
     screen = Screen()
 
-    def draw() -> list[str]:
+    def draw() -> Screen:
         for name, (label_row, box_row) in LOGIN_ROWS.items():
             screen.put(label_row, LOGIN_COL, "Username:" if name == "username" else "Password:")
             text = "".join(values[name])[-BOX_WIDTH:]
             shown = "*" * len(text) if name == "password" else text
             screen.put(box_row, BOX_COL, shown + "_" * (BOX_WIDTH - len(shown)))
-        return screen.lines()
+        return screen
 
     sim.begin_screen()
     sim.snapshot(draw())
@@ -47,7 +46,7 @@ def login(sim: Simulator, p: Parsed, argv0: str) -> int:
     return 0
 
 
-def _login_keys(sim: Simulator, values: dict[str, list[str]], draw: Callable[[], list[str]]) -> bool:
+def _login_keys(sim: Simulator, values: dict[str, list[str]], draw: Callable[[], Screen]) -> bool:
     names = list(LOGIN_ROWS)
     field = 0
     special = {v + sim.profile.key_offset: k for k, v in keys.SPECIAL.items()}
@@ -70,6 +69,6 @@ def _login_keys(sim: Simulator, values: dict[str, list[str]], draw: Callable[[],
             text.clear()
         elif 0x20 <= key < 0x7F and len(text) < LOGIN_MAX:
             text.append(chr(key))
-        rows = draw()
+        shown = draw()
         if sim.key_group_done():
-            sim.snapshot(rows)
+            sim.snapshot(shown)

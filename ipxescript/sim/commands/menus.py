@@ -85,7 +85,9 @@ def show_menu(sim: Simulator, target: Menu, p: Parsed) -> tuple[int, MenuItem | 
         for entry in named:
             if entry.name == wanted:
                 return 0, entry
-        raise RunEnded("error", 0, {"message": f"--choose {wanted}: the menu has no item {wanted!r}"})
+        ids = ", ".join(i.name or "" for i in named)
+        message = f"--choose {wanted}: the menu has no item {wanted!r} (its items: {ids})"
+        raise RunEnded("error", 0, {"message": message})
     sim.begin_screen()
     try:
         return run_menu(

@@ -1,0 +1,148 @@
+"""Interactive ``ipxesim`` menus in a real terminal (tmux), read back with their colours and attributes.
+
+A person sees which item is selected (iPXE's bold white on red; reverse video under NO_COLOR), the
+countdown on that row, and the ``...`` markers when items are above or below the page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SGR = re.compile(r"\x1b\[([0-9;]*)m")
+IPXESIM = [sys.executable, "-m", "ipxescript.sim.cli"]
+
+
+class Pane:
+    """One tmux server (its own socket) running one command in an 80x25 window."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        assert shutil.which("tmux"), "tmux is needed (apt-get install tmux)"
+        self.socket = f"ipxesim-test-{uuid.uuid4().hex[:8]}"
+        exports = " ".join(f"{k}={v}" for k, v in env.items())
+        shell = f"env {exports} {' '.join(command)}; echo '[exited]'; sleep 60"
+        self.tmux("new-session", "-d", "-x", "80", "-y", "25", shell)
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=20, check=True
+        )
+        return done.stdout
+
+    def keys(self, *names: str) -> None:
+        self.tmux("send-keys", *names)
+
+    def screen(self) -> tuple[list[str], list[set[str]]]:
+        """The rows' text, and for each row the set of attributes its characters have."""
+        raw = self.tmux("capture-pane", "-p", "-e")
+        rows, attrs = [], []
+        for line in raw.split("\n")[:25]:
+            text, seen, state = "", set(), set()
+            pos = 0
+            for match in SGR.finditer(line + "\x1b[m"):
+                chunk = line[pos : match.start()]
+                text += chunk
+                if chunk.strip():
+                    seen |= state
+                pos = match.end()
+                for code in (match.group(1) or "0").split(";"):
+                    if code in ("", "0"):
+                        state = set()
+                    elif code == "1":
+                        state.add("bold")
+                    elif code == "7":
+                        state.add("reverse")
+                    elif code == "41":
+                        state.add("red")
+                    elif code in ("49", "44"):
+                        state.discard("red")
+            rows.append(text)
+            attrs.append(seen)
+        return rows, attrs
+
+    def wait_for(self, text: str, timeout: float = 30) -> tuple[list[str], list[set[str]]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            rows, attrs = self.screen()
+            if any(text in r for r in rows):
+                return rows, attrs
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never appeared:\n" + "\n".join(rows))
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
+
+
+@pytest.fixture
+def pane() -> Iterator[object]:
+    panes: list[Pane] = []
+
+    def start(script: Path, *, env: dict[str, str] | None = None) -> Pane:
+        variables = {"PYTHONPATH": os.pathsep.join(sys.path), "TERM": "xterm-256color", **(env or {})}
+        panes.append(Pane([*IPXESIM, str(script)], variables))
+        return panes[-1]
+
+    yield start
+    for p in panes:
+        p.close()
+
+
+def highlighted(rows: list[str], attrs: list[set[str]], mark: str) -> list[str]:
+    return [r.strip() for r, a in zip(rows, attrs, strict=True) if mark in a and r.strip()]
+
+
+@pytest.mark.timeout(120)
+def test_selected_item_is_highlighted_and_moves_with_the_keys(pane, tmp_path: Path) -> None:
+    script = tmp_path / "m.ipxe"
+    script.write_text(
+        "#!ipxe\nmenu Pick one\nitem a Alpha\nitem --gap Section\nitem b Beta\nchoose x\necho chose ${x}\n"
+    )
+    p = pane(script)
+    rows, attrs = p.wait_for("Pick one")
+    assert highlighted(rows, attrs, "red") == ["Alpha"]
+    assert "bold" in attrs[1]  # the title
+    p.keys("Down")  # skips the gap
+    deadline = time.monotonic() + 20
+    while highlighted(*p.screen(), "red") != ["Beta"]:
+        assert time.monotonic() < deadline, "the highlight did not move to Beta:\n" + "\n".join(p.screen()[0])
+        time.sleep(0.1)
+    p.keys("Up")
+    deadline = time.monotonic() + 20
+    while highlighted(*p.screen(), "red") != ["Alpha"]:
+        assert time.monotonic() < deadline, "the highlight did not move back to Alpha"
+        time.sleep(0.1)
+    p.keys("Down", "Enter")
+    rows, _ = p.wait_for("[exited]")
+    assert any(r.strip() == "chose b" for r in rows)
+
+
+@pytest.mark.timeout(120)
+def test_no_color_uses_reverse_video_and_countdown_ticks(pane, tmp_path: Path) -> None:
+    script = tmp_path / "m.ipxe"
+    items = "".join(f"item i{n:02} Item {n:02}\n" for n in range(1, 26))
+    script.write_text(f"#!ipxe\nmenu Many\n{items}choose --timeout 4000 x\necho chose ${{x}}\n")
+    p = pane(script, env={"NO_COLOR": "1"})
+    rows, attrs = p.wait_for("Many")
+    assert all("red" not in a for a in attrs)
+    selected = highlighted(rows, attrs, "reverse")
+    assert len(selected) == 1 and re.fullmatch(r"Item 01 +\([34]\)", selected[0]), selected
+    assert rows[2].strip() == "" and rows[23].strip() == "..."  # more items below
+    rows, attrs = p.wait_for("(2)")
+    assert re.fullmatch(r"Item 01 +\(2\)", highlighted(rows, attrs, "reverse")[0])
+    p.keys("PageDown")
+    rows, attrs = p.wait_for("Item 21")
+    assert rows[2].strip() == "..." and rows[23].strip() == ""  # more items above, none below
+    assert highlighted(rows, attrs, "reverse") == ["Item 21"]  # a key ends the countdown
+    p.keys("End", "Enter")
+    rows, _ = p.wait_for("[exited]")
+    assert any(r.strip() == "chose i25" for r in rows)
