@@ -1,16 +1,26 @@
-"""Linter benchmark: lint the core benchmark's generated 10,000-line menu script.
+"""Linter benchmark: batch lint of real scripts against elfshoe, and the generated 10,000-line script.
 
-    python benchmarks/bench_lint.py [--lines 10000] [--repeat 5]
+    python benchmarks/bench_lint.py [--lines 10000] [--repeat 5] [--corpus DIR]
 
-Prints the best time of the full lint (parse + core checks + every rule), lines/s, and the ratio
-against parsing alone measured in the same run (how much the rules add on top of the parser), plus the
-formatter's time on the same text, and the cost of did-you-mean hints on a script with 300 gotos to
-missing labels among 900 labels (1,800 lines).
+- Real scripts: every script of a corpus of real repositories (default /work/corpus, or $IPXE_CORPUS:
+  one folder per repository and an INDEX.tsv of repo, commit, path, lines; the corpus itself is never
+  committed) that elfshoe, a 250-line regex linter on PyPI, can read (it crashes on files that are not
+  UTF-8: those are left out of both sides). Ours lints each repository's scripts as one boot tree, as
+  `ipxelint REPO/` does; elfshoe validates each file. Both in this process, best of `--repeat`.
+  Goal (issue 15): at most 3x elfshoe's time. elfshoe is a benchmark dependency, installed on first use
+  into benchmarks/.deps (`pip install --target`): it also installs a script called `ipxelint`, which must
+  not shadow ours.
+- The generated 10,000-line menu script: the full lint (parse + core checks + every rule), lines/s
+  (goal: >= 50,000 lines/s), against parsing alone; the formatter's time on the same text; the cost of
+  did-you-mean hints on a script with 300 gotos to missing labels among 900 labels (1,800 lines).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -20,10 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import menu_script  # noqa: E402
+from report import goal  # noqa: E402
 
 from ipxescript.fmt import format_text  # noqa: E402
-from ipxescript.lint import lint_source  # noqa: E402
+from ipxescript.lint import LintConfig, lint_source  # noqa: E402
+from ipxescript.lint.engine import lint_tree  # noqa: E402
 from ipxescript.syntax.parser import parse  # noqa: E402
+from ipxescript.syntax.source import decode_source  # noqa: E402
 
 
 def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
@@ -43,11 +56,101 @@ def missing_labels_script(labels: int = 900, missing: int = 300) -> str:
     return "\n".join(lines) + "\n"
 
 
+def corpus(root: Path) -> dict[Path, list[Path]]:
+    """The corpus's scripts by repository folder (INDEX.tsv: repo, commit, path, lines)."""
+    repos: dict[Path, list[Path]] = {}
+    with open(root / "INDEX.tsv", encoding="utf-8") as index:
+        next(index)
+        for row in index:
+            repo, _commit, path, _lines = row.rstrip("\n").split("\t")
+            folder = root / repo.replace("/", "+")
+            repos.setdefault(folder, []).append(folder / path)
+    return repos
+
+
+def elfshoe_reads(validator, path: Path) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        validator.validate_file(path)
+    except (UnicodeDecodeError, OSError):
+        return False
+    return True
+
+
+def lint_repos(repos: dict[Path, list[Path]]) -> int:
+    """What `ipxelint REPO/` does for each repository, without the output: read, decode, lint as a tree."""
+    config = LintConfig()
+    found = 0
+    for folder, paths in repos.items():
+        inputs = [(str(path), decode_source(path.read_bytes())[0], config) for path in paths]
+        found += sum(len(result.diagnostics) for result in lint_tree(inputs, root=folder))
+    return found
+
+
+DEPS = Path(__file__).resolve().parent / ".deps"
+
+
+def import_elfshoe():  # type: ignore[no-untyped-def]
+    """elfshoe's validator, installed into benchmarks/.deps when it is not there yet (None if that fails)."""
+    sys.path.append(str(DEPS))
+    try:
+        from elfshoe.validator import IPXEValidator
+    except ImportError:
+        install = [sys.executable, "-m", "pip", "install", "-q", "--target", str(DEPS), "elfshoe"]
+        if subprocess.run(install, check=False).returncode != 0:
+            return None
+        importlib.invalidate_caches()  # the folder did not exist at the first try
+        from elfshoe.validator import IPXEValidator
+    return IPXEValidator
+
+
+def real_scripts(root: Path, repeat: int) -> None:
+    IPXEValidator = import_elfshoe()  # noqa: N806
+    if IPXEValidator is None:
+        print("real scripts: skipped (elfshoe, the reference, could not be installed)")
+        return
+    if not (root / "INDEX.tsv").is_file():
+        print(f"real scripts: skipped (no corpus at {root}; set IPXE_CORPUS)")
+        return
+    validator = IPXEValidator()
+    everything = corpus(root)
+    repos = {
+        folder: [p for p in paths if elfshoe_reads(validator, p)] for folder, paths in everything.items()
+    }
+    repos = {folder: paths for folder, paths in repos.items() if paths}
+    files = [path for paths in repos.values() for path in paths]
+    lines = sum(path.read_bytes().count(b"\n") for path in files)
+    skipped = sum(len(paths) for paths in everything.values()) - len(files)
+
+    def theirs() -> None:
+        for path in files:
+            validator.validate_file(path)
+
+    found = lint_repos(repos)  # warm up (catalog, grammar)
+    t_theirs = best(theirs, repeat)
+    t_ours = best(lambda: lint_repos(repos), repeat)
+    print(
+        f"real scripts: {len(files)} files ({lines} lines) in {len(repos)} repositories"
+        f" ({skipped} files elfshoe cannot read left out); {found} findings"
+    )
+    print(f"  ipxelint (trees) : {t_ours * 1000:8.1f} ms  {lines / t_ours:10.0f} lines/s")
+    print(f"  elfshoe          : {t_theirs * 1000:8.1f} ms  {lines / t_theirs:10.0f} lines/s")
+    print(f"  ratio (our time / elfshoe's): {t_ours / t_theirs:.2f}x   (target <= 3x)")
+    goal(
+        "lint",
+        f"{len(files)} real scripts, our time / elfshoe's",
+        t_ours / t_theirs,
+        3.0,
+        higher_is_better=False,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lines", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--corpus", type=Path, default=Path(os.environ.get("IPXE_CORPUS", "/work/corpus")))
     args = parser.parse_args()
+    real_scripts(args.corpus, args.repeat)
     text = menu_script(args.lines)
     lines = text.count("\n")
     found = lint_source(text, "bench.ipxe")  # warm up (catalog, grammar)
@@ -59,6 +162,7 @@ def main() -> None:
     print(
         f"lint (all) : {t_lint * 1000:8.1f} ms  {lines / t_lint:10.0f} lines/s  ({t_lint / t_parse:.1f}x parse)"
     )
+    goal("lint", f"{lines}-line script, lines linted per second", lines / t_lint, 50_000, unit="lines/s")
     print(f"fmt        : {t_fmt * 1000:8.1f} ms  {lines / t_fmt:10.0f} lines/s")
     missing = missing_labels_script()
     t_missing = best(lambda: lint_source(missing, "missing.ipxe"), args.repeat)

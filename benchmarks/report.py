@@ -1,7 +1,8 @@
-"""One summary row per measured ratio, so `benchmarks/run` can show every benchmark in one table.
+"""One summary row per measured goal, so `benchmarks/run` can show every benchmark in one table.
 
-Each benchmark calls `goal(...)` for the ratios the issues set goals for; when `benchmarks/run` sets
-$BENCH_RESULTS the row is appended there as one JSON line (the benchmark's own printout stays as it is).
+Each benchmark calls `goal(...)` for the numbers the issues set goals for (mostly ratios against a
+reference measured in the same run); when `benchmarks/run` sets $BENCH_RESULTS the row is appended there
+as one JSON line. The benchmark's own printout stays as it is.
 """
 
 from __future__ import annotations
@@ -11,30 +12,44 @@ import math
 import os
 
 
-def goal(bench: str, metric: str, ratio: float, target: float, higher_is_better: bool = True) -> None:
-    """Record `ratio` (ours relative to the reference, as the metric's name says) and its goal."""
+def goal(
+    bench: str, metric: str, value: float, target: float, higher_is_better: bool = True, unit: str = "x"
+) -> None:
+    """Record `value` (a ratio ours/reference unless `unit` says otherwise) and its goal."""
     path = os.environ.get("BENCH_RESULTS")
     if not path:
         return
-    met = not math.isnan(ratio) and (ratio >= target if higher_is_better else ratio <= target)
+    met = not math.isnan(value) and (value >= target if higher_is_better else value <= target)
     row = {
         "bench": bench,
         "metric": metric,
-        "ratio": ratio,
-        "goal": f"{'>=' if higher_is_better else '<='} {target:g}x",
+        "value": value,
+        "unit": unit,
+        "goal": f"{'>=' if higher_is_better else '<='} {_number(target, unit, exact=True)}",
         "met": met,
     }
     with open(path, "a", encoding="utf-8") as out:
         out.write(json.dumps(row) + "\n")
 
 
+def _number(value: float, unit: str, exact: bool = False) -> str:
+    text = f"{value:,g}" if exact else f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.2f}"
+    return f"{text}x" if unit == "x" else f"{text} {unit}"
+
+
 def table(rows: list[dict[str, object]]) -> str:
-    """The one table: benchmark, metric, ratio, goal, verdict."""
-    lines = [f"{'benchmark':10} {'metric':58} {'ratio':>8}  {'goal':>8}  verdict"]
+    """The one table: benchmark, metric, measured, goal, verdict."""
+    lines = [f"{'benchmark':9} {'metric':62} {'measured':>16} {'goal':>16}  verdict", "-" * 114]
     for row in rows:
-        ratio = float(row["ratio"])  # type: ignore[arg-type]
-        lines.append(
-            f"{row['bench']!s:10} {row['metric']!s:58} {ratio:7.2f}x  {row['goal']!s:>8}  "
-            f"{'met' if row['met'] else 'NOT MET'}"
-        )
+        measured = _number(float(row["value"]), str(row["unit"]))  # type: ignore[arg-type]
+        verdict = "met" if row["met"] else "NOT MET"
+        lines.append(f"{row['bench']!s:9} {row['metric']!s:62} {measured:>16} {row['goal']!s:>16}  {verdict}")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # benchmarks/run: print the table of the rows collected in a file
+    import sys
+
+    with open(sys.argv[1], encoding="utf-8") as rows_file:
+        collected = [json.loads(line) for line in rows_file if line.strip()]
+    print(table(collected) if collected else "(no goal rows recorded)")

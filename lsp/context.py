@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ipxescript.catalog import CommandSpec, OptionSpec
 from ipxescript.lsp.index import command_of, line_at, reference_at
 from ipxescript.syntax.tree import Command, Comment, Label, LogicalLine, Operator, Reference, Script, Word
 
@@ -70,3 +71,12 @@ def cursor_at(script: Script, offset: int) -> Cursor:
         if opened >= 0 and "}" not in source[opened:]:
             cursor.open_reference = source[opened + 2 :]
     return cursor
+
+
+def option_named(spec: CommandSpec, text: str) -> OptionSpec | None:
+    """The option a word (perhaps still being typed) names: ``--name[=value]`` or ``-x`` (the first
+    short option of a bundle)."""
+    if not text.startswith("-") or text == "--":
+        return None
+    name = text.split("=", 1)[0]
+    return spec.option(name) if name.startswith("--") else spec.option(name[:2])

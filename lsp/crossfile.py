@@ -33,6 +33,11 @@ class TreeView:
     doc: OpenDocument
     open_docs: dict[Path, OpenDocument]
 
+    def text(self, tree_file: TreeFile) -> str:
+        """The file's text as the user sees it: the open document's, else the file's on disk."""
+        doc = self.open_docs.get(tree_file.path)
+        return doc.text if doc is not None else tree_file.script.text
+
     def uri(self, tree_file: TreeFile) -> str:
         doc = self.open_docs.get(tree_file.path)
         return doc.uri if doc is not None else tree_file.path.as_uri()

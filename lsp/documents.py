@@ -3,8 +3,8 @@
 Diagnostics come in two steps. Right after an edit, only the logical lines it touched are parsed
 again (``ipxescript.syntax.incremental``) and the server publishes at once: the last full lint's
 findings, moved with the text, with those on the reparsed lines replaced by the parser's findings for
-them. The whole linter then runs on the text in the background (after a short pause in typing) and its
-result replaces that list. Only the linter knows rules that look across lines, so the second step is
+them. The whole linter then runs on the text in the background (at once; a newer edit stops it) and
+its result replaces that list. Only the linter knows rules that look across lines, so the second step is
 the complete answer; the first keeps typing responsive on large scripts.
 """
 
@@ -173,11 +173,25 @@ def to_lsp_diagnostic(doc: OpenDocument, d: Diagnostic) -> types.Diagnostic:
         "info": types.DiagnosticSeverity.Information,
     }[d.severity.value]
     data = {"fix": d.fix is not None, "suggestions": list(d.suggestions)}
+    related = [
+        types.DiagnosticRelatedInformation(
+            location=types.Location(
+                uri=Path(r.path).absolute().as_uri(),
+                range=types.Range(
+                    start=types.Position(r.line - 1, r.column - 1),
+                    end=types.Position(r.line - 1, r.column - 1),
+                ),
+            ),
+            message=r.message,
+        )
+        for r in d.related
+    ]
     return types.Diagnostic(
         range=doc.positions.range(d.start, d.end),
-        message=d.message,
+        message=d.message + (f" ({d.via})" if d.via else ""),
         severity=severity,
         code=d.code,
         source="ipxelint",
         data=data,
+        related_information=related or None,
     )

@@ -7,7 +7,7 @@ from lsprotocol import types
 
 from ipxescript.analysis.menus import setting_base
 from ipxescript.catalog import CommandSpec, get_catalog
-from ipxescript.lsp.context import cursor_at
+from ipxescript.lsp.context import cursor_at, option_named
 from ipxescript.lsp.documents import OpenDocument
 from ipxescript.lsp.index import LabelDef
 
@@ -61,13 +61,10 @@ def hover(doc: OpenDocument, position: types.Position) -> types.Hover | None:
         if spec is None:
             return None
         return _markdown(doc, command_text(spec, doc), word.start, word.end)
-    if spec is not None and word.text.startswith("-"):
-        name = word.text.split("=", 1)[0]
-        opt = spec.option(name) if name.startswith("--") else spec.option(name[:2])
-        if opt is not None:
-            value = f" <{opt.name}>" if opt.takes_argument else ""
-            body = f"`{opt.short}|{opt.long}{value}` ({opt.argument_kind})\n\n{opt.notes}".rstrip()
-            return _markdown(doc, f"**{spec.name}** option {body}", word.start, word.end)
+    if spec is not None and (opt := option_named(spec, word.text)) is not None:
+        value = f" <{opt.name}>" if opt.takes_argument else ""
+        body = f"`{opt.short}|{opt.long}{value}` ({opt.argument_kind})\n\n{opt.notes}".rstrip()
+        return _markdown(doc, f"**{spec.name}** option {body}", word.start, word.end)
     return None
 
 

@@ -15,7 +15,7 @@ with the reason (its exit status and the last lines it wrote to stderr); the ser
 lints in its own process.
 
 Protocol on the worker's stdin/stdout, each message an 8-byte big-endian length and a pickle.
-Request: ``(text, path, config)``. Replies: the worker's ``("started", child_pid)``; the child's
+Request: a ``LintRequest`` (one script, or one script of a boot tree with the tree's files). Replies: the worker's ``("started", child_pid)``; the child's
 ``("ok", [Diagnostic, ...])`` or ``("error", message)`` unless it was killed first; always last the
 worker's ``("exit", signal)`` (0 when the child was not killed), so the stream never gets out of step.
 """
@@ -29,10 +29,12 @@ import pickle
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ipxescript.analysis.diagnostics import Diagnostic
 from ipxescript.lint import LintConfig, lint_source
+from ipxescript.lint.engine import lint_tree
 
 
 class LintAborted(Exception):
@@ -53,9 +55,28 @@ def _frame(payload: Any) -> bytes:
     return len(data).to_bytes(8, "big") + data
 
 
-def _lint_and_reply(replies: BinaryIO, text: str, path: str | None, config: LintConfig) -> None:
+@dataclass(frozen=True)
+class LintRequest:
+    """Lint ``path`` (its text, its config); with ``tree``, as one file of the boot tree made of those
+    (path, text, config) files, so that findings use its parents and children (lint_tree)."""
+
+    text: str
+    path: str | None
+    config: LintConfig
+    tree: tuple[tuple[str, str, LintConfig], ...] = ()
+    root: str | None = None
+
+    def run(self) -> list[Diagnostic]:
+        if not self.tree:
+            return lint_source(self.text, self.path, self.config)
+        files = [(p, self.text if p == self.path else t, c) for p, t, c in self.tree]
+        index = next(i for i, (p, _t, _c) in enumerate(files) if p == self.path)
+        return lint_tree(files, root=self.root)[index].diagnostics
+
+
+def _lint_and_reply(replies: BinaryIO, request: LintRequest) -> None:
     try:
-        reply: tuple[str, Any] = ("ok", lint_source(text, path, config))
+        reply: tuple[str, Any] = ("ok", request.run())
     except Exception as exc:  # reported to the server, which logs it and keeps going
         reply = ("error", f"{type(exc).__name__}: {exc}")
     replies.write(_frame(reply))
@@ -68,7 +89,7 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
         header = requests.read(8)
         if len(header) < 8:
             return
-        text, path, config = pickle.loads(requests.read(int.from_bytes(header, "big")))
+        request = pickle.loads(requests.read(int.from_bytes(header, "big")))
         # the child waits at this gate until "started" is written, so its reply always comes after
         gate_read, gate_write = os.pipe()
         child = os.fork()
@@ -77,7 +98,7 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
             try:
                 os.close(gate_write)
                 os.read(gate_read, 1)
-                _lint_and_reply(replies, text, path, config)
+                _lint_and_reply(replies, request)
             except BaseException:
                 code = 1
             finally:
@@ -157,13 +178,16 @@ class LintWorker:
     async def lint(
         self, key: object, text: str, path: str | None, config: LintConfig, wanted: Callable[[], bool]
     ) -> list[Diagnostic]:
-        """Lint ``text``; ``wanted()`` is asked once the worker is free (False: raise LintAborted).
+        return await self.run(key, LintRequest(text, path, config), wanted)
+
+    async def run(self, key: object, request: LintRequest, wanted: Callable[[], bool]) -> list[Diagnostic]:
+        """Run ``request``; ``wanted()`` is asked once the worker is free (False: raise LintAborted).
         Raises ``WorkerUnavailable`` when the worker cannot start or dies."""
         async with self._lock:
             if not wanted():
                 raise LintAborted("the text changed while waiting for the worker")
             self._busy_with = key
-            exchange = asyncio.ensure_future(self._exchange(text, path, config, wanted))
+            exchange = asyncio.ensure_future(self._exchange(request, wanted))
             try:
                 reply = await asyncio.shield(exchange)
             except asyncio.CancelledError:
@@ -183,14 +207,12 @@ class LintWorker:
             raise RuntimeError(f"ipxelint failed: {value}")
         return list(value)
 
-    async def _exchange(
-        self, text: str, path: str | None, config: LintConfig, wanted: Callable[[], bool]
-    ) -> tuple[str, Any] | None:
+    async def _exchange(self, request: LintRequest, wanted: Callable[[], bool]) -> tuple[str, Any] | None:
         process = await self._start()
         assert process.stdin is not None
         self._killed = False
         try:
-            process.stdin.write(_frame((text, path, config)))
+            process.stdin.write(_frame(request))
             await process.stdin.drain()
             status, value = await self._read(process)
             if status != "started":

@@ -18,7 +18,6 @@ from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 from ipxescript import __version__
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.analysis.model import ScriptModel
-from ipxescript.lint import lint_source
 from ipxescript.lsp import (
     actions,
     completion,
@@ -31,7 +30,7 @@ from ipxescript.lsp import (
     signature,
 )
 from ipxescript.lsp.documents import OpenDocument, config_for, to_lsp_diagnostic, uri_to_path
-from ipxescript.lsp.lint_worker import LintAborted, LintWorker, WorkerUnavailable
+from ipxescript.lsp.lint_worker import LintAborted, LintRequest, LintWorker, WorkerUnavailable
 from ipxescript.lsp.positions import Positions
 from ipxescript.lsp.workspace import Workspace
 from ipxescript.syntax.incremental import Document
@@ -39,9 +38,11 @@ from ipxescript.syntax.incremental import Document
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Typing pauses shorter than this do not start a full lint; each keystroke still gets the incremental
-# diagnostics at once.
-LINT_DELAY = 0.25
+# No fixed pause before the full lint: it starts once the notifications already received are handled
+# (a burst of changes is one lint), and a newer edit stops a lint still running (lint_worker.abort).
+# Other open files of an edited tree wait this long, so typing in one file does not re-lint them all.
+LINT_DELAY = 0.0
+TREE_DELAY = 0.25
 
 
 class StaleText(Exception):
@@ -105,7 +106,18 @@ class IpxeLanguageServer(LanguageServer):
             shown = doc.apply_change(change)
         doc.version = params.text_document.version
         self.publish(doc, shown)
-        self.schedule_lint(doc, delay=self.lint_delay)
+        self.schedule_lint(doc, delay=self.lint_delay, edited=True)
+
+    def relint_tree_of(self, changed: OpenDocument) -> None:
+        """Other open documents of the same tree see the edit too (a setting, a label, a chain)."""
+        view = self.tree_view(changed)
+        if view is None:
+            return
+        connected = {f.path for f in view.tree.connected(view.file)}
+        for other in list(self.documents.values()):
+            if other is not changed and other.path is not None and Path(other.path) in connected:
+                other.linted = None
+                self.schedule_lint(other, delay=max(self.lint_delay, TREE_DELAY))
 
     def close(self, uri: str) -> None:
         self.documents.pop(uri, None)
@@ -138,14 +150,24 @@ class IpxeLanguageServer(LanguageServer):
         """The document's place in the boot tree of its workspace folder (None for an unsaved one)."""
         if doc.path is None:
             return None
-        folders = self.workspace_folders()
-        if folders != [str(f) for f in self.trees.folders]:
-            self.trees.set_folders(folders)
+        self._sync_folders()
         found = self.trees.tree(doc.path, doc.config)
         if found is None:
             return None
         open_docs = {Path(d.path): d for d in self.documents.values() if d.path is not None}
         return crossfile.TreeView(found[0], found[1], doc, open_docs)
+
+    def tree_view(self, doc: OpenDocument) -> crossfile.TreeView | None:
+        """``view``, but None at once when no other script is around (no tree to lint with)."""
+        if doc.path is None:
+            return None
+        self._sync_folders()
+        return None if self.trees.alone(doc.path) else self.view(doc)
+
+    def _sync_folders(self) -> None:
+        folders = self.workspace_folders()
+        if folders != [str(f) for f in self.trees.folders]:
+            self.trees.set_folders(folders)
 
     # -- diagnostics ----------------------------------------------------------------------------
 
@@ -164,16 +186,17 @@ class IpxeLanguageServer(LanguageServer):
             )
         )
 
-    def schedule_lint(self, doc: OpenDocument, delay: float) -> None:
+    def schedule_lint(self, doc: OpenDocument, delay: float, edited: bool = False) -> None:
         previous = self._lint_tasks.pop(doc.uri, None)
         if previous is not None:
             previous.cancel()
         self.lint_worker.abort(doc)  # a lint of the previous text is of no use any more
-        self._lint_tasks[doc.uri] = asyncio.get_running_loop().create_task(self._lint(doc, delay))
+        self._lint_tasks[doc.uri] = asyncio.get_running_loop().create_task(self._lint(doc, delay, edited))
 
-    async def _lint(self, doc: OpenDocument, delay: float) -> None:
-        if delay:
-            await asyncio.sleep(delay)
+    async def _lint(self, doc: OpenDocument, delay: float, edited: bool = False) -> None:
+        await asyncio.sleep(delay)  # 0: after the messages already read (a newer change cancels this)
+        if edited:
+            self.relint_tree_of(doc)  # here, not in the keystroke's own handler: it reads the tree
         version = doc.version
         log.info("lint %s v%s", doc.uri, version)
         try:
@@ -190,6 +213,15 @@ class IpxeLanguageServer(LanguageServer):
         log.info("lint %s v%s: %d findings", doc.uri, version, len(findings))
         if self._is_current(doc, version):
             self.publish(doc, findings)
+
+    def lint_request(self, doc: OpenDocument) -> LintRequest:
+        """The document alone, or as a file of its boot tree when other files chain it or it chains
+        them: then settings, failure handlers and chain paths come from those files."""
+        view = self.tree_view(doc)
+        if view is None or not (view.tree.parents(view.file) or view.tree.children(view.file)):
+            return LintRequest(doc.text, doc.path, doc.config)
+        files = tuple((str(f.path), view.text(f), doc.config) for f in view.tree.connected(view.file))
+        return LintRequest(doc.text, str(view.file.path), doc.config, files, str(view.tree.root))
 
     def worker_failed(self, reason: str) -> None:
         """Say that the lint worker is gone, in the log and to the user, and lint in process from now on."""
@@ -234,19 +266,19 @@ class IpxeLanguageServer(LanguageServer):
         if doc.linted is not None:
             return doc.linted
         version, text = doc.version, doc.text
+        request = self.lint_request(doc)
         findings: list[Diagnostic] | None = None
         if self.worker_failure is None:
             try:
-                findings = await self.lint_worker.lint(
-                    doc, text, doc.path, doc.config, wanted=lambda: doc.version == version
-                )
+                findings = await self.lint_worker.run(doc, request, wanted=lambda: doc.version == version)
             except LintAborted as exc:
                 raise StaleText(doc.uri) from exc
             except WorkerUnavailable as exc:
                 self.worker_failed(str(exc))
         if findings is None:
             # in a thread, so requests and the quick diagnostics of new edits are still answered
-            findings = await asyncio.to_thread(lint_source, text, doc.path, doc.config)
+            findings = await asyncio.to_thread(request.run)
+        assert findings is not None
         if doc.version == version and doc.text == text:
             doc.linted = findings
             doc.shown = findings

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from ipxescript.catalog import CommandSpec, OptionSpec, get_catalog
-from ipxescript.lsp.context import cursor_at
+from ipxescript.catalog import get_catalog
+from ipxescript.lsp.context import cursor_at, option_named
 from ipxescript.lsp.documents import OpenDocument
 
 
@@ -30,8 +30,8 @@ def signature_help(doc: OpenDocument, position: types.Position) -> types.Signatu
         parameters.append(types.ParameterInformation(label=(pos, pos + len(spec.usage))))
     active = len(parameters) - 1 if spec.usage else None
     # the option being typed, or the one whose value is being typed
-    typed = _option(spec, cursor.prefix)
-    previous = _option(spec, cursor.before[-1].text) if len(cursor.before) > 1 else None
+    typed = option_named(spec, cursor.prefix)
+    previous = option_named(spec, cursor.before[-1].text) if len(cursor.before) > 1 else None
     if typed is not None and typed.name in names:
         active = names.index(typed.name)
     elif previous is not None and previous.takes_argument and previous.name in names:
@@ -44,10 +44,3 @@ def signature_help(doc: OpenDocument, position: types.Position) -> types.Signatu
         active_signature=0,
         active_parameter=active,
     )
-
-
-def _option(spec: CommandSpec, text: str) -> OptionSpec | None:
-    if not text.startswith("-") or text == "--":
-        return None
-    name = text.split("=", 1)[0]
-    return spec.option(name) if name.startswith("--") else spec.option(name[:2])

@@ -87,6 +87,15 @@ class Workspace:
             known = self._disk[path] = DiskScript(stamp, ScriptModel(parse(data, str(path))))
         return known.model
 
+    def alone(self, path: str) -> bool:
+        """No other script around ``path``: no tree to build (the common single-file case, cheaply)."""
+        file_path = Path(os.path.abspath(path))
+        folder, recursive = self.folder_of(file_path)
+        others = [p for p in self._scripts(folder, recursive) if p != file_path]
+        return not others and not any(
+            p != file_path and p.is_relative_to(folder) for p in self._open_models()
+        )
+
     def tree(self, path: str, config: LintConfig) -> tuple[BootTree, TreeFile] | None:
         """The boot tree of the workspace folder holding ``path``, and ``path``'s file in it."""
         file_path = Path(os.path.abspath(path))

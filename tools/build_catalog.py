@@ -30,6 +30,23 @@ DEBIAN_12_EFI = (
     "ibstat iwstat iwlist"
 ).split()
 SAN_SCHEMES = ["iscsi", "aoe", "fcp", "ib_srp"]
+# URI scheme -> the build switch that compiles its opener in (src/config/general.h: DOWNLOAD_PROTO_*,
+# SANBOOT_PROTO_*; tftm and mtftp are openers of src/net/udp/tftp.c, built with DOWNLOAD_PROTO_TFTP)
+SCHEME_BUILD_MACROS = {
+    "http": "DOWNLOAD_PROTO_HTTP",
+    "https": "DOWNLOAD_PROTO_HTTPS",
+    "tftp": "DOWNLOAD_PROTO_TFTP",
+    "tftm": "DOWNLOAD_PROTO_TFTP",
+    "mtftp": "DOWNLOAD_PROTO_TFTP",
+    "ftp": "DOWNLOAD_PROTO_FTP",
+    "x-slam": "DOWNLOAD_PROTO_SLAM",
+    "nfs": "DOWNLOAD_PROTO_NFS",
+    "file": "DOWNLOAD_PROTO_FILE",
+    "iscsi": "SANBOOT_PROTO_ISCSI",
+    "aoe": "SANBOOT_PROTO_AOE",
+    "ib_srp": "SANBOOT_PROTO_IB_SRP",
+    "fcp": "SANBOOT_PROTO_FCP",
+}
 IMAGE_COMMANDS = "imgfetch module initrd kernel imgselect imgload imgargs chain imgexec boot".split()
 
 
@@ -142,6 +159,7 @@ def main() -> None:
         "builtin_settings": ["errno", "buildarch", "platform", "version", "unixtime", "cwuri", "cwduri"],
         "profiles": profiles,
         "default_profile": "efi",
+        "scheme_build_macros": SCHEME_BUILD_MACROS,
     }
     out = ROOT / "ipxescript" / "catalog" / "catalog.json"
     out.write_text(json.dumps(catalog, indent=1, ensure_ascii=False) + "\n")

@@ -37,8 +37,9 @@ from ipxescript.syntax.tree import Command, Literal, LogicalLine, Reference, Scr
 # commands whose first positional is a script (or image) to run or load
 RUNS = ("chain", "imgexec")  # download and run now
 LOADS = ("imgfetch", "module", "kernel", "imgselect", "imgload")  # load; a later boot/imgexec runs it
+TEMPLATE_SUFFIXES = {".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".erb", ".template", ".mustache"}
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-MAX_EXPANSIONS = 16  # candidate values tried per target word
+MAX_EXPANSIONS = 512  # candidate values tried per target word
 WILD = None  # a part of a target whose value is not known
 
 
@@ -85,7 +86,12 @@ class Edge:
     bound: BoundCommand
     word: Word  # the target as written
     targets: list[TreeFile] = field(default_factory=list)
-    reason: str = ""  # why an open edge stays open: remote, computed, not-in-tree
+    reason: str = ""  # why an open edge stays open: remote, computed, not-in-tree; "pattern" (see resolve)
+
+    @property
+    def by_pattern(self) -> bool:
+        """The targets matched a computed name: the edge may reach them, it does not name them."""
+        return self.reason == "pattern"
 
     @property
     def kind(self) -> str:
@@ -148,7 +154,13 @@ class BootTree:
         for path, model in pairs:
             self.files[path] = TreeFile(path, self._display_name(path), model)
         self._by_posix = {p.as_posix(): f for p, f in self.files.items()}
+        for path, tree_file in self.files.items():
+            # a template (menu.ipxe.j2) renders to the file its parent chains (menu.ipxe)
+            if path.suffix in TEMPLATE_SUFFIXES:
+                self._by_posix.setdefault(path.with_suffix("").as_posix(), tree_file)
         self.edges: list[Edge] = []
+        self._returns: dict[int, list[LogicalLine]] = {}
+        self._settings: dict[int, _GroupSettings] = {}
         self._out: dict[int, list[Edge]] = {id(f): [] for f in self.files.values()}
         self._in: dict[int, list[Edge]] = {id(f): [] for f in self.files.values()}
         for tree_file in self.files.values():
@@ -158,9 +170,30 @@ class BootTree:
                 for target in edge.targets:
                     self._in[id(target)].append(edge)
         given = [self.files[p] for p in (Path(os.path.abspath(e)) for e in entries) if p in self.files]
-        self.entries: list[TreeFile] = given or [
-            f for f in self.files.values() if not any(e.source is not f for e in self._in[id(f)])
-        ]
+        # a file that only a computed dispatch may reach is still an entry: nothing names it
+        self.entries: list[TreeFile] = given or [f for f in self.files.values() if self._is_entry(f)]
+
+    def _is_entry(self, tree_file: TreeFile) -> bool:
+        """No other file chains it, or only computed dispatches in files it runs itself do
+        (netboot.xyz's sub-menus ``chain ${menu}.ipxe``, which may match menu.ipxe too)."""
+        edges = self.edges_to(tree_file)
+        if any(not e.by_pattern for e in edges):
+            return False
+        if not edges:
+            return True
+        below = self._descendants(tree_file)
+        return all(id(e.source) in below for e in edges)
+
+    def _descendants(self, tree_file: TreeFile) -> set[int]:
+        seen: set[int] = set()
+        stack = [tree_file]
+        while stack:
+            for edge in self._out[id(stack.pop())]:
+                for target in edge.targets:
+                    if id(target) not in seen:
+                        seen.add(id(target))
+                        stack.append(target)
+        return seen
 
     # -- structure -----------------------------------------------------------------------------
 
@@ -173,6 +206,11 @@ class BootTree:
     def edges_to(self, tree_file: TreeFile) -> list[Edge]:
         """The edges from other files that reach this one (its parents' chain commands)."""
         return [e for e in self._in[id(tree_file)] if e.source is not tree_file]
+
+    def named_by(self, tree_file: TreeFile) -> list[Edge]:
+        """The edges that name this file (not only match it by a pattern); all edges when none do."""
+        edges = self.edges_to(tree_file)
+        return [e for e in edges if not e.by_pattern] or edges
 
     def parents(self, tree_file: TreeFile) -> list[TreeFile]:
         return _unique(e.source for e in self.edges_to(tree_file))
@@ -223,53 +261,66 @@ class BootTree:
                         stack.append(other)
         return group
 
+    @cached_property
+    def _groups(self) -> dict[int, list[TreeFile]]:
+        groups: dict[int, list[TreeFile]] = {}
+        for tree_file in self.files.values():
+            groups.setdefault(self._components[id(tree_file)], []).append(tree_file)
+        return groups
+
     def connected(self, tree_file: TreeFile) -> list[TreeFile]:
         """Every file that runs before or after this one in some boot: settings pass between them."""
-        number = self._components[id(tree_file)]
-        return [f for f in self.files.values() if self._components[id(f)] == number]
+        return self._groups[self._components[id(tree_file)]]
 
     # -- settings across files -----------------------------------------------------------------
 
+    def _group_settings(self, tree_file: TreeFile) -> _GroupSettings:
+        number = self._components[id(tree_file)]
+        found = self._settings.get(number)
+        if found is None:
+            found = self._settings[number] = _GroupSettings(self._groups[number])
+        return found
+
     def setting_written(self, tree_file: TreeFile, name: str) -> bool:
         """Some file connected to this one stores ``name`` (literally or by a computed name)."""
-        return any(f.model.settings.is_written(name) for f in self.connected(tree_file))
+        return self._group_settings(tree_file).is_written(name)
 
     def setting_read(self, tree_file: TreeFile, name: str) -> bool:
-        return any(f.model.settings.is_read(name) for f in self.connected(tree_file))
+        return self._group_settings(tree_file).is_read(name)
 
     def written_names(self, tree_file: TreeFile) -> set[str]:
-        out: set[str] = set()
-        for f in self.connected(tree_file):
-            out |= f.model.settings.written_names
-        return out
+        return self._group_settings(tree_file).written
 
     def writers(self, name: str) -> list[TreeFile]:
         return [f for f in self.files.values() if name in f.model.settings.written_names]
 
     @cached_property
-    def _literal_values(self) -> dict[str, list[str] | None]:
-        """Setting -> the literal values ``set`` gives it anywhere in the tree; None when some store
-        gives it a value not known statically (read, choose, a computed set)."""
-        values: dict[str, list[str] | None] = {}
-        for tree_file in self.files.values():
-            for _line, bound in tree_file.model.commands:
-                name = bound.name
-                if name not in ("set", "read", "choose", "inc", "imgset", "nslookup", "clear"):
-                    continue
-                if not bound.positionals or not bound.positionals[0].is_literal:
-                    continue
-                setting = bound.positionals[0].text.rpartition("/")[2].partition(":")[0]
-                words = bound.positionals[1:]
-                if name == "clear":
-                    continue
-                if name != "set" or not words or not all(w.is_literal for w in words):
-                    values[setting] = None
-                    continue
-                known = values.setdefault(setting, [])
-                text = " ".join(w.text for w in words)
-                if known is not None and text not in known:
-                    known.append(text)
-        return values
+    def _file_values(self) -> dict[int, dict[str, list[str] | None]]:
+        """File -> setting -> the literal values the file stores in it: ``set`` with literal words
+        and the item ids of the menus ``choose`` stores from; None when some store gives a value not
+        known statically (``read``, a computed ``set``...)."""
+        return {id(f): _stored_values(f.model) for f in self.files.values()}
+
+    @cached_property
+    def _tree_values(self) -> dict[str, list[str] | None]:
+        merged: dict[str, list[str] | None] = {}
+        for values in self._file_values.values():
+            for setting, found in values.items():
+                known = merged.setdefault(setting, [])
+                if found is None or known is None:
+                    merged[setting] = None
+                else:
+                    known.extend(v for v in found if v not in known)
+        return merged
+
+    def values_of(self, source: TreeFile, setting: str) -> list[str] | None:
+        """What ``${setting}`` can hold in ``source``: the values the file itself stores when it
+        stores any (the latest store wins at run time), else those stored anywhere in the tree;
+        None when unknown."""
+        own = self._file_values[id(source)]
+        if setting in own:
+            return own[setting]
+        return self._tree_values.get(setting)
 
     # -- resolution ----------------------------------------------------------------------------
 
@@ -293,25 +344,31 @@ class BootTree:
             yield Edge(tree_file, line, bound, word, targets, reason)
 
     def resolve(self, source: TreeFile, word: Word) -> tuple[list[TreeFile], str]:
-        """The tree's files a target word can name, or ([], why it stays open)."""
+        """The tree's files a target word can name, or ([], why it stays open). With files, the
+        reason is "pattern" when some matched a ``${...}`` whose values are unknown: such a
+        dispatch may reach them, no more."""
         found: list[TreeFile] = []
         reasons: list[str] = []
-        for parts in self._expansions(word):
+        pattern = False
+        for parts in self._expansions(source, word):
             files, reason = self._resolve_parts(source, parts)
             found.extend(f for f in files if f not in found)
-            if reason:
+            pattern = pattern or reason == "pattern"
+            if reason and reason != "pattern":
                 reasons.append(reason)
-        return found, ("" if found else (reasons[0] if reasons else "computed"))
+        if found:
+            return found, ("pattern" if pattern else "")
+        return found, (reasons[0] if reasons else "computed")
 
-    def _expansions(self, word: Word) -> list[list[str | None]]:
-        """The word with each ``${x}`` replaced by x's literal values in the tree (or WILD)."""
+    def _expansions(self, source: TreeFile, word: Word) -> list[list[str | None]]:
+        """The word with each ``${x}`` replaced by x's known values (``values_of``) or WILD."""
         results: list[list[str | None]] = [[]]
         for part in word.parts:
             choices: list[str | None]
             if isinstance(part, Literal):
                 choices = [part.value]
             else:
-                values = self._literal_values.get(part.setting) if _is_plain(part) else None
+                values = self.values_of(source, part.setting) if _is_plain(part) else None
                 choices = list(values) if values else [WILD]
             results = [[*r, c] for r in results for c in choices][:MAX_EXPANSIONS]
         return [_merge(r) for r in results]
@@ -320,7 +377,7 @@ class BootTree:
         head = parts[0] if parts else ""
         if head is WILD:
             after = next((p for p in parts[1:] if p is not WILD), "")
-            if "/" in after or ":" in after:
+            if not after or "/" in after or ":" in after:
                 return [], "computed"  # the base (server, folder) is not known
             folder = source.path.parent.as_posix()
         else:
@@ -348,8 +405,8 @@ class BootTree:
         regex = re.compile(
             "".join("[^/]*" if p is WILD else re.escape(_norm_prefix(p, i)) for i, p in enumerate(text_parts))
         )
-        hits = [f for p, f in self._by_posix.items() if f is not source and regex.fullmatch(p)]
-        return hits, ("" if hits else "not-in-tree")
+        hits = _unique(f for p, f in self._by_posix.items() if f is not source and regex.fullmatch(p))
+        return hits, ("pattern" if hits else "not-in-tree")
 
     def _map(self, url: str) -> str | None:
         for mapping in self.maps:
@@ -361,6 +418,91 @@ class BootTree:
 def _join(folder: str, rest: str) -> str:
     """``folder`` + ``/`` + ``rest`` keeping a trailing slash (a pattern may follow it)."""
     return folder.rstrip("/") + "/" + rest.lstrip("/")
+
+
+class _GroupSettings:
+    """The settings a group of connected files writes and reads, gathered once."""
+
+    def __init__(self, files: list[TreeFile]) -> None:
+        self.written: set[str] = set()
+        self.read: set[str] = set()
+        write_patterns: dict[str, re.Pattern[str]] = {}
+        read_patterns: dict[str, re.Pattern[str]] = {}
+        for tree_file in files:
+            model = tree_file.model.settings
+            self.written |= model.written_names
+            self.read |= model.read_names
+            write_patterns.update((p.pattern, p) for p in model.write_patterns)
+            read_patterns.update((p.pattern, p) for p in model.read_patterns)
+        self.write_patterns = list(write_patterns.values())
+        self.read_patterns = list(read_patterns.values())
+
+    def is_written(self, name: str) -> bool:
+        return name in self.written or any(p.fullmatch(name) for p in self.write_patterns)
+
+    def is_read(self, name: str) -> bool:
+        return name in self.read or any(p.fullmatch(name) for p in self.read_patterns)
+
+
+STORES = ("set", "read", "choose", "inc", "imgset", "nslookup", "pciscan", "usbscan", "login")
+
+
+def _stored_values(model: ScriptModel) -> dict[str, list[str] | None]:
+    values: dict[str, list[str] | None] = {}
+    choices = {id(c.bound.command): c for c in model.menus.choices}
+    for _line, bound in model.commands:
+        name = bound.name
+        if name not in STORES or not bound.positionals or not bound.positionals[0].is_literal:
+            continue
+        setting = bound.positionals[0].text.rpartition("/")[2].partition(":")[0]
+        words = bound.positionals[1:]
+        found: list[str] | None
+        if name == "set" and words and all(w.is_literal for w in words):
+            found = [" ".join(w.text for w in words)]
+        elif name == "choose" and id(bound.command) in choices:
+            menu = choices[id(bound.command)].menu
+            items = menu.items if menu is not None else []
+            found = [i.name for i in items if i.name is not None] or None
+        else:
+            found = None
+        known = values.setdefault(setting, [])
+        if found is None or known is None:
+            values[setting] = None
+        else:
+            known.extend(v for v in found if v not in known)
+    return values
+
+
+NO_RETURN_ON_SUCCESS = {"boot", "chain", "imgexec", "goto", "exit", "reboot", "poweroff", "sanboot"}
+
+
+def _returns_at(model: ScriptModel) -> list[LogicalLine]:
+    flow = model.flow
+    reachable = flow.reachable
+    out: list[LogicalLine] = []
+    for line_flow in flow.lines:
+        line = line_flow.line
+        if line.index not in reachable:
+            continue
+        for command in line.commands:
+            if command.name != "exit":
+                continue
+            args = model.bound(command).positionals
+            if not args or (args[0].is_literal and args[0].text.strip() in ("0", "0x0", "00")):
+                out.append(line)
+                break
+    for line_flow in reversed(flow.lines):
+        line = line_flow.line
+        if not any(c.words for c in line.commands):
+            if line.label is None:
+                continue  # blank lines and comments at the end
+        if line.index in reachable and line_flow.falls_through:
+            last = [c for c in line.commands if c.words]
+            if not last or last[-1].name not in NO_RETURN_ON_SUCCESS:
+                if line not in out:
+                    out.append(line)
+        break
+    return out
 
 
 def _norm_prefix(text: str | None, index: int) -> str:

@@ -36,6 +36,16 @@ class Fix:
     safe: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Another place a finding depends on, often in another file of the boot tree (1-based)."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+
 @dataclass(slots=True)
 class Diagnostic:
     code: str  # stable code, e.g. "IPX101"
@@ -46,3 +56,7 @@ class Diagnostic:
     fix: Fix | None = None
     # did-you-mean candidates, for editors' code actions
     suggestions: tuple[str, ...] = field(default_factory=tuple)
+    # the chain of scripts that leads here in a boot tree ("via menu.ipxe:42 → linux.ipxe"), and the
+    # places it passes through or depends on
+    via: str = ""
+    related: tuple[Related, ...] = ()

@@ -84,8 +84,10 @@ class Flow:
             return {STOP}
         if name in IMGEXEC and bound.has("replace"):
             return {STOP, FAIL}
-        if name == "echo":
+        if name == "echo" or name == "clear":
             return {OK}
+        if name == "set" and args and args[0].is_literal and ":" not in args[0].text:
+            return {OK}  # storing a string (or deleting with no value) cannot fail (storef_setting)
         if name == "iseq" and len(args) == 2 and all(a.is_literal for a in args):
             return {OK} if args[0].text == args[1].text else {FAIL}
         if name == "isset" and len(args) == 1 and args[0].is_literal:

@@ -136,6 +136,7 @@ class Catalog:
     builtin_settings: tuple[str, ...]
     default_profile: str
     raw: dict[str, Any] = field(repr=False)
+    scheme_build_macros: dict[str, str] = field(default_factory=dict)  # URI scheme -> build switch
 
     def profile(self, name: str | None = None) -> Profile:
         """A build profile by name (KeyError with the valid names when unknown)."""
@@ -228,4 +229,5 @@ def get_catalog() -> Catalog:
         builtin_settings=tuple(raw["builtin_settings"]),
         default_profile=raw["default_profile"],
         raw=raw,
+        scheme_build_macros=dict(raw.get("scheme_build_macros", {})),
     )

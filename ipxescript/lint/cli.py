@@ -13,7 +13,7 @@ from ipxescript import __version__
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.config import FAIL_ON, TEMPLATES, ConfigError, LintConfig, load_config, read_config_file
 from ipxescript.lint.discover import discover
-from ipxescript.lint.engine import lint_text
+from ipxescript.lint.engine import lint_text, lint_tree
 from ipxescript.lint.fixes import fix_text, fixable
 from ipxescript.lint.report import FORMATS, FileReport, render
 from ipxescript.syntax.source import decode_source, encode_source
@@ -111,6 +111,20 @@ def _validate_profile(name: str | None) -> None:
     show_default=True,
     help="URL requests at once.",
 )
+@click.option(
+    "--entry",
+    "entries",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="An entry script of the boot tree (default: config 'entry', else scripts no other one chains).",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="PREFIX=TARGET",
+    help="Read chained URLs starting with PREFIX from the folder TARGET, as ipxesim --map does.",
+)
 @click.option("--stdin-filename", default=None, help="Name to show (and match config against) for '-'.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 @click.version_option(__version__, "--version", prog_name="ipxelint", message=VERSION_MESSAGE)
@@ -131,10 +145,15 @@ def lint_command(
     set_values: tuple[str, ...],
     url_timeout: float,
     url_concurrency: int,
+    entries: tuple[str, ...],
+    maps: tuple[str, ...],
     stdin_filename: str | None,
     color: str,
 ) -> None:
-    """Check iPXE scripts: PATHS are files, folders (searched for *.ipxe and #!ipxe files) or '-'."""
+    """Check iPXE scripts: PATHS are files, folders (searched for *.ipxe and #!ipxe files) or '-'.
+
+    The scripts given are linted as one boot tree: settings, failures and chain paths pass between the
+    scripts that chain each other (see docs/lint.md)."""
     if explain is not None:
         _explain(explain)
         return
@@ -146,6 +165,10 @@ def lint_command(
         return
     _validate_profile(profile)
     values = _parse_set(set_values)
+    for item in maps:
+        prefix, eq, target = item.partition("=")
+        if not eq or not prefix or not target:
+            raise click.UsageError(f"--map expects PREFIX=TARGET (a URL prefix and a folder), got '{item}'")
     overrides = {"select": _codes(select), "ignore": _codes(ignore), "profile": profile, "template": template}
     try:
         runner = Runner(overrides, config_file)
@@ -155,6 +178,7 @@ def lint_command(
         color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     )
     reports: list[FileReport] = []
+    inputs: list[tuple[str, str, LintConfig]] = []
     io_error = False
     worst_fail_on = fail_on
     fixed_total = 0
@@ -188,10 +212,11 @@ def lint_command(
                     click.echo(f"ipxelint: {path}: cannot write: {exc.strerror or exc}", err=True)
                     io_error = True
             text = fixed
-        result = lint_text(text, shown, config)
-        reports.append(FileReport(shown, result.script, result.diagnostics))
+        inputs.append((shown, text, config))
         if worst_fail_on is None:
             worst_fail_on = config.fail_on
+    for result in lint_tree(inputs, entries, maps, _tree_root(paths)):
+        reports.append(FileReport(result.script.path or "-", result.script, result.diagnostics))
     if check_urls:
         from ipxescript.lint.urlcheck import check_report_urls
 
@@ -212,6 +237,12 @@ def lint_command(
         sys.exit(2)
     all_found = [d for r in reports for d in r.diagnostics]
     sys.exit(1 if _fails(all_found, worst_fail_on or "warning") else 0)
+
+
+def _tree_root(paths: tuple[str, ...]) -> Path | None:
+    """The folder chain paths are named from: the one folder given, else the files' common folder."""
+    folders = [p for p in paths if p != "-" and Path(p).is_dir()]
+    return Path(folders[0]) if len(folders) == 1 and len(paths) == 1 else None
 
 
 def _linter(path: str, config: LintConfig) -> Callable[[str], list[Diagnostic]]:

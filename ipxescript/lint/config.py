@@ -7,6 +7,11 @@ Keys (``-`` and ``_`` are interchangeable)::
     profile = "pcbios"            # build profile from the catalog (efi, pcbios, debian-12-efi, ...)
     fail-on = "warning"           # error | warning | info | never
     template = "jinja"            # auto (default) | jinja | go | erb | none: mask template regions
+    entry = ["menu.ipxe"]         # the boot tree's entry scripts (default: those no other script chains)
+    map = ["http://boot.example.org/=."]  # URL prefix = folder, as ipxesim --map (relative to this file)
+    [build]                       # the project's own iPXE build: build switches on top of the profile
+    enable = ["IMAGE_TRUST_CMD", "NSLOOKUP_CMD", "DOWNLOAD_PROTO_HTTPS"]
+    disable = ["SANBOOT_PROTO_AOE"]
     [severity]                    # per-code severity overrides
     IPX404 = "warning"
     [per-path-ignores]            # glob (relative to the config file's folder) -> code prefixes
@@ -47,6 +52,15 @@ class LintConfig:
     template: str | None = None  # None: auto-detect
     root: Path | None = None  # folder of the config file: per-path globs are relative to it
     source: Path | None = None  # the config file itself
+    entries: tuple[Path, ...] = ()  # boot-tree entry scripts
+    maps: tuple[str, ...] = ()  # PREFIX=TARGET, TARGET absolute (relative ones are taken from root)
+    build_enable: tuple[str, ...] = ()  # build switches the project's build turns on
+    build_disable: tuple[str, ...] = ()
+
+    @property
+    def checks_build(self) -> bool:
+        """Build-switch rules apply only when the build is known: a profile or a [build] table."""
+        return self.profile is not None or bool(self.build_enable or self.build_disable)
 
     def with_overrides(self, **changes: Any) -> LintConfig:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -172,6 +186,49 @@ def config_from_table(table: dict[str, Any], path: Path | None = None) -> LintCo
             if value not in TEMPLATES:
                 raise ConfigError(f"{where}: must be one of {', '.join(TEMPLATES)}")
             values["template"] = value
+        elif key in ("entry", "entries"):
+            base = path.parent if path else Path.cwd()
+            values["entries"] = tuple((base / e).resolve() for e in _strings(value, where))
+        elif key == "map":
+            values["maps"] = tuple(_map(m, path, where) for m in _strings(value, where))
+        elif key == "build":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: expected a table with enable = [...] and disable = [...]")
+            for sub, switches in value.items():
+                if sub not in ("enable", "disable"):
+                    raise ConfigError(f"{where}.{sub}: unknown key (enable or disable)")
+                names = _strings(switches, f"{where}.{sub}")
+                _check_switches(names, f"{where}.{sub}")
+                values[f"build_{sub}"] = names
         else:
             raise ConfigError(f"{where}: unknown key")
     return LintConfig(root=path.parent if path else None, source=path, **values)
+
+
+def _map(text: str, path: Path | None, where: str) -> str:
+    """PREFIX=TARGET with TARGET made absolute from the config file's folder."""
+    prefix, eq, target = text.partition("=")
+    if not eq or not prefix or not target:
+        raise ConfigError(f"{where}: {text!r} is not PREFIX=TARGET (a URL prefix and a folder)")
+    base = path.parent if path else Path.cwd()
+    return f"{prefix}={(base / target).resolve()}"
+
+
+def build_switches() -> set[str]:
+    """Every build switch the catalog knows: commands' (NSLOOKUP_CMD) and URI schemes'."""
+    from ipxescript.catalog import get_catalog
+
+    catalog = get_catalog()
+    found = {spec.build_macro for spec in catalog.commands.values() if spec.build_macro}
+    return found | set(catalog.scheme_build_macros.values())
+
+
+def _check_switches(names: tuple[str, ...], where: str) -> None:
+    from ipxescript.analysis.suggest import close_names
+
+    known = build_switches()
+    for name in names:
+        if name not in known:
+            guesses = close_names(name, known)
+            hint = f"; did you mean {guesses[0]}?" if guesses else ""
+            raise ConfigError(f"{where}: unknown build switch {name!r}{hint}")

@@ -4,7 +4,9 @@ config and the core's findings."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from ipxescript.analysis.diagnostics import Diagnostic
 from ipxescript.analysis.model import ScriptModel
@@ -12,6 +14,9 @@ from ipxescript.analysis.suggest import close_names
 from ipxescript.catalog import Catalog, Profile
 from ipxescript.lint.config import LintConfig
 from ipxescript.syntax.tree import Script
+
+if TYPE_CHECKING:
+    from ipxescript.analysis.boottree import BootTree, TreeFile
 
 
 class LintContext(ScriptModel):
@@ -23,9 +28,19 @@ class LintContext(ScriptModel):
         super().__init__(script, masked)
         self.config = config or LintConfig()
 
+    tree: BootTree | None = None  # set when the script is linted as part of a boot tree
+    tree_file: TreeFile | None = None
+
     @cached_property
     def profile(self) -> Profile:
-        return self.catalog.profile(self.config.profile)
+        """The build profile, with the project's own build switches (``[build]``) applied."""
+        return build_profile(self.catalog, self.config)
+
+    def parents_known(self) -> bool:
+        """Some script of the tree chains this one: settings and failures reach it from there."""
+        return (
+            self.tree is not None and self.tree_file is not None and bool(self.tree.parents(self.tree_file))
+        )
 
     @cached_property
     def core_diagnostics(self) -> list[Diagnostic]:
@@ -34,6 +49,26 @@ class LintContext(ScriptModel):
 
     def core(self, code: str) -> list[Diagnostic]:
         return [d for d in self.core_diagnostics if d.code == code]
+
+
+def build_profile(catalog: Catalog, config: LintConfig) -> Profile:
+    """The configured profile (the catalog's default when none) with ``[build] enable``/``disable``
+    switches applied to its commands and URI schemes."""
+    profile = catalog.profile(config.profile)
+    if not config.build_enable and not config.build_disable:
+        return profile
+    commands, schemes = set(profile.commands), set(profile.schemes)
+    for switches, add in ((config.build_enable, True), (config.build_disable, False)):
+        on = set(switches)
+        names = {name for name, spec in catalog.commands.items() if spec.build_macro in on}
+        kinds = {scheme for scheme, macro in catalog.scheme_build_macros.items() if macro in on}
+        if add:
+            commands |= names
+            schemes |= kinds
+        else:
+            commands -= names
+            schemes -= kinds
+    return replace(profile, commands=frozenset(commands), schemes=frozenset(schemes))
 
 
 def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> list[str]:

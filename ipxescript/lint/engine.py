@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import bisect
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.analysis.boottree import BootTree, Edge, parse_map
+from ipxescript.analysis.diagnostics import Diagnostic, Related, Severity
 from ipxescript.lint.config import LintConfig
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.registry import all_rules
@@ -47,14 +49,13 @@ def lint_script(
 ) -> list[Diagnostic]:
     """Every enabled finding for a parsed script, sorted by position."""
     with _gc_paused():
-        return _lint_script(script, config, masked)
+        return _run_rules(LintContext(script, config or LintConfig(), masked or ()))
 
 
-def _lint_script(
-    script: Script, config: LintConfig | None = None, masked: list[tuple[int, int]] | None = None
-) -> list[Diagnostic]:
-    config = config or LintConfig()
-    ctx = LintContext(script, config, masked or ())
+def _run_rules(ctx: LintContext) -> list[Diagnostic]:
+    config = ctx.config
+    script = ctx.script
+    masked = ctx.masked
     path = script.path
     found: list[Diagnostic] = []
     registered: set[str] = set()
@@ -91,8 +92,15 @@ def _lint_script(
     return _sorted_unique(found)
 
 
-def lint_text(text: str | bytes, path: str | None = None, config: LintConfig | None = None) -> LintResult:
-    """Parse (masking template regions when the config asks for it) and lint."""
+@dataclass
+class _Prepared:
+    text: str  # as read (before template masking)
+    ctx: LintContext
+    shown: Script  # the script users see (the unmasked text, same positions)
+
+
+def _prepare(text: str | bytes, path: str | None, config: LintConfig | None) -> _Prepared:
+    """Decode, mask template regions when the config asks for it, parse: the script's lint context."""
     config = config or LintConfig()
     if isinstance(text, bytes):
         from ipxescript.syntax.source import decode_source
@@ -102,14 +110,73 @@ def lint_text(text: str | bytes, path: str | None = None, config: LintConfig | N
     source = text
     if config.template != "none" and has_markers(text):
         source, masked = mask_template(text, config.template or "auto")
-    with _gc_paused():
-        script = parse(source, path)
-        diagnostics = _lint_script(script, config, masked)
-        if masked:
-            script = parse(text, path)  # positions are the same; the original text is what users see
+    script = parse(source, path)
+    shown = parse(text, path) if masked else script  # positions are the same; users see the original
+    return _Prepared(text, LintContext(script, config, masked), shown)
+
+
+def _finish(prepared: _Prepared) -> LintResult:
+    diagnostics = _run_rules(prepared.ctx)
+    text, masked = prepared.text, prepared.ctx.masked
     if masked or has_markers(text):
         diagnostics = _drop_template_fixes(text, diagnostics, masked)
-    return LintResult(text, script, diagnostics)
+    return LintResult(text, prepared.shown, diagnostics)
+
+
+def lint_text(text: str | bytes, path: str | None = None, config: LintConfig | None = None) -> LintResult:
+    """Parse (masking template regions when the config asks for it) and lint one script alone."""
+    with _gc_paused():
+        return _finish(_prepare(text, path, config))
+
+
+def lint_tree(
+    files: Sequence[tuple[str, str | bytes, LintConfig]],
+    entries: Sequence[str | Path] = (),
+    maps: Sequence[str] = (),
+    root: str | Path | None = None,
+) -> list[LintResult]:
+    """Lint scripts as one boot tree (ipxescript.analysis.boottree): ``files`` are (path, text,
+    config); settings, failures and chain paths pass between the scripts that chain each other.
+    ``entries`` and ``maps`` (``PREFIX=TARGET``) add to those each file's config names. Results come
+    in the order of ``files``; findings in a chained script carry the chain that reaches it."""
+    with _gc_paused():
+        prepared = [_prepare(text, path, config) for path, text, config in files]
+        on_disk = [(p, path) for p, (path, _t, _c) in zip(prepared, files, strict=True) if path != "-"]
+        all_entries = [*entries, *(e for p, _path in on_disk for e in p.ctx.config.entries)]
+        all_maps = _unique([*maps, *(m for p, _path in on_disk for m in p.ctx.config.maps)])
+        tree = BootTree(
+            [(Path(path), p.ctx) for p, path in on_disk],
+            Path(root) if root is not None else None,
+            [Path(e) for e in all_entries],
+            [parse_map(m) for m in all_maps],
+        )
+        shown_path = {id(p.ctx): path for p, path in on_disk}
+        for p, path in on_disk:
+            p.ctx.tree = tree
+            p.ctx.tree_file = tree.file(path)
+        results = [_finish(p) for p in prepared]
+        for p, result in zip(prepared, results, strict=True):
+            tree_file = p.ctx.tree_file
+            if tree_file is None:
+                continue
+            via = tree.describe_path(tree_file)
+            if not via:
+                continue
+            related = tuple(_edge_location(edge, shown_path) for edge in tree.chain_path(tree_file))
+            result.diagnostics = [
+                replace(d, via=d.via or via, related=d.related + related) for d in result.diagnostics
+            ]
+    return results
+
+
+def _edge_location(edge: Edge, shown_path: dict[int, str]) -> Related:
+    line, column = edge.source.script.position(edge.command.start)
+    path = shown_path.get(id(edge.source.model), edge.source.name)
+    return Related(path, line + 1, column + 1, f"chains {edge.word.text}")
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
 
 
 def _drop_template_fixes(

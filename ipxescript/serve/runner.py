@@ -17,7 +17,7 @@ from typing import TextIO
 
 from aiohttp import web
 
-from ipxescript.serve import metrics
+from ipxescript.serve import eventloop, metrics
 from ipxescript.serve.apiauth import api_token
 from ipxescript.serve.bootlog import BootLog
 from ipxescript.serve.config import ConfigError, ServeConfig
@@ -343,7 +343,7 @@ def run(config: ServeConfig, out: TextIO = sys.stdout, reload: Reloader | None =
                 try:
                     _die_with_parent()
                     sock.close()  # the main process's socket; this worker listens on its own
-                    asyncio.run(http_worker(config, token, reload))
+                    eventloop.run(http_worker(config, token, reload))
                 except BaseException:  # noqa: BLE001 - report and leave; the main process goes on
                     log.exception("HTTP worker %d failed", os.getpid())
                     status = 1
@@ -358,7 +358,7 @@ def run(config: ServeConfig, out: TextIO = sys.stdout, reload: Reloader | None =
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGHUP)
 
-        asyncio.run(serve(config, out, sock, stop_workers, token, reload, reload_workers))
+        eventloop.run(serve(config, out, sock, stop_workers, token, reload, reload_workers))
     finally:
         stop_workers()
         for pid in workers:

@@ -37,7 +37,19 @@ class Finding:
         return f"{self.path}:{self.line}:{self.column}: {self.severity} {self.code}: {self.message}"
 
 
-def _diagnostics(text: str, path: str) -> tuple[list[Any], Any]:
+def lint_config(real_path: str) -> Any:
+    """The tree's ipxelint config (``.ipxelint.toml`` or ``[tool.ipxelint]`` found from the script's
+    folder up, as ``ipxelint`` finds it); the defaults, with a logged warning, when it is unusable."""
+    from ipxescript.lint.config import ConfigError, LintConfig, load_config
+
+    try:
+        return load_config(os.path.dirname(real_path) or ".")
+    except ConfigError as exc:
+        log.warning("lint: %s; linting with the defaults", exc)
+        return LintConfig()
+
+
+def _diagnostics(text: str, path: str, config: Any = None) -> tuple[list[Any], Any]:
     """(diagnostics, parsed script or None) from the linter, or the parser alone while no linter exists.
 
     A crash inside the checker is logged and treated as "no findings": lint must never stop serving.
@@ -54,14 +66,15 @@ def _diagnostics(text: str, path: str) -> tuple[list[Any], Any]:
     except ImportError:
         return (list(getattr(script, "diagnostics", [])), script)
     try:
-        return (list(lint_source(text, path=path)), script)
+        return (list(lint_source(text, path=path, config=config)), script)
     except Exception as exc:
         log.warning("lint: the linter failed on %s: %s: %s", path, type(exc).__name__, exc)
         return ([], script)
 
 
-def check_text(text: str, path: str) -> list[Finding]:
-    diagnostics, script = _diagnostics(text, path)
+def check_text(text: str, path: str, config: Any = None) -> list[Finding]:
+    """Findings for a script; ``config`` is its ipxelint config (``lint_config``), the defaults if None."""
+    diagnostics, script = _diagnostics(text, path, config)
     findings = []
     for diag in diagnostics:
         if script is not None and hasattr(script, "position"):
@@ -151,7 +164,7 @@ class ScriptChecker:
                     os.close(fd)
             except OSError:
                 return None
-            findings = tuple(check_text(raw.decode("utf-8", errors="replace"), rel))
+            findings = tuple(check_text(raw.decode("utf-8", errors="replace"), rel, lint_config(real_path)))
         result = Report(stamp, findings)
         with self._lock:
             previous = self._reports.get(rel)

@@ -60,6 +60,8 @@ class Engine:
         self.current_line: tuple[str, int] | None = None
         self.failures: list[tuple[int, str | None]] = []
         self.last_how = ScriptEnd.END
+        # lines run, by script (its source, or URI): what ipxesim --explore reports as never reached
+        self.visited: dict[str, tuple[Image, Script, set[int]]] = {}
 
     def err(self, status: int) -> int:
         return errors.for_platform(status, self.platform)
@@ -74,6 +76,8 @@ class Engine:
         script = parse_cached(image.data, image.name)
         frame = Frame(image, script)
         self.frames.append(frame)
+        key = image.source or image.uri or image.name
+        visited = self.visited.setdefault(key, (image, script, set()))[2]
         how = ScriptEnd.END
         try:
             status = 0
@@ -81,6 +85,7 @@ class Engine:
             while frame.index < len(lines):
                 line = lines[frame.index]
                 frame.index += 1
+                visited.add(line.index)
                 self.current_line = (image.name, line.first_line + 1)
                 if line.unterminated:
                     status = self.err(errors.UNTERMINATED_CONTINUATION)

@@ -4,18 +4,25 @@ Each run replays a list of choices (menu item, prompt key or timeout, read accep
 with --explore-failures each fetch ok or failed); at a branch point past the list it takes the first
 option and records the others, which become new runs. A path ends in an outcome; a path whose state
 (script positions, settings, menus, images, errno) repeats at a branch point is reported as a loop.
+
+The report ends with coverage per script run (the entry and every script it chains, through ``--map``
+too): which labels no path ran and which menu items no path chose, read from the one script model
+(``ipxescript.analysis.model``).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from typing import Any
 
+from ipxescript.analysis.model import ScriptModel
 from ipxescript.sim.fetch import Fetcher
 from ipxescript.sim.machine import Result
 from ipxescript.sim.run import RunOptions, make_simulator, parse_maps
 from ipxescript.sim.state import Inputs
+from ipxescript.syntax.tree import Script
 
 
 def describe_outcome(path: dict[str, Any]) -> str:
@@ -59,7 +66,7 @@ def explore(
     branch points was measured slower: a fork costs about 4 ms here, more than a replay.)"""
     started = time.perf_counter()
     deadline = None if time_limit is None else time.monotonic() + time_limit
-    paths, truncated, commands = replay_explore(script, options, max_paths, failures, deadline)
+    paths, truncated, commands, visited = replay_explore(script, options, max_paths, failures, deadline)
     resolve_joins(paths)
     elapsed = time.perf_counter() - started
     outcomes: dict[str, int] = {}
@@ -78,7 +85,54 @@ def explore(
         "paths_per_second": round(len(paths) / elapsed, 1) if elapsed > 0 else None,
         "commands": commands,
         "paths": paths,
+        "coverage": coverage(visited, paths, script),
     }
+
+
+Visited = dict[str, tuple[str, Script, set[int]]]  # script key -> (image name, script, line indexes run)
+
+
+def coverage(visited: Visited, paths: list[dict[str, Any]], entry: str) -> list[dict[str, Any]]:
+    """Per script run: its labels and menu items, and those no path reached (a label: no path ran
+    its line; an item: no path chose it)."""
+    chosen: dict[str, set[str]] = {}
+    for path in paths:
+        for choice in path["choices"]:
+            if choice["kind"] == "menu":
+                chosen.setdefault(choice["where"].rpartition(":")[0], set()).add(choice["chose"])
+    base = os.path.dirname(os.path.abspath(entry)) if "://" not in entry else None
+    out = []
+    for key, (name, script, lines) in visited.items():
+        model = ScriptModel(script)
+        unreached: list[dict[str, Any]] = [
+            {"kind": "label", "name": label.name, "line": line.first_line + 1}
+            for label, line in model.label_list
+            if line.index not in lines
+        ]
+        items = [item for menu in model.menus.menus for item in menu.items if item.name is not None]
+        picked = chosen.get(name, set())
+        for item in items:
+            if item.name not in picked:
+                line = script.position(item.bound.command.start)[0] + 1
+                unreached.append({"kind": "item", "name": item.name, "line": line})
+        unreached.sort(key=lambda u: u["line"])
+        out.append(
+            {
+                "file": _shown(key, base),
+                "labels": len(model.label_list),
+                "items": len(items),
+                "unreached": unreached,
+            }
+        )
+    return out
+
+
+def _shown(key: str, base: str | None) -> str:
+    """A local script relative to the entry's folder when under it; otherwise as it was fetched."""
+    if base is not None and os.path.isabs(key):
+        relative = os.path.relpath(key, base)
+        return key if relative.startswith("..") else relative
+    return key
 
 
 def path_record(inputs: Inputs, result: Result, joined: Any) -> dict[str, Any]:
@@ -118,7 +172,7 @@ def resolve_joins(paths: list[dict[str, Any]]) -> None:
 
 def replay_explore(
     script: str, options: RunOptions, max_paths: int, failures: bool, deadline: float | None
-) -> tuple[list[dict[str, Any]], Any, int]:
+) -> tuple[list[dict[str, Any]], Any, int, Visited]:
     """Without fork: each path replays its choices from the start."""
     shared = Fetcher(parse_maps(options.maps), options.offline, list(options.fail), options.download)
     pending: deque[list[int]] = deque([[]])  # breadth first: short prefixes replay quickly
@@ -126,6 +180,7 @@ def replay_explore(
     memo: dict[Any, Any] = {}
     commands = 0
     truncated: Any = False
+    visited: Visited = {}
     while pending:
         if len(paths) >= max_paths:
             truncated = "max_paths"
@@ -139,6 +194,8 @@ def replay_explore(
         sim = make_simulator(options, inputs=inputs, fetcher=fetcher)
         result = sim.run(script)
         commands += sim.engine.steps
+        for key, (image, parsed, lines) in sim.engine.visited.items():
+            visited.setdefault(key, (image.name, parsed, set()))[2].update(lines)
         decisions = inputs.decisions
         for depth in range(len(prefix), len(decisions)):
             decision = decisions[depth]
@@ -146,7 +203,7 @@ def replay_explore(
             for alternative in range(1, len(decision.options)):
                 pending.append(base + [alternative])
         paths.append(path_record(inputs, result, sim.joined_path))
-    return paths, truncated, commands
+    return paths, truncated, commands, visited
 
 
 def format_table(report: dict[str, Any]) -> str:
@@ -159,4 +216,21 @@ def format_table(report: dict[str, Any]) -> str:
     why = {"max_paths": "--max-paths", "time_limit": "--time-limit"}.get(str(report.get("truncated_by")), "")
     more = f" (truncated: stopped at {why}; more paths exist)" if report["truncated"] else ""
     lines.append(f"{report['count']} paths: {counts}{more}")
+    for covered in report.get("coverage", []):
+        lines.append(format_coverage(covered, bool(report["truncated"])))
     return "\n".join(lines)
+
+
+def format_coverage(covered: dict[str, Any], truncated: bool) -> str:
+    """``menu.ipxe: 5/6 labels, 3/4 items reached; never: :old (line 12), item debug (line 7)``"""
+    missed = covered["unreached"]
+    labels = covered["labels"] - sum(1 for u in missed if u["kind"] == "label")
+    items = covered["items"] - sum(1 for u in missed if u["kind"] == "item")
+    text = f"{covered['file']}: {labels}/{covered['labels']} labels, {items}/{covered['items']} items reached"
+    if missed:
+        never = ", ".join(
+            (f":{u['name']}" if u["kind"] == "label" else f"item {u['name']}") + f" (line {u['line']})"
+            for u in missed
+        )
+        text += f"; {'not reached in the paths explored' if truncated else 'no path reaches'}: {never}"
+    return text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ipxescript.sim import errors, images, types, uri
@@ -393,13 +393,17 @@ class Simulator:
             head: bytes | None = data
             size: int | None = len(data)
             result_status, complete, verified = 0, True, True
+            source = ""
         else:
             fetched = self.fetcher.fetch(uri.full(resolved), want_content=True, must_exist=quiet)
             if self.inputs.exploring and self.inputs.explore_failures and fetched.status == 0 and not quiet:
                 if self.decide("fetch", ["ok", "fail"]) == 1:
-                    fetched.status = errors.TFTP_NOT_FOUND if scheme == "tftp" else errors.HTTP_NOT_FOUND
+                    # a copy: the fetcher's cached result serves the other paths, where it succeeds
+                    failed = errors.TFTP_NOT_FOUND if scheme == "tftp" else errors.HTTP_NOT_FOUND
+                    fetched = replace(fetched, status=failed)
             result_status = self.err(fetched.status) if fetched.status else 0
             head, size, complete, verified = fetched.head, fetched.size, fetched.complete, fetched.verified
+            source = fetched.source
             if result_status:
                 if progress:
                     self.out(f" {self.strerror(result_status)}\n")
@@ -414,6 +418,7 @@ class Simulator:
             size=size,
             type=images.detect_type(head, self.profile.platform, size) if verified else None,
             verified=verified,
+            source=source,
             written=text,
         )
         self.registry.register(image, unnamed=image_name is None)

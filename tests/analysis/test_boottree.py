@@ -54,7 +54,7 @@ def test_matchbox_chain_through_base_url_needs_the_map() -> None:
             "ipxe.ipxe:2",
             "${base-url}/profiles/${profile}.ipxe",
             ["profiles/controller.ipxe", "profiles/worker.ipxe"],
-            "",
+            "pattern",
         ),
     ]
     worker = mapped.file(TREES / "matchbox" / "profiles" / "worker.ipxe")
@@ -70,15 +70,21 @@ def test_per_host_redirect_tree() -> None:
     tree = load("perhost")
     assert [f.name for f in tree.entries] == ["boot.ipxe"]
     assert edges(tree) == [
-        ("boot.ipxe:3", "hosts/${mac:hexraw}.ipxe", ["hosts/525400123456.ipxe", "hosts/default.ipxe"], ""),
+        # the MAC is not known: the per-host scripts are matched by the pattern, not named
+        (
+            "boot.ipxe:3",
+            "hosts/${mac:hexraw}.ipxe",
+            ["hosts/525400123456.ipxe", "hosts/default.ipxe"],
+            "pattern",
+        ),
         ("boot.ipxe:3", "hosts/default.ipxe", ["hosts/default.ipxe"], ""),
-        ("hosts/525400123456.ipxe:3", "../install.ipxe", ["install.ipxe"], ""),
-        ("hosts/default.ipxe:3", "../install.ipxe", ["install.ipxe"], ""),
+        ("hosts/525400123456.ipxe:4", "../install.ipxe", ["install.ipxe"], ""),
+        ("hosts/default.ipxe:4", "../install.ipxe", ["install.ipxe"], ""),
     ]
     install = tree.file(TREES / "perhost" / "install.ipxe")
     assert install is not None
     assert [p.name for p in tree.parents(install)] == ["hosts/525400123456.ipxe", "hosts/default.ipxe"]
-    assert tree.setting_written(install, "hostname")
+    assert tree.setting_written(install, "role") and not install.model.settings.is_written("role")
 
 
 def test_computed_base_stays_open() -> None:

@@ -111,9 +111,10 @@ class Lab:
     """Namespaces on one bridge: `srv` holds the bridge (the server's interface), each other namespace gets
     a veth into it. Names are unique per lab; `close()` removes everything."""
 
-    def __init__(self, subnet: str = "10.213.7") -> None:
+    def __init__(self, subnet: str = "10.213.7", prefix: int = 24) -> None:
         self.tag = uuid.uuid4().hex[:6]
         self.subnet = subnet
+        self.prefix = prefix
         self.server_ns = f"ipxd{self.tag}s"
         self.bridge = "br0"
         self.server_ip = f"{subnet}.1"
@@ -122,7 +123,7 @@ class Lab:
         self._add_ns(self.server_ns)
         self.ns_exec(self.server_ns, "ip", "link", "set", "lo", "up")
         self.ns_exec(self.server_ns, "ip", "link", "add", self.bridge, "type", "bridge")
-        self.ns_exec(self.server_ns, "ip", "addr", "add", f"{self.server_ip}/24", "dev", self.bridge)
+        self.ns_exec(self.server_ns, "ip", "addr", "add", f"{self.server_ip}/{prefix}", "dev", self.bridge)
         self.ns_exec(self.server_ns, "ip", "link", "set", self.bridge, "up")
         self.ns_exec(self.server_ns, "sysctl", "-qw", f"net.ipv6.conf.{self.bridge}.disable_ipv6=1")
 
@@ -148,7 +149,7 @@ class Lab:
             self.ns_exec(ns, "ip", "link", "set", "eth0", "address", mac)
         self.ns_exec(ns, "ip", "link", "set", "eth0", "up")
         if address:
-            self.ns_exec(ns, "ip", "addr", "add", f"{address}/24", "dev", "eth0")
+            self.ns_exec(ns, "ip", "addr", "add", f"{address}/{self.prefix}", "dev", "eth0")
         return ns
 
     def ns_exec(

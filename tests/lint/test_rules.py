@@ -97,8 +97,19 @@ def test_build_profile():
     text = "#!ipxe\nconsole --x 800\nchain https://x.example/boot.ipxe\nnslookup ip example.com\n"
     bios = LintConfig(profile="pcbios")
     assert lines_of(text, "IPX109", bios) == [2, 3, 4]
-    assert lines_of(text, "IPX109") == [4]  # the default profile is efi: https and console exist
-    assert "IPX109" not in codes(text, LintConfig(ignore=("IPX109",)))
+    assert lines_of(text, "IPX109", LintConfig(profile="efi")) == [4]  # efi has https and console
+    # no profile and no [build] table: the project's own build may have anything, so nothing is said
+    assert lines_of(text, "IPX109") == []
+    # the project's build turns nslookup on; a BIOS build with DOWNLOAD_PROTO_HTTPS has https
+    assert lines_of(text, "IPX109", LintConfig(build_enable=("NSLOOKUP_CMD",))) == []
+    own = LintConfig(profile="pcbios", build_enable=("DOWNLOAD_PROTO_HTTPS", "NSLOOKUP_CMD"))
+    assert lines_of(text, "IPX109", own) == [2]
+    disabled = [
+        d.message for d in lint_source(text, "t.ipxe", LintConfig(build_disable=("DOWNLOAD_PROTO_HTTPS",)))
+    ]
+    assert any("build switch DOWNLOAD_PROTO_HTTPS" in m for m in disabled)
+    assert any("add NSLOOKUP_CMD to [tool.ipxelint.build] enable" in m for m in disabled)
+    assert "IPX109" not in codes(text, LintConfig(ignore=("IPX109",), profile="efi"))
 
 
 # --- control flow -----------------------------------------------------------------------------
@@ -199,8 +210,9 @@ def test_dispatch_with_prefix():
 
 def test_reference_rules():
     assert lines_of(plant(11, "kernel ${baseurl}/debian/linux"), "IPX403") == [11]
-    warn = [d for d in lint_source(plant(11, "kernel ${baseurl}/debian/linux")) if d.code == "IPX403"]
-    assert warn[0].severity.value == "warning" and warn[0].suggestions[0] == "base-url"
+    found = [d for d in lint_source(plant(11, "kernel ${baseurl}/debian/linux")) if d.code == "IPX403"]
+    # a script linted alone may get the setting from a parent: an info, with the did-you-mean
+    assert found[0].severity.value == "info" and found[0].suggestions[0] == "base-url"
     assert lines_of("#!ipxe\nset menu-timeout 5000\necho ${menu_timeout}\n", "IPX404") == [2]
     assert lines_of(plant(12, "initrd ${base-url}/debian/initrd.gz ${x"), "IPX401") == [12]
     assert lines_of("#!ipxe\necho ${mac:hexhpy}\n", "IPX402") == [2]

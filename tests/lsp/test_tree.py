@@ -12,7 +12,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from .conftest import SERVER, pos
+from .conftest import SERVER, diagnostics_where, pos
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -199,3 +199,39 @@ async def test_workspace_symbols_over_every_file(client: LanguageClient) -> None
     }
     found = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="memt"))
     assert found is not None and [s.name for s in found] == [":memtest"]
+
+
+async def test_diagnostics_use_the_parents(client: LanguageClient) -> None:
+    # linux.ipxe alone: `goto error` has no label and ${base-url} is never set; in the tree the parent
+    # sets base-url and handles the failure with its own :error
+    uri, _text = open_file(client, "linux.ipxe")
+    found = await diagnostics_where(
+        client, uri, lambda ds: any(d.code == "IPX201" and "menu.ipxe:10" in d.message for d in ds)
+    )
+    (goto,) = [d for d in found if d.code == "IPX201"]
+    assert goto.severity == types.DiagnosticSeverity.Information
+    assert "via menu.ipxe:10 → linux.ipxe" in goto.message
+    assert goto.related_information and goto.related_information[0].location.uri == (
+        (root(client) / "menu.ipxe").as_uri()
+    )
+    assert not [d for d in found if d.code == "IPX403"]  # base-url is set by the parent
+
+
+async def test_an_edit_in_the_parent_reaches_the_child(client: LanguageClient) -> None:
+    child_uri, _ = open_file(client, "linux.ipxe")
+    await diagnostics_where(client, child_uri, lambda ds: any(d.code == "IPX201" for d in ds))
+    parent_uri, parent = open_file(client, "menu.ipxe")
+    # the parent stops setting base-url: the child's reads are now of a setting nobody sets
+    start = pos(parent, "set base-url")
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=parent_uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=start, end=types.Position(line=start.line + 1, character=0)),
+                    text="",
+                )
+            ],
+        )
+    )
+    await diagnostics_where(client, child_uri, lambda ds: any(d.code == "IPX403" for d in ds))

@@ -98,3 +98,21 @@ def test_status_page_lists_broken_scripts(boot_root: Path, make_server) -> None:
     server.policy.checker.scan()
     page = requests.get(f"{server.url}/", timeout=10).text
     assert "sub/next.ipxe:3:" in page
+
+
+def test_serve_lints_with_the_trees_ipxelint_config(tmp_path: Path) -> None:
+    """The boot tree's .ipxelint.toml applies on serve as it does for ipxelint: a code it ignores or
+    downgrades does not block serving."""
+    (tmp_path / "boot.ipxe").write_text(BROKEN)
+    assert [
+        f.code for f in ScriptChecker(str(tmp_path)).report("boot.ipxe", str(tmp_path / "boot.ipxe")).errors
+    ] == [  # type: ignore[union-attr]
+        "IPX101"
+    ]
+    (tmp_path / ".ipxelint.toml").write_text('[severity]\nIPX101 = "warning"\n')
+    report = ScriptChecker(str(tmp_path)).report("boot.ipxe", str(tmp_path / "boot.ipxe"))
+    assert report is not None and report.errors == []
+    assert [(f.code, f.severity) for f in report.findings if f.code == "IPX101"] == [("IPX101", "warning")]
+    (tmp_path / ".ipxelint.toml").write_text("severity = 3\n")  # unusable: the defaults, serving goes on
+    report = ScriptChecker(str(tmp_path)).report("boot.ipxe", str(tmp_path / "boot.ipxe"))
+    assert report is not None and [f.code for f in report.errors] == ["IPX101"]

@@ -33,6 +33,13 @@ def test_losing_the_database_keeps_safe_answers_and_loses_nothing(
         server.start()
         state.assignments.assign(STATIC, "a.ipxe")
         state.assignments.assign(ONCE, "b.ipxe", once=True)
+        made = requests.post(  # the API and the status page work the same as on SQLite
+            f"{server.url}/api/assignments", json={"client": OTHER, "target": "a.ipxe"}, timeout=10
+        )
+        assert made.status_code == 201 and made.json()["kind"] == "static"
+        assert requests.delete(f"{server.url}/api/assignments/{OTHER}", timeout=10).status_code == 200
+        page = requests.get(f"{server.url}/", timeout=10).text
+        assert STATIC in page and ONCE in page and "b.ipxe" in page
 
         def boot(mac: str) -> str:
             return requests.get(f"{server.url}/boot.ipxe", params={"mac": mac}, timeout=10).text

@@ -166,3 +166,60 @@ def test_the_default_boot_log_bound_is_documented() -> None:
 
     assert bootlog.ROTATE_BYTES * (bootlog.KEEP_FILES + 1) == 64 << 20
     assert "64 MiB" in (bootlog.__doc__ or "")
+
+
+def test_the_database_boot_log_is_bounded(
+    pg_cluster: PgCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13's unbounded log, on PostgreSQL: the oldest events go once KEEP_EVENTS are stored."""
+    from ipxescript.serve.state import postgres
+
+    monkeypatch.setattr(postgres, "KEEP_EVENTS", 300)
+    monkeypatch.setattr(postgres, "PRUNE_EVERY", 100)
+    url = pg_cluster.new_database()
+    state = open_state(url, tmp_path)
+    for index in range(1000):
+        state.bootlog.record(
+            mac=f"02:00:00:00:{index >> 8:02x}:{index & 255:02x}", ip=None, stage="dhcp",
+            what="ipxe.efi", reason="r", protocol="dhcp",
+        )  # fmt: skip
+        if index % 50 == 49:
+            state.bootlog.flush()
+    state.close()
+    name = url.rsplit("/", 1)[1]
+    kept = int(pg_cluster.psql("SELECT count(*) FROM boot_events", name))
+    assert 300 <= kept <= 400
+    newest = pg_cluster.psql("SELECT client FROM boot_events ORDER BY id DESC LIMIT 1", name).strip()
+    assert newest == "02:00:00:00:03:e7"
+
+
+def test_pools_of_different_relays_share_one_database(pg_cluster: PgCluster, tmp_path: Path) -> None:
+    """Two instances behind different relays (two subnets), one database: each leases only its own range,
+    and one machine may hold an address in each pool."""
+    from ipxescript.serve.dhcp.config import DhcpConfig
+    from ipxescript.serve.dhcp.leases import Lease
+
+    url = pg_cluster.new_database()
+    states = [open_state(url, tmp_path / str(i)) for i in range(2)]
+    pools = []
+    for index, state in enumerate(states):
+        config = DhcpConfig(
+            mode="full", server_address=f"10.{index}.0.1", pool_start=f"10.{index}.0.10",
+            pool_end=f"10.{index}.0.12", interface=None,
+        )  # fmt: skip
+        assert state.leases is not None
+        pools.append(state.leases(config))
+    got: list[list[str]] = [[], []]
+    for index, pool in enumerate(pools):
+        for n in range(4):
+            offer = pool.offer(f"52:54:00:dd:00:0{n}", None)
+            if offer is not None:
+                bound = pool.bind(offer.ip, f"52:54:00:dd:00:0{n}", 600, None, renewing=False)
+                assert isinstance(bound, Lease)
+                got[index].append(bound.ip)
+    assert got == [["10.0.0.10", "10.0.0.11", "10.0.0.12"], ["10.1.0.10", "10.1.0.11", "10.1.0.12"]]
+    assert pools[0].bind("10.1.0.10", "52:54:00:dd:00:09", 600, None, renewing=False) == (
+        "10.1.0.10 is not in the range"
+    )
+    for state in states:
+        state.close()

@@ -26,5 +26,6 @@ def render_github(reports: list[FileReport]) -> str:
                 f"file={_prop(report.path)},line={s.line},col={s.column},endLine={s.end_line},"
                 f"endColumn={s.end_column},title={_prop(d.code)}"
             )
-            out.append(f"::{LEVEL[d.severity]} {props}::{_data(d.code + ' ' + d.message)}")
+            via = f" ({d.via})" if d.via else ""
+            out.append(f"::{LEVEL[d.severity]} {props}::{_data(d.code + ' ' + d.message + via)}")
     return "\n".join(out) + ("\n" if out else "")

@@ -1,5 +1,7 @@
 """``--format json``: one array; keys exactly path line column end_line end_column code severity
-message (1-based; end_column is just past the last character), plus ``fix`` when one exists."""
+message (1-based; end_column is just past the last character), plus ``fix`` when one exists and, for
+a script reached through a boot tree, ``via`` (the chain path as text) and ``related`` (the chain
+commands on the way, each path line column message)."""
 
 from __future__ import annotations
 
@@ -27,6 +29,13 @@ def records(reports: list[FileReport]) -> list[dict[str, Any]]:
             }
             if d.fix is not None:
                 item["fix"] = fix_json(report.script, d.fix)
+            if d.via:
+                item["via"] = d.via
+            if d.related:
+                item["related"] = [
+                    {"path": r.path, "line": r.line, "column": r.column, "message": r.message}
+                    for r in d.related
+                ]
             out.append(item)
     return out
 

@@ -77,6 +77,19 @@ def render_sarif(reports: list[FileReport]) -> str:
             }
             if d.code in index:
                 result["ruleIndex"] = index[d.code]
+            if d.related:
+                result["relatedLocations"] = [
+                    {
+                        "id": number,
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": _uri(r.path)},
+                            "region": {"startLine": r.line, "startColumn": r.column},
+                        },
+                        "message": {"text": r.message},
+                    }
+                    for number, r in enumerate(d.related)
+                ]
+                result["message"]["text"] += f" ({d.via})"
             if d.fix is not None:
                 result["fixes"] = [_fix(report.script, uri, d.fix)]
             results.append(result)

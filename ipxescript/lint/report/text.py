@@ -38,6 +38,8 @@ def render_one(path: str, script: Script, d: Diagnostic, color: bool) -> str:
         carets = "^" * width
         lines.append(f"    {source}")
         lines.append(f"    {pad}{GREEN if color else ''}{carets}{RESET if color else ''}")
+    if d.via:
+        lines.append(f"    {d.via}")
     if d.fix is not None:
         kind = "fix" if d.fix.safe else "unsafe fix"
         lines.append(f"    {kind}: {d.fix.description}")

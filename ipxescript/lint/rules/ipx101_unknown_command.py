@@ -45,7 +45,20 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     for d in ctx.core(CODE):
         if d.start == 0 and ctx.script.text.startswith("\ufeff"):
             continue  # a BOM before '#!ipxe': IPX001 says the file is not run as a script at all
-        yield _retold(ctx, d)
+        told = _retold(ctx, d)
+        line = ctx.script.line_at(d.start)
+        if line is not None and line.index not in ctx.flow.reachable:
+            # notes pasted after the final 'exit' ('initrd.gz ldlinux.c32 linux'): never run, never fail
+            told = replace(
+                told,
+                severity=Severity.INFO,
+                message=f"'{text_of(ctx, d)}' is not an iPXE command (this line is unreachable, so it never runs)",
+            )
+        yield told
+
+
+def text_of(ctx: LintContext, d: Diagnostic) -> str:
+    return ctx.script.text[d.start : d.end]
 
 
 def _retold(ctx: LintContext, d: Diagnostic) -> Diagnostic:

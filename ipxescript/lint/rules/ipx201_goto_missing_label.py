@@ -10,6 +10,12 @@ goto error``). On a success path (``goto x`` alone, ``iseq ... && goto x``) the 
 happen and it is an error. The label rename offered as a fix is never applied when it would jump back
 to an earlier line (e.g. from a menu's Esc path back into the menu, an endless loop).
 
+In a boot tree the failure of a chained script returns to the script that chained it: when every
+``chain`` of this script handles failure (``chain linux.ipxe || goto error``), the missing label
+ends this script and the parent's handler runs. The finding names that handler; it is an info when
+the handler is the same ``goto`` (the error screen lives in the parent, a common idiom), a warning
+otherwise (``goto linux_menu`` in a sub-menu shows the parent's error screen instead).
+
 Failing::
 
     #!ipxe
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ipxescript.analysis.boottree import BootTree, Edge, TreeFile
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
 from ipxescript.analysis.suggest import Suggester
 from ipxescript.lint.context import LintContext
@@ -38,11 +45,53 @@ NAME = "goto-missing-label"
 SEVERITY = Severity.ERROR
 
 
+def _parent_handlers(ctx: LintContext) -> list[Edge] | None:
+    """The chains of this script when every one of them handles its failure (``|| goto error``)."""
+    if ctx.tree is None or ctx.tree_file is None:
+        return None
+    return _handling_edges(ctx.tree, ctx.tree_file)
+
+
+def _handling_edges(tree: BootTree, tree_file: TreeFile) -> list[Edge] | None:
+    edges = tree.named_by(tree_file)
+    if not edges or any(e.failure_handler is None for e in edges):
+        return None
+    return edges
+
+
+def _same_goto(edges: list[Edge], name: str) -> bool:
+    """Every parent handles the failure with ``goto name`` itself: the jump the child meant happens
+    in the parent (netboot.xyz's sub-menus end in ``|| goto error`` and ``:error`` is the main
+    menu's). A parent that lacks ``:name`` too gets its own finding; this one is not repeated."""
+    for edge in edges:
+        handler = edge.failure_handler
+        if handler is None or [w.text for w in handler.words] != ["goto", name]:
+            return False
+    return True
+
+
+def _handled(ctx: LintContext, name: str, edges: list[Edge], hint: str) -> tuple[Severity, str]:
+    assert ctx.tree is not None and ctx.tree_file is not None
+    first = edges[0]
+    handler = first.failure_handler
+    assert handler is not None
+    handler_text = " ".join(w.text for w in handler.words)
+    where = f"{first.where}" + (f" and {len(edges) - 1} more" if len(edges) > 1 else "")
+    message = (
+        f"no label ':{name}' in this script: goto fails ('no such label'), {ctx.tree_file.name} ends with "
+        f"that error and the script that chains it handles it with '{handler_text}' ({where})"
+    )
+    if _same_goto(edges, name):
+        return Severity.INFO, message + f"; the jump to ':{name}' happens there"
+    return Severity.WARNING, message + hint
+
+
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     labels = ctx.labels
     if ctx.has_template_labels:
         return  # a label written with template text could have any name once rendered
     suggest = Suggester(labels)
+    parents = _parent_handlers(ctx)
     for line in ctx.script.lines:
         for index, command in enumerate(line.commands):
             if command.name != "goto":
@@ -65,7 +114,9 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                     fix = Fix(f"goto {guesses[0]}", (Edit(word.start, word.end, guesses[0]),), safe=False)
                 else:
                     hint += " (no automatic fix: it jumps back to an earlier line, check it cannot loop)"
-            if on_failure:
+            if parents is not None:
+                severity, message = _handled(ctx, word.text, parents, hint)
+            elif on_failure:
                 message = (
                     f"no label ':{word.text}' in this script: when the command before '||' fails, this goto "
                     f"fails too ('no such label') and the script ends with that error; add ':{word.text}' "

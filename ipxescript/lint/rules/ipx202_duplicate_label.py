@@ -2,6 +2,7 @@
 
 Defining a label twice is legal, but ``goto`` always finds the first one from the top of the file, so
 the later definition can never be jumped to: code meant for it runs under the first label instead.
+(Not reported: the same label twice in a row, and definitions in different branches of a template.)
 
 Failing::
 
@@ -17,7 +18,8 @@ Passing::
     #!ipxe
     goto linux
     :linux
-    chain http://boot.example.com/a.ipxe
+    chain http://boot.example.com/a.ipxe || goto linux2
+    exit
     :linux2
     chain http://boot.example.com/b.ipxe
 """
@@ -41,6 +43,11 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         first = ctx.labels[label.name]
         if first is line:
             continue
+        between = ctx.script.lines[first.index + 1 : line.index]
+        if any(b.index in ctx.template_barriers for b in between):
+            continue  # '{% if %} :start ... {% else %} :start': the template keeps one of them
+        if not any(c.words for b in [first, *between] for c in b.commands):
+            continue  # ':reload' twice in a row: a goto lands in the same place either way
         yield Diagnostic(
             CODE,
             SEVERITY,

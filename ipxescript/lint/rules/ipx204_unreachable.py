@@ -2,14 +2,17 @@
 
 Lines after an unconditional ``goto``, ``exit`` or ``chain --replace`` never run unless a label in
 between is jumped to. Usually a missing label, or a ``goto`` that was meant to be conditional
-(``... || goto fallback``).
+(``... || goto fallback``). It is a warning when a line that reads as conditional (``a && goto x || goto y``) always leaves and
+hides code that loads, boots or sets something; code parked after a plain ``goto`` or ``exit``, dead
+code that only jumps or prints, and a section no goto names are notes.
 
 Failing::
 
     #!ipxe
-    goto done
-    echo never printed
+    iseq ${platform} efi && goto done || goto done
+    set server boot.example.com
     :done
+    chain http://${server}/boot.ipxe
 
 Passing::
 
@@ -61,10 +64,38 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             if leaving is not None and leaving.name:
                 cause = f" (line {ctx.line_number(leaving.start)} always leaves with '{leaving.name}')"
         start, end = _content_range(line)
+        run = _run(ctx, line.index, reachable)
+        does_work = any(
+            c.name not in HARMLESS and ctx.known_command(c.name or "")
+            for ln in run
+            for c in ln.commands
+            if c.words
+        )
+        # A line that reads as conditional ('a && goto x || goto y') yet always leaves hides code that
+        # was meant to run: a warning. Code parked after a plain 'goto'/'exit', or a section no goto
+        # names (IPX203 notes its label), is deliberate or harmless: a note.
+        looks_conditional = previous_reachable is not None and bool(previous_reachable.operators)
+        loud = does_work and looks_conditional and line.label is None
         yield Diagnostic(
             CODE,
-            SEVERITY,
+            SEVERITY if loud else Severity.INFO,
             f"unreachable: no line falls through to this one and no goto reaches it{cause}",
             start,
             end,
         )
+
+
+# Dead code made only of these is a leftover fallback ('goto menu || goto failsafe' then a spare
+# 'goto exit'): harmless, so only a note. Unreachable code that loads, boots or sets something was
+# meant to run: a warning.
+HARMLESS = ("goto", "exit", "echo", "prompt", "sleep", "shell", "reboot", "poweroff", "clear")
+
+
+def _run(ctx: LintContext, index: int, reachable: set[int]) -> list[LogicalLine]:
+    """The unreachable lines from ``index`` up to the next reachable one."""
+    out = []
+    for line in ctx.script.lines[index:]:
+        if line.index in reachable:
+            break
+        out.append(line)
+    return out

@@ -19,6 +19,12 @@ Failing::
 Passing::
 
     #!ipxe
+    kernel http://mirror1.example.com/linux || kernel http://mirror2.example.com/linux
+    boot
+
+Passing::
+
+    #!ipxe
     goto debian
     :debian
     kernel http://deb.example.com/linux
@@ -47,6 +53,12 @@ def _guarded(line: LogicalLine, command: Command) -> bool:
     """The command runs only when the test before it succeeds (``iseq ... && kernel ...``)."""
     index = next((i for i, c in enumerate(line.commands) if c is command), 0)
     return index > 0 and line.operators[index - 1].text == "&&"
+
+
+def _fallback(line: LogicalLine, command: Command) -> bool:
+    """``kernel A || kernel B``: B runs only when A failed to load, so together they are one load."""
+    index = next((i for i, c in enumerate(line.commands) if c is command), 0)
+    return index > 0 and line.operators[index - 1].text == "||"
 
 
 def _same_image(ctx: LintContext, loader: Command, selector: Command) -> bool:
@@ -85,10 +97,14 @@ def _verdict(ctx: LintContext, start_line: int, after: int) -> tuple[str, int] |
                 return f"{into}runs another image on line {ctx.line_number(command.start)}", section_last
             if command.name == "exit" and crossed is None:
                 return None
+            if command.name == "exit" and flow.lines[index].falls_through:
+                continue  # 'iseq ${try} xxxxx && exit ||': leaves only when retries ran out
             if command.name == "exit":
                 return f"{into}exits on line {ctx.line_number(command.start)}", section_last
             if command.name in SELECTS and crossed is None and _same_image(ctx, loader, command):
                 continue
+            if command.name in SELECTS and index == start_line and _fallback(line, command):
+                continue  # 'kernel A || kernel B || kernel C' is one load with fallbacks
             if command.name in SELECTS and crossed is None and alternative and _guarded(line, command):
                 continue  # 'iseq ${arch} x86_64 && kernel a' then 'iseq ${arch} i386 && kernel b'
             if command.name in SELECTS:
@@ -102,6 +118,8 @@ def _verdict(ctx: LintContext, start_line: int, after: int) -> tuple[str, int] |
         if lf.jumps or lf.stops or not lf.falls_through:
             if crossed is None:
                 return None
+            if lf.falls_through:
+                continue  # a conditional goto or exit ('iseq ${try} xxx && exit ||'): the path goes on
             return f"{into}leaves on line {ctx.line_number(line.start)} without booting", section_last
     if crossed is not None:
         return f"falls through into ':{crossed}' and reaches the end of the script", section_last

@@ -49,6 +49,8 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         items = choice.menu.items
         if any(i.is_dynamic for i in items):
             continue
+        if ctx.overlaps_mask(choice.menu.bound.command.start, choice.bound.command.start):
+            continue  # a template writes some of the items ({% for %} ... item {{ x.name }})
         names = [i.name for i in items if i.name is not None]
         if default.value in names:
             continue

@@ -1,12 +1,17 @@
 """Reading a setting that is never set
 
 ``${name}`` expands to an empty string when nothing set ``name``: no error, just a broken URL or
-an empty argument later. This rule reports reads of settings that the script never stores (``set``,
-``read``, ``choose``, ``inc``, ...) and that are not iPXE's own (DHCP options such as ``${filename}``,
-built-ins such as ``${platform}``). With a close match among the names the script sets (or iPXE's
-own) it is a warning with a did-you-mean; otherwise an info, since a parent script may have set it.
-A setting the script tests with ``isset`` or clears is expected to be missing at times, so it stays
-an info too.
+an empty argument later. This rule reports reads of settings that no script of the boot tree stores
+(``set``, ``read``, ``choose``, ``inc``, ...) and that are not iPXE's own (DHCP options such as
+``${filename}``, built-ins such as ``${platform}``). Settings are global: a script chained by
+another sees what that one set, and a parent sees what its children set, so linting a folder (or
+several files) checks the whole tree.
+
+It is a warning only when the tree is known (some script chains this one), nothing in it sets the
+name, and a close match is set (a misspelling: ``${baseurl}`` vs ``base-url``). A script that no
+other script chains may get the setting from a parent the linter does not see (an embedded script,
+a boot server), so there it is an info at most, with the did-you-mean. A setting tested with
+``isset`` or cleared is expected to be missing at times, so it stays an info too.
 
 Failing::
 
@@ -51,17 +56,24 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     reported: set[str] = set()
     builtin = set(ctx.catalog.settings) | set(ctx.catalog.builtin_settings)
     tested = _tested_or_cleared(ctx)
+    tree, tree_file = ctx.tree, ctx.tree_file
+    written = model.written_names
+    if tree is not None and tree_file is not None:
+        written = tree.written_names(tree_file)
+    has_parent = ctx.parents_known()
     for read in model.reads:
         name = read.name
         if read.block is not None or read.command in ("show", "inc") or not name or name in reported:
             continue
         if is_predefined(ctx, name) or model.is_written(name) or ctx.is_masked(read.start):
             continue
+        if tree is not None and tree_file is not None and tree.setting_written(tree_file, name):
+            continue
         reported.add(name)
-        guesses = did_you_mean(name, model.written_names - {name}, cutoff=0.8) or did_you_mean(
+        guesses = did_you_mean(name, written - {name}, cutoff=0.8) or did_you_mean(
             name, builtin - {name}, cutoff=0.88
         )
-        if guesses and name not in tested:
+        if guesses and name not in tested and has_parent:
             yield Diagnostic(
                 CODE,
                 SEVERITY,
@@ -71,11 +83,14 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                 suggestions=tuple(guesses),
             )
         else:
+            hint = f"; did you mean '{guesses[0]}'?" if guesses else ""
+            where = "in this boot tree" if has_parent else "in this script"
             yield Diagnostic(
                 CODE,
                 Severity.INFO,
-                f"'{name}' is never set in this script and is not one of iPXE's settings: '${{{name}}}' is "
-                "empty unless a parent script set it",
+                f"'{name}' is never set {where} and is not one of iPXE's settings: '${{{name}}}' is "
+                f"empty unless a script that chains this one set it{hint}",
                 read.start,
                 read.end,
+                suggestions=tuple(guesses),
             )

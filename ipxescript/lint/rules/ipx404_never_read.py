@@ -3,6 +3,7 @@
 A setting that the script stores (``set``, ``read``, ``choose``) but never reads with ``${...}``,
 ``show`` or ``inc`` and that iPXE itself does not use is dead -- or the read has a typo
 (``set menu-timeout 5000`` with ``--timeout ${menu_timeout}``). Info only: a chained script may read it.
+Linting a boot tree (a folder, or several files), a read in any script chained with this one counts.
 
 Failing::
 
@@ -33,19 +34,22 @@ SEVERITY = Severity.INFO
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     model = settings(ctx)
     reported: set[str] = set()
+    tree, tree_file = ctx.tree, ctx.tree_file
     for write in model.writes:
         name = write.name
         if write.command not in ("set", "read", "choose") or write.block is not None or not name:
             continue
         if name in reported or is_predefined(ctx, name) or model.is_read(name) or ctx.is_masked(write.start):
             continue
+        if tree is not None and tree_file is not None and tree.setting_read(tree_file, name):
+            continue  # a script this one chains (or that chains it) reads it
         reported.add(name)
         guesses = did_you_mean(name, model.read_names - model.written_names, cutoff=0.8)
         hint = f"; a similar name is read: '{guesses[0]}'" if guesses else ""
         yield Diagnostic(
             CODE,
             SEVERITY,
-            f"'{name}' is stored here but never read in this script{hint}",
+            f"'{name}' is stored here but never read in this script{' or the scripts it chains' if tree else ''}{hint}",
             write.start,
             write.end,
             suggestions=tuple(guesses),

@@ -72,11 +72,12 @@ COMMAND_ADVICE = {
 }
 DOLLAR = re.compile(r"\$(\(|\?|#|@|\*|[0-9]|[A-Za-z_][A-Za-z0-9_]*)")
 CRYPT_HASH = re.compile(
-    r"\$[0-9a-z]{1,3}\$[^$\s]*\$"
+    r"\$[0-9a-z]{1,3}\$[./0-9A-Za-z]"
 )  # $1$salt$hash, $6$...: a password hash, not a variable
 # The words after an image's URL are its command line: '$VAR' there is for the booted system's shell.
 IMAGE_COMMANDS = ("kernel", "imgargs", "chain", "imgexec", "boot", "module", "initrd", "imgfetch", "imgload")
 TEXT_COMMANDS = ("echo", "item", "menu", "prompt", "form", "set", "param")  # words that are data, not syntax
+SHOWN = ("echo", "item", "menu", "prompt")  # text printed for a person to read
 OPERATOR_WORDS = {
     "|": "pipes",
     ">": "redirection",
@@ -108,6 +109,8 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             for part in word.parts:
                 if isinstance(part, Literal) and not CRYPT_HASH.search(part.value):
                     for match in DOLLAR.finditer(part.value):
+                        if match.group(1) == "(" and name in SHOWN and len(word.parts) > 1:
+                            continue  # 'echo run: date --date=@$((${unixtime}))' shows a command to type
                         yield _dollar(part.start, match, word)
             if word.text.count("`") >= 2:  # a single one is an apostrophe
                 yield Diagnostic(

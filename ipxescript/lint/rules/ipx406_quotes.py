@@ -47,13 +47,14 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         words = bound.positionals if which is None else bound.positionals[which : which + 1]
         if name == "item" and bound.has("gap"):
             continue
-        yield from _quoted(name, words)
+        # 'set msg press 'Y' to go' quotes a word of prose on purpose: only a quoted value counts
+        yield from _quoted(name, words, openers=2 if name == "set" else len(words))
 
 
-def _quoted(name: str, words: list[Word]) -> Iterator[Diagnostic]:
+def _quoted(name: str, words: list[Word], openers: int) -> Iterator[Diagnostic]:
     """Words that open a quote, up to the word that closes it: a shell-style quoted argument."""
     i = 0
-    while i < len(words):
+    while i < min(len(words), openers):
         text = words[i].text
         if len(text) >= 1 and text[0] in QUOTES:
             quote = text[0]

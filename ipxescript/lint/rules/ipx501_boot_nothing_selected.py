@@ -3,7 +3,8 @@
 ``boot`` with no argument runs the selected image (chosen by ``kernel``, ``imgselect`` or
 ``imgload``). When nothing is selected it prints "No image selected" and *succeeds*, so the script
 carries on as if the machine had booted. This rule follows every path that reaches the ``boot`` and
-reports it when none of them selects an image first.
+reports it when none of them selects an image first. A ``boot`` right after a ``sanboot`` or
+``chain`` that already ran an image (``sanboot ... && boot``) only gets a note: it does nothing.
 
 Failing::
 
@@ -62,6 +63,17 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             if _selects(ctx, command):
                 state = True
             elif command.name in EXECUTES and not ctx.bound(command).positionals and not state:
+                after = _after_a_boot(ctx, i, command)
+                if after is not None:  # 'sanboot ... && boot': a harmless extra boot, a note only
+                    yield Diagnostic(
+                        CODE,
+                        Severity.INFO,
+                        f"this '{command.name}' does nothing: the '{after}' before it already ran its image, "
+                        "and no kernel is selected",
+                        command.start,
+                        command.end,
+                    )
+                    continue
                 yield Diagnostic(
                     CODE,
                     SEVERITY,
@@ -70,3 +82,24 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                     command.start,
                     command.end,
                 )
+
+
+BOOTS = ("sanboot", "chain", "imgexec", "boot")
+
+
+def _after_a_boot(ctx: LintContext, index: int, command: Command) -> str | None:
+    """The name of the command that ran an image just before ``command`` (earlier on its line, or
+    last on the code line before it), if any."""
+    line = ctx.script.lines[index]
+    position = next(k for k, c in enumerate(line.commands) if c is command)
+    before = [c for c in line.commands[:position] if c.words]
+    if not before:
+        previous = next(
+            (ln for ln in reversed(ctx.script.lines[:index]) if any(c.words for c in ln.commands)), None
+        )
+        if previous is None or line.label is not None:
+            return None
+        before = [c for c in previous.commands if c.words]
+    # 'chain x.efi || goto failed' then 'boot': the boot runs only when the chain ran and returned
+    ran = next((c for c in reversed(before) if c.name in BOOTS and ctx.bound(c).positionals), None)
+    return ran.name if ran is not None else None

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from ipxescript.serve import eventloop
 from ipxescript.serve.boot_files import BootFilesError, BootFilesPolicy, parse_file_settings
 
 from .config import DhcpConfig, DhcpConfigError, parse_range, parse_reservation
@@ -116,7 +117,7 @@ def main(
         policy = BootFilesPolicy(
             http_address=server_address, http_port=http_port, files=parse_file_settings(boot_files)
         )
-        asyncio.run(_serve(config, policy))
+        eventloop.run(_serve(config, policy))
     except (DhcpConfigError, BootFilesError) as exc:
         raise click.UsageError(str(exc)) from None
     except OSError as exc:

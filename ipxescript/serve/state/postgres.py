@@ -42,7 +42,9 @@ log = logging.getLogger("ipxescript.state")
 MIN_SERVER_VERSION = 120000  # PostgreSQL 12
 LOCK_KEY = 0x69707865  # pg_advisory_xact_lock key for migrations ("ipxe")
 KEEP_EVENTS = 1_000_000  # boot events kept in the database (older ones are deleted)
+PRUNE_EVERY = 10_000  # events appended by one instance between two deletions of the oldest
 PROBE_SECONDS = 1.0
+CONNECT_ATTEMPTS = 3  # at start, when connecting times out (10 s each)
 SNAPSHOT_SECONDS = 5.0  # how often assignments are re-read for the outage snapshot
 
 # Versioned migrations: (version, SQL). Append; never edit one that has shipped.
@@ -142,17 +144,27 @@ class Database:
         self._psycopg = psycopg
         self.url = url
         self.where = safe_url(url)
-        try:
-            with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
-                migrate(conn, self.where)
-        except psycopg.Error as exc:
-            raise StateError(f"state database {self.where}: cannot connect: {_first_line(exc)}") from None
-        self._errors: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg_pool.PoolTimeout)
+        for attempt in range(CONNECT_ATTEMPTS):
+            try:
+                with psycopg.connect(url, connect_timeout=10, autocommit=True) as conn:
+                    migrate(conn, self.where)
+                break
+            except psycopg.OperationalError as exc:
+                # A refused or unknown host is final; a timeout may be a database too busy to answer.
+                if "timeout" not in str(exc) or attempt == CONNECT_ATTEMPTS - 1:
+                    raise StateError(
+                        f"state database {self.where}: cannot connect: {_first_line(exc)}"
+                    ) from None
+                log.warning("state database %s: %s; trying again", self.where, _first_line(exc))
+            except psycopg.Error as exc:
+                raise StateError(f"state database {self.where}: cannot connect: {_first_line(exc)}") from None
+        self._lost_errors: tuple[type[BaseException], ...] = (psycopg.OperationalError,)
+        self._busy_errors: tuple[type[BaseException], ...] = (psycopg_pool.PoolTimeout,)
         self.pool = psycopg_pool.ConnectionPool(
             url,
             min_size=min_size,
             max_size=max_size,
-            kwargs={"autocommit": True, "connect_timeout": 3, "options": "-c statement_timeout=5000"},
+            kwargs={"autocommit": True, "connect_timeout": 10, "options": "-c statement_timeout=5000"},
             check=psycopg_pool.ConnectionPool.check_connection,
             reconnect_timeout=0,  # never give up: the database comes back
             open=False,
@@ -175,7 +187,12 @@ class Database:
         try:
             with self.pool.connection(timeout=2) as conn:
                 yield conn
-        except self._errors as exc:
+        except self._busy_errors as exc:
+            if self.pool.get_stats().get("pool_size", 0) > 0:  # all connections busy: the database is fine
+                raise StateUnavailable(f"state database {self.where} busy: no free connection") from None
+            self.lost(exc)  # no connection left and none can be made: it is gone
+            raise StateUnavailable(self.down_reason) from None
+        except self._lost_errors as exc:
             self.lost(exc)
             raise StateUnavailable(self.down_reason) from None
 
@@ -368,7 +385,7 @@ class PgBootSink:
                     rows,
                 )
         self._appended += len(rows)
-        if self._appended >= 10_000:  # now and then: keep the table bounded
+        if self._appended >= PRUNE_EVERY:  # now and then: keep the table bounded
             self._appended = 0
             with self.db.connection() as conn:
                 conn.execute(
@@ -616,7 +633,6 @@ def open_postgres(url: str, state_dir: Path, *, with_bootlog: bool = True) -> St
         bootlog,
         db.where,
         leases=lambda config: PgLeases(db, config),
-        flush_interval=0.05,
     )
     state._closers.append(db.close)
     return state

@@ -1,0 +1,78 @@
+"""Boot-tree lint benchmark: a netboot.xyz-shaped tree of 200 scripts and 30,000 lines.
+
+    python benchmarks/bench_tree.py [--files 200] [--lines 30000] [--repeat 3]
+
+Prints the best time of linting the folder as one tree (``ipxelint DIR``: every file parsed once, the
+tree model built once, settings and failures across files) and the ratio against linting the same
+files one by one (``lint_text`` per file, no tree), both measured in this run, plus the time of the
+whole ``ipxelint DIR`` command (process start included). The target is under 3 s for the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import boot_tree  # noqa: E402
+
+from ipxescript.lint.config import LintConfig  # noqa: E402
+from ipxescript.lint.engine import lint_text, lint_tree  # noqa: E402
+
+
+def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--files", type=int, default=200)
+    parser.add_argument("--lines", type=int, default=30_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        for name, text in boot_tree(args.files, args.lines).items():
+            (root / name).write_text(text)
+        paths = sorted(root.glob("*.ipxe"))
+        lines = sum(p.read_text().count("\n") for p in paths)
+        config = LintConfig()
+
+        def tree() -> list:  # type: ignore[type-arg]
+            return lint_tree([(str(p), p.read_bytes(), config) for p in paths], root=root)
+
+        def one_by_one() -> list:  # type: ignore[type-arg]
+            return [lint_text(p.read_bytes(), str(p), config) for p in paths]
+
+        found = Counter(d.code for r in tree() for d in r.diagnostics)  # warm up (catalog, grammar)
+        alone = Counter(d.code for r in one_by_one() for d in r.diagnostics)
+        t_tree = best(tree, args.repeat)
+        t_alone = best(one_by_one, args.repeat)
+        command = [sys.executable, "-m", "ipxescript", "check", "--fail-on", "never", str(root)]
+        t_cli = best(lambda: subprocess.run(command, capture_output=True, check=True), args.repeat)
+    print(f"tree: {len(paths)} files, {lines} lines")
+    print(f"findings as a tree : {dict(found)}")
+    print(f"findings one by one: {dict(alone)}")
+    print(f"one by one  : {t_alone * 1000:8.1f} ms  {lines / t_alone:10.0f} lines/s")
+    print(
+        f"as a tree   : {t_tree * 1000:8.1f} ms  {lines / t_tree:10.0f} lines/s  "
+        f"({t_tree / t_alone:.2f}x one by one)"
+    )
+    verdict = "under" if t_cli < 3 else "OVER"
+    print(f"ipxelint DIR: {t_cli * 1000:8.1f} ms  (process start included; {verdict} the 3 s target)")
+
+
+if __name__ == "__main__":
+    main()

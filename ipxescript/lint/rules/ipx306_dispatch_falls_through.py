@@ -1,0 +1,122 @@
+"""Menu item with no label when the dispatch is ``goto ${x} ||``
+
+``choose target`` then ``goto ${target} ||`` jumps to the label named like the chosen item. When an
+item has no such label, ``goto`` fails ("no such label"), the trailing ``||`` swallows the failure,
+and execution carries on with the next line: usually the first section below, which boots another
+entry without a word. (When the next line uses ``${target}`` itself, e.g.
+``chain ${target}.ipxe``, or only reports the failure, the fallback is deliberate and nothing is
+reported.)
+
+Failing::
+
+    #!ipxe
+    menu Boot
+    item debian Debian
+    item fedora Fedora
+    choose target || goto cancel
+    goto ${target} ||
+    :debian
+    kernel http://boot.example.com/debian/linux
+    boot
+    :cancel
+    exit
+
+Passing::
+
+    #!ipxe
+    menu Boot
+    item debian Debian
+    item fedora Fedora
+    choose target || goto cancel
+    goto ${target} ||
+    chain --autofree http://boot.example.com/${target}.ipxe || goto cancel
+    goto cancel
+    :debian
+    kernel http://boot.example.com/debian/linux
+    boot
+    :cancel
+    exit
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+
+from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.analysis.menus import menus
+from ipxescript.lint.context import LintContext
+from ipxescript.lint.images import boots_from
+from ipxescript.lint.rules.ipx304_item_without_label import _dispatch, _failure_handled, _handled_earlier
+from ipxescript.syntax.tree import LogicalLine, Reference
+
+CODE = "IPX306"
+NAME = "dispatch-falls-through"
+SEVERITY = Severity.WARNING
+
+
+def _reads(line: LogicalLine, setting: str) -> bool:
+    return any(
+        isinstance(p, Reference) and p.setting == setting
+        for c in line.commands
+        for w in c.words
+        for p in w.parts
+    )
+
+
+def _fallthrough_line(ctx: LintContext, line: LogicalLine) -> LogicalLine | None:
+    """The line a failed ``goto`` falls to: only when the rest of the dispatch line does nothing."""
+    after = line.commands[1:]
+    if any(c.words for c in after) or not ctx.flow.lines[line.index].falls_through:
+        return None
+    for following in ctx.script.lines[line.index + 1 :]:
+        if following.index in ctx.template_barriers:
+            return None
+        if following.label is not None or any(c.words for c in following.commands):
+            return following
+    return None
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    if ctx.has_template_labels:
+        return
+    gotos = [(b.command.start, line, b) for line, b in ctx.commands_named("goto") if len(b.positionals) == 1]
+    starts = [g[0] for g in gotos]
+    for choice in menus(ctx).choices:
+        if choice.menu is None or not choice.bound.positionals or not choice.bound.positionals[0].is_literal:
+            continue
+        setting = choice.bound.positionals[0].text.split("/")[-1].split(":")[0]
+        later = gotos[bisect.bisect_right(starts, choice.bound.command.start) :]
+        found = next((g for g in later if _dispatch(g[2].positionals[0], setting) is not None), None)
+        if found is None:
+            continue
+        _start, line, bound = found
+        pattern = _dispatch(bound.positionals[0], setting)
+        assert pattern is not None
+        if line.index not in ctx.flow.reachable or not _failure_handled(line, bound.command):
+            continue  # IPX304 reports the items of an unguarded dispatch
+        landing = _fallthrough_line(ctx, line)
+        if landing is None or _reads(landing, setting) or boots_from(ctx, landing.index) is None:
+            continue  # a fallback that reads the choice, or that only reports, is deliberate
+        prefix, suffix = pattern
+        handled = _handled_earlier(ctx, setting, choice.bound.command.start, bound.command.start)
+        into = (
+            f"':{landing.label.name}'"
+            if landing.label is not None
+            else f"line {ctx.line_number(landing.start)}"
+        )
+        for item in choice.menu.items:
+            if item.name is None or item.name_word is None or item.name in handled:
+                continue
+            label = prefix + item.name + suffix
+            if label in ctx.labels:
+                continue
+            yield Diagnostic(
+                CODE,
+                SEVERITY,
+                f"choosing '{item.name}' runs 'goto {label}', which fails (no label ':{label}'); the '||' on "
+                f"line {ctx.line_number(bound.command.start)} swallows the failure and execution falls into "
+                f"{into}, running another entry",
+                item.name_word.start,
+                item.name_word.end,
+            )

@@ -1,0 +1,285 @@
+"""A boot storm: N simulated machines, each doing what a UEFI PXE machine does, many at once.
+
+    python -m tests.state.bootstorm --machines 300 --concurrency 60 [--fanout-once FILE] > results.json
+
+Run inside a network namespace whose `eth0` is on the servers' segment and holds every address of the
+DHCP range (the machines' leased addresses are this interface's, so replies reach us). Each machine:
+
+1. DHCP: DISCOVER (PXEClient, arch 7, broadcast flag), the first OFFER, REQUEST to that server, ACK;
+   DISCOVERs are retransmitted every second, as firmware does;
+2. TFTP: the boot file named in the ACK, from the ACK's siaddr, with blksize 1468 (as iPXE/EDK2 ask);
+3. HTTP: boot.ipxe with the identity iPXE reports (mac, buildarch, platform); for the MACs listed in
+   `--fanout-once` the same request goes to every server at once (a machine seen by several instances:
+   its once assignment must be taken by exactly one);
+4. HTTP: the kernel and initrd the script names, read to the end.
+
+A failure anywhere starts the machine's boot again (up to `--attempts` times), as firmware would. The
+result is JSON: per machine its MAC, address, server, attempts, the targets its scripts named, and the
+seconds from its first DISCOVER to the end of the kernel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import socket
+import struct
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import aiohttp
+
+from ipxescript.serve.dhcp import codec as c
+
+ARCH_EFI64 = 7
+VENDOR = "PXEClient:Arch:00007:UNDI:003016"
+
+
+@dataclass
+class Machine:
+    mac: str
+    ip: str = ""
+    server: str = ""
+    attempts: int = 0
+    targets: list[str] = field(default_factory=list)  # the `echo TARGET` marker of every script served
+    kernel_bytes: int = 0
+    initrd_bytes: int = 0
+    tftp_bytes: int = 0
+    seconds: float = 0.0  # first DISCOVER -> kernel complete
+    ok: bool = False
+    error: str = ""
+
+
+class Dhcp:
+    """One socket on port 68 for every machine; replies are told apart by xid."""
+
+    def __init__(self, interface: str, server_port: int) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, interface.encode())
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.sock.bind(("0.0.0.0", 68))
+        self.sock.setblocking(False)
+        self.server_port = server_port
+        self.waiting: dict[int, asyncio.Queue[c.DhcpPacket]] = {}
+        asyncio.get_running_loop().add_reader(self.sock.fileno(), self._readable)
+
+    def _readable(self) -> None:
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except BlockingIOError:
+                return
+            try:
+                packet = c.decode(data)
+            except c.DhcpDecodeError:
+                continue
+            queue = self.waiting.get(packet.xid)
+            if queue is not None and packet.op == c.BOOTREPLY:
+                queue.put_nowait(packet)
+
+    def send(self, packet: c.DhcpPacket) -> None:
+        self.sock.sendto(c.encode(packet), ("255.255.255.255", self.server_port))
+
+    async def exchange(self, mac: str, tries: int = 8) -> tuple[c.DhcpPacket, float]:
+        """DISCOVER ... ACK for `mac`: the ACK and when the first DISCOVER left."""
+        xid = random.getrandbits(32)
+        queue: asyncio.Queue[c.DhcpPacket] = asyncio.Queue()
+        self.waiting[xid] = queue
+        started = time.monotonic()
+        try:
+            base = {
+                c.OPT_VENDOR_CLASS: VENDOR.encode(),
+                c.OPT_CLIENT_ARCH: c.arch_option(ARCH_EFI64),
+                c.OPT_MAX_SIZE: struct.pack("!H", 1472),
+            }
+            chaddr = bytes.fromhex(mac.replace(":", ""))
+            for _ in range(tries):
+                options = {c.OPT_MESSAGE_TYPE: bytes((c.DISCOVER,)), **base}
+                self.send(c.DhcpPacket(xid=xid, flags=c.BROADCAST_FLAG, chaddr=chaddr, options=options))
+                offer = await _next(queue, c.OFFER, 1.0)
+                if offer is None:
+                    continue
+                server = offer.server_id or offer.siaddr
+                options = {
+                    c.OPT_MESSAGE_TYPE: bytes((c.REQUEST,)),
+                    c.OPT_REQUESTED_IP: c.ip_bytes(offer.yiaddr),
+                    c.OPT_SERVER_ID: c.ip_bytes(server),
+                    **base,
+                }
+                self.send(c.DhcpPacket(xid=xid, flags=c.BROADCAST_FLAG, chaddr=chaddr, options=options))
+                ack = await _next(queue, (c.ACK, c.NAK), 2.0, server)
+                if ack is not None and ack.message_type == c.ACK:
+                    return ack, started
+            raise RuntimeError("no DHCP lease")
+        finally:
+            del self.waiting[xid]
+
+
+async def _next(
+    queue: asyncio.Queue[c.DhcpPacket],
+    kinds: int | tuple[int, ...],
+    timeout: float,
+    server: str | None = None,
+) -> c.DhcpPacket | None:
+    wanted = kinds if isinstance(kinds, tuple) else (kinds,)
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            packet = await asyncio.wait_for(queue.get(), left)
+        except TimeoutError:
+            return None
+        if packet.message_type in wanted and (server is None or packet.server_id == server):
+            return packet
+    return None
+
+
+class _Tftp(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[tuple[bytes, tuple[str, int]]] = asyncio.Queue()
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:  # type: ignore[override]
+        self.queue.put_nowait((data, addr))
+
+
+async def tftp_get(local_ip: str, server: str, port: int, name: str, blksize: int = 1468) -> int:
+    """Read `name` by TFTP (RFC 1350 + blksize); its size in bytes."""
+    loop = asyncio.get_running_loop()
+    transport, proto = await loop.create_datagram_endpoint(_Tftp, local_addr=(local_ip, 0))
+    try:
+        request = b"\x00\x01" + name.encode() + b"\x00octet\x00blksize\x00" + str(blksize).encode() + b"\x00"
+        transport.sendto(request, (server, port))
+        size, expected, peer = 0, 1, None
+        last = (request, (server, port))  # what to send again when the next packet does not come
+        silent = 0
+        while True:
+            try:
+                data, addr = await asyncio.wait_for(proto.queue.get(), 1.0)
+            except TimeoutError:
+                silent += 1
+                if silent > 5:
+                    raise RuntimeError(f"TFTP {name}: timeout at block {expected}") from None
+                transport.sendto(*last)  # retransmit, as firmware does
+                continue
+            silent = 0
+            opcode = int.from_bytes(data[:2], "big")
+            if opcode == 6:  # OACK
+                peer = addr
+                last = (b"\x00\x04\x00\x00", addr)
+                transport.sendto(*last)
+                continue
+            if opcode == 5:
+                raise RuntimeError(f"TFTP {name}: error {data[4:-1].decode(errors='replace')}")
+            if opcode != 3:
+                continue
+            peer = peer or addr
+            block = int.from_bytes(data[2:4], "big")
+            last = (b"\x00\x04" + data[2:4], peer)
+            transport.sendto(*last)
+            if block == expected & 0xFFFF:
+                size += len(data) - 4
+                expected += 1
+                if len(data) - 4 < blksize:
+                    return size
+    finally:
+        transport.close()
+
+
+_URL = re.compile(r"^(kernel|initrd|chain)\s+(?:--\S+\s+)*(http://\S+)", re.M)
+_ECHO = re.compile(r"^echo TARGET (\S+)", re.M)
+
+
+async def http_get(session: aiohttp.ClientSession, url: str) -> tuple[int, bytes]:
+    async with session.get(url, timeout=aiohttp.ClientTimeout(total=30)) as response:
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {url}: {response.status}")
+        size, head = 0, b""
+        async for chunk in response.content.iter_chunked(1 << 16):
+            if len(head) < 4096:
+                head += chunk[: 4096 - len(head)]
+            size += len(chunk)
+        return size, head
+
+
+async def boot(machine: Machine, dhcp: Dhcp, args: argparse.Namespace, fanout: bool) -> None:
+    first_start: float | None = None
+    while machine.attempts < args.attempts and not machine.ok:
+        machine.attempts += 1
+        try:
+            ack, started = await dhcp.exchange(machine.mac)
+            first_start = first_start if first_start is not None else started
+            machine.ip, machine.server = ack.yiaddr, ack.siaddr
+            boot_file = ack.text_option(c.OPT_BOOTFILE) or ack.file.rstrip(b"\0").decode()
+            machine.tftp_bytes = await tftp_get(machine.ip, ack.siaddr, args.tftp_port, boot_file)
+            connector = aiohttp.TCPConnector(local_addr=(machine.ip, 0), force_close=False)
+            async with aiohttp.ClientSession(connector=connector) as session:
+                port = f":{args.http_port}" if args.http_port != 80 else ""
+                query = f"boot.ipxe?mac={machine.mac.replace(':', '-')}&buildarch=x86_64&platform=efi"
+                await http_get(session, f"http://{ack.siaddr}{port}/boot.ipxe")  # the identity probe
+                servers = args.servers.split(",") if fanout else [ack.siaddr]
+                scripts = await asyncio.gather(
+                    *(http_get(session, f"http://{server}{port}/{query}") for server in servers),
+                    return_exceptions=True,
+                )
+                texts = [got[1].decode(errors="replace") if isinstance(got, tuple) else "" for got in scripts]
+                machine.targets += [m.group(1) for text in texts for m in _ECHO.finditer(text)]
+                chosen = scripts[servers.index(ack.siaddr) if ack.siaddr in servers else 0]
+                if isinstance(chosen, BaseException):
+                    raise chosen
+                mine = chosen[1].decode(errors="replace")
+                urls = {kind: url for kind, url in _URL.findall(mine)}
+                if "kernel" not in urls:
+                    raise RuntimeError(f"no kernel in the script: {mine[:200]!r}")
+                machine.kernel_bytes, _ = await http_get(session, urls["kernel"])
+                machine.seconds = time.monotonic() - first_start
+                if "initrd" in urls:
+                    machine.initrd_bytes, _ = await http_get(session, urls["initrd"])
+            machine.ok = True
+        except (RuntimeError, OSError, aiohttp.ClientError, TimeoutError) as exc:
+            machine.error = f"{type(exc).__name__}: {exc}"
+            await asyncio.sleep(0.5 + random.random())
+
+
+async def storm(args: argparse.Namespace) -> dict[str, object]:
+    dhcp = Dhcp(args.interface, args.dhcp_port)
+    once = set(args.fanout_once.split(",")) if args.fanout_once else set()
+    machines = [Machine(f"{args.mac_prefix}:{i >> 8:02x}:{i & 255:02x}") for i in range(args.machines)]
+    limit = asyncio.Semaphore(args.concurrency)
+
+    async def one(machine: Machine) -> None:
+        async with limit:
+            await boot(machine, dhcp, args, machine.mac in once)
+
+    started = time.monotonic()
+    await asyncio.gather(*(one(m) for m in machines))
+    return {"seconds": time.monotonic() - started, "machines": [asdict(m) for m in machines]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--machines", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=60)
+    parser.add_argument("--interface", default="eth0")
+    parser.add_argument("--mac-prefix", default="52:54:00:5e")
+    parser.add_argument("--dhcp-port", type=int, default=67)
+    parser.add_argument("--tftp-port", type=int, default=69)
+    parser.add_argument("--http-port", type=int, default=80)
+    parser.add_argument("--servers", default="", help="every server's address (for --fanout-once)")
+    parser.add_argument("--fanout-once", default="", help="MACs whose boot.ipxe goes to every server at once")
+    parser.add_argument("--attempts", type=int, default=8)
+    args = parser.parse_args(argv)
+    result = asyncio.run(storm(args))
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main())
