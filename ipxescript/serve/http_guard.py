@@ -122,7 +122,7 @@ class Guard:
 class GuardedProtocol(asyncio.Protocol):
     """aiohttp's protocol for one connection, with the guard's checks in front of it."""
 
-    __slots__ = ("guard", "inner", "transport", "peer", "deadline", "waiting", "header_bytes", "tail")
+    __slots__ = ("guard", "inner", "transport", "peer", "deadline", "waiting", "header_bytes", "tail", "cut")
 
     def __init__(self, guard: Guard, inner: asyncio.Protocol) -> None:
         self.guard = guard
@@ -133,6 +133,7 @@ class GuardedProtocol(asyncio.Protocol):
         self.waiting = True  # headers of a request are expected
         self.header_bytes = 0
         self.tail = b""
+        self.cut = False  # refused mid-request: nothing more goes to aiohttp
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         peername = transport.get_extra_info("peername")
@@ -142,8 +143,9 @@ class GuardedProtocol(asyncio.Protocol):
             metrics.inc("http_refused_total", reason=refused)
             log.debug("HTTP %s refused: %s", self.peer, refused)
             self.inner = None
-            if isinstance(transport, asyncio.WriteTransport):
-                transport.write(BUSY)
+            write = getattr(transport, "write", None)  # uvloop's transports are no asyncio.WriteTransport
+            if write is not None:
+                write(BUSY)
             transport.close()
             return
         self.transport = transport
@@ -160,7 +162,7 @@ class GuardedProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         inner = self.inner
-        if inner is None:
+        if inner is None or self.cut:
             return
         if self.waiting:
             if self.deadline is None:
@@ -180,11 +182,10 @@ class GuardedProtocol(asyncio.Protocol):
                 log.debug(
                     "HTTP %s: headers over %d bytes, refused", self.peer, self.guard.limits.max_header_bytes
                 )
-                self.inner = None
+                self.waiting, self.deadline = False, None
                 self.transport.write(TOO_LARGE)
-                self.transport.close()
-                self._release()
-                inner.connection_lost(None)
+                self.transport.close()  # aiohttp's protocol hears of it through connection_lost
+                self.cut = True
                 return
         inner.data_received(data)
 
