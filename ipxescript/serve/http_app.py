@@ -39,6 +39,10 @@ POLICY_KEY: web.AppKey[ServePolicy] = web.AppKey("policy", ServePolicy)
 
 
 OPERATOR_PATHS = ("healthz", "readyz", "metrics")
+CLIENTS_HIDDEN = (
+    "<p>Clients and assignments are shown to requests that carry the API token "
+    '(<code>Authorization: Bearer TOKEN</code>), or to all with <code>[api] reads = "open"</code>.</p>'
+)
 
 
 def _text(body: str, status: int = 200, headers: dict[str, str] | None = None, **more: str) -> web.Response:
@@ -118,7 +122,7 @@ class BootHttp:
         if request.method not in ("GET", "HEAD"):
             return _text("405 Method Not Allowed\n", 405, Allow="GET, HEAD")
         if rel == "":
-            return self.status_page()
+            return self.status_page(request)
         if rel == "boot.ipxe":
             return await self.boot_ipxe(request)
         if rel in OPERATOR_PATHS:
@@ -264,21 +268,34 @@ class BootHttp:
             log.info("HTTP %s %s for %s (%s): %s", request.method, rel, event.client, event.stage, reason)
 
     # -- status page ------------------------------------------------------------------------------------
-    def status_page(self) -> web.Response:
+    def status_page(self, request: web.Request) -> web.Response:
+        shown = self.config.api_reads == "open" or authorized(
+            request.headers.get("Authorization"), self.policy.api_token
+        )
         rows = []
-        for event in self.policy.bootlog.clients()[:200]:
-            when = time.strftime("%H:%M:%S", time.localtime(event.time))
+        for event in self.policy.bootlog.clients()[:200] if shown else ():
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.time))
             cells = (event.client, event.ip or "", event.stage, event.what, event.reason, when)
             rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
         assignments = [
             f"<tr><td>{html.escape(a.client)}</td><td>{a.kind}</td><td>{html.escape(a.target)}</td></tr>"
-            for a in self.policy.store.all()
+            for a in (self.policy.store.all() if shown else ())
         ]
         broken = [
             f"<li>{html.escape(str(f))}</li>"
             for report in self.policy.checker.all_reports().values()
             for f in report.errors
         ]
+        clients = (
+            "<h2>Recent clients</h2>\n<table><tr><th>client</th><th>ip</th><th>stage</th><th>last</th>"
+            "<th>reason</th><th>time</th></tr>\n"
+            + ("".join(rows) or '<tr><td colspan="6">no client yet</td></tr>')
+            + "\n</table>\n<h2>Assignments</h2>\n<table><tr><th>client</th><th>kind</th><th>target</th></tr>\n"
+            + ("".join(assignments) or '<tr><td colspan="3">none</td></tr>')
+            + "\n</table>"
+            if shown
+            else CLIENTS_HIDDEN
+        )
         page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
 <title>ipxescript serve</title>
@@ -287,14 +304,7 @@ class BootHttp:
 <h1>ipxescript serve</h1>
 <p>Serving <code>{html.escape(str(self.config.root))}</code>; iPXE clients start at
 <code>{html.escape(self.config.boot_url)}</code>.</p>
-<h2>Recent clients</h2>
-<table><tr><th>client</th><th>ip</th><th>stage</th><th>last</th><th>reason</th><th>time</th></tr>
-{"".join(rows) or '<tr><td colspan="6">no client yet</td></tr>'}
-</table>
-<h2>Assignments</h2>
-<table><tr><th>client</th><th>kind</th><th>target</th></tr>
-{"".join(assignments) or '<tr><td colspan="3">none</td></tr>'}
-</table>
+{clients}
 <h2>Scripts with lint errors</h2>
 <ul>{"".join(broken) or "<li>none</li>"}</ul>
 </body></html>

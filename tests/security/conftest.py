@@ -66,6 +66,19 @@ def wire() -> Iterator[Wire]:
         sh("ip", "netns", "del", ns, check=False)
 
 
+def wait_ready(url: str, proc: subprocess.Popen[str], log: Path, seconds: float = 30) -> None:
+    """Until /readyz says the server is ready (its ports open, its startup lint done)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.1)
+
+
 class Session(requests.Session):
     """requests from one of the host-side addresses."""
 
@@ -170,15 +183,7 @@ def live(wire: Wire, tmp_path: Path) -> Iterator[Live]:
         )  # fmt: skip
     server = Live(wire, root, state, proc, log)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{server.url}/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, server.server_log()
-            time.sleep(0.1)
+        wait_ready(server.url, proc, log)
         yield server
     finally:
         proc.send_signal(signal.SIGTERM)

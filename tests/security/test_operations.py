@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from .conftest import wait_ready
 from .test_robustness import free_port
 
 UNIT = Path(__file__).parents[2] / "contrib" / "systemd" / "ipxescript.service"
@@ -83,15 +84,7 @@ def running(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str], Path, 
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+        wait_ready(url, proc, log)
         yield url, proc, config, log
     finally:
         proc.send_signal(signal.SIGTERM)

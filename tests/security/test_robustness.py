@@ -8,13 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
 from ipxescript.serve.config import KNOWN_KEYS, ConfigError, load_config
+
+from .conftest import wait_ready
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -31,28 +32,22 @@ def test_a_fifo_in_root_neither_hangs_the_lint_nor_keeps_sigterm_from_working(tm
     os.mkfifo(root / "pipe.ipxe")
     os.mkfifo(root / "menu")
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ipxescript", "serve", str(root), "--http-port", str(port),
-         "--tftp-port", str(free_port(socket.SOCK_DGRAM)), "--state-dir", str(tmp_path / "state")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    log = tmp_path / "serve.log"
+    with open(log, "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ipxescript", "serve", str(root), "--http-port", str(port),
+             "--tftp-port", str(free_port(socket.SOCK_DGRAM)), "--state-dir", str(tmp_path / "state")],
+            stdout=subprocess.DEVNULL, stderr=err, text=True,
+        )  # fmt: skip
     try:
-        deadline = time.monotonic() + 20
-        while True:  # ready means the startup lint is done: it did not hang on the FIFOs
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "the server never became ready"
-            time.sleep(0.1)
+        wait_ready(f"http://127.0.0.1:{port}", proc, log, 20)  # the startup lint did not hang on the FIFOs
         for name in ("pipe.ipxe", "menu"):
             assert requests.get(f"http://127.0.0.1:{port}/{name}", timeout=2).status_code == 404
         assert requests.get(f"http://127.0.0.1:{port}/boot.ipxe?mac=52-54-00-00-00-01", timeout=2).ok
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=10)
-    assert proc.returncode == 0 and "Traceback" not in err
+        proc.wait(timeout=10)
+    assert proc.returncode == 0 and "Traceback" not in log.read_text()
 
 
 @pytest.mark.parametrize(

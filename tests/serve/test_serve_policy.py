@@ -167,7 +167,8 @@ def test_boot_log_records_the_decision(server: LiveServer) -> None:
     server.policy.bootlog.flush()
     lines = server.policy.bootlog.path.read_text().splitlines()  # type: ignore[union-attr]
     assert any('"stage": "kernel"' in line and MAC in line for line in lines)
-    page = requests.get(f"{server.url}/", timeout=10).text
+    assert MAC not in requests.get(f"{server.url}/", timeout=10).text  # clients are shown with the token
+    page = requests.get(f"{server.url}/", timeout=10, headers=server.auth).text
     assert MAC in page and "kernel" in page
 
 
