@@ -22,7 +22,6 @@ import importlib
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -30,22 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import menu_script  # noqa: E402
-from report import goal  # noqa: E402
+from report import best, goal  # noqa: E402
 
 from ipxescript.fmt import format_text  # noqa: E402
 from ipxescript.lint import LintConfig, lint_source  # noqa: E402
 from ipxescript.lint.engine import lint_tree  # noqa: E402
 from ipxescript.syntax.parser import parse  # noqa: E402
 from ipxescript.syntax.source import decode_source  # noqa: E402
-
-
-def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def missing_labels_script(labels: int = 900, missing: int = 300) -> str:

@@ -1,4 +1,5 @@
-"""One summary row per measured goal, so `benchmarks/run` can show every benchmark in one table.
+"""What the benchmarks share: one summary row per measured goal, so `benchmarks/run` can show every
+benchmark in one table, and the best-of-N timer.
 
 Each benchmark calls `goal(...)` for the numbers the issues set goals for (mostly ratios against a
 reference measured in the same run); when `benchmarks/run` sets $BENCH_RESULTS the row is appended there
@@ -10,6 +11,18 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
+from collections.abc import Callable
+
+
+def best(fn: Callable[[], object], repeat: int) -> float:
+    """The shortest of `repeat` runs of `fn`, in seconds (the run least disturbed by other work)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 def goal(

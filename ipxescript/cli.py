@@ -9,7 +9,7 @@ import importlib
 
 import click
 
-from ipxescript import __version__
+from ipxescript.clikit import CONTEXT, version_option
 
 # name -> "module:attribute" of a click command
 SUBCOMMANDS: dict[str, str] = {
@@ -53,8 +53,20 @@ def _unavailable(name: str) -> click.Command:
     return click.Command(name, callback=fail, help="(not available in this installation)")
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="ipxescript")
+@click.group(
+    cls=LazyGroup,
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  ipxescript check boot/              lint (the same as ipxelint)
+  ipxescript fmt --diff boot.ipxe     what the formatter would change
+  ipxescript sim boot.ipxe --explore  every path through the menus (the same as ipxesim)
+  ipxescript serve                    serve the bundled example tree on 127.0.0.1
+
+Every command: -h for help, --format for machine output, '-' for standard input, exit status 0 ok,
+1 findings or failure, 2 usage or input error. See docs/cli.md.""",
+)
+@version_option("ipxescript")
 def main() -> None:
     """A toolchain for iPXE scripts: parse, check, format, simulate, edit and serve them."""
 

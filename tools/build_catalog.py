@@ -11,7 +11,61 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-REF = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "reference"
+REF = (
+    Path(sys.argv[1])
+    if len(sys.argv) > 1
+    else next(
+        (p / "shared" / "reference" for p in ROOT.parents if (p / "shared" / "reference").is_dir()),
+        ROOT.parent / "shared" / "reference",
+    )
+)
+# What each profile's real firmware printed (tests/oracle/expected/PROFILE/, recorded from the build by
+# `python -m tests.oracle.record --profile PROFILE`). Where these disagree with the reference, the build
+# wins and the profile's "firmware_notes" say what was changed.
+RECORDINGS = ROOT / "tests" / "oracle" / "expected"
+
+
+def recorded_console(profile: str, case: str) -> str | None:
+    path = RECORDINGS / profile / f"{case}.json"
+    return str(json.loads(path.read_text())["console"]) if path.exists() else None
+
+
+def apply_firmware(name: str, profile: dict[str, object]) -> None:
+    """Take the command list (`help`), `${version}` and IPv6 support from the build's recordings."""
+    notes: list[str] = []
+    helped = recorded_console(name, "help_list")
+    if helped is not None:
+        listed = [w for line in helped.split("\n") if line.startswith("  ") for w in line.split()]
+        before = list(profile["commands"])  # type: ignore[call-overload]
+        for gone in sorted(set(before) - set(listed)):
+            notes.append(f"{gone}: in the reference's default build, not in this build's `help`")
+        for extra in sorted(set(listed) - set(before)):
+            notes.append(f"{extra}: in this build's `help`, not in the reference's default build")
+        profile["commands"] = listed
+    builtins = recorded_console(name, "builtins")
+    if builtins is not None:
+        version = builtins.split("\n")[0].split(" ", 2)[2]
+        if version != profile["version"]:
+            notes.append(f"version: the build says {version!r}, the reference {profile['version']!r}")
+            profile["version"] = version
+    usages = recorded_console(name, "all_usages")
+    if usages is not None:
+        # a command in `help` whose `--help` prints nothing and succeeds accepts anything, does nothing
+        inert = [c for c in profile["commands"] if f"  {c}" not in usages and f"{c}: 0x" not in usages]  # type: ignore[attr-defined]
+        inert = [c for c in inert if c != "help"]
+        if inert:
+            profile["inert_commands"] = inert
+            notes += [
+                f"{c}: `{c} --help` prints nothing and succeeds (the command does nothing)" for c in inert
+            ]
+    route = recorded_console(name, "route_table")
+    if route is not None:
+        profile["ipv6"] = "/64" in route
+        if not profile["ipv6"]:
+            notes.append("ipv6: `route` lists no IPv6 address (the build has no IPv6)")
+    if notes:
+        profile["firmware_notes"] = notes
+
 
 # Commands whose presence depends on more than their build switch (ipxe-language.md §12 and the
 # commands' notes): not on x86 EFI builds / only with subsystems that default builds lack.
@@ -142,6 +196,8 @@ def main() -> None:
             "usage_overrides": {"item": "[<label> [<text>]]"},
         },
     }
+    for name, profile in profiles.items():
+        apply_firmware(name, profile)
     catalog = {
         "about": (
             "Facts about the iPXE script language, taken from ../shared/reference/ (iPXE "

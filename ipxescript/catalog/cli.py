@@ -8,16 +8,27 @@ import sys
 import click
 
 from ipxescript.catalog import get_catalog
+from ipxescript.clikit import CONTEXT, InputError, format_option
 
 
-@click.command("commands")
+@click.command(
+    "commands",
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  ipxescript commands                         every command, one line each
+  ipxescript commands --profile pcbios        marks what a BIOS build lacks
+  ipxescript commands chain                   usage, options and notes of chain
+  ipxescript commands chain --format json     the catalog entry""",
+)
 @click.argument("name", required=False)
 @click.option(
     "--profile", default=None, help="Build profile (efi, pcbios, debian-12-efi): mark what it lacks."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the catalog entry (or all) as JSON.")
-def commands_command(name: str | None, profile: str | None, as_json: bool) -> None:
+@format_option(("text", "json"))
+def commands_command(name: str | None, profile: str | None, fmt: str) -> None:
     """List iPXE's commands, or show one command's usage, options and notes."""
+    as_json = fmt == "json"
     catalog = get_catalog()
     try:
         prof = catalog.profile(profile) if profile else None
@@ -43,7 +54,7 @@ def commands_command(name: str | None, profile: str | None, as_json: bool) -> No
 
         near = difflib.get_close_matches(name, list(catalog.commands), n=3)
         hint = f" (did you mean {', '.join(near)}?)" if near else ""
-        raise click.ClickException(f"no such iPXE command: {name}{hint}")
+        raise InputError(f"no such iPXE command: {name}{hint}")
     spec = found
     if as_json:
         json.dump(raw[name], sys.stdout, indent=1)

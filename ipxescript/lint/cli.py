@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import click
 
-from ipxescript import __version__
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.clikit import (
+    CONTEXT,
+    EXIT_USAGE,
+    binary_reason,
+    colour_wanted,
+    format_option,
+    printable,
+    quiet_option,
+    version_option,
+)
 from ipxescript.lint.config import FAIL_ON, TEMPLATES, ConfigError, LintConfig, load_config, read_config_file
 from ipxescript.lint.discover import discover
 from ipxescript.lint.engine import lint_text, lint_tree
@@ -18,12 +26,42 @@ from ipxescript.lint.fixes import fix_text, fixable
 from ipxescript.lint.report import FORMATS, FileReport, render
 from ipxescript.syntax.source import decode_source, encode_source
 
-VERSION_MESSAGE = "%(prog)s (ipxescript) %(version)s"
+EXAMPLES = """\b
+Examples:
+  ipxelint boot/                      check every script under boot/
+  ipxelint --format concise . | grep IPX2   one line per finding
+  ipxelint --select IPX2,goto-missing-label boot.ipxe
+  ipxelint --fix --diff boot.ipxe     show the safe fixes as a diff, change nothing
+  cat boot.ipxe | ipxelint -          read standard input
+  ipxelint --explain IPX205           a rule's documentation
+
+Exit status: 0 no findings at --fail-on, 1 findings, 2 usage or input error (see docs/cli.md)."""
 
 
-def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
-    codes = tuple(c.strip().upper() for v in values for c in v.split(",") if c.strip())
-    return codes or None
+def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...] | None:
+    """Codes, code prefixes (IPX2), ALL or rule names (goto-missing-label) as codes; unknown ones are
+    a usage error naming the option."""
+    from ipxescript.analysis.suggest import close_names
+    from ipxescript.lint.registry import all_rules, find_rule
+
+    codes = [r.code for r in all_rules()]
+    out = []
+    for value in (c.strip() for v in values for c in v.split(",")):
+        if not value:
+            continue
+        rule = find_rule(value)
+        if rule is not None:
+            out.append(rule.code)
+        elif value.upper() == "ALL" or any(c.startswith(value.upper()) for c in codes):
+            out.append(value.upper())
+        else:
+            near = close_names(value, [*codes, *(r.name for r in all_rules())])
+            hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            raise click.BadParameter(
+                f"no rule or code prefix '{printable(value)}'{hint}; 'ipxelint --list-rules' lists them",
+                param_hint=option,
+            )
+    return tuple(out) or None
 
 
 def _fails(diagnostics: list[Diagnostic], fail_on: str) -> bool:
@@ -64,19 +102,17 @@ def _validate_profile(name: str | None) -> None:
         )
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(context_settings=CONTEXT, epilog=EXAMPLES)
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
-)
+@format_option(FORMATS)
 @click.option(
     "--fail-on",
     type=click.Choice(FAIL_ON),
     default=None,
     help="Lowest severity that makes the exit status 1 (default: warning).",
 )
-@click.option("--select", multiple=True, help="Only these codes or prefixes (comma-separated).")
-@click.option("--ignore", multiple=True, help="Drop these codes or prefixes (comma-separated).")
+@click.option("--select", multiple=True, help="Only these codes, prefixes or rule names (comma-separated).")
+@click.option("--ignore", multiple=True, help="Drop these codes, prefixes or rule names (comma-separated).")
 @click.option(
     "--profile",
     default=None,
@@ -97,6 +133,9 @@ def _validate_profile(name: str | None) -> None:
 )
 @click.option("--fix", is_flag=True, help="Apply safe fixes in place (stdin: print the fixed text).")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix, apply unsafe fixes too.")
+@click.option(
+    "--diff", is_flag=True, help="Print the fixes as a unified diff and change nothing (implies --fix)."
+)
 @click.option("--explain", metavar="CODE", default=None, help="Print a rule's documentation and exit.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--check-urls", is_flag=True, help="Request every http(s) URL (HEAD, then a ranged GET).")
@@ -126,8 +165,15 @@ def _validate_profile(name: str | None) -> None:
     help="Read chained URLs starting with PREFIX from the folder TARGET, as ipxesim --map does.",
 )
 @click.option("--stdin-filename", default=None, help="Name to show (and match config against) for '-'.")
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
-@click.version_option(__version__, "--version", prog_name="ipxelint", message=VERSION_MESSAGE)
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the text output (auto: on a terminal, unless NO_COLOR is set).",
+)
+@quiet_option("Print findings only: no summary line.")
+@version_option("ipxelint")
 def lint_command(
     paths: tuple[str, ...],
     fmt: str,
@@ -139,6 +185,7 @@ def lint_command(
     template: str | None,
     fix: bool,
     unsafe_fixes: bool,
+    diff: bool,
     explain: str | None,
     list_rules: bool,
     check_urls: bool,
@@ -149,6 +196,7 @@ def lint_command(
     maps: tuple[str, ...],
     stdin_filename: str | None,
     color: str,
+    quiet: bool,
 ) -> None:
     """Check iPXE scripts: PATHS are files, folders (searched for *.ipxe and #!ipxe files) or '-'.
 
@@ -169,22 +217,27 @@ def lint_command(
         prefix, eq, target = item.partition("=")
         if not eq or not prefix or not target:
             raise click.UsageError(f"--map expects PREFIX=TARGET (a URL prefix and a folder), got '{item}'")
-    overrides = {"select": _codes(select), "ignore": _codes(ignore), "profile": profile, "template": template}
+    overrides = {
+        "select": _codes(select, "--select"),
+        "ignore": _codes(ignore, "--ignore"),
+        "profile": profile,
+        "template": template,
+    }
     try:
         runner = Runner(overrides, config_file)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
-    use_color = color == "always" or (
-        color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    )
+    use_color = colour_wanted(color)
+    fix = fix or diff
     reports: list[FileReport] = []
     inputs: list[tuple[str, str, LintConfig]] = []
     io_error = False
     worst_fail_on = fail_on
     fixed_total = 0
+    changed = False  # --diff printed a change
     for path, error in discover(list(paths) or ["."]):
         if error is not None:
-            click.echo(f"ipxelint: {path}: {error}", err=True)
+            click.echo(f"ipxelint: {printable(path)}: {error}", err=True)
             io_error = True
             continue
         shown = stdin_filename if (path == "-" and stdin_filename) else path
@@ -202,7 +255,9 @@ def lint_command(
         if fix:
             fixed, count = fix_text(text, _linter(shown, config), unsafe_fixes)
             fixed_total += count
-            if path == "-":
+            if diff:
+                changed = _print_diff(shown, text, fixed) or changed
+            elif path == "-":
                 sys.stdout.buffer.write(encode_source(fixed))
                 sys.stdout.flush()
             elif fixed != text:
@@ -228,15 +283,16 @@ def lint_command(
                 key=lambda d: d.start,
             )
     output = render(fmt, reports, use_color)
-    if fix and any(r.path == "-" for r in reports):
+    if (fix and any(r.path == "-" for r in reports)) or diff:
         click.echo(output, nl=False, err=True, color=use_color)
     else:
         click.echo(output, nl=False, color=use_color)
-    _summary(reports, fixed_total, fix)
+    if not quiet:
+        _summary(reports, fixed_total, fix and not diff)
     if io_error:
-        sys.exit(2)
+        sys.exit(EXIT_USAGE)
     all_found = [d for r in reports for d in r.diagnostics]
-    sys.exit(1 if _fails(all_found, worst_fail_on or "warning") else 0)
+    sys.exit(1 if changed or _fails(all_found, worst_fail_on or "warning") else 0)
 
 
 def _tree_root(paths: tuple[str, ...]) -> Path | None:
@@ -270,12 +326,32 @@ def _summary(reports: list[FileReport], fixed: int, fixing: bool) -> None:
 
 
 def _read(path: str) -> str | None:
+    """The file's text, or None after saying why it cannot be checked (the other files still are)."""
     try:
         data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
-        click.echo(f"ipxelint: {path}: cannot read: {exc.strerror or exc}", err=True)
+        click.echo(f"ipxelint: {printable(path)}: cannot read: {exc.strerror or exc}", err=True)
+        return None
+    binary = binary_reason(data)
+    if binary is not None:
+        click.echo(f"ipxelint: {printable(path)}: skipped, {binary}", err=True)
         return None
     return decode_source(data)[0]
+
+
+def _print_diff(path: str, before: str, after: str) -> bool:
+    import difflib
+
+    if before == after:
+        return False
+    name = "stdin" if path == "-" else path
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{name}", f"b/{name}"
+    )
+    text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    sys.stdout.buffer.write(encode_source(text))
+    sys.stdout.flush()
+    return True
 
 
 def _parse_set(values: tuple[str, ...]) -> dict[str, str]:

@@ -201,7 +201,9 @@ def config_from_table(table: dict[str, Any], path: Path | None = None) -> LintCo
                 _check_switches(names, f"{where}.{sub}")
                 values[f"build_{sub}"] = names
         else:
-            raise ConfigError(f"{where}: unknown key")
+            from ipxescript.schemas import LINT, unknown_keys
+
+            raise ConfigError(f"{name}: {unknown_keys(LINT, [raw_key])}")
     return LintConfig(root=path.parent if path else None, source=path, **values)
 
 

@@ -11,6 +11,7 @@ from typing import NoReturn
 
 import click
 
+from ipxescript.clikit import format_option
 from ipxescript.serve.config import (
     CONFIG_NAME,
     ConfigError,
@@ -34,7 +35,16 @@ def _setup_logging(verbose: int, quiet: bool, log_format: str = "text", syslog: 
     logging.getLogger("aiohttp").setLevel(logging.WARNING if not verbose else logging.DEBUG)
 
 
-@click.command("serve")
+@click.command(
+    "serve",
+    epilog="""\b
+Examples:
+  ipxescript serve                    the bundled example tree on 127.0.0.1 (HTTP 8080, TFTP 6969)
+  ipxescript serve ./boot --http-port 8000 --tftp-port 0
+  ipxescript serve ./boot --interface br0 --dhcp proxy
+  ipxescript serve ./boot --explain 52:54:00:12:34:56 efi64   what a machine would get
+  ipxesim http://127.0.0.1:8080/boot.ipxe   a dry run that changes nothing on the server""",
+)
 @click.argument("root", required=False, type=click.Path(file_okay=False, path_type=str))
 @click.option(
     "--config",
@@ -265,13 +275,21 @@ def assign_command(
     click.echo(f"{item.client} -> {item.target} ({item.kind})")
 
 
-@click.command("assignments")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.command(
+    "assignments",
+    epilog="""\b
+Examples:
+  ipxescript assign 52:54:00:12:34:56 install.ipxe --once
+  ipxescript assignments
+  ipxescript assignments --format json""",
+)
+@format_option(("text", "json"))
 @_with_state_options
 def assignments_command(
-    as_json: bool, state_dir: str | None, state_url: str | None, config_file: str | None, root: str | None
+    fmt: str, state_dir: str | None, state_url: str | None, config_file: str | None, root: str | None
 ) -> None:
     """List the once and static assignments."""
+    as_json = fmt == "json"
     state = _store("assignments", state_dir, state_url, config_file, root)
     try:
         items = state.assignments.all()

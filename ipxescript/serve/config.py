@@ -291,7 +291,9 @@ def load_config(
 
     unknown = set(data) - KNOWN_KEYS - {"root"}
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        from ipxescript.schemas import SERVE, unknown_keys
+
+        raise ConfigError(f"{where}: {unknown_keys(SERVE, sorted(unknown))}")
     if root_path is None:
         raw_root = data.get("root")
         if not isinstance(raw_root, str) or not raw_root:

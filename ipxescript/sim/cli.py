@@ -8,8 +8,48 @@ from typing import Any
 
 import click
 
+from ipxescript.clikit import (
+    CONTEXT,
+    EXIT_USAGE,
+    InputError,
+    binary_reason,
+    format_option,
+    printable,
+    quiet_option,
+    read_input,
+    version_option,
+)
 from ipxescript.sim.machine import Result
-from ipxescript.sim.run import RunOptions, SetupError, exit_code, make_simulator
+from ipxescript.sim.run import (
+    FAIL_ON_CHOICES,
+    FAIL_ON_DEFAULT,
+    RunOptions,
+    SetupError,
+    exit_code,
+    failure_kind,
+    make_simulator,
+)
+
+EXAMPLES = """\b
+Examples:
+  ipxesim boot.ipxe                                run it; menus are interactive on a terminal
+  ipxesim boot.ipxe --keys "DOWN ENTER"            press keys when the script waits
+  ipxesim boot.ipxe --choose linux --format json   pick an item by id; machine-readable result
+  ipxesim boot.ipxe --explore                      every path through menus, prompts and timeouts
+  ipxesim http://127.0.0.1:8080/boot.ipxe          a dry run against a boot server (changes nothing)
+  cat boot.ipxe | ipxesim -                        read standard input
+
+\b
+Exit status: 0 the run (with --explore: every path) ends well, 1 it ends in an outcome named by
+--fail-on (default error,loop,stuck; a non-zero `exit` counts as error), 2 usage or input error."""
+
+
+def _fail_on(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    chosen = tuple(v.strip().lower() for value in values for v in value.split(",") if v.strip())
+    for value in chosen:
+        if value not in FAIL_ON_CHOICES:
+            raise click.BadParameter(f"'{value}' is not one of {', '.join(FAIL_ON_CHOICES)}")
+    return () if "never" in chosen else chosen or FAIL_ON_DEFAULT
 
 
 def outcome_line(result: Result) -> str:
@@ -77,7 +117,16 @@ def sim_options(function: Any) -> Any:
             "--fail", multiple=True, metavar="GLOB", help="Make matching fetches (or dhcp, ifopen...) fail."
         ),
         click.option("--download", is_flag=True, help="Download images whole instead of probing them."),
-        click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+        format_option(("text", "json")),
+        click.option(
+            "--fail-on",
+            multiple=True,
+            callback=_fail_on,
+            metavar="OUTCOMES",
+            help="Outcomes (comma-separated) of the run, or of any --explore path, that make the exit "
+            f"status 1: {', '.join(FAIL_ON_CHOICES)} [default: {','.join(FAIL_ON_DEFAULT)}].",
+        ),
+        quiet_option("Print only the outcome line (or the explore table): no console, no notes."),
         click.option("--trace", is_flag=True, help="Record the executed lines."),
         click.option("--explore", is_flag=True, help="Run every path through the script tree."),
         click.option("--explore-failures", is_flag=True, help="With --explore: also fail each fetch once."),
@@ -110,7 +159,9 @@ def run_cli(
     offline: bool,
     fail: tuple[str, ...],
     download: bool,
-    as_json: bool,
+    fmt: str,
+    fail_on: tuple[str, ...],
+    quiet: bool,
     trace: bool,
     explore: bool,
     explore_failures: bool,
@@ -118,9 +169,17 @@ def run_cli(
     time_limit: float,
     max_steps: int,
 ) -> int:
+    as_json = fmt == "json"
     options = RunOptions(
         profile, list(sets), keys, list(choose), list(maps), offline, list(fail), download, trace, max_steps
     )
+    if "://" not in script and not script.startswith("file:"):
+        given = read_input(script)  # a missing or unreadable file is an input error (2), said plainly
+        binary = binary_reason(given)
+        if binary is not None:
+            raise InputError(f"{printable(script)}: {binary}")
+        if script == "-":
+            options.stdin = given
     try:
         if explore:
             from ipxescript.sim.explore import explore as run_explore
@@ -129,13 +188,18 @@ def run_cli(
             report = run_explore(
                 script, options, max_paths=max_paths, failures=explore_failures, time_limit=time_limit or None
             )
+            failed = [
+                p for p in report["paths"] if failure_kind(p["outcome"], p.get("status") or 0) in fail_on
+            ]
+            report["exit_code"] = 1 if failed else 0
             if as_json:
                 emit_json(report)
             else:
                 emit(format_table(report))
-            return 0
+            return 1 if failed else 0
         interactive = None
-        if not keys and not choose and not as_json and sys.stdin.isatty() and sys.stdout.isatty():
+        terminal = sys.stdin.isatty() and sys.stdout.isatty() and script != "-"
+        if not keys and not choose and not as_json and terminal:
             from ipxescript.sim.interactive import Terminal
             from ipxescript.sim.profile import load_profile
 
@@ -148,13 +212,16 @@ def run_cli(
                 interactive.close()
     except SetupError as exc:
         emit(f"ipxesim: {exc}", err=True)
-        return 2
-    code = exit_code(result)
+        return EXIT_USAGE
+    code = exit_code(result, fail_on)
     if as_json:
         data = result.to_json()
         data["profile"] = profile
         data["exit_code"] = code
         emit_json(data)
+        return code
+    if quiet:
+        emit(f"== {outcome_line(result)}")
         return code
     for note in result.notes:
         emit(f"ipxesim: {note}", err=True)
@@ -169,10 +236,12 @@ def run_cli(
     return code
 
 
-@click.command(name="sim", context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(name="sim", context_settings=CONTEXT, epilog=EXAMPLES)
 @sim_options
+@version_option("ipxesim")
 def sim_command(**kwargs: Any) -> None:
-    """Run an iPXE SCRIPT (path or http/https/tftp/file URL) as the firmware would."""
+    """Run an iPXE SCRIPT (a path, '-' for standard input, or an http/https/tftp/file URL) as the
+    firmware would, and say how it ends."""
     sys.exit(run_cli(**kwargs))
 
 

@@ -73,7 +73,10 @@ DHCP_FAILED = 0x4C16E092
 NO_SUCH_CONFIGURATOR = 0x2D16208E  # parseopt.c's parse_netdev_configurator
 CPUID_FEATURE_ABSENT = 0x2D00008E
 LOGIN_CANCELLED = 0x0B17E095
-SAN_NO_DEVICE = 0x2C222087  # sanboot with no root path and nothing hooked (observed)
+SAN_NO_DEVICE = 0x2C222087  # sanboot with no root path and nothing hooked (observed, EFI)
+SAN_BIOS_DISK_FAILED = 0x1D852039  # the same on a BIOS build: INT 13 cannot boot drive 0x80 (observed)
+TFTP_NOT_FOUND_UPSTREAM = 0x2D12618E  # upstream tftp.c: its own ENOENT, text "Not found" (observed)
+DNS_NO_RECORD = 0x3E11618E  # dns.c: the name does not resolve (observed: https://example.invalid/)
 NOT_SIMULATED = 0x3C000083
 OUT_OF_MEMORY = 0x31000089
 
@@ -97,24 +100,26 @@ _EFI_CODES = {
     0x34: 0x89,  # ENOSPC
     0x38: 0x92,  # ENOTCONN
 }
+# BIOS builds carry the closest PXENV_STATUS_* code (src/include/ipxe/errno/pcbios.h); these values
+# are the ones ipxe.lkrn prints (tests/oracle/expected/pcbios/), the rest from the same table.
 _PCBIOS_CODES = {
-    EACCES: 0x03,
-    ECANCELED: 0x01,
-    EINVAL: 0x01,
-    EIO: 0x01,
-    ENODEV: 0x61,
-    ENOENT: 0x3B,
-    ENOEXEC: 0x01,
-    ENOMEM: 0x01,
-    ENOTSUP: 0x01,
-    ENOTTY: 0x01,
-    EPERM: 0x01,
-    ERANGE: 0x01,
-    ETIMEDOUT: 0x32,
-    0x0F: 0x01,
-    0x28: 0x01,
-    0x34: 0x01,
-    0x38: 0x01,
+    EACCES: 0x3C,  # TFTP_ACCESS_VIOLATION
+    ECANCELED: 0xA0,  # BINL_CANCELED_BY_KEYSTROKE (observed: help_usage)
+    EINVAL: 0x02,  # BAD_FUNC (observed: bad_integer, bad_setting)
+    EIO: 0x39,  # TFTP_CANNOT_READ_FROM_CONNECTION (observed: sanboot)
+    ENODEV: 0x3B,  # TFTP_FILE_NOT_FOUND (observed: bad_setting)
+    ENOENT: 0x3B,  # TFTP_FILE_NOT_FOUND (observed: bad_setting, errno_after_failure)
+    ENOEXEC: 0x01,  # FAILURE (observed: errno_after_failure)
+    ENOMEM: 0x06,  # OUT_OF_RESOURCES
+    ENOTSUP: 0x03,  # UNSUPPORTED (observed: inc_on_string, imgfetch_missing)
+    ENOTTY: 0x01,  # FAILURE
+    EPERM: 0x3C,  # TFTP_ACCESS_VIOLATION
+    ERANGE: 0x01,  # FAILURE
+    ETIMEDOUT: 0x35,  # TFTP_READ_TIMEOUT
+    0x0F: 0x39,  # ECONNRESET: TFTP_CANNOT_READ_FROM_CONNECTION
+    0x28: 0x11,  # ENETUNREACH: ARP_TIMEOUT
+    0x34: 0x06,  # ENOSPC: OUT_OF_RESOURCES
+    0x38: 0x01,  # ENOTCONN: FAILURE
 }
 PLATFORM_CODES = {"efi": _EFI_CODES, "pcbios": _PCBIOS_CODES}
 

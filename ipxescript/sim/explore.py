@@ -20,7 +20,7 @@ from typing import Any
 from ipxescript.analysis.model import ScriptModel
 from ipxescript.sim.fetch import Fetcher
 from ipxescript.sim.machine import Result
-from ipxescript.sim.run import RunOptions, make_simulator, parse_maps
+from ipxescript.sim.run import RunOptions, make_fetcher, make_simulator
 from ipxescript.sim.state import Inputs
 from ipxescript.syntax.tree import Script
 
@@ -174,7 +174,7 @@ def replay_explore(
     script: str, options: RunOptions, max_paths: int, failures: bool, deadline: float | None
 ) -> tuple[list[dict[str, Any]], Any, int, Visited]:
     """Without fork: each path replays its choices from the start."""
-    shared = Fetcher(parse_maps(options.maps), options.offline, list(options.fail), options.download)
+    shared = make_fetcher(options)
     pending: deque[list[int]] = deque([[]])  # breadth first: short prefixes replay quickly
     paths: list[dict[str, Any]] = []
     memo: dict[Any, Any] = {}
@@ -190,7 +190,14 @@ def replay_explore(
             break
         prefix = pending.popleft()
         inputs = Inputs(forced=prefix, explore_failures=failures, memo=memo, path_number=len(paths) + 1)
-        fetcher = Fetcher(shared.maps, shared.offline, shared.fail_globs, shared.download, cache=shared.cache)
+        fetcher = Fetcher(
+            shared.maps,
+            shared.offline,
+            shared.fail_globs,
+            shared.download,
+            cache=shared.cache,
+            given=shared.given,
+        )
         sim = make_simulator(options, inputs=inputs, fetcher=fetcher)
         result = sim.run(script)
         commands += sim.engine.steps

@@ -39,6 +39,7 @@ class Fetcher:
     download: bool = False
     log: list[dict[str, object]] = field(default_factory=list)
     cache: dict[tuple[str, bool], FetchResult] = field(default_factory=dict)
+    given: dict[str, bytes] = field(default_factory=dict)  # contents known in advance (a script on stdin)
 
     def forced_failure(self, uri: str) -> bool:
         return any(fnmatch.fnmatchcase(uri, glob) for glob in self.fail_globs)
@@ -70,6 +71,9 @@ class Fetcher:
         return result
 
     def _fetch(self, uri: str, scheme: str, want_content: bool) -> FetchResult:
+        if uri in self.given:
+            data = self.given[uri]
+            return FetchResult(0, data[:MAX_SCRIPT_BYTES], len(data), complete=True, source="stdin")
         for prefix, target in self.maps:
             if uri.startswith(prefix):
                 rest = uri[len(prefix) :].split("?", 1)[0]
@@ -151,6 +155,12 @@ USER_AGENT = f"ipxesim/{__version__} (dry run)"
 def fetch_http(uri: str, want_content: bool) -> FetchResult:
     import requests
 
+    host = uri.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host = host[1:].split("]", 1)[0] if host.startswith("[") else host.split(":", 1)[0]
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return FetchResult(errors.DNS_NO_RECORD, source=uri)
     try:
         headers = {"User-Agent": USER_AGENT}
         with requests.get(

@@ -25,7 +25,8 @@ def detect_type(head: bytes | None, platform: str, size: int | None) -> str | No
     if len(head) > 0x206 and head[0x202:0x206] == b"HdrS":
         return "bzImage"
     if size and size <= 0x98400:
-        return "PXE-NBP"
+        # the probe that accepts an "MZ" file comes second and says so (observed on ipxe.lkrn)
+        return "PXE-NBP (may be EFI?)" if head[:2] == b"MZ" else "PXE-NBP"
     return None
 
 

@@ -108,7 +108,7 @@ class Simulator:
         self.inputs = inputs or Inputs()
         self.interactive = interactive  # an object with wait_key(ticks) and draw(screen) when on a TTY
         self.specs = command_specs()
-        self.console = Console(legacy_bytes=profile.legacy, echo=interactive is not None)
+        self.console = Console(legacy_bytes=profile.bytes_shown_alone, echo=interactive is not None)
         self.registry = Registry()
         self.menus: list[Menu] = []
         self.screens: list[list[str]] = []
@@ -174,11 +174,12 @@ class Simulator:
         s.set_raw("net0", "ifname", "string", b"net0")
         if "linktype" not in absent:
             s.set_raw("net0", "linktype", "string", b"Ethernet")
-        s.set_raw("net0.ndp", "ip6", "ipv6", types.parse("ipv6", m.ip6))
-        s.set_raw("net0.ndp", "len6", "int8", bytes([64]))
-        s.set_raw("net0.ndp", "gateway6", "ipv6", types.parse("ipv6", m.gateway6))
-        s.set_raw("net0.link", "ip6", "ipv6", types.parse("ipv6", m.link_ip6))
-        s.set_raw("net0.link", "len6", "int8", bytes([64]))
+        if self.profile.ipv6:
+            s.set_raw("net0.ndp", "ip6", "ipv6", types.parse("ipv6", m.ip6))
+            s.set_raw("net0.ndp", "len6", "int8", bytes([64]))
+            s.set_raw("net0.ndp", "gateway6", "ipv6", types.parse("ipv6", m.gateway6))
+            s.set_raw("net0.link", "ip6", "ipv6", types.parse("ipv6", m.link_ip6))
+            s.set_raw("net0.link", "len6", "int8", bytes([64]))
         s.netx = net0
         self.dhcp_configure()
         s.set_raw("smbios", "manufacturer", "string", types.to_bytes(m.manufacturer))
@@ -252,6 +253,7 @@ class Simulator:
     def begin_screen(self) -> None:
         """A full-screen UI starts: a partial console line is ended there (as the oracle sees it)."""
         self._session = getattr(self, "_session", 0) + 1
+        self.console.write(self.profile.screen_start_text)
         if not self.console.at_line_start():
             self.console.write("\n")
 
@@ -336,6 +338,8 @@ class Simulator:
             message = detail.get("message", "the step limit was reached")
             where = self.engine.where()
             self.joined_path = detail.get("path")
+        else:
+            message = detail.get("message", message)  # e.g. --choose naming an item the menu lacks
         return Result(
             outcome=outcome,
             status=status,
@@ -401,6 +405,8 @@ class Simulator:
                     # a copy: the fetcher's cached result serves the other paths, where it succeeds
                     failed = errors.TFTP_NOT_FOUND if scheme == "tftp" else errors.HTTP_NOT_FOUND
                     fetched = replace(fetched, status=failed)
+            if fetched.status == errors.TFTP_NOT_FOUND and not legacy:
+                fetched = replace(fetched, status=errors.TFTP_NOT_FOUND_UPSTREAM)
             result_status = self.err(fetched.status) if fetched.status else 0
             head, size, complete, verified = fetched.head, fetched.size, fetched.complete, fetched.verified
             source = fetched.source

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from ipxescript.sim import errors
+
 PROFILE_NAMES = ("efi", "pcbios", "debian-12-efi")
 
 
@@ -47,6 +49,8 @@ class Profile:
     url_base: str  # "http://ipxe.org" or "https://ipxe.org"
     key_offset: int
     legacy: bool  # Debian's 2019 snapshot: the behaviours listed in DEBIAN-12-BUILD.md §3
+    ipv6: bool = True  # the build has IPv6 (NDP settings, IPv6 routes); upstream's BIOS build has not
+    inert_commands: frozenset[str] = frozenset()  # listed by `help`, but accept anything and do nothing
 
     # Behaviour switches that follow from `legacy` (named so the code says why it branches)
     @property
@@ -54,6 +58,18 @@ class Profile:
         if self.legacy:
             return ("No default menu", '"{}": no such menu')
         return ("No default user interface", '"{}": no such user interface')
+
+    @property
+    def screen_start_text(self) -> str:
+        """What a terminal shows of the reset a full-screen UI starts with: the BIOS build's mucurses
+        writes "\\0330m" (its `[` missing), so a stray `m` (observed on ipxe.lkrn's serial console)."""
+        return "m" if self.platform == "pcbios" else ""
+
+    @property
+    def bytes_shown_alone(self) -> bool:
+        """Whether each byte >= 0x80 reaches the terminal on its own: Debian's EFI console and the BIOS
+        serial console do (`café` shows as `caf??`); upstream's EFI console sends one character."""
+        return self.legacy or self.platform == "pcbios"
 
     @property
     def readline_max(self) -> int:
@@ -68,7 +84,8 @@ class Profile:
         texts = {0x1D0C6498: "HTTP 4xx Client Error", 0x1D0C6598: "HTTP 5xx Server Error"}
         if not self.legacy:
             texts[0x2D0C618E] = "Not found"
-        return texts
+            texts[0x2D12618E] = "Not found"  # tftp.c (observed on ipxe.efi and ipxe.lkrn)
+        return {errors.for_platform(status, self.platform): text for status, text in texts.items()}
 
 
 _BEHAVIOUR = {"debian-12-efi": True}
@@ -99,6 +116,8 @@ def load_profile(name: str) -> Profile:
         url_base=str(p.get("error_url", "https://ipxe.org/")).rstrip("/"),
         key_offset=int(p.get("key_offset", 0x110000)),
         legacy=legacy,
+        ipv6=bool(p.get("ipv6", True)),
+        inert_commands=frozenset(p.get("inert_commands", [])),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -31,6 +32,12 @@ class RunOptions:
     download: bool = False
     trace: bool = False
     max_steps: int = DEFAULT_MAX_STEPS
+    stdin: bytes | None = None  # the script's bytes when SCRIPT is '-' (relative names resolve in cwd)
+
+
+def stdin_uri() -> str:
+    """Where a script read from standard input ('-') is taken to be: the current folder."""
+    return "file://" + os.path.abspath("-")
 
 
 def parse_maps(maps: list[str]) -> list[tuple[str, str]]:
@@ -41,6 +48,13 @@ def parse_maps(maps: list[str]) -> list[tuple[str, str]]:
             raise SetupError(f"--map {item!r}: expected PREFIX=TARGET (a directory or a URL prefix)")
         out.append((prefix, target))
     return out
+
+
+def make_fetcher(options: RunOptions) -> Fetcher:
+    given = {} if options.stdin is None else {stdin_uri(): options.stdin}
+    return Fetcher(
+        parse_maps(options.maps), options.offline, list(options.fail), options.download, given=given
+    )
 
 
 def make_simulator(
@@ -54,7 +68,7 @@ def make_simulator(
     except KeyError as exc:
         raise SetupError(f"unknown profile {options.profile!r} (efi, pcbios, debian-12-efi)") from exc
     if fetcher is None:
-        fetcher = Fetcher(parse_maps(options.maps), options.offline, list(options.fail), options.download)
+        fetcher = make_fetcher(options)
     if inputs is None:
         try:
             key_list = parse_keys(options.keys, profile.key_offset)
@@ -87,15 +101,17 @@ def simulate(script: str, options: RunOptions | None = None, **kwargs: object) -
     return make_simulator(options).run(script)
 
 
-def exit_code(result: Result) -> int:
-    """The process exit status: what iPXE's status gives (its low byte, as the linux build exits),
-    0 for a run that ends by booting/rebooting/dropping to the shell, 124 stuck, 125 loop."""
-    if result.outcome == "stuck":
-        return 124
-    if result.outcome == "loop":
-        return 125
-    if result.outcome in ("boot", "sanboot", "reboot", "poweroff", "shell"):
-        return 0
-    if result.status == 0:
-        return 0 if result.outcome == "exit" else 1
-    return (result.status & 0xFF) or 1
+FAIL_ON_DEFAULT = ("error", "loop", "stuck")
+FAIL_ON_CHOICES = ("error", "loop", "stuck", "shell", "boot", "sanboot", "reboot", "poweroff", "never")
+
+
+def failure_kind(outcome: str, status: int) -> str:
+    """The outcome as --fail-on names it: a script's non-zero `exit` is an error like a failed command."""
+    return "error" if outcome == "exit" and status else outcome
+
+
+def exit_code(result: Result, fail_on: tuple[str, ...] = FAIL_ON_DEFAULT) -> int:
+    """The process exit status: 1 when the run ends in an outcome named by fail_on (by default an error,
+    a non-zero exit, a loop or waiting for input that never comes), else 0. Usage and input errors are
+    2 (docs/cli.md); iPXE's own status is in the output, never in the exit status."""
+    return 1 if failure_kind(result.outcome, result.status) in fail_on else 0

@@ -106,7 +106,8 @@ def parse(
             raise TypeParseError(errors.STORE_UNSUPPORTED)
         digits = text.replace("-", "")
         if not re.fullmatch(r"[0-9A-Fa-f]{32}", digits):
-            raise TypeParseError(errors.STORE_INVALID)
+            # upstream's uuid_aton decodes base16 and fails there (observed: set g:guid 1)
+            raise TypeParseError(errors.STORE_INVALID_HEX)
         data = bytes.fromhex(digits)
         return _guid_swap(data) if type_name == "guid" else data
     raise TypeParseError(errors.STORE_UNSUPPORTED)

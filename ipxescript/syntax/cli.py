@@ -7,19 +7,28 @@ import sys
 
 import click
 
+from ipxescript.clikit import CONTEXT, format_option
 from ipxescript.syntax.io import read_script_file
 from ipxescript.syntax.parser import parse
 from ipxescript.syntax.serialize import script_to_json
 
 
-@click.command("parse")
+@click.command(
+    "parse",
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  ipxescript parse boot.ipxe
+  ipxescript parse --format json boot.ipxe | jq '.lines[0]'
+  printf '#!ipxe\\necho hi\\n' | ipxescript parse -""",
+)
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON.")
-def parse_command(file: str, as_json: bool) -> None:
+@format_option(("text", "json"))
+def parse_command(file: str, fmt: str) -> None:
     """Parse FILE ('-' for stdin) and print its syntax tree."""
     data, label = read_script_file(file)
     script = parse(data, label)
-    if as_json:
+    if fmt == "json":
         # Undecodable bytes are lone surrogates in the tree: escape them (ASCII JSON) so the output
         # is valid on any terminal encoding.
         text = json.dumps(script_to_json(script), indent=1, ensure_ascii=script.encoding_errors)

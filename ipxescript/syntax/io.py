@@ -2,23 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
-import click
+from ipxescript.clikit import read_input
 
 
 def read_script_file(path: str) -> tuple[bytes, str]:
-    """(bytes, display name) of a file or of stdin ('-'); a click error naming the file otherwise."""
-    if path == "-":
-        return sys.stdin.buffer.read(), "<stdin>"
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(), path
-    except IsADirectoryError:
-        raise click.ClickException(f"{path}: is a directory") from None
-    except FileNotFoundError:
-        raise click.ClickException(f"{path}: no such file") from None
-    except PermissionError:
-        raise click.ClickException(f"{path}: permission denied") from None
-    except OSError as exc:
-        raise click.ClickException(f"{path}: cannot read: {exc.strerror or exc}") from None
+    """(bytes, display name) of a file or of stdin ('-'); an input error (exit 2) naming the file."""
+    return read_input(path), "<stdin>" if path == "-" else path

@@ -156,7 +156,10 @@ class Word(Node):
     @property
     def is_literal(self) -> bool:
         """True when the word contains no reference, so its value is known statically."""
-        return all(isinstance(p, Literal) for p in self.parts)
+        for part in self.parts:  # a plain loop: asked about a million times per lint of a large tree
+            if not isinstance(part, Literal):
+                return False
+        return True
 
     def references(self) -> Iterator[Reference]:
         """Every reference in the word, outer before inner."""

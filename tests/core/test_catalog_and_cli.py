@@ -33,7 +33,7 @@ def test_commands_cli_lists_and_shows():
     result = runner.invoke(main, ["commands", "choose"])
     assert "Usage: choose [-m|--menu <menu>]" in result.output
     result = runner.invoke(main, ["commands", "chooze"])
-    assert result.exit_code == 1 and "did you mean choose" in result.output
+    assert result.exit_code == 2 and "did you mean choose" in result.output  # an input error
 
 
 def test_parse_cli_json(tmp_path):
@@ -51,7 +51,7 @@ def test_parse_cli_json(tmp_path):
 
 def test_parse_cli_missing_file_is_a_clear_error():
     result = CliRunner().invoke(main, ["parse", "/nonexistent/x.ipxe"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # an input error
     assert "/nonexistent/x.ipxe: no such file" in result.output
     assert "Traceback" not in result.output
 

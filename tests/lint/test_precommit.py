@@ -56,9 +56,9 @@ def test_pre_commit_try_repo_passes_clean_and_fails_broken(tmp_path):
         PIP_NO_BUILD_ISOLATION="0",
     )
 
-    def try_repo(name: str) -> subprocess.CompletedProcess[str]:
+    def try_repo(name: str, hook: str = "ipxelint") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "pre_commit", "try-repo", str(repo), "ipxelint", "--files", name],
+            [sys.executable, "-m", "pre_commit", "try-repo", str(repo), hook, "--files", name],
             cwd=work, env=env, capture_output=True, text=True, timeout=500,
         )  # fmt: skip
 
@@ -69,3 +69,13 @@ def test_pre_commit_try_repo_passes_clean_and_fails_broken(tmp_path):
     bad = try_repo("bad.ipxe")
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "bad.ipxe:2:9: error IPX205" in bad.stdout
+
+    # the formatter's hook: a formatted file passes; an untidy one is reformatted and stops the commit
+    (work / "untidy.ipxe").write_text("#!ipxe\n  echo   hi  \ngoto   end\n:end\n")
+    _git("add", "-A", cwd=work)
+    tidy = try_repo("good.ipxe", "ipxescript-fmt")
+    assert tidy.returncode == 0, tidy.stdout + tidy.stderr
+    untidy = try_repo("untidy.ipxe", "ipxescript-fmt")
+    assert untidy.returncode == 1, untidy.stdout + untidy.stderr
+    assert "files were modified by this hook" in untidy.stdout
+    assert (work / "untidy.ipxe").read_text() == "#!ipxe\necho hi\ngoto end\n:end\n"

@@ -604,3 +604,33 @@ def test_an_unknown_command_that_can_never_run_is_a_note():
     found = [(d.code, d.severity) for d in lint_source(text, "t.ipxe") if d.code == "IPX101"]
     assert found == [("IPX101", Severity.INFO)]
     assert errors("#!ipxe\nchian http://x.example/menu.ipxe\n") == ["IPX101"]
+
+
+def _tree_findings(tmp_path, files: dict[str, str], code: str) -> list[tuple[str, str]]:
+    from ipxescript.lint.engine import lint_tree
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    paths = [(str(tmp_path / name), text, LintConfig()) for name, text in files.items()]
+    results = lint_tree(paths, root=tmp_path)
+    return [
+        (name, d.severity.value)
+        for name, result in zip(files, results, strict=True)
+        for d in result.diagnostics
+        if d.code == code
+    ]
+
+
+def test_in_a_tree_a_chained_menu_that_can_return_into_the_next_section_is_a_warning(tmp_path):
+    menu = (
+        "#!ipxe\nmenu M\nitem tools Tools\nitem install Install\nchoose t && goto ${t} || exit\n"
+        ":tools\nchain --autofree tools.ipxe || goto failed\n"
+        ":install\nkernel http://x.example/vmlinuz\nboot || goto failed\n:failed\nshell\n"
+    )
+    returns = "#!ipxe\nmenu Tools\nitem back Back\nchoose t || exit 0\nexit 0\n"
+    boots = "#!ipxe\nkernel http://x.example/memtest\nboot\n"
+    assert _tree_findings(tmp_path, {"menu.ipxe": menu, "tools.ipxe": returns}, "IPX211") == [
+        ("menu.ipxe", "warning")
+    ]
+    # a sub-menu that only boots never returns normally: nothing to report
+    assert _tree_findings(tmp_path, {"menu.ipxe": menu, "tools.ipxe": boots}, "IPX211") == []

@@ -6,7 +6,9 @@ Header comments (anywhere in the script, usually right after `#!ipxe`):
 * `# wait: TEXT`      do not send the first key before TEXT is on the console or the screen;
 * `# clear: A B ...`  extra settings the driver clears after the case (the ones named by `set`,
                       `clear`, `read`, `inc` and `choose` in the script are found automatically);
-* `# timeout: SECS`   how long the case may take on the firmware (default 20).
+* `# timeout: SECS`   how long the case may take on the firmware (default 20);
+* `# skip: PROFILE ... -- WHY`  profiles whose firmware cannot run the case (the pcbios build jumps
+                      into anything that is not an image it knows, and the machine hangs).
 
 Files a case fetches live in `cases/files/`; the firmware sees the cases directory as the TFTP root
 `tftp://10.0.2.2/`.
@@ -29,7 +31,7 @@ URL_PREFIX = f"tftp://{TFTP_HOST}/"
 # Files too big or not ours to keep in the repository, put into the TFTP root at run time.
 RUNTIME_FILES = {"files/k.efi": Path("/usr/lib/ipxe/snponly.efi")}  # a real EFI executable
 
-_HEADER = re.compile(r"^#\s*(keys|wait|clear|timeout):\s?(.*)$")
+_HEADER = re.compile(r"^#\s*(keys|wait|clear|timeout|skip):\s?(.*)$")
 _SETTING_CMD = re.compile(r"(?:^|[;&|]\s*)(set|clear|read|inc|choose)\s+([^;&|]*)")
 _NAMED_MENU = re.compile(r"\bmenu\b[^\n]*?(?:--name[= ]|-n\s*)(\S+)")
 
@@ -43,6 +45,7 @@ class Case:
     settings: list[str] = field(default_factory=list)
     menus: list[str] = field(default_factory=list)
     timeout: float = 20.0
+    skip: frozenset[str] = frozenset()  # profiles that do not run this case
 
     @property
     def url(self) -> str:
@@ -91,12 +94,17 @@ def load_case(path: Path) -> Case:
             extra.extend(value.split())
         elif key == "timeout":
             case.timeout = float(value)
+        elif key == "skip":
+            case.skip = frozenset(value.split("--")[0].split())
     case.settings = sorted(_setting_names(text) | set(extra))
     case.menus = sorted(set(_NAMED_MENU.findall(text)))
     return case
 
 
-def load_cases(directory: Path = CASES_DIR, names: list[str] | None = None) -> list[Case]:
+def load_cases(
+    directory: Path = CASES_DIR, names: list[str] | None = None, profile: str | None = None
+) -> list[Case]:
+    """The cases in DIRECTORY (only NAMES if given; only those PROFILE runs if given)."""
     paths = sorted(directory.glob("*.ipxe"))
     cases = [load_case(p) for p in paths]
     if names:
@@ -105,6 +113,8 @@ def load_cases(directory: Path = CASES_DIR, names: list[str] | None = None) -> l
         if unknown:
             raise ValueError(f"no such case(s): {', '.join(sorted(unknown))}")
         cases = [c for c in cases if c.name in wanted]
+    if profile is not None:
+        cases = [c for c in cases if profile not in c.skip]
     return cases
 
 

@@ -1,6 +1,7 @@
 """Check oracle cases by hand: the simulator against the recording, or both against the live firmware.
 
-    python -m tests.oracle.check NAME ...              # ipxesim vs expected/NAME.json (seconds)
+    python -m tests.oracle.check NAME ...              # ipxesim vs expected/debian-12-efi/NAME.json
+    python -m tests.oracle.check NAME --profile pcbios # ipxesim --profile pcbios vs expected/pcbios/NAME.json
     python -m tests.oracle.check --live NAME ...       # also boot the firmware on them (~20 s + cases)
     python -m tests.oracle.check --live my/new.ipxe    # any script: staged beside cases/ (files/ usable)
     python -m tests.oracle.check --show NAME ...       # print the recorded console and screens
@@ -19,25 +20,27 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .builds import BUILDS, DEFAULT_PROFILE, PROFILES
 from .cases import CASES_DIR, URL_PREFIX, Case, load_cases, stage_cases
 from .compare import compare, expected_path, load_expected
 from .firmware import FirmwareError, Transcript, run_cases
 
 RUN_SIM = "import sys; sys.argv[0] = 'ipxesim'; from ipxescript.sim.cli import main; sys.exit(main())"
-PROFILE = "debian-12-efi"
 
 
-def sim_args(case: Case, root: Path) -> list[str]:
+def sim_args(case: Case, root: Path, profile: str = DEFAULT_PROFILE) -> list[str]:
     """The ipxesim arguments for a case, with the URL the firmware saw mapped onto ROOT."""
-    args = ["--profile", PROFILE, "--json", "--map", f"{URL_PREFIX}={root}/"]
+    args = ["--profile", profile, "--json", "--map", f"{URL_PREFIX}={root}/"]
     if case.keys:
         args += ["--keys", case.keys]
     return [*args, case.url]
 
 
-def run_sim(case: Case, root: Path, timeout: float = 60) -> tuple[dict[str, object] | None, str]:
+def run_sim(
+    case: Case, root: Path, timeout: float = 60, profile: str = DEFAULT_PROFILE
+) -> tuple[dict[str, object] | None, str]:
     """ipxesim's JSON object for the case, or None and a description of what went wrong."""
-    args = sim_args(case, root)
+    args = sim_args(case, root, profile)
     command = "ipxesim " + shlex.join(args)
     try:
         proc = subprocess.run(
@@ -72,17 +75,17 @@ def show(t: Transcript) -> str:
     return "\n".join(out)
 
 
-def _gather(items: list[str], work: Path) -> tuple[list[Case], Path]:
+def _gather(items: list[str], work: Path, profile: str) -> tuple[list[Case], Path]:
     """Cases for names and paths; paths are copied into a staged copy of the cases directory."""
     paths = [Path(i) for i in items if i.endswith(".ipxe")]
     if not paths:
-        return load_cases(names=items), CASES_DIR
+        return load_cases(names=items, profile=profile), CASES_DIR
     root = work / "cases"
     shutil.copytree(CASES_DIR, root)
     for path in paths:
         shutil.copy(path, root / path.name)
     names = [Path(i).stem if i.endswith(".ipxe") else i for i in items]
-    return load_cases(root, names), root
+    return load_cases(root, names, profile), root
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,29 +93,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("items", nargs="+", help="case names or paths to .ipxe scripts")
     parser.add_argument("--live", action="store_true", help="run the firmware on them too")
     parser.add_argument("--show", action="store_true", help="print the recordings and stop")
+    parser.add_argument(
+        "--profile", default=DEFAULT_PROFILE, choices=PROFILES, help="which build and ipxesim profile"
+    )
     args = parser.parse_args(argv)
+    profile = args.profile
     with tempfile.TemporaryDirectory(prefix="oracle-check-") as tmp:
         work = Path(tmp)
         try:
-            cases, source = _gather(args.items, work)
+            cases, source = _gather(args.items, work, profile)
         except ValueError as exc:
             print(f"check: {exc}", file=sys.stderr)
             return 2
         if args.show:
             for case in cases:
-                print(show(load_expected(case.name)))
+                print(show(load_expected(case.name, profile)))
             return 0
         live: dict[str, Transcript] = {}
         if args.live:
             try:
-                live = run_cases(cases, source)
+                live = run_cases(cases, source, build=BUILDS[profile])
             except FirmwareError as exc:
                 print(f"check: {exc}", file=sys.stderr)
                 return 1
         root = stage_cases(work / "staged", source)
         failures = 0
         for case in cases:
-            recorded = load_expected(case.name) if expected_path(case.name).exists() else None
+            recorded = (
+                load_expected(case.name, profile) if expected_path(case.name, profile).exists() else None
+            )
             judge = live.get(case.name) or recorded
             if case.name in live:
                 print(show(live[case.name]))
@@ -126,10 +135,13 @@ def main(argv: list[str] | None = None) -> int:
                 failures += 1
                 continue
             if judge is None:
-                print(f"{case.name}: no recording; use --live or `python -m tests.oracle.record {case.name}`")
+                print(
+                    f"{case.name}: no recording; use --live or "
+                    f"`python -m tests.oracle.record --profile {profile} {case.name}`"
+                )
                 failures += 1
                 continue
-            data, command = run_sim(case, root)
+            data, command = run_sim(case, root, profile=profile)
             problems = [command] if data is None else sim_problems(judge, data)
             failures += bool(problems)
             verdict = "simulator matches the firmware" if not problems else "simulator DIFFERS"

@@ -6,6 +6,7 @@ import difflib
 import json
 from pathlib import Path
 
+from .builds import DEFAULT_PROFILE
 from .cases import EXPECTED_DIR
 from .firmware import Transcript
 from .vt import COLS, ROWS, render_text
@@ -49,16 +50,17 @@ def compare(expected: Transcript, console: str, screens: list[list[str] | str], 
     return problems
 
 
-def expected_path(name: str) -> Path:
-    return EXPECTED_DIR / f"{name}.json"
+def expected_path(name: str, profile: str = DEFAULT_PROFILE) -> Path:
+    """Each profile's firmware has its own recordings: expected/PROFILE/NAME.json."""
+    return EXPECTED_DIR / profile / f"{name}.json"
 
 
-def load_expected(name: str) -> Transcript:
-    return Transcript.from_json(json.loads(expected_path(name).read_text()))
+def load_expected(name: str, profile: str = DEFAULT_PROFILE) -> Transcript:
+    return Transcript.from_json(json.loads(expected_path(name, profile).read_text()))
 
 
-def save_expected(transcript: Transcript) -> Path:
-    path = expected_path(transcript.name)
+def save_expected(transcript: Transcript, profile: str = DEFAULT_PROFILE) -> Path:
+    path = expected_path(transcript.name, profile)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(transcript.to_json(), indent=1, ensure_ascii=False) + "\n")
     return path

@@ -1,4 +1,5 @@
-"""Run case scripts on Debian's real `ipxe.efi` (OVMF under QEMU TCG) in one boot and cut out each case.
+"""Run case scripts on a real iPXE build (builds.py: `ipxe.efi` under OVMF or `ipxe.lkrn` under SeaBIOS,
+QEMU TCG) in one boot and cut out each case.
 
 One boot serves many cases: QEMU's user network hands iPXE a generated driver script by TFTP, and the
 driver chains each case in turn between marker lines:
@@ -36,18 +37,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .builds import BUILDS, DEFAULT_PROFILE, OVMF_CODE, OVMF_VARS, Build
 from .cases import CASES_DIR, Case, stage_cases
 from .keys import key_bytes
 from .vt import Decoder
 
-IPXE_EFI = Path("/usr/lib/ipxe/ipxe.efi")
-OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
-OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 DRIVER_NAME = "oracle-driver.ipxe"
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 READY, DONE = "@@ORACLE-READY", "@@ORACLE-DONE"
-BOOT_TIMEOUT = 90.0  # QEMU start to the driver's first line; ~13 s normally, more on a busy machine
+BOOT_TIMEOUT = 180.0  # QEMU start to the driver's first line; ~13 s normally, far more on a busy machine
 SNAP_QUIET = 0.35  # output quiet this long = the drawing is complete and waits for a key
 KEY_QUIET = 0.6  # output quiet this long before a key is sent (> SNAP_QUIET: the screen is taken first)
 # After a key, the screen is taken and the next key sent only once the firmware reacted (printed
@@ -84,12 +83,9 @@ class Transcript:
         return cls(**data)  # type: ignore[arg-type]
 
 
-def available() -> list[str]:
+def available(build: Build = BUILDS[DEFAULT_PROFILE]) -> list[str]:
     """What is missing to run the firmware here (empty when everything is installed)."""
-    missing = [str(p) for p in (IPXE_EFI, OVMF_CODE, OVMF_VARS) if not p.exists()]
-    if shutil.which("qemu-system-x86_64") is None:
-        missing.append("qemu-system-x86_64")
-    return missing
+    return build.missing()
 
 
 def driver_script(cases: list[Case]) -> str:
@@ -109,10 +105,12 @@ def driver_script(cases: list[Case]) -> str:
 
 
 class Firmware:
-    """One QEMU boot of ipxe.efi with the serial console on a pipe read by its own thread."""
+    """One QEMU boot of a build with the serial console on a pipe read by its own thread."""
 
-    def __init__(self, tftp_root: Path, bootfile: str, workdir: Path) -> None:
-        self.tftp_root, self.bootfile, self.workdir = tftp_root, bootfile, workdir
+    def __init__(
+        self, tftp_root: Path, bootfile: str, workdir: Path, build: Build = BUILDS[DEFAULT_PROFILE]
+    ) -> None:
+        self.tftp_root, self.bootfile, self.workdir, self.build = tftp_root, bootfile, workdir, build
         self.decoder = Decoder(enable_after=READY)
         self._proc: subprocess.Popen[bytes] | None = None
         self._out_fd: int | None = None
@@ -126,12 +124,24 @@ class Firmware:
         self.sent_keys: dict[str, list[str]] = {}
         self.chunks: list[tuple[float, bytes]] = []
 
-    def start(self) -> None:
+    def _machine_args(self) -> list[str]:
+        if self.build.boot == "lkrn":
+            # SeaBIOS loads the lkrn as a Linux kernel; its serial console is the output
+            return ["-kernel", str(self.build.image)]
         esp = self.workdir / "esp"
         (esp / "EFI" / "BOOT").mkdir(parents=True)
-        shutil.copy(IPXE_EFI, esp / "EFI" / "BOOT" / "BOOTX64.EFI")
+        shutil.copy(self.build.image, esp / "EFI" / "BOOT" / "BOOTX64.EFI")
         vars_copy = self.workdir / "vars.fd"
         shutil.copy(OVMF_VARS, vars_copy)
+        return [
+            "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+            "-drive", f"if=pflash,format=raw,file={vars_copy}",
+            "-drive", f"file=fat:rw:{esp},format=raw,if=none,id=d0",
+            "-device", "ide-hd,drive=d0,bootindex=0",
+        ]  # fmt: skip
+
+    def start(self) -> None:
+        machine = self._machine_args()
         serial = self.workdir / "serial"
         os.mkfifo(f"{serial}.in")
         os.mkfifo(f"{serial}.out")
@@ -144,10 +154,7 @@ class Firmware:
         cmd = [
             "qemu-system-x86_64",
             "-machine", "pc", "-m", "256", "-display", "none", "-nodefaults", "-vga", "none",
-            "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
-            "-drive", f"if=pflash,format=raw,file={vars_copy}",
-            "-drive", f"file=fat:rw:{esp},format=raw,if=none,id=d0",
-            "-device", "ide-hd,drive=d0,bootindex=0",
+            *machine,
             "-netdev", f"user,id=n0,tftp={self.tftp_root},bootfile={self.bootfile}",
             # PCI slot 3 as on a default QEMU machine (VGA takes slot 2): ${net0/busloc} = 0x18
             "-device", "virtio-net-pci,netdev=n0,romfile=,addr=3",
@@ -332,33 +339,35 @@ def cut_case(decoder: Decoder, case: Case, begin: int) -> Transcript:
     return Transcript(case.name, console, screens, status, case.keys, problems)
 
 
-def run_cases(cases: list[Case], cases_dir: Path = CASES_DIR, retries: int = 1) -> dict[str, Transcript]:
+def run_cases(
+    cases: list[Case], cases_dir: Path = CASES_DIR, retries: int = 1, build: Build = BUILDS[DEFAULT_PROFILE]
+) -> dict[str, Transcript]:
     """Run every case in order, in one boot when all goes well, and return each case's transcript.
 
     A case that does not end in time (waiting for a key it never gets, say) is reported with a problem
     and ends that boot; the cases after it run in a new boot. Cases whose serial output was garbled are
     run again in a fresh boot (at most RETRIES times).
     """
-    missing = available()
+    missing = build.missing()
     if missing:
         raise FirmwareError(f"cannot run the firmware, missing: {', '.join(missing)}")
     names = [c.name for c in cases]
     if len(set(names)) != len(names) or any(not re.fullmatch(r"[\w.-]+", n) for n in names):
         raise FirmwareError("case names must be unique words (letters, digits, _ . -)")
-    results = _run_all(cases, cases_dir)
+    results = _run_all(cases, cases_dir, build)
     for _ in range(retries):
         again = [c for c in cases if GARBLED in results[c.name].problems]
         if not again:
             break
-        results.update(_run_all(again, cases_dir))
+        results.update(_run_all(again, cases_dir, build))
     return results
 
 
-def _run_all(cases: list[Case], cases_dir: Path) -> dict[str, Transcript]:
+def _run_all(cases: list[Case], cases_dir: Path, build: Build) -> dict[str, Transcript]:
     results: dict[str, Transcript] = {}
     pending = list(cases)
     while pending:
-        done, stuck = _boot(pending, cases_dir)
+        done, stuck = _boot(pending, cases_dir, build)
         results.update(done)
         if stuck is None:
             break
@@ -367,14 +376,16 @@ def _run_all(cases: list[Case], cases_dir: Path) -> dict[str, Transcript]:
     return results
 
 
-def _boot(cases: list[Case], cases_dir: Path) -> tuple[dict[str, Transcript], Transcript | None]:
+def _boot(
+    cases: list[Case], cases_dir: Path, build: Build
+) -> tuple[dict[str, Transcript], Transcript | None]:
     """One boot over CASES: the transcripts of the cases that ended, and the one that got stuck if any."""
     with tempfile.TemporaryDirectory(prefix="ipxe-oracle-") as tmp:
         work = Path(tmp)
         tftp_root = work / "tftp"
         stage_cases(tftp_root, cases_dir)
         (tftp_root / DRIVER_NAME).write_text(driver_script(cases))
-        fw = Firmware(tftp_root, DRIVER_NAME, work)
+        fw = Firmware(tftp_root, DRIVER_NAME, work, build)
         begins: dict[str, int] = {}
         stuck: Transcript | None = None
         try:

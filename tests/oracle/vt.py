@@ -160,7 +160,11 @@ class Decoder:
     def _byte(self, byte: int) -> None:
         if self._esc is not None:
             self._esc.append(byte)
-            if len(self._esc) == 1 and byte != ord("["):
+            if len(self._esc) == 1 and byte == ord("0"):
+                # the BIOS build's mucurses writes "\0330m" (no `[`): a terminal takes ESC 0 as a
+                # two-byte escape and shows the `m` (shared/firmware/README.md)
+                self._esc = None
+            elif len(self._esc) == 1 and byte != ord("["):
                 self._esc = None
                 self._garbled()
             elif len(self._esc) > 1 and 0x40 <= byte <= 0x7E:

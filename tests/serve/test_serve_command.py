@@ -112,7 +112,7 @@ def test_sigint_stops_cleanly_too(tmp_path: Path, boot_root: Path) -> None:
         ("http_port = 'x'\n", [], "not a port number"),
         ("[[group]]\nname = 'g'\n", [], "'target' (a script under ROOT) is required"),
         ("this is = not toml [\n", [], "not valid TOML"),
-        ("colour = 'blue'\n", [], "unknown key(s) colour"),
+        ("colour = 'blue'\n", [], "unknown key 'colour'"),
         (None, ["--boot-file", "ppc=x.efi"], "unknown arch 'ppc'"),
         (None, ["--boot-file", "bios"], "expected ARCH=FILE"),
         (None, ["--dhcp", "full"], "needs an address pool"),

@@ -1,4 +1,5 @@
-"""Output formats: text (compiler style), json, sarif (2.1.0) and github (workflow annotations)."""
+"""Output formats: text (compiler style), concise (one line each), json, sarif (2.1.0) and github
+(workflow annotations)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ class FileReport:
     diagnostics: list[Diagnostic]
 
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "concise", "json", "sarif", "github")
 
 
 def render(fmt: str, reports: list[FileReport], color: bool = False) -> str:
@@ -23,6 +24,10 @@ def render(fmt: str, reports: list[FileReport], color: bool = False) -> str:
         from ipxescript.lint.report.json_format import render_json
 
         return render_json(reports)
+    if fmt == "concise":
+        from ipxescript.lint.report.concise import render_concise
+
+        return render_concise(reports)
     if fmt == "sarif":
         from ipxescript.lint.report.sarif import render_sarif
 

@@ -31,6 +31,8 @@ def run_command(sim: Simulator, argv: list[str]) -> int:
     if name not in sim.profile.commands:
         sim.out(f"{name}: command not found\n")
         return sim.err(errors.COMMAND_NOT_FOUND)
+    if name in sim.profile.inert_commands:
+        return 0
     if name == "help":
         return core.help_command(sim)
     try:

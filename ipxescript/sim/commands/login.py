@@ -12,7 +12,12 @@ from ipxescript.sim.machine import Simulator
 from ipxescript.sim.options import Parsed
 
 LOGIN_ROWS = {"username": (8, 10), "password": (14, 16)}  # label row, edit box row (2019 login_ui)
-LOGIN_COL, BOX_COL, BOX_WIDTH, LOGIN_MAX = 36, 30, 20, 63
+UPSTREAM_ROWS = {"username": (8, 10), "password": (13, 15)}
+LOGIN_COL, LOGIN_MAX = 36, 63
+# 2019 login_ui: "Username:" over a 20-wide box; upstream's form UI: "Username" over a 40-wide box and a
+# footer naming its keys (recorded from ipxe.efi and ipxe.lkrn)
+LEGACY_BOX, UPSTREAM_BOX = (30, 20), (20, 40)
+FOOTER_ROW, FOOTER = 23, "Ctrl-X - save changes     Ctrl-C - discard changes"
 
 
 @command("login")
@@ -21,12 +26,18 @@ def login(sim: Simulator, p: Parsed, argv0: str) -> int:
     values = {name: list(sim.settings.get(name) or "") for name in LOGIN_ROWS}
     screen = Screen()
 
+    legacy = sim.profile.legacy
+    box_col, box_width = LEGACY_BOX if legacy else UPSTREAM_BOX
+
     def draw() -> Screen:
-        for name, (label_row, box_row) in LOGIN_ROWS.items():
-            screen.put(label_row, LOGIN_COL, "Username:" if name == "username" else "Password:")
-            text = "".join(values[name])[-BOX_WIDTH:]
+        for name, (label_row, box_row) in (LOGIN_ROWS if legacy else UPSTREAM_ROWS).items():
+            label = "Username" if name == "username" else "Password"
+            screen.put(label_row, LOGIN_COL, label + (":" if legacy else ""))
+            text = "".join(values[name])[-box_width:]
             shown = "*" * len(text) if name == "password" else text
-            screen.put(box_row, BOX_COL, shown + "_" * (BOX_WIDTH - len(shown)))
+            screen.put(box_row, box_col, shown + "_" * (box_width - len(shown)))
+        if not legacy:
+            screen.put(FOOTER_ROW, (80 - len(FOOTER)) // 2, FOOTER)
         return screen
 
     sim.begin_screen()

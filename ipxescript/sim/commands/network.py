@@ -66,7 +66,8 @@ def ifstat(sim: Simulator, p: Parsed, argv0: str) -> int:
 def route(sim: Simulator, p: Parsed, argv0: str) -> int:
     m = sim.machine
     sim.out(f"net0: {m.ip}/{m.netmask} gw {m.gateway}\n")
-    sim.out(f"net0: {m.ip6}/64 gw {m.gateway6}\nnet0: {m.link_ip6}/64\n")
+    if sim.profile.ipv6:
+        sim.out(f"net0: {m.ip6}/64 gw {m.gateway6}\nnet0: {m.link_ip6}/64\n")
     return 0
 
 

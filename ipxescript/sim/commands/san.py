@@ -19,7 +19,9 @@ def sanboot(sim: Simulator, p: Parsed, argv0: str) -> int:
         drive = int(configured, 16) if configured else 0x80
     if not root_paths and not sim.san_hooked:
         # nothing to boot: iPXE tries the drive number and finds no such SAN device (observed)
-        status = sim.err(errors.SAN_NO_DEVICE)
+        status = sim.err(
+            errors.SAN_BIOS_DISK_FAILED if sim.profile.platform == "pcbios" else errors.SAN_NO_DEVICE
+        )
         sim.out(f"Booting from SAN device {drive:#04x}\nBoot from SAN device {drive:#04x} failed: ")
         sim.out(f"{sim.strerror(status)}\n")
         return status

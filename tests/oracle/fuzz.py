@@ -1,0 +1,532 @@
+"""Differential fuzzing: generated scripts run on a real firmware build and in ipxesim, compared.
+
+    python -m tests.oracle.fuzz --profile efi --count 2000             # the long run (one profile)
+    python -m tests.oracle.fuzz --profile all --count 2000 --save      # every profile; keep what it finds
+    python -m tests.oracle.fuzz --profile pcbios --count 50 --seed 7   # a short slice (CI runs one)
+
+Scripts come from hypothesis strategies built on the catalog (commands with their real options, every
+setting type, odd setting names, nested `${}` expansions, `||`/`&&` chains, goto/exit and chains to
+generated child scripts, image commands that succeed and fail, menus and prompts with the keys that
+answer them). A batch of scripts runs in one boot (the oracle driver chains each in turn); each script's
+console, screens and status are compared with `ipxesim --profile P` on the same files.
+
+A disagreement is run again in a fresh boot first: if the firmware does not repeat itself, it is
+nondeterminism (timing) and is filtered out and counted. A repeatable one is shrunk, by deleting lines
+and words while it still disagrees (every candidate of a round runs in one boot), and with `--save` the
+minimal script is written to `cases/fuzz_<hash>.ipxe` and recorded for every profile as a regression
+case. The report (`--report FILE`, default printed) counts scripts, commands covered and
+disagreements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+
+from ipxescript.sim.profile import catalog_data, load_profile
+from ipxescript.sim.run import RunOptions, simulate
+
+from .builds import BUILDS, PROFILES
+from .cases import CASES_DIR, URL_PREFIX, Case, load_case, stage_cases
+from .compare import compare
+from .firmware import FirmwareError, Transcript, run_cases
+
+PLACEHOLDER = "@NAME@"  # a generated case's name, filled in once it is numbered
+CHILD_DIR = "files/fz"  # child scripts of generated cases (not cases themselves)
+# Things a fuzz case must never do on the firmware: wait for input it has no key for, take long,
+# leave the driver (boot, reboot), or read values that change from run to run.
+NAMES = ["fa", "fb", "fc", "f-d", "f.e", "f_1", "F9", "net0/fx", "net0.dhcp/fy", "nosuchblock/fz"]
+LABELS = ["la", "lb", "lc"]
+VALUES = [
+    "",
+    "0",
+    "1",
+    "-1",
+    "42",
+    "255",
+    "256",
+    "65535",
+    "-129",
+    "0x7f",
+    "4294967295",
+    "2147483648",
+    "abc",
+    "a b",
+    "1.2.3.4",
+    "300.1.1.1",
+    "01:02:ff",
+    "0102",
+    "1:2",
+    "::1",
+    "fe80::1",
+    "a,b",
+    "x+y",
+    "caf\u00e9",
+    "%41",
+    "00000000-0000-0000-0000-000000000001",
+    "${fa}",
+    "${fb:hex}",
+    "-x",
+]
+BUILTINS = ["version", "platform", "buildarch", "errno", "net0/mac", "mac", "ip", "netmask", "filename"]
+FILES = ["files/hello.txt", "files/child_ok.ipxe", "files/notscript.txt", "files/nosuch.txt"]
+
+
+@dataclass
+class Generated:
+    """One generated case: its main script, child scripts (by name under files/fz/) and keys."""
+
+    name: str
+    lines: list[str]
+    keys: list[str] = field(default_factory=list)
+    children: dict[str, list[str]] = field(default_factory=dict)
+
+    def text(self) -> str:
+        header = ["#!ipxe"] + ([f"# keys: {' '.join(self.keys)}"] if self.keys else [])
+        return "\n".join(header + self.lines) + "\n"
+
+
+# -- strategies ----------------------------------------------------------------------------------------
+
+
+def _types(profile: str) -> list[str]:
+    return list(load_profile(profile).setting_types)
+
+
+def setting_ref(profile: str) -> st.SearchStrategy[str]:
+    typed = st.tuples(st.sampled_from(NAMES), st.sampled_from(_types(profile))).map(
+        lambda t: f"{t[0]}:{t[1]}"
+    )
+    return st.one_of(st.sampled_from(NAMES), typed)
+
+
+def expansion(profile: str) -> st.SearchStrategy[str]:
+    simple = st.one_of(setting_ref(profile), st.sampled_from(BUILTINS)).map(lambda n: "${" + n + "}")
+    nested = st.tuples(st.sampled_from(["f", "fa", "net0/"]), simple).map(lambda t: "${" + t[0] + t[1] + "}")
+    odd = st.sampled_from(["${", "${}", "$", "${fa", "${fa}}", "${:int8}", "${fa:nosuchtype}"])
+    return st.one_of(simple, nested, odd)
+
+
+def word(profile: str) -> st.SearchStrategy[str]:
+    plain = st.sampled_from(["a", "b", "x y", "-", "--", "#c", "0", "1"])
+    return st.one_of(plain, st.sampled_from(VALUES).filter(lambda v: v and " " not in v), expansion(profile))
+
+
+def option_words(profile: str, name: str) -> st.SearchStrategy[list[str]]:
+    """Options of COMMAND as the catalog has them (each maybe), plus unknown ones now and then."""
+    spec = next((c for c in catalog_data()["commands"] if c["name"] == name), None)
+    options = spec["options"] if spec else []
+    choices: list[st.SearchStrategy[list[str]]] = [st.just([])]
+    for opt in options:
+        flag = opt["long"]
+        if opt.get("takes_argument"):
+            kind = opt.get("argument_kind", "")
+            arg = st.sampled_from(["0", "1000", "x", "-1", "fa"] if "timeout" in kind else ["fa", "x", "0"])
+            choices.append(arg.map(lambda a, f=flag: [f, a]))
+        else:
+            choices.append(st.just([flag]))
+    choices.append(st.sampled_from([["--nosuch"], ["-Z"], ["--help"]]))
+    return st.lists(st.one_of(choices), max_size=2).map(lambda groups: [w for g in groups for w in g])
+
+
+def setting_command(profile: str) -> st.SearchStrategy[str]:
+    ref = setting_ref(profile)
+    value = st.one_of(st.sampled_from(VALUES), expansion(profile))
+    return st.one_of(
+        st.tuples(ref, value).map(lambda t: f"set {t[0]} {t[1]}".rstrip()),
+        ref.map(lambda r: f"clear {r}"),
+        ref.map(lambda r: f"show {r}"),
+        st.tuples(ref, st.sampled_from(["", " 1", " -1", " 300", " x"])).map(lambda t: f"inc {t[0]}{t[1]}"),
+        expansion(profile).map(lambda e: f"isset {e}"),
+        st.tuples(word(profile), word(profile)).map(lambda t: f"iseq {t[0]} {t[1]}"),
+    )
+
+
+def image_command(profile: str) -> st.SearchStrategy[str]:
+    commands = ["imgfetch", "kernel", "initrd", "module", "imgselect", "imgstat", "imgfree", "imgargs"]
+    target = st.sampled_from([*FILES, "hello.txt", "child_ok.ipxe", "nosuch"])
+    return st.tuples(st.sampled_from(commands), target, st.sampled_from(["", " a=1", " x y"])).flatmap(
+        lambda t: option_words(profile, t[0]).map(lambda o: " ".join([t[0], *o, t[1]]) + t[2])
+    )
+
+
+def other_command(profile: str) -> st.SearchStrategy[str]:
+    names = sorted(
+        n
+        for n in load_profile(profile).commands | {"nosuchcmd", "poweroff", "params", "ntp"}
+        if n
+        not in ("shell", "config", "reboot", "poweroff", "dhcp", "ifconf", "autoboot", "sanboot", "login")
+        and n not in ("read", "prompt", "choose", "chain", "boot", "imgexec", "sleep", "ping", "nslookup")
+        and n not in ("ntp", "pxebs", "ifopen", "ifclose", "iflinkwait", "present", "exit", "goto")
+    )
+    return st.sampled_from(names).flatmap(
+        lambda n: st.tuples(option_words(profile, n), st.lists(word(profile), max_size=2)).map(
+            lambda t: " ".join([n, *t[0], *t[1]])
+        )
+    )
+
+
+def simple_command(profile: str) -> st.SearchStrategy[str]:
+    echo = st.lists(word(profile), max_size=3).map(lambda ws: " ".join(["echo", *ws]))
+    return st.one_of(echo, echo, setting_command(profile), setting_command(profile), image_command(profile))
+
+
+def line(profile: str) -> st.SearchStrategy[str]:
+    """One non-interactive line: a command, or a chain of commands with || && ;."""
+    tail = st.sampled_from(["", " || echo fail ${errno}", " && echo ok", " ||", " || echo no ; echo after"])
+    return st.one_of(
+        st.tuples(simple_command(profile), tail).map("".join),
+        other_command(profile),
+        st.tuples(simple_command(profile), simple_command(profile)).map(
+            lambda t: f"{t[0]} && {t[1]} || echo e"
+        ),
+    )
+
+
+def menu_block(profile: str) -> st.SearchStrategy[tuple[list[str], list[str]]]:
+    """A menu and the keys that answer it (Enter, arrows, a shortcut key, or Esc)."""
+    items = st.lists(st.sampled_from(["i1", "i2", "i3", "--gap", "--key x i4"]), min_size=1, max_size=4)
+    keys = st.sampled_from([["ENTER"], ["DOWN", "ENTER"], ["UP", "ENTER"], ["x"], ["END", "ENTER"]])
+    default = st.sampled_from(["", " --default i2", " --default nosuch"])
+
+    def build(parts: tuple[list[str], list[str], str]) -> tuple[list[str], list[str]]:
+        its, k, d = parts
+        lines = ["menu Fuzz menu"]
+        for i in its:
+            lines.append("item --gap -- gap" if i == "--gap" else f"item {i} Item {i.split()[-1]}")
+        lines += [f"choose{d} fc || echo cancelled ${{errno}}", "echo chose ${fc}"]
+        return lines, k
+
+    return st.tuples(items, keys, default).map(build)
+
+
+def prompt_block() -> st.SearchStrategy[tuple[list[str], list[str]]]:
+    return st.sampled_from(
+        [
+            (["prompt --key a Press a || echo prompt ${errno}"], ["a"]),
+            (["prompt --key a Press a || echo prompt ${errno}"], ["b"]),
+            (["prompt Any key"], ["ENTER"]),
+            (["read fb || echo read ${errno}", "echo read ${fb}"], ["h", "i", "ENTER"]),
+        ]
+    )
+
+
+def script(profile: str, name: str) -> st.SearchStrategy[Generated]:
+    """A generated case: mostly commands, sometimes labels/goto/exit, a child chain or an interaction."""
+    body = st.lists(line(profile), min_size=1, max_size=8)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Generated:
+        lines = draw(body)
+        case = Generated(name, lines)
+        flavour = draw(st.sampled_from(["plain", "plain", "control", "chain", "menu", "prompt"]))
+        if flavour == "control":
+            label = draw(st.sampled_from(LABELS))
+            at = draw(st.integers(0, len(lines)))
+            jump = draw(st.sampled_from([f"goto {label}", f"goto {label} || echo nolabel", "goto nosuch"]))
+            lines.insert(at, jump)
+            if draw(st.booleans()):
+                lines.insert(draw(st.integers(at + 1, len(lines))), f":{label}")
+            if draw(st.booleans()):
+                lines.append(draw(st.sampled_from(["exit", "exit 3", "exit 0x80000005", "exit ${fa}"])))
+        elif flavour == "chain":
+            child = f"{name}_c.ipxe"
+            case.children[child] = draw(st.lists(line(profile), min_size=1, max_size=4))
+            if draw(st.booleans()):
+                case.children[child].append(draw(st.sampled_from(["exit 2", "exit", "nosuchcmd"])))
+            how = draw(st.sampled_from(["chain", "chain --autofree", "imgexec", "chain --replace"]))
+            target = f"{CHILD_DIR}/{child}"
+            call = (
+                f"imgfetch {target} && imgexec {child}" if how == "imgexec" else f"{how} {target}"
+            ) + " || echo child ${errno}"
+            lines.insert(draw(st.integers(0, len(lines))), call)
+        elif flavour in ("menu", "prompt"):
+            block, keys = draw(menu_block(profile) if flavour == "menu" else prompt_block())
+            lines.extend(block)
+            case.keys = keys
+        return case
+
+    return build()
+
+
+def generate(profile: str, count: int, seed_value: int, prefix: str = "fz") -> list[Generated]:
+    """COUNT scripts from the strategies, the same ones for the same seed."""
+    out: list[Generated] = []
+
+    @seed(seed_value)
+    @settings(
+        max_examples=count,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+    )
+    @given(script(profile, PLACEHOLDER))
+    def collect(case: Generated) -> None:
+        name = f"{prefix}{len(out):05d}"
+        case.name = name
+        case.lines = [ln.replace(PLACEHOLDER, name) for ln in case.lines]
+        case.children = {k.replace(PLACEHOLDER, name): v for k, v in case.children.items()}
+        out.append(case)
+
+    collect()
+    return out[:count]
+
+
+# -- running and comparing -----------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    case: Generated
+    firmware: Transcript
+    problems: list[str]
+
+
+def stage(cases: list[Generated], work: Path) -> tuple[Path, list[Case]]:
+    """A cases directory holding the oracle's files/ and the generated scripts."""
+    root = work / "cases"
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(CASES_DIR / "files", root / "files")
+    (root / CHILD_DIR).mkdir(parents=True, exist_ok=True)
+    loaded = []
+    for case in cases:
+        path = root / f"{case.name}.ipxe"
+        path.write_text(case.text(), encoding="utf-8")
+        for child, lines in case.children.items():
+            (root / CHILD_DIR / child).write_text("#!ipxe\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        loaded_case = load_case(path)
+        loaded_case.timeout = 15.0
+        loaded.append(loaded_case)
+    return root, loaded
+
+
+def simulate_case(case: Case, staged: Path, profile: str) -> dict[str, object]:
+    result = simulate(
+        case.url,
+        RunOptions(profile=profile, keys=case.keys, maps=[f"{URL_PREFIX}={staged}/"]),
+    )
+    return result.to_json()
+
+
+def run_batch(cases: list[Generated], profile: str, work: Path) -> list[Outcome]:
+    root, loaded = stage(cases, work)
+    firmware = run_cases(loaded, root, build=BUILDS[profile])
+    staged = stage_cases(work / "staged", root)
+    outcomes = []
+    for case, loaded_case in zip(cases, loaded, strict=True):
+        got = firmware[case.name]
+        fatal = [p for p in got.problems if not p.startswith("the case ended before")]
+        if fatal:
+            outcomes.append(Outcome(case, got, [f"firmware: {p}" for p in fatal]))
+            continue
+        data = simulate_case(loaded_case, staged, profile)
+        screens = data.get("screens", [])
+        problems = compare(
+            got, str(data["console"]), screens if isinstance(screens, list) else [], int(data["status"])
+        )  # type: ignore[call-overload]
+        outcomes.append(Outcome(case, got, problems))
+    return outcomes
+
+
+def variants(case: Generated) -> list[Generated]:
+    """Smaller candidates: one line (or child line, or key) fewer, or one word fewer."""
+    out: list[Generated] = []
+
+    def add(lines: list[str], children: dict[str, list[str]], keys: list[str]) -> None:
+        out.append(Generated(f"{case.name}v{len(out):03d}", lines, keys, children))
+
+    for i in range(len(case.lines)):
+        add(case.lines[:i] + case.lines[i + 1 :], dict(case.children), list(case.keys))
+    for child, lines in case.children.items():
+        for i in range(len(lines)):
+            add(list(case.lines), {**case.children, child: lines[:i] + lines[i + 1 :]}, list(case.keys))
+    for i in range(len(case.keys)):
+        add(list(case.lines), dict(case.children), case.keys[:i] + case.keys[i + 1 :])
+    for i, text in enumerate(case.lines):
+        words = text.split()
+        for j in range(1, len(words)):
+            add(
+                case.lines[:i] + [" ".join(words[:j] + words[j + 1 :])] + case.lines[i + 1 :],
+                dict(case.children),
+                list(case.keys),
+            )
+    # children keep their names: rename them with the variant so scripts never share a child file
+    for v in out:
+        renamed = {}
+        for child, lines in v.children.items():
+            new = f"{v.name}_c.ipxe"
+            v.lines = [ln.replace(child, new) for ln in v.lines]
+            renamed[new] = lines
+        v.children = renamed
+    return out
+
+
+def shrink(case: Generated, profile: str, work: Path, rounds: int = 12) -> Generated:
+    """Delete lines, keys and words while the disagreement stays (each round is one boot)."""
+    for _ in range(rounds):
+        candidates = variants(case)[:150]
+        if not candidates:
+            break
+        outcomes = run_batch(candidates, profile, work)
+        smaller = [
+            o.case for o in outcomes if o.problems and not any(p.startswith("firmware:") for p in o.problems)
+        ]
+        if not smaller:
+            break
+        case = min(smaller, key=lambda c: len(c.text()) + sum(len(v) for v in c.children.values()))
+    return case
+
+
+def save_case(case: Generated) -> Path:
+    """Write a minimal disagreement as a regression case (children inlined into files/fz/)."""
+    digest = hashlib.sha1(case.text().encode()).hexdigest()[:8]
+    name = f"fuzz_{digest}"
+    text = case.text()
+    for child, lines in case.children.items():
+        new = f"{name}_c.ipxe"
+        text = text.replace(child, new)
+        (CASES_DIR / CHILD_DIR).mkdir(parents=True, exist_ok=True)
+        (CASES_DIR / CHILD_DIR / new).write_text("#!ipxe\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    path = CASES_DIR / f"{name}.ipxe"
+    path.write_text(
+        text.replace("#!ipxe\n", "#!ipxe\n# found by tests/oracle/fuzz.py\n", 1), encoding="utf-8"
+    )
+    return path
+
+
+@dataclass
+class Report:
+    profile: str
+    seed: int
+    scripts: int = 0
+    commands: Counter[str] = field(default_factory=Counter)
+    disagreements: list[dict[str, object]] = field(default_factory=list)
+    nondeterministic: int = 0
+    firmware_problems: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "profile": self.profile,
+            "seed": self.seed,
+            "scripts": self.scripts,
+            "commands_covered": len(self.commands),
+            "commands": dict(sorted(self.commands.items())),
+            "disagreements": self.disagreements,
+            "nondeterministic_filtered": self.nondeterministic,
+            "firmware_problems": self.firmware_problems,
+            "seconds": round(self.seconds),
+        }
+
+
+def count_commands(case: Generated, into: Counter[str]) -> None:
+    for text in [*case.lines, *(ln for lines in case.children.values() for ln in lines)]:
+        for part in text.replace("||", ";").replace("&&", ";").split(";"):
+            words = part.split()
+            if words and not words[0].startswith(":"):
+                into[words[0]] += 1
+
+
+def fuzz(
+    profile: str,
+    count: int,
+    seed_value: int,
+    batch: int = 200,
+    do_shrink: bool = True,
+    save: bool = False,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> Report:
+    report = Report(profile, seed_value)
+    started = time.monotonic()
+    cases = generate(profile, count, seed_value)
+    with tempfile.TemporaryDirectory(prefix="oracle-fuzz-") as tmp:
+        work = Path(tmp)
+        for start in range(0, len(cases), batch):
+            chunk = cases[start : start + batch]
+            try:
+                outcomes = run_batch(chunk, profile, work)
+            except FirmwareError as exc:
+                progress(f"{profile}: batch at {start} failed: {exc}")
+                report.firmware_problems += len(chunk)
+                continue
+            report.scripts += len(chunk)
+            for o in outcomes:
+                count_commands(o.case, report.commands)
+            bad = [o for o in outcomes if o.problems]
+            report.firmware_problems += sum(any(p.startswith("firmware:") for p in o.problems) for o in bad)
+            bad = [o for o in bad if not any(p.startswith("firmware:") for p in o.problems)]
+            if bad:
+                # a repeat in a fresh boot: a firmware that does not repeat itself is nondeterministic
+                again = run_batch([o.case for o in bad], profile, work)
+                for first, second in zip(bad, again, strict=True):
+                    if compare(
+                        first.firmware,
+                        second.firmware.console,
+                        list(second.firmware.screens),
+                        second.firmware.status,
+                    ):
+                        report.nondeterministic += 1
+                        continue
+                    found = shrink(first.case, profile, work) if do_shrink else first.case
+                    entry: dict[str, object] = {
+                        "script": found.text(),
+                        "children": found.children,
+                        "problems": first.problems,
+                    }
+                    if save:
+                        entry["saved"] = str(save_case(found))
+                    report.disagreements.append(entry)
+            progress(
+                f"{profile}: {report.scripts}/{count} scripts, {len(report.disagreements)} disagreement(s), "
+                f"{time.monotonic() - started:.0f} s"
+            )
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.oracle.fuzz", description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default="efi", choices=[*PROFILES, "all"])
+    parser.add_argument("--count", type=int, default=200, help="scripts per profile")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch", type=int, default=200, help="scripts per boot")
+    parser.add_argument("--no-shrink", action="store_true")
+    parser.add_argument("--save", action="store_true", help="save minimal disagreements as oracle cases")
+    parser.add_argument("--report", type=Path, help="write the JSON report here")
+    args = parser.parse_args(argv)
+    reports = []
+    for profile in PROFILES if args.profile == "all" else [args.profile]:
+        reports.append(
+            fuzz(
+                profile,
+                args.count,
+                args.seed,
+                args.batch,
+                not args.no_shrink,
+                args.save,
+                progress=lambda m: print(m, file=sys.stderr, flush=True),
+            ).to_json()
+        )
+        if args.report:
+            args.report.write_text(json.dumps(reports, indent=1) + "\n")
+    if not args.report:
+        print(json.dumps(reports, indent=1))
+    return 1 if any(r["disagreements"] for r in reports) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
