@@ -93,6 +93,12 @@ Examples:
     type=click.Path(dir_okay=False),
     help="File holding the API token (default: STATE_DIR/api-token, made at first start).",
 )
+@click.option(
+    "--identity",
+    type=click.Choice(["check", "strict", "trust"]),
+    help="Check clients' claimed MAC/IP (check, the default), also refuse unverifiable ones (strict), "
+    "or trust them (trust: simulated labs where many clients share one MAC).",
+)
 @click.option("--explain", nargs=2, metavar="MAC ARCH", help="Print what this client would get, then exit.")
 @click.option(
     "--log-format",
@@ -117,6 +123,7 @@ def serve_command(
     state_url: str | None,
     http_workers: int | None,
     api_token_file: str | None,
+    identity: str | None,
     explain: tuple[str, str] | None,
     log_format: str,
     syslog: bool,
@@ -144,6 +151,7 @@ def serve_command(
             http_workers=http_workers,
             api_token_file=api_token_file,
             state=state_url,
+            identity=identity,
         )
 
     try:

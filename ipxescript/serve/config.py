@@ -25,7 +25,9 @@ DHCP_MODES = ("off", "proxy", "full")
 LINT_MODES = ("refuse", "serve", "off")  # what to do with scripts that have lint errors
 API_MODES = ("loopback", "open", "off")  # from where assignments may be changed over HTTP (with the token)
 API_READS = ("token", "open")  # whether reading clients, the log and assignments needs the token
-IDENTITY_MODES = ("check", "strict")  # strict: claims the server cannot check are refused
+# check: contradicted claims refused; strict: unverifiable ones too; trust: no check (simulated labs where
+# many clients share one MAC)
+IDENTITY_MODES = ("check", "strict", "trust")
 # Loopback defaults (no --interface) and standard ports (with --interface).
 LOOPBACK_PORTS = {"http": 8080, "tftp": 6969}
 STANDARD_PORTS = {"http": 80, "tftp": 69, "dhcp": 67, "proxy": 4011}
@@ -276,6 +278,7 @@ def load_config(
     http_workers: int | None = None,
     api_token_file: str | None = None,
     state: str | None = None,
+    identity: str | None = None,
 ) -> ServeConfig:
     """Build the effective settings: defaults < config file < flags."""
     bundled = root is None and config_file is None
@@ -310,7 +313,7 @@ def load_config(
     config.dhcp = _choice(dhcp or data.get("dhcp", "off"), DHCP_MODES, f"{where}: dhcp")
     config.lint = _choice(data.get("lint", "refuse"), LINT_MODES, f"{where}: lint")
     _api_settings(config, data.get("api", "loopback"), where, api_token_file)
-    config.identity = _choice(data.get("identity", "check"), IDENTITY_MODES, f"{where}: identity")
+    config.identity = _choice(identity or data.get("identity", "check"), IDENTITY_MODES, f"{where}: identity")
     if "default" in data:
         if not isinstance(data["default"], str) or not data["default"]:
             raise ConfigError(f"{where}: 'default' must name a script under ROOT")

@@ -78,6 +78,7 @@ class ServePolicy:
         config = self.config
         self.root = Root(config.root, private=(config.config_file, config.state_dir, config.api_token_file))
         self.identity.strict = config.identity == "strict"
+        self.identity.trust = config.identity == "trust"
         # first stages per arch and the iPXE/non-iPXE split come from the shared default policy
         self.boot_files = BootFilesPolicy(
             http_address=config.address,
