@@ -159,7 +159,6 @@ class BootTree:
             if path.suffix in TEMPLATE_SUFFIXES:
                 self._by_posix.setdefault(path.with_suffix("").as_posix(), tree_file)
         self.edges: list[Edge] = []
-        self._returns: dict[int, list[LogicalLine]] = {}
         self._settings: dict[int, _GroupSettings] = {}
         self._out: dict[int, list[Edge]] = {id(f): [] for f in self.files.values()}
         self._in: dict[int, list[Edge]] = {id(f): [] for f in self.files.values()}
@@ -478,38 +477,6 @@ def _add_values(values: dict[str, dict[str, None] | None], setting: str, found: 
 
 def _as_lists(values: dict[str, dict[str, None] | None]) -> dict[str, list[str] | None]:
     return {setting: None if known is None else list(known) for setting, known in values.items()}
-
-
-NO_RETURN_ON_SUCCESS = {"boot", "chain", "imgexec", "goto", "exit", "reboot", "poweroff", "sanboot"}
-
-
-def _returns_at(model: ScriptModel) -> list[LogicalLine]:
-    flow = model.flow
-    reachable = flow.reachable
-    out: list[LogicalLine] = []
-    for line_flow in flow.lines:
-        line = line_flow.line
-        if line.index not in reachable:
-            continue
-        for command in line.commands:
-            if command.name != "exit":
-                continue
-            args = model.bound(command).positionals
-            if not args or (args[0].is_literal and args[0].text.strip() in ("0", "0x0", "00")):
-                out.append(line)
-                break
-    for line_flow in reversed(flow.lines):
-        line = line_flow.line
-        if not any(c.words for c in line.commands):
-            if line.label is None:
-                continue  # blank lines and comments at the end
-        if line.index in reachable and line_flow.falls_through:
-            last = [c for c in line.commands if c.words]
-            if not last or last[-1].name not in NO_RETURN_ON_SUCCESS:
-                if line not in out:
-                    out.append(line)
-        break
-    return out
 
 
 def _norm_prefix(text: str | None, index: int) -> str:

@@ -634,3 +634,16 @@ def test_in_a_tree_a_chained_menu_that_can_return_into_the_next_section_is_a_war
     ]
     # a sub-menu that only boots never returns normally: nothing to report
     assert _tree_findings(tmp_path, {"menu.ipxe": menu, "tools.ipxe": boots}, "IPX211") == []
+
+
+def test_a_cheetah_template_is_masked_like_the_other_template_kinds():
+    text = (
+        "#!ipxe\nset menu-timeout 20000\nisset \\${menu-default} || set menu-default $default_profile\n"
+        ":start\nmenu Boot\nitem local (local)\n#for $label in $menu_labels\n"
+        'item $label["name"] $label["display_name"]\n#end for\n'
+        "choose --default \\${menu-default} --timeout \\${menu-timeout} target && goto \\${target} ||\n"
+        "$menu_items\n:local\nsanboot --no-describe --drive 0x80\n"
+    )
+    assert codes(text) == []
+    # a plain script with a dollar word is still read as iPXE reads it
+    assert "IPX405" in codes("#!ipxe\n#if you need it\nset x $HOSTNAME\necho ${x}\n")
