@@ -7,7 +7,6 @@ shape seen in public iPXE repositories.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from conftest import findings, lines_of
@@ -403,18 +402,16 @@ def test_label_targeted_only_by_an_unreachable_goto_says_so():
 
 
 @pytest.mark.timeout(60)
-def test_many_missing_gotos_stay_cheap():
+def test_many_missing_gotos_get_their_hint():
     lines = ["#!ipxe"]
     for i in range(900):
         lines += [f":section_number_{i}", f"echo {i}"]
     lines += [f"iseq ${{x}} {i} && goto section_numbr_{i} ||" for i in range(300)]
     text = "\n".join(lines) + "\n"
-    lint_source(text, "t.ipxe")  # warm up
-    start = time.perf_counter()
+    # Its cost is measured by benchmarks/bench_lint.py (speed is never a timed test); the 60 s timeout
+    # above only catches a return of the quadratic search (11.7 s once, on an idle machine).
     found = lint_source(text, "t.ipxe", LintConfig(select=("IPX201",)))
-    elapsed = time.perf_counter() - start
     assert len(found) == 300 and all("did you mean 'section_number_" in d.message for d in found)
-    assert elapsed < 1.5, elapsed
 
 
 def test_a_bom_gives_one_finding_not_an_unknown_command_too():
