@@ -74,16 +74,23 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
-def pids_named(prefix: str) -> list[int]:
-    found = []
+def database_cpu(lab: StormLab) -> float:
+    """CPU seconds of the PostgreSQL server so far: the postmaster, its live backends, and (cutime/cstime)
+    the backends that already ended."""
+    if lab.cluster is None:
+        return 0.0
+    postmaster = int((lab.cluster.data / "postmaster.pid").read_text().split()[0])
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    total = sum(int(fields[i]) for i in (11, 12, 13, 14)) / TICKS
+    children = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().startswith(prefix):
-                    found.append(int(entry.name))
-            except OSError:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                    children.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
                 continue
-    return found
+    return total + cpu_seconds(children)
 
 
 def start_baseline(lab: StormLab, root: Path, work: Path) -> list[int]:
@@ -126,13 +133,12 @@ def run_setup(setup: str, args: argparse.Namespace, root: Path) -> dict[str, Any
             for index in range(1, count + 1):
                 lab.start_serve(f"i{index}", root)
             servers = [p.pid for p in lab.instances.values()]
-        database = pids_named("postgres") if lab.cluster else []
-        before = cpu_seconds(servers), cpu_seconds(database)
+        before = cpu_seconds(servers), database_cpu(lab)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         result = lab.storm("--concurrency", str(args.concurrency), timeout=args.timeout)
         after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
         server_cpu = cpu_seconds(servers) - before[0]
-        database_cpu = cpu_seconds(pids_named("postgres") if lab.cluster else []) - before[1]
+        db_cpu = database_cpu(lab) - before[1]
     finally:
         lab.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -149,11 +155,11 @@ def run_setup(setup: str, args: argparse.Namespace, root: Path) -> dict[str, Any
         "p99_to_kernel": times[min(len(times) - 1, int(len(times) * 0.99))] if times else float("nan"),
         "retries": sum(m["attempts"] - 1 for m in machines),
         "cpu_servers": server_cpu,
-        "cpu_database": database_cpu,
+        "cpu_database": db_cpu,
         "cpu_generator": (after_children.ru_utime + after_children.ru_stime)
         - (children.ru_utime + children.ru_stime),
         # servers and database, per machine booted: the cost of a boot, whatever else runs on the machine
-        "cpu_per_boot": (server_cpu + database_cpu) / max(1, len(done)),
+        "cpu_per_boot": (server_cpu + db_cpu) / max(1, len(done)),
     }
 
 
@@ -231,7 +237,8 @@ def main() -> int:
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
-    return 0 if all(r["booted"] == r["machines"] for r in results) else 1
+    # the reference's own failures are reported above; the run fails when one of ours did not boot all
+    return 0 if all(r["booted"] == r["machines"] for r in results if r is not reference) else 1
 
 
 if __name__ == "__main__":

@@ -52,11 +52,11 @@ def _number(value: float, unit: str, exact: bool = False) -> str:
 
 def table(rows: list[dict[str, object]]) -> str:
     """The one table: benchmark, metric, measured, goal, verdict."""
-    lines = [f"{'benchmark':9} {'metric':62} {'measured':>16} {'goal':>16}  verdict", "-" * 114]
+    lines = [f"{'benchmark':9} {'metric':62} {'measured':>16} {'goal':>18}  verdict", "-" * 116]
     for row in rows:
         measured = _number(float(row["value"]), str(row["unit"]))  # type: ignore[arg-type]
         verdict = "met" if row["met"] else "NOT MET"
-        lines.append(f"{row['bench']!s:9} {row['metric']!s:62} {measured:>16} {row['goal']!s:>16}  {verdict}")
+        lines.append(f"{row['bench']!s:9} {row['metric']!s:62} {measured:>16} {row['goal']!s:>18}  {verdict}")
     return "\n".join(lines)
 
 

@@ -128,3 +128,21 @@ def printable(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def print_diff(path: str, before: str, after: str) -> bool:
+    """A unified diff of a script's change on standard output (the script's bytes as they are);
+    whether there was a change. ``-`` is shown as ``stdin``."""
+    import difflib
+
+    if before == after:
+        return False
+    name = "stdin" if path == "-" else path
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{name}", f"b/{name}"
+    )
+    text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+    sys.stdout.flush()
+    return True

@@ -60,6 +60,7 @@ class OpenDocument:
     encoding: str = "utf-16"  # the position encoding agreed with the client
     shown: list[Diagnostic] = field(default_factory=list)  # what was last published, current offsets
     linted: list[Diagnostic] | None = None  # the last full lint, if it is for the current text
+    lint_seconds: float | None = None  # how long the last full lint took
     _index: ScriptIndex | None = None
     _model: ScriptModel | None = None
     _positions: Positions | None = None

@@ -148,6 +148,14 @@ class LintWorker:
             self._stderr_task = asyncio.ensure_future(self._keep_stderr(self._process))
         return self._process
 
+    async def warm(self) -> None:
+        """Start the worker ahead of its first lint (it imports the linter: a second or so)."""
+        async with self._lock:
+            try:
+                await self._start()
+            except (WorkerUnavailable, LintAborted):
+                pass  # the first lint that needs it reports why
+
     async def _keep_stderr(self, process: asyncio.subprocess.Process) -> None:
         """Pass the worker's stderr on to the server's (the editor's log) and keep its tail."""
         assert process.stderr is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,6 +44,13 @@ T = TypeVar("T")
 # Other open files of an edited tree wait this long, so typing in one file does not re-lint them all.
 LINT_DELAY = 0.0
 TREE_DELAY = 0.25
+# A full lint of one script that takes less than this runs right here, without the worker's round trip
+# (a fork, the text there and the findings back, tens of ms): most scripts, so their cross-line
+# diagnostics come with the keystroke's. A longer one (a script of thousands of lines, a tree) goes to
+# the worker, where a newer edit stops it and typing is not held up. Before a document's first lint is
+# timed, its length decides.
+INLINE_LINT_SECONDS = 0.08
+INLINE_FIRST_LINES = 1000
 
 
 class StaleText(Exception):
@@ -74,6 +82,7 @@ class IpxeLanguageServer(LanguageServer):
         self.lint_worker = LintWorker()
         self.worker_failure: str | None = None  # why the worker is not used any more, once it failed
         self.trees = Workspace(self._open_models)
+        self._warming: asyncio.Future[None] | None = None
 
     # -- documents ------------------------------------------------------------------------------
 
@@ -95,6 +104,8 @@ class IpxeLanguageServer(LanguageServer):
         path = uri_to_path(item.uri)
         doc = OpenDocument(item.uri, item.version, Document(item.text, path), config, error, self._encoding())
         self.documents[item.uri] = doc
+        if self._warming is None:
+            self._warming = asyncio.ensure_future(self.lint_worker.warm())
         self.publish(doc, doc.open_diagnostics())
         self.schedule_lint(doc, delay=0)
         return doc
@@ -214,6 +225,12 @@ class IpxeLanguageServer(LanguageServer):
         if self._is_current(doc, version):
             self.publish(doc, findings)
 
+    @staticmethod
+    def _inline(doc: OpenDocument) -> bool:
+        if doc.lint_seconds is None:
+            return len(doc.script.lines) <= INLINE_FIRST_LINES
+        return doc.lint_seconds < INLINE_LINT_SECONDS
+
     def lint_request(self, doc: OpenDocument) -> LintRequest:
         """The document alone, or as a file of its boot tree when other files chain it or it chains
         them: then settings, failure handlers and chain paths come from those files."""
@@ -261,16 +278,22 @@ class IpxeLanguageServer(LanguageServer):
         return doc.version == version and self.documents.get(doc.uri) is doc
 
     async def lint_now(self, doc: OpenDocument) -> list[Diagnostic]:
-        """The full lint of the document's current text (cached until the next change): in the worker
-        process, or in this one once the worker has failed."""
+        """The full lint of the document's current text (cached until the next change): here when it is
+        quick, else in the worker process (or here too once the worker has failed)."""
         if doc.linted is not None:
             return doc.linted
         version, text = doc.version, doc.text
         request = self.lint_request(doc)
         findings: list[Diagnostic] | None = None
-        if self.worker_failure is None:
+        if not request.tree and self._inline(doc):
+            started = time.perf_counter()
+            findings = request.run()
+            doc.lint_seconds = time.perf_counter() - started
+        elif self.worker_failure is None:
             try:
+                started = time.perf_counter()
                 findings = await self.lint_worker.run(doc, request, wanted=lambda: doc.version == version)
+                doc.lint_seconds = time.perf_counter() - started
             except LintAborted as exc:
                 raise StaleText(doc.uri) from exc
             except WorkerUnavailable as exc:

@@ -117,9 +117,9 @@ class Workspace:
             model = open_models.get(p) or self._disk_model(p)
             if model is not None:
                 models.append((p, model))
-        entries = [Path(folder, e) for e in getattr(config, "entries", ())]
+        entries = [Path(folder, e) for e in config.entries]
         maps = []
-        for text in getattr(config, "maps", ()):
+        for text in config.maps:
             try:
                 maps.append(parse_map(text, folder))
             except MapError:

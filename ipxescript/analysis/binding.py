@@ -89,17 +89,7 @@ def bind(command: Command, spec: CommandSpec | None) -> BoundCommand:
             if opt is None:
                 continue
             if opt.takes_argument and not eq:
-                if i < len(words) and not words[i].text.startswith("-"):
-                    value_word = words[i]
-                    bound.option_words.append(value_word)
-                    i += 1
-                    bound.options.append(
-                        OptionValue(
-                            opt.name, word, value_word.text, value_word.start, value_word.end, value_word
-                        )
-                    )
-                else:
-                    bound.options.append(OptionValue(opt.name, word, None, word.start, word.end))
+                i = _next_word_value(bound, opt, word, words, i)
             elif opt.takes_argument:
                 start, end = _value_range(word, 3 + len(name))
                 bound.options.append(OptionValue(opt.name, word, inline, start, end))
@@ -116,22 +106,27 @@ def bind(command: Command, spec: CommandSpec | None) -> BoundCommand:
                 if j + 1 < len(text):
                     start, end = _value_range(word, j + 1)
                     bound.options.append(OptionValue(opt.name, word, text[j + 1 :], start, end))
-                elif i < len(words) and not words[i].text.startswith("-"):
-                    value_word = words[i]
-                    bound.option_words.append(value_word)
-                    i += 1
-                    bound.options.append(
-                        OptionValue(
-                            opt.name, word, value_word.text, value_word.start, value_word.end, value_word
-                        )
-                    )
                 else:
-                    bound.options.append(OptionValue(opt.name, word, None, word.start, word.end))
+                    i = _next_word_value(bound, opt, word, words, i)
                 break
             bound.options.append(OptionValue(opt.name, word, None, word.start, word.end))
             j += 1
     bound.positionals = list(words[i:])
     return bound
+
+
+def _next_word_value(bound: BoundCommand, opt: OptionSpec, word: Word, words: list[Word], i: int) -> int:
+    """An option whose value is the next word (getopt: one that does not start with ``-``); a
+    missing value leaves the option without one. Returns the index of the word after."""
+    if i < len(words) and not words[i].text.startswith("-"):
+        value_word = words[i]
+        bound.option_words.append(value_word)
+        bound.options.append(
+            OptionValue(opt.name, word, value_word.text, value_word.start, value_word.end, value_word)
+        )
+        return i + 1
+    bound.options.append(OptionValue(opt.name, word, None, word.start, word.end))
+    return i
 
 
 def _starts_literal(word: Word) -> bool:

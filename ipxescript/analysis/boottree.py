@@ -159,7 +159,6 @@ class BootTree:
             if path.suffix in TEMPLATE_SUFFIXES:
                 self._by_posix.setdefault(path.with_suffix("").as_posix(), tree_file)
         self.edges: list[Edge] = []
-        self._returns: dict[int, list[LogicalLine]] = {}
         self._settings: dict[int, _GroupSettings] = {}
         self._out: dict[int, list[Edge]] = {id(f): [] for f in self.files.values()}
         self._in: dict[int, list[Edge]] = {id(f): [] for f in self.files.values()}
@@ -303,15 +302,11 @@ class BootTree:
 
     @cached_property
     def _tree_values(self) -> dict[str, list[str] | None]:
-        merged: dict[str, list[str] | None] = {}
+        merged: dict[str, dict[str, None] | None] = {}
         for values in self._file_values.values():
             for setting, found in values.items():
-                known = merged.setdefault(setting, [])
-                if found is None or known is None:
-                    merged[setting] = None
-                else:
-                    known.extend(v for v in found if v not in known)
-        return merged
+                _add_values(merged, setting, found)
+        return _as_lists(merged)
 
     def values_of(self, source: TreeFile, setting: str) -> list[str] | None:
         """What ``${setting}`` can hold in ``source``: the values the file itself stores when it
@@ -448,7 +443,7 @@ STORES = ("set", "read", "choose", "inc", "imgset", "nslookup", "pciscan", "usbs
 
 
 def _stored_values(model: ScriptModel) -> dict[str, list[str] | None]:
-    values: dict[str, list[str] | None] = {}
+    values: dict[str, dict[str, None] | None] = {}
     choices = {id(c.bound.command): c for c in model.menus.choices}
     for _line, bound in model.commands:
         name = bound.name
@@ -465,44 +460,23 @@ def _stored_values(model: ScriptModel) -> dict[str, list[str] | None]:
             found = [i.name for i in items if i.name is not None] or None
         else:
             found = None
-        known = values.setdefault(setting, [])
-        if found is None or known is None:
-            values[setting] = None
-        else:
-            known.extend(v for v in found if v not in known)
-    return values
+        _add_values(values, setting, found)
+    return _as_lists(values)
 
 
-NO_RETURN_ON_SUCCESS = {"boot", "chain", "imgexec", "goto", "exit", "reboot", "poweroff", "sanboot"}
+def _add_values(values: dict[str, dict[str, None] | None], setting: str, found: list[str] | None) -> None:
+    """Add what one store gives ``setting``; once any store is unknown (None), so is the setting.
+    Values are kept in an ordered set: a setting stored by thousands of ``choose`` (one per menu)
+    collects its values in linear time."""
+    known = values.setdefault(setting, {})
+    if found is None or known is None:
+        values[setting] = None
+    else:
+        known.update(dict.fromkeys(found))
 
 
-def _returns_at(model: ScriptModel) -> list[LogicalLine]:
-    flow = model.flow
-    reachable = flow.reachable
-    out: list[LogicalLine] = []
-    for line_flow in flow.lines:
-        line = line_flow.line
-        if line.index not in reachable:
-            continue
-        for command in line.commands:
-            if command.name != "exit":
-                continue
-            args = model.bound(command).positionals
-            if not args or (args[0].is_literal and args[0].text.strip() in ("0", "0x0", "00")):
-                out.append(line)
-                break
-    for line_flow in reversed(flow.lines):
-        line = line_flow.line
-        if not any(c.words for c in line.commands):
-            if line.label is None:
-                continue  # blank lines and comments at the end
-        if line.index in reachable and line_flow.falls_through:
-            last = [c for c in line.commands if c.words]
-            if not last or last[-1].name not in NO_RETURN_ON_SUCCESS:
-                if line not in out:
-                    out.append(line)
-        break
-    return out
+def _as_lists(values: dict[str, dict[str, None] | None]) -> dict[str, list[str] | None]:
+    return {setting: None if known is None else list(known) for setting, known in values.items()}
 
 
 def _norm_prefix(text: str | None, index: int) -> str:

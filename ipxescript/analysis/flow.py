@@ -60,7 +60,6 @@ class Flow:
         self.lines = [self._line_flow(line) for line in model.script.lines]
         self.jumps = [j for lf in self.lines for j in lf.jumps]
         self._reachable: set[int] | None = None
-        self._successors: dict[int, list[int]] = {}
         self._graph: list[list[int]] | None = None
         self._by_pattern: dict[str, list[int]] = {}
         self._targeted: set[str] | None = None
@@ -146,24 +145,6 @@ class Flow:
             unique.setdefault(id(jump.command), jump)
         result.jumps = list(unique.values())
         return result
-
-    def successors(self, index: int) -> list[int]:
-        cached = self._successors.get(index)
-        if cached is not None:
-            return cached
-        lf = self.lines[index]
-        out = []
-        if lf.falls_through and index + 1 < len(self.lines):
-            out.append(index + 1)
-        for jump in lf.jumps:
-            if jump.target is not None:
-                target = self.ctx.labels.get(jump.target)
-                if target is not None:
-                    out.append(target.index)
-            else:
-                out.extend(self._pattern_targets(jump))
-        self._successors[index] = out
-        return out
 
     def _pattern_targets(self, jump: Jump) -> list[int]:
         assert jump.pattern is not None

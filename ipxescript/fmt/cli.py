@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
 from pathlib import Path
 
 import click
 
-from ipxescript.clikit import CONTEXT, EXIT_FAILURE, EXIT_USAGE, binary_reason, printable, quiet_option
+from ipxescript.clikit import (
+    CONTEXT,
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    binary_reason,
+    print_diff,
+    printable,
+    quiet_option,
+)
 from ipxescript.fmt import format_text
 from ipxescript.lint.discover import discover
 from ipxescript.syntax.source import decode_source, encode_source
@@ -61,11 +68,7 @@ def fmt_command(paths: tuple[str, ...], check: bool, diff: bool, quiet: bool) ->
             continue
         changed += 1
         if diff:
-            name = "stdin" if path == "-" else path
-            lines = difflib.unified_diff(
-                text.splitlines(keepends=True), formatted.splitlines(keepends=True), f"a/{name}", f"b/{name}"
-            )
-            sys.stdout.write("".join(line if line.endswith("\n") else line + "\n" for line in lines))
+            print_diff(path, text, formatted)
         elif check:
             click.echo(f"would reformat {printable(path)}")
         elif path == "-":

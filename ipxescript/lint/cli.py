@@ -15,6 +15,7 @@ from ipxescript.clikit import (
     binary_reason,
     colour_wanted,
     format_option,
+    print_diff,
     printable,
     quiet_option,
     version_option,
@@ -256,7 +257,7 @@ def lint_command(
             fixed, count = fix_text(text, _linter(shown, config), unsafe_fixes)
             fixed_total += count
             if diff:
-                changed = _print_diff(shown, text, fixed) or changed
+                changed = print_diff(shown, text, fixed) or changed
             elif path == "-":
                 sys.stdout.buffer.write(encode_source(fixed))
                 sys.stdout.flush()
@@ -337,21 +338,6 @@ def _read(path: str) -> str | None:
         click.echo(f"ipxelint: {printable(path)}: skipped, {binary}", err=True)
         return None
     return decode_source(data)[0]
-
-
-def _print_diff(path: str, before: str, after: str) -> bool:
-    import difflib
-
-    if before == after:
-        return False
-    name = "stdin" if path == "-" else path
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{name}", f"b/{name}"
-    )
-    text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-    sys.stdout.buffer.write(encode_source(text))
-    sys.stdout.flush()
-    return True
 
 
 def _parse_set(values: tuple[str, ...]) -> dict[str, str]:

@@ -50,7 +50,7 @@ def frees_everything(bound: BoundCommand) -> bool:
 
 
 def line_frees_everything(ctx: ScriptModel, line: LogicalLine) -> bool:
-    return any(frees_everything(ctx.bound(c)) for c in line.commands)
+    return any(c.name == "imgfree" and frees_everything(ctx.bound(c)) for c in line.commands)
 
 
 def loads_kernel(ctx: ScriptModel, command: Command) -> bool:
@@ -106,7 +106,11 @@ def _pattern(ctx: ScriptModel, jump: Jump) -> list[int]:
 
 
 def _succeeds(ctx: ScriptModel, line: LogicalLine) -> bool:
-    return ctx.flow.lines[line.index].falls_through and line_exits(ctx, line)[0]
+    if not ctx.flow.lines[line.index].falls_through:
+        return False
+    if not line.operators:  # one command: the common case, without the line simulation
+        return not line.commands or "ok" in _outcomes(ctx, line.commands[0])
+    return line_exits(ctx, line)[0]
 
 
 def strict_graph(ctx: ScriptModel) -> list[list[int]]:
@@ -146,7 +150,7 @@ def reach(ctx: ScriptModel, starts: Iterable[int], blocked: set[int]) -> set[int
 
 
 def freeing_lines(ctx: ScriptModel) -> set[int]:
-    return {line.index for line in ctx.script.lines if line_frees_everything(ctx, line)}
+    return {line.index for line, bound in ctx.commands_named("imgfree") if frees_everything(bound)}
 
 
 # Commands that load or start an image: a section running one of them boots something.

@@ -3,8 +3,9 @@
 Kinds: ``jinja`` (``{{ }}``, ``{% %}``, ``{# #}``), ``go`` (``{{ }}``), ``erb`` (``<% %>``, ``<%= %>``)
 and ``auto``, the default: every kind at once, used only when the text holds a complete region (an
 iPXE script never contains ``{{``, ``{%``, ``{#`` or ``<%``, so a plain script is left untouched).
-Mustache sections (``{{#x}}``, ``{{/x}}``, ``{{^x}}``) are statements in every kind. ``none`` turns
-masking off.
+Mustache sections (``{{#x}}``, ``{{/x}}``, ``{{^x}}``) are statements in every kind. ``auto`` also
+recognises Cheetah (Cobbler) when a block directive is closed (``#end for``). ``none`` turns masking
+off.
 
 A region alone on its line(s) (a ``{% for %}``, ``{{ end }}``, an included block) becomes spaces, so
 the line is blank. An expression inside a command line (``chain {{ base }}/boot.ipxe``) becomes a
@@ -55,11 +56,45 @@ def _is_expression(region: str, kind: str) -> bool:
 
 
 def has_markers(text: str) -> bool:
-    return MARKERS.search(text) is not None
+    return MARKERS.search(text) is not None or CHEETAH.search(text) is not None
+
+
+# Cheetah (Cobbler's templates): recognised in ``auto`` only when a block directive is closed
+# (``#end for``, ``#end if``): an iPXE comment never reads like that.
+CHEETAH = re.compile(r"^[ \t]*#end (for|if|def|block|raw|while)\b", re.M)
+CHEETAH_DIRECTIVE = re.compile(
+    r"^[ \t]*#(for|end for|if|else if|elif|else|end if|set|silent|include|import|raw|end raw|def|end def"
+    r"|block|end block|while|end while)\b[^\n]*",
+    re.M,
+)
+CHEETAH_PLACEHOLDER = re.compile(r"(?<![\\$])\$(?!\{)[A-Za-z_][\w.]*(\[[^\]\s]*\])*")
+
+
+def _mask_cheetah(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """Directive lines become blank (template statements), ``$name`` placeholders unknown
+    references, and ``\\${x}`` (an iPXE reference the template escapes) loses its backslash."""
+    chars = list(text)
+    regions: list[tuple[int, int]] = []
+    for match in CHEETAH_DIRECTIVE.finditer(text):
+        start, end = match.span()
+        chars[start:end] = _blank(text[start:end])
+        regions.append((start, end))
+    for match in CHEETAH_PLACEHOLDER.finditer(text):
+        start, end = match.span()
+        if any(a <= start < b for a, b in regions):
+            continue
+        region = text[start:end]
+        chars[start:end] = "${" + "_" * (len(region) - 3) + "}" if len(region) >= 4 else _blank(region)
+        regions.append((start, end))
+    for match in re.finditer(r"\\\$\{", text):
+        chars[match.start()] = " "
+    return "".join(chars), sorted(regions)
 
 
 def mask_template(text: str, kind: str) -> tuple[str, list[tuple[int, int]]]:
     """Return the masked text (same length, same newlines) and the masked (start, end) regions."""
+    if kind == "auto" and CHEETAH.search(text):
+        return _mask_cheetah(text)
     pattern = PATTERNS.get(kind)
     if pattern is None:  # "none"
         return text, []

@@ -20,11 +20,15 @@ import re
 import socket
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ipxescript.serve import metrics
+
+OUTCOMES = {"refused": "refused", "error": "error"}  # the outcome label of /metrics' boots_total
+MAX_CLIENTS = 1000  # clients remembered in memory (the status page and /api/clients), the latest kept
 ROTATE_BYTES = 16 << 20  # the live file is rotated once it reaches this size
 KEEP_FILES = 3  # rotated files kept beside it (bootlog.jsonl.1 .. .3)
 # Events written before record() returns (not batched): the decision of a boot is stored before the client
@@ -174,8 +178,9 @@ class BootLog:
     def __init__(self, state_dir: Path | None, *, keep: int = 2000, sink: BootSink | None = None) -> None:
         """Events go to `sink`, else to `bootlog.jsonl` in `state_dir`, else nowhere (memory only)."""
         self._events: deque[Event] = deque(maxlen=keep)
-        self._latest: dict[str, Event] = {}
-        self._mac_of_ip: dict[str, str] = {}
+        # the clients seen, least recently active first: bounded, so made-up MACs cannot fill memory
+        self._latest: OrderedDict[str, Event] = OrderedDict()
+        self._mac_of_ip: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()  # batches reach the sink whole and in order
         self._pending: list[str] = []
@@ -189,7 +194,13 @@ class BootLog:
     def learn(self, mac: str, ip: str | None) -> None:
         if mac and ip:
             with self._lock:
-                self._mac_of_ip[ip] = mac
+                self._learn(mac, ip)
+
+    def _learn(self, mac: str, ip: str) -> None:
+        self._mac_of_ip[ip] = mac
+        self._mac_of_ip.move_to_end(ip)
+        if len(self._mac_of_ip) > MAX_CLIENTS:
+            self._mac_of_ip.popitem(last=False)
 
     def client_of(self, mac: str | None, ip: str | None) -> str:
         if mac:
@@ -215,6 +226,7 @@ class BootLog:
         ):
             return None  # the same request again at once (a retry, a download manager): one line is enough
         event = Event(now, client, ip, stage, what, reason, protocol, self._pid)
+        metrics.inc("boots_total", stage=stage, protocol=protocol, outcome=OUTCOMES.get(stage, "served"))
         full = False
         with self._lock:
             self._remember(event)
@@ -228,6 +240,9 @@ class BootLog:
     def _remember(self, event: Event) -> None:
         self._events.append(event)
         self._latest[event.client] = event
+        self._latest.move_to_end(event.client)
+        if len(self._latest) > MAX_CLIENTS:
+            self._latest.popitem(last=False)
 
     def follow(self) -> None:
         """Take in the events other server processes (or instances) stored since the last call."""
@@ -243,7 +258,7 @@ class BootLog:
                 continue
             with self._lock:
                 if event.ip and event.client != event.ip:
-                    self._mac_of_ip[event.ip] = event.client
+                    self._learn(event.client, event.ip)
                 self._remember(event)
 
     def pending(self) -> int:

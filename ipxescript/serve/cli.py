@@ -12,7 +12,14 @@ from typing import NoReturn
 import click
 
 from ipxescript.clikit import format_option
-from ipxescript.serve.config import CONFIG_NAME, ConfigError, default_state_dir, load_config, read_config_file
+from ipxescript.serve.config import (
+    CONFIG_NAME,
+    ConfigError,
+    ServeConfig,
+    default_state_dir,
+    load_config,
+    read_config_file,
+)
 
 
 def _fail(command: str, message: str) -> NoReturn:
@@ -20,14 +27,11 @@ def _fail(command: str, message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _setup_logging(verbose: int, quiet: bool) -> None:
+def _setup_logging(verbose: int, quiet: bool, log_format: str = "text", syslog: bool = False) -> None:
+    from ipxescript.serve.logs import setup
+
     level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    setup(level, log_format, syslog)
     logging.getLogger("aiohttp").setLevel(logging.WARNING if not verbose else logging.DEBUG)
 
 
@@ -84,7 +88,25 @@ Examples:
 @click.option(
     "--http-workers", type=click.IntRange(1, 64), help="HTTP processes sharing the port (default 1)."
 )
+@click.option(
+    "--api-token-file",
+    type=click.Path(dir_okay=False),
+    help="File holding the API token (default: STATE_DIR/api-token, made at first start).",
+)
+@click.option(
+    "--identity",
+    type=click.Choice(["check", "strict", "trust"]),
+    help="Check clients' claimed MAC/IP (check, the default), also refuse unverifiable ones (strict), "
+    "or trust them (trust: simulated labs where many clients share one MAC).",
+)
 @click.option("--explain", nargs=2, metavar="MAC ARCH", help="Print what this client would get, then exit.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="Log lines on stderr as text or as one JSON object each.",
+)
+@click.option("--syslog", is_flag=True, help="Also log to the local syslog (/dev/log), facility daemon.")
 @click.option("-v", "--verbose", count=True, help="More log output (protocol details).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors in the log.")
 def serve_command(
@@ -100,7 +122,11 @@ def serve_command(
     state_dir: str | None,
     state_url: str | None,
     http_workers: int | None,
+    api_token_file: str | None,
+    identity: str | None,
     explain: tuple[str, str] | None,
+    log_format: str,
+    syslog: bool,
     verbose: int,
     quiet: bool,
 ) -> None:
@@ -108,9 +134,10 @@ def serve_command(
 
     With no ROOT, serves the bundled example boot tree on 127.0.0.1 (HTTP 8080, TFTP 6969).
     """
-    _setup_logging(verbose, quiet)
-    try:
-        config = load_config(
+    _setup_logging(verbose, quiet, log_format, syslog)
+
+    def settings() -> ServeConfig:
+        return load_config(
             root,
             config_file=config_file,
             interface=interface,
@@ -122,8 +149,13 @@ def serve_command(
             boot_files=boot_files,
             state_dir=state_dir,
             http_workers=http_workers,
+            api_token_file=api_token_file,
             state=state_url,
+            identity=identity,
         )
+
+    try:
+        config = settings()
     except ConfigError as exc:
         _fail("serve", str(exc))
 
@@ -148,7 +180,7 @@ def serve_command(
             state.close()
         return
     try:
-        run(config)
+        run(config, reload=settings)
     except ServeError as exc:
         _fail("serve", str(exc))
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown

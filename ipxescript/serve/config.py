@@ -23,7 +23,11 @@ CONFIG_NAME = "ipxescript.toml"
 ARCHES = ("bios", "efi32", "efi64", "arm32", "arm64")
 DHCP_MODES = ("off", "proxy", "full")
 LINT_MODES = ("refuse", "serve", "off")  # what to do with scripts that have lint errors
-API_MODES = ("loopback", "open", "off")  # who may change assignments over HTTP
+API_MODES = ("loopback", "open", "off")  # from where assignments may be changed over HTTP (with the token)
+API_READS = ("token", "open")  # whether reading clients, the log and assignments needs the token
+# check: contradicted claims refused; strict: unverifiable ones too; trust: no check (simulated labs where
+# many clients share one MAC)
+IDENTITY_MODES = ("check", "strict", "trust")
 # Loopback defaults (no --interface) and standard ports (with --interface).
 LOOPBACK_PORTS = {"http": 8080, "tftp": 6969}
 STANDARD_PORTS = {"http": 80, "tftp": 69, "dhcp": 67, "proxy": 4011}
@@ -63,6 +67,9 @@ class ServeConfig:
     http_workers: int = 1  # HTTP processes sharing the port (the main one included)
     dhcp_settings: dict[str, Any] = field(default_factory=dict)  # netmask, router, dns, ... for full mode
     api: str = "loopback"
+    api_token_file: Path | None = None  # None: STATE_DIR/api-token, made at first start
+    api_reads: str = "token"
+    identity: str = "check"
     state_dir: Path = field(default_factory=lambda: default_state_dir())
     state: str | None = None  # postgresql://... shared by several instances; None = SQLite in state_dir
     config_file: Path | None = None
@@ -116,6 +123,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: config file not found") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}): TOML files are UTF-8") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from exc
 
@@ -154,8 +163,14 @@ def _port(value: Any, what: str) -> int:
     return value
 
 
+def _string(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{what}: expected a string, got {value!r}")
+    return value
+
+
 def _choice(value: Any, choices: tuple[str, ...], what: str) -> str:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ConfigError(f"{what}: {value!r} is not one of {', '.join(choices)}")
     return str(value)
 
@@ -205,21 +220,47 @@ def _dhcp_settings(raw: Any, what: str) -> dict[str, Any]:
             f"{what}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(DHCP_SETTING_KEYS)})"
         )
     settings = dict(raw)
+    for key in ("netmask", "router", "domain"):
+        if key in settings:
+            settings[key] = _string(settings[key], f"{what}: {key}")
     if "dns" in settings:
         dns = settings["dns"]
-        settings["dns"] = tuple([dns] if isinstance(dns, str) else [str(d) for d in dns])
-    if "lease_time" in settings and not isinstance(settings["lease_time"], int):
+        if isinstance(dns, str):
+            dns = [dns]
+        if not isinstance(dns, list) or not all(isinstance(d, str) for d in dns):
+            raise ConfigError(f"{what}: dns must be an address or a list of addresses, got {dns!r}")
+        settings["dns"] = tuple(dns)
+    lease = settings.get("lease_time", 0)
+    if isinstance(lease, bool) or not isinstance(lease, int) or lease < 0:
         raise ConfigError(f"{what}: lease_time must be a number of seconds")
     if "reservations" in settings:
         settings["reservations"] = _str_table(settings["reservations"], f"{what}.reservations")
     return settings
 
 
+def _api_settings(config: ServeConfig, raw: Any, where: str, token_flag: str | None) -> None:
+    """`api = "loopback"` (the access mode alone) or an `[api]` table with access, token_file, reads."""
+    table = raw if isinstance(raw, dict) else {"access": raw}
+    unknown = set(table) - set(API_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: [api]: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(API_KEYS)})"
+        )
+    config.api = _choice(table.get("access", "loopback"), API_MODES, f"{where}: api")
+    config.api_reads = _choice(table.get("reads", "token"), API_READS, f"{where}: [api] reads")
+    if token_flag:
+        config.api_token_file = Path(token_flag)
+    elif "token_file" in table:
+        name = _string(table["token_file"], f"{where}: [api] token_file")
+        config.api_token_file = (config.config_file.parent if config.config_file else Path.cwd()) / name
+
+
 KNOWN_KEYS = {
     "address", "interface", "dhcp", "dhcp_range", "http_port", "tftp_port", "dhcp_port", "proxy_port",
     "boot_files", "default", "group", "metadata", "lint", "api", "state_dir", "dhcp_settings", "http_workers",
-    "state",
+    "identity", "state",
 }  # fmt: skip
+API_KEYS = ("access", "token_file", "reads")
 
 
 def load_config(
@@ -235,7 +276,9 @@ def load_config(
     boot_files: tuple[str, ...] = (),
     state_dir: str | None = None,
     http_workers: int | None = None,
+    api_token_file: str | None = None,
     state: str | None = None,
+    identity: str | None = None,
 ) -> ServeConfig:
     """Build the effective settings: defaults < config file < flags."""
     bundled = root is None and config_file is None
@@ -256,17 +299,21 @@ def load_config(
         raise ConfigError(f"{where}: {unknown_keys(SERVE, sorted(unknown))}")
     if root_path is None:
         raw_root = data.get("root")
-        if not isinstance(raw_root, str):
+        if not isinstance(raw_root, str) or not raw_root:
             raise ConfigError(f"{where}: no ROOT given and no 'root' key in the config file")
         root_path = (file_path.parent if file_path else Path.cwd()) / raw_root
     if not root_path.is_dir():
         raise ConfigError(f"ROOT {root_path}: no such directory")
 
+    for key in ("address", "interface", "state_dir"):
+        if key in data:
+            _string(data[key], f"{where}: {key}")
     config = ServeConfig(root=root_path.resolve(), config_file=file_path, bundled=bundled)
     config.interface = interface or data.get("interface")
-    config.dhcp = _choice(dhcp or data.get("dhcp", "off"), DHCP_MODES, "dhcp")
+    config.dhcp = _choice(dhcp or data.get("dhcp", "off"), DHCP_MODES, f"{where}: dhcp")
     config.lint = _choice(data.get("lint", "refuse"), LINT_MODES, f"{where}: lint")
-    config.api = _choice(data.get("api", "loopback"), API_MODES, f"{where}: api")
+    _api_settings(config, data.get("api", "loopback"), where, api_token_file)
+    config.identity = _choice(identity or data.get("identity", "check"), IDENTITY_MODES, f"{where}: identity")
     if "default" in data:
         if not isinstance(data["default"], str) or not data["default"]:
             raise ConfigError(f"{where}: 'default' must name a script under ROOT")
@@ -276,13 +323,13 @@ def load_config(
 
     ports = STANDARD_PORTS if config.interface else LOOPBACK_PORTS
     config.http_port = _port(
-        http_port if http_port is not None else data.get("http_port", ports["http"]), "http_port"
+        http_port if http_port is not None else data.get("http_port", ports["http"]), f"{where}: http_port"
     )
     config.tftp_port = _port(
-        tftp_port if tftp_port is not None else data.get("tftp_port", ports["tftp"]), "tftp_port"
+        tftp_port if tftp_port is not None else data.get("tftp_port", ports["tftp"]), f"{where}: tftp_port"
     )
-    config.dhcp_port = _port(data.get("dhcp_port", STANDARD_PORTS["dhcp"]), "dhcp_port")
-    config.proxy_port = _port(data.get("proxy_port", STANDARD_PORTS["proxy"]), "proxy_port")
+    config.dhcp_port = _port(data.get("dhcp_port", STANDARD_PORTS["dhcp"]), f"{where}: dhcp_port")
+    config.proxy_port = _port(data.get("proxy_port", STANDARD_PORTS["proxy"]), f"{where}: proxy_port")
 
     raw_range = dhcp_range or data.get("dhcp_range")
     if raw_range is not None:
@@ -312,7 +359,7 @@ def load_config(
 
     workers = http_workers if http_workers is not None else data.get("http_workers", 1)
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
-        raise ConfigError(f"http_workers: {workers!r} is not a number of processes (1-64)")
+        raise ConfigError(f"{where}: http_workers: {workers!r} is not a number of processes (1-64)")
     config.http_workers = workers
 
     raw_state = state_dir or data.get("state_dir")

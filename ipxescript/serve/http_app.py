@@ -6,21 +6,29 @@ redirects) and every path goes through the same ROOT confinement.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import ipaddress
 import json
 import logging
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from aiohttp import web
 
+from ipxescript.serve import metrics
+from ipxescript.serve.apiauth import api_token, authorized
 from ipxescript.serve.assignments import ClientKeyError, normalise_mac
 from ipxescript.serve.bootlog import stage_of
+from ipxescript.serve.http_guard import Guard
 from ipxescript.serve.http_static import cached_response, file_response
+from ipxescript.serve.openapi import openapi_document
 from ipxescript.serve.policy import Client
+from ipxescript.serve.render import error_script
 from ipxescript.serve.rootfs import OpenFile, PathRefused, decode_request_path
-from ipxescript.serve.serve_policy import ServePolicy
+from ipxescript.serve.serve_policy import Served, ServePolicy
 from ipxescript.serve.state import StateUnavailable
 
 log = logging.getLogger("ipxescript.serve.http")
@@ -30,8 +38,21 @@ IDENTITY_KEYS = ("mac", "uuid", "ip", "hostname")
 POLICY_KEY: web.AppKey[ServePolicy] = web.AppKey("policy", ServePolicy)
 
 
-def _text(body: str, status: int = 200, **headers: str) -> web.Response:
-    return web.Response(status=status, text=body, content_type="text/plain", charset="utf-8", headers=headers)
+OPERATOR_PATHS = ("healthz", "readyz", "metrics")
+CLIENTS_HIDDEN = (
+    "<p>Clients and assignments are shown to requests that carry the API token "
+    '(<code>Authorization: Bearer TOKEN</code>), or to all with <code>[api] reads = "open"</code>.</p>'
+)
+
+
+def _text(body: str, status: int = 200, headers: dict[str, str] | None = None, **more: str) -> web.Response:
+    return web.Response(
+        status=status,
+        text=body,
+        content_type="text/plain",
+        charset="utf-8",
+        headers={**(headers or {}), **more},
+    )
 
 
 def client_from_query(request: web.Request) -> Client:
@@ -57,18 +78,41 @@ def is_dry_run(request: web.Request) -> bool:
 
 
 def _is_loopback(request: web.Request) -> bool:
+    """Whether the request comes from this host (a loopback address, or the server's own address)."""
     try:
-        return ipaddress.ip_address(request.remote or "").is_loopback
+        if ipaddress.ip_address(request.remote or "").is_loopback:
+            return True
     except ValueError:
         return False
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return sockname is not None and sockname[0] == request.remote
+
+
+# Lint runs of scripts that changed since their last verdict (one at a time: the CPU is shared anyway).
+LINT_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lint")
 
 
 class BootHttp:
-    def __init__(self, policy: ServePolicy) -> None:
+    def __init__(self, policy: ServePolicy, guard: Guard | None = None, token: str | None = None) -> None:
         self.policy = policy
         self.config = policy.config
+        self.guard = guard
+        policy.api_token = token or policy.api_token or api_token(policy.config)
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        try:
+            response = await self._route(request)
+        except RecursionError:  # e.g. JSON nested thousands deep: a bad request, not a server error
+            response = web.json_response({"error": "the request is nested too deeply"}, status=400)
+        except Exception:
+            metrics.inc("errors_total", component="http")
+            raise
+        metrics.inc("http_requests_total", code=str(response.status))
+        if self.guard is not None:
+            self.guard.request_done(request.transport)
+        return response
+
+    async def _route(self, request: web.Request) -> web.StreamResponse:
         try:
             rel = self.policy.root.relative(decode_request_path(request.raw_path))
         except PathRefused as exc:
@@ -78,10 +122,31 @@ class BootHttp:
         if request.method not in ("GET", "HEAD"):
             return _text("405 Method Not Allowed\n", 405, Allow="GET, HEAD")
         if rel == "":
-            return self.status_page()
+            return self.status_page(request)
         if rel == "boot.ipxe":
-            return self.boot_ipxe(request)
+            return await self.boot_ipxe(request)
+        if rel in OPERATOR_PATHS:
+            return self.operator(rel)
         return await self.static(request, rel)
+
+    def operator(self, rel: str) -> web.Response:
+        """/healthz (the process answers), /readyz (every port is open), /metrics (Prometheus)."""
+        if rel == "healthz":
+            return _text("ok\n", headers={"Cache-Control": "no-store"})
+        if rel == "readyz":
+            ready = self.policy.ready
+            return _text("ready\n" if ready else "starting\n", 200 if ready else 503)
+        return web.Response(
+            text=metrics.render(),
+            content_type="text/plain",
+            charset="utf-8",
+            headers={"Cache-Control": "no-store"},
+        )
+
+    async def _lint_off_loop(self, rel: str, real: str, st: os.stat_result) -> None:
+        """Make the lint verdict of a changed script in a thread: a large script takes a while to lint,
+        and the event loop serves every other client meanwhile."""
+        await asyncio.get_running_loop().run_in_executor(LINT_POOL, self.policy.checker.report, rel, real, st)
 
     def _refused(self, request: web.Request, reason: str) -> web.Response:
         ip = request.remote
@@ -91,15 +156,50 @@ class BootHttp:
         log.warning("HTTP %s %s from %s refused: %s", request.method, request.raw_path[:200], ip, reason)
         return _text("403 Forbidden\n", 403)
 
-    def boot_ipxe(self, request: web.Request) -> web.Response:
+    def _client(self, request: web.Request) -> Client | web.Response:
+        """The client of this request with its identity checked (identity.py), or the refusal."""
         try:
-            client = client_from_query(request)
+            claimed = client_from_query(request)
         except ClientKeyError as exc:
             return _text(f"400 Bad Request: {exc}\n", 400)
+        claimed_ip = request.query.get("ip") or None
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        verdict = self.policy.identity.check(
+            claimed.mac, claimed_ip, request.remote, sockname[0] if sockname else None
+        )
+        if verdict.refused is not None:
+            metrics.inc("http_refused_total", reason="identity")
+            self.policy.bootlog.record(
+                mac=None,
+                ip=request.remote,
+                stage="refused",
+                what="boot.ipxe",
+                reason=verdict.refused,
+                protocol="http",
+            )
+            log.warning("HTTP boot.ipxe from %s refused: %s", request.remote, verdict.refused)
+            text = error_script("this machine's identity was refused:", [verdict.refused])
+            return _text(text, 403, {"Cache-Control": "no-store"})
+        return replace(claimed, mac=verdict.mac, ip=verdict.ip)
+
+    async def boot_ipxe(self, request: web.Request) -> web.Response:
+        client = self._client(request)
+        if isinstance(client, web.Response):
+            return client
         dry_run = is_dry_run(request)
         consume = request.method == "GET" and not dry_run
         boot_url = f"http://{request.host}/boot.ipxe"
-        served = self.policy.boot_script(client, consume=consume, boot_url=boot_url)
+        if client.mac:
+            decision = self.policy.decide_or_retry(client, consume=consume, boot_url=boot_url)
+            if isinstance(decision, Served):
+                served = decision
+            else:
+                missing = self.policy.verdict_missing(decision.target)
+                if missing is not None:
+                    await self._lint_off_loop(*missing)
+                served = self.policy.render_target(client, decision)
+        else:
+            served = self.policy.boot_script(client, consume=consume, boot_url=boot_url)
         if consume:
             self.policy.bootlog.record(
                 mac=client.mac or None,
@@ -139,18 +239,19 @@ class BootHttp:
             fd = os.open(packaged, os.O_RDONLY | os.O_CLOEXEC)
             opened = OpenFile(fd, packaged, os.fstat(fd))
         try:
+            if self.config.lint != "off" and not self.policy.checker.known(rel, opened.st):
+                await self._lint_off_loop(rel, opened.real, opened.st)
             broken = self.policy.checked_script(rel, opened.real, opened.st)
             if broken is not None:
                 self._note(request, "error", rel, broken.reason)
-                return _text(broken.text, 200, **{"Cache-Control": "no-store"})
-            try:
-                client = client_from_query(request)
-            except ClientKeyError as exc:
-                return _text(f"400 Bad Request: {exc}\n", 400)
+                return _text(broken.text, 200, {"Cache-Control": "no-store"})
+            client = self._client(request)
+            if isinstance(client, web.Response):
+                return client
             rendered = self.policy.chained_script(client, rel, opened.real)
             if rendered is not None:
                 self._note(request, "script", rel, rendered.reason)
-                return _text(rendered.text, 200, **{"Cache-Control": "no-store"})
+                return _text(rendered.text, 200, {"Cache-Control": "no-store"})
             if request.method == "GET" and "Range" not in request.headers:
                 self._note(request, stage_of(rel), rel, "file from ROOT")
             return await file_response(request, opened.fd, opened.real, opened.st, key)
@@ -167,21 +268,34 @@ class BootHttp:
             log.info("HTTP %s %s for %s (%s): %s", request.method, rel, event.client, event.stage, reason)
 
     # -- status page ------------------------------------------------------------------------------------
-    def status_page(self) -> web.Response:
+    def status_page(self, request: web.Request) -> web.Response:
+        shown = self.config.api_reads == "open" or authorized(
+            request.headers.get("Authorization"), self.policy.api_token
+        )
         rows = []
-        for event in self.policy.bootlog.clients()[:200]:
-            when = time.strftime("%H:%M:%S", time.localtime(event.time))
+        for event in self.policy.bootlog.clients()[:200] if shown else ():
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.time))
             cells = (event.client, event.ip or "", event.stage, event.what, event.reason, when)
             rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
         assignments = [
             f"<tr><td>{html.escape(a.client)}</td><td>{a.kind}</td><td>{html.escape(a.target)}</td></tr>"
-            for a in self.policy.store.all()
+            for a in (self.policy.store.all() if shown else ())
         ]
         broken = [
             f"<li>{html.escape(str(f))}</li>"
             for report in self.policy.checker.all_reports().values()
             for f in report.errors
         ]
+        clients = (
+            "<h2>Recent clients</h2>\n<table><tr><th>client</th><th>ip</th><th>stage</th><th>last</th>"
+            "<th>reason</th><th>time</th></tr>\n"
+            + ("".join(rows) or '<tr><td colspan="6">no client yet</td></tr>')
+            + "\n</table>\n<h2>Assignments</h2>\n<table><tr><th>client</th><th>kind</th><th>target</th></tr>\n"
+            + ("".join(assignments) or '<tr><td colspan="3">none</td></tr>')
+            + "\n</table>"
+            if shown
+            else CLIENTS_HIDDEN
+        )
         page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
 <title>ipxescript serve</title>
@@ -190,14 +304,7 @@ class BootHttp:
 <h1>ipxescript serve</h1>
 <p>Serving <code>{html.escape(str(self.config.root))}</code>; iPXE clients start at
 <code>{html.escape(self.config.boot_url)}</code>.</p>
-<h2>Recent clients</h2>
-<table><tr><th>client</th><th>ip</th><th>stage</th><th>last</th><th>reason</th><th>time</th></tr>
-{"".join(rows) or '<tr><td colspan="6">no client yet</td></tr>'}
-</table>
-<h2>Assignments</h2>
-<table><tr><th>client</th><th>kind</th><th>target</th></tr>
-{"".join(assignments) or '<tr><td colspan="3">none</td></tr>'}
-</table>
+{clients}
 <h2>Scripts with lint errors</h2>
 <ul>{"".join(broken) or "<li>none</li>"}</ul>
 </body></html>
@@ -205,16 +312,38 @@ class BootHttp:
         return web.Response(text=page, content_type="text/html", charset="utf-8")
 
     # -- JSON API ---------------------------------------------------------------------------------------
+    def _api_refusal(self, request: web.Request, reading: bool, rest: str) -> web.Response | None:
+        """Why this API request may not go on (a response), or None: Origin, token, access mode."""
+        origin = request.headers.get("Origin")
+        if origin is not None and origin != f"{request.scheme}://{request.host}":
+            return _json_error(403, f"requests from the page at {origin[:100]!r} are not allowed")
+        if reading and (rest == "openapi.json" or self.config.api_reads == "open"):
+            return None
+        if not authorized(request.headers.get("Authorization"), self.policy.api_token):
+            return _json_error(
+                401,
+                "this needs the API token: send 'Authorization: Bearer TOKEN' (the token is in "
+                f"{'the --api-token-file' if self.config.api_token_file else 'STATE_DIR/api-token'})",
+                **{"WWW-Authenticate": 'Bearer realm="ipxescript"'},
+            )
+        if not reading and self.config.api == "loopback" and not _is_loopback(request):
+            return _json_error(
+                403, "changes over the API are allowed from loopback only (api = 'open' allows others)"
+            )
+        return None
+
     async def api(self, request: web.Request, rest: str) -> web.Response:
         if self.config.api == "off":
             return _text("404 Not Found\n", 404)
         reading = request.method in ("GET", "HEAD")
-        if not reading and self.config.api == "loopback" and not _is_loopback(request):
-            return web.json_response(
-                {"error": "changes over the API are allowed from loopback only"}, status=403
-            )
+        refused = self._api_refusal(request, reading, rest)
+        if refused is not None:
+            metrics.inc("http_refused_total", reason=f"api_{refused.status}")
+            return refused
         store = self.policy.store
         try:
+            if rest == "openapi.json" and reading:
+                return web.json_response(openapi_document())
             if rest == "assignments":
                 if reading:
                     return web.json_response([a.as_json() for a in store.all()])
@@ -230,43 +359,63 @@ class BootHttp:
                     found = [a.as_json() for a in store.all() if a.client == _key(client)]
                     return web.json_response(found, status=200 if found else 404)
             elif rest == "clients" and reading:
-                return web.json_response([e.as_json() for e in self.policy.bootlog.clients()])
+                limit = _limit(request)
+                return web.json_response([e.as_json() for e in self.policy.bootlog.clients()[:limit]])
             elif rest == "log" and reading:
-                return web.json_response([e.as_json() for e in self.policy.bootlog.recent()])
+                return web.json_response([e.as_json() for e in self.policy.bootlog.recent(_limit(request))])
             else:
-                return web.json_response({"error": f"no such API path /api/{rest}"}, status=404)
+                return _json_error(404, f"no such API path /api/{rest}")
         except ClientKeyError as exc:
-            return web.json_response({"error": str(exc)}, status=400)
+            return _json_error(400, str(exc))
         except StateUnavailable as exc:
-            return web.json_response({"error": str(exc)}, status=503)
-        return web.json_response({"error": f"method {request.method} not allowed here"}, status=405)
+            return _json_error(503, str(exc))
+        return _json_error(405, f"method {request.method} not allowed here")
 
     async def _api_assign(self, request: web.Request) -> web.Response:
+        if request.content_type != "application/json":
+            return _json_error(415, "the body must be JSON, sent as Content-Type: application/json")
         try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.json_response({"error": "the body must be JSON"}, status=400)
+            raw = await asyncio.wait_for(request.read(), BODY_TIMEOUT)
+            body = json.loads(raw)
+        except TimeoutError:
+            return _json_error(408, "the body did not arrive in time")
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            return _json_error(400, "the body must be JSON (nested at most a few levels)")
+        except web.HTTPRequestEntityTooLarge:
+            return _json_error(413, "the body is too large")
+        expected = 'expected {"client": MAC or IP, "target": script, "once": true or false}'
         if (
             not isinstance(body, dict)
             or not isinstance(body.get("client"), str)
             or not isinstance(body.get("target"), str)
+            or not isinstance(body.get("once", False), bool)
+            or set(body) - {"client", "target", "once"}
         ):
-            return web.json_response(
-                {"error": 'expected {"client": MAC or IP, "target": script, "once": bool}'}, status=400
-            )
+            return _json_error(400, expected)
         try:
             found = self.policy.root.resolve(body["target"])
         except PathRefused as exc:
-            return web.json_response({"error": f"target {body['target']!r}: {exc}"}, status=400)
+            return _json_error(400, f"target {body['target']!r}: {exc}")
         if found is None:
-            return web.json_response(
-                {"error": f"target {body['target']!r} is not a file under ROOT"}, status=400
-            )
+            return _json_error(400, f"target {body['target']!r} is not a file under ROOT")
         item = self.policy.store.assign(
-            body["client"], self.policy.root.relative(body["target"]), once=bool(body.get("once"))
+            body["client"], self.policy.root.relative(body["target"]), once=body.get("once", False)
         )
         log.info("API: %s assignment %s -> %s", item.kind, item.client, item.target)
         return web.json_response(item.as_json(), status=201)
+
+
+BODY_TIMEOUT = 10.0
+MAX_LIST = 1000  # API lists answer at most this many items (?limit=N, default 200)
+
+
+def _limit(request: web.Request) -> int:
+    raw = request.query.get("limit", "200")
+    return min(int(raw), MAX_LIST) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 200
+
+
+def _json_error(status: int, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers or None)
 
 
 def _key(client: str) -> str:
@@ -275,9 +424,9 @@ def _key(client: str) -> str:
     return client_key(client)
 
 
-def make_app(policy: ServePolicy) -> web.Application:
+def make_app(policy: ServePolicy, guard: Guard | None = None, token: str | None = None) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     app[POLICY_KEY] = policy
-    handler = BootHttp(policy)
+    handler = BootHttp(policy, guard, token)
     app.router.add_route("*", "/{tail:.*}", handler.dispatch)
     return app

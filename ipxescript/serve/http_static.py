@@ -21,7 +21,7 @@ from ipxescript.serve.sendfile import send_file
 log = logging.getLogger("ipxescript.serve.http")
 
 SMALL_FILE = 64 * 1024
-MAX_RANGES = 64  # more parts than this: ignore Range and send the whole file (allowed by RFC 9110)
+MAX_RANGES = 16  # more parts than this: ignore Range and send the whole file (allowed by RFC 9110)
 CHUNK = 256 * 1024
 
 _TYPES = {
@@ -51,11 +51,17 @@ class RangeNotSatisfiable(Exception):
     pass
 
 
+def _number(text: str) -> bool:
+    """ASCII digits of a sane length (int() of a 5000-digit or non-ASCII number would raise)."""
+    return text.isascii() and text.isdigit() and len(text) <= 19
+
+
 def parse_ranges(header: str | None, size: int) -> list[tuple[int, int]] | None:
     """Byte ranges (start, end inclusive) of a Range header, None to send the whole file.
 
     Malformed headers are ignored (RFC 9110 14.2); a valid set with no satisfiable range raises
-    RangeNotSatisfiable.
+    RangeNotSatisfiable. Overlapping and adjacent ranges are merged (RFC 9110 14.3 allows it), so the
+    response is never larger than the file plus the part headers, whatever the request repeats.
     """
     if not header:
         return None
@@ -71,7 +77,7 @@ def parse_ranges(header: str | None, size: int) -> list[tuple[int, int]] | None:
         if not dash:
             return None
         first, last = first.strip(), last.strip()
-        if not (first.isdigit() or first == "") or not (last.isdigit() or last == "") or first == last == "":
+        if not (_number(first) or first == "") or not (_number(last) or last == "") or first == last == "":
             return None
         if first == "":  # suffix range: the last N bytes
             length = int(last)
@@ -80,15 +86,26 @@ def parse_ranges(header: str | None, size: int) -> list[tuple[int, int]] | None:
             ranges.append((max(0, size - length), size - 1))
             continue
         start = int(first)
-        end = int(last) if last else size - 1
-        if end < start:
+        if last and int(last) < start:
             return None
-        if start >= size:
+        if start >= size:  # `bytes=SIZE-` included: nothing of the file is in this range
             continue
+        end = int(last) if last else size - 1
         ranges.append((start, min(end, size - 1)))
     if not ranges:
         raise RangeNotSatisfiable()
-    return ranges
+    return coalesce(ranges)
+
+
+def coalesce(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The ranges sorted, with overlapping and adjacent ones merged."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _not_modified(request: web.Request, etag: str, mtime: float) -> bool:

@@ -7,6 +7,7 @@ start becomes a ServeError with a message for the user.
 from __future__ import annotations
 
 import fcntl
+import resource
 import socket
 import struct
 from collections.abc import Callable
@@ -47,6 +48,20 @@ def port_message(exc: OSError, what: str, host: str, port: int) -> str:
     return f"{what} on {host}:{port}: {reason}"
 
 
+def tftp_settings() -> Any:
+    """TFTP's limits, with the number of transfers fitted to the descriptors the process may open (each
+    holds two: its socket and the file), beside HTTP's quarter."""
+    from ipxescript.serve.tftp.server import TftpSettings
+
+    settings = TftpSettings()
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY:
+        fit = max(8, (soft - 64) // 8)
+        if fit < settings.max_transfers:
+            return TftpSettings(max_transfers=fit)
+    return settings
+
+
 async def start_tftp(config: ServeConfig, policy: ServePolicy) -> Closable:
     from ipxescript.serve.tftp import start_tftp as start
 
@@ -56,7 +71,13 @@ async def start_tftp(config: ServeConfig, policy: ServePolicy) -> Closable:
 
     try:
         server: Any = await start(
-            config.root, config.bind_address, config.tftp_port, policy, client_info=client_info
+            config.root,
+            config.bind_address,
+            config.tftp_port,
+            policy,
+            client_info=client_info,
+            is_private=policy.root.is_private,
+            settings=tftp_settings(),
         )
     except OSError as exc:
         raise ServeError(port_message(exc, "TFTP", config.bind_address, config.tftp_port)) from None

@@ -41,6 +41,18 @@ class RenderError(Exception):
     pass
 
 
+# What a client-supplied value may hold as it is: letters, digits and -._~ (quote keeps those), and :/@+,=
+# (MACs, UUIDs, URLs, key=value). Anything else, space, `$`, `{`, `|`, `&`, `;`, `#`, `%`, quotes and
+# control characters included, is percent-encoded as UTF-8.
+VALUE_SAFE = ":/@+,="
+
+
+def escape_value(value: str) -> str:
+    """A client-supplied value made one inert word of an iPXE script line: it can never start another
+    word, add an operator (`||`, `&&`, `;`), a comment, a `${...}` expansion or a line."""
+    return quote(value, safe=VALUE_SAFE, errors="surrogateescape")
+
+
 def clean_value(value: str) -> str:
     """Client-supplied text goes into scripts: drop control characters so it cannot add lines."""
     return _UNSAFE.sub("", value)

@@ -11,15 +11,18 @@ import os
 import signal
 import socket
 import sys
+import threading
 from collections.abc import Callable
 from typing import TextIO
 
 from aiohttp import web
 
-from ipxescript.serve import eventloop
+from ipxescript.serve import eventloop, metrics
+from ipxescript.serve.apiauth import api_token
 from ipxescript.serve.bootlog import BootLog
-from ipxescript.serve.config import ServeConfig
+from ipxescript.serve.config import ConfigError, ServeConfig
 from ipxescript.serve.http_app import make_app
+from ipxescript.serve.http_guard import Guard, GuardedSockSite, HttpLimits, raise_descriptor_limit
 from ipxescript.serve.protocols import Closable, ServeError, port_message, start_dhcp, start_tftp
 from ipxescript.serve.serve_policy import ServePolicy
 from ipxescript.serve.state import State, StateError
@@ -28,6 +31,13 @@ from ipxescript.serve.state import open_state as open_backend
 log = logging.getLogger("ipxescript.serve")
 
 LINT_POLL_SECONDS = 2.0
+
+
+def load_token(config: ServeConfig) -> str:
+    try:
+        return api_token(config)
+    except ConfigError as exc:
+        raise ServeError(str(exc)) from None
 
 
 def open_state(config: ServeConfig) -> State:
@@ -127,33 +137,137 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
+def in_daemon_thread(func: Callable[[], None]) -> asyncio.Future[None]:
+    """Run func in a daemon thread: unlike the default executor, nothing waits for it at exit, so a
+    stuck file system call can never keep the server from stopping on SIGTERM."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+    def run() -> None:
+        error: BaseException | None = None
+        try:
+            func()
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is already closed
+            loop.call_soon_threadsafe(settle, error)
+
+    threading.Thread(target=run, name="lint-scan", daemon=True).start()
+    return done
+
+
+async def _lint_tree(policy: ServePolicy) -> None:
+    """Lint every script at start, then poll for changes (in a daemon thread, never blocking a stop)."""
+    try:
+        await in_daemon_thread(policy.start_check)
+    except OSError as exc:
+        log.warning("lint: scanning %s failed: %s", policy.root.path, exc)
+    policy.ready = True
+    await _poll_scripts(policy)
+
+
+# Settings a SIGHUP takes in; the others (ports, addresses, DHCP, state) need a restart.
+RELOADABLE = (
+    "groups", "metadata", "default_target", "lint", "api", "api_reads", "api_token_file", "identity", "boot_files",
+)  # fmt: skip
+RESTART_ONLY = (
+    "root", "address", "bind_address", "interface", "dhcp", "dhcp_range", "dhcp_settings", "http_port",
+    "tftp_port", "dhcp_port", "proxy_port", "http_workers", "state_dir", "state",
+)  # fmt: skip
+
+Reloader = Callable[[], ServeConfig]
+
+
+def reload_config(policy: ServePolicy, reload: Reloader) -> bool:
+    """SIGHUP: read the config again and take in what can change while serving (transfers and
+    connections in progress go on). A broken config is logged and the old one kept."""
+    try:
+        new = reload()
+        token = api_token(new)
+    except ConfigError as exc:
+        metrics.inc("config_reloads_total", outcome="failed")
+        log.error("reload: %s; keeping the settings in force", exc)
+        return False
+    config = policy.config
+    for name in RELOADABLE:
+        setattr(config, name, getattr(new, name))
+    policy.reconfigure()
+    policy.api_token = token
+    later = [name for name in RESTART_ONLY if getattr(config, name) != getattr(new, name)]
+    if later:
+        log.warning("reload: %s changed; restart the server to apply", ", ".join(later))
+    metrics.inc("config_reloads_total", outcome="ok")
+    log.info("reload: %s read again", config.config_file or "settings")
+    return True
+
+
+def _on_reload(
+    policy: ServePolicy, reload: Reloader | None, announce: bool, also: Callable[[], None] | None = None
+) -> None:
+    loop = asyncio.get_running_loop()
+
+    def reload_now() -> None:
+        if also is not None:
+            also()  # the HTTP worker processes reload too
+        if reload is not None and reload_config(policy, reload) and announce and policy.config.lint != "off":
+            in_daemon_thread(policy.start_check)  # lint everything again under the new settings
+
+    loop.add_signal_handler(signal.SIGHUP, reload_now)
+
+
+def make_runner(policy: ServePolicy, guard: Guard, token: str) -> web.AppRunner:
+    limits = guard.limits
+    return web.AppRunner(
+        make_app(policy, guard, token),
+        access_log=None,
+        handle_signals=False,
+        keepalive_timeout=limits.keepalive_timeout,
+        max_field_size=8190,
+        max_headers=64,
+    )
+
+
 async def serve(
     config: ServeConfig,
     out: TextIO = sys.stdout,
     sock: socket.socket | None = None,
     on_stop: Callable[[], None] | None = None,
+    token: str | None = None,
+    reload: Reloader | None = None,
+    on_reload: Callable[[], None] | None = None,
 ) -> None:
     """Serve until SIGTERM or SIGINT. Raises ServeError when something cannot start."""
     sock = sock or bind_http(config)
     state = open_state(config)
     policy = ServePolicy(config, state.assignments, state.bootlog)
-    runner = web.AppRunner(make_app(policy), access_log=None, handle_signals=False)
+    guard = Guard(HttpLimits().fitted())
+    runner = make_runner(policy, guard, token or load_token(config))
     servers: list[Closable] = []
     tasks: list[asyncio.Task[None]] = []
     try:
         await runner.setup()
-        await web.SockSite(runner, sock).start()
+        await GuardedSockSite(runner, sock, guard).start()
         servers.append(await start_tftp(config, policy))
         dhcp = await start_dhcp(config, policy, state.leases)
         if dhcp is not None:
             servers.append(dhcp)
         stop = _stop_event()
+        _on_reload(policy, reload, announce=True, also=on_reload)
         banner(config, out)
         # lint after the ports are open so the server answers at once; the verdicts are ready before the
         # first script is sent because each request checks its script if no verdict is cached
         if config.lint != "off":
-            await asyncio.get_running_loop().run_in_executor(None, policy.start_check)
-            tasks.append(asyncio.create_task(_poll_scripts(policy)))
+            tasks.append(asyncio.create_task(_lint_tree(policy)))
+        else:
+            policy.ready = True
         _settle_gc()
         tasks.append(asyncio.create_task(_sync_log(state.bootlog, state.flush_interval)))
         await stop.wait()
@@ -171,16 +285,18 @@ async def serve(
         state.close()
 
 
-async def http_worker(config: ServeConfig) -> None:
+async def http_worker(config: ServeConfig, token: str, reload: Reloader | None = None) -> None:
     """An extra HTTP process on the same port: same policy (SQLite and the boot log are shared)."""
     sock = bind_http(config)
     state = open_state(config)
     policy = ServePolicy(config, state.assignments, state.bootlog, announce=False)
-    runner = web.AppRunner(make_app(policy), access_log=None, handle_signals=False)
+    guard = Guard(HttpLimits().fitted())
+    runner = make_runner(policy, guard, token)
     try:
         await runner.setup()
-        await web.SockSite(runner, sock).start()
+        await GuardedSockSite(runner, sock, guard).start()
         stop = _stop_event()
+        _on_reload(policy, reload, announce=False)
         _settle_gc()
         syncer = asyncio.create_task(_sync_log(state.bootlog, state.flush_interval))
         await stop.wait()
@@ -200,8 +316,10 @@ def _die_with_parent() -> None:
         pass
 
 
-def run(config: ServeConfig, out: TextIO = sys.stdout) -> None:
+def run(config: ServeConfig, out: TextIO = sys.stdout, reload: Reloader | None = None) -> None:
     """The whole server in the foreground: `http_workers - 1` forked HTTP processes beside the main one."""
+    raise_descriptor_limit()
+    token = load_token(config)  # before the workers start, so one process makes it and all read it
     sock = bind_http(config)
     workers: list[int] = []
 
@@ -225,7 +343,7 @@ def run(config: ServeConfig, out: TextIO = sys.stdout) -> None:
                 try:
                     _die_with_parent()
                     sock.close()  # the main process's socket; this worker listens on its own
-                    eventloop.run(http_worker(config))
+                    eventloop.run(http_worker(config, token, reload))
                 except BaseException:  # noqa: BLE001 - report and leave; the main process goes on
                     log.exception("HTTP worker %d failed", os.getpid())
                     status = 1
@@ -233,7 +351,14 @@ def run(config: ServeConfig, out: TextIO = sys.stdout) -> None:
                     logging.shutdown()
                     os._exit(status)
             workers.append(pid)
-        eventloop.run(serve(config, out, sock, stop_workers))
+
+        def reload_workers() -> None:
+            for pid in workers:
+                if pid not in signalled:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGHUP)
+
+        eventloop.run(serve(config, out, sock, stop_workers, token, reload, reload_workers))
     finally:
         stop_workers()
         for pid in workers:

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ipxescript.analysis.diagnostics import Severity
+from ipxescript.serve.rootfs import PRIVATE_NAME
 
 log = logging.getLogger("ipxescript.serve.lint")
 
-MAX_SCRIPT = 1024 * 1024  # bigger files are not scripts (images, ISOs)
+MAX_SCRIPT = 1024 * 1024  # a script larger than this is refused unread (iPXE scripts are a few KiB)
+TOO_LARGE = "IPX000"  # the code of the finding that refuses an oversized script
 
 
 @dataclass(frozen=True)
@@ -86,11 +90,16 @@ def check_text(text: str, path: str, config: Any = None) -> list[Finding]:
 def looks_like_script(real_path: str, name: str) -> bool:
     if name.endswith(".ipxe"):
         return True
-    try:
-        with open(real_path, "rb") as handle:
-            return handle.read(6).lower() == b"#!ipxe"
+    try:  # non-blocking: a FIFO or a device put in ROOT must not hang the server
+        fd = os.open(real_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and os.pread(fd, 6, 0).lower() == b"#!ipxe"
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -102,10 +111,19 @@ class Report:
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "error"]
 
+    @property
+    def too_large(self) -> bool:
+        return any(f.code == TOO_LARGE for f in self.findings)
+
 
 class ScriptChecker:
-    def __init__(self, root: str, *, announce: bool = True) -> None:
+    def __init__(
+        self, root: str, *, announce: bool = True, skip: Callable[[str], bool] | None = None
+    ) -> None:
         self.root = root
+        # real paths never opened (the server's state and config): closing any descriptor of a SQLite
+        # file would drop the locks the server's own connection holds on it
+        self.skip = skip
         self.announce = announce  # log verdicts (only one process of a server does)
         self._reports: dict[str, Report] = {}
         self._not_scripts: dict[str, tuple[int, int]] = {}
@@ -118,6 +136,8 @@ class ScriptChecker:
                 st = os.stat(real_path)
             except OSError:
                 return None
+        if not stat.S_ISREG(st.st_mode):
+            return None  # FIFOs, sockets, devices: never opened, never served
         stamp = (st.st_mtime_ns, st.st_size)
         with self._lock:
             cached = self._reports.get(rel)
@@ -125,18 +145,26 @@ class ScriptChecker:
                 return cached
             if self._not_scripts.get(rel) == stamp:
                 return None
-        if st.st_size > MAX_SCRIPT or not looks_like_script(real_path, rel):
+        if not looks_like_script(real_path, rel):
             with self._lock:
                 self._not_scripts[rel] = stamp
                 self._reports.pop(rel, None)
             return None
-        try:
-            with open(real_path, "rb") as handle:
-                raw = handle.read(MAX_SCRIPT + 1)
-        except OSError:
-            return None
-        text = raw.decode("utf-8", errors="replace")
-        findings = tuple(check_text(text, rel, lint_config(real_path)))
+        if st.st_size > MAX_SCRIPT:
+            message = (
+                f"the script is {st.st_size} bytes, over the {MAX_SCRIPT} bytes a served script may have"
+            )
+            findings: tuple[Finding, ...] = (Finding(rel, 1, 1, TOO_LARGE, "error", message),)
+        else:
+            try:
+                fd = os.open(real_path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                try:
+                    raw = os.pread(fd, MAX_SCRIPT + 1, 0)
+                finally:
+                    os.close(fd)
+            except OSError:
+                return None
+            findings = tuple(check_text(raw.decode("utf-8", errors="replace"), rel, lint_config(real_path)))
         result = Report(stamp, findings)
         with self._lock:
             previous = self._reports.get(rel)
@@ -154,19 +182,33 @@ class ScriptChecker:
         elif changed:
             log.info("lint: %s is clean now", rel)
 
+    def known(self, rel: str, st: os.stat_result) -> bool:
+        """Whether a verdict for this very version of the file is at hand (no lint run needed)."""
+        stamp = (st.st_mtime_ns, st.st_size)
+        with self._lock:
+            cached = self._reports.get(rel)
+            return (cached is not None and cached.stamp == stamp) or self._not_scripts.get(rel) == stamp
+
+    def _skipped(self, real: str) -> bool:
+        return self.skip is not None and self.skip(real)
+
     def scan(self) -> None:
         """Check every script under ROOT whose (mtime, size) changed; forget deleted files."""
         seen: set[str] = set()
         root_real = os.path.realpath(self.root)
         for directory, dirnames, filenames in os.walk(self.root, followlinks=False):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            dirnames[:] = [
+                d
+                for d in dirnames
+                if not d.startswith(".") and not self._skipped(os.path.realpath(os.path.join(directory, d)))
+            ]
             for name in filenames:
-                if name.startswith("."):
+                if name.startswith(".") or PRIVATE_NAME.match(name):
                     continue
                 real = os.path.join(directory, name)
                 rel = os.path.relpath(real, self.root).replace(os.sep, "/")
                 resolved = os.path.realpath(real)
-                if not resolved.startswith(root_real + os.sep):
+                if not resolved.startswith(root_real + os.sep) or self._skipped(resolved):
                     continue
                 seen.add(rel)
                 self.report(rel, resolved)

@@ -9,27 +9,44 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from dataclasses import dataclass, replace
 
 from ipxescript.serve.assignments import Assignments
 from ipxescript.serve.boot_files import DEBIAN_FIRST_STAGES, BootFilesPolicy
 from ipxescript.serve.bootlog import BootLog, stage_of
 from ipxescript.serve.config import ServeConfig
+from ipxescript.serve.identity import IdentityCheck
 from ipxescript.serve.policy import BootOffer, Client, VirtualFile
 from ipxescript.serve.render import (
     RenderError,
-    clean_value,
     error_script,
+    escape_value,
     identity_script,
     render,
     retry_script,
 )
 from ipxescript.serve.rootfs import PathRefused, Root
-from ipxescript.serve.scriptcheck import ScriptChecker
+from ipxescript.serve.scriptcheck import MAX_SCRIPT, ScriptChecker
 from ipxescript.serve.state import StateUnavailable
 from ipxescript.serve.targets import Decision, choose_target
 
 log = logging.getLogger("ipxescript.serve")
+
+
+def read_script(real: str) -> str:
+    """A target's text, read without blocking on FIFOs and never more than MAX_SCRIPT bytes; ValueError
+    when the file is not a script that size."""
+    fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("is not a regular file")
+        if st.st_size > MAX_SCRIPT:
+            raise ValueError(f"is {st.st_size} bytes, over the {MAX_SCRIPT} bytes of a script")
+        return os.pread(fd, MAX_SCRIPT, 0).decode("utf-8", errors="replace")
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -46,8 +63,22 @@ class ServePolicy:
         self.config = config
         self.store = store
         self.bootlog = bootlog
+        self.ready = False  # set once every port is open and the scripts are linted (/readyz)
+        self.api_token = ""  # set by the runner (apiauth.api_token)
+        self.identity = IdentityCheck()
         self.root = Root(config.root)
-        self.checker = ScriptChecker(str(self.root.path), announce=announce)
+        self.checker = ScriptChecker(str(self.root.path), announce=announce, skip=self._private)
+        self.reconfigure()
+
+    def _private(self, real: str) -> bool:
+        return self.root.is_private(real)
+
+    def reconfigure(self) -> None:
+        """Take in a changed config (at start and on SIGHUP): what depends on it is made again."""
+        config = self.config
+        self.root = Root(config.root, private=(config.config_file, config.state_dir, config.api_token_file))
+        self.identity.strict = config.identity == "strict"
+        self.identity.trust = config.identity == "trust"
         # first stages per arch and the iPXE/non-iPXE split come from the shared default policy
         self.boot_files = BootFilesPolicy(
             http_address=config.address,
@@ -58,6 +89,7 @@ class ServePolicy:
 
     # -- DHCP -------------------------------------------------------------------------------------------
     def boot_offer(self, client: Client) -> BootOffer | None:
+        self.identity.saw_dhcp(client.mac, client.ip)
         offer = self.boot_files.boot_offer(client)
         self.bootlog.record(
             mac=client.mac,
@@ -73,8 +105,7 @@ class ServePolicy:
     def tftp_file(self, path: str, client: Client) -> VirtualFile | None:
         mac, ip = client.mac or None, client.ip
         try:
-            # hidden names are the TFTP server's business (it serves what is under its root)
-            rel = self.root.relative(path, allow_hidden=True)
+            rel = self.root.relative(path)  # the rule HTTP uses: no hidden names, no private files
         except PathRefused as exc:
             self.bootlog.record(mac=mac, ip=ip, stage="refused", what=path, reason=str(exc), protocol="tftp")
             return None
@@ -107,34 +138,40 @@ class ServePolicy:
         return None
 
     def _resolve_quietly(self, rel: str) -> str | None:
-        """The file a TFTP path names if it is under ROOT (hidden names included), else None."""
+        """The file a TFTP path names if it is under ROOT and may be served, else None."""
         if not rel:
             return None
         real = os.path.realpath(os.path.join(self.root.path, rel))
-        return real if self.root.contains(real) and os.path.isfile(real) else None
+        if not self.root.contains(real) or self.root.is_private(real):
+            return None
+        return real if os.path.isfile(real) else None
 
     # -- scripts ----------------------------------------------------------------------------------------
     def checked_script(self, rel: str, real: str, st: os.stat_result | None = None) -> Served | None:
-        """An error script replacing `rel` if it has lint errors and lint = "refuse"; None to serve it."""
-        if self.config.lint != "refuse":
+        """An error script replacing `rel` if it has lint errors and lint = "refuse" (or is too large to be
+        linted, unless lint = "off"); None to serve it."""
+        if self.config.lint == "off":
             return None
         report = self.checker.report(rel, real, st)
         if report is None or not report.errors:
+            return None
+        if self.config.lint == "serve" and not report.too_large:
             return None
         lines = [str(f) for f in report.errors]
         reason = f"{rel} has {len(lines)} lint error(s), not served: {lines[0]}"
         return Served(error_script(f"{rel} has errors and was not served:", lines), reason)
 
     def client_values(self, client: Client, decision: Decision) -> dict[str, str]:
-        values = {k.replace("-", "_"): clean_value(v) for k, v in client.labels.items()}
+        # everything the client says is escaped (render.escape_value): one inert word, whatever it holds
+        values = {k.replace("-", "_"): escape_value(v) for k, v in client.labels.items()}
         mac = client.mac or ""
         values.update(
             mac=mac,
             mac_hexhyp=mac.replace(":", "-"),
             mac_hexraw=mac.replace(":", ""),
-            uuid=clean_value(client.uuid or ""),
-            ip=client.ip or "",
-            hostname=clean_value(client.hostname or ""),
+            uuid=escape_value(client.uuid or ""),
+            ip=escape_value(client.ip or ""),
+            hostname=escape_value(client.hostname or ""),
             server=self.config.http_url,
             http_url=self.config.http_url,
             boot_url=self.config.boot_url,
@@ -152,14 +189,36 @@ class ServePolicy:
         if not client.mac:
             text = identity_script(boot_url or self.config.boot_url, client.labels)
             return Served(text, "no identity yet: ask the client to report mac/uuid/buildarch/platform")
+        decision = self.decide_or_retry(client, consume=consume, boot_url=boot_url)
+        return decision if isinstance(decision, Served) else self.render_target(client, decision)
+
+    def decide_or_retry(
+        self, client: Client, *, consume: bool, boot_url: str | None = None
+    ) -> Decision | Served:
+        """Which target the client boots (a once assignment is taken when consume), or a script that
+        asks it to retry while the state cannot be read."""
         try:
-            decision = choose_target(
+            return choose_target(
                 client, self.config.groups, self.store, self.config.default_target, consume=consume
             )
         except StateUnavailable as exc:  # a once assignment may be waiting: never boot past it
             log.error("boot.ipxe for %s: asked to retry: %s", client.mac, exc)
             return Served(retry_script(boot_url or self.config.boot_url, client), f"retry later: {exc}")
-        return self.render_target(client, decision)
+
+    def verdict_missing(self, target: str) -> tuple[str, str, os.stat_result] | None:
+        """(rel, real path, stat) of a target script whose lint verdict must be made before it is sent;
+        None when the verdict is at hand (or nothing is linted). Lets the HTTP side lint off its loop."""
+        if self.config.lint == "off":
+            return None
+        try:
+            real = self.root.resolve(target)
+            st = os.stat(real) if real else None
+        except (PathRefused, OSError):
+            return None
+        if real is None or st is None:
+            return None
+        rel = self.root.relative(target)
+        return None if self.checker.known(rel, st) else (rel, real, st)
 
     def chained_script(self, client: Client, rel: str, real: str) -> Served | None:
         """A script under ROOT other than boot.ipxe's target (a `chain`ed one), rendered for the client
@@ -168,8 +227,10 @@ class ServePolicy:
         A chained request carries no identity query: the client's MAC is the one learned for its IP."""
         if self.checker.report(rel, real) is None:
             return None  # not a script
-        with open(real, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
+        try:
+            text = read_script(real)
+        except (ValueError, OSError):
+            return None  # too large to be rendered (refused before, unless lint = "off")
         if "{{" not in text:
             return None
         if not client.mac:
@@ -202,8 +263,12 @@ class ServePolicy:
         broken = self.checked_script(rel, real)
         if broken is not None:
             return Served(broken.text, f"{decision.reason}; {broken.reason}", decision)
-        with open(real, encoding="utf-8", errors="replace") as handle:
-            return self._render(handle.read(), client, decision, rel)
+        try:
+            raw = read_script(real)
+        except ValueError as exc:  # an image or ISO assigned as a target: never read whole
+            reason = f"{decision.reason}; target {rel} {exc}"
+            return Served(error_script(f"target {rel} is not a script:", [reason]), reason, decision)
+        return self._render(raw, client, decision, rel)
 
     def start_check(self) -> None:
         """Lint every script under ROOT now (at start) and report errors with file:line."""

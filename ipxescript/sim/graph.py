@@ -12,6 +12,7 @@ Node names in the output are short generated ids (``n12``) with the script's tex
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
 import sys
@@ -130,6 +131,7 @@ def _add_file(graph: Graph, tree: BootTree, tree_file: TreeFile, clusters: dict[
     fed = dispatch_gotos(model)  # `goto ${x}` after `choose x`: drawn as the menu's item edges
     chains = {id(e.command): e for e in tree.edges_from(tree_file)}
     menus = {id(m.bound.command): m for m in model.menus.menus}
+    dispatching = {id(c.menu) for c in model.menus.choices if c.menu is not None and c.setting in fed}
 
     def label_node(line: LogicalLine) -> Hashable:
         assert line.label is not None
@@ -164,7 +166,7 @@ def _add_file(graph: Graph, tree: BootTree, tree_file: TreeFile, clusters: dict[
                 title = " ".join(w.text for w in args) or (f"menu {menu.name}" if menu.name else "menu")
                 menu_node = graph.node((id(tree_file), "menu", id(command)), title, "menu", cluster)
                 graph.edge(block, menu_node)
-                dispatched = any(c.menu is menu and c.setting in fed for c in model.menus.choices)
+                dispatched = id(menu) in dispatching
                 for item in menu.items:
                     if item.name is None:
                         continue
@@ -309,6 +311,10 @@ def graph_command(script: str, fmt: str, tree: bool, maps: tuple[str, ...], root
       ipxescript graph boot.ipxe | dot -Tpng > boot.png
       ipxescript graph --tree menu.ipxe --map http://boot.example/=. --format svg > tree.svg
     """
+    # The tree is a large graph of small objects with no cycles to free: without the cyclic collector
+    # scanning it again and again, a 1 MB script is drawn in about half the time.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         graph = build_graph(script, tree, maps, root)
     except MapError as exc:
@@ -317,6 +323,9 @@ def graph_command(script: str, fmt: str, tree: bool, maps: tuple[str, ...], root
     except OSError as exc:
         click.echo(f"ipxescript graph: {script}: {exc.strerror or exc}", err=True)
         sys.exit(2)
+    finally:
+        if collecting:
+            gc.enable()
     if fmt == "mermaid":
         click.echo(raw(to_mermaid(graph)), nl=False)
         return

@@ -7,7 +7,6 @@ shape seen in public iPXE repositories.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from conftest import findings, lines_of
@@ -403,18 +402,16 @@ def test_label_targeted_only_by_an_unreachable_goto_says_so():
 
 
 @pytest.mark.timeout(60)
-def test_many_missing_gotos_stay_cheap():
+def test_many_missing_gotos_get_their_hint():
     lines = ["#!ipxe"]
     for i in range(900):
         lines += [f":section_number_{i}", f"echo {i}"]
     lines += [f"iseq ${{x}} {i} && goto section_numbr_{i} ||" for i in range(300)]
     text = "\n".join(lines) + "\n"
-    lint_source(text, "t.ipxe")  # warm up
-    start = time.perf_counter()
+    # Its cost is measured by benchmarks/bench_lint.py (speed is never a timed test); the 60 s timeout
+    # above only catches a return of the quadratic search (11.7 s once, on an idle machine).
     found = lint_source(text, "t.ipxe", LintConfig(select=("IPX201",)))
-    elapsed = time.perf_counter() - start
     assert len(found) == 300 and all("did you mean 'section_number_" in d.message for d in found)
-    assert elapsed < 1.5, elapsed
 
 
 def test_a_bom_gives_one_finding_not_an_unknown_command_too():
@@ -634,3 +631,16 @@ def test_in_a_tree_a_chained_menu_that_can_return_into_the_next_section_is_a_war
     ]
     # a sub-menu that only boots never returns normally: nothing to report
     assert _tree_findings(tmp_path, {"menu.ipxe": menu, "tools.ipxe": boots}, "IPX211") == []
+
+
+def test_a_cheetah_template_is_masked_like_the_other_template_kinds():
+    text = (
+        "#!ipxe\nset menu-timeout 20000\nisset \\${menu-default} || set menu-default $default_profile\n"
+        ":start\nmenu Boot\nitem local (local)\n#for $label in $menu_labels\n"
+        'item $label["name"] $label["display_name"]\n#end for\n'
+        "choose --default \\${menu-default} --timeout \\${menu-timeout} target && goto \\${target} ||\n"
+        "$menu_items\n:local\nsanboot --no-describe --drive 0x80\n"
+    )
+    assert codes(text) == []
+    # a plain script with a dollar word is still read as iPXE reads it
+    assert "IPX405" in codes("#!ipxe\n#if you need it\nset x $HOSTNAME\necho ${x}\n")

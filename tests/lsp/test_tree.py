@@ -55,6 +55,8 @@ async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFa
     (root / "linux.ipxe").write_text(LINUX)
     (root / "tools").mkdir()
     (root / "tools" / "index.ipxe").write_text(TOOLS)
+    (root / "memtest.ipxe").write_text("#!ipxe\nkernel memtest.efi\nboot\n")
+    (root / ".ipxelint.toml").write_text('map = ["http://boot.example/ipxe=."]\n')
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=types.ClientCapabilities(),
@@ -128,6 +130,16 @@ async def test_document_links_for_every_resolved_chain(client: LanguageClient) -
         ((root(client) / "linux.ipxe").as_uri(), 9),
         ((root(client) / "tools" / "index.ipxe").as_uri(), 11),
     ]
+
+
+async def test_chains_to_mapped_urls_resolve_with_the_configs_map(client: LanguageClient) -> None:
+    uri, text = open_file(client, "tools/index.ipxe")
+    links = await client.text_document_document_link_async(
+        types.DocumentLinkParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert links is not None
+    assert [link.target for link in links] == [(root(client) / "memtest.ipxe").as_uri()]
+    assert links[0].range == span(TOOLS, "${base-url}/memtest.ipxe")
 
 
 async def test_references_of_a_setting_across_files(client: LanguageClient) -> None:

@@ -1,6 +1,7 @@
-"""The full-lint worker process: started from any folder it imports the server's own package; when it
-cannot start or dies, the server says so (window/logMessage and window/showMessage) and keeps linting in
-its own process. Each test starts a real server over stdio."""
+"""The full-lint worker process (it lints the files of boot trees and long scripts): started from any
+folder it imports the server's own package; when it cannot start or dies, the server says so
+(window/logMessage and window/showMessage) and keeps linting in its own process. Each test starts a
+real server over stdio and opens a script that another one chains, so its lint goes to the worker."""
 
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ from .test_diagnostics import change, codes
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = "#!ipxe\n:start\necho hi\ngoto strat\n"
+
+
+def open_in_tree(client: LanguageClient, folder: Path) -> str:
+    """boot.ipxe (BROKEN), chained by menu.ipxe beside it: a tree, linted by the worker."""
+    (folder / "menu.ipxe").write_text("#!ipxe\nchain boot.ipxe || shell\n")
+    return open_script(client, folder / "boot.ipxe", BROKEN)
 
 
 def dependency_folders() -> list[str]:
@@ -92,7 +99,7 @@ async def test_server_installed_from_a_wheel_lints_in_a_folder_holding_a_source_
     # the editor starts the server with the checkout as its current folder: the checkout's
     # ipxescript/ must not shadow the installed package in the worker
     async with server([str(wheel_venv / "bin" / "ipxescript"), "lsp"], ROOT, tmp_path) as client:
-        uri = open_script(client, tmp_path / "boot.ipxe", BROKEN)
+        uri = open_in_tree(client, tmp_path)
         found = await diagnostics_where(client, uri, lambda ds: "IPX201" in codes(ds))
         assert "did you mean 'start'" in next(d.message for d in found if d.code == "IPX201")
         assert client.messages == []
@@ -118,7 +125,7 @@ async def test_worker_that_cannot_start_is_reported_and_linting_goes_on(tmp_path
     python = make_venv(tmp_path / "venv", [str(ROOT)])
     async with server([str(python), "-m", "ipxescript", "lsp"], tmp_path, tmp_path) as client:
         python.unlink()
-        uri = open_script(client, tmp_path / "boot.ipxe", BROKEN)
+        uri = open_in_tree(client, tmp_path)
         found = await diagnostics_where(client, uri, lambda ds: "IPX201" in codes(ds))
         assert "did you mean 'start'" in next(d.message for d in found if d.code == "IPX201")
         (shown,) = client.messages
@@ -132,7 +139,7 @@ async def test_worker_that_cannot_start_is_reported_and_linting_goes_on(tmp_path
 async def test_worker_that_dies_is_reported_and_linting_goes_on(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "ipxescript", "lsp"]
     async with server(command, tmp_path, tmp_path) as client:
-        uri = open_script(client, tmp_path / "boot.ipxe", BROKEN)
+        uri = open_in_tree(client, tmp_path)
         await diagnostics_where(client, uri, lambda ds: "IPX201" in codes(ds))
         assert client._server is not None
         (worker,) = worker_pids(client._server.pid)

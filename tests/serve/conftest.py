@@ -54,6 +54,12 @@ class LiveServer:
         self.thread.join(10)
 
     @property
+    def auth(self) -> dict[str, str]:
+        """The header that carries the API token the server made in its state directory."""
+        token = (self.policy.config.state_dir / "api-token").read_text().strip()
+        return {"Authorization": f"Bearer {token}"}
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 

@@ -71,40 +71,51 @@ def test_cli_assignment_is_seen_by_a_running_server(boot_root: Path, make_server
 
 def test_api_round_trip(server: LiveServer) -> None:
     api = f"{server.url}/api/assignments"
-    assert requests.get(api, timeout=10).json() == []
+    assert requests.get(api, timeout=10, headers=server.auth).json() == []
     made = requests.post(
-        api, json={"client": "52-54-00-12-34-56", "target": "a.ipxe", "once": True}, timeout=10
+        api,
+        json={"client": "52-54-00-12-34-56", "target": "a.ipxe", "once": True},
+        timeout=10,
+        headers=server.auth,
     )
     assert made.status_code == 201
     assert made.json()["client"] == MAC and made.json()["kind"] == "once"
-    listed = requests.get(api, timeout=10).json()
+    listed = requests.get(api, timeout=10, headers=server.auth).json()
     assert [(a["client"], a["kind"], a["target"]) for a in listed] == [(MAC, "once", "a.ipxe")]
-    assert requests.get(f"{api}/{MAC}", timeout=10).status_code == 200
-    gone = requests.delete(f"{api}/{MAC}", timeout=10)
+    assert requests.get(f"{api}/{MAC}", timeout=10, headers=server.auth).status_code == 200
+    gone = requests.delete(f"{api}/{MAC}", timeout=10, headers=server.auth)
     assert gone.status_code == 200 and gone.json()["removed"][0]["target"] == "a.ipxe"
-    assert requests.delete(f"{api}/{MAC}", timeout=10).status_code == 404
-    assert requests.get(api, timeout=10).json() == []
+    assert requests.delete(f"{api}/{MAC}", timeout=10, headers=server.auth).status_code == 404
+    assert requests.get(api, timeout=10, headers=server.auth).json() == []
 
 
 def test_api_rejects_bad_requests(server: LiveServer) -> None:
     api = f"{server.url}/api/assignments"
-    assert requests.post(api, data=b"not json", timeout=10).status_code == 400
-    assert requests.post(api, json={"client": MAC}, timeout=10).status_code == 400
-    bad_target = requests.post(api, json={"client": MAC, "target": "nope.ipxe"}, timeout=10)
+    assert requests.post(api, data=b"not json", timeout=10, headers=server.auth).status_code == 415
+    as_json = {**server.auth, "Content-Type": "application/json"}
+    assert requests.post(api, data=b"not json", timeout=10, headers=as_json).status_code == 400
+    assert requests.post(api, json={"client": MAC}, timeout=10, headers=server.auth).status_code == 400
+    bad_target = requests.post(
+        api, json={"client": MAC, "target": "nope.ipxe"}, timeout=10, headers=server.auth
+    )
     assert bad_target.status_code == 400 and "not a file under ROOT" in bad_target.json()["error"]
-    escape = requests.post(api, json={"client": MAC, "target": "../etc/passwd"}, timeout=10)
+    escape = requests.post(
+        api, json={"client": MAC, "target": "../etc/passwd"}, timeout=10, headers=server.auth
+    )
     assert escape.status_code == 400
-    bad_client = requests.post(api, json={"client": "bogus", "target": "a.ipxe"}, timeout=10)
+    bad_client = requests.post(
+        api, json={"client": "bogus", "target": "a.ipxe"}, timeout=10, headers=server.auth
+    )
     assert bad_client.status_code == 400
-    assert requests.get(f"{server.url}/api/nothing", timeout=10).status_code == 404
-    assert requests.put(api, json={}, timeout=10).status_code == 405
+    assert requests.get(f"{server.url}/api/nothing", timeout=10, headers=server.auth).status_code == 404
+    assert requests.put(api, json={}, timeout=10, headers=server.auth).status_code == 405
 
 
 def test_api_clients_and_log(server: LiveServer) -> None:
-    requests.get(f"{server.url}/boot.ipxe?mac=52-54-00-12-34-56", timeout=10)
-    clients = requests.get(f"{server.url}/api/clients", timeout=10).json()
+    requests.get(f"{server.url}/boot.ipxe?mac=52-54-00-12-34-56", timeout=10, headers=server.auth)
+    clients = requests.get(f"{server.url}/api/clients", timeout=10, headers=server.auth).json()
     assert clients[0]["client"] == MAC and clients[0]["stage"] == "script"
-    assert requests.get(f"{server.url}/api/log", timeout=10).json()[-1]["client"] == MAC
+    assert requests.get(f"{server.url}/api/log", timeout=10, headers=server.auth).json()[-1]["client"] == MAC
 
 
 def test_once_is_served_once_under_concurrency(server: LiveServer) -> None:

@@ -194,13 +194,18 @@ def test_http_workers_share_assignments_and_the_boot_log(tmp_path: Path, boot_ro
             texts.append(requests.get(f"http://127.0.0.1:{port}/boot.ipxe?mac={mac}", timeout=10).text)
         assert sum("target A" in t for t in texts) == len(macs)  # each once assignment taken exactly once
         time.sleep(1.5)  # the processes take in each other's boot-log lines twice a second
+        auth = {"Authorization": "Bearer " + (state / "api-token").read_text().strip()}
         wanted = {m.replace("-", ":") for m in macs}
         for _ in range(8):
             seen = {
-                e["client"] for e in requests.get(f"http://127.0.0.1:{port}/api/clients", timeout=10).json()
+                e["client"]
+                for e in requests.get(f"http://127.0.0.1:{port}/api/clients", timeout=10, headers=auth).json()
             }
             assert wanted <= seen
-        pids = {e["pid"] for e in requests.get(f"http://127.0.0.1:{port}/api/log", timeout=10).json()}
+        pids = {
+            e["pid"]
+            for e in requests.get(f"http://127.0.0.1:{port}/api/log", timeout=10, headers=auth).json()
+        }
         assert len(pids) > 1, "all requests went to one process"
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)

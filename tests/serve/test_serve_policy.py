@@ -130,7 +130,7 @@ def test_client_values_cannot_inject_lines(boot_root: Path, make_server) -> None
     (boot_root / "boot.ipxe").write_text("#!ipxe\necho host {{ hostname }}\n")
     server = make_server(boot_root)
     text = boot(server, mac=HYP, hostname="evil\nshell\r\nreboot")
-    assert text == "#!ipxe\necho host evilshellreboot\n"
+    assert text == "#!ipxe\necho host evil%0Ashell%0D%0Areboot\n"  # escaped: one word, no new line
 
 
 def test_assignments_come_before_groups_and_once_is_consumed(boot_root: Path, make_server) -> None:  # type: ignore[no-untyped-def]
@@ -167,7 +167,8 @@ def test_boot_log_records_the_decision(server: LiveServer) -> None:
     server.policy.bootlog.flush()
     lines = server.policy.bootlog.path.read_text().splitlines()  # type: ignore[union-attr]
     assert any('"stage": "kernel"' in line and MAC in line for line in lines)
-    page = requests.get(f"{server.url}/", timeout=10).text
+    assert MAC not in requests.get(f"{server.url}/", timeout=10).text  # clients are shown with the token
+    page = requests.get(f"{server.url}/", timeout=10, headers=server.auth).text
     assert MAC in page and "kernel" in page
 
 

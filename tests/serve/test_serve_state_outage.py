@@ -34,11 +34,19 @@ def test_losing_the_database_keeps_safe_answers_and_loses_nothing(
         state.assignments.assign(STATIC, "a.ipxe")
         state.assignments.assign(ONCE, "b.ipxe", once=True)
         made = requests.post(  # the API and the status page work the same as on SQLite
-            f"{server.url}/api/assignments", json={"client": OTHER, "target": "a.ipxe"}, timeout=10
+            f"{server.url}/api/assignments",
+            json={"client": OTHER, "target": "a.ipxe"},
+            timeout=10,
+            headers=server.auth,
         )
         assert made.status_code == 201 and made.json()["kind"] == "static"
-        assert requests.delete(f"{server.url}/api/assignments/{OTHER}", timeout=10).status_code == 200
-        page = requests.get(f"{server.url}/", timeout=10).text
+        assert (
+            requests.delete(
+                f"{server.url}/api/assignments/{OTHER}", timeout=10, headers=server.auth
+            ).status_code
+            == 200
+        )
+        page = requests.get(f"{server.url}/", timeout=10, headers=server.auth).text
         assert STATIC in page and ONCE in page and "b.ipxe" in page
 
         def boot(mac: str) -> str:
@@ -52,7 +60,10 @@ def test_losing_the_database_keeps_safe_answers_and_loses_nothing(
             assert "sleep 5" in waiting and f"chain {server.url}/boot.ipxe?" in waiting
             assert "default for" in boot(OTHER)
             refused = requests.post(
-                f"{server.url}/api/assignments", json={"client": OTHER, "target": "b.ipxe"}, timeout=10
+                f"{server.url}/api/assignments",
+                json={"client": OTHER, "target": "b.ipxe"},
+                timeout=10,
+                headers=server.auth,
             )
             assert refused.status_code == 503 and "unreachable" in refused.json()["error"]
         assert "state database" in caplog.text and "unreachable" in caplog.text

@@ -83,13 +83,15 @@ class StormLab:
         return f"{SUBNET}.{10 + int(name[1:])}"
 
     def start_serve(self, name: str, root: Path, *extra: str) -> str:
-        """`ipxescript serve` in namespace `name` (i1, i2, ...); waits for its banner; its address."""
+        """`ipxescript serve` in namespace `name` (i1, i2, ...); waits for its banner; its address.
+
+        The simulated machines share one MAC on the wire, so their claimed MACs are trusted."""
         ns = self.lab.add_host(name, address=self.address(name))
         state = ["--state", self.url] if self.url else []
         self.commands[name] = [
             sys.executable, "-m", "ipxescript", "serve", str(root), "--interface", "eth0", "--dhcp", "full",
             "--dhcp-range", f"{POOL_START}-{pool_end(self.machines)}", "--boot-file", "efi64=first.efi",
-            "--state-dir", str(self.work / f"state-{name}"), "-q", *state, *extra,
+            "--state-dir", str(self.work / f"state-{name}"), "-q", "--identity", "trust", *state, *extra,
         ]  # fmt: skip
         self.instances[name] = self._spawn(ns, name)
         return self.address(name)

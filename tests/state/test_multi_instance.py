@@ -57,7 +57,6 @@ def test_three_instances_one_database_a_storm_and_a_sigkill(tmp_path: Path) -> N
             m["kernel_bytes"] == 256 << 10 and m["initrd_bytes"] == 512 << 10 for m in machines.values()
         )
         assert all(m["tftp_bytes"] == 48 << 10 for m in machines.values())
-        assert sum(m["attempts"] > 1 for m in machines.values()) < MACHINES // 2
 
         # no address leased twice: every machine holds its own, and the database agrees
         addresses = collections.Counter(m["ip"] for m in machines.values())

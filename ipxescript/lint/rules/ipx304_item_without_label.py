@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
-from ipxescript.analysis.menus import menus
+from ipxescript.analysis.menus import Item, menus
 from ipxescript.lint.context import LintContext
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Reference, Word
 
@@ -88,7 +89,18 @@ def _handled_earlier(ctx: LintContext, setting: str, start: int, end: int) -> se
     return out
 
 
-def check(ctx: LintContext) -> Iterator[Diagnostic]:
+@dataclass(frozen=True)
+class Dispatch:
+    """``choose x`` and the first ``goto PREFIX${x}SUFFIX`` after it; ``missing`` lists the items
+    (with the label each would jump to) that have no such label."""
+
+    setting: str
+    line: LogicalLine
+    goto: Command
+    missing: list[tuple[Item, str]]
+
+
+def dispatches(ctx: LintContext) -> Iterator[Dispatch]:
     if ctx.has_template_labels:
         return  # labels written with template text could have any name once rendered
     gotos = [(b.command.start, line, b) for line, b in ctx.commands_named("goto") if len(b.positionals) == 1]
@@ -97,24 +109,32 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         if choice.menu is None or not choice.bound.positionals or not choice.bound.positionals[0].is_literal:
             continue
         setting = choice.bound.positionals[0].text.split("/")[-1].split(":")[0]
-        pattern = None
-        # the first goto after the choose that dispatches on the chosen setting
-        found = None
-        for _start, goto_line, bound in gotos[bisect.bisect_right(starts, choice.bound.command.start) :]:
-            pattern = _dispatch(bound.positionals[0], setting)
-            if pattern is not None:
-                found = (goto_line, bound.command)
-                break
-        if pattern is None or found is None or _failure_handled(*found) or _filtered(*found):
-            continue  # 'goto ${x} ||' falls back on purpose when there is no such label
+        later = gotos[bisect.bisect_right(starts, choice.bound.command.start) :]
+        found = next((g for g in later if _dispatch(g[2].positionals[0], setting) is not None), None)
+        if found is None:
+            continue
+        _start, line, bound = found
+        pattern = _dispatch(bound.positionals[0], setting)
+        assert pattern is not None
         prefix, suffix = pattern
-        handled = _handled_earlier(ctx, setting, choice.bound.command.start, found[1].start)
-        for item in choice.menu.items:
-            if item.name is None or item.name_word is None or item.name in handled:
-                continue
-            label = prefix + item.name + suffix
-            if label in ctx.labels:
-                continue
+        handled = _handled_earlier(ctx, setting, choice.bound.command.start, bound.command.start)
+        missing = [
+            (item, prefix + item.name + suffix)
+            for item in choice.menu.items
+            if item.name is not None
+            and item.name_word is not None
+            and item.name not in handled
+            and prefix + item.name + suffix not in ctx.labels
+        ]
+        yield Dispatch(setting, line, bound.command, missing)
+
+
+def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    for dispatch in dispatches(ctx):
+        if _failure_handled(dispatch.line, dispatch.goto) or _filtered(dispatch.line, dispatch.goto):
+            continue  # 'goto ${x} ||' falls back on purpose when there is no such label (IPX306)
+        for item, label in dispatch.missing:
+            assert item.name_word is not None
             yield Diagnostic(
                 CODE,
                 SEVERITY,

@@ -40,14 +40,12 @@ Passing::
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
-from ipxescript.analysis.menus import menus
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.images import boots_from
-from ipxescript.lint.rules.ipx304_item_without_label import _dispatch, _failure_handled, _handled_earlier
+from ipxescript.lint.rules.ipx304_item_without_label import _failure_handled, dispatches
 from ipxescript.syntax.tree import LogicalLine, Reference
 
 CODE = "IPX306"
@@ -78,44 +76,25 @@ def _fallthrough_line(ctx: LintContext, line: LogicalLine) -> LogicalLine | None
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    if ctx.has_template_labels:
-        return
-    gotos = [(b.command.start, line, b) for line, b in ctx.commands_named("goto") if len(b.positionals) == 1]
-    starts = [g[0] for g in gotos]
-    for choice in menus(ctx).choices:
-        if choice.menu is None or not choice.bound.positionals or not choice.bound.positionals[0].is_literal:
-            continue
-        setting = choice.bound.positionals[0].text.split("/")[-1].split(":")[0]
-        later = gotos[bisect.bisect_right(starts, choice.bound.command.start) :]
-        found = next((g for g in later if _dispatch(g[2].positionals[0], setting) is not None), None)
-        if found is None:
-            continue
-        _start, line, bound = found
-        pattern = _dispatch(bound.positionals[0], setting)
-        assert pattern is not None
-        if line.index not in ctx.flow.reachable or not _failure_handled(line, bound.command):
+    for dispatch in dispatches(ctx):
+        line, goto = dispatch.line, dispatch.goto
+        if not dispatch.missing or line.index not in ctx.flow.reachable or not _failure_handled(line, goto):
             continue  # IPX304 reports the items of an unguarded dispatch
         landing = _fallthrough_line(ctx, line)
-        if landing is None or _reads(landing, setting) or boots_from(ctx, landing.index) is None:
+        if landing is None or _reads(landing, dispatch.setting) or boots_from(ctx, landing.index) is None:
             continue  # a fallback that reads the choice, or that only reports, is deliberate
-        prefix, suffix = pattern
-        handled = _handled_earlier(ctx, setting, choice.bound.command.start, bound.command.start)
         into = (
             f"':{landing.label.name}'"
             if landing.label is not None
             else f"line {ctx.line_number(landing.start)}"
         )
-        for item in choice.menu.items:
-            if item.name is None or item.name_word is None or item.name in handled:
-                continue
-            label = prefix + item.name + suffix
-            if label in ctx.labels:
-                continue
+        for item, label in dispatch.missing:
+            assert item.name_word is not None
             yield Diagnostic(
                 CODE,
                 SEVERITY,
                 f"choosing '{item.name}' runs 'goto {label}', which fails (no label ':{label}'); the '||' on "
-                f"line {ctx.line_number(bound.command.start)} swallows the failure and execution falls into "
+                f"line {ctx.line_number(goto.start)} swallows the failure and execution falls into "
                 f"{into}, running another entry",
                 item.name_word.start,
                 item.name_word.end,

@@ -42,9 +42,12 @@ SEVERITY = Severity.WARNING
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    loaders = ctx.commands_named(*ACCUMULATES)
+    if not loaders:
+        return
     freeing = freeing_lines(ctx)
     reported: list[set[int]] = []
-    for line, bound in ctx.commands_named(*ACCUMULATES):
+    for line, bound in loaders:
         index = line.index
         if index in freeing or not bound.positionals or any(index in loop for loop in reported):
             continue

@@ -37,6 +37,9 @@ SEVERITY = Severity.WARNING
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    chains = [(line, b) for line, b in ctx.commands_named("chain") if b.positionals]
+    if not chains:
+        return
     freeing = freeing_lines(ctx)
     graph = strict_graph(ctx)
     kernel_lines = {
@@ -46,8 +49,8 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     }
     if not kernel_lines:
         return
-    for line, bound in ctx.commands_named("chain"):
-        if not bound.positionals or bound.has("autofree") or bound.has("replace") or line.index in freeing:
+    for line, bound in chains:
+        if bound.has("autofree") or bound.has("replace") or line.index in freeing:
             continue
         if not is_script_target(bound.positionals[0]):
             continue

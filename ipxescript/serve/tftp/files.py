@@ -1,7 +1,8 @@
 """File access for the TFTP server, confined to one root directory.
 
-A requested name is mapped inside ROOT: backslashes are separators, a leading `/` is the root itself,
-`.` and empty components vanish, and `..` is refused outright. The result is resolved (symlinks
+A requested name is mapped inside ROOT by the same rule as HTTP's (`serve/rootfs.py`): backslashes are
+separators, a leading `/` is the root itself, `.` and empty components vanish, and `..`, hidden names
+(`.git/config`, `.env`) and the server's own config and state files are refused outright. The result is resolved (symlinks
 followed) and refused unless it stays inside ROOT; the opened descriptor is checked again, so a symlink
 swapped in between the check and the open cannot lead outside either.
 
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from typing import Protocol
 
+from ..rootfs import PathRefused, split_path
 from .packets import ERR_ACCESS, ERR_NOT_FOUND
 
 
@@ -39,27 +42,26 @@ class Source(Protocol):
 
 
 def normalise(requested: str) -> str:
-    """The request as a path relative to ROOT ("" for the root itself); FileAccessError for `..`."""
-    parts = []
-    for part in requested.replace("\\", "/").split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            raise FileAccessError(ERR_ACCESS, "Access violation: '..' is not allowed")
-        parts.append(part)
-    return "/".join(parts)
+    """The request as a path relative to ROOT ("" for the root itself); FileAccessError for `..`,
+    hidden and private names (the rule HTTP uses)."""
+    try:
+        return "/".join(split_path(requested))
+    except PathRefused as exc:
+        raise FileAccessError(ERR_ACCESS, f"Access violation: {exc}") from None
 
 
 class FileRoot:
     """The directory the server may read from."""
 
-    def __init__(self, root: str | os.PathLike[str]):
+    def __init__(self, root: str | os.PathLike[str], is_private: Callable[[str], bool] | None = None):
         self.root = os.path.realpath(root)
         if not os.path.isdir(self.root):
             raise NotADirectoryError(f"TFTP root {str(root)!r} is not a directory")
+        self.is_private = is_private  # real paths never served (the server's config and state)
 
     def _inside(self, path: str) -> bool:
-        return path == self.root or path.startswith(self.root.rstrip("/") + "/")
+        inside = path == self.root or path.startswith(self.root.rstrip("/") + "/")
+        return inside and not (self.is_private is not None and self.is_private(path))
 
     def open(self, relative: str, netascii: bool = False) -> Source:
         """Open a path returned by `normalise`. Raises FileAccessError, never OSError."""
@@ -69,7 +71,7 @@ class FileRoot:
         if not self._inside(candidate):
             raise FileAccessError(ERR_ACCESS, "Access violation: path leaves the TFTP root")
         try:
-            fd = os.open(candidate, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+            fd = os.open(candidate, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError:
             raise FileAccessError(ERR_NOT_FOUND, "File not found") from None
         except PermissionError:
@@ -159,21 +161,20 @@ class NetasciiSource:
         self.inner = inner
         self.pending = bytearray()
         self.done = False
+        self.chunk = bytearray(self.CHUNK)
         self.size = self._converted_size()
 
     def _converted_size(self) -> int | None:
+        """The size after conversion for generated content; None (no tsize) for files, which would have
+        to be read whole before the first packet to know it."""
         if isinstance(self.inner, BytesSource):
             data = self.inner.data
             return len(data) + bytes(data).count(b"\n") + bytes(data).count(b"\r")
-        fd, total, offset = self.inner.fd, 0, 0
-        while chunk := os.pread(fd, self.CHUNK, offset):
-            offset += len(chunk)
-            total += len(chunk) + chunk.count(b"\n") + chunk.count(b"\r")
-        return total
+        return None
 
     def readinto(self, buffer: memoryview) -> int:
         want = len(buffer)
-        chunk = bytearray(self.CHUNK)
+        chunk = self.chunk
         while len(self.pending) < want and not self.done:
             got = self.inner.readinto(memoryview(chunk))
             if got == 0:

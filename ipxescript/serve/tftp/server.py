@@ -20,8 +20,9 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from .. import metrics
 from ..policy import BootPolicy, Client
 from . import packets
 from .files import BytesSource, FileAccessError, FileRoot, NetasciiSource, Source, normalise
@@ -35,7 +36,11 @@ class TftpSettings:
     timeout: float = 1.0  # first retransmission timeout when the client negotiates none
     max_timeout: float = 8.0  # backoff doubles the timeout up to this
     retries: int = 5  # retransmissions of one packet before the transfer is given up
-    max_transfers: int = 1000  # concurrent transfers; more requests are answered "server busy"
+    max_transfers: int = 256  # concurrent transfers; more requests are answered "server busy"
+    max_per_client: int = 32  # concurrent transfers of one client address
+    # Buffers of one transfer (blksize x (windowsize + 1)) stay under this: the window is made smaller
+    # (RFC 7440 lets the server lower it), so 256 transfers hold at most 64 MiB however they ask.
+    max_window_bytes: int = 256 * 1024
     limits: Limits = Limits()
 
 
@@ -129,6 +134,8 @@ class Transfer:
             pass
 
     def _ended(self, ok: bool) -> None:
+        metrics.inc("tftp_transfers_total", outcome="sent" if ok else "failed")
+        metrics.inc("tftp_bytes_total", self._confirmed_bytes())
         self.server._forget(self)
         if not self.done.done():
             self.done.set_result(ok)
@@ -313,12 +320,14 @@ class TftpServer:
         policy: BootPolicy | None = None,
         settings: TftpSettings | None = None,
         client_info: ClientInfo | None = None,
+        is_private: Callable[[str], bool] | None = None,
     ):
-        self.files = FileRoot(root)
+        self.files = FileRoot(root, is_private)
         self.policy = policy
         self.settings = settings or TftpSettings()
         self.client_info = client_info
         self.transfers: dict[tuple[str, int], Transfer] = {}
+        self.per_client: dict[str, int] = {}
         self.transport: asyncio.DatagramTransport | None = None
         self.family = socket.AF_INET
         self.host = ""
@@ -355,6 +364,13 @@ class TftpServer:
     def _forget(self, transfer: Transfer) -> None:
         if self.transfers.get(transfer.peer) is transfer:
             del self.transfers[transfer.peer]
+            metrics.set_gauge("tftp_transfers_active", len(self.transfers))
+        host = transfer.peer[0]  # every transfer ends here exactly once, replaced by a new request or not
+        left = self.per_client.get(host, 1) - 1
+        if left > 0:
+            self.per_client[host] = left
+        else:
+            self.per_client.pop(host, None)
 
     def _socket(self, peer: tuple[str, int], blocking: bool = False) -> socket.socket:
         sock = socket.socket(self.family, socket.SOCK_DGRAM)
@@ -369,6 +385,7 @@ class TftpServer:
 
     def _refuse(self, peer: tuple[str, int], code: int, message: str, why: str) -> None:
         """Answer a request with an ERROR from a fresh port, as RFC 1350 wants, and log why."""
+        metrics.inc("tftp_requests_total", outcome="refused")
         log.info("RRQ %s:%d refused: %s", *peer, why)
         try:
             with self._socket(peer) as sock:
@@ -402,6 +419,8 @@ class TftpServer:
             self._start_transfer(packet, peer)
         except FileAccessError as exc:
             self._refuse(peer, exc.code, exc.message, f"{packet.filename!r}: {exc.message}")
+        except OSError as exc:  # out of descriptors or threads: busy, not a traceback per request
+            self._refuse(peer, packets.ERR_UNDEFINED, "Server busy, try again later", f"no resources ({exc})")
         except Exception:  # a broken policy must not take the server down
             log.exception("RRQ %s:%d %r failed", *peer, packet.filename)
             self._refuse(peer, packets.ERR_UNDEFINED, "Internal server error", "internal error")
@@ -426,9 +445,18 @@ class TftpServer:
             raise FileAccessError(packets.ERR_ILLEGAL_OP, f"Unsupported transfer mode {request.mode!r}")
         if len(self.transfers) >= self.settings.max_transfers:
             raise FileAccessError(packets.ERR_UNDEFINED, "Server busy, try again later")
+        if self.per_client.get(peer[0], 0) >= self.settings.max_per_client:
+            raise FileAccessError(
+                packets.ERR_UNDEFINED, "Too many transfers from this address, try again later"
+            )
         source = self._open(request, peer)
         try:
             agreed = negotiate(request.options, source.size, self.settings.limits)
+            window = max(1, self.settings.max_window_bytes // (agreed.blksize + 4) - 1)
+            if agreed.windowsize > window:  # lower the window so the buffers fit the per-transfer bound
+                oack = dict(agreed.oack or {})
+                oack["windowsize"] = str(window)
+                agreed = replace(agreed, windowsize=window, oack=oack)
             sock = self._socket(peer, blocking=True)
         except BaseException:
             source.close()
@@ -454,6 +482,9 @@ class TftpServer:
             source.close()
             raise
         self.transfers[peer] = transfer
+        self.per_client[peer[0]] = self.per_client.get(peer[0], 0) + 1
+        metrics.inc("tftp_requests_total", outcome="started")
+        metrics.set_gauge("tftp_transfers_active", len(self.transfers))
 
 
 async def start_tftp(
@@ -464,8 +495,9 @@ async def start_tftp(
     *,
     settings: TftpSettings | None = None,
     client_info: ClientInfo | None = None,
+    is_private: Callable[[str], bool] | None = None,
 ) -> TftpServer:
     """Serve ROOT by TFTP on host:port (port 0 picks a free one; see `TftpServer.address`)."""
-    server = TftpServer(root, policy, settings, client_info)
+    server = TftpServer(root, policy, settings, client_info, is_private)
     await server.start(host, port)
     return server
