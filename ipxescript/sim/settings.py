@@ -263,6 +263,7 @@ class SettingsStore:
         block = ref.block if ref.block is not None else self.root
         if block.builtins is not None:
             raise IpxeError(errors.STORE_UNSUPPORTED)
+        self._check_dhcp_block(block, ref)
         block.values[ref.key] = Stored(ref.name, type_name, data)
 
     def delete(self, ref: SettingRef) -> None:
