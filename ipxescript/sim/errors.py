@@ -42,8 +42,10 @@ SETTING_NO_BLOCK = 0x2C0C2087
 SETTING_NOT_FOUND = 0x2D0C208E
 STORE_INVALID = 0x1C0C2082
 STORE_INVALID_IPV4 = 0x1C056082
-STORE_INVALID_IPV6 = 0x1C05A082
+STORE_INVALID_IPV6 = 0x1C066082  # src/net/ipv6.c's inet6_aton (observed: set fa:ipv6 1)
+STORE_INVALID_BASE64 = 0x1C102082  # src/core/base64.c (observed: set fy:base64 10.0.2.15)
 STORE_INVALID_HEX = 0x1C112082  # src/core/base16.c (observed: set n:hex 1:2)
+STORE_INVALID_UUID = 0x1C2A2082  # src/core/uuid.c: not 16 bytes (observed: set fy:guid 0102)
 STORE_UNSUPPORTED = 0x3C0C2083
 STORE_BUILTIN_OTHER = 0x3D0C2083
 NO_SUCH_IMAGE = 0x2D0AE08E
@@ -68,12 +70,20 @@ FILE_NOT_FOUND = 0x2D1BE08E
 CONNECTION_TIMED_OUT = 0x4C0C6092
 DOWNLOAD_TIMED_OUT = 0x4C072092  # monojob_wait's --timeout (observed after ifclose)
 NETWORK_UNREACHABLE = 0x28086090
-NO_NETWORK_DEVICE = 0x2C0A6087
+NO_NETWORK_DEVICE = 0x2C162087  # parseopt.c's parse_netdev (observed: iwlist 52:54:00:12:34:56)
 DHCP_FAILED = 0x4C16E092
 NO_SUCH_CONFIGURATOR = 0x2D16208E  # parseopt.c's parse_netdev_configurator
+NO_PARAMETER_LIST = 0x2D16208E  # parseopt.c's parse_parameters (observed: param a b)
+NO_SUCH_CERTIFICATE = 0x2D4FE08E  # cert_cmd.c: --subject matched nothing (observed: certfree --subject fa)
+NO_ASN1_IMAGE = 0x3C00E083  # asn1.c's image_asn1: the image's type has no ASN.1 (from the source)
 CPUID_FEATURE_ABSENT = 0x2D00008E
+CPUID_FEATURE_ABSENT_UPSTREAM = (
+    0x2D80E08E  # upstream gave cpuid_cmd.c an error file (observed: cpuid --ext 1)
+)
+PCI_NO_MORE_DEVICES = 0x2C044087  # pci.c's pci_find_next past the last device (observed: pciscan)
 LOGIN_CANCELLED = 0x0B17E095
 SAN_NO_DEVICE = 0x2C222087  # sanboot with no root path and nothing hooked (observed, EFI)
+SAN_NOT_BLOCK_DEVICE = 0x3F122083  # blockdev.c: the URI's transfer reads no blocks (observed: sanhook ${fa)
 SAN_BIOS_DISK_FAILED = 0x1D852039  # the same on a BIOS build: INT 13 cannot boot drive 0x80 (observed)
 TFTP_NOT_FOUND_UPSTREAM = 0x2D12618E  # upstream tftp.c: its own ENOENT, text "Not found" (observed)
 DNS_NO_RECORD = 0x3E11618E  # dns.c: the name does not resolve (observed: https://example.invalid/)
@@ -99,6 +109,7 @@ _EFI_CODES = {
     0x28: 0x90,  # ENETUNREACH
     0x34: 0x89,  # ENOSPC
     0x38: 0x92,  # ENOTCONN
+    0x3F: 0x83,  # EOPNOTSUPP
 }
 # BIOS builds carry the closest PXENV_STATUS_* code (src/include/ipxe/errno/pcbios.h); these values
 # are the ones ipxe.lkrn prints (tests/oracle/expected/pcbios/), the rest from the same table.
@@ -120,6 +131,7 @@ _PCBIOS_CODES = {
     0x28: 0x11,  # ENETUNREACH: ARP_TIMEOUT
     0x34: 0x06,  # ENOSPC: OUT_OF_RESOURCES
     0x38: 0x01,  # ENOTCONN: FAILURE
+    0x3F: 0x03,  # EOPNOTSUPP: UNSUPPORTED
 }
 PLATFORM_CODES = {"efi": _EFI_CODES, "pcbios": _PCBIOS_CODES}
 

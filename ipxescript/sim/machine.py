@@ -86,6 +86,7 @@ def build_settings(profile: Profile) -> SettingsStore:
         set(profile.setting_types),
         uuid_parse=not profile.legacy,
         escape_plus=not profile.legacy,
+        ipv6=profile.ipv6,
     )
 
 
@@ -120,6 +121,8 @@ class Simulator:
         self.joined_path: int | None = None
         self.max_decisions = 60
         self.san_hooked: list[str] = []
+        # request parameter lists by name (None: the default list): (key, value, is a header)
+        self.parameter_lists: dict[str | None, list[tuple[str, str, bool]]] = {}
         self.ticks = 0
         start = self.machine.start_unixtime
         self.start_time: int = int(time.time()) if start is None else start

@@ -1,5 +1,5 @@
 """Commands whose effect the simulator does not model and that succeed without output (sync,
-console, colour, cpair, vcreate, vdestroy, params, param, ibstat, iwstat, iwlist)."""
+console, colour, cpair, vcreate, vdestroy, ibstat)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,7 @@ from ipxescript.sim.options import Parsed
     "cpair",
     "vcreate",
     "vdestroy",
-    "params",
-    "param",
     "ibstat",
-    "iwstat",
-    "iwlist",
 )
 def quiet_success(sim: Simulator, p: Parsed, argv0: str) -> int:
     return 0
