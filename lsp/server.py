@@ -18,6 +18,7 @@ from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 from ipxescript import __version__
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.analysis.model import ScriptModel
+from ipxescript.lint.engine import gc_paused
 from ipxescript.lsp import (
     actions,
     completion,
@@ -205,6 +206,10 @@ class IpxeLanguageServer(LanguageServer):
             self.relint_tree_of(doc)  # here, not in the keystroke's own handler: it reads the tree
         version = doc.version
         log.info("lint %s v%s", doc.uri, version)
+        with gc_paused():  # a collection over a large tree comes after the publish, not before it
+            await self._lint_and_publish(doc, version)
+
+    async def _lint_and_publish(self, doc: OpenDocument, version: int) -> None:
         try:
             findings = await self.lint_now(doc)
         except StaleText as exc:

@@ -29,8 +29,9 @@ class LintContext(ScriptModel):
         config: LintConfig | None = None,
         masked: Iterable[tuple[int, int]] = (),
         bindings: dict[int, tuple[Command, BoundCommand]] | None = None,
+        previous: ScriptModel | None = None,
     ):
-        super().__init__(script, masked, bindings)
+        super().__init__(script, masked, bindings, previous)
         self.config = config or LintConfig()
 
     tree: BootTree | None = None  # set when the script is linted as part of a boot tree

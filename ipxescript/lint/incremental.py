@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from ipxescript.analysis.diagnostics import Diagnostic, Edit
 from ipxescript.lint.config import LintConfig
 from ipxescript.lint.context import LintContext
-from ipxescript.lint.engine import INTERNAL_ERROR, _gc_paused, finish, lint_text, run_checks
+from ipxescript.lint.engine import INTERNAL_ERROR, finish, gc_paused, lint_text, run_checks
 from ipxescript.lint.registry import Rule, all_rules
 from ipxescript.lint.template import has_markers
 from ipxescript.syntax.tree import LogicalLine, Script
@@ -98,7 +98,11 @@ class IncrementalLinter:
 
     def lint(self, script: Script) -> list[Diagnostic]:
         """Every enabled finding for ``script``, as ``lint_source(script.text, script.path, config)``."""
-        steps = self.steps(script)
+        with gc_paused():
+            return self._drain(self.steps(script))
+
+    @staticmethod
+    def _drain(steps: Generator[None, None, list[Diagnostic]]) -> list[Diagnostic]:
         while True:
             try:
                 next(steps)
@@ -108,54 +112,56 @@ class IncrementalLinter:
 
     def steps(self, script: Script) -> Generator[None, None, list[Diagnostic]]:
         """``lint`` in steps of one rule each: the language server answers other messages between
-        them and drops the generator when a newer edit makes its answer stale."""
+        them and drops the generator when a newer edit makes its answer stale. The caller pauses the
+        cyclic garbage collector around it (see ``lint`` and the engine's ``gc_paused``)."""
         if self.config.template != "none" and has_markers(script.text):
             self._lines = {}  # template regions are masked before parsing: a full lint of the text
             self._context = None
             return lint_text(script.text, script.path, self.config).diagnostics
-        previous = self._context
-        if previous is not None and previous.script is script:
+        if self._context is not None and self._context.script is script:
             return list(self._result)
+        return (yield from self._steps(script))
+
+    def _steps(self, script: Script) -> Generator[None, None, list[Diagnostic]]:
+        previous = self._context
         if script.magic != self._magic:
             self._lines = {}
             self._magic = script.magic
-        with _gc_paused():
-            ctx = LintContext(script, self.config, bindings=previous.bindings() if previous else None)
-            kept: dict[int, _LineResult] = {}
-            new: list[LogicalLine] = []
-            for line in script.lines:
-                entry = self._lines.get(id(line))
-                if entry is not None and entry.line is line:
-                    kept[id(line)] = entry.at(line.start)
-                else:
-                    new.append(line)
-            if new:
-                fresh = self._check_lines(ctx, new)
-                if fresh is None:  # a line rule broke: the engine reports it as for the whole text
-                    self._lines = {}
-                    return finish(ctx, *run_checks(ctx, all_rules()))
-                kept.update(fresh)
-            self._lines = kept
-            self.relinted = len(new)
-            found: list[Diagnostic] = []
-            core: list[Diagnostic] = []
-            for line in script.lines:
-                entry = kept[id(line)]
+        ctx = LintContext(
+            script, self.config, bindings=previous.bindings() if previous else None, previous=previous
+        )
+        known = self._lines
+        new = [line for line in script.lines if getattr(known.get(id(line)), "line", None) is not line]
+        kept = known
+        if new:
+            fresh = self._check_lines(ctx, new)
+            if fresh is None:  # a line rule broke: the engine reports it as for the whole text
+                self._lines = {}
+                return finish(ctx, *run_checks(ctx, all_rules()))
+            kept = {**known, **fresh}
+        self._lines = {}
+        found: list[Diagnostic] = []
+        core: list[Diagnostic] = []
+        for line in script.lines:
+            entry = kept[id(line)]
+            self._lines[id(line)] = entry
+            if entry.found or entry.core:
+                entry.at(line.start)
                 found.extend(entry.found)
                 core.extend(entry.core)
-            ctx.core_diagnostics = core
+        self.relinted = len(new)
+        ctx.core_diagnostics = core
         registered = set(LINE_RULES)
         supersede = [(r.code, r.supersedes) for r in self.line_rules if r.supersedes]
         for rule in self.cross_rules:
             yield
-            with _gc_paused():
-                more, codes, replaces = run_checks(ctx, (rule,))
+            more, codes, replaces = run_checks(ctx, (rule,))
             found += more
             registered |= codes
             supersede += replaces
         yield
-        with _gc_paused():
-            self._result = finish(ctx, found, registered, supersede)
+        self._result = finish(ctx, found, registered, supersede)
+        ctx.previous = None  # what it had to give is taken: no chain of every version in memory
         self._context = ctx
         return list(self._result)
 
