@@ -32,7 +32,7 @@ class LintResult:
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
+def _gc_paused() -> Iterator[None]:
     """The tree is a large graph of small objects with no cycles to free: pausing the cyclic garbage
     collector while linting makes a 10,000-line script about three times faster."""
     enabled = gc.isenabled()
@@ -44,11 +44,14 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+gc_paused = _gc_paused  # for the language server, which lints in steps (ipxescript.lint.incremental)
+
+
 def lint_script(
     script: Script, config: LintConfig | None = None, masked: list[tuple[int, int]] | None = None
 ) -> list[Diagnostic]:
     """Every enabled finding for a parsed script, sorted by position."""
-    with gc_paused():
+    with _gc_paused():
         return _run_rules(LintContext(script, config or LintConfig(), masked or ()))
 
 
@@ -147,7 +150,7 @@ def _finish(prepared: _Prepared) -> LintResult:
 
 def lint_text(text: str | bytes, path: str | None = None, config: LintConfig | None = None) -> LintResult:
     """Parse (masking template regions when the config asks for it) and lint one script alone."""
-    with gc_paused():
+    with _gc_paused():
         return _finish(_prepare(text, path, config))
 
 
@@ -161,7 +164,7 @@ def lint_tree(
     config); settings, failures and chain paths pass between the scripts that chain each other.
     ``entries`` and ``maps`` (``PREFIX=TARGET``) add to those each file's config names. Results come
     in the order of ``files``; findings in a chained script carry the chain that reaches it."""
-    with gc_paused():
+    with _gc_paused():
         prepared = [_prepare(text, path, config) for path, text, config in files]
         on_disk = [(p, path) for p, (path, _t, _c) in zip(prepared, files, strict=True) if path != "-"]
         all_entries = [*entries, *(e for p, _path in on_disk for e in p.ctx.config.entries)]
