@@ -155,7 +155,7 @@ class ScriptModel:
         script, catalog, masked = self.script, self.catalog, self.masked
         self.__dict__.clear()
         self.script, self.catalog, self.masked = script, catalog, masked
-        self._bound, self._previous = {}, {}
+        self._bound, self._previous, self.previous = {}, {}, None
 
     # -- positions -----------------------------------------------------------------------------
 
