@@ -163,11 +163,11 @@ function addBoots(events, fresh) {
       timeCell(e.time),
       el("td", { class: "mono" }, e.client),
       el("td", { class: "mono" }, e.ip || ""),
-      el("td", {}, e.stage),
-      el("td", { class: outcomeClass(e.outcome) }, e.outcome),
-      el("td", { class: "mono" }, e.what),
-      el("td", {}, e.reason),
-      el("td", {}, e.protocol));
+      el("td", { class: "short" }, e.stage),
+      el("td", { class: "short " + outcomeClass(e.outcome) }, e.outcome),
+      el("td", { class: "mono-wrap wrap" }, e.what),
+      el("td", { class: "wrap" }, e.reason),
+      el("td", { class: "short" }, e.protocol));
     // newest first, in time order even when events of other server processes arrive late
     let before = null;
     for (const other of tbody.rows) {
@@ -204,7 +204,7 @@ function drawClients() {
     el("tr", {},
       el("td", { class: "mono" }, e.client),
       el("td", { class: "mono" }, e.ip || ""),
-      el("td", {}, `${e.stage}: ${e.what}`),
+      el("td", { class: "wrap" }, `${e.stage}: ${e.what}`),
       timeCell(e.time),
       el("td", {}, isMac(e.client)
         ? el("button", { type: "button", class: "explain", on: { click: () => explainFor(e.client, e.ip) } }, "Explain")
@@ -281,9 +281,9 @@ async function loadServer() {
   const groups = server.groups.map((g) => {
     const selectors = Object.entries(g.selector);
     return el("tr", {},
-      el("td", {}, g.name),
-      el("td", { class: "mono" }, selectors.length ? selectors.map(([k, v]) => `${k} = ${v}`).join(", ") : "(none: matches all)"),
-      el("td", { class: "mono" }, g.target));
+      el("td", { class: "wrap" }, g.name),
+      el("td", { class: "mono-wrap wrap" }, selectors.length ? selectors.map(([k, v]) => `${k} = ${v}`).join(", ") : "(none: matches all)"),
+      el("td", { class: "mono-wrap wrap" }, g.target));
   });
   fillRows($("groups").tBodies[0], groups, "no group: every client without an assignment gets the default", 3);
   const lint = server.lint_errors.map((line) => el("li", { class: "mono" }, line));
@@ -307,7 +307,7 @@ async function loadAssignments() {
   const rows = items.map((a) => el("tr", {},
     el("td", { class: "mono" }, a.client),
     el("td", {}, a.kind),
-    el("td", { class: "mono" }, a.target),
+    el("td", { class: "mono-wrap wrap" }, a.target),
     timeCell(a.created),
     el("td", {}, el("button", {
       type: "button", class: "delete", "data-client": a.client,
