@@ -134,3 +134,17 @@ def test_the_page_carries_no_data_and_a_strict_policy(server: LiveServer) -> Non
         assert asset.status_code == 200 and asset.headers["Content-Type"].startswith(kind)
         assert asset.headers["X-Content-Type-Options"] == "nosniff"
     assert requests.get(f"{server.url}/_console/index.html", timeout=10).status_code == 404
+
+
+def test_with_reads_open_the_console_reads_without_the_token(boot_root: Path, make_server) -> None:  # type: ignore[no-untyped-def]
+    (boot_root / "ipxescript.toml").write_text('[api]\nreads = "open"\n')
+    server = make_server(boot_root)
+    assert requests.get(f"{server.url}/api/server", timeout=10).json()["default_target"] == "boot.ipxe"
+    assert (
+        requests.get(f"{server.url}/api/explain", params={"client": MAC}, timeout=10).json()["rule"]
+        == "default"
+    )
+    made = requests.post(
+        f"{server.url}/api/assignments", json={"client": MAC, "target": "a.ipxe"}, timeout=10
+    )
+    assert made.status_code == 401  # changes still need it
