@@ -47,7 +47,7 @@ class RenderError(Exception):
 VALUE_SAFE = ":/@+,="
 
 
-_ALL_SAFE = re.compile(r"[A-Za-z0-9_.~:/@+,=-]*")  # what quote() would leave as it is (VALUE_SAFE and its own)
+_ALL_SAFE = re.compile(r"[A-Za-z0-9_.~:/@+,=-]*")  # what quote() leaves as it is (its own and VALUE_SAFE)
 
 
 def escape_value(value: str) -> str:
