@@ -35,32 +35,15 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests" / "e2e"))
 
+from e2e_servers import write_nginx_conf  # noqa: E402
 from report import goal  # noqa: E402
 
 from tests.state.storm_lab import POOL_START, StormLab, make_root, pool_end  # noqa: E402
 
 SETUPS = ("dnsmasq+nginx", "one/sqlite", "three/postgres")
 TICKS = os.sysconf("SC_CLK_TCK")
-
-NGINX_CONF = """daemon off;
-master_process off;
-worker_processes 1;
-pid {work}/nginx.pid;
-error_log stderr warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    sendfile on;
-    default_type application/octet-stream;
-    client_body_temp_path {work}/nginx-body;
-    proxy_temp_path {work}/nginx-proxy;
-    fastcgi_temp_path {work}/nginx-fastcgi;
-    uwsgi_temp_path {work}/nginx-uwsgi;
-    scgi_temp_path {work}/nginx-scgi;
-    server {{ listen {address}:80; root {root}; }}
-}}
-"""
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -110,8 +93,7 @@ def start_baseline(lab: StormLab, root: Path, work: Path) -> list[int]:
         f"--dhcp-range={POOL_START},{pool_end(lab.machines)},255.255.0.0,1h",
         f"--dhcp-boot=first.efi,,{address}", "--enable-tftp", f"--tftp-root={broot}", "--tftp-max=4096",
     )  # fmt: skip
-    conf = work / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(work=work, address=address, root=broot))
+    conf = write_nginx_conf(work, address, broot, connections=4096)
     nginx = lab.lab.spawn(f"ipxd{lab.lab.tag}i1", "nginx", "-c", str(conf), "-e", "stderr")
     time.sleep(1.0)  # both bind at once; the generator retries DISCOVER anyway
     for process in (dnsmasq, nginx):

@@ -57,7 +57,30 @@ def word_pattern(word: Word) -> re.Pattern[str]:
 class Flow:
     def __init__(self, model: ScriptModel) -> None:
         self.ctx = model
-        self.lines = [self._line_flow(line) for line in model.script.lines]
+        self._outcomes: dict[int, frozenset[str]] = {}
+        # id(line) -> (line, its flow, the goto targets it read and whether each was a label): the
+        # flow of an untouched line is kept from the previous version of an edited document
+        self._memo: dict[int, tuple[LogicalLine, LineFlow, tuple[tuple[str, bool], ...]]] = {}
+        earlier = model.previous.__dict__.get("flow") if model.previous is not None else None
+        before = earlier._memo if isinstance(earlier, Flow) else {}
+        labels = model.labels
+        self.lines = []
+        for line in model.script.lines:
+            kept = before.get(id(line))
+            if kept is not None and kept[0] is line and all((t in labels) is was for t, was in kept[2]):
+                self._memo[id(line)] = kept
+                self.lines.append(kept[1])
+                continue
+            line_flow = self._line_flow(line)
+            targets = tuple(
+                (w.text, w.text in labels)
+                for c in line.commands
+                if c.name == "goto"
+                for w in c.words[1:]
+                if w.is_literal
+            )
+            self._memo[id(line)] = (line, line_flow, targets)
+            self.lines.append(line_flow)
         self.jumps = [j for lf in self.lines for j in lf.jumps]
         self._reachable: set[int] | None = None
         self._graph: list[list[int]] | None = None
@@ -65,7 +88,15 @@ class Flow:
         self._targeted: set[str] | None = None
         self._patterns: list[Jump] = []
 
-    def outcomes(self, command: Command) -> set[str]:
+    def outcomes(self, command: Command) -> frozenset[str]:
+        """What running ``command`` can end in (asked for each command by several rules: kept)."""
+        key = id(command)
+        found = self._outcomes.get(key)
+        if found is None:
+            found = self._outcomes[key] = frozenset(self._outcomes_of(command))
+        return found
+
+    def _outcomes_of(self, command: Command) -> set[str]:
         name = command.name
         if not command.words:
             return {OK}

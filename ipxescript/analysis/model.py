@@ -30,8 +30,12 @@ class ScriptModel:
         script: Script,
         masked: Iterable[tuple[int, int]] = (),
         bindings: dict[int, tuple[Command, BoundCommand]] | None = None,
+        previous: ScriptModel | None = None,
     ) -> None:
         self.script = script
+        # the model of the previous version of an edited document: what the analyses built for lines
+        # the edit left alone is kept (the flow of each line; see also ``bindings``)
+        self.previous = previous
         self.catalog: Catalog = get_catalog()
         self.masked = sorted(masked)  # template regions (start, end) replaced before parsing
         self._bound: dict[int, BoundCommand] = {}
@@ -66,8 +70,21 @@ class ScriptModel:
         """Every non-empty command, in file order, with its options bound."""
         return [(line, self.bound(command)) for line, command in self.script.commands()]
 
+    @cached_property
+    def _by_name(self) -> dict[str | None, list[int]]:
+        """Command name -> indexes into ``commands`` (rules ask for a few names each, many times)."""
+        out: dict[str | None, list[int]] = {}
+        for i, (_line, bound) in enumerate(self.commands):
+            out.setdefault(bound.name, []).append(i)
+        return out
+
     def commands_named(self, *names: str) -> list[tuple[LogicalLine, BoundCommand]]:
-        return [(line, b) for line, b in self.commands if b.name in names]
+        """The commands with one of these names, in file order."""
+        commands, by_name = self.commands, self._by_name
+        if len(names) == 1:
+            return [commands[i] for i in by_name.get(names[0], ())]
+        found = sorted(i for name in set(names) for i in by_name.get(name, ()))
+        return [commands[i] for i in found]
 
     # -- labels --------------------------------------------------------------------------------
 

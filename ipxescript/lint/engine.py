@@ -13,7 +13,7 @@ from ipxescript.analysis.boottree import BootTree, Edge, parse_map
 from ipxescript.analysis.diagnostics import Diagnostic, Related, Severity
 from ipxescript.lint.config import LintConfig
 from ipxescript.lint.context import LintContext
-from ipxescript.lint.registry import all_rules
+from ipxescript.lint.registry import Rule, all_rules
 from ipxescript.lint.suppress import find_suppressions
 from ipxescript.lint.template import MARKERS, has_markers, mask_template
 from ipxescript.syntax.parser import parse
@@ -44,6 +44,9 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+gc_paused = _gc_paused  # for the language server, which lints in steps (ipxescript.lint.incremental)
+
+
 def lint_script(
     script: Script, config: LintConfig | None = None, masked: list[tuple[int, int]] | None = None
 ) -> list[Diagnostic]:
@@ -53,14 +56,21 @@ def lint_script(
 
 
 def _run_rules(ctx: LintContext) -> list[Diagnostic]:
+    found, registered, supersede = run_checks(ctx, all_rules())
+    return finish(ctx, found, registered, supersede)
+
+
+def run_checks(
+    ctx: LintContext, rules: Sequence[Rule]
+) -> tuple[list[Diagnostic], set[str], list[tuple[str, tuple[str, ...]]]]:
+    """The raw findings of the enabled ``rules`` (a rule that raises gives one IPX000 finding), the codes
+    of all ``rules`` and the supersedes of the enabled ones; ``finish`` turns them into what is shown."""
     config = ctx.config
-    script = ctx.script
-    masked = ctx.masked
-    path = script.path
+    path = ctx.script.path
     found: list[Diagnostic] = []
     registered: set[str] = set()
     supersede: list[tuple[str, tuple[str, ...]]] = []
-    for rule in all_rules():
+    for rule in rules:
         registered.add(rule.code)
         if not config.enabled(rule.code, path):
             continue
@@ -69,17 +79,32 @@ def _run_rules(ctx: LintContext) -> list[Diagnostic]:
         try:
             found.extend(rule.check(ctx))
         except Exception as exc:  # a broken rule must not hide the other findings
-            found.append(
-                Diagnostic(
-                    INTERNAL_ERROR,
-                    Severity.INFO,
-                    f"internal error in rule {rule.code} ({rule.name}): {exc!r}",
-                    0,
-                    0,
-                )
-            )
+            found.append(internal_error(rule, exc))
+    return found, registered, supersede
+
+
+def internal_error(rule: Rule, exc: Exception) -> Diagnostic:
+    return Diagnostic(
+        INTERNAL_ERROR, Severity.INFO, f"internal error in rule {rule.code} ({rule.name}): {exc!r}", 0, 0
+    )
+
+
+def finish(
+    ctx: LintContext,
+    found: list[Diagnostic],
+    registered: set[str],
+    supersede: list[tuple[str, tuple[str, ...]]],
+) -> list[Diagnostic]:
+    """The raw findings of every rule (``run_checks``) as they are shown: core findings without a rule
+    added, superseded, cut at the trailer and the template masks, suppressed, re-graded and sorted."""
+    config = ctx.config
+    script = ctx.script
+    masked = ctx.masked
+    path = script.path
     # Core findings whose code has no rule module yet still reach the user.
-    found.extend(d for d in ctx.core_diagnostics if d.code not in registered and config.enabled(d.code, path))
+    found = found + [
+        d for d in ctx.core_diagnostics if d.code not in registered and config.enabled(d.code, path)
+    ]
     found = _apply_supersedes(found, supersede)
     trailer = ctx.flow.trailer_start
     if trailer is not None:

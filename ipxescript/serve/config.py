@@ -65,6 +65,7 @@ class ServeConfig:
     metadata: dict[str, str] = field(default_factory=dict)  # values for every client
     lint: str = "refuse"
     http_workers: int = 1  # HTTP processes sharing the port (the main one included)
+    tftp_max_seconds: float = 3600.0  # the longest one TFTP transfer may take
     dhcp_settings: dict[str, Any] = field(default_factory=dict)  # netmask, router, dns, ... for full mode
     api: str = "loopback"
     api_token_file: Path | None = None  # None: STATE_DIR/api-token, made at first start
@@ -280,7 +281,7 @@ def _http_limits(raw: Any, where: str) -> dict[str, float]:
 KNOWN_KEYS = {
     "address", "interface", "dhcp", "dhcp_range", "http_port", "tftp_port", "dhcp_port", "proxy_port",
     "boot_files", "default", "group", "metadata", "lint", "api", "state_dir", "dhcp_settings", "http_workers",
-    "identity", "state", "http",
+    "identity", "state", "http", "tftp_max_seconds",
 }  # fmt: skip
 API_KEYS = ("access", "token_file", "reads")
 
@@ -384,6 +385,11 @@ def load_config(
     if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
         raise ConfigError(f"{where}: http_workers: {workers!r} is not a number of processes (1-64)")
     config.http_workers = workers
+
+    limit = data.get("tftp_max_seconds", config.tftp_max_seconds)
+    if isinstance(limit, bool) or not isinstance(limit, int | float) or not limit > 0:
+        raise ConfigError(f"{where}: tftp_max_seconds: {limit!r} is not a number of seconds above 0")
+    config.tftp_max_seconds = float(limit)
 
     raw_state = state_dir or data.get("state_dir")
     if raw_state:

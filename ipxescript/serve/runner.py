@@ -180,7 +180,7 @@ RELOADABLE = (
 )  # fmt: skip
 RESTART_ONLY = (
     "root", "address", "bind_address", "interface", "dhcp", "dhcp_range", "dhcp_settings", "http_port",
-    "tftp_port", "dhcp_port", "proxy_port", "http_workers", "state_dir", "state",
+    "tftp_port", "dhcp_port", "proxy_port", "http_workers", "state_dir", "state", "tftp_max_seconds",
 )  # fmt: skip
 
 Reloader = Callable[[], ServeConfig]

@@ -31,9 +31,11 @@ import struct
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from typing import cast
 
 import aiohttp
 
+from ipxescript.serve import eventloop
 from ipxescript.serve.dhcp import codec as c
 
 ARCH_EFI64 = 7
@@ -140,54 +142,85 @@ async def _next(
     return None
 
 
-class _Tftp(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[tuple[bytes, tuple[str, int]]] = asyncio.Queue()
+class _TftpRead(asyncio.DatagramProtocol):
+    """One read as a boot ROM does it: each DATA ACKed as it arrives, to the port it came from; after a
+    second of silence the last packet (the request or the last ACK) is sent again, five times at most.
+
+    Callbacks only, no task or queue per packet: the generator plays hundreds of machines on the same
+    cores as the servers, so what it spends per block is taken from them."""
+
+    def __init__(self, name: str, blksize: int, request: bytes, server: tuple[str, int]) -> None:
+        self.name, self.blksize = name, blksize
+        self.loop = asyncio.get_running_loop()
+        self.done: asyncio.Future[int] = self.loop.create_future()
+        self.last, self.to = request, server
+        self.peer: tuple[str, int] | None = None
+        self.expected, self.size, self.silent = 1, 0, 0
+        self.heard = self.loop.time()
+        self.timer = self.loop.call_later(1.0, self._tick)
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+        self.transport.sendto(self.last, self.to)
+
+    def _send(self, packet: bytes, to: tuple[str, int]) -> None:
+        self.last, self.to = packet, to
+        assert self.transport is not None
+        self.transport.sendto(packet, to)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:  # type: ignore[override]
-        self.queue.put_nowait((data, addr))
+        if self.done.done() or len(data) < 4 or data[0] != 0:
+            return
+        self.heard, self.silent = self.loop.time(), 0
+        opcode = data[1]
+        if opcode == 6:  # OACK
+            self.peer = addr
+            self._send(b"\x00\x04\x00\x00", addr)
+        elif opcode == 5:
+            self._end(RuntimeError(f"TFTP {self.name}: error {data[4:-1].decode(errors='replace')}"))
+        elif opcode == 3:
+            self.peer = self.peer or addr
+            self._send(b"\x00\x04" + data[2:4], self.peer)
+            if (data[2] << 8 | data[3]) == self.expected & 0xFFFF:
+                self.size += len(data) - 4
+                self.expected += 1
+                if len(data) - 4 < self.blksize:
+                    self._end(None)
+
+    def _tick(self) -> None:
+        if self.done.done():
+            return
+        if self.loop.time() - self.heard >= 1.0:
+            self.silent += 1
+            if self.silent > 5:
+                return self._end(RuntimeError(f"TFTP {self.name}: timeout at block {self.expected}"))
+            self._send(self.last, self.to)  # retransmit, as firmware does
+            self.heard = self.loop.time()
+        self.timer = self.loop.call_at(self.heard + 1.0, self._tick)
+
+    def _end(self, error: Exception | None) -> None:
+        self.timer.cancel()
+        if error is None:
+            self.done.set_result(self.size)
+        else:
+            self.done.set_exception(error)
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # ICMP for a packet of ours: the retransmission tries again
 
 
 async def tftp_get(local_ip: str, server: str, port: int, name: str, blksize: int = 1468) -> int:
     """Read `name` by TFTP (RFC 1350 + blksize); its size in bytes."""
+    request = b"\x00\x01" + name.encode() + b"\x00octet\x00blksize\x00" + str(blksize).encode() + b"\x00"
     loop = asyncio.get_running_loop()
-    transport, proto = await loop.create_datagram_endpoint(_Tftp, local_addr=(local_ip, 0))
+    transport, reader = await loop.create_datagram_endpoint(
+        lambda: _TftpRead(name, blksize, request, (server, port)), local_addr=(local_ip, 0)
+    )
     try:
-        request = b"\x00\x01" + name.encode() + b"\x00octet\x00blksize\x00" + str(blksize).encode() + b"\x00"
-        transport.sendto(request, (server, port))
-        size, expected, peer = 0, 1, None
-        last = (request, (server, port))  # what to send again when the next packet does not come
-        silent = 0
-        while True:
-            try:
-                data, addr = await asyncio.wait_for(proto.queue.get(), 1.0)
-            except TimeoutError:
-                silent += 1
-                if silent > 5:
-                    raise RuntimeError(f"TFTP {name}: timeout at block {expected}") from None
-                transport.sendto(*last)  # retransmit, as firmware does
-                continue
-            silent = 0
-            opcode = int.from_bytes(data[:2], "big")
-            if opcode == 6:  # OACK
-                peer = addr
-                last = (b"\x00\x04\x00\x00", addr)
-                transport.sendto(*last)
-                continue
-            if opcode == 5:
-                raise RuntimeError(f"TFTP {name}: error {data[4:-1].decode(errors='replace')}")
-            if opcode != 3:
-                continue
-            peer = peer or addr
-            block = int.from_bytes(data[2:4], "big")
-            last = (b"\x00\x04" + data[2:4], peer)
-            transport.sendto(*last)
-            if block == expected & 0xFFFF:
-                size += len(data) - 4
-                expected += 1
-                if len(data) - 4 < blksize:
-                    return size
+        return await reader.done
     finally:
+        reader.timer.cancel()
         transport.close()
 
 
@@ -274,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fanout-once", default="", help="MACs whose boot.ipxe goes to every server at once")
     parser.add_argument("--attempts", type=int, default=8)
     args = parser.parse_args(argv)
-    result = asyncio.run(storm(args))
+    result = eventloop.run(storm(args))
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0
