@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from .codec import ip_bytes
 
@@ -40,6 +40,8 @@ CREATE TABLE IF NOT EXISTS leases (
     hostname TEXT
 )
 """
+# A bind drops the client's other rows by MAC: without this index every ACK scans the whole table.
+MAC_INDEX = "CREATE INDEX IF NOT EXISTS leases_mac ON leases (mac)"
 OFFER_HOLD = 60.0  # seconds an offered address stays set aside for the client it was offered to
 NEVER_USED = float("-inf")  # heap key of an address never leased: before any that was
 
@@ -68,8 +70,7 @@ class Lease:
         return self.state in ("bound", "declined") and self.expires > now
 
 
-@dataclass(frozen=True)
-class Offer:
+class Offer(NamedTuple):  # a tuple: built once per DISCOVER, at a fifth of a frozen dataclass's cost
     ip: str
     why: str  # "reserved for this MAC", "the client's existing lease", "free address from the range"
 
@@ -127,6 +128,7 @@ class LeaseStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes, fast commits
         self.db.execute(SCHEMA)
+        self.db.execute(MAC_INDEX)
         self.by_ip: dict[str, Lease] = {}
         self.by_mac: dict[str, Lease] = {}
         for ip, mac, state, expires, hostname in self.db.execute(
@@ -134,6 +136,7 @@ class LeaseStore:
         ):
             self._remember(Lease(ip, mac, state, expires, hostname))
         self.offers: dict[str, tuple[str, float]] = {}  # ip -> (mac, until)
+        self._offers_limit = 4 * len(self.pool) + 64
         self.offered_to: dict[str, str] = {}  # mac -> ip of its latest offer
         # Free addresses: (free from, ip as int). `_free_at` holds each address's current key; a heap entry
         # whose key differs is stale and dropped when it reaches the top.
@@ -253,10 +256,11 @@ class LeaseStore:
     def hold(self, ip: str, mac: str) -> None:
         """Set `ip` aside for `mac` for OFFER_HOLD seconds."""
         now = self.clock()
-        if len(self.offers) > 4 * len(self.pool) + 64:  # forget stale offers now and then
-            self.offers = {k: v for k, v in self.offers.items() if v[1] > now}
-            self.offered_to = {mac: ip for ip, (mac, _) in self.offers.items()}
-        self.offers[ip] = (mac, now + OFFER_HOLD)
+        offers = self.offers
+        if len(offers) > self._offers_limit:  # forget stale offers now and then
+            offers = self.offers = {k: v for k, v in offers.items() if v[1] > now}
+            self.offered_to = {mac: ip for ip, (mac, _) in offers.items()}
+        offers[ip] = (mac, now + OFFER_HOLD)
         self.offered_to[mac] = ip
         self._requeue(ip)
 
