@@ -149,6 +149,14 @@ class ScriptModel:
         """A label is (partly) template text, so any name may exist at render time."""
         return any(self.overlaps_mask(label.start, label.end) for label, _line in self.label_list)
 
+    def release(self) -> None:
+        """Forget every analysis built so far (each points back at this model): call when done with a
+        model no one else holds, so reference counting frees it without the cyclic collector."""
+        script, catalog, masked = self.script, self.catalog, self.masked
+        self.__dict__.clear()
+        self.script, self.catalog, self.masked = script, catalog, masked
+        self._bound, self._previous, self.previous = {}, {}, None
+
     # -- positions -----------------------------------------------------------------------------
 
     def line_number(self, offset: int) -> int:

@@ -121,14 +121,13 @@ class Suggester:
         near: set[str] = set()
         for variant in deletions(word, limit):
             near.update(index.get(variant, ()))
+        near.discard(word)  # never its own typo (callers may pass a set that holds it)
         if len(near) > MAX_CHECKED:  # many look-alikes (generated labels): the ones sharing most of the word
             near = set(
                 sorted(near, key=lambda n: (abs(len(n) - len(word)), -_shared_ends(word, n), n))[:MAX_CHECKED]
             )
         scored: list[tuple[int, int, str]] = []
         for name in near:
-            if name == word:
-                continue
             distance = edit_distance(word, name, limit)
             if distance > limit:
                 continue

@@ -1,4 +1,4 @@
-"""The HTTP side of `ipxescript serve` (aiohttp): boot.ipxe per client, static files, status page, JSON API.
+"""The HTTP side of `ipxescript serve` (aiohttp): boot.ipxe per client, static files, the console, JSON API.
 
 One catch-all route dispatches on the decoded, normalised path, so `//boot.ipxe` is `boot.ipxe` (no
 redirects) and every path goes through the same ROOT confinement.
@@ -7,18 +7,16 @@ redirects) and every path goes through the same ROOT confinement.
 from __future__ import annotations
 
 import asyncio
-import html
 import ipaddress
 import json
 import logging
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from aiohttp import web
 
-from ipxescript.serve import metrics
+from ipxescript.serve import console, metrics
 from ipxescript.serve.apiauth import api_token, authorized
 from ipxescript.serve.assignments import ClientKeyError, normalise_mac
 from ipxescript.serve.bootlog import stage_of
@@ -39,10 +37,6 @@ POLICY_KEY: web.AppKey[ServePolicy] = web.AppKey("policy", ServePolicy)
 
 
 OPERATOR_PATHS = ("healthz", "readyz", "metrics")
-CLIENTS_HIDDEN = (
-    "<p>Clients and assignments are shown to requests that carry the API token "
-    '(<code>Authorization: Bearer TOKEN</code>), or to all with <code>[api] reads = "open"</code>.</p>'
-)
 
 
 def _text(body: str, status: int = 200, headers: dict[str, str] | None = None, **more: str) -> web.Response:
@@ -98,6 +92,7 @@ class BootHttp:
         self.config = policy.config
         self.guard = guard
         policy.api_token = token or policy.api_token or api_token(policy.config)
+        self.console = console.ConsoleApi(policy)
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -122,7 +117,11 @@ class BootHttp:
         if request.method not in ("GET", "HEAD"):
             return _text("405 Method Not Allowed\n", 405, Allow="GET, HEAD")
         if rel == "":
-            return self.status_page(request)
+            return console.page()
+        if rel.startswith(console.ASSET_DIR + "/"):
+            found = console.asset(rel)
+            if found is not None:
+                return found
         if rel == "boot.ipxe":
             return await self.boot_ipxe(request)
         if rel in OPERATOR_PATHS:
@@ -267,50 +266,6 @@ class BootHttp:
         if event is not None:  # one log line per step of a boot, not per repeated request
             log.info("HTTP %s %s for %s (%s): %s", request.method, rel, event.client, event.stage, reason)
 
-    # -- status page ------------------------------------------------------------------------------------
-    def status_page(self, request: web.Request) -> web.Response:
-        shown = self.config.api_reads == "open" or authorized(
-            request.headers.get("Authorization"), self.policy.api_token
-        )
-        rows = []
-        for event in self.policy.bootlog.clients()[:200] if shown else ():
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.time))
-            cells = (event.client, event.ip or "", event.stage, event.what, event.reason, when)
-            rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
-        assignments = [
-            f"<tr><td>{html.escape(a.client)}</td><td>{a.kind}</td><td>{html.escape(a.target)}</td></tr>"
-            for a in (self.policy.store.all() if shown else ())
-        ]
-        broken = [
-            f"<li>{html.escape(str(f))}</li>"
-            for report in self.policy.checker.all_reports().values()
-            for f in report.errors
-        ]
-        clients = (
-            "<h2>Recent clients</h2>\n<table><tr><th>client</th><th>ip</th><th>stage</th><th>last</th>"
-            "<th>reason</th><th>time</th></tr>\n"
-            + ("".join(rows) or '<tr><td colspan="6">no client yet</td></tr>')
-            + "\n</table>\n<h2>Assignments</h2>\n<table><tr><th>client</th><th>kind</th><th>target</th></tr>\n"
-            + ("".join(assignments) or '<tr><td colspan="3">none</td></tr>')
-            + "\n</table>"
-            if shown
-            else CLIENTS_HIDDEN
-        )
-        page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
-<title>ipxescript serve</title>
-<style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}</style>
-</head><body>
-<h1>ipxescript serve</h1>
-<p>Serving <code>{html.escape(str(self.config.root))}</code>; iPXE clients start at
-<code>{html.escape(self.config.boot_url)}</code>.</p>
-{clients}
-<h2>Scripts with lint errors</h2>
-<ul>{"".join(broken) or "<li>none</li>"}</ul>
-</body></html>
-"""
-        return web.Response(text=page, content_type="text/html", charset="utf-8")
-
     # -- JSON API ---------------------------------------------------------------------------------------
     def _api_refusal(self, request: web.Request, reading: bool, rest: str) -> web.Response | None:
         """Why this API request may not go on (a response), or None: Origin, token, access mode."""
@@ -332,7 +287,13 @@ class BootHttp:
             )
         return None
 
-    async def api(self, request: web.Request, rest: str) -> web.Response:
+    async def api(self, request: web.Request, rest: str) -> web.StreamResponse:
+        response = await self._api(request, rest)
+        if not response.prepared:  # an event stream has sent its headers already
+            response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    async def _api(self, request: web.Request, rest: str) -> web.StreamResponse:
         if self.config.api == "off":
             return _text("404 Not Found\n", 404)
         reading = request.method in ("GET", "HEAD")
@@ -360,9 +321,18 @@ class BootHttp:
                     return web.json_response(found, status=200 if found else 404)
             elif rest == "clients" and reading:
                 limit = _limit(request)
-                return web.json_response([e.as_json() for e in self.policy.bootlog.clients()[:limit]])
+                return web.json_response(
+                    [console.event_json(e) for e in self.policy.bootlog.clients()[:limit]]
+                )
             elif rest == "log" and reading:
-                return web.json_response([e.as_json() for e in self.policy.bootlog.recent(_limit(request))])
+                events = self.policy.bootlog.recent(_limit(request))
+                return web.json_response([console.event_json(e) for e in events])
+            elif rest == "events" and reading:
+                return await self.console.events(request, _limit(request, console.BACKLOG))
+            elif rest == "explain" and reading:
+                return await self.console.explain(request)
+            elif rest == "server" and reading:
+                return self.console.server()
             else:
                 return _json_error(404, f"no such API path /api/{rest}")
         except ClientKeyError as exc:
@@ -409,9 +379,9 @@ BODY_TIMEOUT = 10.0
 MAX_LIST = 1000  # API lists answer at most this many items (?limit=N, default 200)
 
 
-def _limit(request: web.Request) -> int:
-    raw = request.query.get("limit", "200")
-    return min(int(raw), MAX_LIST) if raw.isascii() and raw.isdigit() and len(raw) < 7 else 200
+def _limit(request: web.Request, default: int = 200) -> int:
+    raw = request.query.get("limit", str(default))
+    return min(int(raw), MAX_LIST) if raw.isascii() and raw.isdigit() and len(raw) < 7 else default
 
 
 def _json_error(status: int, message: str, **headers: str) -> web.Response:
@@ -429,4 +399,5 @@ def make_app(policy: ServePolicy, guard: Guard | None = None, token: str | None 
     app[POLICY_KEY] = policy
     handler = BootHttp(policy, guard, token)
     app.router.add_route("*", "/{tail:.*}", handler.dispatch)
+    app.on_shutdown.append(handler.console.close)
     return app

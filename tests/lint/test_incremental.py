@@ -27,7 +27,10 @@ LINES = [
     "echo $(date)", "echo 'quoted words'", "inc count", "set count 0", "imgargs vmlinuz quiet", "shell",
     "echo one \\", "  # comment", "# ipxelint: disable=IPX203", "echo x # ipxelint: disable=IPX403",
     "kernel --name k http://x/k", "imgexec k", "sanboot --no-describe iscsi:x", "sleep", "kernle x",
-    "echo ${", "login", "set net0/ip 10.0.0.1", "",
+    "echo ${", "login", "set net0/ip 10.0.0.1", "", "choose --default rescue target", "choose --default linux t",
+    "item --key l rescue Rescue", "menu --name other Other", "item --menu other x X", "choose --menu other t",
+    "prompt --timeout 2 Press", "set timeout 3", "choose --timeout ${timeout} t", "iseq ${count} 1",
+    "set count:int32 1", "imgselect k", "imgargs k quiet", "initrd --name k http://x/i",
 ]  # fmt: skip
 SNIPPETS = ["\n", "x", "${", "}", " ", "\\\n", "||", "&&", ":", "#", "goto ", ":linux\n", "set unset 1\n",
             "item a A\n", "exit\n", "\r", "\t", "kernel http://x/y\n", "menu\n"]  # fmt: skip
@@ -54,7 +57,7 @@ def check_edits(text: str, changes: list[tuple[float, int, str]], config: LintCo
         assert linter.lint(doc.script) == lint_source(doc.text, "boot.ipxe", config), repr(doc.text)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(scripts, edits)
 def test_edits_give_the_findings_of_a_full_lint(text: str, changes: list[tuple[float, int, str]]) -> None:
     check_edits(text, changes, LintConfig())
@@ -63,7 +66,7 @@ def test_edits_give_the_findings_of_a_full_lint(text: str, changes: list[tuple[f
 CONFIG = config_from_table({"ignore": ["IPX403"], "severity": {"IPX203": "error", "IPX405": "info"}})
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(scripts, edits)
 def test_edits_with_a_config(text: str, changes: list[tuple[float, int, str]]) -> None:
     check_edits(text, changes, CONFIG)
@@ -84,6 +87,15 @@ def test_only_the_edited_lines_are_checked_again() -> None:
     assert linter.relinted == 1
     assert found == lint_source(doc.text, "boot.ipxe")
     assert sum(d.code == "IPX201" for d in found) == 50
+    # a label line reads no setting and builds no menu: those rules' findings are moved, not redone
+    assert {"IPX403", "IPX404", "IPX301", "IPX302"} <= linter.reused
+    # a new reference to a setting: the settings rules run again (and find it never set)
+    at = doc.text.index("echo ${base}/os7") + len("echo ")
+    doc.edit(at, at, "${nowhere} ")
+    found = linter.lint(doc.script)
+    assert "IPX403" not in linter.reused and "IPX301" in linter.reused
+    assert found == lint_source(doc.text, "boot.ipxe")
+    assert any(d.code == "IPX403" and "nowhere" in d.message for d in found)
     # a new line in the middle: the lines after it move, none of them is checked again (the line
     # before is, since an edit at a line's start may join it to that one)
     at = doc.text.index(":item25")
