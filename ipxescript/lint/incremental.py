@@ -83,6 +83,10 @@ def _reads_settings(line: LogicalLine) -> bool:
     return "${" in line.text or _runs_setting_command(line)
 
 
+def _labels_or_gotos(line: LogicalLine) -> bool:
+    return line.label is not None or any(c.name == "goto" for c in line.commands)
+
+
 # Cross-line rules whose findings depend only on the lines for which their predicate holds (and on the
 # positions of those lines): after an edit that replaced only lines for which it holds neither before
 # nor after, and moved no line to another line number, their findings are the last ones, moved. Every
@@ -95,6 +99,7 @@ READS: dict[str, Callable[[LogicalLine], bool]] = {
         ("IPX301", "IPX302", "IPX303", "IPX305"),
         _commands(("menu", "form", "item", "choose", "present", "goto")),
     ),
+    **dict.fromkeys(("IPX201", "IPX206", "IPX210"), _labels_or_gotos),
     "IPX502": _commands((*IMAGE_COMMANDS, *SAN_COMMANDS, "imgfree", "imgstat", "imgverify", "imgextract")),
     "IPX503": _commands((*IMAGE_COMMANDS, *SAN_COMMANDS), dynamic=True),
 }
