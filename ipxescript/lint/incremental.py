@@ -19,7 +19,7 @@ A rule stays one definition: this module only chooses which lines a line rule is
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from ipxescript.analysis.diagnostics import Diagnostic, Edit
@@ -179,6 +179,7 @@ class IncrementalLinter:
         self._magic: str | None = None
         self._context: LintContext | None = None
         self._result: list[Diagnostic] = []
+        self.findings: list[Diagnostic] = []  # the result of the last complete ``steps``
         # the lines of the last complete lint (id -> line, index, first physical line) and what each
         # rule of READS found then
         self._linted: dict[int, tuple[LogicalLine, int, int]] = {}
@@ -189,28 +190,22 @@ class IncrementalLinter:
     def lint(self, script: Script) -> list[Diagnostic]:
         """Every enabled finding for ``script``, as ``lint_source(script.text, script.path, config)``."""
         with gc_paused():
-            return self._drain(self.steps(script))
+            for _ in self.steps(script):
+                pass
+        return self.findings
 
-    @staticmethod
-    def _drain(steps: Generator[None, None, list[Diagnostic]]) -> list[Diagnostic]:
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                result: list[Diagnostic] = done.value
-                return result
-
-    def steps(self, script: Script) -> Generator[None, None, list[Diagnostic]]:
-        """``lint`` in steps of one rule each: the language server answers other messages between
-        them and drops the generator when a newer edit makes its answer stale. The caller pauses the
-        cyclic garbage collector around it (see ``lint`` and the engine's ``gc_paused``)."""
+    def steps(self, script: Script) -> Iterator[None]:
+        """``lint`` in steps of one rule each, the result in ``findings`` after the last: the language
+        server answers other messages between them and drops the generator when a newer edit makes its
+        answer stale. The caller pauses the cyclic garbage collector around it (as ``lint`` does)."""
         if self.config.template != "none" and has_markers(script.text):
             self._lines = {}  # template regions are masked before parsing: a full lint of the text
             self._context = None
-            return lint_text(script.text, script.path, self.config).diagnostics
-        if self._context is not None and self._context.script is script:
-            return list(self._result)
-        return (yield from self._steps(script))
+            self.findings = lint_text(script.text, script.path, self.config).diagnostics
+        elif self._context is None or self._context.script is not script:
+            self.findings = yield from self._steps(script)
+        else:
+            self.findings = list(self._result)
 
     def _steps(self, script: Script) -> Generator[None, None, list[Diagnostic]]:
         previous = self._context
