@@ -175,14 +175,14 @@ class IncrementalLinter:
         rules = all_rules()
         self.line_rules: tuple[Rule, ...] = tuple(r for r in rules if r.code in LINE_RULES)
         self.cross_rules: tuple[Rule, ...] = tuple(r for r in rules if r.code not in LINE_RULES)
-        self._lines: dict[int, _LineResult] = {}  # id(line) -> its findings
+        self._lines: dict[LogicalLine, _LineResult] = {}  # each line of the last lint -> its findings
         self._magic: str | None = None
         self._context: LintContext | None = None
         self._result: list[Diagnostic] = []
         self.findings: list[Diagnostic] = []  # the result of the last complete ``steps``
-        # the lines of the last complete lint (id -> line, index, first physical line) and what each
+        # the lines of the last complete lint (line -> its index, first physical line) and what each
         # rule of READS found then
-        self._linted: dict[int, tuple[LogicalLine, int, int]] = {}
+        self._linted: dict[LogicalLine, tuple[int, int]] = {}
         self._rules: dict[str, _RuleResult] = {}
         self.reused: set[str] = set()  # READS rules whose findings the last lint moved, not re-ran
         self.relinted = 0  # lines the line rules ran on in the last lint (for tests and benchmarks)
@@ -218,7 +218,7 @@ class IncrementalLinter:
             script, self.config, bindings=previous.bindings() if previous else None, previous=previous
         )
         known = self._lines
-        new = [line for line in script.lines if getattr(known.get(id(line)), "line", None) is not line]
+        new = [line for line in script.lines if line not in known]
         kept = known
         if new:
             fresh = self._check_lines(ctx, new)
@@ -226,12 +226,10 @@ class IncrementalLinter:
                 self._lines = {}
                 return finish(ctx, *run_checks(ctx, all_rules()))
             kept = {**known, **fresh}
-        self._lines = {}
+        self._lines = {line: kept[line] for line in script.lines}
         found: list[Diagnostic] = []
         core: list[Diagnostic] = []
-        for line in script.lines:
-            entry = kept[id(line)]
-            self._lines[id(line)] = entry
+        for line, entry in self._lines.items():
             if entry.found or entry.core:
                 entry.at(line.start)
                 found.extend(entry.found)
@@ -268,7 +266,7 @@ class IncrementalLinter:
             previous.release()  # its analyses point back at it: freed now, not by the cyclic collector
         self._context = ctx
         self._rules = rules
-        self._linted = {id(line): (line, line.index, line.first_line) for line in script.lines}
+        self._linted = {line: (line.index, line.first_line) for line in script.lines}
         return list(self._result)
 
     def _changed_lines(self, script: Script) -> list[LogicalLine] | None:
@@ -278,16 +276,15 @@ class IncrementalLinter:
         if not linted or len(linted) != len(script.lines):
             return None
         changed = []
-        current = set()
         for line in script.lines:
-            last = linted.get(id(line))
-            if last is None or last[0] is not line:
+            last = linted.get(line)
+            if last is None:
                 changed.append(line)
-            elif last[1] != line.index or last[2] != line.first_line:
+            elif last[0] != line.index or last[1] != line.first_line:
                 return None
-            else:
-                current.add(id(line))
-        changed += [line for key, (line, _i, _f) in linted.items() if key not in current]
+        if changed:
+            current = set(script.lines)
+            changed += [line for line in linted if line not in current]
         return changed
 
     @staticmethod
@@ -322,7 +319,9 @@ class IncrementalLinter:
             out.append((d, anchors))
         return out
 
-    def _check_lines(self, ctx: LintContext, lines: list[LogicalLine]) -> dict[int, _LineResult] | None:
+    def _check_lines(
+        self, ctx: LintContext, lines: list[LogicalLine]
+    ) -> dict[LogicalLine, _LineResult] | None:
         """Run the line rules and the core checks on ``lines`` only (a script made of just those lines,
         at their offsets); None when a rule raised."""
         script = ctx.script
@@ -360,5 +359,5 @@ class IncrementalLinter:
             out[index(d)].found.append(replace(d))
         for d in sub.core_diagnostics:
             out[index(d)].core.append(replace(d))
-        return {id(line): result for line, result in zip(lines, out, strict=True)}
+        return dict(zip(lines, out, strict=True))
         return out
