@@ -236,6 +236,10 @@ class IncrementalLinter:
                 core.extend(entry.core)
         self.relinted = len(new)
         ctx.core_diagnostics = core
+        yield  # the model the cross-line rules share, a step of its own so no step holds up the editor
+        ctx.commands  # noqa: B018
+        yield
+        ctx.flow  # noqa: B018
         registered = set(LINE_RULES)
         supersede = [(r.code, r.supersedes) for r in self.line_rules if r.supersedes]
         rules: dict[str, _RuleResult] = {}
