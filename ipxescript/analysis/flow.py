@@ -155,6 +155,8 @@ class Flow:
         if line.unterminated:
             result.falls_through = False
             return result
+        if not line.commands:
+            return result  # a blank, comment or label line: falls through, nothing else
         states: set[tuple[bool, str, bool]] = {(True, OK, False)}  # (runs, status, hard failure)
         leaving: Command | None = None
         for i, command in enumerate(line.commands):
