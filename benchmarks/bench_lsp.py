@@ -7,12 +7,15 @@ its complete lint, then times, from sending `didChange` to the first `publishDia
 the result:
 
 * per-line: type `${` into a kernel URL (an unterminated reference on that line) and take it away
-  again; done when the finding appears (and is gone);
-* cross-line: rename a label that seven gotos use (`:menu5` -> `:menu5x`) and back; done when the
-  gotos' "no such label" findings appear (and are gone): only the whole linter sees that.
+  again;
+* cross-line: rename a label that seven gotos use (`:menu5` -> `:menu5x`) and back: the gotos' "no
+  such label" findings appear (and go), which only rules that look across lines see.
 
-Reports p50/p95 in ms for each (target: every diagnostic within 100 ms p95 on 10,000 lines), and, in
-this process, a full `parse` and a full `lint_source` of each script for comparison.
+An edit is done when a publish for its version holds *every* diagnostic a full `lint_source` of the new
+text gives (same codes and ranges; computed here before the edit is sent), not just the one expected:
+the goal is every diagnostic, cross-line ones included, within 100 ms p95 on 10,000 lines. The time
+until the expected finding first shows (for a per-line edit, the parser's quick publish) is reported
+beside it. Also reported, in this process: a full `parse` and a full `lint_source` of each script.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from generate import menu_script  # noqa: E402
 from report import goal  # noqa: E402
 
 TARGET_MS = 100.0
+URI_PATH = "/bench/large.ipxe"
 
 
 class Connection:
@@ -108,16 +112,20 @@ class Session:
     def __init__(self, conn: Connection, uri: str, text: str) -> None:
         self.conn, self.uri, self.text, self.version = conn, uri, text, 1
 
-    async def edit(self, start: int, end: int, insert: str, done: Callable[[list[dict]], bool]) -> float:
-        """Apply one change; ms until a publish for it passes ``done``."""
+    async def edit(
+        self, start: int, end: int, insert: str, shows: Callable[[list[dict]], bool]
+    ) -> tuple[float, float]:
+        """Apply one change; ms until a publish for it passes ``shows``, and until one is complete."""
         change = {
             "range": {"start": position(self.text, start), "end": position(self.text, end)},
             "text": insert,
         }
         self.text = self.text[:start] + insert + self.text[end:]
+        expected = full_lint(self.text)
         self.version += 1
         version = self.version
         seen = len(self.conn.publishes)
+        first: float | None = None
         sent = time.perf_counter()
         self.conn.notify(
             "textDocument/didChange",
@@ -125,11 +133,37 @@ class Session:
         )
         while True:
             for arrived, params in self.conn.publishes[seen:]:
-                if params.get("version") == version and done(params["diagnostics"]):
-                    return (arrived - sent) * 1000
+                if params.get("version") != version:
+                    continue
+                if first is None and shows(params["diagnostics"]):
+                    first = (arrived - sent) * 1000
+                if first is not None and published(params["diagnostics"]) == expected:
+                    return first, (arrived - sent) * 1000
             seen = len(self.conn.publishes)
             self.conn.published.clear()
             await asyncio.wait_for(self.conn.published.wait(), 600)
+
+
+Finding = tuple[str, int, int, int, int]
+
+
+def full_lint(text: str) -> list[Finding]:
+    """What a full lint of ``text`` finds, as the server publishes it (the scripts are ASCII)."""
+    from ipxescript import parse
+    from ipxescript.lint import lint_source
+
+    script = parse(text)
+    return sorted(
+        (d.code, *script.position(d.start), *script.position(d.end)) for d in lint_source(text, URI_PATH)
+    )
+
+
+def published(diagnostics: list[dict]) -> list[Finding]:
+    return sorted(
+        (d["code"], r["start"]["line"], r["start"]["character"], r["end"]["line"], r["end"]["character"])
+        for d in diagnostics
+        if (r := d["range"])
+    )
 
 
 def has(code: str) -> Callable[[list[dict]], bool]:
@@ -146,7 +180,7 @@ async def measure_server(text: str, edits: int, pause: float) -> dict:
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd="/", limit=2**26,
     )  # fmt: skip
     conn = Connection(process)
-    uri = "file:///bench/large.ipxe"
+    uri = "file://" + URI_PATH
     try:
         await conn.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
         conn.notify("initialized", {})
@@ -156,23 +190,26 @@ async def measure_server(text: str, edits: int, pause: float) -> dict:
         )
         await conn.publishes_for(1, 2, timeout=600)
         session = Session(conn, uri, text)
-        per_line: list[float] = []
-        cross_line: list[float] = []
+        times: dict[str, list[float]] = {k: [] for k in ("per_line", "cross_line")}
+        firsts: dict[str, list[float]] = {k: [] for k in ("per_line", "cross_line")}
+
+        async def timed(kind: str, start: int, end: int, insert: str, shows: Callable) -> None:
+            first, complete = await session.edit(start, end, insert, shows)
+            firsts[kind].append(first)
+            times[kind].append(complete)
+            await asyncio.sleep(pause)
+
         kernels = [i for i in range(len(text)) if text.startswith("kernel ${base}/os", i)]
         for k in range(edits):
             spot = kernels[(k * 7919) % len(kernels)] + len("kernel ${base}/os")
-            per_line.append(await session.edit(spot, spot, "${", has("IPX401")))
-            await asyncio.sleep(pause)
-            per_line.append(await session.edit(spot, spot + 2, "", lacks("IPX401")))
-            await asyncio.sleep(pause)
+            await timed("per_line", spot, spot, "${", has("IPX401"))
+            await timed("per_line", spot, spot + 2, "", lacks("IPX401"))
             label = session.text.index(f"\n:menu{k % 5}\n") + len(f"\n:menu{k % 5}")
-            cross_line.append(await session.edit(label, label, "x", has("IPX201")))
-            await asyncio.sleep(pause)
-            cross_line.append(await session.edit(label, label + 1, "", lacks("IPX201")))
-            await asyncio.sleep(pause)
+            await timed("cross_line", label, label, "x", has("IPX201"))
+            await timed("cross_line", label, label + 1, "", lacks("IPX201"))
         await conn.request("shutdown", {})
         conn.notify("exit", {})
-        return {"per_line": per_line, "cross_line": cross_line}
+        return {**times, **{f"{k}_first": v for k, v in firsts.items()}}
     finally:
         conn.reader.cancel()
         if process.returncode is None:
@@ -207,21 +244,21 @@ def main() -> int:
         server = asyncio.run(measure_server(text, args.edits, args.pause))
         local = measure_in_process(text)
         row: dict[str, object] = {"lines": len(text.splitlines())}
-        for kind in ("per_line", "cross_line"):
+        for kind in ("per_line", "cross_line", "per_line_first", "cross_line_first"):
             values = server[kind]
             row[f"{kind}_p50_ms"] = round(statistics.median(values), 1)
             row[f"{kind}_p95_ms"] = round(percentile(values, 0.95), 1)
         row["full_parse_ms"] = round(local["parse_ms"], 1)
         row["full_lint_ms"] = round(local["lint_ms"], 1)
-        # the reference, measured in the same run: a cross-line diagnostic needs about one full lint
-        row["cross_line_p50_over_full_lint"] = round(float(row["cross_line_p50_ms"]) / local["lint_ms"], 2)  # type: ignore[arg-type]
+        # the reference, measured in the same run: before incremental analysis, about one full lint
+        row["cross_line_p50_over_full_lint"] = round(float(row["cross_line_p50_ms"]) / local["lint_ms"], 3)  # type: ignore[arg-type]
         row["target_met"] = all(float(row[f"{k}_p95_ms"]) <= TARGET_MS for k in ("per_line", "cross_line"))  # type: ignore[arg-type]
         rows.append(row)
         for kind, words in (("per_line", "per-line"), ("cross_line", "cross-line")):
             p95 = float(row[f"{kind}_p95_ms"])  # type: ignore[arg-type]
             goal(
                 "lsp",
-                f"{row['lines']}-line script, {words} edit -> diagnostics p95",
+                f"{row['lines']}-line script, {words} edit -> all diagnostics p95",
                 p95,
                 TARGET_MS,
                 False,
@@ -232,17 +269,20 @@ def main() -> int:
         print(json.dumps({"sizes": rows, "load_average": load}, indent=2))
         return 0
     print(
-        f"lsp: edit -> diagnostics published ({args.edits * 2} edits of each kind; target p95 <= {TARGET_MS:.0f} ms)"
+        f"lsp: edit -> every diagnostic published ({args.edits * 2} edits of each kind; "
+        f"target p95 <= {TARGET_MS:.0f} ms); in brackets: until the expected finding first shows"
     )
     print(
-        f"  {'lines':>6}  {'per-line p50':>12} {'p95':>8}  {'cross-line p50':>14} {'p95':>8}  {'full lint':>9}  target"
+        f"  {'lines':>6}  {'per-line p50':>12} {'p95':>8} {'(first p95)':>12}"
+        f"  {'cross-line p50':>14} {'p95':>8} {'(first p95)':>12}  {'full lint':>9}  target"
     )
     for row in rows:
         print(
             f"  {row['lines']:>6}  {row['per_line_p50_ms']:>9} ms {row['per_line_p95_ms']:>5} ms"
+            f" ({row['per_line_first_p95_ms']:>7} ms)"
             f"  {row['cross_line_p50_ms']:>11} ms {row['cross_line_p95_ms']:>5} ms"
-            f"  {row['full_lint_ms']:>6} ms  {row['cross_line_p50_over_full_lint']:>9}x"
-            f"  {'met' if row['target_met'] else 'MISSED'}"
+            f" ({row['cross_line_first_p95_ms']:>7} ms)"
+            f"  {row['full_lint_ms']:>6} ms  {'met' if row['target_met'] else 'MISSED'}"
         )
     print(f"  machine load average: {load:.1f} (2 cores; other work skews these numbers)")
     return 0

@@ -7,7 +7,8 @@
  *
  * Clients: MAC 02:42:BB:BB:II:II and xid BBBBIIII for base B (1 latency, 2 rate) and index I, option 93
  * arch 7 and option 60 "PXEClient:Arch:00007", broadcast flag set: the packets the Python generator sent.
- * Output: one JSON line (the keys bench_dhcp.py reads).
+ * Output: one JSON line (the keys bench_dhcp.py reads); the rate run also gives its length and its own CPU
+ * time, so the benchmark can show the generator's share of a core beside the server's.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +27,13 @@ static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* CPU seconds (user + system) this process has used: with the elapsed time, the generator's own load. */
+static double cpu_seconds(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
 }
 
 static int open_socket(const char *iface, int port) {
@@ -126,7 +135,7 @@ static void rate(int n, int window, const char *iface) {
     unsigned char out[300], in[4096];
     char *answered = calloc(n, 1);
     int count = 0, next = 0;
-    double start = now(), progress = start;
+    double start = now(), progress = start, cpu = cpu_seconds();
     while (count < n && now() - progress < 2.0) {
         while (next < n && next - count < window) {
             int size = discover(out, 2, next++);
@@ -146,7 +155,9 @@ static void rate(int n, int window, const char *iface) {
         }
     }
     double elapsed = progress - start;
-    printf("{\"rate\": %.1f, \"rate_answered\": %d}\n", elapsed > 0 ? count / elapsed : 0.0, count);
+    cpu = cpu_seconds() - cpu;
+    printf("{\"rate\": %.1f, \"rate_answered\": %d, \"rate_seconds\": %.4f, \"generator_cpu\": %.4f}\n",
+           elapsed > 0 ? count / elapsed : 0.0, count, elapsed, cpu);
 }
 
 static void echo(const char *iface) {

@@ -1,11 +1,11 @@
 """Open documents: the core's incremental document plus what the server remembers about it.
 
 Diagnostics come in two steps. Right after an edit, only the logical lines it touched are parsed
-again (``ipxescript.syntax.incremental``) and the server publishes at once: the last full lint's
-findings, moved with the text, with those on the reparsed lines replaced by the parser's findings for
-them. The whole linter then runs on the text in the background (at once; a newer edit stops it) and
-its result replaces that list. Only the linter knows rules that look across lines, so the second step is
-the complete answer; the first keeps typing responsive on large scripts.
+again (``ipxescript.syntax.incremental``) and the server publishes at once: the last lint's findings,
+moved with the text, with those on the reparsed lines replaced by the parser's findings for them. The
+document's incremental linter (``ipxescript.lint.incremental``) then runs at once (a newer edit stops
+it): the line rules on the reparsed lines only, the cross-line rules on the whole model. Its result,
+equal to a full lint of the text, replaces that list.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ipxescript.analysis.model import ScriptModel
 from ipxescript.catalog import get_catalog
 from ipxescript.lint import LintConfig, load_config
 from ipxescript.lint.config import ConfigError
+from ipxescript.lint.incremental import IncrementalLinter
 from ipxescript.lsp.index import ScriptIndex, build_index
 from ipxescript.lsp.positions import Positions
 from ipxescript.syntax.incremental import Document
@@ -60,7 +61,7 @@ class OpenDocument:
     encoding: str = "utf-16"  # the position encoding agreed with the client
     shown: list[Diagnostic] = field(default_factory=list)  # what was last published, current offsets
     linted: list[Diagnostic] | None = None  # the last full lint, if it is for the current text
-    lint_seconds: float | None = None  # how long the last full lint took
+    _linter: IncrementalLinter | None = None
     _index: ScriptIndex | None = None
     _model: ScriptModel | None = None
     _positions: Positions | None = None
@@ -94,6 +95,13 @@ class OpenDocument:
             self._model = ScriptModel(self.script, bindings=previous.bindings() if previous else None)
         assert self._model is not None
         return self._model
+
+    @property
+    def linter(self) -> IncrementalLinter:
+        """The document's incremental linter, for its current config."""
+        if self._linter is None or self._linter.config is not self.config:
+            self._linter = IncrementalLinter(self.config)
+        return self._linter
 
     @property
     def index(self) -> ScriptIndex:

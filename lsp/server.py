@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 from ipxescript import __version__
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.analysis.model import ScriptModel
+from ipxescript.lint.engine import gc_paused
 from ipxescript.lsp import (
     actions,
     completion,
@@ -39,18 +39,14 @@ from ipxescript.syntax.incremental import Document
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# No fixed pause before the full lint: it starts once the notifications already received are handled
-# (a burst of changes is one lint), and a newer edit stops a lint still running (lint_worker.abort).
-# Other open files of an edited tree wait this long, so typing in one file does not re-lint them all.
+# No fixed pause before the lint: it starts once the notifications already received are handled (a
+# burst of changes is one lint), and a newer edit stops a lint still running. A single script is linted
+# here, incrementally (ipxescript.lint.incremental: the line rules on the edited lines only, the
+# cross-line rules on the whole model), one rule per step so other messages are answered in between.
+# A script that is part of a boot tree is linted with the tree's other files in the worker process.
+# Other open files of an edited tree wait TREE_DELAY, so typing in one file does not re-lint them all.
 LINT_DELAY = 0.0
 TREE_DELAY = 0.25
-# A full lint of one script that takes less than this runs right here, without the worker's round trip
-# (a fork, the text there and the findings back, tens of ms): most scripts, so their cross-line
-# diagnostics come with the keystroke's. A longer one (a script of thousands of lines, a tree) goes to
-# the worker, where a newer edit stops it and typing is not held up. Before a document's first lint is
-# timed, its length decides.
-INLINE_LINT_SECONDS = 0.08
-INLINE_FIRST_LINES = 1000
 
 
 class StaleText(Exception):
@@ -210,6 +206,10 @@ class IpxeLanguageServer(LanguageServer):
             self.relint_tree_of(doc)  # here, not in the keystroke's own handler: it reads the tree
         version = doc.version
         log.info("lint %s v%s", doc.uri, version)
+        with gc_paused():  # a collection over a large tree comes after the publish, not before it
+            await self._lint_and_publish(doc, version)
+
+    async def _lint_and_publish(self, doc: OpenDocument, version: int) -> None:
         try:
             findings = await self.lint_now(doc)
         except StaleText as exc:
@@ -224,12 +224,6 @@ class IpxeLanguageServer(LanguageServer):
         log.info("lint %s v%s: %d findings", doc.uri, version, len(findings))
         if self._is_current(doc, version):
             self.publish(doc, findings)
-
-    @staticmethod
-    def _inline(doc: OpenDocument) -> bool:
-        if doc.lint_seconds is None:
-            return len(doc.script.lines) <= INLINE_FIRST_LINES
-        return doc.lint_seconds < INLINE_LINT_SECONDS
 
     def lint_request(self, doc: OpenDocument) -> LintRequest:
         """The document alone, or as a file of its boot tree when other files chain it or it chains
@@ -277,23 +271,35 @@ class IpxeLanguageServer(LanguageServer):
         """The document is still open and still at ``version``."""
         return doc.version == version and self.documents.get(doc.uri) is doc
 
+    async def _lint_here(self, doc: OpenDocument) -> list[Diagnostic]:
+        """The document's incremental lint, one rule at a time, giving way to other messages in between;
+        StaleText when the text changes meanwhile."""
+        version = doc.version
+        steps = doc.linter.steps(doc.script)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                findings: list[Diagnostic] = done.value
+                return findings
+            await asyncio.sleep(0)
+            if doc.version != version:
+                raise StaleText(doc.uri)
+
     async def lint_now(self, doc: OpenDocument) -> list[Diagnostic]:
-        """The full lint of the document's current text (cached until the next change): here when it is
-        quick, else in the worker process (or here too once the worker has failed)."""
+        """The full lint of the document's current text (cached until the next change): a script alone
+        here, incrementally; a script of a boot tree in the worker process (or here in a thread once the
+        worker has failed)."""
         if doc.linted is not None:
             return doc.linted
         version, text = doc.version, doc.text
         request = self.lint_request(doc)
         findings: list[Diagnostic] | None = None
-        if not request.tree and self._inline(doc):
-            started = time.perf_counter()
-            findings = request.run()
-            doc.lint_seconds = time.perf_counter() - started
+        if not request.tree:
+            findings = await self._lint_here(doc)
         elif self.worker_failure is None:
             try:
-                started = time.perf_counter()
                 findings = await self.lint_worker.run(doc, request, wanted=lambda: doc.version == version)
-                doc.lint_seconds = time.perf_counter() - started
             except LintAborted as exc:
                 raise StaleText(doc.uri) from exc
             except WorkerUnavailable as exc:

@@ -16,16 +16,46 @@ from ipxescript.catalog import CommandSpec, OptionSpec
 from ipxescript.syntax.tree import Command, Literal, Word
 
 
-@dataclass(frozen=True, slots=True)
 class OptionValue:
-    """One option as written: ``word`` is the option word, value text/range when it takes one."""
+    """One option as written: ``word`` is the option word, value text/range when it takes one.
 
-    name: str  # long name without dashes ("timeout")
-    word: Word
-    value: str | None
-    start: int  # range of the value (or of the option word for flags)
-    end: int
-    value_word: Word | None = None  # the separate word holding the value, if any
+    ``start``/``end`` (the range of the value, or of the option word for flags) are anchored to the
+    word's line like every tree node, so a binding stays right when an edit elsewhere moves the line."""
+
+    __slots__ = ("name", "word", "value", "value_word", "_s", "_e")
+
+    def __init__(
+        self, name: str, word: Word, value: str | None, start: int, end: int, value_word: Word | None = None
+    ) -> None:
+        self.name = name  # long name without dashes ("timeout")
+        self.word = word
+        self.value = value
+        self.value_word = value_word  # the separate word holding the value, if any
+        self._s = start - word.anchor.offset
+        self._e = end - word.anchor.offset
+
+    @property
+    def start(self) -> int:
+        return self.word.anchor.offset + self._s
+
+    @property
+    def end(self) -> int:
+        return self.word.anchor.offset + self._e
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.name, self.word, self.value, self.start, self.end, self.value_word)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OptionValue) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.value, self.start, self.end))
+
+    def __repr__(self) -> str:
+        return (
+            f"OptionValue(name={self.name!r}, word={self.word!r}, value={self.value!r}, "
+            f"start={self.start}, end={self.end}, value_word={self.value_word!r})"
+        )
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ipxescript.analysis.binding import BoundCommand, bind
+from ipxescript.analysis.suggest import Suggester
 from ipxescript.catalog import Catalog, get_catalog
 from ipxescript.syntax.tree import Command, Label, LogicalLine, Script
 
@@ -30,8 +31,12 @@ class ScriptModel:
         script: Script,
         masked: Iterable[tuple[int, int]] = (),
         bindings: dict[int, tuple[Command, BoundCommand]] | None = None,
+        previous: ScriptModel | None = None,
     ) -> None:
         self.script = script
+        # the model of the previous version of an edited document: what the analyses built for lines
+        # the edit left alone is kept (the flow of each line; see also ``bindings``)
+        self.previous = previous
         self.catalog: Catalog = get_catalog()
         self.masked = sorted(masked)  # template regions (start, end) replaced before parsing
         self._bound: dict[int, BoundCommand] = {}
@@ -66,8 +71,21 @@ class ScriptModel:
         """Every non-empty command, in file order, with its options bound."""
         return [(line, self.bound(command)) for line, command in self.script.commands()]
 
+    @cached_property
+    def _by_name(self) -> dict[str | None, list[int]]:
+        """Command name -> indexes into ``commands`` (rules ask for a few names each, many times)."""
+        out: dict[str | None, list[int]] = {}
+        for i, (_line, bound) in enumerate(self.commands):
+            out.setdefault(bound.name, []).append(i)
+        return out
+
     def commands_named(self, *names: str) -> list[tuple[LogicalLine, BoundCommand]]:
-        return [(line, b) for line, b in self.commands if b.name in names]
+        """The commands with one of these names, in file order."""
+        commands, by_name = self.commands, self._by_name
+        if len(names) == 1:
+            return [commands[i] for i in by_name.get(names[0], ())]
+        found = sorted(i for name in set(names) for i in by_name.get(name, ()))
+        return [commands[i] for i in found]
 
     # -- labels --------------------------------------------------------------------------------
 
@@ -82,6 +100,15 @@ class ScriptModel:
         for label, line in self.label_list:
             out.setdefault(label.name, line)
         return out
+
+    @cached_property
+    def label_suggester(self) -> Suggester:
+        """Close label names for a misspelt ``goto`` target (from the previous version's when the
+        document was edited: indexing thousands of labels again would cost more than the lint)."""
+        earlier = self.previous.__dict__.get("label_suggester") if self.previous is not None else None
+        if isinstance(earlier, Suggester):
+            return earlier.updated(self.labels)
+        return Suggester(self.labels)
 
     # -- the analyses --------------------------------------------------------------------------
 
@@ -131,6 +158,14 @@ class ScriptModel:
     def has_template_labels(self) -> bool:
         """A label is (partly) template text, so any name may exist at render time."""
         return any(self.overlaps_mask(label.start, label.end) for label, _line in self.label_list)
+
+    def release(self) -> None:
+        """Forget every analysis built so far (each points back at this model): call when done with a
+        model no one else holds, so reference counting frees it without the cyclic collector."""
+        script, catalog, masked = self.script, self.catalog, self.masked
+        self.__dict__.clear()
+        self.script, self.catalog, self.masked = script, catalog, masked
+        self._bound, self._previous, self.previous = {}, {}, None
 
     # -- positions -----------------------------------------------------------------------------
 

@@ -8,12 +8,13 @@ from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from ipxescript.analysis.binding import BoundCommand
 from ipxescript.analysis.diagnostics import Diagnostic
 from ipxescript.analysis.model import ScriptModel
 from ipxescript.analysis.suggest import close_names
 from ipxescript.catalog import Catalog, Profile
 from ipxescript.lint.config import LintConfig
-from ipxescript.syntax.tree import Script
+from ipxescript.syntax.tree import Command, Script
 
 if TYPE_CHECKING:
     from ipxescript.analysis.boottree import BootTree, TreeFile
@@ -23,13 +24,23 @@ class LintContext(ScriptModel):
     """The script's model (ipxescript.analysis.model) plus the lint config and the core's findings."""
 
     def __init__(
-        self, script: Script, config: LintConfig | None = None, masked: Iterable[tuple[int, int]] = ()
+        self,
+        script: Script,
+        config: LintConfig | None = None,
+        masked: Iterable[tuple[int, int]] = (),
+        bindings: dict[int, tuple[Command, BoundCommand]] | None = None,
+        previous: ScriptModel | None = None,
     ):
-        super().__init__(script, masked)
+        super().__init__(script, masked, bindings, previous)
         self.config = config or LintConfig()
 
     tree: BootTree | None = None  # set when the script is linted as part of a boot tree
     tree_file: TreeFile | None = None
+
+    def release(self) -> None:
+        config = self.config
+        super().release()  # the tree and tree_file go too: the tree points back at this context
+        self.config = config
 
     @cached_property
     def profile(self) -> Profile:

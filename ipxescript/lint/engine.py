@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,7 +13,7 @@ from ipxescript.analysis.boottree import BootTree, Edge, parse_map
 from ipxescript.analysis.diagnostics import Diagnostic, Related, Severity
 from ipxescript.lint.config import LintConfig
 from ipxescript.lint.context import LintContext
-from ipxescript.lint.registry import all_rules
+from ipxescript.lint.registry import Rule, all_rules
 from ipxescript.lint.suppress import find_suppressions
 from ipxescript.lint.template import MARKERS, has_markers, mask_template
 from ipxescript.syntax.parser import parse
@@ -44,23 +44,36 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+gc_paused = _gc_paused  # for the language server, which lints in steps (ipxescript.lint.incremental)
+
+
 def lint_script(
     script: Script, config: LintConfig | None = None, masked: list[tuple[int, int]] | None = None
 ) -> list[Diagnostic]:
     """Every enabled finding for a parsed script, sorted by position."""
     with _gc_paused():
-        return _run_rules(LintContext(script, config or LintConfig(), masked or ()))
+        ctx = LintContext(script, config or LintConfig(), masked or ())
+        found = _run_rules(ctx)
+        _release([ctx])
+        return found
 
 
 def _run_rules(ctx: LintContext) -> list[Diagnostic]:
+    found, registered, supersede = run_checks(ctx, all_rules())
+    return finish(ctx, found, registered, supersede)
+
+
+def run_checks(
+    ctx: LintContext, rules: Sequence[Rule]
+) -> tuple[list[Diagnostic], set[str], list[tuple[str, tuple[str, ...]]]]:
+    """The raw findings of the enabled ``rules`` (a rule that raises gives one IPX000 finding), the codes
+    of all ``rules`` and the supersedes of the enabled ones; ``finish`` turns them into what is shown."""
     config = ctx.config
-    script = ctx.script
-    masked = ctx.masked
-    path = script.path
+    path = ctx.script.path
     found: list[Diagnostic] = []
     registered: set[str] = set()
     supersede: list[tuple[str, tuple[str, ...]]] = []
-    for rule in all_rules():
+    for rule in rules:
         registered.add(rule.code)
         if not config.enabled(rule.code, path):
             continue
@@ -69,17 +82,32 @@ def _run_rules(ctx: LintContext) -> list[Diagnostic]:
         try:
             found.extend(rule.check(ctx))
         except Exception as exc:  # a broken rule must not hide the other findings
-            found.append(
-                Diagnostic(
-                    INTERNAL_ERROR,
-                    Severity.INFO,
-                    f"internal error in rule {rule.code} ({rule.name}): {exc!r}",
-                    0,
-                    0,
-                )
-            )
+            found.append(internal_error(rule, exc))
+    return found, registered, supersede
+
+
+def internal_error(rule: Rule, exc: Exception) -> Diagnostic:
+    return Diagnostic(
+        INTERNAL_ERROR, Severity.INFO, f"internal error in rule {rule.code} ({rule.name}): {exc!r}", 0, 0
+    )
+
+
+def finish(
+    ctx: LintContext,
+    found: list[Diagnostic],
+    registered: set[str],
+    supersede: list[tuple[str, tuple[str, ...]]],
+) -> list[Diagnostic]:
+    """The raw findings of every rule (``run_checks``) as they are shown: core findings without a rule
+    added, superseded, cut at the trailer and the template masks, suppressed, re-graded and sorted."""
+    config = ctx.config
+    script = ctx.script
+    masked = ctx.masked
+    path = script.path
     # Core findings whose code has no rule module yet still reach the user.
-    found.extend(d for d in ctx.core_diagnostics if d.code not in registered and config.enabled(d.code, path))
+    found = found + [
+        d for d in ctx.core_diagnostics if d.code not in registered and config.enabled(d.code, path)
+    ]
     found = _apply_supersedes(found, supersede)
     trailer = ctx.flow.trailer_start
     if trailer is not None:
@@ -123,10 +151,21 @@ def _finish(prepared: _Prepared) -> LintResult:
     return LintResult(text, prepared.shown, diagnostics)
 
 
+def _release(contexts: Iterable[LintContext]) -> None:
+    """Drop what the contexts built (flow, menus, settings, the tree): those point back at their
+    context, and cycles left behind would make the cyclic collector walk every tree once linting is
+    over. Without the cycles, reference counting frees them at once."""
+    for ctx in contexts:
+        ctx.release()
+
+
 def lint_text(text: str | bytes, path: str | None = None, config: LintConfig | None = None) -> LintResult:
     """Parse (masking template regions when the config asks for it) and lint one script alone."""
     with _gc_paused():
-        return _finish(_prepare(text, path, config))
+        prepared = _prepare(text, path, config)
+        result = _finish(prepared)
+        _release([prepared.ctx])
+        return result
 
 
 def lint_tree(
@@ -139,33 +178,43 @@ def lint_tree(
     config); settings, failures and chain paths pass between the scripts that chain each other.
     ``entries`` and ``maps`` (``PREFIX=TARGET``) add to those each file's config names. Results come
     in the order of ``files``; findings in a chained script carry the chain that reaches it."""
-    with _gc_paused():
-        prepared = [_prepare(text, path, config) for path, text, config in files]
-        on_disk = [(p, path) for p, (path, _t, _c) in zip(prepared, files, strict=True) if path != "-"]
-        all_entries = [*entries, *(e for p, _path in on_disk for e in p.ctx.config.entries)]
-        all_maps = _unique([*maps, *(m for p, _path in on_disk for m in p.ctx.config.maps)])
-        tree = BootTree(
-            [(Path(path), p.ctx) for p, path in on_disk],
-            Path(root) if root is not None else None,
-            [Path(e) for e in all_entries],
-            [parse_map(m) for m in all_maps],
-        )
-        shown_path = {id(p.ctx): path for p, path in on_disk}
-        for p, path in on_disk:
-            p.ctx.tree = tree
-            p.ctx.tree_file = tree.file(path)
-        results = [_finish(p) for p in prepared]
-        for p, result in zip(prepared, results, strict=True):
-            tree_file = p.ctx.tree_file
-            if tree_file is None:
-                continue
-            via = tree.describe_path(tree_file)
-            if not via:
-                continue
-            related = tuple(_edge_location(edge, shown_path) for edge in tree.chain_path(tree_file))
-            result.diagnostics = [
-                replace(d, via=d.via or via, related=d.related + related) for d in result.diagnostics
-            ]
+    with _gc_paused():  # the work is in a function of its own so its locals are gone before the GC resumes
+        return _lint_tree(files, entries, maps, root)
+
+
+def _lint_tree(
+    files: Sequence[tuple[str, str | bytes, LintConfig]],
+    entries: Sequence[str | Path],
+    maps: Sequence[str],
+    root: str | Path | None,
+) -> list[LintResult]:
+    prepared = [_prepare(text, path, config) for path, text, config in files]
+    on_disk = [(p, path) for p, (path, _t, _c) in zip(prepared, files, strict=True) if path != "-"]
+    all_entries = [*entries, *(e for p, _path in on_disk for e in p.ctx.config.entries)]
+    all_maps = _unique([*maps, *(m for p, _path in on_disk for m in p.ctx.config.maps)])
+    tree = BootTree(
+        [(Path(path), p.ctx) for p, path in on_disk],
+        Path(root) if root is not None else None,
+        [Path(e) for e in all_entries],
+        [parse_map(m) for m in all_maps],
+    )
+    shown_path = {id(p.ctx): path for p, path in on_disk}
+    for p, path in on_disk:
+        p.ctx.tree = tree
+        p.ctx.tree_file = tree.file(path)
+    results = [_finish(p) for p in prepared]
+    for p, result in zip(prepared, results, strict=True):
+        tree_file = p.ctx.tree_file
+        if tree_file is None:
+            continue
+        via = tree.describe_path(tree_file)
+        if not via:
+            continue
+        related = tuple(_edge_location(edge, shown_path) for edge in tree.chain_path(tree_file))
+        result.diagnostics = [
+            replace(d, via=d.via or via, related=d.related + related) for d in result.diagnostics
+        ]
+    _release(p.ctx for p in prepared)
     return results
 
 

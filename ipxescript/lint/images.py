@@ -62,10 +62,13 @@ def runs_selected(ctx: ScriptModel, command: Command) -> bool:
     return command.name in EXECUTES and not ctx.bound(command).positionals
 
 
-def _outcomes(ctx: ScriptModel, command: Command) -> set[str]:
+def _outcomes(ctx: ScriptModel, command: Command) -> frozenset[str]:
     """As ``Flow.outcomes``, except that ``boot``/``imgexec``/``sanboot`` return only when they
     failed: a booted OS never comes back."""
-    return {"fail"} if command.name in ("boot", "imgexec", "sanboot") else ctx.flow.outcomes(command)
+    return _FAILS if command.name in ("boot", "imgexec", "sanboot") else ctx.flow.outcomes(command)
+
+
+_FAILS = frozenset({"fail"})
 
 
 def line_exits(ctx: ScriptModel, line: LogicalLine, after: Command | None = None) -> tuple[bool, list[int]]:
@@ -106,6 +109,10 @@ def _pattern(ctx: ScriptModel, jump: Jump) -> list[int]:
 
 
 def _succeeds(ctx: ScriptModel, line: LogicalLine) -> bool:
+    return ctx.flow.line_fact("succeeds", line.index, lambda: _line_succeeds(ctx, line))
+
+
+def _line_succeeds(ctx: ScriptModel, line: LogicalLine) -> bool:
     if not ctx.flow.lines[line.index].falls_through:
         return False
     if not line.operators:  # one command: the common case, without the line simulation

@@ -28,6 +28,13 @@ from typing import Protocol
 from ipxescript.serve import metrics
 
 OUTCOMES = {"refused": "refused", "error": "error"}  # the outcome label of /metrics' boots_total
+
+
+def outcome_of(stage: str) -> str:
+    """served, refused or error: the outcome of a step (as /metrics and the console count it)."""
+    return OUTCOMES.get(stage, "served")
+
+
 MAX_CLIENTS = 1000  # clients remembered in memory (the status page and /api/clients), the latest kept
 ROTATE_BYTES = 16 << 20  # the live file is rotated once it reaches this size
 KEEP_FILES = 3  # rotated files kept beside it (bootlog.jsonl.1 .. .3)
@@ -178,6 +185,7 @@ class BootLog:
     def __init__(self, state_dir: Path | None, *, keep: int = 2000, sink: BootSink | None = None) -> None:
         """Events go to `sink`, else to `bootlog.jsonl` in `state_dir`, else nowhere (memory only)."""
         self._events: deque[Event] = deque(maxlen=keep)
+        self._count = 0  # events remembered so far: the console's stream sends those past its mark
         # the clients seen, least recently active first: bounded, so made-up MACs cannot fill memory
         self._latest: OrderedDict[str, Event] = OrderedDict()
         self._mac_of_ip: OrderedDict[str, str] = OrderedDict()
@@ -226,7 +234,7 @@ class BootLog:
         ):
             return None  # the same request again at once (a retry, a download manager): one line is enough
         event = Event(now, client, ip, stage, what, reason, protocol, self._pid)
-        metrics.inc("boots_total", stage=stage, protocol=protocol, outcome=OUTCOMES.get(stage, "served"))
+        metrics.inc("boots_total", stage=stage, protocol=protocol, outcome=outcome_of(stage))
         full = False
         with self._lock:
             self._remember(event)
@@ -239,6 +247,7 @@ class BootLog:
 
     def _remember(self, event: Event) -> None:
         self._events.append(event)
+        self._count += 1
         self._latest[event.client] = event
         self._latest.move_to_end(event.client)
         if len(self._latest) > MAX_CLIENTS:
@@ -276,6 +285,22 @@ class BootLog:
     def recent(self, limit: int = 200) -> list[Event]:
         with self._lock:
             return list(self._events)[-limit:]
+
+    def mark(self) -> int:
+        """How many events were remembered so far (a cursor for `since`)."""
+        return self._count
+
+    def since(self, mark: int) -> tuple[int, list[Event]]:
+        """The events remembered after `mark` (those still kept), oldest first, and the new mark."""
+        with self._lock:
+            new = min(self._count - mark, len(self._events))
+            return self._count, list(self._events)[-new:] if new > 0 else []
+
+    def last_ip(self, client: str) -> str | None:
+        """The address of the client's latest event, if it is remembered."""
+        with self._lock:
+            event = self._latest.get(client)
+        return event.ip if event is not None else None
 
     def clients(self) -> list[Event]:
         """The latest event of each client, most recent first."""

@@ -81,6 +81,27 @@ def openapi_document() -> dict[str, Any]:
                         "reason": {"type": "string"},
                         "protocol": {"type": "string"},
                         "pid": {"type": "integer"},
+                        "outcome": {"enum": ["served", "refused", "error"]},
+                    },
+                },
+                "Explanation": {
+                    "type": "object",
+                    "description": "what a client would get now and the rule that decides it",
+                    "properties": {
+                        "client": {"type": "string"},
+                        "arch": {"type": "string"},
+                        "arch_code": {"type": "integer"},
+                        "ip": {"type": ["string", "null"]},
+                        "dhcp": {"enum": ["off", "proxy", "full"]},
+                        "offer": {"type": ["object", "null"], "description": "DHCP, PXE firmware"},
+                        "ipxe_offer": {"type": ["object", "null"], "description": "DHCP, iPXE"},
+                        "target": {"type": "string"},
+                        "rule": {"enum": ["once", "static", "group", "default"]},
+                        "reason": {"type": "string"},
+                        "group": {"type": ["string", "null"]},
+                        "selector": {"type": ["object", "null"]},
+                        "served": {"type": "string"},
+                        "script": {"type": "string", "description": "the script as it would be sent"},
                     },
                 },
             },
@@ -143,6 +164,55 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Recent boot-log events, oldest first",
                     "parameters": [_LIMIT],
                     "responses": {"200": _list_of("#/components/schemas/Event", "events"), "401": _ERROR},
+                }
+            },
+            "/api/events": {
+                "get": {
+                    "summary": "Boot-log events as server-sent events: the latest (newer than ?after=TIME), "
+                    "then each new one; the stream ends after 10 minutes (open the next)",
+                    "parameters": [
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 100},
+                        },
+                        {"name": "after", "in": "query", "required": False, "schema": {"type": "number"}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "`event: boot` messages, each `data:` one Event",
+                            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                        },
+                        "401": _ERROR,
+                        "503": _ERROR,
+                    },
+                }
+            },
+            "/api/explain": {
+                "get": {
+                    "summary": "What a client would get now, and why (a once assignment is not taken)",
+                    "parameters": [
+                        {"name": "client", "in": "query", "required": True, "schema": {"type": "string"}},
+                        {"name": "arch", "in": "query", "required": False, "schema": {"type": "string"}},
+                        {"name": "ip", "in": "query", "required": False, "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "the explanation",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/Explanation"}}
+                            },
+                        },
+                        "400": _ERROR,
+                        "401": _ERROR,
+                    },
+                }
+            },
+            "/api/server": {
+                "get": {
+                    "summary": "The server: ROOT, boot URL, default target, groups with selectors, lint errors",
+                    "responses": {"200": {"description": "the server's settings"}, "401": _ERROR},
                 }
             },
             "/api/openapi.json": {

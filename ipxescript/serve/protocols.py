@@ -11,6 +11,7 @@ import resource
 import socket
 import struct
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ipxescript.serve.config import ServeConfig
@@ -48,17 +49,17 @@ def port_message(exc: OSError, what: str, host: str, port: int) -> str:
     return f"{what} on {host}:{port}: {reason}"
 
 
-def tftp_settings() -> Any:
+def tftp_settings(config: ServeConfig) -> Any:
     """TFTP's limits, with the number of transfers fitted to the descriptors the process may open (each
     holds two: its socket and the file), beside HTTP's quarter."""
     from ipxescript.serve.tftp.server import TftpSettings
 
-    settings = TftpSettings()
+    settings = TftpSettings(max_duration=config.tftp_max_seconds)
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY:
         fit = max(8, (soft - 64) // 8)
         if fit < settings.max_transfers:
-            return TftpSettings(max_transfers=fit)
+            return replace(settings, max_transfers=fit)
     return settings
 
 
@@ -77,7 +78,7 @@ async def start_tftp(config: ServeConfig, policy: ServePolicy) -> Closable:
             policy,
             client_info=client_info,
             is_private=policy.root.is_private,
-            settings=tftp_settings(),
+            settings=tftp_settings(config),
         )
     except OSError as exc:
         raise ServeError(port_message(exc, "TFTP", config.bind_address, config.tftp_port)) from None

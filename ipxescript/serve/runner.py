@@ -180,7 +180,7 @@ RELOADABLE = (
 )  # fmt: skip
 RESTART_ONLY = (
     "root", "address", "bind_address", "interface", "dhcp", "dhcp_range", "dhcp_settings", "http_port",
-    "tftp_port", "dhcp_port", "proxy_port", "http_workers", "state_dir", "state",
+    "tftp_port", "dhcp_port", "proxy_port", "http_workers", "state_dir", "state", "tftp_max_seconds",
 )  # fmt: skip
 
 Reloader = Callable[[], ServeConfig]
@@ -248,7 +248,7 @@ async def serve(
     sock = sock or bind_http(config)
     state = open_state(config)
     policy = ServePolicy(config, state.assignments, state.bootlog)
-    guard = Guard(HttpLimits().fitted())
+    guard = Guard(HttpLimits.configured(config.http_limits).fitted())
     runner = make_runner(policy, guard, token or load_token(config))
     servers: list[Closable] = []
     tasks: list[asyncio.Task[None]] = []
@@ -290,7 +290,7 @@ async def http_worker(config: ServeConfig, token: str, reload: Reloader | None =
     sock = bind_http(config)
     state = open_state(config)
     policy = ServePolicy(config, state.assignments, state.bootlog, announce=False)
-    guard = Guard(HttpLimits().fitted())
+    guard = Guard(HttpLimits.configured(config.http_limits).fitted())
     runner = make_runner(policy, guard, token)
     try:
         await runner.setup()

@@ -185,19 +185,15 @@ class Operator(Node):
 class Command(Node):
     """The words between operators. ``words`` may be empty (``a || `` has an empty second command)."""
 
-    __slots__ = ("words",)
+    __slots__ = ("words", "name")
     _repr_fields = ("words",)
 
     def __init__(self, start: int, end: int, words: list[Word], anchor: Anchor | None = None) -> None:
         Node.__init__(self, start, end, anchor)
         self.words = words
-
-    @property
-    def name(self) -> str | None:
-        """The command name when it is written literally; None for an empty command or ``${c} ...``."""
-        if self.words and self.words[0].is_literal:
-            return self.words[0].text
-        return None
+        # the command name when it is written literally; None for an empty command or ``${c} ...``
+        # (read by every rule for every command: kept, not recomputed)
+        self.name: str | None = words[0].text if words and words[0].is_literal else None
 
     @property
     def args(self) -> list[Word]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,11 +56,11 @@ class Lines(logging.Handler):
 
 
 @contextmanager
-def logged() -> Iterator[Lines]:
+def logged(at: int = logging.DEBUG) -> Iterator[Lines]:
     logger = logging.getLogger("ipxescript.dhcp")
     handler, level = Lines(), logger.level
     logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
+    logger.setLevel(at)
     try:
         yield handler
     finally:
@@ -148,16 +149,29 @@ def requests(draw: st.DrawFn) -> bytes:
     reservation=st.booleans(),
     long_domain=st.booleans(),
     sequence=st.lists(requests(), min_size=1, max_size=10),
+    burst=st.booleans(),
+    level=st.sampled_from([logging.DEBUG, logging.INFO]),
 )
 def test_fast_path_answers_exactly_as_the_full_path(
-    policy: BootFilesPolicy, reservation: bool, long_domain: bool, sequence: list[bytes]
+    policy: BootFilesPolicy,
+    reservation: bool,
+    long_domain: bool,
+    sequence: list[bytes],
+    burst: bool,
+    level: int,
 ) -> None:
+    """`burst`: the sequence arrives in one wake-up of the socket (above DEBUG the fast path then holds its
+    log lines until the burst ends)."""
     results = []
     for fast in (True, False):
         server, endpoint = make_server(policy, fast, reservation, long_domain), Recorder()
-        with logged() as log:
+        with logged(level) as log:
+            if burst:
+                server.burst_begins()
             for data in sequence:
                 server.received(data, ("0.0.0.0", 68), endpoint)  # type: ignore[arg-type]
+            if burst:
+                server.burst_ends()
         results.append((endpoint.sent, log.lines, server.stats))
         server.close()
     (fast_sent, fast_log, fast_stats), (full_sent, full_log, full_stats) = results
@@ -195,13 +209,17 @@ def test_a_reply_too_big_for_the_client_spills_into_sname(fast: bool) -> None:
     assert c.decode(data).boot_file == "ipxe.efi"
 
 
-def test_the_runner_log_file_gets_the_same_lines_from_both_paths(tmp_path: Path) -> None:
-    """The fast path writes straight into the runner's log file (logfile.write_line): same lines."""
+@pytest.mark.parametrize("burst", [False, True])
+def test_the_runner_log_file_gets_the_same_lines_from_both_paths(tmp_path: Path, burst: bool) -> None:
+    """The fast path writes straight into the runner's log file (logfile.write_lines): same lines. In a
+    burst (one wake-up of the socket) its lines are held until the replies are out, and still come out in
+    decision order around the full path's own lines (the INFORM)."""
     logger = logging.getLogger("ipxescript.dhcp")
     pxe = {"arch": 7, "vendor": "PXEClient:Arch:00007"}
     sequence = [
         client_packet(c.DISCOVER, mac=MACS[0].hex(":"), **pxe),
         client_packet(c.REQUEST, mac=MACS[0].hex(":"), requested=POOL[0], server_id=SERVER, **pxe),
+        client_packet(c.INFORM, mac=MACS[0].hex(":"), ciaddr=POOL[0], **pxe),  # full path
         client_packet(c.REQUEST, mac=MACS[1].hex(":"), requested=POOL[0], **pxe),  # NAK: in use
         client_packet(c.REQUEST, mac=MACS[2].hex(":"), server_id="10.9.0.99"),  # silent
     ]
@@ -216,8 +234,16 @@ def test_the_runner_log_file_gets_the_same_lines_from_both_paths(tmp_path: Path)
         logger.setLevel(logging.INFO)  # (setLevel, not the attribute: it clears the logger's cache)
         try:
             server, endpoint = make_server(POLICIES[0], fast, reservation=False), Recorder()
+            if burst:
+                server.burst_begins()
+            written = []
             for packet in sequence:
                 server.received(c.encode(packet), ("0.0.0.0", 68), endpoint)  # type: ignore[arg-type]
+                written.append(path.read_text().count("\n"))
+            if burst:
+                server.burst_ends()
+            # Held until the INFORM (full path) needs its line after theirs, then until the burst ends.
+            assert written == ([0, 0, 3, 3, 3] if burst and fast else [1, 2, 3, 4, 5])
             assert server.stats["fast path"] == (4 if fast else 0)
             server.close()
         finally:
@@ -235,6 +261,51 @@ def test_the_runner_log_file_gets_the_same_lines_from_both_paths(tmp_path: Path)
     assert [line.split(": ")[1] for line in texts[0]] == [
         "OFFER 10.9.0.10 (free address from the range), boot file ipxe.efi (not iPXE, arch 7 (efi64, option 93)",
         "ACK 10.9.0.10 (lease bound (selecting)), boot file ipxe.efi (not iPXE, arch 7 (efi64, option 93)",
+        "ACK with options for 10.9.0.10, boot file ipxe.efi (not iPXE, arch 7 (efi64, option 93)",
         "NAK",
         "silent",
     ]
+
+
+def test_an_ack_waits_until_its_lease_is_on_disk(tmp_path: Path) -> None:
+    """In a burst the lease changes are one transaction at its end; an ACK (and every reply after it) is sent
+    only once that is committed, and not at all if the commit fails: no client holds an address the
+    database could forget."""
+    config = DhcpConfig(
+        mode="full",
+        server_address=SERVER,
+        interface="fastpath0",
+        pool_start=POOL[0],
+        pool_end=POOL[-1],
+        lease_db=tmp_path / "leases.sqlite",
+    )
+    pxe = {"arch": 7, "vendor": "PXEClient:Arch:00007"}
+
+    def on_disk() -> list[tuple[str, str]]:
+        with sqlite3.connect(tmp_path / "leases.sqlite") as db:
+            return list(db.execute("SELECT ip, mac FROM leases"))
+
+    server, endpoint = DhcpServer(config, POLICIES[0]), Recorder()
+    server.burst_begins()
+    for packet in (
+        client_packet(c.DISCOVER, mac=MACS[0].hex(":"), **pxe),
+        client_packet(c.REQUEST, mac=MACS[0].hex(":"), requested=POOL[0], server_id=SERVER, **pxe),
+        client_packet(c.DISCOVER, mac=MACS[1].hex(":"), **pxe),
+    ):
+        server.received(c.encode(packet), ("0.0.0.0", 68), endpoint)  # type: ignore[arg-type]
+    assert [c.decode(data).message_type for data, _ in endpoint.sent] == [c.OFFER]
+    assert on_disk() == []
+    server.burst_ends()
+    assert [c.decode(data).message_type for data, _ in endpoint.sent] == [c.OFFER, c.ACK, c.OFFER]
+    assert on_disk() == [(POOL[0], MACS[0].hex(":"))]
+
+    with logged(logging.INFO) as log:
+        server.burst_begins()
+        request = client_packet(c.REQUEST, mac=MACS[1].hex(":"), requested=POOL[1], server_id=SERVER, **pxe)
+        server.received(c.encode(request), ("0.0.0.0", 68), endpoint)  # type: ignore[arg-type]
+        assert server.leases is not None
+        server.leases.db.close()  # type: ignore[attr-defined]  # the commit fails
+        server.burst_ends()
+    assert len(endpoint.sent) == 3 and server.stats["errors"] == 1
+    assert len(log.lines) == 2 and f"(full): ACK {POOL[1]} (lease bound" in log.lines[0]
+    assert log.lines[1].startswith("ERROR lease database write failed, 1 replies not sent")

@@ -94,7 +94,7 @@ master_process off;
 worker_processes 1;
 pid {work}/nginx.pid;
 error_log stderr warn;
-events {{ worker_connections 256; }}
+events {{ worker_connections {connections}; }}
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
@@ -113,9 +113,19 @@ http {{
 """
 
 
+def write_nginx_conf(work: Path, address: str, root: Path, port: int = 80, connections: int = 256) -> Path:
+    """nginx as the baseline's static HTTP server (one process, sendfile, no access log), everything it
+    writes kept in `work`; the config file's path (run `nginx -c PATH -e stderr`). Also the boot storm's
+    (benchmarks/bench_storm.py)."""
+    conf = work / "nginx.conf"
+    conf.write_text(
+        NGINX_CONF.format(work=work, address=address, port=port, root=root, connections=connections)
+    )
+    return conf
+
+
 def start_nginx(lab: Lab, root: Path, port: int = 80) -> subprocess.Popen[bytes]:
-    conf = lab.workdir / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(work=lab.workdir, address=lab.server_ip, port=port, root=root))
+    conf = write_nginx_conf(lab.workdir, lab.server_ip, root, port)
     proc = lab.spawn("nginx", ["nginx", "-c", str(conf), "-e", "stderr"])
     lab.wait_listening("tcp", port, proc=proc)
     return proc

@@ -92,12 +92,12 @@ def test_scan_reports_errors_with_file_and_line(tmp_path: Path, caplog: pytest.L
     assert re.search(r"new\.ipxe:2:\d+: error IPX201", caplog.text)
 
 
-def test_status_page_lists_broken_scripts(boot_root: Path, make_server) -> None:  # type: ignore[no-untyped-def]
+def test_console_lists_broken_scripts(boot_root: Path, make_server) -> None:  # type: ignore[no-untyped-def]
     (boot_root / "sub" / "next.ipxe").write_text(BROKEN)
     server = make_server(boot_root)
     server.policy.checker.scan()
-    page = requests.get(f"{server.url}/", timeout=10).text
-    assert "sub/next.ipxe:3:" in page
+    shown = requests.get(f"{server.url}/api/server", timeout=10, headers=server.auth).json()
+    assert any(line.startswith("sub/next.ipxe:3:") for line in shown["lint_errors"]), shown
 
 
 def test_serve_lints_with_the_trees_ipxelint_config(tmp_path: Path) -> None:

@@ -167,9 +167,9 @@ def test_boot_log_records_the_decision(server: LiveServer) -> None:
     server.policy.bootlog.flush()
     lines = server.policy.bootlog.path.read_text().splitlines()  # type: ignore[union-attr]
     assert any('"stage": "kernel"' in line and MAC in line for line in lines)
-    assert MAC not in requests.get(f"{server.url}/", timeout=10).text  # clients are shown with the token
-    page = requests.get(f"{server.url}/", timeout=10, headers=server.auth).text
-    assert MAC in page and "kernel" in page
+    assert requests.get(f"{server.url}/api/clients", timeout=10).status_code == 401  # needs the token
+    clients = requests.get(f"{server.url}/api/clients", timeout=10, headers=server.auth).json()
+    assert [(c["client"], c["stage"], c["outcome"]) for c in clients] == [(MAC, "kernel", "served")]
 
 
 @pytest.mark.parametrize("arch", [0, 7])

@@ -46,8 +46,8 @@ def test_losing_the_database_keeps_safe_answers_and_loses_nothing(
             ).status_code
             == 200
         )
-        page = requests.get(f"{server.url}/", timeout=10, headers=server.auth).text
-        assert STATIC in page and ONCE in page and "b.ipxe" in page
+        listed = requests.get(f"{server.url}/api/assignments", timeout=10, headers=server.auth).json()
+        assert {(a["client"], a["target"]) for a in listed} == {(STATIC, "a.ipxe"), (ONCE, "b.ipxe")}
 
         def boot(mac: str) -> str:
             return requests.get(f"{server.url}/boot.ipxe", params={"mac": mac}, timeout=10).text

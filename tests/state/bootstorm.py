@@ -31,9 +31,9 @@ import struct
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from typing import cast
 
-import aiohttp
-
+from ipxescript.serve import eventloop
 from ipxescript.serve.dhcp import codec as c
 
 ARCH_EFI64 = 7
@@ -51,6 +51,8 @@ class Machine:
     initrd_bytes: int = 0
     tftp_bytes: int = 0
     seconds: float = 0.0  # first DISCOVER -> kernel complete
+    # seconds of each step of the attempt that booted: dhcp, tftp, script (both boot.ipxe), kernel
+    steps: dict[str, float] = field(default_factory=dict)
     ok: bool = False
     error: str = ""
 
@@ -140,54 +142,85 @@ async def _next(
     return None
 
 
-class _Tftp(asyncio.DatagramProtocol):
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[tuple[bytes, tuple[str, int]]] = asyncio.Queue()
+class _TftpRead(asyncio.DatagramProtocol):
+    """One read as a boot ROM does it: each DATA ACKed as it arrives, to the port it came from; after a
+    second of silence the last packet (the request or the last ACK) is sent again, five times at most.
+
+    Callbacks only, no task or queue per packet: the generator plays hundreds of machines on the same
+    cores as the servers, so what it spends per block is taken from them."""
+
+    def __init__(self, name: str, blksize: int, request: bytes, server: tuple[str, int]) -> None:
+        self.name, self.blksize = name, blksize
+        self.loop = asyncio.get_running_loop()
+        self.done: asyncio.Future[int] = self.loop.create_future()
+        self.last, self.to = request, server
+        self.peer: tuple[str, int] | None = None
+        self.expected, self.size, self.silent = 1, 0, 0
+        self.heard = self.loop.time()
+        self.timer = self.loop.call_later(1.0, self._tick)
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+        self.transport.sendto(self.last, self.to)
+
+    def _send(self, packet: bytes, to: tuple[str, int]) -> None:
+        self.last, self.to = packet, to
+        assert self.transport is not None
+        self.transport.sendto(packet, to)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:  # type: ignore[override]
-        self.queue.put_nowait((data, addr))
+        if self.done.done() or len(data) < 4 or data[0] != 0:
+            return
+        self.heard, self.silent = self.loop.time(), 0
+        opcode = data[1]
+        if opcode == 6:  # OACK
+            self.peer = addr
+            self._send(b"\x00\x04\x00\x00", addr)
+        elif opcode == 5:
+            self._end(RuntimeError(f"TFTP {self.name}: error {data[4:-1].decode(errors='replace')}"))
+        elif opcode == 3:
+            self.peer = self.peer or addr
+            self._send(b"\x00\x04" + data[2:4], self.peer)
+            if (data[2] << 8 | data[3]) == self.expected & 0xFFFF:
+                self.size += len(data) - 4
+                self.expected += 1
+                if len(data) - 4 < self.blksize:
+                    self._end(None)
+
+    def _tick(self) -> None:
+        if self.done.done():
+            return
+        if self.loop.time() - self.heard >= 1.0:
+            self.silent += 1
+            if self.silent > 5:
+                return self._end(RuntimeError(f"TFTP {self.name}: timeout at block {self.expected}"))
+            self._send(self.last, self.to)  # retransmit, as firmware does
+            self.heard = self.loop.time()
+        self.timer = self.loop.call_at(self.heard + 1.0, self._tick)
+
+    def _end(self, error: Exception | None) -> None:
+        self.timer.cancel()
+        if error is None:
+            self.done.set_result(self.size)
+        else:
+            self.done.set_exception(error)
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # ICMP for a packet of ours: the retransmission tries again
 
 
 async def tftp_get(local_ip: str, server: str, port: int, name: str, blksize: int = 1468) -> int:
     """Read `name` by TFTP (RFC 1350 + blksize); its size in bytes."""
+    request = b"\x00\x01" + name.encode() + b"\x00octet\x00blksize\x00" + str(blksize).encode() + b"\x00"
     loop = asyncio.get_running_loop()
-    transport, proto = await loop.create_datagram_endpoint(_Tftp, local_addr=(local_ip, 0))
+    transport, reader = await loop.create_datagram_endpoint(
+        lambda: _TftpRead(name, blksize, request, (server, port)), local_addr=(local_ip, 0)
+    )
     try:
-        request = b"\x00\x01" + name.encode() + b"\x00octet\x00blksize\x00" + str(blksize).encode() + b"\x00"
-        transport.sendto(request, (server, port))
-        size, expected, peer = 0, 1, None
-        last = (request, (server, port))  # what to send again when the next packet does not come
-        silent = 0
-        while True:
-            try:
-                data, addr = await asyncio.wait_for(proto.queue.get(), 1.0)
-            except TimeoutError:
-                silent += 1
-                if silent > 5:
-                    raise RuntimeError(f"TFTP {name}: timeout at block {expected}") from None
-                transport.sendto(*last)  # retransmit, as firmware does
-                continue
-            silent = 0
-            opcode = int.from_bytes(data[:2], "big")
-            if opcode == 6:  # OACK
-                peer = addr
-                last = (b"\x00\x04\x00\x00", addr)
-                transport.sendto(*last)
-                continue
-            if opcode == 5:
-                raise RuntimeError(f"TFTP {name}: error {data[4:-1].decode(errors='replace')}")
-            if opcode != 3:
-                continue
-            peer = peer or addr
-            block = int.from_bytes(data[2:4], "big")
-            last = (b"\x00\x04" + data[2:4], peer)
-            transport.sendto(*last)
-            if block == expected & 0xFFFF:
-                size += len(data) - 4
-                expected += 1
-                if len(data) - 4 < blksize:
-                    return size
+        return await reader.done
     finally:
+        reader.timer.cancel()
         transport.close()
 
 
@@ -195,16 +228,120 @@ _URL = re.compile(r"^(kernel|initrd|chain)\s+(?:--\S+\s+)*(http://\S+)", re.M)
 _ECHO = re.compile(r"^echo TARGET (\S+)", re.M)
 
 
-async def http_get(session: aiohttp.ClientSession, url: str) -> tuple[int, bytes]:
-    async with session.get(url, timeout=aiohttp.ClientTimeout(total=30)) as response:
-        if response.status != 200:
-            raise RuntimeError(f"HTTP {url}: {response.status}")
-        size, head = 0, b""
-        async for chunk in response.content.iter_chunked(1 << 16):
-            if len(head) < 4096:
-                head += chunk[: 4096 - len(head)]
-            size += len(chunk)
+class _HttpConnection(asyncio.BufferedProtocol):
+    """One keep-alive HTTP/1.1 connection, as iPXE keeps one per server: a GET, the response headers,
+    then the body counted into one reused buffer (only its first 4 KiB kept). Like the TFTP reader, it
+    spends as little of the shared cores as it can: no object per received chunk."""
+
+    def __init__(self) -> None:
+        self.buffer = memoryview(bytearray(256 * 1024))
+        self.transport: asyncio.Transport | None = None
+        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
+        self.header = bytearray()
+        self.left = -1  # body bytes still to come; -1 while reading the headers
+        self.size, self.head, self.status = 0, bytearray(), 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def get(self, path: str, host: str) -> asyncio.Future[tuple[int, bytes]]:
+        assert self.transport is not None and self.waiter is None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.header.clear()
+        self.head.clear()
+        self.left, self.size = -1, 0
+        self.transport.write(
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: iPXE/1.21.1\r\nConnection: keep-alive\r\n\r\n".encode()
+        )
+        return self.waiter
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        data = self.buffer[:nbytes]
+        if self.left < 0:
+            self.header += data
+            end = self.header.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            lines = bytes(self.header[:end]).decode("latin-1").split("\r\n")
+            fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+            try:
+                self.status = int(lines[0].split()[1])
+                self.left = int(fields["content-length"])
+            except (IndexError, ValueError, KeyError):
+                return self._end(RuntimeError(f"HTTP: not a response with a Content-Length: {lines[:4]}"))
+            data = memoryview(bytes(self.header[end + 4 :]))
+        if len(self.head) < 4096:
+            self.head += data[: 4096 - len(self.head)]
+        self.size += len(data)
+        self.left -= len(data)
+        if self.left <= 0:
+            self._end(None)
+
+    def _end(self, error: Exception | None) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is None or waiter.done():
+            return
+        if error is None:
+            waiter.set_result((self.size, bytes(self.head)))
+        else:
+            waiter.set_exception(error)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self._end(ConnectionResetError("HTTP: the server closed the connection"))
+
+
+class HttpClient:
+    """A machine's HTTP: one keep-alive connection per server, from the machine's own address."""
+
+    def __init__(self, local_ip: str) -> None:
+        self.local_ip = local_ip
+        self.connections: dict[tuple[str, int], _HttpConnection] = {}
+
+    async def get(self, url: str) -> tuple[int, bytes]:
+        """The body's size and first 4 KiB; RuntimeError for a status other than 200."""
+        rest = url.removeprefix("http://")
+        hostport, _, path = rest.partition("/")
+        host, _, port = hostport.partition(":")
+        key = (host, int(port or 80))
+        connection = self.connections.get(key)
+        if connection is None or connection.transport is None:
+            loop = asyncio.get_running_loop()
+            _, connection = await loop.create_connection(
+                _HttpConnection, host, key[1], local_addr=(self.local_ip, 0)
+            )
+            self.connections[key] = connection
+        try:
+            size, head = await asyncio.wait_for(connection.get("/" + path, hostport), 30)
+        except BaseException:
+            self.connections.pop(key, None)
+            if connection.transport is not None:
+                connection.transport.close()
+            raise
+        if connection.status != 200:
+            raise RuntimeError(f"HTTP {url}: {connection.status}")
         return size, head
+
+    def close(self) -> None:
+        for connection in self.connections.values():
+            if connection.transport is not None:
+                connection.transport.close()
+
+
+class _Steps:
+    """Records the seconds since the previous mark under each step's name."""
+
+    def __init__(self, steps: dict[str, float], started: float) -> None:
+        steps.clear()
+        self.steps, self.at = steps, started
+
+    def __call__(self, name: str) -> None:
+        now = time.monotonic()
+        self.steps[name] = now - self.at
+        self.at = now
 
 
 async def boot(machine: Machine, dhcp: Dhcp, args: argparse.Namespace, fanout: bool) -> None:
@@ -213,18 +350,21 @@ async def boot(machine: Machine, dhcp: Dhcp, args: argparse.Namespace, fanout: b
         machine.attempts += 1
         try:
             ack, started = await dhcp.exchange(machine.mac)
+            mark = _Steps(machine.steps, started)
+            mark("dhcp")
             first_start = first_start if first_start is not None else started
             machine.ip, machine.server = ack.yiaddr, ack.siaddr
             boot_file = ack.text_option(c.OPT_BOOTFILE) or ack.file.rstrip(b"\0").decode()
             machine.tftp_bytes = await tftp_get(machine.ip, ack.siaddr, args.tftp_port, boot_file)
-            connector = aiohttp.TCPConnector(local_addr=(machine.ip, 0), force_close=False)
-            async with aiohttp.ClientSession(connector=connector) as session:
+            mark("tftp")
+            http = HttpClient(machine.ip)
+            try:
                 port = f":{args.http_port}" if args.http_port != 80 else ""
                 query = f"boot.ipxe?mac={machine.mac.replace(':', '-')}&buildarch=x86_64&platform=efi"
-                await http_get(session, f"http://{ack.siaddr}{port}/boot.ipxe")  # the identity probe
+                await http.get(f"http://{ack.siaddr}{port}/boot.ipxe")  # the identity probe
                 servers = args.servers.split(",") if fanout else [ack.siaddr]
                 scripts = await asyncio.gather(
-                    *(http_get(session, f"http://{server}{port}/{query}") for server in servers),
+                    *(http.get(f"http://{server}{port}/{query}") for server in servers),
                     return_exceptions=True,
                 )
                 texts = [got[1].decode(errors="replace") if isinstance(got, tuple) else "" for got in scripts]
@@ -233,15 +373,19 @@ async def boot(machine: Machine, dhcp: Dhcp, args: argparse.Namespace, fanout: b
                 if isinstance(chosen, BaseException):
                     raise chosen
                 mine = chosen[1].decode(errors="replace")
+                mark("script")
                 urls = {kind: url for kind, url in _URL.findall(mine)}
                 if "kernel" not in urls:
                     raise RuntimeError(f"no kernel in the script: {mine[:200]!r}")
-                machine.kernel_bytes, _ = await http_get(session, urls["kernel"])
+                machine.kernel_bytes, _ = await http.get(urls["kernel"])
+                mark("kernel")
                 machine.seconds = time.monotonic() - first_start
                 if "initrd" in urls:
-                    machine.initrd_bytes, _ = await http_get(session, urls["initrd"])
+                    machine.initrd_bytes, _ = await http.get(urls["initrd"])
+            finally:
+                http.close()
             machine.ok = True
-        except (RuntimeError, OSError, aiohttp.ClientError, TimeoutError) as exc:
+        except (RuntimeError, OSError, ValueError, TimeoutError) as exc:
             machine.error = f"{type(exc).__name__}: {exc}"
             await asyncio.sleep(0.5 + random.random())
 
@@ -274,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fanout-once", default="", help="MACs whose boot.ipxe goes to every server at once")
     parser.add_argument("--attempts", type=int, default=8)
     args = parser.parse_args(argv)
-    result = asyncio.run(storm(args))
+    result = eventloop.run(storm(args))
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0

@@ -8,6 +8,7 @@ tests/state/test_multi_instance.py and benchmarks/bench_storm.py.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import subprocess
@@ -29,17 +30,15 @@ POOL_START = "10.214.1.1"
 BOOT_SCRIPT = "#!ipxe\necho TARGET {name}\nkernel {url}/vmlinuz\ninitrd {url}/initrd.img\nboot\n"
 
 
-def pool_end(machines: int) -> str:
-    count = machines + 50
-    return f"10.214.{1 + count // 250}.{1 + count % 250}"
-
-
 def pool_addresses(machines: int) -> list[str]:
-    last = pool_end(machines)
-    third, fourth = (int(x) for x in last.split(".")[2:])
-    return [
-        f"10.214.{a}.{b}" for a in range(1, third + 1) for b in range(1, 255) if (a, b) <= (third, fourth)
-    ]
+    """Every address of the machines' pool: 50 more than machines, consecutive from POOL_START. In the /16,
+    x.255 and x.0 are host addresses like any other (servers lease them), so the generator holds them too."""
+    first = int(ipaddress.IPv4Address(POOL_START))
+    return [str(ipaddress.IPv4Address(first + i)) for i in range(machines + 51)]
+
+
+def pool_end(machines: int) -> str:
+    return pool_addresses(machines)[-1]
 
 
 def make_root(path: Path, *, kernel: int, initrd: int, first_stage: int, templated: bool = True) -> Path:

@@ -351,3 +351,57 @@ async def test_client_that_goes_away_ends_its_transfer(
     client.close()  # the retransmission meets ICMP port unreachable
     await idle(server, within=3.0)
     assert "client unreachable" in caplog.text
+
+
+async def test_a_slow_client_is_stopped_at_the_transfer_time_limit(
+    root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that ACKs each block just inside the timeout never triggers a retransmission; the time
+    limit ends its transfer anyway, with an ERROR it can show."""
+    caplog.set_level(logging.INFO, logger="ipxescript.tftp")
+    server = await start_tftp(root, "127.0.0.1", 0, settings=TftpSettings(timeout=0.5, max_duration=1.0))
+    try:
+        with RawClient(server.address) as client:
+            await client.request("boot/ipxe.efi")  # 10 blocks of 512 bytes
+            start = time.monotonic()
+            packet, tid = await client.recv()
+            while isinstance(packet, Data):
+                assert time.monotonic() - start < 1.5
+                await asyncio.sleep(0.4)  # under the timeout: the server never sends twice
+                client.send(Ack(packet.block), tid)
+                packet, _ = await client.recv()
+            assert packet == Error(0, "Transfer took too long")
+            assert 1.0 <= time.monotonic() - start < 1.5
+            await idle(server)
+    finally:
+        server.close()
+    assert "stopped after 1 s, the longest a transfer may take" in caplog.text
+
+
+async def test_a_rewritten_file_is_served_as_it_is_now(root: Path, client: RawClient) -> None:
+    """Small files are sent from prebuilt packets shared by transfers; a file replaced or rewritten in place
+    is a new entry, never the old content."""
+    path = root / "boot" / "ipxe.efi"
+    assert await client.fetch("boot/ipxe.efi", {"blksize": "1468"}) == CONTENT
+    assert await client.fetch("boot/ipxe.efi", {"blksize": "1468"}) == CONTENT  # from the cache
+    newer = os.urandom(7000)
+    path.write_bytes(newer)  # same inode, new size and mtime
+    assert await client.fetch("boot/ipxe.efi", {"blksize": "1468"}) == newer
+    same_size = os.urandom(7000)
+    (root / "boot" / "new").write_bytes(same_size)
+    os.replace(root / "boot" / "new", path)  # replaced: another inode
+    assert await client.fetch("boot/ipxe.efi", {"blksize": "1468"}) == same_size
+    assert await client.fetch("boot/ipxe.efi", {"blksize": "512"}) == same_size
+
+
+def test_the_time_limit_is_read_from_the_config_file(tmp_path: Path) -> None:
+    from ipxescript.serve.config import ConfigError, load_config
+    from ipxescript.serve.protocols import tftp_settings
+
+    (tmp_path / "ipxescript.toml").write_text("tftp_max_seconds = 90\n")
+    assert tftp_settings(load_config(str(tmp_path))).max_duration == 90.0
+    (tmp_path / "ipxescript.toml").write_text("tftp_max_seconds = 0\n")
+    with pytest.raises(ConfigError, match=r"tftp_max_seconds: 0 is not a number of seconds above 0"):
+        load_config(str(tmp_path))
+    (tmp_path / "ipxescript.toml").unlink()
+    assert tftp_settings(load_config(str(tmp_path))).max_duration == 3600.0

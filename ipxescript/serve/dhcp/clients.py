@@ -21,6 +21,11 @@ def is_boot_vendor(vendor: str | None) -> bool:
     return (vendor or "").startswith(BOOT_VENDOR_PREFIXES)
 
 
+def may_boot(client: Client) -> bool:
+    """Is the policy asked about this client (network-boot firmware, iPXE, or a client naming its arch)?"""
+    return is_boot_vendor(client.vendor_class) or client.is_ipxe or client.arch is not None
+
+
 def vendor_class_answer(vendor: str | None) -> str | None:
     """The option 60 a reply carries: PXE and HTTP-boot firmware only trust offers that echo their kind."""
     vendor = vendor or ""

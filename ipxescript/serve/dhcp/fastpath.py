@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from socket import inet_aton
+from typing import TYPE_CHECKING, NamedTuple
 
 from ipxescript.serve.policy import BootOffer, Client
 
 from . import codec as c
 from . import replies
-from .clients import client_from_options, describe, vendor_class_answer
+from .clients import client_from_options, describe, may_boot, vendor_class_answer
 from .logfile import LoopFlushedFileHandler
 
 if TYPE_CHECKING:
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("ipxescript.dhcp")
 
 ZERO4 = bytes(4)
+ZERO6 = bytes(6)
+END = b"\xff"
+SMALLEST, LARGEST = c.MIN_BOOTP_SIZE, c.DEFAULT_MAX_SIZE - 28  # a reply that needs no padding nor spilling
 REQUEST_HEAD = b"\x01\x01\x06"  # BOOTREQUEST, Ethernet, 6-byte address
 REPLY_HEAD = b"\x02\x01\x06\x00"  # BOOTREPLY, Ethernet, 6-byte address, hops 0
 SECS = b"\0\0"
@@ -35,28 +40,75 @@ NO_FILE = bytes(128)
 # Requests carrying these take the full path: overloaded options, relay information.
 FULL_PATH_OPTIONS = frozenset({c.OPT_OVERLOAD, c.OPT_RELAY_AGENT})
 KIND_OPTIONS = (c.OPT_VENDOR_CLASS, c.OPT_CLIENT_ARCH, c.OPT_USER_CLASS, c.OPT_IPXE)
+_new_client = object.__new__
+
+
+class _Kind(NamedTuple):
+    """What every client that describes itself alike (options 60, 93, 77, 175) has in common."""
+
+    fields: dict[str, object]  # a sample Client's fields
+    labels: dict[str, str]
+    text: str  # the log's description after the MAC
+    may_boot: bool  # is the policy asked (server.may_boot)
+    vendor_answer: str | None  # the option 60 of replies (clients.vendor_class_answer)
 
 
 class DecisionLog:
-    """The fast path's log lines, the same text through the same handlers as `log.info` would give. When
-    the only handler is the runner's log file, the line goes straight into it (`write_line`); otherwise
-    each record is copied from a prebuilt one instead of built by `Logger.info`'s general machinery (caller
-    lookup, argument checks, factory call). Logging was half the cost of a decision."""
+    """The fast path's log lines: the same text through the same handlers as `log.info` would give, held
+    while the server answers a burst and written after its replies are out.
+
+    Between `begin()` and `end()` (one wake-up of the socket, see server._Endpoint) a line is kept as its
+    time, level, template and arguments; `end()` formats them all. When the only handler is the runner's
+    log file they go into it as one write (`write_lines`, no records); otherwise each record is copied from
+    a prebuilt one instead of built by `Logger.info`'s general machinery (caller lookup, argument checks,
+    factory call), with the time of the decision. Outside a wake-up a line is written at once. Any other
+    line of this logger is written after `flush()`, so the file keeps the order of the decisions."""
 
     def __init__(self) -> None:
         self._templates: dict[int, tuple[dict[str, object], float]] = {}
+        self._held: list[tuple[float, int, Callable[..., str], tuple[object, ...]]] | None = None
 
-    def __call__(self, level: int, message: str) -> None:
+    def begin(self) -> None:
+        """Hold lines until `end()`; not at DEBUG, whose per-packet lines (sent to, ARP) come in order."""
+        self._held = None if log.isEnabledFor(logging.DEBUG) else []
+
+    def end(self) -> None:
+        """Write the held lines, in decision order, and stop holding."""
+        held, self._held = self._held, None
+        if held:
+            self._emit(held)
+
+    def flush(self) -> None:
+        """Write the held lines now and keep holding (a full-path line comes next: keep the order)."""
+        if self._held:
+            self.end()
+            self._held = []
+
+    def __call__(self, level: int, render: Callable[..., str], *args: object) -> None:
+        """Log `render(*args)` at `level` (a template's `format`, or a function of the common lines)."""
         if not log.isEnabledFor(level):
             return
+        if self._held is not None:
+            self._held.append((time.time(), level, render, args))
+        else:
+            self._emit([(time.time(), level, render, args)])
+
+    def _emit(self, lines: list[tuple[float, int, Callable[..., str], tuple[object, ...]]]) -> None:
         if not (log.disabled or log.filters):
             handler = self._only_handler()
-            if (
-                isinstance(handler, LoopFlushedFileHandler)
-                and level >= handler.level
-                and handler.write_line(time.time(), log.name, logging.getLevelName(level), message)
+            if isinstance(handler, LoopFlushedFileHandler) and handler.write_lines(
+                log.name,
+                (
+                    (created, logging.getLevelName(level), render(*args))
+                    for created, level, render, args in lines
+                    if level >= handler.level
+                ),
             ):
                 return
+        for created, level, render, args in lines:
+            self._record(created, level, render(*args))
+
+    def _record(self, now: float, level: int, message: str) -> None:
         if logging.getLogRecordFactory() is not logging.LogRecord:  # someone customises records: let them
             log.log(level, "%s", message)
             return
@@ -68,7 +120,6 @@ class DecisionLog:
         template, start = cached
         record = logging.LogRecord.__new__(logging.LogRecord)
         fields = dict(template)
-        now = time.time()
         fields["msg"] = message
         fields["created"] = now
         fields["msecs"] = int((now - int(now)) * 1000) + 0.0
@@ -87,6 +138,11 @@ class DecisionLog:
         return found[0] if len(found) == 1 else None
 
 
+def _granted(request: str, mac: str, kind: str, reply: str, address: str, why: str, boot: str) -> str:
+    """The line of an OFFER or ACK (the common line: an f-string costs a third of a template's format)."""
+    return f"{request} from {mac}{kind} (full): {reply} {address} ({why}), {boot}"
+
+
 def _options(block: dict[int, bytes]) -> bytes:
     return b"".join(c._option_bytes(code, value) for code, value in block.items() if 0 < code < 255)
 
@@ -95,7 +151,7 @@ def read_options(data: bytes) -> dict[int, bytes] | None:
     """The options of a plain request the fast path can answer, or None for the full path."""
     if len(data) < 240 or data[:3] != REQUEST_HEAD or data[236:240] != c.MAGIC_COOKIE:
         return None
-    if data[12:16] != ZERO4 or data[24:28] != ZERO4 or not any(data[28:34]):  # ciaddr, giaddr, chaddr
+    if data[12:16] != ZERO4 or data[24:28] != ZERO4 or data[28:34] == ZERO6:  # ciaddr, giaddr, chaddr
         return None
     options: dict[int, bytes] = {}
     i, n = 240, len(data)
@@ -128,8 +184,11 @@ class FastPath:
         )
         self.server_address = c.ip_bytes(config.server_address)
         self._boot_blocks: dict[tuple[str | None, BootOffer | None], tuple[bytes, bytes, bytes, str]] = {}
-        self._kinds: dict[tuple[bytes | None, ...], tuple[Client, str]] = {}
+        self._kinds: dict[tuple[bytes | None, ...], _Kind] = {}
         self.log = DecisionLog()
+        self.broadcast = server.destination(
+            "0.0.0.0", "0.0.0.0", c.BROADCAST_FLAG, "0.0.0.0", False, True, b""
+        )
 
     def answer(self, data: bytes, endpoint: _Endpoint) -> bool:
         """Answer `data` and return True, or return False (nothing done) for the full path."""
@@ -153,9 +212,8 @@ class FastPath:
         mac = data[28:34].hex(":")
         address, why = server.offer_address(leases, mac, c.ip_option(options, c.OPT_REQUESTED_IP))
         if address is None:
-            self.log(
-                logging.WARNING, f"DISCOVER from {self._client(mac, options)[1]} (full): no offer: {why}"
-            )
+            kind_text = self._client(mac, options)[1].text
+            self.log(logging.WARNING, "DISCOVER from {}{} (full): no offer: {}".format, mac, kind_text, why)
             return
         self._grant(data, options, endpoint, c.OFFER, "DISCOVER", mac, address, why)
 
@@ -176,18 +234,18 @@ class FastPath:
             assert address is not None
             self._grant(data, options, endpoint, c.ACK, "REQUEST", mac, address, why)
             return
-        who = self._client(mac, options)[1]
+        kind_text = self._client(mac, options)[1].text
         if outcome == "silent":
-            self.log(logging.INFO, f"REQUEST from {who} (full): silent: {why}")
+            self.log(logging.INFO, "REQUEST from {}{} (full): silent: {}".format, mac, kind_text, why)
             return
-        self.log(logging.INFO, f"REQUEST from {who} (full): NAK: {why}")
-        reply = self._header(data, ZERO4, ZERO4, NO_FILE) + self.nak_head
+        self.log(logging.INFO, "REQUEST from {}{} (full): NAK: {}".format, mac, kind_text, why)
+        reply = self._header(data) + self.nak_head
         reply += c._option_bytes(c.OPT_MESSAGE, why.encode()[:255]) + b"\xff"
         self._send(data, options, endpoint, reply, "0.0.0.0", c.NAK)
 
-    def _client(self, mac: str, options: dict[int, bytes], ip: str | None = None) -> tuple[Client, str]:
-        """The policy's `Client` and the log's description of it. What the firmware says about itself
-        (options 60, 93, 77, 175) is the same for every machine of a model: decoded once per kind."""
+    def _client(self, mac: str, options: dict[int, bytes], ip: str | None = None) -> tuple[Client, _Kind]:
+        """The policy's `Client` and what is known of its kind. What the firmware says about itself (options
+        60, 93, 77, 175) is the same for every machine of a model: decoded once per kind."""
         key = (options.get(60), options.get(93), options.get(77), options.get(175))  # KIND_OPTIONS
         kind = self._kinds.get(key)
         if kind is None:
@@ -197,22 +255,29 @@ class FastPath:
                 "0.0.0.0",
                 {o: v for o, v in zip(KIND_OPTIONS, key, strict=True) if v is not None},
             )
-            kind = (sample, describe(sample))  # describe() starts with the MAC, here empty
+            # describe() starts with the MAC, here empty
+            kind = _Kind(
+                vars(sample),
+                sample.labels,
+                describe(sample),
+                may_boot(sample),
+                vendor_class_answer(sample.vendor_class),
+            )
             if len(self._kinds) < 1024:
                 self._kinds[key] = kind
-        sample, who = kind
-        client = Client(
-            mac=mac,
-            arch=sample.arch,
-            user_class=sample.user_class,
-            vendor_class=sample.vendor_class,
-            is_ipxe=sample.is_ipxe,
-            uuid=c.client_uuid(options) if c.OPT_CLIENT_UUID in options else None,
-            ip=ip,
-            hostname=c.text_option(options, c.OPT_HOSTNAME) if c.OPT_HOSTNAME in options else None,
-            labels=dict(sample.labels),
-        )
-        return client, mac + who
+        # The frozen dataclass's __init__ sets each field through object.__setattr__ (a third of a
+        # decision's policy cost); filling its __dict__ gives the same Client.
+        client = _new_client(Client)
+        values = client.__dict__
+        values.update(kind.fields)
+        values["mac"] = mac
+        values["ip"] = ip
+        values["labels"] = dict(kind.labels) if kind.labels else {}  # the policy's own copy
+        if c.OPT_CLIENT_UUID in options:
+            values["uuid"] = c.client_uuid(options)
+        if c.OPT_HOSTNAME in options:
+            values["hostname"] = c.text_option(options, c.OPT_HOSTNAME)
+        return client, kind
 
     def _grant(
         self,
@@ -225,29 +290,21 @@ class FastPath:
         address: str,
         why: str,
     ) -> None:
-        client, who = self._client(mac, options, address)
-        boot = self.server._ask_policy(client)
-        siaddr, file, block, boot_text = self._boot_block(client.vendor_class, boot)
-        reply = self._header(data, c.ip_bytes(address), siaddr, file) + self.lease_blocks[kind] + block
+        client, client_kind = self._client(mac, options, address)
+        boot = self.server.policy.boot_offer(client) if client_kind.may_boot else None
+        siaddr, file, block, boot_text = self._boot_block(client_kind.vendor_answer, boot)
         uuid = options.get(c.OPT_CLIENT_UUID)
-        if boot is not None and uuid is not None:
-            reply += c._option_bytes(c.OPT_CLIENT_UUID, uuid)  # PXE servers echo it
-        reply += b"\xff"
-        self.log(
-            logging.INFO, f"{name} from {who} (full): {c.MESSAGE_NAMES[kind]} {address} ({why}), {boot_text}"
-        )
-        self._send(data, options, endpoint, reply, address, kind)
-
-    def _header(self, data: bytes, yiaddr: bytes, siaddr: bytes, file: bytes) -> bytes:
-        # op..hops, xid, secs, flags, ciaddr, yiaddr, siaddr, giaddr, chaddr, sname, file, cookie
-        return b"".join(
+        # PXE servers echo the client's UUID
+        tail = END if boot is None or uuid is None else c._option_bytes(c.OPT_CLIENT_UUID, uuid) + END
+        reply = b"".join(
             (
+                # op..hops, xid, secs, flags, ciaddr, yiaddr, siaddr, giaddr, chaddr, sname, file, cookie
                 REPLY_HEAD,
                 data[4:8],
                 SECS,
                 data[10:12],
                 ZERO4,
-                yiaddr,
+                inet_aton(address),  # an address from the lease store: always a dotted quad
                 siaddr,
                 ZERO4,
                 data[28:34],
@@ -255,13 +312,44 @@ class FastPath:
                 SNAME,
                 file,
                 c.MAGIC_COOKIE,
+                self.lease_blocks[kind],
+                block,
+                tail,
             )
         )
+        self.log(
+            logging.INFO,
+            _granted,
+            name,
+            mac,
+            client_kind.text,
+            c.MESSAGE_NAMES[kind],
+            address,
+            why,
+            boot_text,
+        )
+        # The common case of _send: no size to check against, nothing to pad; the broadcast flag set, which
+        # server.destination answers first here (no relay, no ciaddr).
+        if data[10] & 0x80 and c.OPT_MAX_SIZE not in options and SMALLEST <= len(reply) <= LARGEST:
+            self.server.send_bytes(endpoint, reply, self.broadcast, kind)
+            return
+        self._send(data, options, endpoint, reply, address, kind)
 
-    def _boot_block(self, vendor: str | None, boot: BootOffer | None) -> tuple[bytes, bytes, bytes, str]:
+    @staticmethod
+    def _header(data: bytes) -> bytes:
+        """The BOOTP header of a reply without an address or boot file (a NAK)."""
+        # op..hops, xid, secs, flags, ciaddr, yiaddr, siaddr, giaddr, chaddr, sname, file, cookie
+        return (
+            b"".join(
+                (REPLY_HEAD, data[4:8], SECS, data[10:12], bytes(16), data[28:34], CHADDR_PAD, SNAME, NO_FILE)
+            )
+            + c.MAGIC_COOKIE
+        )
+
+    def _boot_block(self, answer: str | None, boot: BootOffer | None) -> tuple[bytes, bytes, bytes, str]:
         """siaddr, the file field and the boot options of a reply (what replies.lease_reply adds) and the
-        log's words for it, kept per distinct answer: a lab asks the same few questions over and over."""
-        answer = vendor_class_answer(vendor)
+        log's words for it, kept per distinct answer: a lab asks the same few questions over and over.
+        `answer`: the option 60 the reply carries (clients.vendor_class_answer)."""
         key = (answer, boot)
         cached = self._boot_blocks.get(key)
         if cached is not None:
@@ -302,7 +390,8 @@ class FastPath:
             try:
                 reply = c.encode(c.decode(reply), max_size)
             except ValueError as exc:
-                log.error("cannot encode %s for %s: %s", c.MESSAGE_NAMES.get(kind), data[28:34].hex(":"), exc)
+                name = c.MESSAGE_NAMES.get(kind)
+                self.log(logging.ERROR, "cannot encode {} for {}: {}".format, name, data[28:34].hex(":"), exc)
                 return
         elif len(reply) < c.MIN_BOOTP_SIZE:
             reply += bytes(c.MIN_BOOTP_SIZE - len(reply))

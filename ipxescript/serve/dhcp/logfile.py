@@ -1,8 +1,8 @@
 """The DHCP runner's log file: a decision per line, written cheaply (a lab powering on logs thousands of
 decisions a second).
 
-`write_line` is the fast path's lane into it: a line in exactly the format a record would get, without
-building the record (fastpath.DecisionLog uses it when this handler is the only one a record would reach).
+`write_lines` is the fast path's lane into it: lines in exactly the format records would get, without
+building the records (fastpath.DecisionLog uses it when this handler is the only one a record would reach).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterable
 
 LINE_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
 
@@ -39,6 +40,8 @@ class SecondCachingFormatter(logging.Formatter):
         if second != self._second:
             self._second = second
             self._text = time.strftime(self.default_time_format, self.converter(created))
+        if self.default_msec_format == "%s,%03d":  # logging's own: the same text, at a third of the cost
+            return f"{self._text},{int(msecs):03d}"
         return self.default_msec_format % (self._text, msecs)  # type: ignore[operator]
 
 
@@ -59,9 +62,10 @@ class LoopFlushedFileHandler(logging.FileHandler):
             self._flush_pending = True
             loop.call_soon(self._flush_now)
 
-    def write_line(self, created: float, name: str, levelname: str, message: str) -> bool:
-        """Write the line a record with these fields would give; False (nothing written) when this handler
-        formats otherwise, filters, or is not open."""
+    def write_lines(self, name: str, lines: Iterable[tuple[float, str, str]]) -> bool:
+        """Write the lines records of logger `name` with these fields (created, level name, message) would
+        give, in one write; False (nothing written) when this handler formats otherwise, filters, or is not
+        open."""
         formatter = self.formatter
         if (
             self.filters
@@ -72,11 +76,15 @@ class LoopFlushedFileHandler(logging.FileHandler):
             or not formatter.default_msec_format
         ):
             return False
-        msecs = int((created - int(created)) * 1000) + 0.0  # as LogRecord computes it
-        line = f"{formatter.time_text(created, msecs)} {name} {levelname} {message}{self.terminator}"
+        time_text, end = formatter.time_text, self.terminator
+        text = "".join(
+            # msecs as LogRecord computes it
+            f"{time_text(created, int((created - int(created)) * 1000))} {name} {level} {message}{end}"
+            for created, level, message in lines
+        )
         self.acquire()
         try:
-            self.stream.write(line)
+            self.stream.write(text)
             self.flush()
         finally:
             self.release()

@@ -20,7 +20,7 @@ from ipxescript.serve.policy import BootOffer, BootPolicy, Client
 
 from . import codec as c
 from . import replies
-from .clients import client_from_packet, describe, is_boot_client, is_boot_vendor
+from .clients import client_from_packet, describe, is_boot_client, may_boot
 from .config import DhcpConfig
 from .fastpath import FastPath
 from .leases import Leases, LeaseStore, StateUnavailable
@@ -50,7 +50,7 @@ class _Endpoint:
     dropped and the client retransmits, as DHCP expects.
     """
 
-    BATCH = 64  # datagrams per wake-up, so one busy port cannot starve the other
+    BATCH = 256  # datagrams per wake-up at most, so one busy port cannot starve the other
 
     def __init__(self, server: DhcpServer, sock: socket.socket, boot_port: bool) -> None:
         self.server = server
@@ -61,20 +61,28 @@ class _Endpoint:
         self._loop.add_reader(sock.fileno(), self._readable)
 
     def _readable(self) -> None:
-        for _ in range(self.BATCH):
-            try:
-                data, source = self.sock.recvfrom(4096)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:  # e.g. an ICMP error reported on the socket
-                log.debug("socket error on port %d: %s", self.port, exc)
-                return
-            self.server.received(data, source, self)
+        """Answer what is queued (until EAGAIN, or BATCH), then write the burst's log lines."""
+        server, receive = self.server, self.sock.recvfrom
+        server.burst_begins()
+        try:
+            for _ in range(self.BATCH):
+                try:
+                    data, source = receive(4096)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError as exc:  # e.g. an ICMP error reported on the socket
+                    log.debug("socket error on port %d: %s", self.port, exc)
+                    return
+                server.received(data, source, self)
+        finally:
+            server.burst_ends()
 
     def sendto(self, data: bytes, destination: tuple[str, int]) -> None:
         try:
             self.sock.sendto(data, destination)
         except OSError as exc:
+            if self.server.fast is not None:
+                self.server.fast.log.flush()  # the decision's line first
             log.warning("could not send to %s:%d: %s", destination[0], destination[1], exc)
 
     def close(self) -> None:
@@ -109,6 +117,8 @@ class DhcpServer:
                 raise OSError(f"cannot open the lease database {config.lease_db}: {exc}") from None
         self._endpoints: list[_Endpoint] = []
         self._broadcasts: dict[str, Destination] = {}
+        # Replies of a burst waiting for its lease changes to be committed (burst_begins), else None.
+        self._held_replies: list[tuple[_Endpoint, bytes, Destination, int]] | None = None
         self._full_handlers = {
             c.DISCOVER: self._discover,
             c.REQUEST: self._request,
@@ -177,16 +187,45 @@ class DhcpServer:
 
     # --- receiving ------------------------------------------------------------------------------------
 
+    def burst_begins(self) -> None:
+        """A wake-up of a socket: the lease store (SQLite) makes the burst's changes one transaction, and
+        replies that rely on them wait for its commit; the fast path holds its log lines (replies first)."""
+        if isinstance(self.leases, LeaseStore):  # a shared backend (PostgreSQL) commits each decision itself
+            self.leases.hold_writes()
+            self._held_replies = []
+        if self.fast is not None:
+            self.fast.log.begin()
+
+    def burst_ends(self) -> None:
+        held, self._held_replies = self._held_replies, None
+        if held is not None:
+            assert isinstance(self.leases, LeaseStore)
+            try:
+                self.leases.write_held()
+            except sqlite3.Error as exc:  # nothing was promised: the clients ask again
+                self.stats["errors"] += 1
+                if self.fast is not None:
+                    self.fast.log.flush()  # the decisions' lines first
+                log.error("lease database write failed, %d replies not sent: %s", len(held), exc)
+                held = []
+            for endpoint, data, destination, kind in held:
+                self._transmit(endpoint, data, destination, kind)
+        if self.fast is not None:
+            self.fast.log.end()
+
     def received(self, data: bytes, source: tuple[str, int], endpoint: _Endpoint) -> None:
         self.stats["received"] += 1
-        if self.fast is not None and not endpoint.boot_port:
+        fast = self.fast
+        if fast is not None:
             try:
-                if self.fast.answer(data, endpoint):
+                if not endpoint.boot_port and fast.answer(data, endpoint):
                     return
             except Exception:  # as below: a bug costs one answer
                 self.stats["errors"] += 1
+                fast.log.flush()
                 log.exception("internal error answering %d bytes from %s", len(data), source[0])
                 return
+            fast.log.flush()  # the full path logs directly: the lines held so far go first
         try:
             request = c.decode(data)
         except c.DhcpDecodeError as exc:
@@ -222,9 +261,7 @@ class DhcpServer:
     # --- proxy mode and the boot-server port --------------------------------------------------------------
 
     def _ask_policy(self, client: Client) -> BootOffer | None:
-        if not (is_boot_vendor(client.vendor_class) or client.is_ipxe or client.arch is not None):
-            return None
-        return self.policy.boot_offer(client)
+        return self.policy.boot_offer(client) if may_boot(client) else None
 
     def _proxy(self, request: c.DhcpPacket) -> tuple[c.DhcpPacket, Destination, int] | None:
         client = client_from_packet(request)
@@ -532,6 +569,15 @@ class DhcpServer:
         self.send_bytes(endpoint, data, destination, kind)
 
     def send_bytes(self, endpoint: _Endpoint, data: bytes, destination: Destination, kind: int) -> None:
+        """Send a reply, or hold it until the burst's lease changes are committed (burst_ends): a client
+        must never hold an address the database could forget."""
+        held, store = self._held_replies, self.leases
+        if held is not None and (held or (isinstance(store, LeaseStore) and store.writes_held)):
+            held.append((endpoint, data, destination, kind))  # after a held one too: replies keep their order
+            return
+        self._transmit(endpoint, data, destination, kind)
+
+    def _transmit(self, endpoint: _Endpoint, data: bytes, destination: Destination, kind: int) -> None:
         if destination.arp_mac is not None and not self._add_arp(destination.ip, destination.arp_mac):
             destination = self._broadcast("ARP entry could not be set")
         endpoint.sendto(data, (destination.ip, destination.port))

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 
+from .. import eventloop
 from .server import TftpServer, TftpSettings, start_tftp
 
 
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr
     )
     try:
-        asyncio.run(_serve(args))
+        eventloop.run(_serve(args))
     except NotADirectoryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -84,7 +84,9 @@ class FileRoot:
                 raise FileAccessError(ERR_NOT_FOUND, "File not found (not a regular file)")
             if not self._inside(os.path.realpath(f"/proc/self/fd/{fd}")):
                 raise FileAccessError(ERR_ACCESS, "Access violation: path leaves the TFTP root")
-            source = FileSource(fd, info.st_size)
+            source = FileSource(
+                fd, info.st_size, (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+            )
         except BaseException:
             os.close(fd)
             raise
@@ -100,9 +102,10 @@ class FileSource:
 
     CHUNK = 256 * 1024
 
-    def __init__(self, fd: int, size: int):
+    def __init__(self, fd: int, size: int, version: tuple[int, ...] = ()):
         self.fd = fd
         self.size: int | None = size
+        self.version = (*version, size) if version else ()  # the file as it is now (the packet cache's key)
         self.chunk = bytearray(self.CHUNK)
         self.view = memoryview(self.chunk)
         self.start = self.end = 0  # unread part of the chunk

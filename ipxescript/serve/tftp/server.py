@@ -1,10 +1,10 @@
 """An asyncio TFTP server for read requests (RFC 1350, 2347, 2348, 2349, 7440).
 
-The listener (asyncio) answers each read request from a new socket on an ephemeral port (the server's
-transfer ID), connected to the client, so the kernel keeps other hosts' packets away from the transfer.
-The block exchange of a transfer runs in a thread on that socket (see `Transfer`): per ACK one recv, a
-few integer operations and the sends of the next window, with the blocks copied into preallocated
-buffers.
+The listener answers each read request from a new socket on an ephemeral port (the server's transfer
+ID), connected to the client, so the kernel keeps other hosts' packets away from the transfer. Every
+transfer runs on the event loop (see `Transfer`): per ACK one callback, one recv, a few integer
+operations and the sends of the next window, each block an existing memoryview (the packet cache's for
+small files, a ring of buffers for streamed ones).
 
 The protocol holds no boot policy: for every path it first asks the policy (if any) for generated content,
 and otherwise reads the file under ROOT.
@@ -16,16 +16,14 @@ import asyncio
 import logging
 import os
 import socket
-import struct
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from .. import metrics
 from ..policy import BootPolicy, Client
 from . import packets
-from .files import BytesSource, FileAccessError, FileRoot, NetasciiSource, Source, normalise
+from .cache import PacketCache
+from .files import BytesSource, FileAccessError, FileRoot, FileSource, NetasciiSource, Source, normalise
 from .options import Limits, negotiate
 
 log = logging.getLogger("ipxescript.tftp")
@@ -41,6 +39,10 @@ class TftpSettings:
     # Buffers of one transfer (blksize x (windowsize + 1)) stay under this: the window is made smaller
     # (RFC 7440 lets the server lower it), so 256 transfers hold at most 64 MiB however they ask.
     max_window_bytes: int = 256 * 1024
+    # The longest a transfer may take, however the client paces its ACKs (one that answers just inside
+    # every timeout would otherwise hold its transfer, and a slot of max_transfers, for ever): 100 MiB at
+    # 512-byte blocks and 10 ms per round trip takes about 35 minutes.
+    max_duration: float = 3600.0
     limits: Limits = Limits()
 
 
@@ -60,10 +62,12 @@ class _ReadError(Exception):
 class Transfer:
     """One read transfer: a window of blocks in flight, sent again on timeout, moved on by ACKs.
 
-    The protocol exchange runs in a thread of its own on a blocking socket: per block that is one recv and
-    one send system call and a few integer operations, with no event-loop turn in between: at windowsize
-    1 the turnaround per ACK is what bounds the rate. Everything else (requests, policy, bookkeeping,
-    refusals) stays on the event loop.
+    It runs on the event loop, on a non-blocking socket connected to the client and watched by
+    `add_reader`. One readable callback per datagram: one `recv_into` into a buffer kept for the whole
+    transfer, a few integer operations on its bytes, and the `send` of the next window, each block an
+    existing memoryview (from the packet cache, or from a ring of buffers for a streamed file), so no
+    object is made per packet. The timeout is one timer per transfer that is re-armed only when it
+    fires: an ACK just moves the deadline on.
     """
 
     def __init__(
@@ -83,30 +87,59 @@ class Transfer:
         self.source, self.blksize, self.windowsize, self.oack = source, blksize, windowsize, oack
         self.loop = asyncio.get_running_loop()
         self.settings = server.settings
-        # Ring of packet buffers, header included: absolute block b lives in slot b % ring. One slot more
-        # than the window holds the block after it, read while the client is busy with the window.
+        self.fd = sock.fileno()
+        self.buffer = bytearray(2048)
+        self.prebuilt: list[memoryview] | None = None  # every DATA packet, from the packet cache
         self.ring = windowsize + 1
-        self.slots = [bytearray(4 + blksize) for _ in range(self.ring)]
-        self.views = [memoryview(slot) for slot in self.slots]
-        self.payloads = [view[4:] for view in self.views]
+        self.slots: list[bytearray] = []
+        self.views: list[memoryview] = []
+        self.payloads: list[memoryview] = []
         self.lengths = [0] * self.ring
         self.acked = -1 if oack else 0  # absolute number of the last block the client confirmed
         self.first_acked = self.acked
         self.finished = False
         self.read_upto = 0  # highest absolute block read into a slot
         self.sent_upto = 0  # highest absolute block sent
-        self.last: int | None = None  # absolute number of the final (short) block, once read
-        self.base_timeout = timeout
+        self.last: int | None = None  # absolute number of the final (short) block, once known
+        self.last_length = 0
+        self.base_timeout = self.timeout = timeout
+        self.retries = 0
+        self.resend_from = 0 if self.acked < 0 else 1
         self.retransmitted = 0
-        self.aborted = False
-        self.abort_reason = ""
-        self.started = time.monotonic()
+        self.started = self.loop.time()
+        self.give_up_at = self.started + self.settings.max_duration
+        self.deadline = self.started
+        self.timer: asyncio.TimerHandle | None = None
+        self.reading = False  # the socket is watched by the loop
         self.done = self.loop.create_future()
 
-    # ---- life cycle (event loop side)
+    def _use_packets(self, prebuilt: list[memoryview] | None) -> None:
+        """Send from the cache's packets when there are some, else from a ring of buffers (header
+        included) filled from the source: block b in slot b % ring, one slot more than the window for
+        the block after it, read while the client is busy with the window."""
+        if prebuilt is not None:
+            self.prebuilt = prebuilt
+            self.last = len(prebuilt) - 1
+            self.last_length = len(prebuilt[-1]) - 4
+            self.read_upto = self.last
+            return
+        self.slots = [bytearray(4 + self.blksize) for _ in range(self.ring)]
+        self.views = [memoryview(slot) for slot in self.slots]
+        self.payloads = [view[4:] for view in self.views]
 
-    def start(self) -> None:
-        threading.Thread(target=self._run, name=f"tftp {self.peer[0]}:{self.peer[1]}", daemon=True).start()
+    # ---- life cycle
+
+    def start(self, prebuilt: list[memoryview] | OSError | None = None) -> None:
+        """Send the first packet; `prebuilt`: the packets from the cache, or the error reading them."""
+        if isinstance(prebuilt, OSError):
+            self._send_error(packets.ERR_UNDEFINED, "Read error on the server")
+            return self._finish(f"reading the file failed ({prebuilt.strerror or prebuilt})", False)
+        self._use_packets(prebuilt)
+        self.loop.add_reader(self.fd, self._readable)
+        self.reading = True
+        self._transmit(self.started)
+        if not self.finished:
+            self.timer = self.loop.call_at(min(self.deadline, self.give_up_at), self._tick)
 
     def is_repeat(self, request: packets.ReadRequest) -> bool:
         """Whether a request from this client's port is its first RRQ sent again (ours went unanswered).
@@ -125,128 +158,155 @@ class Transfer:
         return False
 
     def abort(self, reason: str) -> None:
-        """Ask the transfer's thread to stop; shutting the socket down wakes it from its recv."""
-        self.abort_reason = reason
-        self.aborted = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        self._finish(f"aborted: {reason}", False)
 
-    def _ended(self, ok: bool) -> None:
+    def _finish(self, outcome: str, ok: bool) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.reading:
+            self.loop.remove_reader(self.fd)
+        self.sock.close()
+        self.source.close()
+        elapsed = self.loop.time() - self.started
+        confirmed = self._confirmed_bytes()
+        level = logging.INFO if ok else logging.WARNING
+        if log.isEnabledFor(level):
+            rate = confirmed / elapsed / 1e6 if elapsed > 0 else 0.0
+            log.log(
+                level,
+                "RRQ %s:%d %r %s blksize=%d windowsize=%d: %s; %d bytes in %.3f s (%.1f MB/s), %d retransmitted",
+                *self.peer,
+                self.name,
+                self.mode,
+                self.blksize,
+                self.windowsize,
+                outcome,
+                confirmed,
+                elapsed,
+                rate,
+                self.retransmitted,
+            )
         metrics.inc("tftp_transfers_total", outcome="sent" if ok else "failed")
-        metrics.inc("tftp_bytes_total", self._confirmed_bytes())
+        metrics.inc("tftp_bytes_total", confirmed)
         self.server._forget(self)
         if not self.done.done():
             self.done.set_result(ok)
-
-    # ---- the transfer's thread
-
-    def _run(self) -> None:
-        try:
-            outcome, ok = self._pump()
-        except Exception as exc:  # a bug here must end this transfer only
-            log.exception("RRQ %s:%d %r failed", *self.peer, self.name)
-            outcome, ok = f"internal error ({exc})", False
-        finally:
-            self.finished = True
-            self.sock.close()
-            self.source.close()
-        elapsed = time.monotonic() - self.started
-        confirmed = self._confirmed_bytes()
-        rate = confirmed / elapsed / 1e6 if elapsed > 0 else 0.0
-        log.log(
-            logging.INFO if ok else logging.WARNING,
-            "RRQ %s:%d %r %s blksize=%d windowsize=%d: %s; %d bytes in %.3f s (%.1f MB/s), %d retransmitted",
-            *self.peer,
-            self.name,
-            self.mode,
-            self.blksize,
-            self.windowsize,
-            outcome,
-            confirmed,
-            elapsed,
-            rate,
-            self.retransmitted,
-        )
-        try:
-            self.loop.call_soon_threadsafe(self._ended, ok)
-        except RuntimeError:  # the event loop is already closed
-            pass
 
     def _confirmed_bytes(self) -> int:
         """Bytes the client acknowledged: every block but the last is full."""
         if self.acked <= 0:
             return 0
         if self.acked == self.last:
-            return (self.acked - 1) * self.blksize + self.lengths[self.acked % self.ring]
+            return (self.acked - 1) * self.blksize + self.last_length
         return self.acked * self.blksize
 
-    def _set_timeout(self, seconds: float) -> None:
-        # SO_RCVTIMEO instead of socket.settimeout: one recv system call per ACK, not poll + recv
-        whole = int(seconds)
-        value = struct.pack("ll", whole, int((seconds - whole) * 1e6))
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+    # ---- the exchange (event-loop callbacks)
 
-    def _pump(self) -> tuple[str, bool]:
-        sock, buffer, monotonic = self.sock, bytearray(2048), time.monotonic
-        recv_into = sock.recv_into
-        timeout, retries = self.base_timeout, 0
-        self._set_timeout(timeout)
-        resend_from = 0 if self.acked < 0 else 1
-        while True:
-            # (re)send the OACK or the window from resend_from, then wait for the ACK that moves it on
-            try:
-                if self.acked < 0:
-                    sock.send(packets.encode(packets.OptionAck(self.oack or {})))
-                else:
-                    self._send_window(resend_from)
+    def _readable(self) -> None:
+        """One datagram from the client: an ACK that moves the window on is answered at once."""
+        buffer = self.buffer
+        try:
+            n = self.sock.recv_into(buffer)
+        except BlockingIOError:
+            return
+        except OSError as exc:  # ICMP port unreachable: the client went away
+            return self._finish(f"client unreachable ({exc.strerror})", False)
+        if n < 4 or buffer[0] != 0:
+            return
+        if buffer[1] == packets.OP_ACK:
+            acked = self.acked
+            # the block number nearest above what is confirmed (numbers roll over at 65536)
+            block = acked + ((((buffer[2] << 8) | buffer[3]) - acked) & 0xFFFF)
+            # Duplicate and stale ACKs are never answered: answering them would multiply the packets in
+            # flight (the sorcerer's apprentice); only the timeout sends again.
+            if acked < block <= self.sent_upto:
+                self.acked = block
+                if block == self.last:
+                    return self._finish("sent", True)
+                now = self.loop.time()
+                if now >= self.give_up_at:
+                    return self._too_long()
+                self.resend_from = block + 1
+                if self.retries:  # the timeout was backed off: back to the first one, timer re-armed
+                    self.retries, self.timeout = 0, self.base_timeout
+                    self._transmit(now)
+                    if self.timer is not None:
+                        self.timer.cancel()
+                    if not self.finished:
+                        self.timer = self.loop.call_at(self.deadline, self._tick)
+                    return
+                self._transmit(now)
+        elif buffer[1] == packets.OP_ERROR:
+            return self._finish(*self._client_error(bytes(buffer[:n])))
+
+    def _tick(self) -> None:
+        """The timer: retransmit if the deadline passed without progress, else sleep until it."""
+        self.timer = None
+        if self.finished:
+            return
+        now = self.loop.time()
+        if now >= self.give_up_at:
+            return self._too_long()
+        if now >= self.deadline:
+            self.retries += 1
+            if self.acked < 0 and _asks_size(self.oack) and self.retries > 1:
+                # a size query the client did not follow up; it will send a new RRQ for the file
+                return self._finish("size query answered, client did not go on", True)
+            if self.retries > self.settings.retries:
+                waited = "OACK" if self.acked < 0 else f"block {self.acked + 1}"
+                return self._finish(f"timed out waiting for the ACK of {waited}", False)
+            self.timeout = min(self.timeout * 2, max(self.settings.max_timeout, self.base_timeout))
+            self.resend_from = self.acked + 1
+            self.retransmitted += 1 if self.acked < 0 else self.sent_upto - self.acked
+            self._transmit(now)
+            if self.finished:
+                return
+        self.timer = self.loop.call_at(min(self.deadline, self.give_up_at), self._tick)
+
+    def _too_long(self) -> None:
+        limit = self.settings.max_duration
+        self._send_error(packets.ERR_UNDEFINED, "Transfer took too long")
+        self._finish(f"stopped after {limit:g} s, the longest a transfer may take", False)
+
+    def _transmit(self, now: float) -> None:
+        """(Re)send the OACK, or the window from resend_from; the deadline for the answer."""
+        try:
+            if self.acked < 0:
+                self.sock.send(packets.encode(packets.OptionAck(self.oack or {})))
+            else:
+                self._send_window(self.resend_from)
+            if self.prebuilt is None:
                 self._read_ahead()
-            except _ReadError as exc:
-                self._send_error(packets.ERR_UNDEFINED, "Read error on the server")
-                return f"reading the file failed ({exc})", False
-            except OSError as exc:  # ICMP port unreachable: the client went away
-                return f"client unreachable ({exc.strerror})", False
-            deadline = monotonic() + timeout
-            while True:
-                try:
-                    n = recv_into(buffer)
-                except (BlockingIOError, TimeoutError):
-                    n = -1  # SO_RCVTIMEO expired
-                except OSError as exc:
-                    return f"client unreachable ({exc.strerror})", False
-                if n >= 4 and buffer[1] == packets.OP_ACK and buffer[0] == 0:
-                    acked = self.acked
-                    # the block number nearest above what is confirmed (numbers roll over at 65536)
-                    block = acked + ((((buffer[2] << 8) | buffer[3]) - acked) & 0xFFFF)
-                    # Duplicate and stale ACKs are never answered: answering them would multiply the
-                    # packets in flight (the sorcerer's apprentice); only the timeout sends again.
-                    if acked < block <= self.sent_upto:
-                        self.acked = block
-                        if block == self.last:
-                            return "sent", True
-                        resend_from = block + 1
-                        if retries:
-                            retries, timeout = 0, self.base_timeout
-                            self._set_timeout(timeout)
-                        break
-                elif n >= 4 and buffer[1] == packets.OP_ERROR and buffer[0] == 0:
-                    return self._client_error(bytes(buffer[:n]))
-                if self.aborted:
-                    return f"aborted: {self.abort_reason}", False
-                if n < 0 or monotonic() >= deadline:
-                    retries += 1
-                    if self.acked < 0 and _asks_size(self.oack) and retries > 1:
-                        # a size query the client did not follow up; it will send a new RRQ for the file
-                        return "size query answered, client did not go on", True
-                    if retries > self.settings.retries:
-                        waited = "OACK" if self.acked < 0 else f"block {self.acked + 1}"
-                        return f"timed out waiting for the ACK of {waited}", False
-                    timeout = min(timeout * 2, max(self.settings.max_timeout, self.base_timeout))
-                    self._set_timeout(timeout)
-                    resend_from = self.acked + 1
-                    self.retransmitted += 1 if self.acked < 0 else self.sent_upto - self.acked
-                    break
+        except _ReadError as exc:
+            self._send_error(packets.ERR_UNDEFINED, "Read error on the server")
+            return self._finish(f"reading the file failed ({exc})", False)
+        except BlockingIOError:
+            pass  # the socket buffer is full: what did not go out is sent again on timeout
+        except OSError as exc:  # ICMP port unreachable: the client went away
+            return self._finish(f"client unreachable ({exc.strerror})", False)
+        self.deadline = now + self.timeout
+
+    def _send_window(self, block: int) -> None:
+        """Send from `block` to the end of the window (or of the file)."""
+        end = self.acked + self.windowsize
+        send, prebuilt = self.sock.send, self.prebuilt
+        while block <= end:
+            packet = prebuilt[block] if prebuilt is not None else self._ring_packet(block)
+            if block > self.sent_upto:
+                self.sent_upto = block
+            send(packet)
+            if block == self.last:
+                break
+            block += 1
+
+    def _ring_packet(self, block: int) -> memoryview:
+        if block > self.read_upto:
+            self._read_block(block)
+        slot = block % self.ring
+        return self.views[slot][: 4 + self.lengths[slot]]
 
     def _read_block(self, block: int) -> None:
         slot = block % self.ring
@@ -261,27 +321,12 @@ class Transfer:
         header[3] = block & 0xFF
         self.read_upto = block
         if length < self.blksize:
-            self.last = block
+            self.last, self.last_length = block, length
 
     def _read_ahead(self) -> None:
         """Read the block after the window now, so that the next ACK is answered without a read."""
         if self.last is None and self.read_upto <= self.acked + self.windowsize:
             self._read_block(self.read_upto + 1)
-
-    def _send_window(self, block: int) -> None:
-        """Send from `block` to the end of the window, reading the blocks not read yet."""
-        end = self.acked + self.windowsize
-        send, ring, views, lengths = self.sock.send, self.ring, self.views, self.lengths
-        while block <= end:
-            if block > self.read_upto:
-                self._read_block(block)
-            slot = block % ring
-            send(views[slot][: 4 + lengths[slot]])
-            if block == self.last:
-                end = block
-            block += 1
-        if end > self.sent_upto:
-            self.sent_upto = end
 
     def _send_error(self, code: int, message: str) -> None:
         try:
@@ -327,6 +372,7 @@ class TftpServer:
         self.settings = settings or TftpSettings()
         self.client_info = client_info
         self.transfers: dict[tuple[str, int], Transfer] = {}
+        self.cache = PacketCache()
         self.per_client: dict[str, int] = {}
         self.transport: asyncio.DatagramTransport | None = None
         self.family = socket.AF_INET
@@ -343,9 +389,14 @@ class TftpServer:
         loop = asyncio.get_running_loop()
         self.family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.host = host
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Listener(self), local_addr=(host, port), family=self.family
-        )
+        sock = socket.socket(self.family, socket.SOCK_DGRAM)
+        try:  # bound here, so a bind error is the system's own on any event loop
+            sock.bind((host, port))
+            sock.setblocking(False)
+            transport, _ = await loop.create_datagram_endpoint(lambda: _Listener(self), sock=sock)
+        except BaseException:
+            sock.close()
+            raise
         self.transport = transport
         log.info("TFTP serving %s on %s:%d", self.files.root, *self.address)
 
@@ -457,7 +508,13 @@ class TftpServer:
                 oack = dict(agreed.oack or {})
                 oack["windowsize"] = str(window)
                 agreed = replace(agreed, windowsize=window, oack=oack)
-            sock = self._socket(peer, blocking=True)
+            prebuilt: list[memoryview] | OSError | None = None
+            if isinstance(source, FileSource):  # octet from a file: the cache's packets if it is small
+                try:
+                    prebuilt = self.cache.packets(source, agreed.blksize)
+                except OSError as exc:
+                    prebuilt = exc  # the transfer reports it to the client
+            sock = self._socket(peer)
         except BaseException:
             source.close()
             raise
@@ -475,14 +532,9 @@ class TftpServer:
         log.debug(
             "RRQ %s:%d %r %s options %s -> %s", *peer, request.filename, request.mode, request.options, agreed
         )
-        try:
-            transfer.start()
-        except BaseException:  # no thread to be had: nothing else will close these
-            sock.close()
-            source.close()
-            raise
         self.transfers[peer] = transfer
         self.per_client[peer[0]] = self.per_client.get(peer[0], 0) + 1
+        transfer.start(prebuilt)  # may end it at once (the client is gone): _forget undoes the above
         metrics.inc("tftp_requests_total", outcome="started")
         metrics.set_gauge("tftp_transfers_active", len(self.transfers))
 

@@ -1,0 +1,364 @@
+"""Lint a script while it is edited, redoing only what an edit can change.
+
+iPXE runs a script line by line and a line's tree depends only on that line, so the editor's document
+(``ipxescript.syntax.incremental.Document``) reparses only the lines an edit touches and keeps the
+other line objects, moved. ``IncrementalLinter.lint(script)`` builds on that:
+
+* the rules in ``LINE_RULES`` (a finding on a line depends only on that line's text and the config)
+  and the core checks run only on the lines that are new since the last lint; their findings on the
+  other lines are kept from before, moved with their line;
+* the other rules, which look across lines (labels, gotos, menus, settings, flow), run on the model of
+  the whole current script, whose per-command option bindings are kept for the untouched lines;
+* both go through the engine's ``finish`` (supersedes, suppressions, severities, order), so the result
+  is what ``lint_source`` gives for the same text: ``tests/lint/test_incremental.py`` holds the two
+  equal over random edit sequences.
+
+A rule stays one definition: this module only chooses which lines a line rule is shown.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass, replace
+
+from ipxescript.analysis.diagnostics import Diagnostic, Edit
+from ipxescript.analysis.settings import WRITES_POSITIONAL
+from ipxescript.catalog import get_catalog
+from ipxescript.lint.config import LintConfig
+from ipxescript.lint.context import LintContext
+from ipxescript.lint.engine import INTERNAL_ERROR, finish, gc_paused, lint_text, run_checks
+from ipxescript.lint.registry import Rule, all_rules
+from ipxescript.lint.template import has_markers
+from ipxescript.lint.urls import IMAGE_COMMANDS, SAN_COMMANDS
+from ipxescript.syntax.tree import LogicalLine, Script
+
+# Rules whose findings on a line depend only on that line (its words, bound options, references) and on
+# the config: they read nothing of other lines, of labels, flow, menus or settings.
+LINE_RULES = frozenset(
+    {
+        "IPX004",
+        "IPX102",
+        "IPX103",
+        "IPX104",
+        "IPX105",
+        "IPX106",
+        "IPX107",
+        "IPX110",
+        "IPX111",
+        "IPX212",
+        "IPX401",
+        "IPX402",
+        "IPX405",
+        "IPX406",
+        "IPX407",
+        "IPX412",
+        "IPX413",
+        "IPX602",
+    }
+)
+
+
+def _commands(names: Iterable[str], dynamic: bool = False) -> Callable[[LogicalLine], bool]:
+    """A line that runs one of these commands (or, with ``dynamic``, a ``${...}`` command)."""
+    wanted = frozenset(names)
+    return lambda line: any(c.name in wanted or (dynamic and c.name is None) for c in line.commands)
+
+
+def _setting_commands() -> frozenset[str]:
+    """Commands that write or test settings, take a timeout or a ``--set`` option, or load a URL."""
+    options = {
+        name
+        for name, spec in get_catalog().commands.items()
+        if any(o.argument_kind == "timeout_ms" or o.name == "set" for o in spec.all_options)
+    }
+    plain = {"set", "clear", "show", "login", "form", "item", "iseq", "isset"}
+    return frozenset(plain | set(WRITES_POSITIONAL) | options | set(IMAGE_COMMANDS) | set(SAN_COMMANDS))
+
+
+_runs_setting_command = _commands(_setting_commands())
+
+
+def _reads_settings(line: LogicalLine) -> bool:
+    return "${" in line.text or _runs_setting_command(line)
+
+
+# Cross-line rules whose findings depend only on the lines for which their predicate holds (and on the
+# positions of those lines): after an edit that replaced only lines for which it holds neither before
+# nor after, and moved no line to another line number, their findings are the last ones, moved. Every
+# other cross-line rule (labels, flow, images along paths) runs after every edit.
+READS: dict[str, Callable[[LogicalLine], bool]] = {
+    **dict.fromkeys(
+        ("IPX108", "IPX403", "IPX404", "IPX408", "IPX409", "IPX410", "IPX411", "IPX601"), _reads_settings
+    ),
+    **dict.fromkeys(
+        ("IPX301", "IPX302", "IPX303", "IPX305"),
+        _commands(("menu", "form", "item", "choose", "present", "goto")),
+    ),
+    "IPX502": _commands((*IMAGE_COMMANDS, *SAN_COMMANDS, "imgfree", "imgstat", "imgverify", "imgextract")),
+    "IPX503": _commands((*IMAGE_COMMANDS, *SAN_COMMANDS), dynamic=True),
+}
+
+
+@dataclass
+class _LineResult:
+    """What the line rules and the core checks found on one line, at offsets for ``start``."""
+
+    line: LogicalLine
+    start: int
+    found: list[Diagnostic]
+    core: list[Diagnostic]
+
+    def at(self, start: int) -> _LineResult:
+        """The same findings, moved to where the line starts now."""
+        if start != self.start:
+            delta = start - self.start
+            self.found = [_moved(d, delta) for d in self.found]
+            self.core = [_moved(d, delta) for d in self.core]
+            self.start = start
+        return self
+
+
+Anchor = tuple[LogicalLine, int]  # a line and an offset from its start
+
+
+def _anchors(script: Script, d: Diagnostic) -> list[Anchor] | None:
+    """Where the finding and its fix are, relative to the lines they fall in (None: not inside a line)."""
+    offsets = [d.start, d.end]
+    if d.fix is not None:
+        offsets += [o for e in d.fix.edits for o in (e.start, e.end)]
+    out = []
+    for offset in offsets:
+        line = script.line_at(offset)
+        if line is None or offset >= line.end:
+            return None
+        out.append((line, offset - line.start))
+    return out
+
+
+def _placed(d: Diagnostic, anchors: list[Anchor]) -> Diagnostic:
+    """The finding at its anchors' current places."""
+    at = [line.start + rel for line, rel in anchors]
+    fix = d.fix
+    if fix is not None:
+        edits = tuple(Edit(at[2 + 2 * i], at[3 + 2 * i], e.text) for i, e in enumerate(fix.edits))
+        fix = replace(fix, edits=edits)
+    return replace(d, start=at[0], end=at[1], fix=fix)
+
+
+@dataclass
+class _RuleResult:
+    """A cross-line rule's last raw findings, anchored to lines; None when they cannot be moved."""
+
+    found: list[tuple[Diagnostic, list[Anchor]]] | None
+    codes: set[str]
+    supersede: list[tuple[str, tuple[str, ...]]]
+
+
+def _moved(d: Diagnostic, delta: int) -> Diagnostic:
+    fix = d.fix
+    if fix is not None:
+        fix = replace(fix, edits=tuple(Edit(e.start + delta, e.end + delta, e.text) for e in fix.edits))
+    return replace(d, start=d.start + delta, end=d.end + delta, fix=fix)
+
+
+class IncrementalLinter:
+    """The findings of one document's successive texts (one config and path for its lifetime)."""
+
+    def __init__(self, config: LintConfig | None = None) -> None:
+        self.config = config or LintConfig()
+        rules = all_rules()
+        self.line_rules: tuple[Rule, ...] = tuple(r for r in rules if r.code in LINE_RULES)
+        self.cross_rules: tuple[Rule, ...] = tuple(r for r in rules if r.code not in LINE_RULES)
+        self._lines: dict[int, _LineResult] = {}  # id(line) -> its findings
+        self._magic: str | None = None
+        self._context: LintContext | None = None
+        self._result: list[Diagnostic] = []
+        # the lines of the last complete lint (id -> line, index, first physical line) and what each
+        # rule of READS found then
+        self._linted: dict[int, tuple[LogicalLine, int, int]] = {}
+        self._rules: dict[str, _RuleResult] = {}
+        self.reused: set[str] = set()  # READS rules whose findings the last lint moved, not re-ran
+        self.relinted = 0  # lines the line rules ran on in the last lint (for tests and benchmarks)
+
+    def lint(self, script: Script) -> list[Diagnostic]:
+        """Every enabled finding for ``script``, as ``lint_source(script.text, script.path, config)``."""
+        with gc_paused():
+            return self._drain(self.steps(script))
+
+    @staticmethod
+    def _drain(steps: Generator[None, None, list[Diagnostic]]) -> list[Diagnostic]:
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                result: list[Diagnostic] = done.value
+                return result
+
+    def steps(self, script: Script) -> Generator[None, None, list[Diagnostic]]:
+        """``lint`` in steps of one rule each: the language server answers other messages between
+        them and drops the generator when a newer edit makes its answer stale. The caller pauses the
+        cyclic garbage collector around it (see ``lint`` and the engine's ``gc_paused``)."""
+        if self.config.template != "none" and has_markers(script.text):
+            self._lines = {}  # template regions are masked before parsing: a full lint of the text
+            self._context = None
+            return lint_text(script.text, script.path, self.config).diagnostics
+        if self._context is not None and self._context.script is script:
+            return list(self._result)
+        return (yield from self._steps(script))
+
+    def _steps(self, script: Script) -> Generator[None, None, list[Diagnostic]]:
+        previous = self._context
+        if script.magic != self._magic:
+            self._lines = {}
+            self._rules = {}
+            self._magic = script.magic
+        changed = self._changed_lines(script)
+        ctx = LintContext(
+            script, self.config, bindings=previous.bindings() if previous else None, previous=previous
+        )
+        known = self._lines
+        new = [line for line in script.lines if getattr(known.get(id(line)), "line", None) is not line]
+        kept = known
+        if new:
+            fresh = self._check_lines(ctx, new)
+            if fresh is None:  # a line rule broke: the engine reports it as for the whole text
+                self._lines = {}
+                return finish(ctx, *run_checks(ctx, all_rules()))
+            kept = {**known, **fresh}
+        self._lines = {}
+        found: list[Diagnostic] = []
+        core: list[Diagnostic] = []
+        for line in script.lines:
+            entry = kept[id(line)]
+            self._lines[id(line)] = entry
+            if entry.found or entry.core:
+                entry.at(line.start)
+                found.extend(entry.found)
+                core.extend(entry.core)
+        self.relinted = len(new)
+        ctx.core_diagnostics = core
+        registered = set(LINE_RULES)
+        supersede = [(r.code, r.supersedes) for r in self.line_rules if r.supersedes]
+        rules: dict[str, _RuleResult] = {}
+        self.reused = set()
+        for rule in self.cross_rules:
+            reads = READS.get(rule.code)
+            last = self._rules.get(rule.code)
+            if reads is not None and last is not None and last.found is not None and changed is not None:
+                moved = self._moved(script, last.found, changed) if not any(map(reads, changed)) else None
+                if moved is not None:
+                    found += moved
+                    registered |= last.codes
+                    supersede += last.supersede
+                    rules[rule.code] = last
+                    self.reused.add(rule.code)
+                    continue
+            yield
+            more, codes, replaces = run_checks(ctx, (rule,))
+            found += more
+            registered |= codes
+            supersede += replaces
+            if reads is not None:
+                rules[rule.code] = _RuleResult(self._anchored(script, more), codes, replaces)
+        yield
+        self._result = finish(ctx, found, registered, supersede)
+        ctx.previous = None  # what it had to give is taken: no chain of every version in memory
+        if previous is not None:
+            previous.release()  # its analyses point back at it: freed now, not by the cyclic collector
+        self._context = ctx
+        self._rules = rules
+        self._linted = {id(line): (line, line.index, line.first_line) for line in script.lines}
+        return list(self._result)
+
+    def _changed_lines(self, script: Script) -> list[LogicalLine] | None:
+        """The lines an edit since the last complete lint took away or brought in; None when it moved
+        any other line to another index or physical line number (messages cite line numbers)."""
+        linted = self._linted
+        if not linted or len(linted) != len(script.lines):
+            return None
+        changed = []
+        current = set()
+        for line in script.lines:
+            last = linted.get(id(line))
+            if last is None or last[0] is not line:
+                changed.append(line)
+            elif last[1] != line.index or last[2] != line.first_line:
+                return None
+            else:
+                current.add(id(line))
+        changed += [line for key, (line, _i, _f) in linted.items() if key not in current]
+        return changed
+
+    @staticmethod
+    def _moved(
+        script: Script, found: list[tuple[Diagnostic, list[Anchor]]], changed: list[LogicalLine]
+    ) -> list[Diagnostic] | None:
+        """The findings at their lines' new places; None when a line they are on is gone or a finding
+        spans a changed line."""
+        lines = script.lines
+        spans = [
+            (line.start, line.end)
+            for line in changed
+            if line.index < len(lines) and lines[line.index] is line
+        ]
+        out = []
+        for d, anchors in found:
+            if any(line.index >= len(lines) or lines[line.index] is not line for line, _rel in anchors):
+                return None
+            placed = _placed(d, anchors)
+            if any(a < max(placed.end, placed.start + 1) and placed.start < b for a, b in spans):
+                return None
+            out.append(placed)
+        return out
+
+    @staticmethod
+    def _anchored(script: Script, found: list[Diagnostic]) -> list[tuple[Diagnostic, list[Anchor]]] | None:
+        out = []
+        for d in found:
+            anchors = _anchors(script, d)
+            if anchors is None or d.code == INTERNAL_ERROR:
+                return None
+            out.append((d, anchors))
+        return out
+
+    def _check_lines(self, ctx: LintContext, lines: list[LogicalLine]) -> dict[int, _LineResult] | None:
+        """Run the line rules and the core checks on ``lines`` only (a script made of just those lines,
+        at their offsets); None when a rule raised."""
+        script = ctx.script
+        starts = [line.start for line in lines]
+
+        def index(d: Diagnostic) -> int:
+            return max(0, bisect.bisect_right(starts, d.start) - 1)
+
+        # the parser's findings on these lines (an edit's are new; Document keeps them per line)
+        ends = {i: lines[i].end for i in range(len(lines))}
+        last = script.lines[-1] if script.lines else None
+        mine = [
+            d
+            for d in script.diagnostics
+            if d.start >= starts[0] and (d.start < ends[index(d)] or lines[index(d)] is last)
+        ]
+        part = Script(
+            text=script.text,
+            path=script.path,
+            lines=lines,
+            diagnostics=mine,
+            magic=script.magic,
+            line_starts=script.line_starts,
+            encoding_errors=script.encoding_errors,
+        )
+        sub = LintContext(part, self.config)
+        sub._bound = ctx._bound  # one binding per command, shared with the whole script's model
+        sub._previous = ctx._previous
+        found, _registered, _supersede = run_checks(sub, self.line_rules)
+        if any(d.code == INTERNAL_ERROR for d in found):
+            return None
+        out = [_LineResult(line, line.start, [], []) for line in lines]
+        # copies: the parser's own findings are moved in place by the next edit (Document.edit)
+        for d in found:
+            out[index(d)].found.append(replace(d))
+        for d in sub.core_diagnostics:
+            out[index(d)].core.append(replace(d))
+        return {id(line): result for line, result in zip(lines, out, strict=True)}
+        return out

@@ -1,0 +1,128 @@
+"""The incremental linter the language server runs after each edit gives what a full lint gives.
+
+The proof is a property: any script, then any sequence of edits applied to the editor's document
+(only the touched lines are reparsed), and after each edit ``IncrementalLinter.lint`` equals
+``lint_source`` of the same text, finding for finding (code, range, message, fix, severity).
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ipxescript.analysis.suggest import Suggester
+from ipxescript.lint import LintConfig, lint_source
+from ipxescript.lint.config import config_from_table
+from ipxescript.lint.incremental import IncrementalLinter
+from ipxescript.syntax.incremental import Document
+
+# Lines that make and break cross-line facts: labels and gotos, menus and items, settings set and
+# read, images loaded and booted, flow that stops, loops and falls through, suppression comments.
+LINES = [
+    "#!ipxe", ":start", ":menu", ":linux", ":a", "goto start", "goto menu", "goto linux", "goto ${target}",
+    "goto a || goto menu", "menu Boot", "item linux Linux", "item --key w windows Windows", "item --gap --",
+    "choose --default linux --timeout 5000 target && goto ${target}", "choose target", "set target linux",
+    "set base http://boot.example.com", "echo ${base} ${unset}", "kernel ${base}/vmlinuz", "kernel http://x/k",
+    "initrd http://x/initrd.img", "boot", "imgfree", "chain --replace http://x/next.ipxe", "chain x.ipxe",
+    "exit", "exit 1", "isset ${target} || goto menu", "iseq ${a} b && goto a", "sleep 3000", "prompt x",
+    "echo $(date)", "echo 'quoted words'", "inc count", "set count 0", "imgargs vmlinuz quiet", "shell",
+    "echo one \\", "  # comment", "# ipxelint: disable=IPX203", "echo x # ipxelint: disable=IPX403",
+    "kernel --name k http://x/k", "imgexec k", "sanboot --no-describe iscsi:x", "sleep", "kernle x",
+    "echo ${", "login", "set net0/ip 10.0.0.1", "", "choose --default rescue target", "choose --default linux t",
+    "item --key l rescue Rescue", "menu --name other Other", "item --menu other x X", "choose --menu other t",
+    "prompt --timeout 2 Press", "set timeout 3", "choose --timeout ${timeout} t", "iseq ${count} 1",
+    "set count:int32 1", "imgselect k", "imgargs k quiet", "initrd --name k http://x/i",
+]  # fmt: skip
+SNIPPETS = ["\n", "x", "${", "}", " ", "\\\n", "||", "&&", ":", "#", "goto ", ":linux\n", "set unset 1\n",
+            "item a A\n", "exit\n", "\r", "\t", "kernel http://x/y\n", "menu\n"]  # fmt: skip
+
+scripts = st.lists(st.sampled_from(LINES), max_size=24).map(lambda lines: "\n".join(lines) + "\n")
+edits = st.lists(
+    st.tuples(
+        st.floats(0, 1),  # where, as a fraction of the text
+        st.integers(0, 12),  # how many characters it replaces
+        st.one_of(st.sampled_from(SNIPPETS), st.sampled_from(LINES).map(lambda s: s + "\n"), st.just("")),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def check_edits(text: str, changes: list[tuple[float, int, str]], config: LintConfig) -> None:
+    doc = Document(text, "boot.ipxe")
+    linter = IncrementalLinter(config)
+    assert linter.lint(doc.script) == lint_source(doc.text, "boot.ipxe", config)
+    for where, length, new in changes:
+        start = int(where * len(doc.text))
+        doc.edit(start, min(len(doc.text), start + length), new)
+        assert linter.lint(doc.script) == lint_source(doc.text, "boot.ipxe", config), repr(doc.text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(scripts, edits)
+def test_edits_give_the_findings_of_a_full_lint(text: str, changes: list[tuple[float, int, str]]) -> None:
+    check_edits(text, changes, LintConfig())
+
+
+CONFIG = config_from_table({"ignore": ["IPX403"], "severity": {"IPX203": "error", "IPX405": "info"}})
+
+
+@settings(max_examples=25, deadline=None)
+@given(scripts, edits)
+def test_edits_with_a_config(text: str, changes: list[tuple[float, int, str]]) -> None:
+    check_edits(text, changes, CONFIG)
+
+
+def test_only_the_edited_lines_are_checked_again() -> None:
+    block = ":item{0}\necho ${{base}}/os{0}\nkernel ${{base}}/os{0}/vmlinuz\nboot || goto menu\n"
+    blocks = [block.format(i) for i in range(50)]
+    text = "#!ipxe\nset base http://x\n:menu\n" + "".join(blocks)
+    doc = Document(text, "boot.ipxe")
+    linter = IncrementalLinter()
+    linter.lint(doc.script)
+    assert linter.relinted == len(doc.script.lines)
+    # rename a label that a goto uses: one line is new, the gotos elsewhere now miss their label
+    at = doc.text.index(":menu") + len(":menu")
+    doc.edit(at, at, "x")
+    found = linter.lint(doc.script)
+    assert linter.relinted == 1
+    assert found == lint_source(doc.text, "boot.ipxe")
+    assert sum(d.code == "IPX201" for d in found) == 50
+    # a label line reads no setting and builds no menu: those rules' findings are moved, not redone
+    assert {"IPX403", "IPX404", "IPX301", "IPX302"} <= linter.reused
+    # a new reference to a setting: the settings rules run again (and find it never set)
+    at = doc.text.index("echo ${base}/os7") + len("echo ")
+    doc.edit(at, at, "${nowhere} ")
+    found = linter.lint(doc.script)
+    assert "IPX403" not in linter.reused and "IPX301" in linter.reused
+    assert found == lint_source(doc.text, "boot.ipxe")
+    assert any(d.code == "IPX403" and "nowhere" in d.message for d in found)
+    # a new line in the middle: the lines after it move, none of them is checked again (the line
+    # before is, since an edit at a line's start may join it to that one)
+    at = doc.text.index(":item25")
+    doc.edit(at, at, "echo ${\n")
+    found = linter.lint(doc.script)
+    assert linter.relinted == 2
+    assert found == lint_source(doc.text, "boot.ipxe")
+    assert any(d.code == "IPX401" for d in found)
+
+
+names = st.lists(
+    st.sampled_from(["menu", "menu1", "menux", "linux", "linus", "lnux", "start", "strat", "os1_2"])
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    names,
+    names,
+    st.lists(st.sampled_from(["menu", "mnu", "linx", "start", "stat", "os1_3", "x"]), min_size=1),
+)
+def test_a_label_suggester_kept_across_edits_suggests_as_a_new_one(
+    before: list[str], after: list[str], words: list[str]
+) -> None:
+    kept = Suggester(before)
+    kept("warm")  # builds the index the next version starts from
+    updated = kept.updated(after)
+    fresh = Suggester(after)
+    assert [updated(w) for w in words] == [fresh(w) for w in words]
