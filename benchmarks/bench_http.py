@@ -98,7 +98,18 @@ def start_ours(root: Path, state: Path, port: int, workers: int = 1) -> subproce
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     wait_http(port, "/small.ipxe")
+    deadline = time.monotonic() + 60
+    while not http_ok(port, "/readyz"):  # the startup lint is done: every script has its verdict
+        if time.monotonic() > deadline:
+            raise SystemExit("the server did not become ready in 60 s")
+        time.sleep(0.1)
     return proc
+
+
+def http_ok(port: int, path: str) -> bool:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(f"GET {path} HTTP/1.0\r\n\r\n".encode())
+        return sock.recv(16).split(b" ")[1:2] == [b"200"]
 
 
 def tftp_port_of(proc: subprocess.Popen[bytes]) -> int:
@@ -216,19 +227,32 @@ def tftp_refused(port: int, path: str) -> bool:
 
 
 def slow_clients(port: int, count: int = 500) -> tuple[int, list[float]]:
-    """Open `count` connections that trickle header bytes; time normal requests meanwhile."""
+    """Open `count` connections that trickle header bytes; time normal requests meanwhile. The server
+    refuses those over its per-address limit and closes those whose headers take too long: a refused
+    or closed one is simply dropped here."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, count * 2 + 256)), hard))
     held: list[socket.socket] = []
-    for _ in range(count):
-        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        sock.sendall(b"GET /small.ipxe HTTP/1.1\r\nHost: x\r\n")
+
+    def trickle(line: bytes) -> None:
+        for sock in list(held):
+            try:
+                sock.sendall(line)
+            except OSError:
+                held.remove(sock)
+                sock.close()
+
+    for _ in range(count):  # from another address than the normal client's (each has its own limit)
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=("127.0.0.2", 0))
+        except OSError:
+            continue
         held.append(sock)
+    trickle(b"GET /small.ipxe HTTP/1.1\r\nHost: x\r\n")
     times = []
     try:
         for step in range(5):
-            for sock in held:
-                sock.sendall(f"X-Slow-{step}: y\r\n".encode())
+            trickle(f"X-Slow-{step}: y\r\n".encode())
             started = time.monotonic()
             with socket.create_connection(("127.0.0.1", port), timeout=10) as normal:
                 normal.sendall(b"GET /small.ipxe HTTP/1.0\r\n\r\n")
@@ -238,13 +262,8 @@ def slow_clients(port: int, count: int = 500) -> tuple[int, list[float]]:
             assert data.split(b" ", 2)[1] == b"200" and data.endswith(SCRIPT), data[:100]
             times.append(time.monotonic() - started)
             time.sleep(0.2)
-        alive = 0
-        for sock in held:
-            try:
-                sock.send(b"X-Still: here\r\n")
-                alive += 1
-            except OSError:
-                pass
+        trickle(b"X-Still: here\r\n")
+        alive = len(held)
     finally:
         for sock in held:
             sock.close()
@@ -370,7 +389,8 @@ def main() -> int:
     )
     slowest = max(times) if times else float("inf")
     print(
-        f"500 slow clients: {alive} still connected, normal request served in max {slowest * 1000:.0f} ms"
+        f"500 slow clients: {alive} still connected (the rest refused by the per-address limit), normal"
+        f" request served in max {slowest * 1000:.0f} ms"
         f"  {'PASS' if len(times) == 5 and slowest < 1.0 else 'FAIL'}"
     )
     secure = http_ok + tftp_ok == attacks and len(times) == 5 and slowest < 1.0

@@ -5,14 +5,18 @@
 - Real scripts: every script of a corpus of real repositories (default /work/corpus, or $IPXE_CORPUS:
   one folder per repository and an INDEX.tsv of repo, commit, path, lines; the corpus itself is never
   committed) that elfshoe, a 250-line regex linter on PyPI, can read (it crashes on files that are not
-  UTF-8: those are left out of both sides). Ours lints each repository's scripts as one boot tree, as
-  `ipxelint REPO/` does; elfshoe validates each file. Both in this process, best of `--repeat`.
-  Goal (issue 15): at most 3x elfshoe's time. elfshoe is a benchmark dependency, installed on first use
-  into benchmarks/.deps (`pip install --target`): it also installs a script called `ipxelint`, which must
-  not shadow ours.
-- The generated 10,000-line menu script: the full lint (parse + core checks + every rule), lines/s
-  (goal: >= 50,000 lines/s), against parsing alone; the formatter's time on the same text; the cost of
-  did-you-mean hints on a script with 300 gotos to missing labels among 900 labels (1,800 lines).
+  UTF-8: those are left out of both sides). Goal (issue 15): at most 3x elfshoe's time, measured two ways:
+  - the whole command as a user runs it (pre-commit): `ipxelint FILES...` against elfshoe's
+    `ipxelint FILES...` on the same files, start-up included, run in turn A B A B; the median of the
+    pair-by-pair ratios of CPU time (and of wall time, printed);
+  - in this process, without start-up: ours lints each repository's scripts as one boot tree, as
+    `ipxelint REPO/` does; elfshoe validates each file; least CPU time of `--repeat`.
+  elfshoe is a benchmark dependency, installed on first use into benchmarks/.deps (`pip install
+  --target`): it also installs a script called `ipxelint`, which must not shadow ours.
+- The generated 10,000-line menu script: the full lint (parse + core checks + every rule), lines per
+  CPU second (goal: >= 50,000 lines/s; wall time printed), against parsing alone; the whole command on
+  it; the formatter's time on the same text; the cost of did-you-mean hints on a script with 300 gotos
+  to missing labels among 900 labels (1,800 lines).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import importlib
 import os
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -29,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import menu_script  # noqa: E402
-from report import best, goal  # noqa: E402
+from report import best, best_cpu, goal, paired_commands  # noqa: E402
 
 from ipxescript.fmt import format_text  # noqa: E402
 from ipxescript.lint import LintConfig, lint_source  # noqa: E402
@@ -115,23 +120,45 @@ def real_scripts(root: Path, repeat: int) -> None:
         for path in files:
             validator.validate_file(path)
 
-    found = lint_repos(repos)  # warm up (catalog, grammar)
-    t_theirs = best(theirs, repeat)
-    t_ours = best(lambda: lint_repos(repos), repeat)
+    found = lint_repos(repos)  # warm up (catalog, rules)
+    t_theirs = best_cpu(theirs, repeat)
+    t_ours = best_cpu(lambda: lint_repos(repos), repeat)
     print(
         f"real scripts: {len(files)} files ({lines} lines) in {len(repos)} repositories"
         f" ({skipped} files elfshoe cannot read left out); {found} findings"
     )
-    print(f"  ipxelint (trees) : {t_ours * 1000:8.1f} ms  {lines / t_ours:10.0f} lines/s")
-    print(f"  elfshoe          : {t_theirs * 1000:8.1f} ms  {lines / t_theirs:10.0f} lines/s")
-    print(f"  ratio (our time / elfshoe's): {t_ours / t_theirs:.2f}x   (target <= 3x)")
+    names = [str(p) for p in files]
+    whole = paired_commands(OURS + names, ELFSHOE + names, repeat, ELFSHOE_ENV)
+    print("  whole command, start-up included (medians; ratio of A/B pairs):")
+    print(f"    ipxelint FILES : {whole['cpu_a'] * 1000:8.0f} ms CPU  {whole['wall_a'] * 1000:8.0f} ms wall")
+    print(f"    elfshoe FILES  : {whole['cpu_b'] * 1000:8.0f} ms CPU  {whole['wall_b'] * 1000:8.0f} ms wall")
+    print(
+        f"    ratio (our time / elfshoe's): {whole['cpu_ratio']:.2f}x CPU, {whole['wall_ratio']:.2f}x wall"
+        "   (target <= 3x)"
+    )
+    print("  in this process, no start-up (least CPU time):")
+    print(f"    ipxelint (trees) : {t_ours * 1000:8.1f} ms  {lines / t_ours:10.0f} lines/s")
+    print(f"    elfshoe          : {t_theirs * 1000:8.1f} ms  {lines / t_theirs:10.0f} lines/s")
+    print(f"    ratio (our time / elfshoe's): {t_ours / t_theirs:.2f}x   (target <= 3x)")
     goal(
         "lint",
-        f"{len(files)} real scripts, our time / elfshoe's",
+        f"{len(files)} real scripts, whole command, our CPU / elfshoe's",
+        whole["cpu_ratio"],
+        3.0,
+        higher_is_better=False,
+    )
+    goal(
+        "lint",
+        f"{len(files)} real scripts, in process, our CPU / elfshoe's",
         t_ours / t_theirs,
         3.0,
         higher_is_better=False,
     )
+
+
+OURS = [str(Path(sys.executable).with_name("ipxelint")), "-q", "--fail-on", "never"]
+ELFSHOE = [sys.executable, str(DEPS / "bin" / "ipxelint")]  # elfshoe's own `ipxelint` script
+ELFSHOE_ENV = {"PYTHONPATH": str(DEPS)}
 
 
 def main() -> None:
@@ -143,17 +170,27 @@ def main() -> None:
     real_scripts(args.corpus, args.repeat)
     text = menu_script(args.lines)
     lines = text.count("\n")
-    found = lint_source(text, "bench.ipxe")  # warm up (catalog, grammar)
-    t_parse = best(lambda: parse(text), args.repeat)
-    t_lint = best(lambda: lint_source(text, "bench.ipxe"), args.repeat)
-    t_fmt = best(lambda: format_text(text), args.repeat)
+    found = lint_source(text, "bench.ipxe")  # warm up (catalog, rules)
+    t_parse = best_cpu(lambda: parse(text), args.repeat)
+    t_lint = best_cpu(lambda: lint_source(text, "bench.ipxe"), args.repeat)
+    t_wall = best(lambda: lint_source(text, "bench.ipxe"), args.repeat)
+    t_fmt = best_cpu(lambda: format_text(text), args.repeat)
     print(f"script: {lines} lines, {len(text)} characters; findings: {dict(Counter(d.code for d in found))}")
-    print(f"parse only : {t_parse * 1000:8.1f} ms  {lines / t_parse:10.0f} lines/s")
+    print(f"parse only : {t_parse * 1000:8.1f} ms  {lines / t_parse:10.0f} lines/s (CPU)")
     print(
-        f"lint (all) : {t_lint * 1000:8.1f} ms  {lines / t_lint:10.0f} lines/s  ({t_lint / t_parse:.1f}x parse)"
+        f"lint (all) : {t_lint * 1000:8.1f} ms  {lines / t_lint:10.0f} lines/s (CPU; {lines / t_wall:.0f} wall)"
+        f"  ({t_lint / t_parse:.1f}x parse); {lines / t_lint / 50_000:.2f}x the goal of 50,000 lines/s"
     )
-    goal("lint", f"{lines}-line script, lines linted per second", lines / t_lint, 50_000, unit="lines/s")
-    print(f"fmt        : {t_fmt * 1000:8.1f} ms  {lines / t_fmt:10.0f} lines/s")
+    goal("lint", f"{lines}-line script, lines linted per CPU second", lines / t_lint, 50_000, unit="lines/s")
+    with tempfile.TemporaryDirectory() as folder:
+        big = Path(folder) / "bench.ipxe"
+        big.write_text(text)
+        whole = paired_commands(OURS + [str(big)], ELFSHOE + [str(big)], args.repeat, ELFSHOE_ENV)
+    print(
+        f"whole command on it: ipxelint {whole['cpu_a'] * 1000:.0f} ms CPU ({lines / whole['cpu_a']:.0f} lines/s,"
+        f" start-up included), elfshoe {whole['cpu_b'] * 1000:.0f} ms; ratio {whole['cpu_ratio']:.2f}x"
+    )
+    print(f"fmt        : {t_fmt * 1000:8.1f} ms  {lines / t_fmt:10.0f} lines/s (CPU)")
     missing = missing_labels_script()
     t_missing = best(lambda: lint_source(missing, "missing.ipxe"), args.repeat)
     t_missing_parse = best(lambda: parse(missing), args.repeat)

@@ -25,6 +25,50 @@ def best(fn: Callable[[], object], repeat: int) -> float:
     return min(times)
 
 
+def best_cpu(fn: Callable[[], object], repeat: int) -> float:
+    """The least CPU time (user + system) of `repeat` runs of `fn`, in seconds: steadier than wall time
+    on a shared machine, where other work takes the processor away."""
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        fn()
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def paired_commands(
+    a: list[str], b: list[str], repeat: int, env_b: dict[str, str] | None = None
+) -> dict[str, float]:
+    """Run two whole commands in turn (A B A B ...), output thrown away, and give the median of the
+    pair-by-pair ratios A/B of CPU time (user + system of the child) and of wall time, and A's and B's
+    median CPU seconds. Pairing keeps the ratio meaningful when the machine's speed drifts."""
+    import statistics
+    import subprocess
+
+    def run(command: list[str], env: dict[str, str] | None) -> tuple[float, float]:
+        before = os.times()
+        start = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+        wall = time.perf_counter() - start
+        after = os.times()
+        return (
+            after.children_user - before.children_user + after.children_system - before.children_system,
+            wall,
+        )
+
+    env = {**os.environ, **env_b} if env_b else None
+    run(a, None), run(b, env)  # warm up (file cache, bytecode)
+    pairs = [(run(a, None), run(b, env)) for _ in range(repeat)]
+    return {
+        "cpu_ratio": statistics.median(x[0] / y[0] for x, y in pairs),
+        "wall_ratio": statistics.median(x[1] / y[1] for x, y in pairs),
+        "cpu_a": statistics.median(x[0] for x, _ in pairs),
+        "cpu_b": statistics.median(y[0] for _, y in pairs),
+        "wall_a": statistics.median(x[1] for x, _ in pairs),
+        "wall_b": statistics.median(y[1] for _, y in pairs),
+    }
+
+
 def goal(
     bench: str, metric: str, value: float, target: float, higher_is_better: bool = True, unit: str = "x"
 ) -> None:

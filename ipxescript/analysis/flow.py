@@ -12,8 +12,9 @@ must work). Only ``goto`` and ``exit``/``--replace`` are treated as leaving the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Word
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from ipxescript.analysis.model import ScriptModel
 
 OK, FAIL, JUMP, STOP = "ok", "fail", "jump", "stop"
+T = TypeVar("T")
 IMGEXEC = ("chain", "boot", "imgexec")
 
 
@@ -58,11 +60,13 @@ class Flow:
     def __init__(self, model: ScriptModel) -> None:
         self.ctx = model
         self._outcomes: dict[int, frozenset[str]] = {}
+        self._facts: dict[tuple[str, int], tuple[LineFlow, object]] = {}
         # id(line) -> (line, its flow, the goto targets it read and whether each was a label): the
         # flow of an untouched line is kept from the previous version of an edited document
         self._memo: dict[int, tuple[LogicalLine, LineFlow, tuple[tuple[str, bool], ...]]] = {}
         earlier = model.previous.__dict__.get("flow") if model.previous is not None else None
         before = earlier._memo if isinstance(earlier, Flow) else {}
+        self._earlier_facts = earlier._facts if isinstance(earlier, Flow) else {}
         labels = model.labels
         self.lines = []
         for line in model.script.lines:
@@ -87,6 +91,18 @@ class Flow:
         self._by_pattern: dict[str, list[int]] = {}
         self._targeted: set[str] | None = None
         self._patterns: list[Jump] = []
+
+    def line_fact(self, name: str, index: int, compute: Callable[[], T]) -> T:
+        """``compute()``, a fact about line ``index`` that depends only on the line and its flow (so
+        on nothing the line's ``LineFlow`` did not read): kept across versions of an edited document
+        for as long as the line keeps its ``LineFlow`` object."""
+        line_flow = self.lines[index]
+        key = (name, id(line_flow))
+        found = self._facts.get(key) or self._earlier_facts.get(key)
+        if found is None or found[0] is not line_flow:
+            found = (line_flow, compute())
+        self._facts[key] = found
+        return found[1]  # type: ignore[return-value]
 
     def outcomes(self, command: Command) -> frozenset[str]:
         """What running ``command`` can end in (asked for each command by several rules: kept)."""

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ipxescript.analysis.binding import BoundCommand, bind
+from ipxescript.analysis.suggest import Suggester
 from ipxescript.catalog import Catalog, get_catalog
 from ipxescript.syntax.tree import Command, Label, LogicalLine, Script
 
@@ -100,6 +101,15 @@ class ScriptModel:
             out.setdefault(label.name, line)
         return out
 
+    @cached_property
+    def label_suggester(self) -> Suggester:
+        """Close label names for a misspelt ``goto`` target (from the previous version's when the
+        document was edited: indexing thousands of labels again would cost more than the lint)."""
+        earlier = self.previous.__dict__.get("label_suggester") if self.previous is not None else None
+        if isinstance(earlier, Suggester):
+            return earlier.updated(self.labels)
+        return Suggester(self.labels)
+
     # -- the analyses --------------------------------------------------------------------------
 
     @cached_property
@@ -148,6 +158,14 @@ class ScriptModel:
     def has_template_labels(self) -> bool:
         """A label is (partly) template text, so any name may exist at render time."""
         return any(self.overlaps_mask(label.start, label.end) for label, _line in self.label_list)
+
+    def release(self) -> None:
+        """Forget every analysis built so far (each points back at this model): call when done with a
+        model no one else holds, so reference counting frees it without the cyclic collector."""
+        script, catalog, masked = self.script, self.catalog, self.masked
+        self.__dict__.clear()
+        self.script, self.catalog, self.masked = script, catalog, masked
+        self._bound, self._previous, self.previous = {}, {}, None
 
     # -- positions -----------------------------------------------------------------------------
 

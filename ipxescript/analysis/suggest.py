@@ -121,14 +121,13 @@ class Suggester:
         near: set[str] = set()
         for variant in deletions(word, limit):
             near.update(index.get(variant, ()))
+        near.discard(word)  # never its own typo (callers may pass a set that holds it)
         if len(near) > MAX_CHECKED:  # many look-alikes (generated labels): the ones sharing most of the word
             near = set(
                 sorted(near, key=lambda n: (abs(len(n) - len(word)), -_shared_ends(word, n), n))[:MAX_CHECKED]
             )
         scored: list[tuple[int, int, str]] = []
         for name in near:
-            if name == word:
-                continue
             distance = edit_distance(word, name, limit)
             if distance > limit:
                 continue
@@ -136,6 +135,25 @@ class Suggester:
                 continue
             scored.append((distance, -_shared_ends(word, name), name))
         return [name for _d, _r, name in sorted(scored)]
+
+    def updated(self, candidates: Iterable[str]) -> Suggester:
+        """A suggester for ``candidates`` that reuses this one's index when only a few names changed
+        (a label renamed in an edited document), instead of indexing every name again."""
+        names = sorted({c for c in candidates if c})
+        gone, new = set(self.names) - set(names), set(names) - set(self.names)
+        if self._index is None or len(gone) + len(new) > 16:
+            return Suggester(names)
+        out = Suggester(())
+        out.names = names
+        index = dict(self._index)  # the lists are replaced below, never changed in place
+        for name in gone:
+            for variant in deletions(name, _depth(name)):
+                index[variant] = [n for n in index[variant] if n != name]
+        for name in new:
+            for variant in deletions(name, _depth(name)):
+                index[variant] = [*index.get(variant, ()), name]
+        out._index = index
+        return out
 
 
 @lru_cache(maxsize=64)

@@ -138,6 +138,11 @@ class Catalog:
     raw: dict[str, Any] = field(repr=False)
     scheme_build_macros: dict[str, str] = field(default_factory=dict)  # URI scheme -> build switch
 
+    @functools.cached_property
+    def setting_names(self) -> frozenset[str]:
+        """Every setting name iPXE knows: the documented settings and the built-ins."""
+        return frozenset(self.settings) | frozenset(self.builtin_settings)
+
     def profile(self, name: str | None = None) -> Profile:
         """A build profile by name (KeyError with the valid names when unknown)."""
         key = name or self.default_profile

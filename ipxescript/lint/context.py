@@ -37,6 +37,11 @@ class LintContext(ScriptModel):
     tree: BootTree | None = None  # set when the script is linted as part of a boot tree
     tree_file: TreeFile | None = None
 
+    def release(self) -> None:
+        config = self.config
+        super().release()  # the tree and tree_file go too: the tree points back at this context
+        self.config = config
+
     @cached_property
     def profile(self) -> Profile:
         """The build profile, with the project's own build switches (``[build]``) applied."""

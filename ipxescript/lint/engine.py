@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,7 +52,10 @@ def lint_script(
 ) -> list[Diagnostic]:
     """Every enabled finding for a parsed script, sorted by position."""
     with _gc_paused():
-        return _run_rules(LintContext(script, config or LintConfig(), masked or ()))
+        ctx = LintContext(script, config or LintConfig(), masked or ())
+        found = _run_rules(ctx)
+        _release([ctx])
+        return found
 
 
 def _run_rules(ctx: LintContext) -> list[Diagnostic]:
@@ -148,10 +151,21 @@ def _finish(prepared: _Prepared) -> LintResult:
     return LintResult(text, prepared.shown, diagnostics)
 
 
+def _release(contexts: Iterable[LintContext]) -> None:
+    """Drop what the contexts built (flow, menus, settings, the tree): those point back at their
+    context, and cycles left behind would make the cyclic collector walk every tree once linting is
+    over. Without the cycles, reference counting frees them at once."""
+    for ctx in contexts:
+        ctx.release()
+
+
 def lint_text(text: str | bytes, path: str | None = None, config: LintConfig | None = None) -> LintResult:
     """Parse (masking template regions when the config asks for it) and lint one script alone."""
     with _gc_paused():
-        return _finish(_prepare(text, path, config))
+        prepared = _prepare(text, path, config)
+        result = _finish(prepared)
+        _release([prepared.ctx])
+        return result
 
 
 def lint_tree(
@@ -164,33 +178,43 @@ def lint_tree(
     config); settings, failures and chain paths pass between the scripts that chain each other.
     ``entries`` and ``maps`` (``PREFIX=TARGET``) add to those each file's config names. Results come
     in the order of ``files``; findings in a chained script carry the chain that reaches it."""
-    with _gc_paused():
-        prepared = [_prepare(text, path, config) for path, text, config in files]
-        on_disk = [(p, path) for p, (path, _t, _c) in zip(prepared, files, strict=True) if path != "-"]
-        all_entries = [*entries, *(e for p, _path in on_disk for e in p.ctx.config.entries)]
-        all_maps = _unique([*maps, *(m for p, _path in on_disk for m in p.ctx.config.maps)])
-        tree = BootTree(
-            [(Path(path), p.ctx) for p, path in on_disk],
-            Path(root) if root is not None else None,
-            [Path(e) for e in all_entries],
-            [parse_map(m) for m in all_maps],
-        )
-        shown_path = {id(p.ctx): path for p, path in on_disk}
-        for p, path in on_disk:
-            p.ctx.tree = tree
-            p.ctx.tree_file = tree.file(path)
-        results = [_finish(p) for p in prepared]
-        for p, result in zip(prepared, results, strict=True):
-            tree_file = p.ctx.tree_file
-            if tree_file is None:
-                continue
-            via = tree.describe_path(tree_file)
-            if not via:
-                continue
-            related = tuple(_edge_location(edge, shown_path) for edge in tree.chain_path(tree_file))
-            result.diagnostics = [
-                replace(d, via=d.via or via, related=d.related + related) for d in result.diagnostics
-            ]
+    with _gc_paused():  # the work is in a function of its own so its locals are gone before the GC resumes
+        return _lint_tree(files, entries, maps, root)
+
+
+def _lint_tree(
+    files: Sequence[tuple[str, str | bytes, LintConfig]],
+    entries: Sequence[str | Path],
+    maps: Sequence[str],
+    root: str | Path | None,
+) -> list[LintResult]:
+    prepared = [_prepare(text, path, config) for path, text, config in files]
+    on_disk = [(p, path) for p, (path, _t, _c) in zip(prepared, files, strict=True) if path != "-"]
+    all_entries = [*entries, *(e for p, _path in on_disk for e in p.ctx.config.entries)]
+    all_maps = _unique([*maps, *(m for p, _path in on_disk for m in p.ctx.config.maps)])
+    tree = BootTree(
+        [(Path(path), p.ctx) for p, path in on_disk],
+        Path(root) if root is not None else None,
+        [Path(e) for e in all_entries],
+        [parse_map(m) for m in all_maps],
+    )
+    shown_path = {id(p.ctx): path for p, path in on_disk}
+    for p, path in on_disk:
+        p.ctx.tree = tree
+        p.ctx.tree_file = tree.file(path)
+    results = [_finish(p) for p in prepared]
+    for p, result in zip(prepared, results, strict=True):
+        tree_file = p.ctx.tree_file
+        if tree_file is None:
+            continue
+        via = tree.describe_path(tree_file)
+        if not via:
+            continue
+        related = tuple(_edge_location(edge, shown_path) for edge in tree.chain_path(tree_file))
+        result.diagnostics = [
+            replace(d, via=d.via or via, related=d.related + related) for d in result.diagnostics
+        ]
+    _release(p.ctx for p in prepared)
     return results
 
 

@@ -264,6 +264,8 @@ class IncrementalLinter:
         yield
         self._result = finish(ctx, found, registered, supersede)
         ctx.previous = None  # what it had to give is taken: no chain of every version in memory
+        if previous is not None:
+            previous.release()  # its analyses point back at it: freed now, not by the cyclic collector
         self._context = ctx
         self._rules = rules
         self._linted = {id(line): (line, line.index, line.first_line) for line in script.lines}

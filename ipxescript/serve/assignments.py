@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,10 +31,10 @@ class ClientKeyError(ValueError):
 
 def normalise_mac(value: str) -> str | None:
     """`52-54-00-12-34-56`, `525400123456`, `52:54:00:12:34:56` -> `52:54:00:12:34:56`; None if not a MAC."""
-    digits = re.sub(r"[:\-.]", "", value.strip().lower())
+    digits = value.strip().lower().replace(":", "").replace("-", "").replace(".", "")
     if not _MAC_HEX.match(digits):
         return None
-    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+    return f"{digits[0:2]}:{digits[2:4]}:{digits[4:6]}:{digits[6:8]}:{digits[8:10]}:{digits[10:12]}"
 
 
 def client_key(value: str) -> str:
@@ -82,6 +83,7 @@ class Assignments(Protocol):
 
 
 SCHEMA_VERSION = 1  # PRAGMA user_version of assignments.sqlite3
+MAX_REMEMBERED = 10_000  # lookups remembered between changes of the database
 
 
 class AssignmentStore:
@@ -107,6 +109,18 @@ class AssignmentStore:
             )
         if version < SCHEMA_VERSION:  # files from before versioning hold exactly schema 1
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        # What `peek` found, per keys, while the database is unchanged: every boot asks, and a read
+        # transaction in WAL mode costs far more than `PRAGMA data_version`, which tells whether another
+        # connection (another process) committed since. Our own changes bump `_generation`.
+        self._seen: dict[tuple[str, ...], Assignment | None] = {}
+        self._seen_version: object = None
+        self._generation = 0
+        self._seen_lock = threading.Lock()
+
+    def _changed(self) -> None:
+        with self._seen_lock:
+            self._generation += 1
+            self._seen.clear()
 
     def close(self) -> None:
         self._db.close()
@@ -120,6 +134,7 @@ class AssignmentStore:
             " ON CONFLICT (client, kind) DO UPDATE SET target = excluded.target, created = excluded.created",
             (item.client, item.kind, item.target, item.created),
         )
+        self._changed()
         return item
 
     def unassign(self, client: str, kind: str | None = None) -> list[Assignment]:
@@ -131,6 +146,7 @@ class AssignmentStore:
             query += " AND kind = ?"
             params += (kind,)
         rows = self._db.execute(query + " RETURNING client, kind, target, created", params).fetchall()
+        self._changed()
         return [Assignment(*row) for row in rows]
 
     def all(self) -> list[Assignment]:
@@ -138,7 +154,23 @@ class AssignmentStore:
         return [Assignment(*row) for row in rows.fetchall()]
 
     def peek(self, keys: list[str]) -> Assignment | None:
-        return self.lookup(keys, consume=False)
+        key = tuple(k for k in keys if k)
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        with self._seen_lock:
+            if version != self._seen_version:
+                self._seen_version = version
+                self._generation += 1
+                self._seen.clear()
+            elif key in self._seen:
+                return self._seen[key]
+            generation = self._generation
+        found = self.lookup(list(key), consume=False)
+        with self._seen_lock:
+            if generation == self._generation:  # nothing changed meanwhile: the answer is still true
+                if len(self._seen) >= MAX_REMEMBERED:
+                    self._seen.clear()
+                self._seen[key] = found
+        return found
 
     def lookup(self, keys: list[str], *, consume: bool) -> Assignment | None:
         """The assignment for the first matching key: once before static; a once one is deleted if consume."""
@@ -158,6 +190,8 @@ class AssignmentStore:
                 f"DELETE FROM assignments WHERE rowid = ({pick}) RETURNING client, kind, target, created",
                 params,
             ).fetchone()
+            if row:
+                self._changed()
         else:
             row = self._db.execute(
                 f"SELECT client, kind, target, created FROM assignments WHERE rowid = ({pick})", params

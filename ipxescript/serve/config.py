@@ -71,6 +71,7 @@ class ServeConfig:
     api_token_file: Path | None = None  # None: STATE_DIR/api-token, made at first start
     api_reads: str = "token"
     identity: str = "check"
+    http_limits: dict[str, float] = field(default_factory=dict)  # [http]: overrides of HttpLimits' defaults
     state_dir: Path = field(default_factory=lambda: default_state_dir())
     state: str | None = None  # postgresql://... shared by several instances; None = SQLite in state_dir
     config_file: Path | None = None
@@ -256,10 +257,31 @@ def _api_settings(config: ServeConfig, raw: Any, where: str, token_flag: str | N
         config.api_token_file = (config.config_file.parent if config.config_file else Path.cwd()) / name
 
 
+def _http_limits(raw: Any, where: str) -> dict[str, float]:
+    """`[http]`: limits of the HTTP server (http_limits.HttpLimits names them), each a positive number."""
+    from ipxescript.serve.http_limits import LIMIT_KEYS, HttpLimits
+
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: 'http' must be a table ([http])")
+    unknown = set(raw) - set(LIMIT_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: [http]: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(LIMIT_KEYS)})"
+        )
+    limits: dict[str, float] = {}
+    for key, value in raw.items():
+        whole = isinstance(getattr(HttpLimits, key), int)
+        if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)) or value <= 0:
+            kind = "a positive whole number" if whole else "a positive number of seconds"
+            raise ConfigError(f"{where}: [http] {key}: {value!r} is not {kind}")
+        limits[key] = value
+    return limits
+
+
 KNOWN_KEYS = {
     "address", "interface", "dhcp", "dhcp_range", "http_port", "tftp_port", "dhcp_port", "proxy_port",
     "boot_files", "default", "group", "metadata", "lint", "api", "state_dir", "dhcp_settings", "http_workers",
-    "identity", "state", "tftp_max_seconds",
+    "identity", "state", "http", "tftp_max_seconds",
 }  # fmt: skip
 API_KEYS = ("access", "token_file", "reads")
 
@@ -315,6 +337,7 @@ def load_config(
     config.lint = _choice(data.get("lint", "refuse"), LINT_MODES, f"{where}: lint")
     _api_settings(config, data.get("api", "loopback"), where, api_token_file)
     config.identity = _choice(identity or data.get("identity", "check"), IDENTITY_MODES, f"{where}: identity")
+    config.http_limits = _http_limits(data.get("http", {}), where)
     if "default" in data:
         if not isinstance(data["default"], str) or not data["default"]:
             raise ConfigError(f"{where}: 'default' must name a script under ROOT")

@@ -11,6 +11,7 @@ import ipaddress
 import json
 import logging
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -20,16 +21,20 @@ from ipxescript.serve import console, metrics
 from ipxescript.serve.apiauth import api_token, authorized
 from ipxescript.serve.assignments import ClientKeyError, normalise_mac
 from ipxescript.serve.bootlog import stage_of
+from ipxescript.serve.http_fast import LeanPath, Refusal
 from ipxescript.serve.http_guard import Guard
+from ipxescript.serve.http_limits import HttpLimits
 from ipxescript.serve.http_static import cached_response, file_response
 from ipxescript.serve.openapi import openapi_document
 from ipxescript.serve.policy import Client
 from ipxescript.serve.render import error_script
 from ipxescript.serve.rootfs import OpenFile, PathRefused, decode_request_path
-from ipxescript.serve.serve_policy import Served, ServePolicy
+from ipxescript.serve.serve_policy import Located, Served, ServePolicy
 from ipxescript.serve.state import StateUnavailable
 
 log = logging.getLogger("ipxescript.serve.http")
+
+MissingVerdict = tuple[str, str, os.stat_result]  # (rel, real path, stat) of a script to lint first
 
 SCRIPT_TYPE = "text/plain; charset=utf-8"
 IDENTITY_KEYS = ("mac", "uuid", "ip", "hostname")
@@ -49,26 +54,36 @@ def _text(body: str, status: int = 200, headers: dict[str, str] | None = None, *
     )
 
 
-def client_from_query(request: web.Request) -> Client:
+def client_from_query(query: Mapping[str, str], remote: str | None) -> Client:
     """The client as /boot.ipxe sees it: the identity query (from the probe script) and the peer address."""
-    query = {k: v for k, v in request.query.items() if v != ""}
+    query = {k: v for k, v in query.items() if v != ""}
     raw_mac = query.get("mac")
     mac = normalise_mac(raw_mac) if raw_mac else None
     if raw_mac and mac is None:
         raise ClientKeyError(f"mac={raw_mac!r} is not a MAC address")
-    ip = query.get("ip") or request.remote
-    try:
-        ip = str(ipaddress.IPv4Address(ip)) if ip else None
-    except ValueError:
-        ip = request.remote
+    ip = query.get("ip") or remote
+    if ip != remote:  # the peer's address comes from the socket, already in its canonical form
+        try:
+            ip = str(ipaddress.IPv4Address(ip)) if ip else None
+        except ValueError:
+            ip = remote
     labels = {k: v for k, v in query.items() if k not in IDENTITY_KEYS}
     return Client(mac=mac or "", uuid=query.get("uuid"), ip=ip, hostname=query.get("hostname"), labels=labels)
 
 
-def is_dry_run(request: web.Request) -> bool:
+def is_dry_run(user_agent: str) -> bool:
     """ipxesim says who it is (User-Agent `ipxesim/VERSION (dry run)`): it is answered what a machine
     would get, but takes no once-assignment and leaves no boot in the log."""
-    return request.headers.get("User-Agent", "").startswith("ipxesim/")
+    return user_agent.startswith("ipxesim/")
+
+
+def _dry(request: web.Request) -> bool:
+    return is_dry_run(request.headers.get("User-Agent", ""))
+
+
+def _local(request: web.Request) -> str | None:
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return sockname[0] if sockname else None
 
 
 def _is_loopback(request: web.Request) -> bool:
@@ -91,6 +106,7 @@ class BootHttp:
         self.policy = policy
         self.config = policy.config
         self.guard = guard
+        self.limits = guard.limits if guard is not None else HttpLimits()
         policy.api_token = token or policy.api_token or api_token(policy.config)
         self.console = console.ConsoleApi(policy)
 
@@ -155,52 +171,73 @@ class BootHttp:
         log.warning("HTTP %s %s from %s refused: %s", request.method, request.raw_path[:200], ip, reason)
         return _text("403 Forbidden\n", 403)
 
-    def _client(self, request: web.Request) -> Client | web.Response:
-        """The client of this request with its identity checked (identity.py), or the refusal."""
+    def checked_client(
+        self, query: Mapping[str, str], remote: str | None, local: str | None
+    ) -> Client | Refusal:
+        """The client of a request with its identity checked (identity.py), or why it is refused."""
         try:
-            claimed = client_from_query(request)
+            claimed = client_from_query(query, remote)
         except ClientKeyError as exc:
-            return _text(f"400 Bad Request: {exc}\n", 400)
-        claimed_ip = request.query.get("ip") or None
-        sockname = request.transport.get_extra_info("sockname") if request.transport else None
-        verdict = self.policy.identity.check(
-            claimed.mac, claimed_ip, request.remote, sockname[0] if sockname else None
-        )
+            return Refusal(400, f"400 Bad Request: {exc}\n")
+        verdict = self.policy.identity.check(claimed.mac, query.get("ip") or None, remote, local)
         if verdict.refused is not None:
             metrics.inc("http_refused_total", reason="identity")
             self.policy.bootlog.record(
                 mac=None,
-                ip=request.remote,
+                ip=remote,
                 stage="refused",
                 what="boot.ipxe",
                 reason=verdict.refused,
                 protocol="http",
             )
-            log.warning("HTTP boot.ipxe from %s refused: %s", request.remote, verdict.refused)
-            text = error_script("this machine's identity was refused:", [verdict.refused])
-            return _text(text, 403, {"Cache-Control": "no-store"})
+            log.warning("HTTP boot.ipxe from %s refused: %s", remote, verdict.refused)
+            return Refusal(403, error_script("this machine's identity was refused:", [verdict.refused]))
+        if verdict.mac == claimed.mac and verdict.ip == claimed.ip:
+            return claimed
         return replace(claimed, mac=verdict.mac, ip=verdict.ip)
 
-    async def boot_ipxe(self, request: web.Request) -> web.Response:
-        client = self._client(request)
-        if isinstance(client, web.Response):
-            return client
-        dry_run = is_dry_run(request)
-        consume = request.method == "GET" and not dry_run
-        boot_url = f"http://{request.host}/boot.ipxe"
+    def _client(self, request: web.Request) -> Client | web.Response:
+        client = self.checked_client(request.query, request.remote, _local(request))
+        if isinstance(client, Refusal):
+            return _text(client.text, client.status, {"Cache-Control": "no-store"})
+        return client
+
+    def boot_now(
+        self, client: Client, *, dry_run: bool, method: str, host: str, lint_first: bool = True
+    ) -> Served | MissingVerdict:
+        """The boot script for this client, logged; or, when its target has no lint verdict yet, the
+        script to lint first (off the event loop) before asking again: nothing is consumed until then.
+
+        A once assignment is looked for without taking it first: the common boot, with none waiting,
+        then costs one read and never a write."""
+        consume = method == "GET" and not dry_run
+        boot_url = f"http://{host}/boot.ipxe"
+        policy = self.policy
         if client.mac:
-            decision = self.policy.decide_or_retry(client, consume=consume, boot_url=boot_url)
+            decision = policy.decide_or_retry(client, consume=False, boot_url=boot_url)
             if isinstance(decision, Served):
                 served = decision
             else:
-                missing = self.policy.verdict_missing(decision.target)
-                if missing is not None:
-                    await self._lint_off_loop(*missing)
-                served = self.policy.render_target(client, decision)
+                located: Located | PathRefused | None
+                try:
+                    located = policy.locate(decision.target)
+                except PathRefused as exc:
+                    located = exc
+                if lint_first and isinstance(located, Located):
+                    missing = policy.verdict_missing(located)
+                    if missing is not None:
+                        return missing
+                if consume and decision.source == "once":
+                    decision, located = policy.decide_or_retry(client, consume=True, boot_url=boot_url), None
+                served = (
+                    decision
+                    if isinstance(decision, Served)
+                    else policy.render_target(client, decision, located)
+                )
         else:
-            served = self.policy.boot_script(client, consume=consume, boot_url=boot_url)
+            served = policy.boot_script(client, consume=consume, boot_url=boot_url)
         if consume:
-            self.policy.bootlog.record(
+            policy.bootlog.record(
                 mac=client.mac or None,
                 ip=client.ip,
                 stage="script",
@@ -212,6 +249,24 @@ class BootHttp:
             log.info("HTTP boot.ipxe for %s (%s): %s", client.mac or "?", client.ip, served.reason)
         elif dry_run:
             log.info("HTTP boot.ipxe dry run for %s (%s): %s", client.mac or "?", client.ip, served.reason)
+        return served
+
+    async def boot_ipxe(self, request: web.Request) -> web.Response:
+        client = self._client(request)
+        if isinstance(client, web.Response):
+            return client
+        for attempt in range(3):  # the target may change while it is linted; at the last try, lint here
+            served = self.boot_now(
+                client,
+                dry_run=_dry(request),
+                method=request.method,
+                host=request.host,
+                lint_first=attempt < 2,
+            )
+            if isinstance(served, Served):
+                break
+            await self._lint_off_loop(*served)
+        assert isinstance(served, Served)
         return web.Response(
             text=served.text,
             content_type="text/plain",
@@ -253,18 +308,23 @@ class BootHttp:
                 return _text(rendered.text, 200, {"Cache-Control": "no-store"})
             if request.method == "GET" and "Range" not in request.headers:
                 self._note(request, stage_of(rel), rel, "file from ROOT")
-            return await file_response(request, opened.fd, opened.real, opened.st, key)
+            return await file_response(
+                request, opened.fd, opened.real, opened.st, key, self.limits.send_stall_timeout
+            )
         finally:
             os.close(opened.fd)
 
     def _note(self, request: web.Request, stage: str, rel: str, reason: str) -> None:
-        if is_dry_run(request):
-            return
+        if not _dry(request):
+            self.note(request.remote, request.method, stage, rel, reason)
+
+    def note(self, ip: str | None, method: str, stage: str, rel: str, reason: str) -> None:
+        """A file sent: a step of this client's boot in the boot log (buffered)."""
         event = self.policy.bootlog.record(
-            mac=None, ip=request.remote, stage=stage, what=rel, reason=reason, protocol="http"
+            mac=None, ip=ip, stage=stage, what=rel, reason=reason, protocol="http"
         )
         if event is not None:  # one log line per step of a boot, not per repeated request
-            log.info("HTTP %s %s for %s (%s): %s", request.method, rel, event.client, event.stage, reason)
+            log.info("HTTP %s %s for %s (%s): %s", method, rel, event.client, event.stage, reason)
 
     # -- JSON API ---------------------------------------------------------------------------------------
     def _api_refusal(self, request: web.Request, reading: bool, rest: str) -> web.Response | None:
@@ -345,7 +405,7 @@ class BootHttp:
         if request.content_type != "application/json":
             return _json_error(415, "the body must be JSON, sent as Content-Type: application/json")
         try:
-            raw = await asyncio.wait_for(request.read(), BODY_TIMEOUT)
+            raw = await asyncio.wait_for(request.read(), self.limits.body_timeout)
             body = json.loads(raw)
         except TimeoutError:
             return _json_error(408, "the body did not arrive in time")
@@ -375,7 +435,6 @@ class BootHttp:
         return web.json_response(item.as_json(), status=201)
 
 
-BODY_TIMEOUT = 10.0
 MAX_LIST = 1000  # API lists answer at most this many items (?limit=N, default 200)
 
 
@@ -398,6 +457,8 @@ def make_app(policy: ServePolicy, guard: Guard | None = None, token: str | None 
     app = web.Application(client_max_size=64 * 1024)
     app[POLICY_KEY] = policy
     handler = BootHttp(policy, guard, token)
+    if guard is not None:
+        guard.lean = LeanPath(handler)
     app.router.add_route("*", "/{tail:.*}", handler.dispatch)
     app.on_shutdown.append(handler.console.close)
     return app

@@ -16,13 +16,16 @@ import resource
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.web_runner import BaseSite
 
 from ipxescript.serve import metrics
+from ipxescript.serve.http_limits import HttpLimits
+
+if TYPE_CHECKING:
+    from ipxescript.serve.http_fast import LeanPath
 
 log = logging.getLogger("ipxescript.serve.http")
 
@@ -34,28 +37,6 @@ TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain\r\nContent-Length: 17\r\n"
     b"Connection: close\r\n\r\n431 Too large\r\n\r\n"
 )
-
-
-@dataclass(frozen=True)
-class HttpLimits:
-    max_connections: int = 512  # open at once (lowered to fit the descriptor limit, see `fitted`)
-    max_per_client: int = 64  # open at once from one address
-    header_timeout: float = 10.0  # from a connection's (or a request's) first byte to the end of its headers
-    max_header_bytes: int = 16 * 1024  # request line and headers of one request
-    keepalive_timeout: float = 15.0  # an idle keep-alive connection is closed after this
-    body_timeout: float = 10.0  # reading a request body (the API's JSON)
-    send_stall_timeout: float = 60.0  # a download whose client reads nothing for this long is dropped
-
-    def fitted(self) -> HttpLimits:
-        """These limits lowered so HTTP keeps under a quarter of the descriptors the process may open (each
-        connection can hold three: its socket, the file and sendfile's duplicate)."""
-        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-        if soft == resource.RLIM_INFINITY:
-            return self
-        fit = max(16, (soft - 64) // 4)
-        if fit >= self.max_connections:
-            return self
-        return HttpLimits(**{**self.__dict__, "max_connections": fit})
 
 
 def raise_descriptor_limit(wanted: int = 65536) -> int:
@@ -74,15 +55,16 @@ def raise_descriptor_limit(wanted: int = 65536) -> int:
 class Guard:
     """Counts connections by address and enforces HttpLimits on every one of them."""
 
-    def __init__(self, limits: HttpLimits) -> None:
+    def __init__(self, limits: HttpLimits, lean: LeanPath | None = None) -> None:
         self.limits = limits
+        self.lean = lean  # answers plain hot requests before aiohttp (set by http_app.make_app)
         self.active: dict[Any, GuardedProtocol] = {}  # transport -> protocol
         self.per_client: dict[str, int] = {}
         self._sweeper: asyncio.TimerHandle | None = None
 
     def wrap(self, factory: Callable[[], asyncio.Protocol]) -> Callable[[], asyncio.Protocol]:
         def make() -> asyncio.Protocol:
-            return GuardedProtocol(self, factory())
+            return GuardedProtocol(self, factory)
 
         return make
 
@@ -95,13 +77,35 @@ class Guard:
             self._sweeper = None
 
     def _sweep(self) -> None:
-        """Close the connections whose headers are overdue (once a second)."""
+        """Once a second: close the connections whose headers are overdue, whose client has read nothing
+        of a response for `send_stall_timeout`, or (on the lean path) that idled past `keepalive_timeout`."""
         now = time.monotonic()
+        limits = self.limits
         for transport, protocol in list(self.active.items()):
             if protocol.deadline is not None and now > protocol.deadline:
                 metrics.inc("http_refused_total", reason="header_timeout")
                 log.debug("HTTP %s: headers not complete in time, connection closed", protocol.peer)
                 transport.abort()
+            elif (
+                protocol.stalled_since is not None
+                and now - protocol.stalled_since > limits.send_stall_timeout
+            ):
+                metrics.inc("http_refused_total", reason="send_stall")
+                log.debug(
+                    "HTTP %s: the client read nothing for %g s, dropped",
+                    protocol.peer,
+                    limits.send_stall_timeout,
+                )
+                transport.abort()
+            elif (
+                protocol.idle_since is not None
+                and protocol.stalled_since is None
+                and now - protocol.idle_since > limits.keepalive_timeout
+            ):
+                if transport.get_write_buffer_size():
+                    transport.abort()
+                else:
+                    transport.close()
         self._sweeper = asyncio.get_running_loop().call_later(1.0, self._sweep)
 
     def request_done(self, transport: Any) -> None:
@@ -120,20 +124,31 @@ class Guard:
 
 
 class GuardedProtocol(asyncio.Protocol):
-    """aiohttp's protocol for one connection, with the guard's checks in front of it."""
+    """One HTTP connection, with the guard's checks in front: plain hot requests are answered by the
+    lean path (http_fast) while they come; at the first other request the connection is handed to
+    aiohttp's protocol, with every byte not answered yet, for the rest of its life. Responses keep
+    their order: the lean path writes its answers before the hand-over."""
 
-    __slots__ = ("guard", "inner", "transport", "peer", "deadline", "waiting", "header_bytes", "tail", "cut")
+    __slots__ = (
+        "guard", "make_inner", "inner", "transport", "peer", "local", "deadline", "waiting", "header_bytes",
+        "tail", "cut", "buffer", "idle_since", "stalled_since",
+    )  # fmt: skip
 
-    def __init__(self, guard: Guard, inner: asyncio.Protocol) -> None:
+    def __init__(self, guard: Guard, make_inner: Callable[[], asyncio.Protocol]) -> None:
         self.guard = guard
-        self.inner: asyncio.Protocol | None = inner
+        self.make_inner = make_inner
+        self.inner: asyncio.Protocol | None = None  # aiohttp's protocol, once the connection is handed over
         self.transport: Any = None
         self.peer = "?"
+        self.local: str | None = None
         self.deadline: float | None = None  # when the headers must be complete; None when not waiting
         self.waiting = True  # headers of a request are expected
         self.header_bytes = 0
         self.tail = b""
-        self.cut = False  # refused mid-request: nothing more goes to aiohttp
+        self.cut = False  # refused: nothing more is read
+        self.buffer = b""  # lean path: bytes of requests not answered yet
+        self.idle_since: float | None = None  # lean path: no request under way since then
+        self.stalled_since: float | None = None  # the transport's buffer is full: the client reads nothing
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         peername = transport.get_extra_info("peername")
@@ -142,28 +157,106 @@ class GuardedProtocol(asyncio.Protocol):
         if refused is not None:
             metrics.inc("http_refused_total", reason=refused)
             log.debug("HTTP %s refused: %s", self.peer, refused)
-            self.inner = None
+            self.cut = True
             write = getattr(transport, "write", None)  # uvloop's transports are no asyncio.WriteTransport
             if write is not None:
                 write(BUSY)
             transport.close()
             return
         self.transport = transport
+        sockname = transport.get_extra_info("sockname")
+        self.local = sockname[0] if sockname else None
         guard = self.guard
         guard.active[transport] = self
         guard.per_client[self.peer] = guard.per_client.get(self.peer, 0) + 1
         metrics.set_gauge("http_connections", len(guard.active))
-        self.deadline = time.monotonic() + guard.limits.header_timeout
-        assert self.inner is not None
-        self.inner.connection_made(transport)
+        now = time.monotonic()
+        self.deadline = now + guard.limits.header_timeout
+        if guard.lean is None:
+            self._hand_over(b"")
+        else:
+            self.idle_since = now
 
     def rearm(self) -> None:
         self.waiting, self.header_bytes, self.tail, self.deadline = True, 0, b"", None
 
     def data_received(self, data: bytes) -> None:
-        inner = self.inner
-        if inner is None or self.cut:
+        if self.cut:
             return
+        if self.inner is not None:
+            self._guarded(data)
+            return
+        self.buffer += data
+        self._serve()
+
+    def _serve(self) -> None:
+        """Answer the complete plain requests in the buffer; hand the connection over at any other."""
+        lean = self.guard.lean
+        assert lean is not None
+        limit = self.guard.limits.max_header_bytes
+        buffer = self.buffer
+        out: list[bytes] = []
+        keep = True
+        while buffer and self.stalled_since is None:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0 and len(buffer) <= limit and b"\n\n" not in buffer and b"\n\r\n" not in buffer:
+                break  # the rest of the headers is still to come
+            if end < 0 or end > limit:
+                if end < 0 and len(buffer) <= limit:  # ends its lines with bare LFs: aiohttp decides
+                    self._hand_over(buffer, out)
+                    return
+                self._too_large(out)
+                return
+            answer = lean.answer(buffer[:end], self.peer, self.local)
+            if answer is None:
+                self._hand_over(buffer, out)
+                return
+            response, keep = answer
+            out.append(response)
+            buffer = buffer[end + 4 :]
+            if not keep:
+                break
+        self.buffer = buffer
+        now = time.monotonic()
+        if not keep or self.stalled_since is not None:  # closing, or the stall clock runs
+            self.deadline = self.idle_since = None
+        elif buffer:  # part of a request: its header clock runs from its first byte
+            if self.deadline is None:
+                self.deadline = now + self.guard.limits.header_timeout
+            self.idle_since = None
+        else:
+            self.deadline, self.idle_since = None, now
+        if out:
+            self.transport.write(b"".join(out) if len(out) > 1 else out[0])
+        if not keep:
+            self.cut = True
+            self.transport.close()
+
+    def _hand_over(self, pending: bytes, out: list[bytes] | None = None) -> None:
+        """From now on aiohttp's protocol serves this connection, starting with `pending`."""
+        if out:
+            self.transport.write(b"".join(out))
+        self.buffer = b""
+        self.idle_since = None
+        inner = self.inner = self.make_inner()
+        inner.connection_made(self.transport)
+        if self.stalled_since is not None:
+            inner.pause_writing()
+        self.rearm()
+        if pending:
+            self._guarded(pending)
+
+    def _too_large(self, out: list[bytes] | None = None) -> None:
+        metrics.inc("http_refused_total", reason="header_too_large")
+        log.debug("HTTP %s: headers over %d bytes, refused", self.peer, self.guard.limits.max_header_bytes)
+        self.waiting, self.deadline, self.cut = False, None, True
+        self.transport.write(b"".join([*(out or ()), TOO_LARGE]))
+        self.transport.close()  # aiohttp's protocol (if any) hears of it through connection_lost
+
+    def _guarded(self, data: bytes) -> None:
+        """aiohttp serves this connection: count header bytes and time, then pass the bytes on."""
+        inner = self.inner
+        assert inner is not None
         if self.waiting:
             if self.deadline is None:
                 self.deadline = time.monotonic() + self.guard.limits.header_timeout
@@ -178,14 +271,7 @@ class GuardedProtocol(asyncio.Protocol):
                 self.header_bytes += len(data)
                 self.tail = joined[-3:]
             if self.header_bytes > self.guard.limits.max_header_bytes:
-                metrics.inc("http_refused_total", reason="header_too_large")
-                log.debug(
-                    "HTTP %s: headers over %d bytes, refused", self.peer, self.guard.limits.max_header_bytes
-                )
-                self.waiting, self.deadline = False, None
-                self.transport.write(TOO_LARGE)
-                self.transport.close()  # aiohttp's protocol hears of it through connection_lost
-                self.cut = True
+                self._too_large()
                 return
         inner.data_received(data)
 
@@ -193,12 +279,21 @@ class GuardedProtocol(asyncio.Protocol):
         return self.inner.eof_received() if self.inner is not None else None
 
     def pause_writing(self) -> None:
+        """The client does not read as fast as we write: the stall clock runs (see Guard._sweep), and
+        the lean path reads no more requests until it catches up (pipelined requests cannot pile up)."""
+        self.stalled_since = time.monotonic()
         if self.inner is not None:
             self.inner.pause_writing()
+        elif not self.cut:
+            self.transport.pause_reading()
 
     def resume_writing(self) -> None:
+        self.stalled_since = None
         if self.inner is not None:
             self.inner.resume_writing()
+        elif not self.cut:
+            self.transport.resume_reading()
+            self._serve()
 
     def _release(self) -> None:
         guard = self.guard
@@ -243,3 +338,6 @@ class GuardedSockSite(BaseSite):
     async def stop(self) -> None:
         self._guard.stop()
         await super().stop()
+        for transport, protocol in list(self._guard.active.items()):
+            if protocol.inner is None:  # the lean path's connections (aiohttp closes its own)
+                transport.close()

@@ -6,17 +6,18 @@ anything larger goes through the kernel's sendfile, so a 1 GiB image never passe
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import mimetypes
 import os
 import secrets
 from collections import OrderedDict
 from email.utils import formatdate, parsedate_to_datetime
+from typing import NamedTuple
 
 from aiohttp import web
 
-from ipxescript.serve.sendfile import send_file
+from ipxescript.serve import metrics
+from ipxescript.serve.sendfile import SendStalled, send_file
 
 log = logging.getLogger("ipxescript.serve.http")
 
@@ -133,6 +134,13 @@ def _if_range_ok(request: web.Request, etag: str, mtime: float) -> bool:
         return False
 
 
+class CachedFile(NamedTuple):
+    stamp: tuple[int, int, int, int]
+    body: bytes
+    headers: dict[str, str]
+    head: bytes  # the same headers as HTTP/1.1 lines, Content-Length included (for the lean path)
+
+
 class SmallFileCache:
     """Recently sent small files (scripts, configs) keyed by path and validated by stat on every request.
 
@@ -143,32 +151,36 @@ class SmallFileCache:
     def __init__(self, budget: int = 16 * 1024 * 1024) -> None:
         self.budget = budget
         self.used = 0
-        self.entries: OrderedDict[str, tuple[tuple[int, int, int, int], bytes, dict[str, str]]] = (
-            OrderedDict()
-        )
+        self.entries: OrderedDict[str, CachedFile] = OrderedDict()
 
-    def get(self, path: str, stamp: tuple[int, int, int, int]) -> tuple[bytes, dict[str, str]] | None:
+    def get(self, path: str, stamp: tuple[int, int, int, int]) -> CachedFile | None:
         entry = self.entries.get(path)
-        if entry is None or entry[0] != stamp:
+        if entry is None or entry.stamp != stamp:
             return None
         self.entries.move_to_end(path)
-        return entry[1], entry[2]
+        return entry
 
     def put(self, path: str, stamp: tuple[int, int, int, int], body: bytes, headers: dict[str, str]) -> None:
         old = self.entries.pop(path, None)
         if old is not None:
-            self.used -= len(old[1])
-        self.entries[path] = (stamp, body, headers)
+            self.used -= len(old.body)
+        lines = [f"{name}: {value}\r\n" for name, value in headers.items()]
+        head = "".join([*lines, f"Content-Length: {len(body)}\r\n"]).encode("latin-1")
+        self.entries[path] = CachedFile(stamp, body, headers, head)
         self.used += len(body)
         while self.used > self.budget and self.entries:
-            _, (_, dropped, _) = self.entries.popitem(last=False)
-            self.used -= len(dropped)
+            _, dropped = self.entries.popitem(last=False)
+            self.used -= len(dropped.body)
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.used = 0
 
 
 CACHE = SmallFileCache()
 
 
-def _stamp(st: os.stat_result) -> tuple[int, int, int, int]:
+def stamp_of(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
 
@@ -202,23 +214,23 @@ def cached_response(request: web.Request, key: str, path: str) -> web.Response |
         st = os.stat(path)
     except OSError:
         return None
-    hit = CACHE.get(key, _stamp(st))
-    return web.Response(body=hit[0], headers=hit[1]) if hit is not None else None
+    hit = CACHE.get(key, stamp_of(st))
+    return web.Response(body=hit.body, headers=hit.headers) if hit is not None else None
 
 
 async def file_response(
-    request: web.Request, fd: int, real_path: str, st: os.stat_result, cache_key: str | None = None
+    request: web.Request,
+    fd: int,
+    real_path: str,
+    st: os.stat_result,
+    cache_key: str | None = None,
+    stall: float | None = None,
 ) -> web.StreamResponse:
     """Answer GET/HEAD for an open regular file (confined to ROOT by the caller, who also closes fd).
 
-    With a cache_key, a small file sent whole is remembered for `cached_response`.
+    With a cache_key, a small file sent whole is remembered for `cached_response` (and the lean path).
+    A body sent by sendfile is given up when the client reads nothing for `stall` seconds.
     """
-    return await _respond(request, fd, real_path, st, cache_key)
-
-
-async def _respond(
-    request: web.Request, fd: int, real_path: str, st: os.stat_result, cache_key: str | None
-) -> web.StreamResponse:
     size = st.st_size
     headers = _headers(st, real_path)
     etag = headers["ETag"]
@@ -248,7 +260,7 @@ async def _respond(
     if not head and count <= SMALL_FILE:
         body = os.pread(fd, count, start)
         if cache_key is not None and status == 200 and len(body) == size:
-            CACHE.put(cache_key, _stamp(st), body, dict(headers))
+            CACHE.put(cache_key, stamp_of(st), body, dict(headers))
         return web.Response(status=status, body=body, headers=headers)
 
     response = web.StreamResponse(status=status, headers=headers)
@@ -264,10 +276,14 @@ async def _respond(
     try:
         if transport.get_write_buffer_size() == 0 and sock is not None:
             # the headers are on the wire: the body can go straight from the file to the socket
-            await send_file(sock.fileno(), fd, start, count)
-        else:
-            with os.fdopen(os.dup(fd), "rb") as handle:
-                await asyncio.get_running_loop().sendfile(transport, handle, start, count)
+            await send_file(sock.fileno(), fd, start, count, stall)
+        else:  # through the transport, whose stalls the guard times out (http_guard)
+            await _write_range(response, fd, start, start + count - 1)
+    except SendStalled as exc:
+        metrics.inc("http_refused_total", reason="send_stall")
+        log.debug("%s %s: %s, dropped", request.method, request.path, exc)
+        transport.abort()  # a reset frees the socket now; a close would wait behind the unread bytes
+        return response
     except ConnectionError as exc:
         return _client_gone(request, response, exc)
     await response.write_eof()
@@ -322,12 +338,17 @@ async def _write_parts(
     if not head:
         for part_head, (start, end) in zip(part_heads, ranges, strict=True):
             await response.write(part_head)
-            offset = start
-            while offset <= end:
-                chunk = os.pread(fd, min(CHUNK, end - offset + 1), offset)
-                if not chunk:
-                    raise ConnectionResetError("file shrank while serving it")
-                await response.write(chunk)
-                offset += len(chunk)
+            await _write_range(response, fd, start, end)
             await response.write(b"\r\n")
         await response.write(tail)
+
+
+async def _write_range(response: web.StreamResponse, fd: int, start: int, end: int) -> None:
+    """Bytes start..end (inclusive) of the file, read and written in chunks."""
+    offset = start
+    while offset <= end:
+        chunk = os.pread(fd, min(CHUNK, end - offset + 1), offset)
+        if not chunk:
+            raise ConnectionResetError("file shrank while serving it")
+        await response.write(chunk)
+        offset += len(chunk)

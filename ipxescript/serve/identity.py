@@ -17,6 +17,7 @@ router: no DHCP from us, no neighbour entry) is accepted and logged as unverifie
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -107,7 +108,12 @@ class IdentityCheck:
 
 
 def _is_local(peer: str, local: str | None) -> bool:
+    return peer == local or _is_loopback(peer)
+
+
+@functools.lru_cache(maxsize=4096)  # asked on every boot request; parsing the address is the costly part
+def _is_loopback(address: str) -> bool:
     try:
-        return ipaddress.ip_address(peer).is_loopback or peer == local
+        return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False

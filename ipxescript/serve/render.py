@@ -47,9 +47,14 @@ class RenderError(Exception):
 VALUE_SAFE = ":/@+,="
 
 
+_ALL_SAFE = re.compile(r"[A-Za-z0-9_.~:/@+,=-]*")  # what quote() leaves as it is (its own and VALUE_SAFE)
+
+
 def escape_value(value: str) -> str:
     """A client-supplied value made one inert word of an iPXE script line: it can never start another
     word, add an operator (`||`, `&&`, `;`), a comment, a `${...}` expansion or a line."""
+    if _ALL_SAFE.fullmatch(value):  # the common case (a MAC, an address, a UUID): nothing to encode
+        return value
     return quote(value, safe=VALUE_SAFE, errors="surrogateescape")
 
 

@@ -248,7 +248,7 @@ async def serve(
     sock = sock or bind_http(config)
     state = open_state(config)
     policy = ServePolicy(config, state.assignments, state.bootlog)
-    guard = Guard(HttpLimits().fitted())
+    guard = Guard(HttpLimits.configured(config.http_limits).fitted())
     runner = make_runner(policy, guard, token or load_token(config))
     servers: list[Closable] = []
     tasks: list[asyncio.Task[None]] = []
@@ -290,7 +290,7 @@ async def http_worker(config: ServeConfig, token: str, reload: Reloader | None =
     sock = bind_http(config)
     state = open_state(config)
     policy = ServePolicy(config, state.assignments, state.bootlog, announce=False)
-    guard = Guard(HttpLimits().fitted())
+    guard = Guard(HttpLimits.configured(config.http_limits).fitted())
     runner = make_runner(policy, guard, token)
     try:
         await runner.setup()

@@ -48,15 +48,23 @@ async def _writable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
         loop.remove_writer(fd)
 
 
-async def send_file(sock_fd: int, file_fd: int, offset: int, count: int) -> None:
-    """Send count bytes of file_fd from offset on the (non-blocking) socket sock_fd."""
+class SendStalled(ConnectionResetError):
+    """The client read nothing for the stall limit: the transfer is given up."""
+
+
+async def send_file(sock_fd: int, file_fd: int, offset: int, count: int, stall: float | None = None) -> None:
+    """Send count bytes of file_fd from offset on the (non-blocking) socket sock_fd; SendStalled when the
+    socket stays full for `stall` seconds (a client that stopped reading holds no transfer for ever)."""
     loop = asyncio.get_running_loop()
     sock = os.dup(sock_fd)
     try:
         while count > 0:
             sent = await loop.run_in_executor(_POOL, _burst, sock, file_fd, offset, count)
             if sent == 0:
-                await _writable(loop, sock)
+                try:
+                    await asyncio.wait_for(_writable(loop, sock), stall)
+                except TimeoutError:
+                    raise SendStalled(f"the client read nothing for {stall:g} s") from None
                 continue
             offset += sent
             count -= sent

@@ -11,6 +11,7 @@ import logging
 import os
 import stat
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from ipxescript.serve.assignments import Assignments
 from ipxescript.serve.boot_files import DEBIAN_FIRST_STAGES, BootFilesPolicy
@@ -44,9 +45,22 @@ def read_script(real: str) -> str:
             raise ValueError("is not a regular file")
         if st.st_size > MAX_SCRIPT:
             raise ValueError(f"is {st.st_size} bytes, over the {MAX_SCRIPT} bytes of a script")
-        return os.pread(fd, MAX_SCRIPT, 0).decode("utf-8", errors="replace")
+        # the size it has (a buffer of MAX_SCRIPT bytes would cost more than the read)
+        return os.pread(fd, st.st_size, 0).decode("utf-8", errors="replace")
     finally:
         os.close(fd)
+
+
+Stamp = tuple[int, int, int, int]
+MAX_LOCATED = 1024  # targets whose checked location (and text) is remembered
+
+
+class Located(NamedTuple):
+    """A target checked under ROOT: its canonical name, real path and stat."""
+
+    rel: str
+    real: str
+    st: os.stat_result
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,8 @@ class ServePolicy:
         self.identity = IdentityCheck()
         self.root = Root(config.root)
         self.checker = ScriptChecker(str(self.root.path), announce=announce, skip=self._private)
+        # target -> (stamp, real path, text or None), see `locate`
+        self._located: dict[str, tuple[Stamp, str, str | None]] = {}
         self.reconfigure()
 
     def _private(self, real: str) -> bool:
@@ -77,6 +93,7 @@ class ServePolicy:
         """Take in a changed config (at start and on SIGHUP): what depends on it is made again."""
         config = self.config
         self.root = Root(config.root, private=(config.config_file, config.state_dir, config.api_token_file))
+        self._located = {}
         self.identity.strict = config.identity == "strict"
         self.identity.trust = config.identity == "trust"
         # first stages per arch and the iPXE/non-iPXE split come from the shared default policy
@@ -205,20 +222,55 @@ class ServePolicy:
             log.error("boot.ipxe for %s: asked to retry: %s", client.mac, exc)
             return Served(retry_script(boot_url or self.config.boot_url, client), f"retry later: {exc}")
 
-    def verdict_missing(self, target: str) -> tuple[str, str, os.stat_result] | None:
+    def locate(self, target: str) -> Located | None:
+        """The target's file if it is a regular file under ROOT that may be served, else None; raises
+        PathRefused. Each boot asks this, so it is remembered by the file's (device, inode, mtime, size)
+        as a stat through its name sees it: the same unchanged file passed every check before (a swapped
+        symlink or a replaced file has another stamp and is checked again)."""
+        rel = self.root.relative(target)
+        if not rel:
+            return None
+        try:
+            st = os.stat(os.path.join(self.root.path, rel))
+        except OSError:
+            return None
+        stamp = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+        known = self._located.get(rel)
+        if known is not None and known[0] == stamp:
+            return Located(rel, known[1], st)
+        real = self.root.resolve(rel)
+        if real is None:
+            return None
+        if len(self._located) >= MAX_LOCATED:
+            self._located.clear()
+        self._located[rel] = (stamp, real, None)
+        return Located(rel, real, st)
+
+    def target_text(self, found: Located) -> str:
+        """The text of a located target, read once per version of the file; ValueError if it is no
+        script (see read_script)."""
+        st = found.st
+        stamp = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+        known = self._located.get(found.rel)
+        if known is not None and known[0] == stamp and known[2] is not None:
+            return known[2]
+        text = read_script(found.real)
+        if known is not None and known[0] == stamp:
+            self._located[found.rel] = (stamp, found.real, text)
+        return text
+
+    def verdict_missing(self, target: str | Located | None) -> tuple[str, str, os.stat_result] | None:
         """(rel, real path, stat) of a target script whose lint verdict must be made before it is sent;
         None when the verdict is at hand (or nothing is linted). Lets the HTTP side lint off its loop."""
         if self.config.lint == "off":
             return None
         try:
-            real = self.root.resolve(target)
-            st = os.stat(real) if real else None
-        except (PathRefused, OSError):
+            found = self.locate(target) if isinstance(target, str) else target
+        except PathRefused:
             return None
-        if real is None or st is None:
+        if found is None:
             return None
-        rel = self.root.relative(target)
-        return None if self.checker.known(rel, st) else (rel, real, st)
+        return None if self.checker.known(found.rel, found.st) else (found.rel, found.real, found.st)
 
     def chained_script(self, client: Client, rel: str, real: str) -> Served | None:
         """A script under ROOT other than boot.ipxe's target (a `chain`ed one), rendered for the client
@@ -248,23 +300,30 @@ class ServePolicy:
             return Served(error_script(f"{rel} cannot be rendered:", [str(exc)]), str(exc), decision)
         return Served(rendered, f"{decision.reason} -> {rel}", decision)
 
-    def render_target(self, client: Client, decision: Decision) -> Served:
+    def render_target(
+        self, client: Client, decision: Decision, located: Located | PathRefused | None = None
+    ) -> Served:
+        """The decision's target rendered for the client (`located`: what `locate` said of it, if asked
+        just before)."""
         target = decision.target
         try:
-            real = self.root.resolve(target)
+            if located is None:
+                located = self.locate(target)
+            elif isinstance(located, PathRefused):
+                raise located
         except PathRefused as exc:
-            real, refused = None, str(exc)
+            found, refused = None, str(exc)
         else:
-            refused = "not found under ROOT"
-        if real is None:
+            found, refused = located, "not found under ROOT"
+        if found is None:
             reason = f"{decision.reason}; target {target!r} {refused}"
             return Served(error_script(f"target {target} is missing:", [reason]), reason, decision)
-        rel = self.root.relative(target)
-        broken = self.checked_script(rel, real)
+        rel = found.rel
+        broken = self.checked_script(rel, found.real, found.st)
         if broken is not None:
             return Served(broken.text, f"{decision.reason}; {broken.reason}", decision)
         try:
-            raw = read_script(real)
+            raw = self.target_text(found)
         except ValueError as exc:  # an image or ISO assigned as a target: never read whole
             reason = f"{decision.reason}; target {rel} {exc}"
             return Served(error_script(f"target {rel} is not a script:", [reason]), reason, decision)

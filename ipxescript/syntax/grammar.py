@@ -12,9 +12,10 @@ import re
 import string
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lark
+if TYPE_CHECKING:
+    import lark
 
 
 @functools.cache
@@ -25,6 +26,8 @@ def grammar_text() -> str:
 @functools.cache
 def lark_parser() -> lark.Lark:
     """The whole-file LALR parser of ``ipxe.lark`` (the reference the fast parser is tested against)."""
+    import lark  # here, not at the top: a plain lint never needs Lark or its tables
+
     return lark.Lark(
         grammar_text(),
         start=["start", "logical_line"],
@@ -47,12 +50,30 @@ class Terminals:
     operators: frozenset[str]
 
 
+# A terminal written as a regular expression: ``NAME: /regex/flags`` or ``NAME.priority: /regex/flags``.
+_REGEX_TERMINAL = re.compile(
+    r"^(?P<name>[A-Z_][A-Z0-9_]*)(?:\.\d+)?:[ \t]*/(?P<pattern>.*)/(?P<flags>[imslux]*)[ \t]*$", re.M
+)
+
+
+@functools.cache
+def terminal_regexps() -> dict[str, str]:
+    """Every ``NAME: /regex/`` terminal of ``ipxe.lark`` as regex text, read from the file itself: the
+    fast parser needs a few terminals, not Lark (whose import and tables cost more than linting a
+    small script). A test holds these to the terminals Lark reads from the same file."""
+    out = {}
+    for m in _REGEX_TERMINAL.finditer(grammar_text()):
+        flags = m["flags"]
+        out[m["name"]] = f"(?{flags}:{m['pattern']})" if flags else m["pattern"]
+    return out
+
+
 @functools.cache
 def terminals() -> Terminals:
-    defs = {t.name: t for t in lark_parser().terminals}
-    word_run = re.compile(defs["WORD_RUN"].pattern.to_regexp())
+    defs = terminal_regexps()
+    word_run = re.compile(defs["WORD_RUN"])
     whitespace = "".join(chr(c) for c in range(128) if not word_run.fullmatch(chr(c)))
-    operator = re.compile(defs["OPERATOR"].pattern.to_regexp())
+    operator = re.compile(defs["OPERATOR"])
     punct = string.punctuation
     candidates = list(punct) + [a + b for a in punct for b in punct]
     operators = frozenset(c for c in candidates if operator.fullmatch(c + " ") or operator.fullmatch(c))

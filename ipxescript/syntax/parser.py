@@ -74,10 +74,14 @@ def _parse(data: str | bytes, path: str | None) -> Script:
         line_starts=physical_line_starts(text),
         encoding_errors=encoding_errors,
     )
+    lines = script.lines
+    first_line = 0  # physical line of the next logical line: each segment is one physical line
     for raw in split_logical_lines(text, 0):
-        script.lines.append(parse_logical_line(text, raw, len(script.lines), script))
-    for line in script.lines:
-        if line.unterminated or "\x00" in text[line.start : line.end] or "${" in line.text:
+        lines.append(parse_logical_line(text, raw, len(lines), script, first_line))
+        first_line += len(raw[2])
+    has_nul = "\x00" in text
+    for line in lines:
+        if line.unterminated or "${" in line.text or (has_nul and "\x00" in text[line.start : line.end]):
             script.diagnostics.extend(line_diagnostics(line))
     return script
 
@@ -164,8 +168,21 @@ def _mapper(segs: list[list[int]]) -> tuple[str, Callable[[int], int]] | None:
     return "", to_source
 
 
-def parse_logical_line(text: str, raw: RawLine, index: int, script: Script | None = None) -> LogicalLine:
+def parse_logical_line(
+    text: str, raw: RawLine, index: int, script: Script | None = None, first_line: int | None = None
+) -> LogicalLine:
+    """One logical line's tree. ``first_line`` (its first physical line) saves a search when the
+    caller counts lines as it goes; otherwise ``script`` gives it."""
     start, end, segs, unterminated = raw
+    if first_line is None:
+        first_line = script.position(start)[0] if script is not None else 0
+        last_line = script.position(max(start, end - 1))[0] if script is not None else 0
+    else:
+        last_line = first_line + len(segs) - 1
+    if len(segs) == 1:
+        a, b = segs[0]
+        if "\x00" not in text[a:b]:
+            return _plain_line(text, a, b, start, end, index, first_line, last_line, unterminated)
     if len(segs) == 1:
         a, b = segs[0]
         logical = text[a:b]
@@ -198,9 +215,6 @@ def parse_logical_line(text: str, raw: RawLine, index: int, script: Script | Non
             def src_end(i: int) -> int:  # end offsets map from the character before them
                 return to_source(i - 1) + 1 if i > 0 else to_source(0)
 
-    first_line = script.position(start)[0] if script is not None else 0
-    last_pos = max(start, end - 1)
-    last_line = script.position(last_pos)[0] if script is not None else 0
     line = LogicalLine(index, start, end, first_line, last_line, logical, unterminated=unterminated)
     anchor = line.anchor
     tokens: list[Token] = []
@@ -255,6 +269,58 @@ def parse_logical_line(text: str, raw: RawLine, index: int, script: Script | Non
         tokens.append(ignored)
     line._tokens = tokens
     line._source = text
+    return line
+
+
+def _plain_line(
+    text: str, a: int, b: int, start: int, end: int, index: int, first: int, last: int, unterminated: bool
+) -> LogicalLine:
+    """``parse_logical_line`` for the common line: one physical line, no NUL byte. Logical offset i is
+    source offset a + i, so no offset mapping is needed."""
+    logical = text[a:b]
+    line = LogicalLine(index, start, end, first, last, logical, unterminated=unterminated)
+    anchor = line.anchor
+    tokens: list[Token] = []
+    line._tokens = tokens
+    line._source = text
+    m = b - a
+    i = 0
+    if logical[:1] in _WS or logical[:1] == ":":
+        while i < m and logical[i] in _WS:
+            i += 1
+        if i < m and logical[i] == ":":
+            j = i + 1
+            while j < m and logical[j] not in _WS:
+                j += 1
+            line.label = Label(a + i, a + j, logical[i + 1 : j], anchor)
+            tokens.append(line.label)
+            i = j + 1 if j < m else j  # the one whitespace character after a label is consumed
+    current: list[Word] = []
+    commands = line.commands
+    for match in _WORD_RE.finditer(logical, i):
+        word_text = match.group()
+        s, e = match.span()
+        if word_text[0] == "#":
+            line.comment = Comment(a + s, b, logical[s:], anchor)
+            tokens.append(line.comment)
+            break
+        if word_text in _OPERATORS:
+            op = Operator(a + s, a + e, word_text, anchor)
+            commands.append(_command(current, op.start, anchor))
+            line.operators.append(op)
+            tokens.append(op)
+            current = []
+            continue
+        if "${" in word_text:
+            parts = _word_parts(word_text, s, lambda k: a + k, lambda k: a + k, anchor)
+        else:
+            parts = [Literal(a + s, a + e, word_text, anchor)]
+        word = Word(a + s, a + e, word_text, parts, anchor)
+        current.append(word)
+        tokens.append(word)
+    if line.operators or current:
+        tail_pos = line.operators[-1].end if line.operators else current[0].start
+        commands.append(_command(current, tail_pos, anchor))
     return line
 
 
@@ -336,7 +402,7 @@ def line_diagnostics(line: LogicalLine) -> Iterator[Diagnostic]:
             line.start,
             line.end,
         )
-    for tok in line.tokens:
+    for tok in line._tokens:  # the meaningful tokens: whitespace holds nothing to report
         if isinstance(tok, Trivia) and tok.kind == "ignored":
             yield Diagnostic(
                 "IPX004",

@@ -24,6 +24,7 @@ import requests
 HOST_MAC = "02:00:00:00:00:02"  # the host end of the wire: the MAC the server sees for NORMAL and ATTACKER
 RSS_BOUND = 300 * 1024 * 1024  # the documented bound (docs/security.md)
 LATENCY_BOUND = 0.100  # a normal client's boot script, during any attack
+STALL_LIMIT = 2  # [http] send_stall_timeout of the attacked server (60 s by default), so tests stay short
 
 
 def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -172,6 +173,7 @@ def live(wire: Wire, tmp_path: Path) -> Iterator[Live]:
     (root / "menu.cfg").write_text("DEFAULT linux\n" * 100)
     (root / "ipxescript.toml").write_text(
         'state_dir = "state"\n[metadata]\nsite = "lab"\nsecret = "hunter2-do-not-serve"\n'
+        f"[http]\nsend_stall_timeout = {STALL_LIMIT}\n"
     )
     state = root / "state"  # inside ROOT on purpose: it must never be served
     log = tmp_path / "serve.log"

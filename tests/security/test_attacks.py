@@ -5,13 +5,14 @@ under 100 ms with the server's RSS under the documented bound.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 
 import pytest
 import requests
 
-from .conftest import Live
+from .conftest import STALL_LIMIT, Live
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -148,6 +149,38 @@ def test_slow_and_unfinished_connections_are_limited_and_timed_out(live: Live) -
         live.assert_serving()
     finally:
         for sock in held:
+            sock.close()
+
+
+def test_a_reader_who_stops_reading_is_dropped(live: Live) -> None:
+    """Clients that ask for much and read nothing (pipelined scripts on the lean path, a config through
+    aiohttp, a kernel through sendfile) hold nothing for ever: after the stall limit they are dropped,
+    and a normal client is served meanwhile."""
+    assert live.normal.get(f"{live.url}/a.ipxe", timeout=5).ok  # cached: the lean path answers it from now on
+    asks = {
+        b"GET /a.ipxe HTTP/1.1\r\nHost: x\r\n\r\n": 100_000,  # lean path: 2 MB of requests, ~4 MB of answers
+        b"GET /menu.cfg HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n": 3000,  # aiohttp (uncached at first)
+        b"GET /vmlinuz HTTP/1.1\r\nHost: x\r\n\r\n": 30,  # sendfile: 30 MiB
+    }
+    stalled = []
+    for request, times in asks.items():
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.bind((live.wire.attacker_ip, 0))
+        sock.connect((live.wire.server_ip, 80))
+        sock.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            sock.send(request * times)
+        stalled.append(sock)
+    try:
+        live.assert_serving()
+        time.sleep(STALL_LIMIT + 2.5)  # the limit, and the guard's once-a-second sweep
+        for sock in stalled:
+            data, closed = drain(sock, 2)
+            assert closed and len(data) < 8 * 1024**2, f"{len(data)} bytes, closed: {closed}"
+        live.assert_serving()
+    finally:
+        for sock in stalled:
             sock.close()
 
 

@@ -60,6 +60,8 @@ def test_a_fifo_in_root_neither_hangs_the_lint_nor_keeps_sigterm_from_working(tm
         ("[api]\ntoken_file = 5\n", "token_file"),
         ("api = 5\n", "api"),
         ("identity = 'trust-me'\n", "identity"),
+        ("[http]\nsend_stall_timeout = 0\n", "send_stall_timeout"),
+        ("[http]\nmax_conections = 5\n", "max_conections"),
     ],
 )
 def test_config_mistakes_are_errors_naming_file_and_key(tmp_path: Path, text: str, named: str) -> None:

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from ipxescript.serve.assignments import AssignmentStore
 from ipxescript.serve.bootlog import BootLog
 from ipxescript.serve.config import load_config
-from ipxescript.serve.http_app import make_app
+from ipxescript.serve.http_guard import Guard, GuardedSockSite
+from ipxescript.serve.http_limits import HttpLimits
+from ipxescript.serve.runner import make_runner
 from ipxescript.serve.serve_policy import ServePolicy
 
 
@@ -31,11 +33,14 @@ class Reply:
 
 
 class LiveServer:
-    def __init__(self, policy: ServePolicy) -> None:
+    """The HTTP side as `ipxescript serve` runs it: the guard and its lean path in front of aiohttp."""
+
+    def __init__(self, policy: ServePolicy, limits: HttpLimits | None = None) -> None:
         self.policy = policy
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.runner = web.AppRunner(make_app(policy), access_log=None, handle_signals=False)
+        self.guard = Guard(limits or HttpLimits())
+        self.runner = make_runner(policy, self.guard, "")
         self.port = 0
 
     def start(self) -> None:
@@ -44,9 +49,12 @@ class LiveServer:
 
     async def _start(self) -> None:
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0, backlog=1024)
-        await site.start()
-        self.port = self.runner.addresses[0][1]
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1024)
+        sock.setblocking(False)
+        await GuardedSockSite(self.runner, sock, self.guard).start()
+        self.port = sock.getsockname()[1]
 
     def stop(self) -> None:
         asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
@@ -103,8 +111,8 @@ def boot_root(tmp_path: Path) -> Path:
 def make_server(tmp_path: Path) -> Iterator[object]:
     servers: list[LiveServer] = []
 
-    def start(root: Path, **flags: object) -> LiveServer:
-        server = LiveServer(make_policy(root, tmp_path / f"state{len(servers)}", **flags))
+    def start(root: Path, limits: HttpLimits | None = None, **flags: object) -> LiveServer:
+        server = LiveServer(make_policy(root, tmp_path / f"state{len(servers)}", **flags), limits)
         server.start()
         servers.append(server)
         return server

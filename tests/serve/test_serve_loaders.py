@@ -118,11 +118,12 @@ def serve_tree(tmp_path: Path) -> Iterator[object]:
         procs.append(proc)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            try:
-                requests.get(f"http://127.0.0.1:{http}/", timeout=1)
-                return http, tftp
+            try:  # ready: every port open (TFTP opens after HTTP), the startup lint done
+                if requests.get(f"http://127.0.0.1:{http}/readyz", timeout=1).status_code == 200:
+                    return http, tftp
             except requests.ConnectionError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
         raise AssertionError("server did not start")
 
     yield start

@@ -54,7 +54,7 @@ def _tested_or_cleared(ctx: LintContext) -> set[str]:
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     model = settings(ctx)
     reported: set[str] = set()
-    builtin = set(ctx.catalog.settings) | set(ctx.catalog.builtin_settings)
+    builtin = ctx.catalog.setting_names
     tested = _tested_or_cleared(ctx)
     tree, tree_file = ctx.tree, ctx.tree_file
     written = model.written_names
@@ -70,9 +70,8 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         if tree is not None and tree_file is not None and tree.setting_written(tree_file, name):
             continue
         reported.add(name)
-        guesses = did_you_mean(name, written - {name}, cutoff=0.8) or did_you_mean(
-            name, builtin - {name}, cutoff=0.88
-        )
+        # one candidate set per tree, not one per name: a name is never offered as its own typo
+        guesses = did_you_mean(name, written, cutoff=0.8) or did_you_mean(name, builtin, cutoff=0.88)
         if guesses and name not in tested and has_parent:
             yield Diagnostic(
                 CODE,

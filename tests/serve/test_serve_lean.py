@@ -1,0 +1,183 @@
+"""The lean path (http_fast) answers plain GETs of /boot.ipxe and of cached small files; everything else
+goes to aiohttp on the same connection. Seen from a client, both must behave as one server: these tests
+talk raw HTTP/1.1 on one socket, the way iPXE and load generators do (keep-alive, pipelining)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+from ipxescript.serve.http_limits import HttpLimits
+
+from .conftest import LiveServer
+
+AIOHTTP = b"Server: Python/"  # only aiohttp's responses carry it: tells which path answered
+
+
+def connect(server: LiveServer) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    return sock
+
+
+def responses(sock: socket.socket, count: int, head_only: bool = False) -> list[tuple[bytes, bytes]]:
+    """`count` responses (head, body) read off one connection, framed by Content-Length (none for
+    HEAD requests: `head_only`)."""
+    data = b""
+    out: list[tuple[bytes, bytes]] = []
+    while len(out) < count:
+        end = data.find(b"\r\n\r\n")
+        if end >= 0:
+            head = data[:end]
+            length = (
+                0
+                if head_only
+                else next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
+            )
+            if len(data) >= end + 4 + length:
+                out.append((head, data[end + 4 : end + 4 + length]))
+                data = data[end + 4 + length :]
+                continue
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed after {len(out)} responses"
+        data += chunk
+    return out
+
+
+def get(path: str, *extra: str) -> bytes:
+    return ("\r\n".join([f"GET {path} HTTP/1.1", "Host: 127.0.0.1", *extra]) + "\r\n\r\n").encode()
+
+
+def test_pipelined_requests_keep_their_order_across_both_paths(server: LiveServer, boot_root: Path) -> None:
+    server.raw("/b.ipxe")  # aiohttp serves it once and fills the small-file cache
+    server.raw("/boot.ipxe?mac=52-54-00-00-00-07")  # and lints boot.ipxe (the server does it at start)
+    requests = [
+        get("/b.ipxe"),
+        get("/boot.ipxe?mac=52-54-00-00-00-07"),
+        get("/b.ipxe"),
+        get("/small.txt", "Range: bytes=0-3"),  # aiohttp's path from here on
+        get("/b.ipxe"),
+        get("/boot.ipxe?mac=52-54-00-00-00-07"),
+    ]
+    with connect(server) as sock:
+        sock.sendall(b"".join(requests))  # all at once: one read may hold them all
+        got = responses(sock, len(requests))
+    bodies = [body for _, body in got]
+    script_b = (boot_root / "b.ipxe").read_bytes()
+    assert bodies[0] == bodies[2] == bodies[4] == script_b
+    assert bodies[1] == bodies[5] == b"#!ipxe\necho default for 52:54:00:00:00:07\n"
+    assert got[3][0].startswith(b"HTTP/1.1 206") and bodies[3] == b"0123"
+    assert AIOHTTP not in got[0][0] and AIOHTTP not in got[1][0], "the lean path answers plain requests"
+    assert AIOHTTP in got[3][0] and AIOHTTP in got[4][0], "after a hand-over aiohttp answers"
+
+
+def test_head_http10_and_connection_close(server: LiveServer) -> None:
+    server.raw("/b.ipxe")
+    with connect(server) as sock:
+        sock.sendall(b"HEAD /b.ipxe HTTP/1.1\r\nHost: x\r\n\r\n")
+        ((head, body),) = responses(sock, 1, head_only=True)
+        assert head.startswith(b"HTTP/1.1 200") and b"Content-Length: 21" in head and body == b""
+        sock.sendall(get("/boot.ipxe?mac=52:54:00:00:00:08", "Connection: close"))
+        ((head, body),) = responses(sock, 1)
+        assert b"Connection: close" in head and body.startswith(b"#!ipxe")
+        assert sock.recv(100) == b"", "closed after Connection: close"
+    with connect(server) as sock:
+        sock.sendall(b"GET /b.ipxe HTTP/1.0\r\nHost: x\r\n\r\n")
+        ((head, body),) = responses(sock, 1)
+        assert body == b"#!ipxe\necho target B\n"
+        assert sock.recv(100) == b"", "HTTP/1.0 without keep-alive ends the connection"
+
+
+def test_a_changed_file_is_never_served_stale(server: LiveServer, boot_root: Path) -> None:
+    server.raw("/b.ipxe")
+    with connect(server) as sock:
+        sock.sendall(get("/b.ipxe"))
+        assert responses(sock, 1)[0][1] == b"#!ipxe\necho target B\n"
+        (boot_root / "b.ipxe").write_text("#!ipxe\necho changed, longer\n")
+        sock.sendall(get("/b.ipxe"))
+        assert responses(sock, 1)[0][1] == b"#!ipxe\necho changed, longer\n"
+
+
+def test_refusals_and_odd_requests_are_answered_by_the_one_rule(server: LiveServer, boot_root: Path) -> None:
+    (boot_root / ".secret").write_text("never")
+    (boot_root / "ipxescript.toml").write_text("[metadata]\nk = 'never'\n")
+    for path in ("/.secret", "/ipxescript.toml", "/sub/../.secret", "/%2e%2e/etc/passwd"):
+        with connect(server) as sock:
+            sock.sendall(get(path))
+            ((head, body),) = responses(sock, 1)
+            assert head.startswith(b"HTTP/1.1 403") and b"never" not in body, path
+    # bare LF line ends: not the lean path's business, aiohttp decides (it refuses them)
+    with connect(server) as sock:
+        sock.sendall(b"GET /b.ipxe HTTP/1.1\nHost: x\n\n")
+        ((head, body),) = responses(sock, 1)
+        assert AIOHTTP in head and head.split(b" ")[1] == b"400"
+
+
+def test_a_once_assignment_is_consumed_exactly_once(server: LiveServer) -> None:
+    server.policy.start_check()  # every script's lint verdict made, as the server does at start
+    server.policy.store.assign("52:54:00:00:00:09", "a.ipxe", once=True)
+    with connect(server) as sock:
+        sock.sendall(get("/boot.ipxe?mac=52-54-00-00-00-09") * 3)
+        got = responses(sock, 3)
+    bodies = [body for _, body in got]
+    assert bodies[0] == b"#!ipxe\necho target A for 52:54:00:00:00:09\n"
+    assert bodies[1] == bodies[2] == b"#!ipxe\necho default for 52:54:00:00:00:09\n"
+    assert server.policy.store.all() == []
+    assert AIOHTTP not in got[0][0]
+
+
+def test_lean_path_enforces_header_size_and_idle_limits(make_server, boot_root: Path) -> None:  # type: ignore[no-untyped-def]
+    server = make_server(boot_root, HttpLimits(max_header_bytes=1024, keepalive_timeout=1, header_timeout=1))
+    with connect(server) as sock:
+        sock.sendall(b"GET /b.ipxe HTTP/1.1\r\nHost: x\r\nX-Long: " + b"y" * 2000)
+        assert sock.recv(100).startswith(b"HTTP/1.1 431")
+    with connect(server) as sock:
+        sock.sendall(get("/boot.ipxe"))
+        responses(sock, 1)
+        started = time.monotonic()
+        sock.settimeout(5)
+        assert sock.recv(100) == b"", "an idle keep-alive connection is closed"
+        assert time.monotonic() - started < 4
+    with connect(server) as sock:
+        sock.sendall(b"GET /b.ipxe HTTP/1.1\r\n")  # and nothing more
+        sock.settimeout(5)
+        assert sock.recv(100) in (b"",), "unfinished headers are cut off"
+
+
+def test_a_reader_who_stops_reading_is_dropped(make_server, boot_root: Path) -> None:  # type: ignore[no-untyped-def]
+    """Pipelined requests from a client that reads nothing: the server stops reading them once its
+    buffer is full (no pile-up) and drops the connection after the stall limit."""
+    (boot_root / "menu.cfg").write_bytes(os.urandom(30_000))
+    server = make_server(boot_root, HttpLimits(send_stall_timeout=1))
+    server.raw("/menu.cfg")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", server.port))
+    sock.settimeout(10)
+    with sock:
+        sent = 0
+        sock.setblocking(False)
+        request = get("/menu.cfg")
+        try:
+            for _ in range(2000):  # 60 MB of responses asked for
+                sent += sock.send(request)
+        except BlockingIOError:
+            pass
+        time.sleep(3.5)  # the stall limit, and the guard's once-a-second sweep
+        sock.setblocking(True)
+        received = 0
+        try:
+            while chunk := sock.recv(1 << 20):
+                received += len(chunk)
+        except ConnectionResetError:
+            pass
+    assert received < 10 * 30_000, f"{received} bytes: the server went on writing to a stalled reader"
+    assert server.raw("/boot.ipxe").status == 200
