@@ -12,8 +12,9 @@ must work). Only ``goto`` and ``exit``/``--replace`` are treated as leaving the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Word
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from ipxescript.analysis.model import ScriptModel
 
 OK, FAIL, JUMP, STOP = "ok", "fail", "jump", "stop"
+T = TypeVar("T")
 IMGEXEC = ("chain", "boot", "imgexec")
 
 
@@ -58,18 +60,20 @@ class Flow:
     def __init__(self, model: ScriptModel) -> None:
         self.ctx = model
         self._outcomes: dict[int, frozenset[str]] = {}
-        # id(line) -> (line, its flow, the goto targets it read and whether each was a label): the
-        # flow of an untouched line is kept from the previous version of an edited document
-        self._memo: dict[int, tuple[LogicalLine, LineFlow, tuple[tuple[str, bool], ...]]] = {}
+        self._facts: dict[tuple[str, int], tuple[LineFlow, object]] = {}
+        # line -> (its flow, the goto targets it read and whether each was a label): the flow of an
+        # untouched line is kept from the previous version of an edited document
+        self._memo: dict[LogicalLine, tuple[LineFlow, tuple[tuple[str, bool], ...]]] = {}
         earlier = model.previous.__dict__.get("flow") if model.previous is not None else None
         before = earlier._memo if isinstance(earlier, Flow) else {}
+        self._earlier_facts = earlier._facts if isinstance(earlier, Flow) else {}
         labels = model.labels
         self.lines = []
         for line in model.script.lines:
-            kept = before.get(id(line))
-            if kept is not None and kept[0] is line and all((t in labels) is was for t, was in kept[2]):
-                self._memo[id(line)] = kept
-                self.lines.append(kept[1])
+            kept = before.get(line)
+            if kept is not None and (not kept[1] or all((t in labels) is was for t, was in kept[1])):
+                self._memo[line] = kept
+                self.lines.append(kept[0])
                 continue
             line_flow = self._line_flow(line)
             targets = tuple(
@@ -79,7 +83,7 @@ class Flow:
                 for w in c.words[1:]
                 if w.is_literal
             )
-            self._memo[id(line)] = (line, line_flow, targets)
+            self._memo[line] = (line_flow, targets)
             self.lines.append(line_flow)
         self.jumps = [j for lf in self.lines for j in lf.jumps]
         self._reachable: set[int] | None = None
@@ -87,6 +91,18 @@ class Flow:
         self._by_pattern: dict[str, list[int]] = {}
         self._targeted: set[str] | None = None
         self._patterns: list[Jump] = []
+
+    def line_fact(self, name: str, index: int, compute: Callable[[], T]) -> T:
+        """``compute()``, a fact about line ``index`` that depends only on the line and its flow (so
+        on nothing the line's ``LineFlow`` did not read): kept across versions of an edited document
+        for as long as the line keeps its ``LineFlow`` object."""
+        line_flow = self.lines[index]
+        key = (name, id(line_flow))
+        found = self._facts.get(key) or self._earlier_facts.get(key)
+        if found is None or found[0] is not line_flow:
+            found = (line_flow, compute())
+        self._facts[key] = found
+        return found[1]  # type: ignore[return-value]
 
     def outcomes(self, command: Command) -> frozenset[str]:
         """What running ``command`` can end in (asked for each command by several rules: kept)."""
@@ -139,6 +155,8 @@ class Flow:
         if line.unterminated:
             result.falls_through = False
             return result
+        if not line.commands:
+            return result  # a blank, comment or label line: falls through, nothing else
         states: set[tuple[bool, str, bool]] = {(True, OK, False)}  # (runs, status, hard failure)
         leaving: Command | None = None
         for i, command in enumerate(line.commands):

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ipxescript.analysis.binding import BoundCommand, bind
+from ipxescript.analysis.suggest import Suggester
 from ipxescript.catalog import Catalog, get_catalog
 from ipxescript.syntax.tree import Command, Label, LogicalLine, Script
 
@@ -99,6 +100,15 @@ class ScriptModel:
         for label, line in self.label_list:
             out.setdefault(label.name, line)
         return out
+
+    @cached_property
+    def label_suggester(self) -> Suggester:
+        """Close label names for a misspelt ``goto`` target (from the previous version's when the
+        document was edited: indexing thousands of labels again would cost more than the lint)."""
+        earlier = self.previous.__dict__.get("label_suggester") if self.previous is not None else None
+        if isinstance(earlier, Suggester):
+            return earlier.updated(self.labels)
+        return Suggester(self.labels)
 
     # -- the analyses --------------------------------------------------------------------------
 

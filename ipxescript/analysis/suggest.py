@@ -136,6 +136,25 @@ class Suggester:
             scored.append((distance, -_shared_ends(word, name), name))
         return [name for _d, _r, name in sorted(scored)]
 
+    def updated(self, candidates: Iterable[str]) -> Suggester:
+        """A suggester for ``candidates`` that reuses this one's index when only a few names changed
+        (a label renamed in an edited document), instead of indexing every name again."""
+        names = sorted({c for c in candidates if c})
+        gone, new = set(self.names) - set(names), set(names) - set(self.names)
+        if self._index is None or len(gone) + len(new) > 16:
+            return Suggester(names)
+        out = Suggester(())
+        out.names = names
+        index = dict(self._index)  # the lists are replaced below, never changed in place
+        for name in gone:
+            for variant in deletions(name, _depth(name)):
+                index[variant] = [n for n in index[variant] if n != name]
+        for name in new:
+            for variant in deletions(name, _depth(name)):
+                index[variant] = [*index.get(variant, ()), name]
+        out._index = index
+        return out
+
 
 @lru_cache(maxsize=64)
 def _suggester(candidates: frozenset[str]) -> Suggester:

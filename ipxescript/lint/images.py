@@ -109,6 +109,10 @@ def _pattern(ctx: ScriptModel, jump: Jump) -> list[int]:
 
 
 def _succeeds(ctx: ScriptModel, line: LogicalLine) -> bool:
+    return ctx.flow.line_fact("succeeds", line.index, lambda: _line_succeeds(ctx, line))
+
+
+def _line_succeeds(ctx: ScriptModel, line: LogicalLine) -> bool:
     if not ctx.flow.lines[line.index].falls_through:
         return False
     if not line.operators:  # one command: the common case, without the line simulation

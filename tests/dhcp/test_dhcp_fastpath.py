@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -264,3 +265,47 @@ def test_the_runner_log_file_gets_the_same_lines_from_both_paths(tmp_path: Path,
         "NAK",
         "silent",
     ]
+
+
+def test_an_ack_waits_until_its_lease_is_on_disk(tmp_path: Path) -> None:
+    """In a burst the lease changes are one transaction at its end; an ACK (and every reply after it) is sent
+    only once that is committed, and not at all if the commit fails: no client holds an address the
+    database could forget."""
+    config = DhcpConfig(
+        mode="full",
+        server_address=SERVER,
+        interface="fastpath0",
+        pool_start=POOL[0],
+        pool_end=POOL[-1],
+        lease_db=tmp_path / "leases.sqlite",
+    )
+    pxe = {"arch": 7, "vendor": "PXEClient:Arch:00007"}
+
+    def on_disk() -> list[tuple[str, str]]:
+        with sqlite3.connect(tmp_path / "leases.sqlite") as db:
+            return list(db.execute("SELECT ip, mac FROM leases"))
+
+    server, endpoint = DhcpServer(config, POLICIES[0]), Recorder()
+    server.burst_begins()
+    for packet in (
+        client_packet(c.DISCOVER, mac=MACS[0].hex(":"), **pxe),
+        client_packet(c.REQUEST, mac=MACS[0].hex(":"), requested=POOL[0], server_id=SERVER, **pxe),
+        client_packet(c.DISCOVER, mac=MACS[1].hex(":"), **pxe),
+    ):
+        server.received(c.encode(packet), ("0.0.0.0", 68), endpoint)  # type: ignore[arg-type]
+    assert [c.decode(data).message_type for data, _ in endpoint.sent] == [c.OFFER]
+    assert on_disk() == []
+    server.burst_ends()
+    assert [c.decode(data).message_type for data, _ in endpoint.sent] == [c.OFFER, c.ACK, c.OFFER]
+    assert on_disk() == [(POOL[0], MACS[0].hex(":"))]
+
+    with logged(logging.INFO) as log:
+        server.burst_begins()
+        request = client_packet(c.REQUEST, mac=MACS[1].hex(":"), requested=POOL[1], server_id=SERVER, **pxe)
+        server.received(c.encode(request), ("0.0.0.0", 68), endpoint)  # type: ignore[arg-type]
+        assert server.leases is not None
+        server.leases.db.close()  # type: ignore[attr-defined]  # the commit fails
+        server.burst_ends()
+    assert len(endpoint.sent) == 3 and server.stats["errors"] == 1
+    assert len(log.lines) == 2 and f"(full): ACK {POOL[1]} (lease bound" in log.lines[0]
+    assert log.lines[1].startswith("ERROR lease database write failed, 1 replies not sent")

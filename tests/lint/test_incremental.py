@@ -10,6 +10,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ipxescript.analysis.suggest import Suggester
 from ipxescript.lint import LintConfig, lint_source
 from ipxescript.lint.config import config_from_table
 from ipxescript.lint.incremental import IncrementalLinter
@@ -104,3 +105,24 @@ def test_only_the_edited_lines_are_checked_again() -> None:
     assert linter.relinted == 2
     assert found == lint_source(doc.text, "boot.ipxe")
     assert any(d.code == "IPX401" for d in found)
+
+
+names = st.lists(
+    st.sampled_from(["menu", "menu1", "menux", "linux", "linus", "lnux", "start", "strat", "os1_2"])
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    names,
+    names,
+    st.lists(st.sampled_from(["menu", "mnu", "linx", "start", "stat", "os1_3", "x"]), min_size=1),
+)
+def test_a_label_suggester_kept_across_edits_suggests_as_a_new_one(
+    before: list[str], after: list[str], words: list[str]
+) -> None:
+    kept = Suggester(before)
+    kept("warm")  # builds the index the next version starts from
+    updated = kept.updated(after)
+    fresh = Suggester(after)
+    assert [updated(w) for w in words] == [fresh(w) for w in words]

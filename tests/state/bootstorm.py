@@ -33,8 +33,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import cast
 
-import aiohttp
-
 from ipxescript.serve import eventloop
 from ipxescript.serve.dhcp import codec as c
 
@@ -53,6 +51,8 @@ class Machine:
     initrd_bytes: int = 0
     tftp_bytes: int = 0
     seconds: float = 0.0  # first DISCOVER -> kernel complete
+    # seconds of each step of the attempt that booted: dhcp, tftp, script (both boot.ipxe), kernel
+    steps: dict[str, float] = field(default_factory=dict)
     ok: bool = False
     error: str = ""
 
@@ -228,16 +228,120 @@ _URL = re.compile(r"^(kernel|initrd|chain)\s+(?:--\S+\s+)*(http://\S+)", re.M)
 _ECHO = re.compile(r"^echo TARGET (\S+)", re.M)
 
 
-async def http_get(session: aiohttp.ClientSession, url: str) -> tuple[int, bytes]:
-    async with session.get(url, timeout=aiohttp.ClientTimeout(total=30)) as response:
-        if response.status != 200:
-            raise RuntimeError(f"HTTP {url}: {response.status}")
-        size, head = 0, b""
-        async for chunk in response.content.iter_chunked(1 << 16):
-            if len(head) < 4096:
-                head += chunk[: 4096 - len(head)]
-            size += len(chunk)
+class _HttpConnection(asyncio.BufferedProtocol):
+    """One keep-alive HTTP/1.1 connection, as iPXE keeps one per server: a GET, the response headers,
+    then the body counted into one reused buffer (only its first 4 KiB kept). Like the TFTP reader, it
+    spends as little of the shared cores as it can: no object per received chunk."""
+
+    def __init__(self) -> None:
+        self.buffer = memoryview(bytearray(256 * 1024))
+        self.transport: asyncio.Transport | None = None
+        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
+        self.header = bytearray()
+        self.left = -1  # body bytes still to come; -1 while reading the headers
+        self.size, self.head, self.status = 0, bytearray(), 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+
+    def get(self, path: str, host: str) -> asyncio.Future[tuple[int, bytes]]:
+        assert self.transport is not None and self.waiter is None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.header.clear()
+        self.head.clear()
+        self.left, self.size = -1, 0
+        self.transport.write(
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: iPXE/1.21.1\r\nConnection: keep-alive\r\n\r\n".encode()
+        )
+        return self.waiter
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        data = self.buffer[:nbytes]
+        if self.left < 0:
+            self.header += data
+            end = self.header.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            lines = bytes(self.header[:end]).decode("latin-1").split("\r\n")
+            fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+            try:
+                self.status = int(lines[0].split()[1])
+                self.left = int(fields["content-length"])
+            except (IndexError, ValueError, KeyError):
+                return self._end(RuntimeError(f"HTTP: not a response with a Content-Length: {lines[:4]}"))
+            data = memoryview(bytes(self.header[end + 4 :]))
+        if len(self.head) < 4096:
+            self.head += data[: 4096 - len(self.head)]
+        self.size += len(data)
+        self.left -= len(data)
+        if self.left <= 0:
+            self._end(None)
+
+    def _end(self, error: Exception | None) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is None or waiter.done():
+            return
+        if error is None:
+            waiter.set_result((self.size, bytes(self.head)))
+        else:
+            waiter.set_exception(error)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self._end(ConnectionResetError("HTTP: the server closed the connection"))
+
+
+class HttpClient:
+    """A machine's HTTP: one keep-alive connection per server, from the machine's own address."""
+
+    def __init__(self, local_ip: str) -> None:
+        self.local_ip = local_ip
+        self.connections: dict[tuple[str, int], _HttpConnection] = {}
+
+    async def get(self, url: str) -> tuple[int, bytes]:
+        """The body's size and first 4 KiB; RuntimeError for a status other than 200."""
+        rest = url.removeprefix("http://")
+        hostport, _, path = rest.partition("/")
+        host, _, port = hostport.partition(":")
+        key = (host, int(port or 80))
+        connection = self.connections.get(key)
+        if connection is None or connection.transport is None:
+            loop = asyncio.get_running_loop()
+            _, connection = await loop.create_connection(
+                _HttpConnection, host, key[1], local_addr=(self.local_ip, 0)
+            )
+            self.connections[key] = connection
+        try:
+            size, head = await asyncio.wait_for(connection.get("/" + path, hostport), 30)
+        except BaseException:
+            self.connections.pop(key, None)
+            if connection.transport is not None:
+                connection.transport.close()
+            raise
+        if connection.status != 200:
+            raise RuntimeError(f"HTTP {url}: {connection.status}")
         return size, head
+
+    def close(self) -> None:
+        for connection in self.connections.values():
+            if connection.transport is not None:
+                connection.transport.close()
+
+
+class _Steps:
+    """Records the seconds since the previous mark under each step's name."""
+
+    def __init__(self, steps: dict[str, float], started: float) -> None:
+        steps.clear()
+        self.steps, self.at = steps, started
+
+    def __call__(self, name: str) -> None:
+        now = time.monotonic()
+        self.steps[name] = now - self.at
+        self.at = now
 
 
 async def boot(machine: Machine, dhcp: Dhcp, args: argparse.Namespace, fanout: bool) -> None:
@@ -246,18 +350,21 @@ async def boot(machine: Machine, dhcp: Dhcp, args: argparse.Namespace, fanout: b
         machine.attempts += 1
         try:
             ack, started = await dhcp.exchange(machine.mac)
+            mark = _Steps(machine.steps, started)
+            mark("dhcp")
             first_start = first_start if first_start is not None else started
             machine.ip, machine.server = ack.yiaddr, ack.siaddr
             boot_file = ack.text_option(c.OPT_BOOTFILE) or ack.file.rstrip(b"\0").decode()
             machine.tftp_bytes = await tftp_get(machine.ip, ack.siaddr, args.tftp_port, boot_file)
-            connector = aiohttp.TCPConnector(local_addr=(machine.ip, 0), force_close=False)
-            async with aiohttp.ClientSession(connector=connector) as session:
+            mark("tftp")
+            http = HttpClient(machine.ip)
+            try:
                 port = f":{args.http_port}" if args.http_port != 80 else ""
                 query = f"boot.ipxe?mac={machine.mac.replace(':', '-')}&buildarch=x86_64&platform=efi"
-                await http_get(session, f"http://{ack.siaddr}{port}/boot.ipxe")  # the identity probe
+                await http.get(f"http://{ack.siaddr}{port}/boot.ipxe")  # the identity probe
                 servers = args.servers.split(",") if fanout else [ack.siaddr]
                 scripts = await asyncio.gather(
-                    *(http_get(session, f"http://{server}{port}/{query}") for server in servers),
+                    *(http.get(f"http://{server}{port}/{query}") for server in servers),
                     return_exceptions=True,
                 )
                 texts = [got[1].decode(errors="replace") if isinstance(got, tuple) else "" for got in scripts]
@@ -266,15 +373,19 @@ async def boot(machine: Machine, dhcp: Dhcp, args: argparse.Namespace, fanout: b
                 if isinstance(chosen, BaseException):
                     raise chosen
                 mine = chosen[1].decode(errors="replace")
+                mark("script")
                 urls = {kind: url for kind, url in _URL.findall(mine)}
                 if "kernel" not in urls:
                     raise RuntimeError(f"no kernel in the script: {mine[:200]!r}")
-                machine.kernel_bytes, _ = await http_get(session, urls["kernel"])
+                machine.kernel_bytes, _ = await http.get(urls["kernel"])
+                mark("kernel")
                 machine.seconds = time.monotonic() - first_start
                 if "initrd" in urls:
-                    machine.initrd_bytes, _ = await http_get(session, urls["initrd"])
+                    machine.initrd_bytes, _ = await http.get(urls["initrd"])
+            finally:
+                http.close()
             machine.ok = True
-        except (RuntimeError, OSError, aiohttp.ClientError, TimeoutError) as exc:
+        except (RuntimeError, OSError, ValueError, TimeoutError) as exc:
             machine.error = f"{type(exc).__name__}: {exc}"
             await asyncio.sleep(0.5 + random.random())
 

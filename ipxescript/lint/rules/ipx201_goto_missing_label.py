@@ -37,7 +37,6 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.boottree import BootTree, Edge, TreeFile
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
-from ipxescript.analysis.suggest import Suggester
 from ipxescript.lint.context import LintContext
 
 CODE = "IPX201"
@@ -90,7 +89,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     labels = ctx.labels
     if ctx.has_template_labels:
         return  # a label written with template text could have any name once rendered
-    suggest = Suggester(labels)
+    suggest = ctx.label_suggester
     parents = _parent_handlers(ctx)
     for line in ctx.script.lines:
         for index, command in enumerate(line.commands):

@@ -45,6 +45,7 @@ KEEP_EVENTS = 1_000_000  # boot events kept in the database (older ones are dele
 PRUNE_EVERY = 10_000  # events appended by one instance between two deletions of the oldest
 PROBE_SECONDS = 1.0
 CONNECT_ATTEMPTS = 3  # at start, when connecting times out (10 s each)
+CHECK_IDLE = 1.0  # a pooled connection idle this long is tested before it is used again
 SNAPSHOT_SECONDS = 5.0  # how often assignments are re-read for the outage snapshot
 
 # Versioned migrations: (version, SQL). Append; never edit one that has shipped.
@@ -142,6 +143,7 @@ class Database:
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 4) -> None:
         psycopg, psycopg_pool = _driver()
         self._psycopg = psycopg
+        self._check_connection = psycopg_pool.ConnectionPool.check_connection
         self.url = url
         self.where = safe_url(url)
         for attempt in range(CONNECT_ATTEMPTS):
@@ -165,7 +167,7 @@ class Database:
             min_size=min_size,
             max_size=max_size,
             kwargs={"autocommit": True, "connect_timeout": 10, "options": "-c statement_timeout=5000"},
-            check=psycopg_pool.ConnectionPool.check_connection,
+            check=self._check_if_idle,
             reconnect_timeout=0,  # never give up: the database comes back
             open=False,
         )
@@ -187,6 +189,7 @@ class Database:
         try:
             with self.pool.connection(timeout=2) as conn:
                 yield conn
+                conn.ipxescript_used = time.monotonic()  # it worked just now: see _check_if_idle
         except self._busy_errors as exc:
             if self.pool.get_stats().get("pool_size", 0) > 0:  # all connections busy: the database is fine
                 raise StateUnavailable(f"state database {self.where} busy: no free connection") from None
@@ -195,6 +198,15 @@ class Database:
         except self._lost_errors as exc:
             self.lost(exc)
             raise StateUnavailable(self.down_reason) from None
+
+    def _check_if_idle(self, conn: Any) -> None:
+        """The pool's test of a connection it is about to hand out. One that worked less than CHECK_IDLE
+        seconds ago is handed out as it is: under load that saves a round trip per query (an empty query
+        before each). One idle longer is tested, since the database may have restarted meanwhile; a
+        connection that dies anyway fails its query, and the instance goes to its outage mode until the
+        watcher finds the database again (at most PROBE_SECONDS later)."""
+        if time.monotonic() - getattr(conn, "ipxescript_used", 0.0) >= CHECK_IDLE:
+            self._check_connection(conn)
 
     def lost(self, exc: BaseException) -> None:
         with self._lock:
