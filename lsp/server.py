@@ -275,16 +275,11 @@ class IpxeLanguageServer(LanguageServer):
         """The document's incremental lint, one rule at a time, giving way to other messages in between;
         StaleText when the text changes meanwhile."""
         version = doc.version
-        steps = doc.linter.steps(doc.script)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                findings: list[Diagnostic] = done.value
-                return findings
+        for _ in doc.linter.steps(doc.script):
             await asyncio.sleep(0)
             if doc.version != version:
                 raise StaleText(doc.uri)
+        return doc.linter.findings
 
     async def lint_now(self, doc: OpenDocument) -> list[Diagnostic]:
         """The full lint of the document's current text (cached until the next change): a script alone
