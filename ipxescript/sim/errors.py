@@ -42,8 +42,8 @@ SETTING_NO_BLOCK = 0x2C0C2087
 SETTING_NOT_FOUND = 0x2D0C208E
 STORE_INVALID = 0x1C0C2082
 STORE_INVALID_IPV4 = 0x1C056082
-STORE_INVALID_IPV6 = 0x1C066082  # src/net/ipv6.c's inet6_aton (observed: set fa:ipv6 1)
-STORE_INVALID_BASE64 = 0x1C102082  # src/core/base64.c (observed: set fy:base64 10.0.2.15)
+STORE_INVALID_IPV6 = 0x1C066082  # ipv6.c (observed on every build: set b:ipv6 1::2::3)
+STORE_INVALID_BASE64 = 0x1C102082  # base64.c (observed: set b:base64 !!!!)
 STORE_INVALID_HEX = 0x1C112082  # src/core/base16.c (observed: set n:hex 1:2)
 STORE_INVALID_UUID = 0x1C2A2082  # src/core/uuid.c: not 16 bytes (observed: set fy:guid 0102)
 STORE_UNSUPPORTED = 0x3C0C2083
@@ -58,6 +58,7 @@ READ_CANCELLED = 0x0B32E095
 READ_TIMED_OUT = 0x4C32E092
 SLEEP_CANCELLED = 0x0B022095
 SCHEME_UNSUPPORTED = 0x3C092083
+TFTP_NOT_BLOCK_DEVICE = 0x3F122083  # tftp.c: a SAN root path on TFTP (observed: sanboot a)
 HTTP_NOT_FOUND = 0x2D0C618E
 HTTP_FORBIDDEN = 0x410C618F
 HTTP_UNAUTHORIZED = 0x020C618F
@@ -70,12 +71,15 @@ FILE_NOT_FOUND = 0x2D1BE08E
 CONNECTION_TIMED_OUT = 0x4C0C6092
 DOWNLOAD_TIMED_OUT = 0x4C072092  # monojob_wait's --timeout (observed after ifclose)
 NETWORK_UNREACHABLE = 0x28086090
-NO_NETWORK_DEVICE = 0x2C162087  # parseopt.c's parse_netdev (observed: iwlist 52:54:00:12:34:56)
+NO_NETWORK_DEVICE = 0x2C162087  # parseopt.c parse_netdev (observed: ifstat nosuch)
 DHCP_FAILED = 0x4C16E092
-NO_SUCH_CONFIGURATOR = 0x2D16208E  # parseopt.c's parse_netdev_configurator
-NO_PARAMETER_LIST = 0x2D16208E  # parseopt.c's parse_parameters (observed: param a b)
-NO_SUCH_CERTIFICATE = 0x2D4FE08E  # cert_cmd.c: --subject matched nothing (observed: certfree --subject fa)
-NO_ASN1_IMAGE = 0x3C00E083  # asn1.c's image_asn1: the image's type has no ASN.1 (from the source)
+NO_SUCH_CONFIGURATOR = 0x3C162083  # parseopt.c parse_netdev_configurator (observed: ENOTSUP)
+NO_SUCH_PARAMS = 0x2D16208E  # parseopt.c parse_parameters (observed: param --params nosuch)
+NO_SUCH_CERTIFICATE = 0x2D4FE08E  # cert_cmd.c (observed: certstat --subject nosuch)
+CERT_NOT_PARSED = 0x3C00E083  # x509.c: a file that is no certificate (observed: certstore of text)
+COLOUR_INVALID = 0x1C1E2082  # colour 9 (observed)
+CPAIR_INVALID = 0x1C1D2082  # cpair 8 (observed)
+USB_NONE = 0x2C074087  # usbscan with no USB device (observed on upstream ipxe.efi)
 CPUID_FEATURE_ABSENT = 0x2D00008E
 CPUID_FEATURE_ABSENT_UPSTREAM = (
     0x2D80E08E  # upstream gave cpuid_cmd.c an error file (observed: cpuid --ext 1)
@@ -83,7 +87,6 @@ CPUID_FEATURE_ABSENT_UPSTREAM = (
 PCI_NO_MORE_DEVICES = 0x2C044087  # pci.c's pci_find_next past the last device (observed: pciscan)
 LOGIN_CANCELLED = 0x0B17E095
 SAN_NO_DEVICE = 0x2C222087  # sanboot with no root path and nothing hooked (observed, EFI)
-SAN_NOT_BLOCK_DEVICE = 0x3F122083  # blockdev.c: the URI's transfer reads no blocks (observed: sanhook ${fa)
 SAN_BIOS_DISK_FAILED = 0x1D852039  # the same on a BIOS build: INT 13 cannot boot drive 0x80 (observed)
 TFTP_NOT_FOUND_UPSTREAM = 0x2D12618E  # upstream tftp.c: its own ENOENT, text "Not found" (observed)
 DNS_NO_RECORD = 0x3E11618E  # dns.c: the name does not resolve (observed: https://example.invalid/)
@@ -109,7 +112,6 @@ _EFI_CODES = {
     0x28: 0x90,  # ENETUNREACH
     0x34: 0x89,  # ENOSPC
     0x38: 0x92,  # ENOTCONN
-    0x3F: 0x83,  # EOPNOTSUPP
 }
 # BIOS builds carry the closest PXENV_STATUS_* code (src/include/ipxe/errno/pcbios.h); these values
 # are the ones ipxe.lkrn prints (tests/oracle/expected/pcbios/), the rest from the same table.
@@ -131,7 +133,7 @@ _PCBIOS_CODES = {
     0x28: 0x11,  # ENETUNREACH: ARP_TIMEOUT
     0x34: 0x06,  # ENOSPC: OUT_OF_RESOURCES
     0x38: 0x01,  # ENOTCONN: FAILURE
-    0x3F: 0x03,  # EOPNOTSUPP: UNSUPPORTED
+    0x3F: 0x03,  # EPROTONOSUPPORT: UNSUPPORTED (observed: sanboot of a TFTP root path)
 }
 PLATFORM_CODES = {"efi": _EFI_CODES, "pcbios": _PCBIOS_CODES}
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ipxescript.sim import errors
 from ipxescript.sim.commands import (  # noqa: F401  (each module registers its commands)
     certs,
+    colours,
     core,
     digest,
     hardware,

@@ -22,7 +22,7 @@ def cert(sim: Simulator, p: Parsed, argv0: str) -> int:
         try:
             if image.size:
                 # no image type of a plain file yields ASN.1 (image_asn1 in src/crypto/asn1.c)
-                status = sim.err(errors.NO_ASN1_IMAGE)
+                status = sim.err(errors.CERT_NOT_PARSED)
                 sim.out(f"Could not parse certificate: {sim.strerror(status)}\n")
                 return status
         finally:

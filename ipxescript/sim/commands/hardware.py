@@ -52,4 +52,4 @@ def pciscan(sim: Simulator, p: Parsed, argv0: str) -> int:
 
 @command("usbscan")
 def usbscan(sim: Simulator, p: Parsed, argv0: str) -> int:
-    return sim.err(errors.SETTING_NO_BLOCK)
+    return sim.err(errors.USB_NONE)  # QEMU's pc machine has no USB controller: fails silently (observed)

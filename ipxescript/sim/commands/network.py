@@ -10,7 +10,17 @@ from ipxescript.sim.commands.registry import command, not_simulated
 from ipxescript.sim.commands.settings import parse_setting, store
 from ipxescript.sim.errors import IpxeError
 from ipxescript.sim.machine import Simulator
-from ipxescript.sim.options import Parsed
+from ipxescript.sim.options import Parsed, parse_integer
+
+
+def netdevs(sim: Simulator, names: list[str]) -> None:
+    """parse_netdev of each name, failing at the first that is no interface."""
+    for name in names:
+        if name not in NETDEV_NAMES:
+            raise IpxeError(sim.err(errors.NO_NETWORK_DEVICE), f'"{name}": no such network device')
+
+
+NETDEV_NAMES = ("net0", "netX")
 
 
 def ifcommon(
@@ -20,7 +30,7 @@ def ifcommon(
     the status is the last one), or on every interface (the one NIC) when none is named."""
     status = 0
     for name in names or ["net0"]:
-        if name not in ("net0", "netX"):  # parse_netdev
+        if name not in NETDEV_NAMES:  # parse_netdev
             status = sim.err(errors.NO_NETWORK_DEVICE)
             sim.out(f'"{name}": no such network device\n')
             continue
@@ -87,6 +97,12 @@ def wireless(sim: Simulator, p: Parsed, argv0: str) -> int:
     return ifcommon(sim, p.args, lambda dev: 0)  # the NIC is no wireless device: nothing to show
 
 
+@command("vcreate", "vdestroy")
+def vlan(sim: Simulator, p: Parsed, argv0: str) -> int:
+    netdevs(sim, p.args)  # the trunk (vcreate) or the VLAN device (vdestroy) must exist
+    return not_simulated(sim, p, argv0)
+
+
 @command("route")
 def route(sim: Simulator, p: Parsed, argv0: str) -> int:
     m = sim.machine
@@ -96,7 +112,14 @@ def route(sim: Simulator, p: Parsed, argv0: str) -> int:
     return 0
 
 
-@command("ping", "ntp", "nslookup", "pxebs")
+@command("pxebs")
+def pxebs(sim: Simulator, p: Parsed, argv0: str) -> int:
+    netdevs(sim, p.args[:1])
+    parse_integer(p.args[1], sim.profile)  # the interface is checked first, then the server type
+    return network_probe(sim, p, argv0)
+
+
+@command("ping", "ntp", "nslookup")
 def network_probe(sim: Simulator, p: Parsed, argv0: str) -> int:
     if network_fails(sim, argv0) or sim.fetcher.offline:
         status = sim.err(errors.CONNECTION_TIMED_OUT)

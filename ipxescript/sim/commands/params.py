@@ -16,17 +16,16 @@ from ipxescript.sim.options import Parsed
 @command("params")
 def params(sim: Simulator, p: Parsed, argv0: str) -> int:
     name = p.options.get("name")
-    sim.parameter_lists.pop(name, None)  # create_parameters replaces a list of the same name
+    sim.param_lists.discard(name)  # create_parameters replaces a list of the same name
     if not p.options.get("delete"):
-        sim.parameter_lists[name] = []
+        sim.param_lists.add(name)
     return 0
 
 
 @command("param")
 def param(sim: Simulator, p: Parsed, argv0: str) -> int:
     name = p.options.get("params")
-    if name not in sim.parameter_lists:
+    if name not in sim.param_lists:
         text = f'"{name}": no such parameter list' if name is not None else "No default parameter list"
-        raise IpxeError(sim.err(errors.NO_PARAMETER_LIST), text)
-    sim.parameter_lists[name].append((p.args[0], " ".join(p.args[1:]), bool(p.options.get("header"))))
+        raise IpxeError(sim.err(errors.NO_SUCH_PARAMS), text)
     return 0

@@ -1,5 +1,4 @@
-"""Commands whose effect the simulator does not model and that succeed without output (sync,
-console, colour, cpair, vcreate, vdestroy, ibstat)."""
+"""Commands whose effect the simulator does not model and that succeed without output (sync, ibstat)."""
 
 from __future__ import annotations
 
@@ -10,11 +9,6 @@ from ipxescript.sim.options import Parsed
 
 @command(
     "sync",
-    "console",
-    "colour",
-    "cpair",
-    "vcreate",
-    "vdestroy",
     "ibstat",
 )
 def quiet_success(sim: Simulator, p: Parsed, argv0: str) -> int:

@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-from ipxescript.sim import errors, uri
+from ipxescript.sim import errors
 from ipxescript.sim.commands.registry import command
+from ipxescript.sim.errors import IpxeError
 from ipxescript.sim.machine import Simulator
 from ipxescript.sim.options import Parsed
 from ipxescript.sim.status import RunEnded
 
-# Transfers that are no block devices: hooking one fails when the SAN layer asks for its capacity
-# (block_read_capacity in src/core/blockdev.c); http(s), iscsi, aoe, ib_srp and fcp are block devices.
-NOT_BLOCK_SCHEMES = {"tftp", "ftp", "file", "data", "nfs", "slam"}
 
-
-def hook_failed(sim: Simulator, root_paths: list[str]) -> int:
-    """san_hook of ROOT_PATHS (resolved like any URI): the status when none is a block device, else 0."""
-    cw = uri.parse(sim.engine.cwuri) if sim.engine.cwuri else None
-    schemes = {
-        (uri.resolve(cw, uri.parse(p, legacy=sim.profile.legacy)).scheme or "").lower() for p in root_paths
-    }
-    if not root_paths or not schemes <= NOT_BLOCK_SCHEMES:
-        return 0
-    status = sim.err(errors.SAN_NOT_BLOCK_DEVICE)
-    sim.out(f"Could not open SAN device: {sim.strerror(status)}\n")
-    return status
+def check_schemes(sim: Simulator, root_paths: list[str]) -> None:
+    """Each root path (resolved against the working URI) needs a SAN opener in this build: an
+    unknown scheme is ENOTSUP (observed: `sanhook foo:bar`); TFTP opens, but not as a block device
+    (observed: `sanboot a` from a TFTP script fails with tftp.c's 0x3f122083)."""
+    for root_path in root_paths:
+        base = root_path if ":" in root_path else (sim.engine.cwuri or "")
+        scheme = base.split(":", 1)[0] if ":" in base else ""
+        if scheme in ("tftp", "tftm", "mtftp"):
+            status = sim.err(errors.TFTP_NOT_BLOCK_DEVICE)
+        elif scheme not in sim.profile.schemes:
+            status = sim.err(errors.SCHEME_UNSUPPORTED)
+        else:
+            continue
+        raise IpxeError(status, f"Could not open SAN device: {sim.strerror(status)}")
 
 
 @command("sanboot")
 def sanboot(sim: Simulator, p: Parsed, argv0: str) -> int:
+    check_schemes(sim, p.args)
     default_root = sim.settings.get("root-path")
     root_paths = p.args or ([default_root] if default_root else [])
     drive = p.options.get("drive")
@@ -42,9 +43,6 @@ def sanboot(sim: Simulator, p: Parsed, argv0: str) -> int:
         sim.out(f"Booting from SAN device {drive:#04x}\nBoot from SAN device {drive:#04x} failed: ")
         sim.out(f"{sim.strerror(status)}\n")
         return status
-    failed = hook_failed(sim, root_paths)
-    if failed:
-        return failed
     plan = {
         "root_paths": root_paths or sim.san_hooked,
         "drive": drive,
@@ -55,9 +53,7 @@ def sanboot(sim: Simulator, p: Parsed, argv0: str) -> int:
 
 @command("sanhook")
 def sanhook(sim: Simulator, p: Parsed, argv0: str) -> int:
-    failed = hook_failed(sim, p.args)
-    if failed:
-        return failed
+    check_schemes(sim, p.args)
     sim.san_hooked.extend(p.args)
     return 0
 
