@@ -100,7 +100,8 @@ class IpxeLanguageServer(LanguageServer):
         path = uri_to_path(item.uri)
         doc = OpenDocument(item.uri, item.version, Document(item.text, path), config, error, self._encoding())
         self.documents[item.uri] = doc
-        if self._warming is None:
+        if self._warming is None and self._in_a_tree(doc):
+            # only a tree is linted in the worker: start it ahead of the first such lint
             self._warming = asyncio.ensure_future(self.lint_worker.warm())
         self.publish(doc, doc.open_diagnostics())
         self.schedule_lint(doc, delay=0)
@@ -166,10 +167,14 @@ class IpxeLanguageServer(LanguageServer):
 
     def tree_view(self, doc: OpenDocument) -> crossfile.TreeView | None:
         """``view``, but None at once when no other script is around (no tree to lint with)."""
+        return self.view(doc) if self._in_a_tree(doc) else None
+
+    def _in_a_tree(self, doc: OpenDocument) -> bool:
+        """Other scripts are around the document: it may be linted as a file of their boot tree."""
         if doc.path is None:
-            return None
+            return False
         self._sync_folders()
-        return None if self.trees.alone(doc.path) else self.view(doc)
+        return not self.trees.alone(doc.path)
 
     def _sync_folders(self) -> None:
         folders = self.workspace_folders()
@@ -275,16 +280,11 @@ class IpxeLanguageServer(LanguageServer):
         """The document's incremental lint, one rule at a time, giving way to other messages in between;
         StaleText when the text changes meanwhile."""
         version = doc.version
-        steps = doc.linter.steps(doc.script)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                findings: list[Diagnostic] = done.value
-                return findings
+        for _ in doc.linter.steps(doc.script):
             await asyncio.sleep(0)
             if doc.version != version:
                 raise StaleText(doc.uri)
+        return doc.linter.findings
 
     async def lint_now(self, doc: OpenDocument) -> list[Diagnostic]:
         """The full lint of the document's current text (cached until the next change): a script alone

@@ -7,6 +7,7 @@ Run: python tools/build_catalog.py [REFERENCE_DIR]
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -30,7 +31,61 @@ def recorded_console(profile: str, case: str) -> str | None:
     return str(json.loads(path.read_text())["console"]) if path.exists() else None
 
 
-def apply_firmware(name: str, profile: dict[str, object]) -> None:
+# Settings whose value always exists when the build has them: `show NAME` failing on this machine
+# means the build lacks the setting (a DHCP option or SMBIOS string may simply be unset instead).
+ALWAYS_VALUED = {"linktype", "hwaddr", "cpuvendor", "cpumodel", "cwuri", "cwduri", "buildarch", "platform"}
+
+
+def apply_settings(
+    name: str, profile: dict[str, object], settings: list[dict[str, object]], notes: list[str]
+) -> None:
+    """Predefined settings as the build shows them (cases predefined_types and predefined_show).
+
+    `set t/NAME value` + `show t/NAME` shows the type the build gives NAME: `string` for a typed
+    setting means the build does not know the name. `show NAME` of a setting that always has a value
+    failing, or `isset ${dmesg}` failing, means the build lacks it; a setting shown is present."""
+    absent = set(profile.get("absent_settings", []))  # type: ignore[call-overload]
+    known = {str(s["name"]): str(s["type"]) for s in settings if "generic" in str(s["scope"])}
+    typed = recorded_console(name, "predefined_types")
+    if typed is not None:
+        shown = dict(re.findall(r"^t/([\w.-]+):(\w+) = ", typed, re.M))
+        for setting, kind in shown.items():
+            expected = known.get(setting)
+            if expected is None or (kind == expected == "string"):
+                continue  # a string shows as a string whether the build knows the name or not
+            if kind == expected:
+                if setting in absent:
+                    absent.discard(setting)
+                    notes.append(f"{setting}: the build knows it ({kind}); the reference says it is absent")
+            elif kind == "string":
+                if setting not in absent:
+                    absent.add(setting)
+                    notes.append(
+                        f"{setting}: not in this build (`show` gives it no type, the reference {expected})"
+                    )
+            else:
+                overrides = profile.setdefault("setting_type_overrides", {})
+                overrides[setting] = kind  # type: ignore[index]
+                notes.append(f"{setting}: the build's type is {kind}, the reference's {expected}")
+    shown_text = recorded_console(name, "predefined_show")
+    if shown_text is not None:
+        present = set(re.findall(r"^(?:[\w.]+/)?([\w-]+):\w+ = ", shown_text, re.M))
+        present |= set(re.findall(r"^([\w-]+) is set$", shown_text, re.M))
+        missing = set(re.findall(r"^no ([\w-]+)$", shown_text, re.M))
+        for setting in sorted(present & absent):
+            absent.discard(setting)
+            notes.append(f"{setting}: `show` finds it on this build; the reference says it is absent")
+        lacking = missing & ALWAYS_VALUED
+        if "dmesg" not in present:
+            lacking.add("dmesg")
+        for setting in sorted(lacking - absent):
+            absent.add(setting)
+            notes.append(f"{setting}: `show` does not find it on this build (the build lacks it)")
+    if absent:
+        profile["absent_settings"] = sorted(absent)
+
+
+def apply_firmware(name: str, profile: dict[str, object], settings: list[dict[str, object]]) -> None:
     """Take the command list (`help`), `${version}` and IPv6 support from the build's recordings."""
     notes: list[str] = []
     helped = recorded_console(name, "help_list")
@@ -58,6 +113,7 @@ def apply_firmware(name: str, profile: dict[str, object]) -> None:
             notes += [
                 f"{c}: `{c} --help` prints nothing and succeeds (the command does nothing)" for c in inert
             ]
+    apply_settings(name, profile, settings, notes)
     route = recorded_console(name, "route_table")
     if route is not None:
         profile["ipv6"] = "/64" in route
@@ -197,7 +253,7 @@ def main() -> None:
         },
     }
     for name, profile in profiles.items():
-        apply_firmware(name, profile)
+        apply_firmware(name, profile, settings["settings"])
     catalog = {
         "about": (
             "Facts about the iPXE script language, taken from ../shared/reference/ (iPXE "

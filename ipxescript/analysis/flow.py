@@ -61,19 +61,19 @@ class Flow:
         self.ctx = model
         self._outcomes: dict[int, frozenset[str]] = {}
         self._facts: dict[tuple[str, int], tuple[LineFlow, object]] = {}
-        # id(line) -> (line, its flow, the goto targets it read and whether each was a label): the
-        # flow of an untouched line is kept from the previous version of an edited document
-        self._memo: dict[int, tuple[LogicalLine, LineFlow, tuple[tuple[str, bool], ...]]] = {}
+        # line -> (its flow, the goto targets it read and whether each was a label): the flow of an
+        # untouched line is kept from the previous version of an edited document
+        self._memo: dict[LogicalLine, tuple[LineFlow, tuple[tuple[str, bool], ...]]] = {}
         earlier = model.previous.__dict__.get("flow") if model.previous is not None else None
         before = earlier._memo if isinstance(earlier, Flow) else {}
         self._earlier_facts = earlier._facts if isinstance(earlier, Flow) else {}
         labels = model.labels
         self.lines = []
         for line in model.script.lines:
-            kept = before.get(id(line))
-            if kept is not None and kept[0] is line and all((t in labels) is was for t, was in kept[2]):
-                self._memo[id(line)] = kept
-                self.lines.append(kept[1])
+            kept = before.get(line)
+            if kept is not None and (not kept[1] or all((t in labels) is was for t, was in kept[1])):
+                self._memo[line] = kept
+                self.lines.append(kept[0])
                 continue
             line_flow = self._line_flow(line)
             targets = tuple(
@@ -83,7 +83,7 @@ class Flow:
                 for w in c.words[1:]
                 if w.is_literal
             )
-            self._memo[id(line)] = (line, line_flow, targets)
+            self._memo[line] = (line_flow, targets)
             self.lines.append(line_flow)
         self.jumps = [j for lf in self.lines for j in lf.jumps]
         self._reachable: set[int] | None = None
@@ -155,6 +155,8 @@ class Flow:
         if line.unterminated:
             result.falls_through = False
             return result
+        if not line.commands:
+            return result  # a blank, comment or label line: falls through, nothing else
         states: set[tuple[bool, str, bool]] = {(True, OK, False)}  # (runs, status, hard failure)
         leaving: Command | None = None
         for i, command in enumerate(line.commands):

@@ -82,6 +82,8 @@ def build_settings(ctx: ScriptModel) -> SettingsModel:
         name = bound.name or ""
         # every reference in every word is a read
         for word in bound.command.words:
+            if "${" not in word.text:
+                continue  # no reference in it (most words)
             for ref in word.references():
                 if ref.is_static:
                     model.reads.append(Access(ref.setting, ref.block, ref.start, ref.end, name))
@@ -126,4 +128,4 @@ def settings(model: ScriptModel) -> SettingsModel:
 
 
 def is_predefined(ctx: ScriptModel, name: str) -> bool:
-    return name in ctx.catalog.settings or name in ctx.catalog.builtin_settings or bool(TAG.match(name))
+    return name in ctx.catalog.setting_names or bool(TAG.match(name))

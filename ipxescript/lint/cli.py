@@ -79,17 +79,16 @@ class Runner:
         self.fixed_config: LintConfig | None = None
         if config_file is not None:
             self.fixed_config = read_config_file(Path(config_file))
-        self._cache: dict[Path, LintConfig] = {}
+        self._cache: dict[Path | None, LintConfig] = {}
 
     def config_for(self, path: str) -> LintConfig:
-        if self.fixed_config is not None:
-            base = self.fixed_config
-        else:
-            folder = Path.cwd() if path == "-" else Path(path).resolve().parent
-            if folder not in self._cache:
-                self._cache[folder] = load_config(folder)
-            base = self._cache[folder]
-        return base.with_overrides(**self.overrides)
+        """The config for a file, one object per folder: the config remembers what it decided."""
+        fixed = self.fixed_config
+        folder = None if fixed is not None else Path.cwd() if path == "-" else Path(path).resolve().parent
+        if folder not in self._cache:
+            base = fixed if fixed is not None else load_config(folder)
+            self._cache[folder] = base.with_overrides(**self.overrides)
+        return self._cache[folder]
 
 
 def _validate_profile(name: str | None) -> None:

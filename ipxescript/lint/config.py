@@ -27,6 +27,7 @@ from __future__ import annotations
 import fnmatch
 import tomllib
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,17 @@ class LintConfig:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def enabled(self, code: str, path: str | None = None) -> bool:
+        key = (code, path)
+        found = self._enabled.get(key)
+        if found is None:  # asked for every rule of every file: answered once per code and path
+            found = self._enabled[key] = self._decide(code, path)
+        return found
+
+    @cached_property
+    def _enabled(self) -> dict[tuple[str, str | None], bool]:
+        return {}
+
+    def _decide(self, code: str, path: str | None) -> bool:
         if not _matches(code, self.select) or _matches(code, self.ignore):
             return False
         return not (path and _matches(code, self.path_ignores(path)))

@@ -19,7 +19,7 @@ A rule stays one definition: this module only chooses which lines a line rule is
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from ipxescript.analysis.diagnostics import Diagnostic, Edit
@@ -83,6 +83,10 @@ def _reads_settings(line: LogicalLine) -> bool:
     return "${" in line.text or _runs_setting_command(line)
 
 
+def _labels_or_gotos(line: LogicalLine) -> bool:
+    return line.label is not None or any(c.name == "goto" for c in line.commands)
+
+
 # Cross-line rules whose findings depend only on the lines for which their predicate holds (and on the
 # positions of those lines): after an edit that replaced only lines for which it holds neither before
 # nor after, and moved no line to another line number, their findings are the last ones, moved. Every
@@ -95,6 +99,7 @@ READS: dict[str, Callable[[LogicalLine], bool]] = {
         ("IPX301", "IPX302", "IPX303", "IPX305"),
         _commands(("menu", "form", "item", "choose", "present", "goto")),
     ),
+    **dict.fromkeys(("IPX201", "IPX206", "IPX210"), _labels_or_gotos),
     "IPX502": _commands((*IMAGE_COMMANDS, *SAN_COMMANDS, "imgfree", "imgstat", "imgverify", "imgextract")),
     "IPX503": _commands((*IMAGE_COMMANDS, *SAN_COMMANDS), dynamic=True),
 }
@@ -170,13 +175,14 @@ class IncrementalLinter:
         rules = all_rules()
         self.line_rules: tuple[Rule, ...] = tuple(r for r in rules if r.code in LINE_RULES)
         self.cross_rules: tuple[Rule, ...] = tuple(r for r in rules if r.code not in LINE_RULES)
-        self._lines: dict[int, _LineResult] = {}  # id(line) -> its findings
+        self._lines: dict[LogicalLine, _LineResult] = {}  # each line of the last lint -> its findings
         self._magic: str | None = None
         self._context: LintContext | None = None
         self._result: list[Diagnostic] = []
-        # the lines of the last complete lint (id -> line, index, first physical line) and what each
+        self.findings: list[Diagnostic] = []  # the result of the last complete ``steps``
+        # the lines of the last complete lint (line -> its index, first physical line) and what each
         # rule of READS found then
-        self._linted: dict[int, tuple[LogicalLine, int, int]] = {}
+        self._linted: dict[LogicalLine, tuple[int, int]] = {}
         self._rules: dict[str, _RuleResult] = {}
         self.reused: set[str] = set()  # READS rules whose findings the last lint moved, not re-ran
         self.relinted = 0  # lines the line rules ran on in the last lint (for tests and benchmarks)
@@ -184,28 +190,22 @@ class IncrementalLinter:
     def lint(self, script: Script) -> list[Diagnostic]:
         """Every enabled finding for ``script``, as ``lint_source(script.text, script.path, config)``."""
         with gc_paused():
-            return self._drain(self.steps(script))
+            for _ in self.steps(script):
+                pass
+        return self.findings
 
-    @staticmethod
-    def _drain(steps: Generator[None, None, list[Diagnostic]]) -> list[Diagnostic]:
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                result: list[Diagnostic] = done.value
-                return result
-
-    def steps(self, script: Script) -> Generator[None, None, list[Diagnostic]]:
-        """``lint`` in steps of one rule each: the language server answers other messages between
-        them and drops the generator when a newer edit makes its answer stale. The caller pauses the
-        cyclic garbage collector around it (see ``lint`` and the engine's ``gc_paused``)."""
+    def steps(self, script: Script) -> Iterator[None]:
+        """``lint`` in steps of one rule each, the result in ``findings`` after the last: the language
+        server answers other messages between them and drops the generator when a newer edit makes its
+        answer stale. The caller pauses the cyclic garbage collector around it (as ``lint`` does)."""
         if self.config.template != "none" and has_markers(script.text):
             self._lines = {}  # template regions are masked before parsing: a full lint of the text
             self._context = None
-            return lint_text(script.text, script.path, self.config).diagnostics
-        if self._context is not None and self._context.script is script:
-            return list(self._result)
-        return (yield from self._steps(script))
+            self.findings = lint_text(script.text, script.path, self.config).diagnostics
+        elif self._context is None or self._context.script is not script:
+            self.findings = yield from self._steps(script)
+        else:
+            self.findings = list(self._result)
 
     def _steps(self, script: Script) -> Generator[None, None, list[Diagnostic]]:
         previous = self._context
@@ -218,7 +218,7 @@ class IncrementalLinter:
             script, self.config, bindings=previous.bindings() if previous else None, previous=previous
         )
         known = self._lines
-        new = [line for line in script.lines if getattr(known.get(id(line)), "line", None) is not line]
+        new = [line for line in script.lines if line not in known]
         kept = known
         if new:
             fresh = self._check_lines(ctx, new)
@@ -226,18 +226,20 @@ class IncrementalLinter:
                 self._lines = {}
                 return finish(ctx, *run_checks(ctx, all_rules()))
             kept = {**known, **fresh}
-        self._lines = {}
+        self._lines = {line: kept[line] for line in script.lines}
         found: list[Diagnostic] = []
         core: list[Diagnostic] = []
-        for line in script.lines:
-            entry = kept[id(line)]
-            self._lines[id(line)] = entry
+        for line, entry in self._lines.items():
             if entry.found or entry.core:
                 entry.at(line.start)
                 found.extend(entry.found)
                 core.extend(entry.core)
         self.relinted = len(new)
         ctx.core_diagnostics = core
+        yield  # the model the cross-line rules share, a step of its own so no step holds up the editor
+        ctx.commands  # noqa: B018
+        yield
+        ctx.flow  # noqa: B018
         registered = set(LINE_RULES)
         supersede = [(r.code, r.supersedes) for r in self.line_rules if r.supersedes]
         rules: dict[str, _RuleResult] = {}
@@ -268,7 +270,7 @@ class IncrementalLinter:
             previous.release()  # its analyses point back at it: freed now, not by the cyclic collector
         self._context = ctx
         self._rules = rules
-        self._linted = {id(line): (line, line.index, line.first_line) for line in script.lines}
+        self._linted = {line: (line.index, line.first_line) for line in script.lines}
         return list(self._result)
 
     def _changed_lines(self, script: Script) -> list[LogicalLine] | None:
@@ -278,16 +280,15 @@ class IncrementalLinter:
         if not linted or len(linted) != len(script.lines):
             return None
         changed = []
-        current = set()
         for line in script.lines:
-            last = linted.get(id(line))
-            if last is None or last[0] is not line:
+            last = linted.get(line)
+            if last is None:
                 changed.append(line)
-            elif last[1] != line.index or last[2] != line.first_line:
+            elif last[0] != line.index or last[1] != line.first_line:
                 return None
-            else:
-                current.add(id(line))
-        changed += [line for key, (line, _i, _f) in linted.items() if key not in current]
+        if changed:
+            current = set(script.lines)
+            changed += [line for line in linted if line not in current]
         return changed
 
     @staticmethod
@@ -322,7 +323,9 @@ class IncrementalLinter:
             out.append((d, anchors))
         return out
 
-    def _check_lines(self, ctx: LintContext, lines: list[LogicalLine]) -> dict[int, _LineResult] | None:
+    def _check_lines(
+        self, ctx: LintContext, lines: list[LogicalLine]
+    ) -> dict[LogicalLine, _LineResult] | None:
         """Run the line rules and the core checks on ``lines`` only (a script made of just those lines,
         at their offsets); None when a rule raised."""
         script = ctx.script
@@ -360,5 +363,5 @@ class IncrementalLinter:
             out[index(d)].found.append(replace(d))
         for d in sub.core_diagnostics:
             out[index(d)].core.append(replace(d))
-        return {id(line): result for line, result in zip(lines, out, strict=True)}
+        return dict(zip(lines, out, strict=True))
         return out

@@ -6,6 +6,8 @@ Text is kept raw (with the ``\\b \\b`` erasures iPXE prints) and rendered like a
 
 from __future__ import annotations
 
+import re
+
 ROWS, COLS = 25, 80
 
 
@@ -37,13 +39,21 @@ def render(text: str) -> str:
     return "\n".join(lines)
 
 
+_CONTROL = re.compile("[\x01-\x07\x0b\x0c\x0e-\x1a\x1c-\x1f]")
+
+
 class Console:
-    def __init__(self, legacy_bytes: bool = False, echo: bool = False) -> None:
+    def __init__(self, legacy_bytes: bool = False, echo: bool = False, efi_text: bool = False) -> None:
         self.parts: list[str] = []
         self.legacy_bytes = legacy_bytes  # Debian's EFI console prints each byte >= 0x80 as "?"
         self.echo = echo  # interactive runs also write to the real terminal
+        self.efi_text = efi_text  # the EFI text console shows other control characters as "?"
 
     def write(self, text: str) -> None:
+        if self.efi_text and _CONTROL.search(text):
+            # OVMF's terminal passes only NUL, BS, TAB, LF and CR (observed: `show v:string` of an
+            # ipv4 value prints "????"); ESC never reaches it alone (iPXE parses its sequences)
+            text = _CONTROL.sub("?", text)
         if self.legacy_bytes and any(ord(c) >= 0x80 for c in text):
             text = "".join(
                 "?" * len(c.encode("utf-8", "surrogateescape")) if ord(c) >= 0x80 else c for c in text

@@ -42,7 +42,8 @@ SETTING_NO_BLOCK = 0x2C0C2087
 SETTING_NOT_FOUND = 0x2D0C208E
 STORE_INVALID = 0x1C0C2082
 STORE_INVALID_IPV4 = 0x1C056082
-STORE_INVALID_IPV6 = 0x1C05A082
+STORE_INVALID_IPV6 = 0x1C066082  # ipv6.c (observed on every build: set b:ipv6 1::2::3)
+STORE_INVALID_BASE64 = 0x1C102082  # base64.c (observed: set b:base64 !!!!)
 STORE_INVALID_HEX = 0x1C112082  # src/core/base16.c (observed: set n:hex 1:2)
 STORE_UNSUPPORTED = 0x3C0C2083
 STORE_BUILTIN_OTHER = 0x3D0C2083
@@ -56,6 +57,7 @@ READ_CANCELLED = 0x0B32E095
 READ_TIMED_OUT = 0x4C32E092
 SLEEP_CANCELLED = 0x0B022095
 SCHEME_UNSUPPORTED = 0x3C092083
+TFTP_NOT_BLOCK_DEVICE = 0x3F122083  # tftp.c: a SAN root path on TFTP (observed: sanboot a)
 HTTP_NOT_FOUND = 0x2D0C618E
 HTTP_FORBIDDEN = 0x410C618F
 HTTP_UNAUTHORIZED = 0x020C618F
@@ -68,9 +70,15 @@ FILE_NOT_FOUND = 0x2D1BE08E
 CONNECTION_TIMED_OUT = 0x4C0C6092
 DOWNLOAD_TIMED_OUT = 0x4C072092  # monojob_wait's --timeout (observed after ifclose)
 NETWORK_UNREACHABLE = 0x28086090
-NO_NETWORK_DEVICE = 0x2C0A6087
+NO_NETWORK_DEVICE = 0x2C162087  # parseopt.c parse_netdev (observed: ifstat nosuch)
 DHCP_FAILED = 0x4C16E092
-NO_SUCH_CONFIGURATOR = 0x2D16208E  # parseopt.c's parse_netdev_configurator
+NO_SUCH_CONFIGURATOR = 0x3C162083  # parseopt.c parse_netdev_configurator (observed: ENOTSUP)
+NO_SUCH_PARAMS = 0x2D16208E  # parseopt.c parse_parameters (observed: param --params nosuch)
+NO_SUCH_CERTIFICATE = 0x2D4FE08E  # cert_cmd.c (observed: certstat --subject nosuch)
+CERT_NOT_PARSED = 0x3C00E083  # x509.c: a file that is no certificate (observed: certstore of text)
+COLOUR_INVALID = 0x1C1E2082  # colour 9 (observed)
+CPAIR_INVALID = 0x1C1D2082  # cpair 8 (observed)
+USB_NONE = 0x2C074087  # usbscan with no USB device (observed on upstream ipxe.efi)
 CPUID_FEATURE_ABSENT = 0x2D00008E
 LOGIN_CANCELLED = 0x0B17E095
 SAN_NO_DEVICE = 0x2C222087  # sanboot with no root path and nothing hooked (observed, EFI)
@@ -120,6 +128,7 @@ _PCBIOS_CODES = {
     0x28: 0x11,  # ENETUNREACH: ARP_TIMEOUT
     0x34: 0x06,  # ENOSPC: OUT_OF_RESOURCES
     0x38: 0x01,  # ENOTCONN: FAILURE
+    0x3F: 0x03,  # EPROTONOSUPPORT: UNSUPPORTED (observed: sanboot of a TFTP root path)
 }
 PLATFORM_CODES = {"efi": _EFI_CODES, "pcbios": _PCBIOS_CODES}
 

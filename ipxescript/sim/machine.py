@@ -22,7 +22,7 @@ from ipxescript.sim.fetch import Fetcher
 from ipxescript.sim.images import Image, Registry
 from ipxescript.sim.menus import Menu
 from ipxescript.sim.profile import Machine, Profile, catalog_data, command_specs
-from ipxescript.sim.settings import Predefined, SettingsStore
+from ipxescript.sim.settings import Predefined, SettingsStore, Stored
 from ipxescript.sim.state import Inputs
 from ipxescript.sim.status import RunEnded, ScriptEnd
 
@@ -75,17 +75,24 @@ class Result:
 
 def build_settings(profile: Profile) -> SettingsStore:
     predefined = []
+    # the build's own types, where its `show` disagreed with the reference (tools/build_catalog.py)
+    overrides = catalog_data()["profiles"][profile.name].get("setting_type_overrides", {})
     for s in catalog_data()["settings"]:
         if s["name"] in profile.absent_settings:
             continue
         tag = s.get("tag")
         generic = "generic" in str(s.get("scope", ""))
-        predefined.append(Predefined(s["name"], s["type"], tag if isinstance(tag, int) else None, generic))
+        kind = overrides.get(s["name"], s["type"])
+        predefined.append(Predefined(s["name"], kind, tag if isinstance(tag, int) else None, generic))
     return SettingsStore(
         predefined,
         set(profile.setting_types),
-        uuid_parse=not profile.legacy,
-        escape_plus=not profile.legacy,
+        rules=types.Rules(
+            uuid_parse=not profile.legacy,
+            escape_plus=not profile.legacy,
+            ipv6=profile.ipv6,
+            long_bits=32 if profile.buildarch == "i386" else 64,
+        ),
     )
 
 
@@ -108,7 +115,11 @@ class Simulator:
         self.inputs = inputs or Inputs()
         self.interactive = interactive  # an object with wait_key(ticks) and draw(screen) when on a TTY
         self.specs = command_specs()
-        self.console = Console(legacy_bytes=profile.bytes_shown_alone, echo=interactive is not None)
+        self.console = Console(
+            legacy_bytes=profile.bytes_shown_alone,
+            echo=interactive is not None,
+            efi_text=profile.platform == "efi",
+        )
         self.registry = Registry()
         self.menus: list[Menu] = []
         self.screens: list[list[str]] = []
@@ -120,6 +131,7 @@ class Simulator:
         self.joined_path: int | None = None
         self.max_decisions = 60
         self.san_hooked: list[str] = []
+        self.param_lists: set[str | None] = set()  # `params` lists by name (None: the default one)
         self.ticks = 0
         start = self.machine.start_unixtime
         self.start_time: int = int(time.time()) if start is None else start
@@ -152,6 +164,7 @@ class Simulator:
             "cwuri": lambda: (
                 None if self.engine.cwuri is None else ("string", types.to_bytes(self.engine.cwuri))
             ),
+            "dmesg": lambda: ("string", types.to_bytes(self.console.raw())),  # the console ring buffer
             "cwduri": lambda: (
                 None
                 if self.engine.cwuri is None
@@ -162,6 +175,7 @@ class Simulator:
         net0 = s.root.add_child("net0")
         mac = bytes.fromhex(m.mac.replace(":", ""))
         s.set_raw("net0", "mac", "hex", mac)
+        s.set_raw("net0", "hwaddr", "hex", mac)
         s.set_raw("net0", "bustype", "string", b"PCI")
         s.set_raw("net0", "busloc", "uint32", m.busloc.to_bytes(4, "big"))
         s.set_raw(
@@ -175,20 +189,43 @@ class Simulator:
         if "linktype" not in absent:
             s.set_raw("net0", "linktype", "string", b"Ethernet")
         if self.profile.ipv6:
-            s.set_raw("net0.ndp", "ip6", "ipv6", types.parse("ipv6", m.ip6))
-            s.set_raw("net0.ndp", "len6", "int8", bytes([64]))
-            s.set_raw("net0.ndp", "gateway6", "ipv6", types.parse("ipv6", m.gateway6))
+            # the router's prefix has its own block under net0.ndp (observed: net0.ndp.0/ip6)
+            s.set_raw("net0.ndp.0", "ip6", "ipv6", types.parse("ipv6", m.ip6))
+            s.set_raw("net0.ndp.0", "len6", "int8", bytes([64]))
+            s.set_raw("net0.ndp.0", "gateway6", "ipv6", types.parse("ipv6", m.gateway6))
             s.set_raw("net0.link", "ip6", "ipv6", types.parse("ipv6", m.link_ip6))
             s.set_raw("net0.link", "len6", "int8", bytes([64]))
         s.netx = net0
         self.dhcp_configure()
-        s.set_raw("smbios", "manufacturer", "string", types.to_bytes(m.manufacturer))
-        s.set_raw("smbios", "product", "string", types.to_bytes(m.product))
-        s.set_raw("smbios", "uuid", "uuid", m.uuid)
+        for name, type_name, data in self._smbios_values().values():
+            s.set_raw("smbios", name, type_name, data)
+        smbios = s.find_block("smbios", create=False)
+        assert smbios is not None
+        smbios.dynamic = self._smbios_fetch
+        if self.profile.platform == "efi" and "cpuvendor" not in absent:
+            s.set_raw("cpuid", "cpuvendor", "string", types.to_bytes(m.cpuvendor))
+            s.set_raw("cpuid", "cpumodel", "string", types.to_bytes(m.cpumodel))
         pci = s.root.add_child("pci")
         pci.dynamic = self._pci_fetch
 
-    def _pci_fetch(self, key: str) -> tuple[str, bytes] | None:
+    def _smbios_values(self) -> dict[int, tuple[str, str, bytes]]:
+        """SMBIOS fields by tag (type << 16 | offset << 8 | length; length 0 is a string)."""
+        m = self.machine
+        return {
+            0x10400: ("manufacturer", "string", types.to_bytes(m.manufacturer)),
+            0x10500: ("product", "string", types.to_bytes(m.product)),
+            0x10810: ("uuid", "uuid", m.uuid),
+        }
+
+    def _smbios_fetch(self, key: str) -> Stored | None:
+        """``smbios/<type>.<offset>.<length>``: named as the predefined setting with that tag
+        (observed: show smbios/1.4.0 prints smbios/manufacturer:string = QEMU)."""
+        if not key.startswith("#"):
+            return None
+        found = self._smbios_values().get(int(key[1:]))
+        return None if found is None else Stored(*found)
+
+    def _pci_fetch(self, key: str) -> Stored | None:
         """``${pci/<busdevfn>.<offset>.<length>}``: configuration space, little-endian, as a number."""
         if not key.startswith("#"):
             return None
@@ -196,9 +233,9 @@ class Simulator:
         busdevfn, offset, length = tag >> 16, (tag >> 8) & 0xFF, tag & 0xFF
         space = bytearray(b"\xff" * 256)
         for function, vendor, device in self.machine.pci:
-            if function == busdevfn:
-                space[0:4] = vendor.to_bytes(2, "little") + device.to_bytes(2, "little")
-        return "hexraw", bytes(reversed(space[offset : offset + length]))
+            if function == busdevfn:  # past the IDs not modelled: 0 (the revision, observed, is 0)
+                space[:] = vendor.to_bytes(2, "little") + device.to_bytes(2, "little") + bytes(252)
+        return Stored(key, "hexraw", bytes(reversed(space[offset : offset + length])))
 
     def dhcp_configure(self, filename: str | None = None) -> None:
         m = self.machine
@@ -216,6 +253,9 @@ class Simulator:
             self.settings.set_raw("net0.dhcp", name, type_name, types.parse(type_name, value))
         if filename:
             self.settings.set_raw("net0.dhcp", "filename", "string", types.to_bytes(filename))
+        # options of QEMU's DHCPACK with no predefined setting: the lease time (86400 s), the type (ACK)
+        self.settings.set_raw("net0.dhcp", "51", "string", (86400).to_bytes(4, "big"))
+        self.settings.set_raw("net0.dhcp", "53", "string", bytes([5]))
 
     # -- console helpers -----------------------------------------------------------------------------
 
@@ -462,6 +502,8 @@ class Simulator:
 
     def _exec_once(self, image: Image) -> tuple[int, Image | None]:
         if image.verified and image.type is None:
+            if image.autofree:  # image_exec unregisters it on failure too (observed: chain --autofree)
+                self.registry.unregister(image)
             return self.err(errors.IMAGE_NOT_EXECUTABLE), None
         saved_cwuri = self.engine.cwuri
         self.engine.cwuri = image.uri

@@ -146,6 +146,8 @@ class Machine:
     manufacturer: str = "QEMU"
     product: str = "Standard PC (i440FX + PIIX, 1996)"
     uuid: bytes = bytes(16)
+    cpuvendor: str = "AuthenticAMD"  # QEMU's TCG CPU (observed on upstream ipxe.efi: show cpuvendor)
+    cpumodel: str = "QEMU Virtual CPU version 2.5+"
     start_unixtime: int | None = None  # None: the host's clock when the run starts (the VM's RTC)
     # PCI functions present (busdevfn -> vendor, device): i440FX host bridge, PIIX3 ISA/IDE/ACPI, the NIC
     pci: tuple[tuple[int, int, int], ...] = (

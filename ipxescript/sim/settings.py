@@ -50,7 +50,7 @@ class Block:
     children: list[Block] = field(default_factory=list)
     values: dict[str, Stored] = field(default_factory=dict)
     builtins: dict[str, BuiltinFetch] | None = None  # set for the read-only builtin block
-    dynamic: Callable[[str], tuple[str, bytes] | None] | None = None  # computed values (pci)
+    dynamic: Callable[[str], Stored | None] | None = None  # raw access by number (pci, smbios)
     order: int = 0
 
     @property
@@ -91,9 +91,10 @@ class Block:
         return sorted(self.children, key=lambda b: -b.priority)
 
     def fetch_here(self, key: str) -> Stored | None:
+        if not key:
+            return None  # a setting with an empty name is never found (observed: show net0/)
         if self.dynamic is not None and key not in self.values:
-            got = self.dynamic(key)
-            return None if got is None else Stored(key, got[0], got[1])
+            return self.dynamic(key)
         if self.builtins is not None:
             fetch = self.builtins.get(key)
             if fetch is None:
@@ -113,14 +114,11 @@ class SettingsStore:
         self,
         predefined: list[Predefined],
         type_names: set[str],
-        *,
-        uuid_parse: bool = True,
-        escape_plus: bool = True,
+        rules: types.Rules = types.DEFAULT_RULES,
     ) -> None:
         self.root = Block("")
         self.type_names = type_names
-        self.uuid_parse = uuid_parse
-        self.escape_plus = escape_plus
+        self.rules = rules
         self.by_name: dict[str, Predefined] = {}
         self.by_tag: dict[int, Predefined] = {}
         for setting in predefined:
@@ -178,10 +176,11 @@ class SettingsStore:
         start = ref.block if ref.block is not None else self.root
         for block in start.walk():
             if block.dynamic is not None and block is not start:
-                # raw-access blocks (pci) only apply to their own scope (setting_applies): they answer
-                # ${pci/...}, never an unscoped ${66}
-                continue
-            stored = block.fetch_here(ref.key)
+                # raw access by number (pci, smbios) only applies in its own scope (setting_applies):
+                # ${pci/...} answers, an unscoped ${66} does not; named values (${product}) still do
+                stored = block.values.get(ref.key)
+            else:
+                stored = block.fetch_here(ref.key)
             if stored is not None:
                 return block, stored
         return None
@@ -197,7 +196,7 @@ class SettingsStore:
             return ""
         stored = found[1]
         try:
-            return types.format(ref.type or stored.type, stored.data, escape_plus=self.escape_plus)
+            return types.format(ref.type or stored.type, stored.data, rules=self.rules)
         except types.TypeFormatError:
             return ""
 
@@ -210,11 +209,12 @@ class SettingsStore:
         block, stored = found
         type_name = ref.type or stored.type
         try:
-            value = types.format(type_name, stored.data, escape_plus=self.escape_plus)
+            value = types.format(type_name, stored.data, rules=self.rules)
         except types.TypeFormatError:
             value = ""
         prefix = f"{block.path}/" if block.path else ""
-        return f"{prefix}{stored.name}:{type_name} = {value}"
+        name = ref.name if stored.name.startswith("#") else stored.name  # a raw number as it was typed
+        return f"{prefix}{name}:{type_name} = {value}"
 
     def get(self, text: str) -> str | None:
         """Convenience for callers: the formatted value, or None when unset."""
@@ -226,7 +226,7 @@ class SettingsStore:
         if found is None:
             return None
         try:
-            return types.format(ref.type or found[1].type, found[1].data, escape_plus=self.escape_plus)
+            return types.format(ref.type or found[1].type, found[1].data, rules=self.rules)
         except types.TypeFormatError:
             return None
 
@@ -240,12 +240,12 @@ class SettingsStore:
                 raise IpxeError(errors.STORE_UNSUPPORTED)
             raise IpxeError(errors.STORE_BUILTIN_OTHER)
         self._check_dhcp_block(block, ref)
-        if value == "":
+        if value == "" or not ref.key:
             block.values.pop(ref.key, None)
             return
         type_name = ref.type or "string"
         try:
-            data = types.parse(type_name, value, uuid_parse=self.uuid_parse)
+            data = types.parse(type_name, value, rules=self.rules)
         except types.TypeParseError as exc:
             raise IpxeError(exc.status) from exc
         block.values[ref.key] = Stored(ref.name, type_name, data)
@@ -303,7 +303,7 @@ class SettingsStore:
                 continue
             for stored in block.values.values():
                 try:
-                    text = types.format(stored.type, stored.data, escape_plus=self.escape_plus)
+                    text = types.format(stored.type, stored.data, rules=self.rules)
                 except types.TypeFormatError:
                     text = ""
                 key = f"{block.path}/{stored.name}" if block.path else stored.name

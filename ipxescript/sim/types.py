@@ -10,9 +10,23 @@ import base64
 import binascii
 import ipaddress
 import re
+from dataclasses import dataclass
 
 from ipxescript.analysis.values import strtoul
 from ipxescript.sim import errors
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """How one build parses and formats values, where builds differ (observed on the firmware)."""
+
+    uuid_parse: bool = True  # Debian's 2019 build cannot parse uuid values (ENOTSUP)
+    escape_plus: bool = True  # uristring escapes "+" (not in Debian's 2019 build)
+    ipv6: bool = True  # without IPv6 (upstream BIOS) the ipv6 type neither parses nor formats
+    long_bits: int = 64  # i386 prints signed values through a 32-bit long: -2^31's digits come out wrong
+
+
+DEFAULT_RULES = Rules()
 
 
 class TypeParseError(Exception):
@@ -64,9 +78,7 @@ def to_text(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-def parse(
-    type_name: str, text: str, *, uuid_parse: bool = True, store_status: int = errors.STORE_INVALID
-) -> bytes:
+def parse(type_name: str, text: str, rules: Rules = DEFAULT_RULES) -> bytes:
     """Text -> stored bytes for a type (the value is never empty here: empty means delete)."""
     if type_name == "string":
         return to_bytes(text)
@@ -90,7 +102,11 @@ def parse(
             out.append(value)
         return bytes(out)
     if type_name == "ipv6":
+        if not rules.ipv6:
+            raise TypeParseError(errors.STORE_UNSUPPORTED)
         try:
+            if "." in text:  # inet6_aton knows no embedded IPv4 tail (observed: ::ffff:10.0.2.15)
+                raise ValueError(text)
             return ipaddress.IPv6Address(text).packed
         except ValueError as exc:
             raise TypeParseError(errors.STORE_INVALID_IPV6) from exc
@@ -100,9 +116,9 @@ def parse(
         try:
             return base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise TypeParseError(errors.STORE_INVALID) from exc
+            raise TypeParseError(errors.STORE_INVALID_BASE64) from exc
     if type_name in ("uuid", "guid"):
-        if not uuid_parse:
+        if not rules.uuid_parse:
             raise TypeParseError(errors.STORE_UNSUPPORTED)
         digits = text.replace("-", "")
         if not re.fullmatch(r"[0-9A-Fa-f]{32}", digits):
@@ -142,24 +158,24 @@ def numeric_value(data: bytes, signed: bool) -> int:
     return value
 
 
-def format(type_name: str, data: bytes, *, escape_plus: bool = True) -> str:  # noqa: A001 - iPXE's name
+def format(type_name: str, data: bytes, rules: Rules = DEFAULT_RULES) -> str:  # noqa: A001 - iPXE's name
     """Stored bytes -> text for a type; raises TypeFormatError where iPXE's format fails."""
     if type_name == "string":
         return to_text(data.split(b"\0", 1)[0])
     if type_name == "uristring":
-        return uri_encode_bytes(data, escape_plus)  # every byte, NULs too (observed: ${mac:uristring})
+        return uri_encode_bytes(data, rules.escape_plus)  # every byte, NULs too (observed: ${mac:uristring})
     if type_name in INT_WIDTHS:
         signed = not type_name.startswith("u")
         value = numeric_value(data, signed)
         if signed:
-            return str(value)
+            return _decimal(value, rules.long_bits)
         return f"0x{value & 0xFFFFFFFFFFFFFFFF:x}"
     if type_name == "ipv4":
         if len(data) < 4:
             raise TypeFormatError("short")
         return ".".join(str(b) for b in data[:4])
     if type_name == "ipv6":
-        if len(data) < 16:
+        if not rules.ipv6 or len(data) < 16:
             raise TypeFormatError("short")
         return str(ipaddress.IPv6Address(data[:16]))
     if type_name in HEX_SEPARATORS:
@@ -179,6 +195,14 @@ def format(type_name: str, data: bytes, *, escape_plus: bool = True) -> str:  # 
     if type_name == "dnssl":
         return _format_dnssl(data)
     raise TypeFormatError(type_name)
+
+
+def _decimal(value: int, long_bits: int) -> str:
+    """vsprintf's "%ld": negating the most negative long overflows, and each digit is '0' plus a
+    negative remainder (observed on i386: -2147483648 prints as -./,),(-*,()."""
+    if value != -(1 << (long_bits - 1)):
+        return str(value)
+    return "-" + "".join(chr(ord("0") - int(d)) for d in str(-value))
 
 
 def _format_dnssl(data: bytes) -> str:

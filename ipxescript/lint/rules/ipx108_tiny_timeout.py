@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.binding import OptionValue
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
+from ipxescript.catalog import CommandSpec
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.values import parse_ipxe_integer
 from ipxescript.syntax.tree import Reference
@@ -34,7 +35,7 @@ THRESHOLD_MS = 100
 def _timeout_options(ctx: LintContext) -> Iterator[OptionValue]:
     for _line, bound in ctx.commands:
         spec = bound.spec
-        if spec is None:
+        if spec is None or not bound.options or not _has_timeout(spec):
             continue
         for opt in bound.options:
             option_spec = next((o for o in spec.all_options if o.name == opt.name), None)
@@ -44,6 +45,11 @@ def _timeout_options(ctx: LintContext) -> Iterator[OptionValue]:
                 and opt.value is not None
             ):
                 yield opt
+
+
+def _has_timeout(spec: CommandSpec) -> bool:
+    """Some option of the command takes milliseconds (most commands have none: skip them at once)."""
+    return any(o.argument_kind == "timeout_ms" for o in spec.all_options)
 
 
 def _report(value: int, text: str, start: int, end: int, what: str) -> Diagnostic:

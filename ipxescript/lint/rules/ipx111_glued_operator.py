@@ -55,6 +55,9 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     for _line, bound in ctx.commands:
         words = bound.positionals[:1] if bound.name in FREE_TEXT else bound.command.args
         for word in words:
+            text = word.text
+            if "|" not in text and "&" not in text and ";" not in text:
+                continue  # most words: no operator character at all
             for part in word.parts:
                 if not isinstance(part, Literal) or part.end - part.start != len(part.value):
                     continue

@@ -96,9 +96,13 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                 CODE, SEVERITY, f"'{name}' is shell syntax, not an iPXE command: {COMMAND_ADVICE[name]}",
                 words[0].start, words[0].end,
             )  # fmt: skip
+        image_args = {id(arg) for arg in bound.positionals[1:]} if name in IMAGE_COMMANDS else ()
         for word in words:
-            if name in IMAGE_COMMANDS and any(word is arg for arg in bound.positionals[1:]):
+            if id(word) in image_args:
                 continue
+            text = word.text
+            if text.count("$") == text.count("${") and "`" not in text and text not in OPERATOR_WORDS:
+                continue  # most words: no '$' but those opening '${', which DOLLAR never matches
             if word.text in OPERATOR_WORDS and name not in TEXT_COMMANDS:
                 yield Diagnostic(
                     CODE, Severity.WARNING,

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from socket import inet_aton
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ipxescript.serve.policy import BootOffer, Client
 
@@ -28,6 +29,8 @@ log = logging.getLogger("ipxescript.dhcp")
 
 ZERO4 = bytes(4)
 ZERO6 = bytes(6)
+END = b"\xff"
+SMALLEST, LARGEST = c.MIN_BOOTP_SIZE, c.DEFAULT_MAX_SIZE - 28  # a reply that needs no padding nor spilling
 REQUEST_HEAD = b"\x01\x01\x06"  # BOOTREQUEST, Ethernet, 6-byte address
 REPLY_HEAD = b"\x02\x01\x06\x00"  # BOOTREPLY, Ethernet, 6-byte address, hops 0
 SECS = b"\0\0"
@@ -40,14 +43,26 @@ KIND_OPTIONS = (c.OPT_VENDOR_CLASS, c.OPT_CLIENT_ARCH, c.OPT_USER_CLASS, c.OPT_I
 _new_client = object.__new__
 
 
-class _Kind(NamedTuple):
+class _Kind:
     """What every client that describes itself alike (options 60, 93, 77, 175) has in common."""
 
-    fields: dict[str, object]  # a sample Client's fields
-    labels: dict[str, str]
-    text: str  # the log's description after the MAC
-    may_boot: bool  # is the policy asked (server.may_boot)
-    vendor_answer: str | None  # the option 60 of replies (clients.vendor_class_answer)
+    __slots__ = ("fields", "labels", "text", "may_boot", "vendor_answer", "answer")
+
+    def __init__(
+        self,
+        fields: dict[str, object],
+        labels: dict[str, str],
+        text: str,
+        may_boot: bool,
+        vendor_answer: str | None,
+    ) -> None:
+        self.fields = fields  # a sample Client's fields
+        self.labels = labels
+        self.text = text  # the log's description after the MAC
+        self.may_boot = may_boot  # is the policy asked (clients.may_boot)
+        self.vendor_answer = vendor_answer  # the option 60 of replies (clients.vendor_class_answer)
+        # The policy's answer for the kind, with the policy it came from, when that answers by kind alone.
+        self.answer: tuple[object, tuple[BootOffer | None, tuple[bytes, bytes, bytes, str]]] | None = None
 
 
 class DecisionLog:
@@ -63,7 +78,7 @@ class DecisionLog:
 
     def __init__(self) -> None:
         self._templates: dict[int, tuple[dict[str, object], float]] = {}
-        self._held: list[tuple[float, int, str, tuple[object, ...]]] | None = None
+        self._held: list[tuple[float, int, Callable[..., str], tuple[object, ...]]] | None = None
 
     def begin(self) -> None:
         """Hold lines until `end()`; not at DEBUG, whose per-packet lines (sent to, ARP) come in order."""
@@ -81,26 +96,29 @@ class DecisionLog:
             self.end()
             self._held = []
 
-    def __call__(self, level: int, template: str, *args: object) -> None:
-        """Log `template.format(*args)` at `level`."""
+    def __call__(self, level: int, render: Callable[..., str], *args: object) -> None:
+        """Log `render(*args)` at `level` (a template's `format`, or a function of the common lines)."""
         if not log.isEnabledFor(level):
             return
         if self._held is not None:
-            self._held.append((time.time(), level, template, args))
+            self._held.append((time.time(), level, render, args))
         else:
-            self._emit([(time.time(), level, template, args)])
+            self._emit([(time.time(), level, render, args)])
 
-    def _emit(self, lines: list[tuple[float, int, str, tuple[object, ...]]]) -> None:
+    def _emit(self, lines: list[tuple[float, int, Callable[..., str], tuple[object, ...]]]) -> None:
         if not (log.disabled or log.filters):
             handler = self._only_handler()
             if isinstance(handler, LoopFlushedFileHandler) and handler.write_lines(
-                (created, log.name, logging.getLevelName(level), template.format(*args))
-                for created, level, template, args in lines
-                if level >= handler.level
+                log.name,
+                (
+                    (created, logging.getLevelName(level), render(*args))
+                    for created, level, render, args in lines
+                    if level >= handler.level
+                ),
             ):
                 return
-        for created, level, template, args in lines:
-            self._record(created, level, template.format(*args))
+        for created, level, render, args in lines:
+            self._record(created, level, render(*args))
 
     def _record(self, now: float, level: int, message: str) -> None:
         if logging.getLogRecordFactory() is not logging.LogRecord:  # someone customises records: let them
@@ -130,6 +148,11 @@ class DecisionLog:
             found += logger.handlers
             logger = logger.parent if logger.propagate else None
         return found[0] if len(found) == 1 else None
+
+
+def _granted(request: str, mac: str, kind: str, reply: str, address: str, why: str, boot: str) -> str:
+    """The line of an OFFER or ACK (the common line: an f-string costs a third of a template's format)."""
+    return f"{request} from {mac}{kind} (full): {reply} {address} ({why}), {boot}"
 
 
 def _options(block: dict[int, bytes]) -> bytes:
@@ -201,8 +224,8 @@ class FastPath:
         mac = data[28:34].hex(":")
         address, why = server.offer_address(leases, mac, c.ip_option(options, c.OPT_REQUESTED_IP))
         if address is None:
-            kind_text = self._client(mac, options)[1].text
-            self.log(logging.WARNING, "DISCOVER from {}{} (full): no offer: {}", mac, kind_text, why)
+            kind_text = self._kind(options).text
+            self.log(logging.WARNING, "DISCOVER from {}{} (full): no offer: {}".format, mac, kind_text, why)
             return
         self._grant(data, options, endpoint, c.OFFER, "DISCOVER", mac, address, why)
 
@@ -223,18 +246,18 @@ class FastPath:
             assert address is not None
             self._grant(data, options, endpoint, c.ACK, "REQUEST", mac, address, why)
             return
-        kind_text = self._client(mac, options)[1].text
+        kind_text = self._kind(options).text
         if outcome == "silent":
-            self.log(logging.INFO, "REQUEST from {}{} (full): silent: {}", mac, kind_text, why)
+            self.log(logging.INFO, "REQUEST from {}{} (full): silent: {}".format, mac, kind_text, why)
             return
-        self.log(logging.INFO, "REQUEST from {}{} (full): NAK: {}", mac, kind_text, why)
+        self.log(logging.INFO, "REQUEST from {}{} (full): NAK: {}".format, mac, kind_text, why)
         reply = self._header(data) + self.nak_head
         reply += c._option_bytes(c.OPT_MESSAGE, why.encode()[:255]) + b"\xff"
         self._send(data, options, endpoint, reply, "0.0.0.0", c.NAK)
 
-    def _client(self, mac: str, options: dict[int, bytes], ip: str | None = None) -> tuple[Client, _Kind]:
-        """The policy's `Client` and what is known of its kind. What the firmware says about itself (options
-        60, 93, 77, 175) is the same for every machine of a model: decoded once per kind."""
+    def _kind(self, options: dict[int, bytes]) -> _Kind:
+        """What the firmware says about itself (options 60, 93, 77, 175): the same for every machine of a
+        model, decoded once per kind."""
         key = (options.get(60), options.get(93), options.get(77), options.get(175))  # KIND_OPTIONS
         kind = self._kinds.get(key)
         if kind is None:
@@ -254,8 +277,12 @@ class FastPath:
             )
             if len(self._kinds) < 1024:
                 self._kinds[key] = kind
-        # The frozen dataclass's __init__ sets each field through object.__setattr__ (a third of a
-        # decision's policy cost); filling its __dict__ gives the same Client.
+        return kind
+
+    @staticmethod
+    def _client(mac: str, options: dict[int, bytes], ip: str | None, kind: _Kind) -> Client:
+        """The policy's `Client`. The frozen dataclass's __init__ sets each field through
+        object.__setattr__ (a third of a decision's policy cost); filling its __dict__ gives the same."""
         client = _new_client(Client)
         values = client.__dict__
         values.update(kind.fields)
@@ -266,7 +293,22 @@ class FastPath:
             values["uuid"] = c.client_uuid(options)
         if c.OPT_HOSTNAME in options:
             values["hostname"] = c.text_option(options, c.OPT_HOSTNAME)
-        return client, kind
+        return client
+
+    def _boot(
+        self, mac: str, options: dict[int, bytes], ip: str, kind: _Kind
+    ) -> tuple[BootOffer | None, tuple[bytes, bytes, bytes, str]]:
+        """The policy's answer and its reply pieces (_boot_block). A policy that declares it answers by
+        kind alone (`answers_by_kind`, the default BootFilesPolicy) is asked once per kind; any other is
+        asked for every request (`ipxescript serve`'s logs each boot)."""
+        if kind.answer is not None and kind.answer[0] is self.server.policy:
+            return kind.answer[1]
+        policy = self.server.policy
+        boot = policy.boot_offer(self._client(mac, options, ip, kind)) if kind.may_boot else None
+        answer = (boot, self._boot_block(kind.vendor_answer, boot))
+        if getattr(policy, "answers_by_kind", False) is True:
+            kind.answer = (policy, answer)
+        return answer
 
     def _grant(
         self,
@@ -279,9 +321,11 @@ class FastPath:
         address: str,
         why: str,
     ) -> None:
-        client, client_kind = self._client(mac, options, address)
-        boot = self.server.policy.boot_offer(client) if client_kind.may_boot else None
-        siaddr, file, block, boot_text = self._boot_block(client_kind.vendor_answer, boot)
+        client_kind = self._kind(options)
+        boot, (siaddr, file, block, boot_text) = self._boot(mac, options, address, client_kind)
+        uuid = options.get(c.OPT_CLIENT_UUID)
+        # PXE servers echo the client's UUID
+        tail = END if boot is None or uuid is None else c._option_bytes(c.OPT_CLIENT_UUID, uuid) + END
         reply = b"".join(
             (
                 # op..hops, xid, secs, flags, ciaddr, yiaddr, siaddr, giaddr, chaddr, sname, file, cookie
@@ -300,15 +344,12 @@ class FastPath:
                 c.MAGIC_COOKIE,
                 self.lease_blocks[kind],
                 block,
+                tail,
             )
         )
-        uuid = options.get(c.OPT_CLIENT_UUID)
-        if boot is not None and uuid is not None:
-            reply += c._option_bytes(c.OPT_CLIENT_UUID, uuid)  # PXE servers echo it
-        reply += b"\xff"
         self.log(
             logging.INFO,
-            "{} from {}{} (full): {} {} ({}), {}",
+            _granted,
             name,
             mac,
             client_kind.text,
@@ -317,12 +358,11 @@ class FastPath:
             why,
             boot_text,
         )
-        if c.OPT_MAX_SIZE not in options and c.MIN_BOOTP_SIZE <= len(reply) <= c.DEFAULT_MAX_SIZE - 28:
-            if (
-                data[10] & 0x80
-            ):  # broadcast flag: what server.destination answers first here (no relay, ciaddr)
-                self.server.send_bytes(endpoint, reply, self.broadcast, kind)
-                return
+        # The common case of _send: no size to check against, nothing to pad; the broadcast flag set, which
+        # server.destination answers first here (no relay, no ciaddr).
+        if data[10] & 0x80 and c.OPT_MAX_SIZE not in options and SMALLEST <= len(reply) <= LARGEST:
+            self.server.send_bytes(endpoint, reply, self.broadcast, kind)
+            return
         self._send(data, options, endpoint, reply, address, kind)
 
     @staticmethod
@@ -381,7 +421,7 @@ class FastPath:
                 reply = c.encode(c.decode(reply), max_size)
             except ValueError as exc:
                 name = c.MESSAGE_NAMES.get(kind)
-                self.log(logging.ERROR, "cannot encode {} for {}: {}", name, data[28:34].hex(":"), exc)
+                self.log(logging.ERROR, "cannot encode {} for {}: {}".format, name, data[28:34].hex(":"), exc)
                 return
         elif len(reply) < c.MIN_BOOTP_SIZE:
             reply += bytes(c.MIN_BOOTP_SIZE - len(reply))

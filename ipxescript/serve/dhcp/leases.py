@@ -7,8 +7,9 @@ and no two instances can give one address to two clients. A backend that lost it
 `StateUnavailable`; the server then stays silent and the client retries.
 
 `LeaseStore` is the SQLite backend: an in-memory view written through to SQLite. Every change is one
-SQLite transaction, so a crash or restart leaves either the old or the new row, never half of one, and
-the `ip` primary key makes it impossible to store one address for two clients. Offers are kept in memory
+SQLite transaction (the server makes the changes of one wake-up of its socket one transaction, and sends
+no ACK before it is committed: `hold_writes`), so a crash or restart leaves either the old or the new row,
+never half of one, and the `ip` primary key makes it impossible to store one address for two clients. Offers are kept in memory
 only: a client that was offered an address and whose REQUEST arrives after a restart gets it if it is
 still free, which is what the client wants anyway.
 
@@ -24,7 +25,7 @@ import heapq
 import socket
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -125,6 +126,7 @@ class LeaseStore:
         self.reserved_ips = {ip: mac for mac, ip in self.reservations.items()}
         self.excluded = excluded
         self.db = sqlite3.connect(str(path) if path else ":memory:", isolation_level=None)
+        self._held: list[tuple[str, tuple[object, ...]]] | None = None  # statements of held changes
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes, fast commits
         self.db.execute(SCHEMA)
@@ -139,20 +141,54 @@ class LeaseStore:
         self._offers_limit = 4 * len(self.pool) + 64
         self.offered_to: dict[str, str] = {}  # mac -> ip of its latest offer
         # Free addresses: (free from, ip as int). `_free_at` holds each address's current key; a heap entry
-        # whose key differs is stale and dropped when it reaches the top.
+        # whose key differs is stale and dropped when it reaches the top. Addresses never used since the
+        # start wait in `_fresh`, in pool order, taken from `_fresh_at` on: a lab powering on takes them one
+        # after the other, and the heap only holds addresses that were used.
         self._free_at: dict[int, float] = {}
-        self._heap: list[tuple[float, int]] = []
         for value in self.pool:
             ip = int_to_ip(value)
             if ip in self.excluded or ip in self.reserved_ips:
                 continue
             lease = self.by_ip.get(ip)
             self._free_at[value] = NEVER_USED if lease is None else self._busy_until(lease)
-        self._heap = [(key, value) for value, key in self._free_at.items()]
+        self._fresh = [value for value, key in self._free_at.items() if key == NEVER_USED]
+        self._fresh_at = 0
+        self._heap = [(key, value) for value, key in self._free_at.items() if key != NEVER_USED]
         heapq.heapify(self._heap)
 
     def close(self) -> None:
         self.db.close()
+
+    # --- writing ---------------------------------------------------------------------------------------
+
+    def hold_writes(self) -> None:
+        """Until `write_held()`, keep each change's statements instead of committing it alone: a burst of
+        decisions becomes one transaction (a commit costs far more than a decision). The in-memory view
+        changes at once; the caller must not answer on a held change before `write_held()` returns."""
+        self._held = []
+
+    @property
+    def writes_held(self) -> bool:
+        """Are changes waiting for `write_held()`?"""
+        return bool(self._held)
+
+    def write_held(self) -> None:
+        """Commit the held changes in one transaction and stop holding; raises sqlite3.Error if it fails."""
+        held, self._held = self._held, None
+        if held:
+            self._commit(held)
+
+    def _write(self, *statements: tuple[str, tuple[object, ...]]) -> None:
+        if self._held is not None:
+            self._held.extend(statements)
+        else:
+            self._commit(statements)
+
+    def _commit(self, statements: Iterable[tuple[str, tuple[object, ...]]]) -> None:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            for sql, parameters in statements:
+                self.db.execute(sql, parameters)
 
     # --- queries -------------------------------------------------------------------------------------
 
@@ -200,18 +236,21 @@ class LeaseStore:
         return Offer(int_to_ip(free), "free address from the range") if free is not None else None
 
     def _first_free(self) -> int | None:
-        """The address free longest (never-used first), without scanning: stale heap tops are dropped."""
-        heap, now = self._heap, self.clock()
-        while heap:
-            key, value = heap[0]
-            current = self._free_at.get(value)
-            if current != key:
-                heapq.heappop(heap)  # stale: the address changed since this entry was pushed
-                continue
-            if key > now:  # the address free soonest is still busy: so is every other one
-                return None
-            return value
-        return None
+        """The address free longest (never-used first, lowest first), without scanning: the fresh addresses
+        that were used since and stale heap tops are skipped."""
+        free_at, fresh, at = self._free_at, self._fresh, self._fresh_at
+        while at < len(fresh) and free_at[fresh[at]] != NEVER_USED:
+            at += 1
+        self._fresh_at = at
+        heap = self._heap
+        while heap and free_at.get(heap[0][1]) != heap[0][0]:
+            heapq.heappop(heap)  # stale: the address changed since this entry was pushed
+        # A used address can be never-used again (its offer withdrawn): then it competes from the heap.
+        if at < len(fresh) and (not heap or (NEVER_USED, fresh[at]) < heap[0]):
+            return fresh[at]
+        if not heap or heap[0][0] > self.clock():  # the address free soonest is still busy: so is every other
+            return None
+        return heap[0][1]
 
     def _busy_until(self, lease: Lease | None) -> float:
         """When an address stops being held by its lease (its heap key once it is free)."""
@@ -219,9 +258,10 @@ class LeaseStore:
             return NEVER_USED
         return lease.expires if lease.state != "released" else min(lease.expires, self.clock())
 
-    def _requeue(self, ip: str) -> None:
+    def _requeue(self, ip: str, value: int | None = None) -> None:
         """Record when `ip` is next free (its lease and its offer both over) and push it to the heap."""
-        value = ip_to_int(ip)
+        if value is None:
+            value = ip_to_int(ip)
         if value not in self._free_at:  # outside the pool, reserved or excluded: never handed out freely
             return
         lease = self.by_ip.get(ip)
@@ -248,13 +288,27 @@ class LeaseStore:
     # --- the Leases interface ---------------------------------------------------------------------------
 
     def offer(self, mac: str, requested: str | None) -> Offer | None:
+        if (
+            not requested
+            and mac not in self.offered_to
+            and mac not in self.by_mac
+            and mac not in self.reservations
+        ):
+            # What _choose decides for a client seen for the first time that asks for nothing (a lab powering
+            # on), keeping the address as a number on the way to hold().
+            free = self._first_free()
+            if free is None:
+                return None
+            fresh = Offer(int_to_ip(free), "free address from the range")
+            self.hold(fresh.ip, mac, free)
+            return fresh
         chosen = self._choose(mac, requested)
         if chosen is not None:
             self.hold(chosen.ip, mac)
         return chosen
 
-    def hold(self, ip: str, mac: str) -> None:
-        """Set `ip` aside for `mac` for OFFER_HOLD seconds."""
+    def hold(self, ip: str, mac: str, value: int | None = None) -> None:
+        """Set `ip` (`value` as a number, when known) aside for `mac` for OFFER_HOLD seconds."""
         now = self.clock()
         offers = self.offers
         if len(offers) > self._offers_limit:  # forget stale offers now and then
@@ -262,7 +316,7 @@ class LeaseStore:
             self.offered_to = {mac: ip for ip, (mac, _) in offers.items()}
         offers[ip] = (mac, now + OFFER_HOLD)
         self.offered_to[mac] = ip
-        self._requeue(ip)
+        self._requeue(ip, value)
 
     def withdraw_offer(self, mac: str, requested: str | None = None) -> None:
         ip = self.offered_to.pop(mac, None)
@@ -293,13 +347,13 @@ class LeaseStore:
 
     def _bind(self, ip: str, mac: str, lease_time: int, hostname: str | None = None) -> Lease:
         lease = Lease(ip, mac, "bound", self.clock() + lease_time, hostname)
-        with self.db:  # one transaction: drop the client's other rows and the address's old row
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("DELETE FROM leases WHERE mac = ? OR ip = ?", (mac, ip))
-            self.db.execute(
+        self._write(  # one transaction: drop the client's other rows and the address's old row
+            ("DELETE FROM leases WHERE mac = ? OR ip = ?", (mac, ip)),
+            (
                 "INSERT INTO leases (ip, mac, state, expires, hostname) VALUES (?, ?, ?, ?, ?)",
                 (lease.ip, lease.mac, lease.state, lease.expires, lease.hostname),
-            )
+            ),
+        )
         freed = self._forget_mac(mac)
         self._forget_ip(ip)
         self._remember(lease)
@@ -315,9 +369,7 @@ class LeaseStore:
         if lease is None or lease.mac != mac or lease.state != "bound":
             return False
         now = self.clock()
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("UPDATE leases SET state = 'released', expires = ? WHERE ip = ?", (now, ip))
+        self._write(("UPDATE leases SET state = 'released', expires = ? WHERE ip = ?", (now, ip)))
         lease.state, lease.expires = "released", now  # kept so the same client gets it back first
         self._requeue(ip)
         return True
@@ -328,13 +380,13 @@ class LeaseStore:
         if not offered and (lease is None or lease.ip != ip):
             return False
         declined = Lease(ip, "", "declined", self.clock() + hold)
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("DELETE FROM leases WHERE ip = ? OR mac = ?", (ip, mac))
-            self.db.execute(
+        self._write(
+            ("DELETE FROM leases WHERE ip = ? OR mac = ?", (ip, mac)),
+            (
                 "INSERT INTO leases (ip, mac, state, expires, hostname) VALUES (?, ?, ?, ?, NULL)",
                 (ip, "", "declined", declined.expires),
-            )
+            ),
+        )
         freed = self._forget_mac(mac)
         self._forget_ip(ip)
         self._remember(declined)

@@ -40,6 +40,8 @@ class SecondCachingFormatter(logging.Formatter):
         if second != self._second:
             self._second = second
             self._text = time.strftime(self.default_time_format, self.converter(created))
+        if self.default_msec_format == "%s,%03d":  # logging's own: the same text, at a third of the cost
+            return f"{self._text},{int(msecs):03d}"
         return self.default_msec_format % (self._text, msecs)  # type: ignore[operator]
 
 
@@ -60,9 +62,9 @@ class LoopFlushedFileHandler(logging.FileHandler):
             self._flush_pending = True
             loop.call_soon(self._flush_now)
 
-    def write_lines(self, lines: Iterable[tuple[float, str, str, str]]) -> bool:
-        """Write the lines records with these fields (created, logger name, level name, message) would give,
-        in one write; False (nothing written) when this handler formats otherwise, filters, or is not
+    def write_lines(self, name: str, lines: Iterable[tuple[float, str, str]]) -> bool:
+        """Write the lines records of logger `name` with these fields (created, level name, message) would
+        give, in one write; False (nothing written) when this handler formats otherwise, filters, or is not
         open."""
         formatter = self.formatter
         if (
@@ -77,8 +79,8 @@ class LoopFlushedFileHandler(logging.FileHandler):
         time_text, end = formatter.time_text, self.terminator
         text = "".join(
             # msecs as LogRecord computes it
-            f"{time_text(created, int((created - int(created)) * 1000) + 0.0)} {name} {level} {message}{end}"
-            for created, name, level, message in lines
+            f"{time_text(created, int((created - int(created)) * 1000))} {name} {level} {message}{end}"
+            for created, level, message in lines
         )
         self.acquire()
         try:

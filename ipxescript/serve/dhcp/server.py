@@ -117,6 +117,8 @@ class DhcpServer:
                 raise OSError(f"cannot open the lease database {config.lease_db}: {exc}") from None
         self._endpoints: list[_Endpoint] = []
         self._broadcasts: dict[str, Destination] = {}
+        # Replies of a burst waiting for its lease changes to be committed (burst_begins), else None.
+        self._held_replies: list[tuple[_Endpoint, bytes, Destination, int]] | None = None
         self._full_handlers = {
             c.DISCOVER: self._discover,
             c.REQUEST: self._request,
@@ -186,11 +188,28 @@ class DhcpServer:
     # --- receiving ------------------------------------------------------------------------------------
 
     def burst_begins(self) -> None:
-        """A wake-up of a socket: the fast path holds its log lines until `burst_ends` (replies first)."""
+        """A wake-up of a socket: the lease store (SQLite) makes the burst's changes one transaction, and
+        replies that rely on them wait for its commit; the fast path holds its log lines (replies first)."""
+        if isinstance(self.leases, LeaseStore):  # a shared backend (PostgreSQL) commits each decision itself
+            self.leases.hold_writes()
+            self._held_replies = []
         if self.fast is not None:
             self.fast.log.begin()
 
     def burst_ends(self) -> None:
+        held, self._held_replies = self._held_replies, None
+        if held is not None:
+            assert isinstance(self.leases, LeaseStore)
+            try:
+                self.leases.write_held()
+            except sqlite3.Error as exc:  # nothing was promised: the clients ask again
+                self.stats["errors"] += 1
+                if self.fast is not None:
+                    self.fast.log.flush()  # the decisions' lines first
+                log.error("lease database write failed, %d replies not sent: %s", len(held), exc)
+                held = []
+            for endpoint, data, destination, kind in held:
+                self._transmit(endpoint, data, destination, kind)
         if self.fast is not None:
             self.fast.log.end()
 
@@ -550,6 +569,15 @@ class DhcpServer:
         self.send_bytes(endpoint, data, destination, kind)
 
     def send_bytes(self, endpoint: _Endpoint, data: bytes, destination: Destination, kind: int) -> None:
+        """Send a reply, or hold it until the burst's lease changes are committed (burst_ends): a client
+        must never hold an address the database could forget."""
+        held, store = self._held_replies, self.leases
+        if held is not None and (held or (isinstance(store, LeaseStore) and store.writes_held)):
+            held.append((endpoint, data, destination, kind))  # after a held one too: replies keep their order
+            return
+        self._transmit(endpoint, data, destination, kind)
+
+    def _transmit(self, endpoint: _Endpoint, data: bytes, destination: Destination, kind: int) -> None:
         if destination.arp_mac is not None and not self._add_arp(destination.ip, destination.arp_mac):
             destination = self._broadcast("ARP entry could not be set")
         endpoint.sendto(data, (destination.ip, destination.port))

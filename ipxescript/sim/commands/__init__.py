@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from ipxescript.sim import errors
 from ipxescript.sim.commands import (  # noqa: F401  (each module registers its commands)
+    certs,
+    colours,
     core,
     digest,
     hardware,
@@ -13,6 +15,7 @@ from ipxescript.sim.commands import (  # noqa: F401  (each module registers its 
     login,
     menus,
     network,
+    params,
     power,
     quiet,
     san,

@@ -35,7 +35,7 @@ def pciscan(sim: Simulator, p: Parsed, argv0: str) -> int:
         start = types.numeric_value(found[1].data, False) + 1
     for busdevfn in devices:
         if busdevfn >= start:
-            sim.settings.store_raw(ref, ref.type or "busdevfn", busdevfn.to_bytes(2, "big"))
+            sim.settings.store_raw(ref, ref.type or "uint16", busdevfn.to_bytes(2, "big"))
             return 0
     sim.settings.delete(ref)
     return sim.err(errors.SETTING_NO_BLOCK)
@@ -43,4 +43,4 @@ def pciscan(sim: Simulator, p: Parsed, argv0: str) -> int:
 
 @command("usbscan")
 def usbscan(sim: Simulator, p: Parsed, argv0: str) -> int:
-    return sim.err(errors.SETTING_NO_BLOCK)
+    return sim.err(errors.USB_NONE)  # QEMU's pc machine has no USB controller: fails silently (observed)

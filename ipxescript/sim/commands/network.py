@@ -8,7 +8,7 @@ from ipxescript.sim.commands.registry import command, not_simulated
 from ipxescript.sim.commands.settings import parse_setting, store
 from ipxescript.sim.errors import IpxeError
 from ipxescript.sim.machine import Simulator
-from ipxescript.sim.options import Parsed
+from ipxescript.sim.options import Parsed, parse_integer
 
 
 def netdevs(sim: Simulator, names: list[str]) -> list[str]:
@@ -62,6 +62,12 @@ def ifstat(sim: Simulator, p: Parsed, argv0: str) -> int:
     return 0
 
 
+@command("vcreate", "vdestroy")
+def vlan(sim: Simulator, p: Parsed, argv0: str) -> int:
+    netdevs(sim, p.args)  # the trunk (vcreate) or the VLAN device (vdestroy) must exist
+    return not_simulated(sim, p, argv0)
+
+
 @command("route")
 def route(sim: Simulator, p: Parsed, argv0: str) -> int:
     m = sim.machine
@@ -71,7 +77,14 @@ def route(sim: Simulator, p: Parsed, argv0: str) -> int:
     return 0
 
 
-@command("ping", "ntp", "nslookup", "pxebs")
+@command("pxebs")
+def pxebs(sim: Simulator, p: Parsed, argv0: str) -> int:
+    netdevs(sim, p.args[:1])
+    parse_integer(p.args[1], sim.profile)  # the interface is checked first, then the server type
+    return network_probe(sim, p, argv0)
+
+
+@command("ping", "ntp", "nslookup")
 def network_probe(sim: Simulator, p: Parsed, argv0: str) -> int:
     if network_fails(sim, argv0) or sim.fetcher.offline:
         status = sim.err(errors.CONNECTION_TIMED_OUT)

@@ -1,5 +1,4 @@
-"""Commands whose effect the simulator does not model and that succeed without output (sync,
-console, colour, cpair, vcreate, vdestroy, params, param, ibstat, iwstat, iwlist)."""
+"""Commands whose effect the simulator does not model and that succeed without output (sync, ibstat, iwstat, iwlist)."""
 
 from __future__ import annotations
 
@@ -10,13 +9,6 @@ from ipxescript.sim.options import Parsed
 
 @command(
     "sync",
-    "console",
-    "colour",
-    "cpair",
-    "vcreate",
-    "vdestroy",
-    "params",
-    "param",
     "ibstat",
     "iwstat",
     "iwlist",

@@ -4,13 +4,31 @@ from __future__ import annotations
 
 from ipxescript.sim import errors
 from ipxescript.sim.commands.registry import command
+from ipxescript.sim.errors import IpxeError
 from ipxescript.sim.machine import Simulator
 from ipxescript.sim.options import Parsed
 from ipxescript.sim.status import RunEnded
 
 
+def check_schemes(sim: Simulator, root_paths: list[str]) -> None:
+    """Each root path (resolved against the working URI) needs a SAN opener in this build: an
+    unknown scheme is ENOTSUP (observed: `sanhook foo:bar`); TFTP opens, but not as a block device
+    (observed: `sanboot a` from a TFTP script fails with tftp.c's 0x3f122083)."""
+    for root_path in root_paths:
+        base = root_path if ":" in root_path else (sim.engine.cwuri or "")
+        scheme = base.split(":", 1)[0] if ":" in base else ""
+        if scheme in ("tftp", "tftm", "mtftp"):
+            status = sim.err(errors.TFTP_NOT_BLOCK_DEVICE)
+        elif scheme not in sim.profile.schemes:
+            status = sim.err(errors.SCHEME_UNSUPPORTED)
+        else:
+            continue
+        raise IpxeError(status, f"Could not open SAN device: {sim.strerror(status)}")
+
+
 @command("sanboot")
 def sanboot(sim: Simulator, p: Parsed, argv0: str) -> int:
+    check_schemes(sim, p.args)
     default_root = sim.settings.get("root-path")
     root_paths = p.args or ([default_root] if default_root else [])
     drive = p.options.get("drive")
@@ -35,6 +53,7 @@ def sanboot(sim: Simulator, p: Parsed, argv0: str) -> int:
 
 @command("sanhook")
 def sanhook(sim: Simulator, p: Parsed, argv0: str) -> int:
+    check_schemes(sim, p.args)
     sim.san_hooked.extend(p.args)
     return 0
 
