@@ -108,7 +108,7 @@ class BootHttp:
         self.guard = guard
         self.limits = guard.limits if guard is not None else HttpLimits()
         policy.api_token = token or policy.api_token or api_token(policy.config)
-        self.console = console.ConsoleApi(policy)
+        self.console = console.ConsoleApi(policy, self._lint_off_loop)
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         try:

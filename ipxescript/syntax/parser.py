@@ -37,6 +37,7 @@ from ipxescript.syntax.tree import (
     Token,
     Trivia,
     Word,
+    literal_word,
 )
 
 _T = terminals()
@@ -313,9 +314,9 @@ def _plain_line(
             continue
         if "${" in word_text:
             parts = _word_parts(word_text, s, lambda k: a + k, lambda k: a + k, anchor)
+            word = Word(a + s, a + e, word_text, parts, anchor)
         else:
-            parts = [Literal(a + s, a + e, word_text, anchor)]
-        word = Word(a + s, a + e, word_text, parts, anchor)
+            word = literal_word(a + s, a + e, word_text, anchor)
         current.append(word)
         tokens.append(word)
     if line.operators or current:

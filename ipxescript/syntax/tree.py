@@ -171,6 +171,21 @@ class Word(Node):
                 stack.extend(reversed(part.parts))
 
 
+_new = object.__new__
+
+
+def literal_word(start: int, end: int, text: str, anchor: Anchor) -> Word:
+    """``Word(start, end, text, [Literal(start, end, text)], anchor)``, built without the generic
+    constructors: most words are plain text, and the parser makes several per line."""
+    offset = anchor.offset
+    s, e = start - offset, end - offset
+    literal = _new(Literal)
+    literal.anchor, literal._s, literal._e, literal.value = anchor, s, e, text
+    word = _new(Word)
+    word.anchor, word._s, word._e, word.text, word.parts = anchor, s, e, text, [literal]
+    return word
+
+
 class Operator(Node):
     """``||``, ``&&`` or ``;`` standing as a whole word."""
 

@@ -101,8 +101,8 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             if id(word) in image_args:
                 continue
             text = word.text
-            if "$" not in text and "`" not in text and text not in OPERATOR_WORDS:
-                continue  # most words: nothing shell-like in them
+            if text.count("$") == text.count("${") and "`" not in text and text not in OPERATOR_WORDS:
+                continue  # most words: no '$' but those opening '${', which DOLLAR never matches
             if word.text in OPERATOR_WORDS and name not in TEXT_COMMANDS:
                 yield Diagnostic(
                     CODE, Severity.WARNING,

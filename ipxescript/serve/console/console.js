@@ -61,9 +61,10 @@ function ago(epochSeconds) {
 function timeCell(epochSeconds) {
   const date = new Date(epochSeconds * 1000);
   const iso = isoLocal(date);
-  const shown = iso.slice(0, 10) + " " + iso.slice(11, 19);
+  // the date and the time may go on two lines, each one whole
+  const shown = [el("span", { class: "nowrap" }, iso.slice(0, 10)), " ", el("span", { class: "nowrap" }, iso.slice(11, 19))];
   return el("td", { class: "when" },
-    el("time", { datetime: iso, title: `${iso} (UTC${zone(date)})`, "data-epoch": epochSeconds }, shown),
+    el("time", { datetime: iso, title: `${iso} (UTC${zone(date)})`, "data-epoch": epochSeconds }, ...shown),
     " ", el("span", { class: "ago" }, ago(epochSeconds)));
 }
 
