@@ -228,7 +228,7 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=32, help="DISCOVERs in flight in the rate test")
     parser.add_argument("--fuzz", type=int, default=10_000)
     parser.add_argument("--realtime", action="store_true", help="run servers and generator under chrt -f 1")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds; the table shows medians")
+    parser.add_argument("--rounds", type=int, default=7, help="alternating rounds; the table shows medians")
     parser.add_argument("--fuzz-run", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fuzz_run:

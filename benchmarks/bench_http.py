@@ -322,12 +322,27 @@ def report(
             f"  {label + ' p99':30} {p99:11.1f} ms {theirs:11.1f} ms {'':7}   <= 3 ms   "
             f"{'PASS' if p99 <= 3 else 'FAIL'}"
         )
-    if workers == 1:
+    if (
+        workers == 1
+    ):  # p99 is absolute (the goal); nginx's in the same run says what the machine allowed
+        small_p99, boot_p99 = p99_of(small["ours"]), p99_of(boot["ours"])
         goal("http", "small static file req/s, ours / nginx (1 worker each)", small_ratio, 0.5)
-        goal("http", "small static file p99 at 50 connections (ours)", p99_of(small["ours"]), 3, False, "ms")
+        goal(
+            "http",
+            f"small static file p99, 50 conns (nginx: {p99_of(small['nginx']):.1f} ms)",
+            small_p99,
+            3,
+            False,
+            "ms",
+        )
         goal("http", "boot.ipxe per client req/s, ours / nginx's static file", boot_ratio, 0.5)
         goal(
-            "http", "boot.ipxe per client p99 at 50 connections (ours)", p99_of(boot["ours"]), 3, False, "ms"
+            "http",
+            f"boot.ipxe per client p99, 50 conns (nginx: {p99_of(boot['nginx']):.1f} ms)",
+            boot_p99,
+            3,
+            False,
+            "ms",
         )
         goal("http", "1 GiB file throughput, ours / nginx", big_ratio, 0.9)
 

@@ -1,8 +1,10 @@
 """The linter in a process of its own.
 
-A full lint of a large script takes seconds of pure Python. Run in a thread of the server it would hold
-the interpreter lock, and every keystroke's quick diagnostics, completion and hover would wait behind it;
-in a separate process it runs beside them, at a lower scheduling priority.
+A single script is linted in the server, incrementally (``ipxescript.lint.incremental``); a script that
+is part of a boot tree is linted here, with the tree's other files. That lint starts from scratch and can
+take seconds of pure Python: run in a thread of the server it would hold the interpreter lock, and every
+keystroke's quick diagnostics, completion and hover would wait behind it; in a separate process it runs
+beside them, at a lower scheduling priority.
 
 The worker imports the linter once and then forks a child for each lint, so a lint whose text has been
 edited since can be stopped by killing that child, and the next one starts at once without importing

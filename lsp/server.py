@@ -100,7 +100,8 @@ class IpxeLanguageServer(LanguageServer):
         path = uri_to_path(item.uri)
         doc = OpenDocument(item.uri, item.version, Document(item.text, path), config, error, self._encoding())
         self.documents[item.uri] = doc
-        if self._warming is None:
+        if self._warming is None and self._in_a_tree(doc):
+            # only a tree is linted in the worker: start it ahead of the first such lint
             self._warming = asyncio.ensure_future(self.lint_worker.warm())
         self.publish(doc, doc.open_diagnostics())
         self.schedule_lint(doc, delay=0)
@@ -166,10 +167,14 @@ class IpxeLanguageServer(LanguageServer):
 
     def tree_view(self, doc: OpenDocument) -> crossfile.TreeView | None:
         """``view``, but None at once when no other script is around (no tree to lint with)."""
+        return self.view(doc) if self._in_a_tree(doc) else None
+
+    def _in_a_tree(self, doc: OpenDocument) -> bool:
+        """Other scripts are around the document: it may be linted as a file of their boot tree."""
         if doc.path is None:
-            return None
+            return False
         self._sync_folders()
-        return None if self.trees.alone(doc.path) else self.view(doc)
+        return not self.trees.alone(doc.path)
 
     def _sync_folders(self) -> None:
         folders = self.workspace_folders()

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from ipxescript.serve.policy import ARCH_NAMES, BootOffer, Client, VirtualFile
 
@@ -74,6 +75,9 @@ class BootFilesPolicy:
     next_server: str | None = None  # TFTP server for first stages; None = the DHCP server itself
     root: Path | None = None  # the TFTP root; first stages missing there are served from ipxe_dir
     ipxe_dir: Path = DEBIAN_IPXE_DIR
+    # boot_offer reads only what a client says about its kind (arch, vendor and user class, iPXE): the
+    # DHCP fast path may ask once per kind of firmware (serve/dhcp/fastpath.py).
+    answers_by_kind: ClassVar[bool] = True
 
     @property
     def script_url(self) -> str:

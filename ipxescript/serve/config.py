@@ -210,17 +210,19 @@ def _groups(raw: Any, where: str) -> list[Group]:
     return groups
 
 
+def _known_keys(table: dict[str, Any], known: tuple[str, ...], what: str) -> None:
+    unknown = set(table) - set(known)
+    if unknown:
+        raise ConfigError(f"{what}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(known)})")
+
+
 DHCP_SETTING_KEYS = ("netmask", "router", "dns", "domain", "lease_time", "reservations")
 
 
 def _dhcp_settings(raw: Any, what: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(f"{what}: expected a table")
-    unknown = set(raw) - set(DHCP_SETTING_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"{what}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(DHCP_SETTING_KEYS)})"
-        )
+    _known_keys(raw, DHCP_SETTING_KEYS, what)
     settings = dict(raw)
     for key in ("netmask", "router", "domain"):
         if key in settings:
@@ -243,11 +245,7 @@ def _dhcp_settings(raw: Any, what: str) -> dict[str, Any]:
 def _api_settings(config: ServeConfig, raw: Any, where: str, token_flag: str | None) -> None:
     """`api = "loopback"` (the access mode alone) or an `[api]` table with access, token_file, reads."""
     table = raw if isinstance(raw, dict) else {"access": raw}
-    unknown = set(table) - set(API_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"{where}: [api]: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(API_KEYS)})"
-        )
+    _known_keys(table, API_KEYS, f"{where}: [api]")
     config.api = _choice(table.get("access", "loopback"), API_MODES, f"{where}: api")
     config.api_reads = _choice(table.get("reads", "token"), API_READS, f"{where}: [api] reads")
     if token_flag:
@@ -263,11 +261,7 @@ def _http_limits(raw: Any, where: str) -> dict[str, float]:
 
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: 'http' must be a table ([http])")
-    unknown = set(raw) - set(LIMIT_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"{where}: [http]: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(LIMIT_KEYS)})"
-        )
+    _known_keys(raw, LIMIT_KEYS, f"{where}: [http]")
     limits: dict[str, float] = {}
     for key, value in raw.items():
         whole = isinstance(getattr(HttpLimits, key), int)

@@ -3,7 +3,7 @@ and the console's `/api/explain`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ipxescript.serve.assignments import normalise_mac
 from ipxescript.serve.config import ConfigError, ServeConfig
@@ -50,10 +50,17 @@ class Explanation:
     ipxe_offer: BootOffer | None  # DHCP, the same machine once iPXE runs
     decision: Decision
     selector: dict[str, str] | None  # the selectors of the group that matched
-    served: Served
+    client: Client  # as HTTP would see it (the identity iPXE reports)
+    served: Served | None = None  # the script as it would be sent (None until `rendered`)
+
+    def rendered(self, policy: ServePolicy) -> Explanation:
+        """This explanation with the script the target renders to (may lint it if it changed: the
+        console lints off its event loop first)."""
+        return replace(self, served=policy.render_target(self.client, self.decision))
 
     def as_json(self, config: ServeConfig) -> dict[str, object]:
         decision = self.decision
+        assert self.served is not None, "rendered() first"
         return {
             "client": self.mac,
             "arch": self.arch_name,
@@ -79,6 +86,13 @@ def _offer_json(offer: BootOffer | None) -> dict[str, object] | None:
 def explain_client(policy: ServePolicy, mac_text: str, arch_text: str, ip: str | None = None) -> Explanation:
     """What MAC (with arch ARCH, at address IP if known) would get now, by the policy's own decision code:
     a once assignment is peeked at, never taken; nothing is logged. ConfigError on a bad MAC or arch."""
+    return explain_decision(policy, mac_text, arch_text, ip).rendered(policy)
+
+
+def explain_decision(
+    policy: ServePolicy, mac_text: str, arch_text: str, ip: str | None = None
+) -> Explanation:
+    """`explain_client` up to the decision: the script is not rendered yet."""
     mac = normalise_mac(mac_text)
     if mac is None:
         raise ConfigError(f"--explain: {mac_text!r} is not a MAC address")
@@ -99,13 +113,14 @@ def explain_client(policy: ServePolicy, mac_text: str, arch_text: str, ip: str |
         ipxe_offer=policy.boot_files.boot_offer(ipxe),
         decision=decision,
         selector=dict(group.selector) if group is not None and decision.source == "group" else None,
-        served=policy.render_target(http_client, decision),
+        client=http_client,
     )
 
 
 def explain(policy: ServePolicy, mac_text: str, arch_text: str) -> str:
     """`--explain`'s text."""
     found = explain_client(policy, mac_text, arch_text)
+    assert found.served is not None
     mac, name, arch, offer, decision = found.mac, found.arch_name, found.arch, found.offer, found.decision
     config = policy.config
     lines = [f"client {mac}, arch {name} (DHCP option 93 = {arch})", ""]

@@ -115,6 +115,7 @@ def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         options.add_argument(flag)
     profile = tmp_path / "chromium-profile"
     options.add_argument(f"--user-data-dir={profile}")
+    # a driver path given: selenium skips Selenium Manager (which would download a driver and a browser)
     service = Service(CHROMEDRIVER, log_output=str(tmp_path / "chromedriver.log"))
     driver = webdriver.Chrome(options=options, service=service)
     try:

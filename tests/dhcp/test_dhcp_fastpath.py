@@ -20,17 +20,38 @@ from ipxescript.serve.boot_files import BootFilesPolicy
 from ipxescript.serve.dhcp import DhcpConfig, DhcpServer
 from ipxescript.serve.dhcp import codec as c
 from ipxescript.serve.dhcp.logfile import LINE_FORMAT, LoopFlushedFileHandler, SecondCachingFormatter
+from ipxescript.serve.policy import BootOffer, BootPolicy, Client
 
 SERVER = "10.9.0.1"
 POOL = [f"10.9.0.{i}" for i in range(10, 14)]  # small, so that runs also exhaust it
 MACS = [bytes.fromhex(f"5254000000{i:02x}") for i in range(1, 6)]
-POLICIES = [
+
+
+class PerMachinePolicy:
+    """A policy that answers by MAC and address as well (like `ipxescript serve`'s rules): it does not
+    declare `answers_by_kind`, so the fast path must ask it for every request."""
+
+    def __init__(self) -> None:
+        self.files = BootFilesPolicy(http_address=SERVER, http_port=8080)
+
+    def boot_offer(self, client: Client) -> BootOffer | None:
+        offer = self.files.boot_offer(client)
+        if offer is None or client.mac != MACS[2].hex(":"):
+            return offer
+        return BootOffer(f"{client.ip}.efi", None, f"per machine: {client.mac} at {client.ip}")
+
+    def tftp_file(self, path: str, client: Client) -> None:
+        return None
+
+
+POLICIES: list[BootPolicy] = [
     BootFilesPolicy(http_address=SERVER, http_port=8080),
     BootFilesPolicy(
         http_address=SERVER,
         next_server="10.9.0.2",
         files={"efi64": "e" * 200 + ".efi", "arm64": "a" * 300 + ".efi", "bios": "pxelinux.0"},
     ),
+    PerMachinePolicy(),
 ]
 
 
@@ -68,9 +89,7 @@ def logged(at: int = logging.DEBUG) -> Iterator[Lines]:
         logger.setLevel(level)
 
 
-def make_server(
-    policy: BootFilesPolicy, fast: bool, reservation: bool, long_domain: bool = False
-) -> DhcpServer:
+def make_server(policy: BootPolicy, fast: bool, reservation: bool, long_domain: bool = False) -> DhcpServer:
     config = DhcpConfig(
         mode="full",
         server_address=SERVER,
@@ -153,7 +172,7 @@ def requests(draw: st.DrawFn) -> bytes:
     level=st.sampled_from([logging.DEBUG, logging.INFO]),
 )
 def test_fast_path_answers_exactly_as_the_full_path(
-    policy: BootFilesPolicy,
+    policy: BootPolicy,
     reservation: bool,
     long_domain: bool,
     sequence: list[bytes],
@@ -179,6 +198,27 @@ def test_fast_path_answers_exactly_as_the_full_path(
     assert fast_log == full_log
     del fast_stats["fast path"]
     assert fast_stats == full_stats
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=["default", "files", "per-machine"])
+def test_the_policy_is_asked_per_kind_only_when_it_says_so(policy: BootPolicy) -> None:
+    """The default policy answers by kind of firmware (`answers_by_kind`): the fast path asks it once per
+    kind. A policy that answers per machine is asked for every request, and both paths agree."""
+    pxe = {"arch": 7, "vendor": "PXEClient:Arch:00007"}
+    sequence = [client_packet(c.DISCOVER, mac=mac.hex(":"), **pxe) for mac in (*MACS[:4], MACS[2])]
+    sent = []
+    for fast in (True, False):
+        server, endpoint = make_server(policy, fast, reservation=False), Recorder()
+        for packet in sequence:
+            server.received(c.encode(packet), ("0.0.0.0", 68), endpoint)  # type: ignore[arg-type]
+        sent.append(endpoint.sent)
+        server.close()
+    assert sent[0] == sent[1]
+    files = [c.decode(data).boot_file for data, _ in sent[0]]
+    if isinstance(policy, PerMachinePolicy):
+        assert files == ["ipxe.efi", "ipxe.efi", f"{POOL[2]}.efi", "ipxe.efi", f"{POOL[2]}.efi"]
+    else:
+        assert len(set(files)) == 1
 
 
 def test_a_plain_pxe_discover_and_request_take_the_fast_path() -> None:

@@ -45,7 +45,10 @@ def test_the_pick_is_what_a_scan_would_pick(steps: list[tuple[str, str, str, int
     for operation, mac, ip, wait in steps:
         now[0] += wait
         if operation == "offer":
-            store.offer(mac, ip if wait % 2 else None)
+            requested = ip if wait % 2 else None
+            expected = store.choose(mac, requested)  # RFC 2131 4.3.1 order, without holding anything
+            offer = store.offer(mac, requested)
+            assert (offer.ip if offer else None) == expected
         elif operation == "bind":
             store.bind(ip, mac, 120, None, renewing=wait % 3 == 0)
         elif operation == "release":

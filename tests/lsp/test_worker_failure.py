@@ -1,4 +1,4 @@
-"""The full-lint worker process (it lints the files of boot trees and long scripts): started from any
+"""The full-lint worker process (it lints the files of boot trees): started from any
 folder it imports the server's own package; when it cannot start or dies, the server says so
 (window/logMessage and window/showMessage) and keeps linting in its own process. Each test starts a
 real server over stdio and opens a script that another one chains, so its lint goes to the worker."""

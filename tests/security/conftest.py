@@ -7,6 +7,7 @@ client whose requests are timed during each attack, and ATTACKER. Needs root (CI
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import socket
@@ -121,12 +122,16 @@ class Live:
         assert reply.status_code == 200 and reply.text.startswith("#!ipxe"), reply.text[:200]
         return elapsed
 
-    def assert_serving(self, rounds: int = 10) -> None:
-        """The normal client's p99 (here: the slowest of `rounds`) under the bound, and RSS bounded."""
+    def assert_serving(self, rounds: int = 40) -> None:
+        """A normal client is served during the attack, and RSS is bounded.
+
+        Each check: all but the slowest of `rounds` boot scripts under the bound (its p97.5), the slowest
+        under 5x it (one scheduling hiccup of a shared CI machine is not the server's doing; a server
+        stalled by the attack shows in every request). Over the whole run the samples of every check are
+        pooled and their p99 must be under the bound too (`latency_pool`)."""
         times = sorted(self.normal_boot() for _ in range(rounds))
+        POOL.extend(times)
         shown = [round(t * 1000) for t in times]
-        # all but the slowest under the bound, and that one under 5x it: one scheduling hiccup of a shared
-        # CI machine is not the server's doing, a server stalled by the attack shows in every request
         assert times[-2] < LATENCY_BOUND and times[-1] < 5 * LATENCY_BOUND, (
             f"normal boot scripts took {shown} ms"
         )
@@ -163,8 +168,22 @@ class Live:
         return self.log.read_text(errors="replace")
 
 
+POOL: list[float] = []  # every normal boot's seconds during an attack, this run
+
+
+@pytest.fixture(scope="session")
+def latency_pool() -> Iterator[None]:
+    """At the end of the run: the p99 of every normal boot timed during an attack is under the bound
+    (the issue's measure). Needs enough samples to mean anything (40 per check)."""
+    yield
+    if len(POOL) >= 100:
+        times = sorted(POOL)
+        p99 = times[math.ceil(0.99 * len(times)) - 1]
+        assert p99 < LATENCY_BOUND, f"p99 of {len(times)} normal boots during attacks: {p99 * 1000:.0f} ms"
+
+
 @pytest.fixture
-def live(wire: Wire, tmp_path: Path) -> Iterator[Live]:
+def live(wire: Wire, tmp_path: Path, latency_pool: None) -> Iterator[Live]:
     root = tmp_path / "root"
     (root / "sub").mkdir(parents=True)
     (root / "boot.ipxe").write_text("#!ipxe\necho default for {{ mac }} at {{ site }}\n")

@@ -148,3 +148,13 @@ def test_with_reads_open_the_console_reads_without_the_token(boot_root: Path, ma
         f"{server.url}/api/assignments", json={"client": MAC, "target": "a.ipxe"}, timeout=10
     )
     assert made.status_code == 401  # changes still need it
+
+
+def test_explain_checks_a_target_that_changed_as_a_boot_would(server: LiveServer, boot_root: Path) -> None:
+    server.policy.store.assign(MAC, "a.ipxe")
+    assert explain(server, client=MAC).json()["script"].startswith("#!ipxe\necho target A")
+    (boot_root / "a.ipxe").write_text("#!ipxe\nchian http://x/y\n")  # broken since its last verdict
+    found = explain(server, client=MAC).json()
+    assert "lint error" in found["served"] and "a.ipxe has errors and was not served" in found["script"]
+    booted = requests.get(f"{server.url}/boot.ipxe", params={"mac": MAC}, timeout=10).text
+    assert booted == found["script"]

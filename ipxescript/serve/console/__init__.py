@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import os
 import time
+from collections.abc import Awaitable, Callable
 from importlib import resources
 
 from aiohttp import web
@@ -21,7 +23,7 @@ from ipxescript.serve.apiauth import authorized
 from ipxescript.serve.assignments import normalise_mac
 from ipxescript.serve.bootlog import Event, outcome_of
 from ipxescript.serve.config import ConfigError
-from ipxescript.serve.explain import explain_client
+from ipxescript.serve.explain import explain_decision
 from ipxescript.serve.serve_policy import ServePolicy
 
 ASSET_DIR = "_console"  # /_console/console.js and /_console/console.css
@@ -41,6 +43,7 @@ STREAM_SECONDS = 600.0  # a stream ends after this; the page opens the next one
 KEEPALIVE = 15.0  # a comment line when nothing happened for this long
 TICK = 0.25  # how often a stream looks for new events
 BACKLOG = 100  # events a new stream starts with
+LintOffLoop = Callable[[str, str, os.stat_result], Awaitable[None]]
 
 
 def _read(name: str) -> bytes:
@@ -76,8 +79,9 @@ def _sse(event: Event, mark: int) -> bytes:
 class ConsoleApi:
     """The API paths the console needs beyond assignments and the log: server, explain, events."""
 
-    def __init__(self, policy: ServePolicy) -> None:
+    def __init__(self, policy: ServePolicy, lint_off_loop: LintOffLoop) -> None:
         self.policy = policy
+        self.lint_off_loop = lint_off_loop  # the HTTP side's: a changed script is linted in a thread
         self.streams = 0
         self.closing = asyncio.Event()
 
@@ -119,10 +123,13 @@ class ConsoleApi:
         else:
             ip = self.policy.bootlog.last_ip(mac)
         try:
-            found = explain_client(self.policy, mac, query.get("arch", "efi64"), ip)
+            found = explain_decision(self.policy, mac, query.get("arch", "efi64"), ip)
         except ConfigError as exc:
             return _error(400, str(exc).removeprefix("--explain: "))
-        return web.json_response(found.as_json(self.policy.config))
+        missing = self.policy.verdict_missing(found.decision.target)
+        if missing is not None:
+            await self.lint_off_loop(*missing)
+        return web.json_response(found.rendered(self.policy).as_json(self.policy.config))
 
     async def events(self, request: web.Request, backlog: int) -> web.StreamResponse:
         """Boot-log events as server-sent events: the latest `backlog` (newer than ?after=TIME), then

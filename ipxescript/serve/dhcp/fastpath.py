@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from socket import inet_aton
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ipxescript.serve.policy import BootOffer, Client
 
@@ -43,14 +43,26 @@ KIND_OPTIONS = (c.OPT_VENDOR_CLASS, c.OPT_CLIENT_ARCH, c.OPT_USER_CLASS, c.OPT_I
 _new_client = object.__new__
 
 
-class _Kind(NamedTuple):
+class _Kind:
     """What every client that describes itself alike (options 60, 93, 77, 175) has in common."""
 
-    fields: dict[str, object]  # a sample Client's fields
-    labels: dict[str, str]
-    text: str  # the log's description after the MAC
-    may_boot: bool  # is the policy asked (server.may_boot)
-    vendor_answer: str | None  # the option 60 of replies (clients.vendor_class_answer)
+    __slots__ = ("fields", "labels", "text", "may_boot", "vendor_answer", "answer")
+
+    def __init__(
+        self,
+        fields: dict[str, object],
+        labels: dict[str, str],
+        text: str,
+        may_boot: bool,
+        vendor_answer: str | None,
+    ) -> None:
+        self.fields = fields  # a sample Client's fields
+        self.labels = labels
+        self.text = text  # the log's description after the MAC
+        self.may_boot = may_boot  # is the policy asked (clients.may_boot)
+        self.vendor_answer = vendor_answer  # the option 60 of replies (clients.vendor_class_answer)
+        # The policy's answer for the kind, with the policy it came from, when that answers by kind alone.
+        self.answer: tuple[object, tuple[BootOffer | None, tuple[bytes, bytes, bytes, str]]] | None = None
 
 
 class DecisionLog:
@@ -212,7 +224,7 @@ class FastPath:
         mac = data[28:34].hex(":")
         address, why = server.offer_address(leases, mac, c.ip_option(options, c.OPT_REQUESTED_IP))
         if address is None:
-            kind_text = self._client(mac, options)[1].text
+            kind_text = self._kind(options).text
             self.log(logging.WARNING, "DISCOVER from {}{} (full): no offer: {}".format, mac, kind_text, why)
             return
         self._grant(data, options, endpoint, c.OFFER, "DISCOVER", mac, address, why)
@@ -234,7 +246,7 @@ class FastPath:
             assert address is not None
             self._grant(data, options, endpoint, c.ACK, "REQUEST", mac, address, why)
             return
-        kind_text = self._client(mac, options)[1].text
+        kind_text = self._kind(options).text
         if outcome == "silent":
             self.log(logging.INFO, "REQUEST from {}{} (full): silent: {}".format, mac, kind_text, why)
             return
@@ -243,9 +255,9 @@ class FastPath:
         reply += c._option_bytes(c.OPT_MESSAGE, why.encode()[:255]) + b"\xff"
         self._send(data, options, endpoint, reply, "0.0.0.0", c.NAK)
 
-    def _client(self, mac: str, options: dict[int, bytes], ip: str | None = None) -> tuple[Client, _Kind]:
-        """The policy's `Client` and what is known of its kind. What the firmware says about itself (options
-        60, 93, 77, 175) is the same for every machine of a model: decoded once per kind."""
+    def _kind(self, options: dict[int, bytes]) -> _Kind:
+        """What the firmware says about itself (options 60, 93, 77, 175): the same for every machine of a
+        model, decoded once per kind."""
         key = (options.get(60), options.get(93), options.get(77), options.get(175))  # KIND_OPTIONS
         kind = self._kinds.get(key)
         if kind is None:
@@ -265,8 +277,12 @@ class FastPath:
             )
             if len(self._kinds) < 1024:
                 self._kinds[key] = kind
-        # The frozen dataclass's __init__ sets each field through object.__setattr__ (a third of a
-        # decision's policy cost); filling its __dict__ gives the same Client.
+        return kind
+
+    @staticmethod
+    def _client(mac: str, options: dict[int, bytes], ip: str | None, kind: _Kind) -> Client:
+        """The policy's `Client`. The frozen dataclass's __init__ sets each field through
+        object.__setattr__ (a third of a decision's policy cost); filling its __dict__ gives the same."""
         client = _new_client(Client)
         values = client.__dict__
         values.update(kind.fields)
@@ -277,7 +293,22 @@ class FastPath:
             values["uuid"] = c.client_uuid(options)
         if c.OPT_HOSTNAME in options:
             values["hostname"] = c.text_option(options, c.OPT_HOSTNAME)
-        return client, kind
+        return client
+
+    def _boot(
+        self, mac: str, options: dict[int, bytes], ip: str, kind: _Kind
+    ) -> tuple[BootOffer | None, tuple[bytes, bytes, bytes, str]]:
+        """The policy's answer and its reply pieces (_boot_block). A policy that declares it answers by
+        kind alone (`answers_by_kind`, the default BootFilesPolicy) is asked once per kind; any other is
+        asked for every request (`ipxescript serve`'s logs each boot)."""
+        if kind.answer is not None and kind.answer[0] is self.server.policy:
+            return kind.answer[1]
+        policy = self.server.policy
+        boot = policy.boot_offer(self._client(mac, options, ip, kind)) if kind.may_boot else None
+        answer = (boot, self._boot_block(kind.vendor_answer, boot))
+        if getattr(policy, "answers_by_kind", False) is True:
+            kind.answer = (policy, answer)
+        return answer
 
     def _grant(
         self,
@@ -290,9 +321,8 @@ class FastPath:
         address: str,
         why: str,
     ) -> None:
-        client, client_kind = self._client(mac, options, address)
-        boot = self.server.policy.boot_offer(client) if client_kind.may_boot else None
-        siaddr, file, block, boot_text = self._boot_block(client_kind.vendor_answer, boot)
+        client_kind = self._kind(options)
+        boot, (siaddr, file, block, boot_text) = self._boot(mac, options, address, client_kind)
         uuid = options.get(c.OPT_CLIENT_UUID)
         # PXE servers echo the client's UUID
         tail = END if boot is None or uuid is None else c._option_bytes(c.OPT_CLIENT_UUID, uuid) + END

@@ -258,9 +258,10 @@ class LeaseStore:
             return NEVER_USED
         return lease.expires if lease.state != "released" else min(lease.expires, self.clock())
 
-    def _requeue(self, ip: str) -> None:
+    def _requeue(self, ip: str, value: int | None = None) -> None:
         """Record when `ip` is next free (its lease and its offer both over) and push it to the heap."""
-        value = ip_to_int(ip)
+        if value is None:
+            value = ip_to_int(ip)
         if value not in self._free_at:  # outside the pool, reserved or excluded: never handed out freely
             return
         lease = self.by_ip.get(ip)
@@ -287,13 +288,27 @@ class LeaseStore:
     # --- the Leases interface ---------------------------------------------------------------------------
 
     def offer(self, mac: str, requested: str | None) -> Offer | None:
+        if (
+            not requested
+            and mac not in self.offered_to
+            and mac not in self.by_mac
+            and mac not in self.reservations
+        ):
+            # What _choose decides for a client seen for the first time that asks for nothing (a lab powering
+            # on), keeping the address as a number on the way to hold().
+            free = self._first_free()
+            if free is None:
+                return None
+            fresh = Offer(int_to_ip(free), "free address from the range")
+            self.hold(fresh.ip, mac, free)
+            return fresh
         chosen = self._choose(mac, requested)
         if chosen is not None:
             self.hold(chosen.ip, mac)
         return chosen
 
-    def hold(self, ip: str, mac: str) -> None:
-        """Set `ip` aside for `mac` for OFFER_HOLD seconds."""
+    def hold(self, ip: str, mac: str, value: int | None = None) -> None:
+        """Set `ip` (`value` as a number, when known) aside for `mac` for OFFER_HOLD seconds."""
         now = self.clock()
         offers = self.offers
         if len(offers) > self._offers_limit:  # forget stale offers now and then
@@ -301,7 +316,7 @@ class LeaseStore:
             self.offered_to = {mac: ip for ip, (mac, _) in offers.items()}
         offers[ip] = (mac, now + OFFER_HOLD)
         self.offered_to[mac] = ip
-        self._requeue(ip)
+        self._requeue(ip, value)
 
     def withdraw_offer(self, mac: str, requested: str | None = None) -> None:
         ip = self.offered_to.pop(mac, None)
