@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_runner import BaseSite
 
 from ipxescript.serve import metrics
@@ -49,6 +50,29 @@ def reset(transport: Any) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()
+
+
+class MalformedRequests(logging.Filter):
+    """aiohttp answers a malformed request (a bad request line, a header too long or with a bad
+    character, a smuggling shape) with 400 and logs it at ERROR with a traceback: a stranger could fill
+    the log with one short packet per line. On `aiohttp.server`, such records become a count and a
+    debug line; any other error keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError):
+            return True
+        metrics.inc("http_refused_total", reason="malformed")
+        peer = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+        log.debug("HTTP %s: malformed request refused: %s", peer, str(exc.message)[:200])
+        return False
+
+
+def quiet_malformed_requests() -> None:
+    logging.getLogger("aiohttp.server").addFilter(MALFORMED)  # once: addFilter skips a filter it has
+
+
+MALFORMED = MalformedRequests()
 
 
 def raise_descriptor_limit(wanted: int = 65536) -> int:
