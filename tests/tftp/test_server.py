@@ -31,6 +31,14 @@ def root(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture(params=["thread", "event loop"])
+def both_ways(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the test with the transfer in a thread of its own (few transfers at once) and on the event
+    loop (many at once)."""
+    if request.param == "event loop":
+        monkeypatch.setattr("ipxescript.serve.tftp.server.THREADED_UP_TO", 0)
+
+
 @pytest.fixture
 async def server(root: Path) -> AsyncIterator[TftpServer]:
     srv = await start_tftp(root, "127.0.0.1", 0, settings=TftpSettings(timeout=0.3, retries=3))
@@ -51,6 +59,7 @@ async def idle(server: TftpServer, within: float = 2.0) -> None:
     assert not server.transfers
 
 
+@pytest.mark.usefixtures("both_ways")
 @pytest.mark.parametrize(
     "options",
     [{}, {"blksize": "1428"}, {"blksize": "1428", "windowsize": "16", "tsize": "0"}, {"windowsize": "3"}],
@@ -59,6 +68,7 @@ async def test_fetch_with_and_without_options(client: RawClient, options: dict[s
     assert await client.fetch("boot/ipxe.efi", options) == CONTENT
 
 
+@pytest.mark.usefixtures("both_ways")
 async def test_file_of_whole_blocks_ends_with_an_empty_block(client: RawClient) -> None:
     await client.request("exact")
     for block, size in ((1, 512), (2, 512), (3, 0)):
@@ -113,6 +123,7 @@ async def test_netascii_on_the_wire(client: RawClient) -> None:
     assert await client.fetch("menu.ipxe", {"tsize": "0"}, mode="NetASCII") == b"#!ipxe\r\nshell\r\n"
 
 
+@pytest.mark.usefixtures("both_ways")
 async def test_size_query_aborted_after_oack_ends_cleanly(
     server: TftpServer, client: RawClient, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -160,6 +171,7 @@ async def test_tsize_query_left_unanswered_ends_quietly(
     assert "WARNING" not in caplog.text
 
 
+@pytest.mark.usefixtures("both_ways")
 async def test_duplicate_acks_do_not_multiply_packets(client: RawClient) -> None:
     await client.request("boot/ipxe.efi")
     packet, tid = await client.recv()
@@ -174,6 +186,7 @@ async def test_duplicate_acks_do_not_multiply_packets(client: RawClient) -> None
     assert packet == Data(2, CONTENT[512:1024])  # only the timeout's retransmission, 0.3 s later
 
 
+@pytest.mark.usefixtures("both_ways")
 async def test_retransmission_backs_off_then_gives_up(
     server: TftpServer, client: RawClient, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -193,6 +206,7 @@ async def test_retransmission_backs_off_then_gives_up(
     assert "timed out waiting for the ACK of block 1" in caplog.text
 
 
+@pytest.mark.usefixtures("both_ways")
 async def test_partial_window_ack_resends_from_the_gap(client: RawClient) -> None:
     await client.request("boot/ipxe.efi", {"windowsize": "4"})
     packet, tid = await client.recv()
@@ -251,6 +265,7 @@ async def test_many_transfers_at_once(server: TftpServer) -> None:
     assert all(r == CONTENT for r in results)
 
 
+@pytest.mark.usefixtures("both_ways")
 async def test_repeated_request_does_not_start_a_second_transfer(
     server: TftpServer, client: RawClient
 ) -> None:
@@ -326,6 +341,7 @@ async def test_fuzz_then_a_correct_client_still_gets_its_file(
     assert await client.fetch("boot/ipxe.efi", {"blksize": "1428", "windowsize": "8"}) == CONTENT
 
 
+@pytest.mark.usefixtures("both_ways")
 async def test_read_error_is_reported_to_the_client(
     server: TftpServer, client: RawClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -341,6 +357,7 @@ async def test_read_error_is_reported_to_the_client(
     assert "reading the file failed (Input/output error)" in caplog.text
 
 
+@pytest.mark.usefixtures("both_ways")
 async def test_client_that_goes_away_ends_its_transfer(
     server: TftpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -353,6 +370,7 @@ async def test_client_that_goes_away_ends_its_transfer(
     assert "client unreachable" in caplog.text
 
 
+@pytest.mark.usefixtures("both_ways")
 async def test_a_slow_client_is_stopped_at_the_transfer_time_limit(
     root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -16,6 +16,9 @@ import asyncio
 import logging
 import os
 import socket
+import struct
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -48,6 +51,9 @@ class TftpSettings:
 
 ClientInfo = Callable[[str], Client | None]
 
+# While no more transfers than this run at once, a new one gets a thread of its own (see Transfer).
+THREADED_UP_TO = 4
+
 
 def _asks_size(oack: dict[str, str] | None) -> bool:
     """Whether an OACK answers a size query: EDK2 sends tsize (with blksize and windowsize), reads the
@@ -62,12 +68,16 @@ class _ReadError(Exception):
 class Transfer:
     """One read transfer: a window of blocks in flight, sent again on timeout, moved on by ACKs.
 
-    It runs on the event loop, on a non-blocking socket connected to the client and watched by
-    `add_reader`. One readable callback per datagram: one `recv_into` into a buffer kept for the whole
-    transfer, a few integer operations on its bytes, and the `send` of the next window, each block an
-    existing memoryview (from the packet cache, or from a ring of buffers for a streamed file), so no
-    object is made per packet. The timeout is one timer per transfer that is re-armed only when it
-    fires: an ACK just moves the deadline on.
+    Per datagram: one `recv_into` into a buffer kept for the whole transfer, a few integer operations on
+    its bytes (`_datagram`), and the `send` of the next window, each block an existing memoryview (from
+    the packet cache, or from a ring of buffers for a streamed file), so no object is made per packet.
+
+    Where that runs depends on how many transfers there are. Under load (more than THREADED_UP_TO transfers
+    at once) on the event loop: the non-blocking socket is watched by `add_reader`, one callback per
+    datagram, and one timer per transfer re-armed only when it fires (an ACK just moves the deadline).
+    A thread per transfer would there cost more in thread switches and GIL hand-offs than the transfers
+    themselves. With few transfers, in a thread of its own on a blocking socket: one `recv` and one `send`
+    per block and no `epoll` wait in between, which at windowsize 1 is what bounds a lone transfer's rate.
     """
 
     def __init__(
@@ -106,11 +116,13 @@ class Transfer:
         self.retries = 0
         self.resend_from = 0 if self.acked < 0 else 1
         self.retransmitted = 0
-        self.started = self.loop.time()
+        self.threaded = False  # in a thread of its own (else on the event loop)
+        self.clock = self.loop.time  # the loop's clock; time.monotonic in a thread
+        self.started = self.deadline = self.clock()
         self.give_up_at = self.started + self.settings.max_duration
-        self.deadline = self.started
         self.timer: asyncio.TimerHandle | None = None
         self.reading = False  # the socket is watched by the loop
+        self.aborted = ""  # why the loop asked a threaded transfer to stop
         self.done = self.loop.create_future()
 
     def _use_packets(self, prebuilt: list[memoryview] | None) -> None:
@@ -129,12 +141,21 @@ class Transfer:
 
     # ---- life cycle
 
-    def start(self, prebuilt: list[memoryview] | OSError | None = None) -> None:
+    def start(self, prebuilt: list[memoryview] | OSError | None = None, threaded: bool = False) -> None:
         """Send the first packet; `prebuilt`: the packets from the cache, or the error reading them."""
         if isinstance(prebuilt, OSError):
             self._send_error(packets.ERR_UNDEFINED, "Read error on the server")
             return self._finish(f"reading the file failed ({prebuilt.strerror or prebuilt})", False)
         self._use_packets(prebuilt)
+        if threaded:
+            self.threaded, self.clock = True, time.monotonic
+            self.started = self.deadline = self.clock()
+            self.give_up_at = self.started + self.settings.max_duration
+            self.sock.setblocking(True)
+            threading.Thread(
+                target=self._run, name=f"tftp {self.peer[0]}:{self.peer[1]}", daemon=True
+            ).start()
+            return
         self.loop.add_reader(self.fd, self._readable)
         self.reading = True
         self._transmit(self.started)
@@ -158,7 +179,13 @@ class Transfer:
         return False
 
     def abort(self, reason: str) -> None:
-        self._finish(f"aborted: {reason}", False)
+        if not self.threaded:
+            return self._finish(f"aborted: {reason}", False)
+        self.aborted = reason  # the thread sees it when shutting the socket down wakes its recv
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _finish(self, outcome: str, ok: bool) -> None:
         if self.finished:
@@ -170,7 +197,7 @@ class Transfer:
             self.loop.remove_reader(self.fd)
         self.sock.close()
         self.source.close()
-        elapsed = self.loop.time() - self.started
+        elapsed = self.clock() - self.started
         confirmed = self._confirmed_bytes()
         level = logging.INFO if ok else logging.WARNING
         if log.isEnabledFor(level):
@@ -189,6 +216,15 @@ class Transfer:
                 rate,
                 self.retransmitted,
             )
+        if not self.threaded:
+            return self._ended(ok, confirmed)
+        try:
+            self.loop.call_soon_threadsafe(self._ended, ok, confirmed)
+        except RuntimeError:  # the event loop is already closed
+            pass
+
+    def _ended(self, ok: bool, confirmed: int) -> None:
+        """The end, on the event loop (which holds all server state)."""
         metrics.inc("tftp_transfers_total", outcome="sent" if ok else "failed")
         metrics.inc("tftp_bytes_total", confirmed)
         self.server._forget(self)
@@ -203,17 +239,57 @@ class Transfer:
             return (self.acked - 1) * self.blksize + self.last_length
         return self.acked * self.blksize
 
-    # ---- the exchange (event-loop callbacks)
+    # ---- the exchange: on the event loop (_readable, _tick) or in a thread (_run)
 
     def _readable(self) -> None:
-        """One datagram from the client: an ACK that moves the window on is answered at once."""
-        buffer = self.buffer
         try:
-            n = self.sock.recv_into(buffer)
+            n = self.sock.recv_into(self.buffer)
         except BlockingIOError:
             return
         except OSError as exc:  # ICMP port unreachable: the client went away
             return self._finish(f"client unreachable ({exc.strerror})", False)
+        self._datagram(n)
+
+    def _run(self) -> None:
+        sock, recv_into, buffer, clock = self.sock, self.sock.recv_into, self.buffer, self.clock
+        try:
+            self._set_timeout(self.timeout)
+            self._transmit(self.started)
+            while not self.finished:
+                try:
+                    n = recv_into(buffer)
+                except (BlockingIOError, TimeoutError):
+                    n = -1  # SO_RCVTIMEO expired
+                except OSError as exc:
+                    self._finish(f"client unreachable ({exc.strerror})", False)
+                    break
+                if self.aborted:
+                    self._finish(f"aborted: {self.aborted}", False)
+                    break
+                timeout = self.timeout
+                if n >= 0:
+                    self._datagram(n)
+                if not self.finished and clock() >= min(self.deadline, self.give_up_at):
+                    self._expire(clock())
+                if self.timeout != timeout and not self.finished:
+                    self._set_timeout(self.timeout)
+        except Exception as exc:  # a bug here must end this transfer only
+            log.exception("RRQ %s:%d %r failed", *self.peer, self.name)
+            self._finish(f"internal error ({exc})", False)
+        finally:
+            sock.close()
+
+    def _set_timeout(self, seconds: float) -> None:
+        # SO_RCVTIMEO rather than socket.settimeout: one recv system call per ACK, not poll + recv
+        whole = int(seconds)
+        self.sock.setsockopt(
+            socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", whole, int((seconds - whole) * 1e6))
+        )
+
+    def _datagram(self, n: int) -> None:
+        """One datagram from the client (n bytes in the buffer): an ACK that moves the window on is
+        answered at once."""
+        buffer = self.buffer
         if n < 4 or buffer[0] != 0:
             return
         if buffer[1] == packets.OP_ACK:
@@ -226,7 +302,7 @@ class Transfer:
                 self.acked = block
                 if block == self.last:
                     return self._finish("sent", True)
-                now = self.loop.time()
+                now = self.clock()
                 if now >= self.give_up_at:
                     return self._too_long()
                 self.resend_from = block + 1
@@ -235,7 +311,8 @@ class Transfer:
                     self._transmit(now)
                     if self.timer is not None:
                         self.timer.cancel()
-                    if not self.finished:
+                        self.timer = None
+                    if not self.finished and not self.threaded:
                         self.timer = self.loop.call_at(self.deadline, self._tick)
                     return
                 self._transmit(now)
@@ -247,7 +324,12 @@ class Transfer:
         self.timer = None
         if self.finished:
             return
-        now = self.loop.time()
+        self._expire(self.clock())
+        if not self.finished:
+            self.timer = self.loop.call_at(min(self.deadline, self.give_up_at), self._tick)
+
+    def _expire(self, now: float) -> None:
+        """The time limit, or the deadline passed without progress: retransmit, or give up."""
         if now >= self.give_up_at:
             return self._too_long()
         if now >= self.deadline:
@@ -262,9 +344,6 @@ class Transfer:
             self.resend_from = self.acked + 1
             self.retransmitted += 1 if self.acked < 0 else self.sent_upto - self.acked
             self._transmit(now)
-            if self.finished:
-                return
-        self.timer = self.loop.call_at(min(self.deadline, self.give_up_at), self._tick)
 
     def _too_long(self) -> None:
         limit = self.settings.max_duration
@@ -534,7 +613,8 @@ class TftpServer:
         )
         self.transfers[peer] = transfer
         self.per_client[peer[0]] = self.per_client.get(peer[0], 0) + 1
-        transfer.start(prebuilt)  # may end it at once (the client is gone): _forget undoes the above
+        # may end it at once (the client is gone): _forget undoes the above
+        transfer.start(prebuilt, threaded=len(self.transfers) <= THREADED_UP_TO)
         metrics.inc("tftp_requests_total", outcome="started")
         metrics.set_gauge("tftp_transfers_active", len(self.transfers))
 
