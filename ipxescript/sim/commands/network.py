@@ -86,7 +86,10 @@ def ifstat(sim: Simulator, p: Parsed, argv0: str) -> int:
     location = f"0000:00:{m.busloc >> 3:02x}.{m.busloc & 7:x}"
 
     def show(dev: str) -> int:
-        sim.out(f"{dev}: {m.mac} using {m.chip} on {location} (open)\n  [Link:up, TX:0 TXE:0 RX:0 RXE:0]\n")
+        state = "open" if sim.net_open else "closed"
+        # upstream names the link layer too (usr/ifmgmt.c); the counters count the boot's own traffic
+        shown = f"({state})" if sim.profile.legacy else f"(Ethernet) [{state}]"
+        sim.out(f"{dev}: {m.mac} using {m.chip} on {location} {shown}\n  [Link:up, TX:0 TXE:0 RX:0 RXE:0]\n")
         return 0
 
     return ifcommon(sim, p.args, show)
