@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from ipxescript.sim.types import to_bytes, to_text, uri_decode_text
 
-_UPSTREAM_SCHEME = re.compile(r"([A-Za-z_-]+):")
+_UPSTREAM_SCHEME = re.compile(r"([A-Za-z_-]*):")  # parse_uri: a leading ":" is an empty scheme (::1)
 
 
 @dataclass(frozen=True, slots=True)

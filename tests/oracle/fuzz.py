@@ -373,6 +373,9 @@ def stage(cases: list[Generated], work: Path) -> tuple[Path, list[Case]]:
         loaded_case.settings = sorted(set(loaded_case.settings) | set(CLEARED))
         for lines in case.children.values():
             loaded_case.menus = sorted(set(loaded_case.menus) | set(named_menus("\n".join(lines))))
+        if "form" in case.text() + str(case.children):
+            # `form --name X` makes a user interface that `menu --delete --name X` deletes too
+            loaded_case.menus = sorted(set(loaded_case.menus) | set(OPTION_ARGS))
         if "param" in case.text() + str(case.children):
             # request parameter lists live until the boot ends: delete the default one and the
             # named ones the generator can make
