@@ -45,6 +45,7 @@ STORE_INVALID_IPV4 = 0x1C056082
 STORE_INVALID_IPV6 = 0x1C066082  # ipv6.c (observed on every build: set b:ipv6 1::2::3)
 STORE_INVALID_BASE64 = 0x1C102082  # base64.c (observed: set b:base64 !!!!)
 STORE_INVALID_HEX = 0x1C112082  # src/core/base16.c (observed: set n:hex 1:2)
+FORMAT_UUID_LENGTH = 0x460C2085  # settings.c: a uuid shown from a value not 16 bytes long (ERANGE)
 STORE_INVALID_UUID = 0x1C2A2082  # src/core/uuid.c: not 16 bytes (observed: set fy:guid 0102)
 STORE_UNSUPPORTED = 0x3C0C2083
 STORE_BUILTIN_OTHER = 0x3D0C2083

@@ -210,7 +210,9 @@ class SettingsStore:
         type_name = ref.type or stored.type
         try:
             value = types.format(type_name, stored.data, rules=self.rules)
-        except types.TypeFormatError:
+        except types.TypeFormatError as exc:
+            if exc.status is not None:
+                raise IpxeError(exc.status) from exc
             value = ""
         prefix = f"{block.path}/" if block.path else ""
         name = ref.name if stored.name.startswith("#") else stored.name  # a raw number as it was typed

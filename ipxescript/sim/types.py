@@ -35,7 +35,9 @@ class TypeParseError(Exception):
 
 
 class TypeFormatError(Exception):
-    pass
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the error `show` reports, where the firmware's format fails with one
 
 
 ALL_TYPES = (
@@ -198,16 +200,18 @@ def format(type_name: str, data: bytes, rules: Rules = DEFAULT_RULES) -> str:  #
             raise TypeFormatError("short")
         return ".".join(str(b) for b in data[:4])
     if type_name == "ipv6":
-        if not rules.ipv6 or len(data) < 16:
-            raise TypeFormatError("short")
+        if not rules.ipv6:  # settings.c's weak format_ipv6_setting
+            raise TypeFormatError("no ipv6", errors.STORE_UNSUPPORTED)
+        if len(data) < 16:  # format_ipv6_setting (observed: show f_1:ipv6 of an int32)
+            raise TypeFormatError("short", errors.STORE_INVALID_IPV6)
         return str(ipaddress.IPv6Address(data[:16]))
     if type_name in HEX_SEPARATORS:
         return HEX_SEPARATORS[type_name].join(f"{b:02x}" for b in data)
     if type_name == "base64":
         return base64.b64encode(data).decode("ascii")
     if type_name in ("uuid", "guid"):
-        if len(data) != 16:
-            raise TypeFormatError("uuid length")
+        if len(data) != 16:  # format_uuid_setting (observed: show x:uuid of a string)
+            raise TypeFormatError("uuid length", errors.FORMAT_UUID_LENGTH)
         if type_name == "guid":
             data = _guid_swap(data)
         h = data.hex()
