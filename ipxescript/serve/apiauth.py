@@ -47,8 +47,11 @@ def api_token(config: ServeConfig) -> str:
 
 
 def authorized(header: str | None, token: str) -> bool:
-    """Whether an Authorization header carries the token (compared in constant time)."""
+    """Whether an Authorization header carries the token (compared in constant time; a header that is
+    not UTF-8 is compared as its bytes, never an error)."""
     if not header:
         return False
     scheme, _, value = header.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode())
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        value.strip().encode("utf-8", "surrogateescape"), token.encode()
+    )

@@ -21,7 +21,7 @@ from ipxescript.serve import console, metrics
 from ipxescript.serve.apiauth import api_token, authorized
 from ipxescript.serve.assignments import ClientKeyError, normalise_mac
 from ipxescript.serve.bootlog import stage_of
-from ipxescript.serve.http_fast import LeanPath, Refusal
+from ipxescript.serve.http_fast import HOST, LeanPath, Refusal
 from ipxescript.serve.http_guard import Guard
 from ipxescript.serve.http_limits import HttpLimits
 from ipxescript.serve.http_static import cached_response, file_response
@@ -211,8 +211,10 @@ class BootHttp:
         A once assignment is looked for without taking it first: the common boot, with none waiting,
         then costs one read and never a write."""
         consume = method == "GET" and not dry_run
-        boot_url = f"http://{host}/boot.ipxe"
         policy = self.policy
+        # the Host is the client's word: a plain host[:port] only, else our own URL
+        plain = host.isascii() and HOST.fullmatch(host.encode()) is not None
+        boot_url = f"http://{host}/boot.ipxe" if plain else policy.config.boot_url
         if client.mac:
             decision = policy.decide_or_retry(client, consume=False, boot_url=boot_url)
             if isinstance(decision, Served):

@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 # Control characters anywhere, and CR or LF other than as a CRLF pair: such a request goes to aiohttp.
 _UNUSUAL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n")
 _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_HOST = re.compile(rb"[A-Za-z0-9.:\[\]_-]{1,255}")
+# A Host the boot URL may carry into a script (http_app.boot_now): a name or address and a port, nothing
+# an iPXE script line could read as a separator, an operator or an expansion.
+HOST = re.compile(rb"[A-Za-z0-9.:\[\]_-]{1,255}")
 # Headers whose meaning aiohttp's path implements (bodies, ranges, revalidation, protocol switches).
 HANDED_OVER = frozenset(
     {
@@ -113,7 +115,7 @@ def parse(head: bytes) -> Request | None:
             return None
         fields[key] = value.strip(b" \t")
     host = fields.get(b"host")
-    if host is None or not _HOST.fullmatch(host):
+    if host is None or not HOST.fullmatch(host):
         return None
     path, _, query = target.partition(b"?")
     return Request(method, path, query, version == b"HTTP/1.0", fields)

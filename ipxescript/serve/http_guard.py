@@ -11,14 +11,17 @@ Idle keep-alive connections are closed by aiohttp after `keepalive_timeout`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import resource
 import socket
+import struct
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_runner import BaseSite
 
 from ipxescript.serve import metrics
@@ -37,6 +40,39 @@ TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain\r\nContent-Length: 17\r\n"
     b"Connection: close\r\n\r\n431 Too large\r\n\r\n"
 )
+
+
+def reset(transport: Any) -> None:
+    """Drop a connection with a reset, discarding what the kernel still holds for it (a client that reads
+    nothing would otherwise keep up to megabytes of socket buffer queued behind a FIN)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+class MalformedRequests(logging.Filter):
+    """aiohttp answers a malformed request (a bad request line, a header too long or with a bad
+    character, a smuggling shape) with 400 and logs it at ERROR with a traceback: a stranger could fill
+    the log with one short packet per line. On `aiohttp.server`, such records become a count and a
+    debug line; any other error keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError):
+            return True
+        metrics.inc("http_refused_total", reason="malformed")
+        peer = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+        log.debug("HTTP %s: malformed request refused: %s", peer, str(exc.message)[:200])
+        return False
+
+
+def quiet_malformed_requests() -> None:
+    logging.getLogger("aiohttp.server").addFilter(MALFORMED)  # once: addFilter skips a filter it has
+
+
+MALFORMED = MalformedRequests()
 
 
 def raise_descriptor_limit(wanted: int = 65536) -> int:
@@ -96,7 +132,7 @@ class Guard:
                     protocol.peer,
                     limits.send_stall_timeout,
                 )
-                transport.abort()
+                reset(transport)
             elif (
                 protocol.idle_since is not None
                 and protocol.stalled_since is None

@@ -22,7 +22,13 @@ from ipxescript.serve.apiauth import api_token
 from ipxescript.serve.bootlog import BootLog
 from ipxescript.serve.config import ConfigError, ServeConfig
 from ipxescript.serve.http_app import make_app
-from ipxescript.serve.http_guard import Guard, GuardedSockSite, HttpLimits, raise_descriptor_limit
+from ipxescript.serve.http_guard import (
+    Guard,
+    GuardedSockSite,
+    HttpLimits,
+    quiet_malformed_requests,
+    raise_descriptor_limit,
+)
 from ipxescript.serve.protocols import Closable, ServeError, port_message, start_dhcp, start_tftp
 from ipxescript.serve.serve_policy import ServePolicy
 from ipxescript.serve.state import State, StateError
@@ -225,6 +231,7 @@ def _on_reload(
 
 def make_runner(policy: ServePolicy, guard: Guard, token: str) -> web.AppRunner:
     limits = guard.limits
+    quiet_malformed_requests()
     return web.AppRunner(
         make_app(policy, guard, token),
         access_log=None,

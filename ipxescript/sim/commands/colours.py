@@ -9,23 +9,20 @@ from ipxescript.sim.errors import IpxeError
 from ipxescript.sim.machine import Simulator
 from ipxescript.sim.options import Parsed, parse_integer
 
-COLOURS = 8  # ansicol: colours 0-7 can be defined (observed: `colour 9` fails with EINVAL)
-PAIRS = 8  # colour pairs 0-7 (observed: `cpair 8` fails with EINVAL)
+# How many of each can be defined, the status past the end, and what the message calls it (observed:
+# `colour 9` and `cpair 8` fail with EINVAL)
+LIMITS = {
+    "colour": (8, errors.COLOUR_INVALID, "colour"),
+    "cpair": (8, errors.CPAIR_INVALID, "colour pair"),
+}
 
 
-@command("colour")
-def colour(sim: Simulator, p: Parsed, argv0: str) -> int:
-    if parse_integer(p.args[0], sim.profile) >= COLOURS:
-        status = sim.err(errors.COLOUR_INVALID)
-        raise IpxeError(status, f"Could not define colour: {sim.strerror(status)}")
-    return 0
-
-
-@command("cpair")
-def cpair(sim: Simulator, p: Parsed, argv0: str) -> int:
-    if parse_integer(p.args[0], sim.profile) >= PAIRS:
-        status = sim.err(errors.CPAIR_INVALID)
-        raise IpxeError(status, f"Could not define colour pair: {sim.strerror(status)}")
+@command(*LIMITS)
+def define(sim: Simulator, p: Parsed, argv0: str) -> int:
+    count, code, what = LIMITS[argv0]
+    if parse_integer(p.args[0], sim.profile) >= count:
+        status = sim.err(code)
+        raise IpxeError(status, f"Could not define {what}: {sim.strerror(status)}")
     return 0
 
 
