@@ -11,9 +11,11 @@ Idle keep-alive connections are closed by aiohttp after `keepalive_timeout`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import resource
 import socket
+import struct
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -38,6 +40,16 @@ TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain\r\nContent-Length: 17\r\n"
     b"Connection: close\r\n\r\n431 Too large\r\n\r\n"
 )
+
+
+def reset(transport: Any) -> None:
+    """Drop a connection with a reset, discarding what the kernel still holds for it (a client that reads
+    nothing would otherwise keep up to megabytes of socket buffer queued behind a FIN)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 class MalformedRequests(logging.Filter):
@@ -120,7 +132,7 @@ class Guard:
                     protocol.peer,
                     limits.send_stall_timeout,
                 )
-                transport.abort()
+                reset(transport)
             elif (
                 protocol.idle_since is not None
                 and protocol.stalled_since is None

@@ -17,6 +17,7 @@ from typing import NamedTuple
 from aiohttp import web
 
 from ipxescript.serve import metrics
+from ipxescript.serve.http_guard import reset
 from ipxescript.serve.sendfile import SendStalled, send_file
 
 log = logging.getLogger("ipxescript.serve.http")
@@ -282,7 +283,7 @@ async def file_response(
     except SendStalled as exc:
         metrics.inc("http_refused_total", reason="send_stall")
         log.debug("%s %s: %s, dropped", request.method, request.path, exc)
-        transport.abort()  # a reset frees the socket now; a close would wait behind the unread bytes
+        reset(transport)
         return response
     except ConnectionError as exc:
         return _client_gone(request, response, exc)

@@ -125,16 +125,15 @@ class Live:
     def assert_serving(self, rounds: int = 40) -> None:
         """A normal client is served during the attack, and RSS is bounded.
 
-        Each check: all but the slowest of `rounds` boot scripts under the bound (its p97.5), the slowest
-        under 5x it (one scheduling hiccup of a shared CI machine is not the server's doing; a server
-        stalled by the attack shows in every request). Over the whole run the samples of every check are
-        pooled and their p99 must be under the bound too (`latency_pool`)."""
+        Each check: the p95 of `rounds` boot scripts under the bound, the slowest under 5x it (a
+        scheduling hiccup or two of a shared CI machine is not the server's doing; a server stalled by
+        the attack shows in most requests). Over the whole run the samples of every check are pooled and
+        their p99 must be under the bound too (`latency_pool`)."""
         times = sorted(self.normal_boot() for _ in range(rounds))
         POOL.extend(times)
         shown = [round(t * 1000) for t in times]
-        assert times[-2] < LATENCY_BOUND and times[-1] < 5 * LATENCY_BOUND, (
-            f"normal boot scripts took {shown} ms"
-        )
+        p95 = times[math.ceil(0.95 * len(times)) - 1]
+        assert p95 < LATENCY_BOUND and times[-1] < 5 * LATENCY_BOUND, f"normal boot scripts took {shown} ms"
         assert self.rss() < RSS_BOUND, f"RSS {self.rss() / 2**20:.0f} MiB"
         assert self.proc.poll() is None
 
