@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 OK, FAIL, JUMP, STOP = "ok", "fail", "jump", "stop"
 T = TypeVar("T")
 IMGEXEC = ("chain", "boot", "imgexec")
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class LineFlow:
     stops: bool = False  # some path ends the script on purpose (exit / --replace)
     jumps: list[Jump] = field(default_factory=list)
     leaving: Command | None = None  # the goto/exit/chain -r that keeps the line from falling through
+    # Flow.line_fact's facts about the line: kept with this object across versions of a document
+    facts: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
 
 def word_pattern(word: Word) -> re.Pattern[str]:
@@ -61,13 +64,11 @@ class Flow:
     def __init__(self, model: ScriptModel) -> None:
         self.ctx = model
         self._outcomes: dict[int, frozenset[str]] = {}
-        self._facts: dict[tuple[str, int], tuple[LineFlow, object]] = {}
         # line -> (its flow, the goto targets it read and whether each was a label): the flow of an
         # untouched line is kept from the previous version of an edited document
         self._memo: dict[LogicalLine, tuple[LineFlow, tuple[tuple[str, bool], ...]]] = {}
         earlier = model.previous.__dict__.get("flow") if model.previous is not None else None
         before = earlier._memo if isinstance(earlier, Flow) else {}
-        self._earlier_facts = earlier._facts if isinstance(earlier, Flow) else {}
         labels = model.labels
         self.lines = []
         for line in model.script.lines:
@@ -96,14 +97,12 @@ class Flow:
     def line_fact(self, name: str, index: int, compute: Callable[[], T]) -> T:
         """``compute()``, a fact about line ``index`` that depends only on the line and its flow (so
         on nothing the line's ``LineFlow`` did not read): kept across versions of an edited document
-        for as long as the line keeps its ``LineFlow`` object."""
-        line_flow = self.lines[index]
-        key = (name, id(line_flow))
-        found = self._facts.get(key) or self._earlier_facts.get(key)
-        if found is None or found[0] is not line_flow:
-            found = (line_flow, compute())
-        self._facts[key] = found
-        return found[1]  # type: ignore[return-value]
+        for as long as the line keeps its ``LineFlow`` object (the fact is stored on that object)."""
+        facts = self.lines[index].facts
+        found = facts.get(name, _MISSING)
+        if found is _MISSING:
+            found = facts[name] = compute()
+        return found  # type: ignore[return-value]
 
     def outcomes(self, command: Command) -> frozenset[str]:
         """What running ``command`` can end in (asked for each command by several rules: kept)."""

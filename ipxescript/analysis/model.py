@@ -141,6 +141,8 @@ class ScriptModel:
         return any(a <= offset < b for a, b in self.masked)
 
     def overlaps_mask(self, start: int, end: int) -> bool:
+        if not self.masked:  # asked for every label and goto: most scripts are no templates
+            return False
         return any(a < end and start < b for a, b in self.masked)
 
     @cached_property

@@ -48,7 +48,11 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     # may-analysis "some path has selected an image": a line is entered selected when an edge leads
     # to it from a reached line that selects, or from a line entered selected; i.e. the nodes
     # reachable from the top, and among them those one or more edges after a reached selecting line
-    entered = _reach(graph, [0])
+    if ctx.masked:  # template seams: Flow.reachable starts from more lines than the top
+        entered = _reach(graph, [0])
+    else:  # the same walk, shared with other rules
+        reachable = ctx.flow.reachable
+        entered = bytearray(i in reachable for i in range(len(graph)))
     selecting = {line.index for line, bound in ctx.commands_named(*SELECTS) if bound.positionals}
     selected = _reach(graph, [j for i in sorted(selecting) if entered[i] for j in graph[i]])
     for i in runs:
