@@ -156,7 +156,9 @@ def real_scripts(root: Path, repeat: int) -> None:
     )
 
 
-OURS = [str(Path(sys.executable).with_name("ipxelint")), "-q", "--fail-on", "never"]
+_SCRIPT = Path(sys.executable).with_name("ipxelint")  # the console script, as a user runs it
+OURS = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "ipxescript.lint.cli"]
+OURS += ["-q", "--fail-on", "never"]
 ELFSHOE = [sys.executable, str(DEPS / "bin" / "ipxelint")]  # elfshoe's own `ipxelint` script
 ELFSHOE_ENV = {"PYTHONPATH": str(DEPS)}
 

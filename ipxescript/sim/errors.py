@@ -45,6 +45,7 @@ STORE_INVALID_IPV4 = 0x1C056082
 STORE_INVALID_IPV6 = 0x1C066082  # ipv6.c (observed on every build: set b:ipv6 1::2::3)
 STORE_INVALID_BASE64 = 0x1C102082  # base64.c (observed: set b:base64 !!!!)
 STORE_INVALID_HEX = 0x1C112082  # src/core/base16.c (observed: set n:hex 1:2)
+STORE_INVALID_UUID = 0x1C2A2082  # src/core/uuid.c: not 16 bytes (observed: set fy:guid 0102)
 STORE_UNSUPPORTED = 0x3C0C2083
 STORE_BUILTIN_OTHER = 0x3D0C2083
 NO_SUCH_IMAGE = 0x2D0AE08E
@@ -80,6 +81,10 @@ COLOUR_INVALID = 0x1C1E2082  # colour 9 (observed)
 CPAIR_INVALID = 0x1C1D2082  # cpair 8 (observed)
 USB_NONE = 0x2C074087  # usbscan with no USB device (observed on upstream ipxe.efi)
 CPUID_FEATURE_ABSENT = 0x2D00008E
+CPUID_FEATURE_ABSENT_UPSTREAM = (
+    0x2D80E08E  # upstream gave cpuid_cmd.c an error file (observed: cpuid --ext 1)
+)
+PCI_NO_MORE_DEVICES = 0x2C044087  # pci.c's pci_find_next past the last device (observed: pciscan)
 LOGIN_CANCELLED = 0x0B17E095
 SAN_NO_DEVICE = 0x2C222087  # sanboot with no root path and nothing hooked (observed, EFI)
 SAN_BIOS_DISK_FAILED = 0x1D852039  # the same on a BIOS build: INT 13 cannot boot drive 0x80 (observed)

@@ -40,6 +40,8 @@ class Image:
     cmdline: str | None = None
     selected: bool = False
     autofree: bool = False
+    shim: bool = False  # tagged by `shim` (upstream EFI)
+    hidden: bool = False  # left out of a constructed initrd (a shim is)
     verified: bool = True  # False: --offline assumed it exists
     source: str = ""  # where the bytes came from (a path, a URL)
     written: str = ""  # the URI as written in the script
@@ -97,8 +99,12 @@ class Registry:
             line += f" [{image.type}]"
         if image.selected:
             line += " [SELECTED]"
+        if image.shim:
+            line += " [SHIM]"
         if image.autofree:
             line += " [AUTOFREE]"
+        if image.hidden:
+            line += " [HIDDEN]"
         if image.cmdline is not None:
             line += f' "{image.cmdline}"'
         return line

@@ -233,22 +233,30 @@ class SettingsStore:
     # -- store -----------------------------------------------------------------------------------------
 
     def store_text(self, ref: SettingRef, value: str) -> None:
-        """storef_setting: empty deletes; otherwise parse by type and store. Raises IpxeError."""
+        """storef_setting: empty deletes; otherwise parse by type, then store (so a value that does not
+        parse fails with the type's error even where the store would fail). Raises IpxeError."""
+        type_name = ref.type or "string"
+        data = None
+        if value != "" and ref.key:
+            try:
+                data = types.parse(type_name, value, rules=self.rules)
+            except types.TypeParseError as exc:
+                raise IpxeError(exc.status) from exc
+        self.store_raw(ref, type_name, data)
+
+    def store_raw(self, ref: SettingRef, type_name: str, data: bytes | None) -> None:
+        """store_setting: DATA into REF's block (None deletes); a block the setting does not apply to
+        fails with ENOTTY, one that stores nothing (builtins) with ENOTSUP."""
         block = ref.block if ref.block is not None else self.root
         if block.builtins is not None:
             if ref.key in block.builtins:
                 raise IpxeError(errors.STORE_UNSUPPORTED)
             raise IpxeError(errors.STORE_BUILTIN_OTHER)
         self._check_dhcp_block(block, ref)
-        if value == "" or not ref.key:
+        if data is None:
             block.values.pop(ref.key, None)
-            return
-        type_name = ref.type or "string"
-        try:
-            data = types.parse(type_name, value, rules=self.rules)
-        except types.TypeParseError as exc:
-            raise IpxeError(exc.status) from exc
-        block.values[ref.key] = Stored(ref.name, type_name, data)
+        else:
+            block.values[ref.key] = Stored(ref.name, type_name, data)
 
     def _check_dhcp_block(self, block: Block, ref: SettingRef) -> None:
         """A DHCP packet's block (netX.dhcp) stores only settings that have a DHCP tag: others fail
@@ -259,20 +267,8 @@ class SettingsStore:
         if predefined is None or predefined.tag is None:
             raise IpxeError(errors.STORE_BUILTIN_OTHER)
 
-    def store_raw(self, ref: SettingRef, type_name: str, data: bytes) -> None:
-        block = ref.block if ref.block is not None else self.root
-        if block.builtins is not None:
-            raise IpxeError(errors.STORE_UNSUPPORTED)
-        self._check_dhcp_block(block, ref)
-        block.values[ref.key] = Stored(ref.name, type_name, data)
-
     def delete(self, ref: SettingRef) -> None:
-        block = ref.block if ref.block is not None else self.root
-        if block.builtins is not None:
-            if ref.key in block.builtins:
-                raise IpxeError(errors.STORE_UNSUPPORTED)
-            raise IpxeError(errors.STORE_BUILTIN_OTHER)
-        block.values.pop(ref.key, None)
+        self.store_raw(ref, ref.type or "string", None)
 
     def set(self, name: str, value: str) -> None:
         """``set name value`` (used for --set and by the machine)."""

@@ -7,7 +7,6 @@ or raises ``TypeFormatError`` (expansion then gives ""). Profile differences are
 from __future__ import annotations
 
 import base64
-import binascii
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -113,34 +112,58 @@ def parse(type_name: str, text: str, rules: Rules = DEFAULT_RULES) -> bytes:
     if type_name in HEX_SEPARATORS:
         return _parse_hex(text, HEX_SEPARATORS[type_name])
     if type_name == "base64":
-        try:
-            return base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise TypeParseError(errors.STORE_INVALID_BASE64) from exc
+        return _parse_base64(text)
     if type_name in ("uuid", "guid"):
         if not rules.uuid_parse:
             raise TypeParseError(errors.STORE_UNSUPPORTED)
-        digits = text.replace("-", "")
-        if not re.fullmatch(r"[0-9A-Fa-f]{32}", digits):
-            # upstream's uuid_aton decodes base16 and fails there (observed: set g:guid 1)
-            raise TypeParseError(errors.STORE_INVALID_HEX)
-        data = bytes.fromhex(digits)
+        # uuid_aton (src/core/uuid.c): base16 with optional '-' (its errors: set g:guid 1), then the
+        # length (its own EINVAL: set g:guid 0102)
+        data = _parse_hex(text, "-", optional=True)
+        if len(data) != 16:
+            raise TypeParseError(errors.STORE_INVALID_UUID)
         return _guid_swap(data) if type_name == "guid" else data
     raise TypeParseError(errors.STORE_UNSUPPORTED)
 
 
-def _parse_hex(text: str, separator: str) -> bytes:
-    if separator:
-        pieces = text.split(separator)
-    else:
-        if len(text) % 2:
-            raise TypeParseError(errors.STORE_INVALID_HEX)
-        pieces = [text[i : i + 2] for i in range(0, len(text), 2)]
+_BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _parse_base64(text: str) -> bytes:
+    """base64_decode (src/core/base64.c): whitespace ignored, at most two pads and nothing after them,
+    a whole number of bytes."""
+    bits, value, pads = 0, 0, 0
+    for ch in text:
+        if ch.isspace():
+            continue
+        if ch == "=" and pads < 2:
+            pads += 1
+            bits -= 2
+            continue
+        if pads or ch not in _BASE64:
+            raise TypeParseError(errors.STORE_INVALID_BASE64)
+        value = (value << 6) | _BASE64.index(ch)
+        bits += 6
+    if bits % 8:
+        raise TypeParseError(errors.STORE_INVALID_BASE64)
+    return (value >> (2 * pads)).to_bytes(bits // 8, "big")
+
+
+def _parse_hex(text: str, separator: str, optional: bool = False) -> bytes:
+    """hex_decode (src/core/base16.c): two hex digits per byte, the separator between bytes (when
+    OPTIONAL, it may be left out)."""
     out = bytearray()
-    for piece in pieces:
-        if not re.fullmatch(r"[0-9A-Fa-f]{2}", piece):  # base16_decode: two digits per byte
+    i = 0
+    while i < len(text):
+        if out and separator:
+            if text[i] == separator:
+                i += 1
+            elif not optional:
+                raise TypeParseError(errors.STORE_INVALID_HEX)
+        pair = text[i : i + 2]
+        if not re.fullmatch(r"[0-9A-Fa-f]{2}", pair):
             raise TypeParseError(errors.STORE_INVALID_HEX)
-        out.append(int(piece, 16))
+        out.append(int(pair, 16))
+        i += 2
     return bytes(out)
 
 

@@ -44,6 +44,7 @@ class Case:
     wait: str | None = None
     settings: list[str] = field(default_factory=list)
     menus: list[str] = field(default_factory=list)
+    cleanup: list[str] = field(default_factory=list)  # more driver lines after the case (the fuzzer's)
     timeout: float = 20.0
     skip: frozenset[str] = frozenset()  # profiles that do not run this case
 
@@ -97,8 +98,13 @@ def load_case(path: Path) -> Case:
         elif key == "skip":
             case.skip = frozenset(value.split("--")[0].split())
     case.settings = sorted(_setting_names(text) | set(extra))
-    case.menus = sorted(set(_NAMED_MENU.findall(text)))
+    case.menus = named_menus(text)
     return case
+
+
+def named_menus(text: str) -> list[str]:
+    """Names of the menus a script creates with `menu --name`, so the driver can delete them."""
+    return sorted(set(_NAMED_MENU.findall(text)))
 
 
 def load_cases(

@@ -100,6 +100,7 @@ def driver_script(cases: list[Case]) -> str:
         ]
         lines += [f"menu --delete --name {m} ||" for m in case.menus]
         lines += [f"clear {s} ||" for s in case.settings]
+        lines += case.cleanup
     lines += [f"echo {DONE}", ""]
     return "\n".join(lines)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -39,7 +40,7 @@ from ipxescript.sim.profile import catalog_data, load_profile
 from ipxescript.sim.run import RunOptions, simulate
 
 from .builds import BUILDS, PROFILES
-from .cases import CASES_DIR, URL_PREFIX, Case, load_case, stage_cases
+from .cases import CASES_DIR, URL_PREFIX, Case, load_case, named_menus, stage_cases
 from .compare import compare
 from .firmware import FirmwareError, Transcript, run_cases
 
@@ -47,7 +48,11 @@ PLACEHOLDER = "@NAME@"  # a generated case's name, filled in once it is numbered
 CHILD_DIR = "files/fz"  # child scripts of generated cases (not cases themselves)
 # Things a fuzz case must never do on the firmware: wait for input it has no key for, take long,
 # leave the driver (boot, reboot), or read values that change from run to run.
-NAMES = ["fa", "fb", "fc", "f-d", "f.e", "f_1", "F9", "net0/fx", "net0.dhcp/fy", "nosuchblock/fz"]
+# A block that does not exist is named after the script: writing to it creates it (autovivified) for the
+# rest of the boot, and the driver cannot delete a block, so no later script may see its name.
+NO_BLOCK = f"nb{PLACEHOLDER}/fz"
+NAMES = ["fa", "fb", "fc", "f-d", "f.e", "f_1", "F9", "/fb", "net0/fx", "net0.dhcp/fy", NO_BLOCK]
+CLEARED = [n for n in NAMES if n != NO_BLOCK]  # what the driver clears after every script
 LABELS = ["la", "lb", "lc"]
 VALUES = [
     "",
@@ -89,6 +94,7 @@ BUILTINS = [
     "ip",
     "netmask",
 ]  # not filename: the driver's
+OPTION_ARGS = ["fa", "x", "0"]  # arguments of options that take one (timeouts aside)
 FILES = ["files/hello.txt", "files/child_ok.ipxe", "files/notscript.txt", "files/nosuch.txt"]
 
 
@@ -141,7 +147,7 @@ def option_words(profile: str, name: str) -> st.SearchStrategy[list[str]]:
         flag = opt["long"]
         if opt.get("takes_argument"):
             kind = opt.get("argument_kind", "")
-            arg = st.sampled_from(["0", "1000", "x", "-1", "fa"] if "timeout" in kind else ["fa", "x", "0"])
+            arg = st.sampled_from(["0", "1000", "x", "-1", "fa"] if "timeout" in kind else OPTION_ARGS)
             choices.append(arg.map(lambda a, f=flag: [f, a]))
         else:
             choices.append(st.just([flag]))
@@ -218,7 +224,11 @@ def menu_block(profile: str) -> st.SearchStrategy[tuple[list[str], list[str]]]:
         lines += [f"choose{d} fc || echo cancelled ${{errno}}", "echo chose ${fc}"]
         return lines, k
 
-    return st.tuples(items, keys, default).map(build)
+    # or no key at all: the menu's timeout chooses (keys and a timeout together would race)
+    timed = st.tuples(
+        items, st.just([]), st.sampled_from([" --timeout 1000", " --timeout 1000 --default i2"])
+    )
+    return st.one_of(st.tuples(items, keys, default), timed).map(build)
 
 
 def prompt_block() -> st.SearchStrategy[tuple[list[str], list[str]]]:
@@ -232,6 +242,34 @@ def prompt_block() -> st.SearchStrategy[tuple[list[str], list[str]]]:
     )
 
 
+def run_block(profile: str) -> st.SearchStrategy[list[str]]:
+    """Running images that fail (or succeed): missing files on every build; files that are no image
+    only on EFI builds (a BIOS build takes any small file for a PXE NBP, jumps into it and hangs)."""
+    targets = ["files/nosuch.txt", "nosuch", "files/child_ok.ipxe", "files/child_exit3.ipxe"]
+    if load_profile(profile).platform == "efi":
+        targets += ["files/hello.txt", "files/notscript.txt"]
+    forms = [
+        "chain {t}",
+        "chain --autofree {t}",
+        "chain --replace {t}",
+        "imgexec {t}",
+        "imgfetch {t} && imgexec {n}",
+        "imgfetch {t} && imgselect {n} && boot",
+        "kernel {t} && boot",
+        "imgfetch --name fi {t} && imgexec fi && imgstat",
+        "boot",
+        "imgexec",
+    ]
+    tail = st.sampled_from(["", " || echo run ${errno}", " && echo ran"])
+    return st.lists(
+        st.tuples(st.sampled_from(forms), st.sampled_from(targets), tail).map(
+            lambda t: t[0].format(t=t[1], n=t[1].rsplit("/", 1)[-1]) + t[2]
+        ),
+        min_size=1,
+        max_size=3,
+    )
+
+
 def script(profile: str, name: str) -> st.SearchStrategy[Generated]:
     """A generated case: mostly commands, sometimes labels/goto/exit, a child chain or an interaction."""
     body = st.lists(line(profile), min_size=1, max_size=8)
@@ -240,7 +278,7 @@ def script(profile: str, name: str) -> st.SearchStrategy[Generated]:
     def build(draw: st.DrawFn) -> Generated:
         lines = draw(body)
         case = Generated(name, lines)
-        flavour = draw(st.sampled_from(["plain", "plain", "control", "chain", "menu", "prompt"]))
+        flavour = draw(st.sampled_from(["plain", "plain", "control", "chain", "menu", "prompt", "run"]))
         if flavour == "control":
             label = draw(st.sampled_from(LABELS))
             at = draw(st.integers(0, len(lines)))
@@ -254,13 +292,18 @@ def script(profile: str, name: str) -> st.SearchStrategy[Generated]:
             child = f"{name}_c.ipxe"
             case.children[child] = draw(st.lists(line(profile), min_size=1, max_size=4))
             if draw(st.booleans()):
-                case.children[child].append(draw(st.sampled_from(["exit 2", "exit", "nosuchcmd"])))
+                case.children[child].append(
+                    draw(st.sampled_from(["exit 2", "exit", "nosuchcmd", "goto nosuch", "exit 0x80000005"]))
+                )
             how = draw(st.sampled_from(["chain", "chain --autofree", "imgexec", "chain --replace"]))
             target = f"{CHILD_DIR}/{child}"
             call = (
                 f"imgfetch {target} && imgexec {child}" if how == "imgexec" else f"{how} {target}"
             ) + " || echo child ${errno}"
             lines.insert(draw(st.integers(0, len(lines))), call)
+        elif flavour == "run":
+            at = draw(st.integers(0, len(lines)))
+            lines[at:at] = draw(run_block(profile))
         elif flavour in ("menu", "prompt"):
             block, keys = draw(menu_block(profile) if flavour == "menu" else prompt_block())
             lines.extend(block)
@@ -287,7 +330,10 @@ def generate(profile: str, count: int, seed_value: int, prefix: str = "fz") -> l
         name = f"{prefix}{len(out):05d}"
         case.name = name
         case.lines = [ln.replace(PLACEHOLDER, name) for ln in case.lines]
-        case.children = {k.replace(PLACEHOLDER, name): v for k, v in case.children.items()}
+        case.children = {
+            k.replace(PLACEHOLDER, name): [ln.replace(PLACEHOLDER, name) for ln in v]
+            for k, v in case.children.items()
+        }
         out.append(case)
 
     collect()
@@ -319,6 +365,17 @@ def stage(cases: list[Generated], work: Path) -> tuple[Path, list[Case]]:
             (root / CHILD_DIR / child).write_text("#!ipxe\n" + "\n".join(lines) + "\n", encoding="utf-8")
         loaded_case = load_case(path)
         loaded_case.timeout = 15.0
+        # Nothing a script leaves may reach the next one: the driver clears every name the generator
+        # uses (child scripts write them too) and deletes the menus children create.
+        loaded_case.settings = sorted(set(loaded_case.settings) | set(CLEARED))
+        for lines in case.children.values():
+            loaded_case.menus = sorted(set(loaded_case.menus) | set(named_menus("\n".join(lines))))
+        if "param" in case.text() + str(case.children):
+            # request parameter lists live until the boot ends: delete the default one and the
+            # named ones the generator can make
+            loaded_case.cleanup = [
+                f"params --delete{n} ||" for n in ["", *(f" --name {a}" for a in OPTION_ARGS)]
+            ]
         loaded.append(loaded_case)
     return root, loaded
 
@@ -333,16 +390,31 @@ def simulate_case(case: Case, staged: Path, profile: str) -> dict[str, object]:
 
 def run_batch(cases: list[Generated], profile: str, work: Path) -> list[Outcome]:
     root, loaded = stage(cases, work)
-    firmware = run_cases(loaded, root, build=BUILDS[profile])
     staged = stage_cases(work / "staged", root)
+    # The simulator runs first: the settings it ends with are cleared after each script on the
+    # firmware too (names a script makes from expansions, `set ${platform} 1`, are not literal).
+    # Only names a fresh machine lacks: the machine's own (net0/ip, ...) must stay.
+    simulated = [simulate_case(c, staged, profile) for c in loaded]
+    (staged / "fuzz_empty.ipxe").write_text("#!ipxe\n")
+    fresh = simulate(
+        f"{URL_PREFIX}fuzz_empty.ipxe", RunOptions(profile=profile, maps=[f"{URL_PREFIX}={staged}/"])
+    )
+    for loaded_case, data in zip(loaded, simulated, strict=True):
+        written = data.get("settings")
+        names = (
+            [n for n in written if n not in fresh.settings and re.fullmatch(r"[\w./+-]+", n)]
+            if isinstance(written, dict)
+            else []
+        )
+        loaded_case.settings = sorted(set(loaded_case.settings) | set(names))
+    firmware = run_cases(loaded, root, build=BUILDS[profile])
     outcomes = []
-    for case, loaded_case in zip(cases, loaded, strict=True):
+    for case, data in zip(cases, simulated, strict=True):
         got = firmware[case.name]
         fatal = [p for p in got.problems if not p.startswith("the case ended before")]
         if fatal:
             outcomes.append(Outcome(case, got, [f"firmware: {p}" for p in fatal]))
             continue
-        data = simulate_case(loaded_case, staged, profile)
         screens = data.get("screens", [])
         problems = compare(
             got, str(data["console"]), screens if isinstance(screens, list) else [], int(data["status"])
@@ -373,14 +445,14 @@ def variants(case: Generated) -> list[Generated]:
                 dict(case.children),
                 list(case.keys),
             )
-    # children keep their names: rename them with the variant so scripts never share a child file
+    # a variant's names (its child script, its missing block) follow its own name, so that variants
+    # running in one boot never share them
     for v in out:
-        renamed = {}
-        for child, lines in v.children.items():
-            new = f"{v.name}_c.ipxe"
-            v.lines = [ln.replace(child, new) for ln in v.lines]
-            renamed[new] = lines
-        v.children = renamed
+        v.lines = [ln.replace(case.name, v.name) for ln in v.lines]
+        v.children = {
+            k.replace(case.name, v.name): [ln.replace(case.name, v.name) for ln in lines]
+            for k, lines in v.children.items()
+        }
     return out
 
 
@@ -401,16 +473,15 @@ def shrink(case: Generated, profile: str, work: Path, rounds: int = 12) -> Gener
 
 
 def save_case(case: Generated) -> Path:
-    """Write a minimal disagreement as a regression case (children inlined into files/fz/)."""
-    digest = hashlib.sha1(case.text().encode()).hexdigest()[:8]
-    name = f"fuzz_{digest}"
-    text = case.text()
+    """Write a minimal disagreement as a regression case (children into files/fz/), its names (child
+    script, missing block) following the new case's name."""
+    name = f"fuzz_{hashlib.sha1(case.text().encode()).hexdigest()[:8]}"
     for child, lines in case.children.items():
-        new = f"{name}_c.ipxe"
-        text = text.replace(child, new)
         (CASES_DIR / CHILD_DIR).mkdir(parents=True, exist_ok=True)
-        (CASES_DIR / CHILD_DIR / new).write_text("#!ipxe\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        text = "\n".join(["#!ipxe", *lines]).replace(case.name, name) + "\n"
+        (CASES_DIR / CHILD_DIR / child.replace(case.name, name)).write_text(text, encoding="utf-8")
     path = CASES_DIR / f"{name}.ipxe"
+    text = case.text().replace(case.name, name)
     path.write_text(
         text.replace("#!ipxe\n", "#!ipxe\n# found by tests/oracle/fuzz.py\n", 1), encoding="utf-8"
     )
@@ -424,8 +495,9 @@ class Report:
     scripts: int = 0
     commands: Counter[str] = field(default_factory=Counter)
     disagreements: list[dict[str, object]] = field(default_factory=list)
-    nondeterministic: int = 0
+    filtered: list[dict[str, object]] = field(default_factory=list)  # not repeatable, with the reason
     firmware_problems: int = 0
+    firmware_issues: list[dict[str, object]] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, object]:
@@ -436,8 +508,10 @@ class Report:
             "commands_covered": len(self.commands),
             "commands": dict(sorted(self.commands.items())),
             "disagreements": self.disagreements,
-            "nondeterministic_filtered": self.nondeterministic,
+            "nondeterministic_filtered": len(self.filtered),
+            "filtered": self.filtered,
             "firmware_problems": self.firmware_problems,
+            "firmware_issues": self.firmware_issues,
             "seconds": round(self.seconds),
         }
 
@@ -476,26 +550,37 @@ def fuzz(
             for o in outcomes:
                 count_commands(o.case, report.commands)
             bad = [o for o in outcomes if o.problems]
-            report.firmware_problems += sum(any(p.startswith("firmware:") for p in o.problems) for o in bad)
+            for o in bad:
+                if any(p.startswith("firmware:") for p in o.problems):
+                    report.firmware_problems += 1
+                    report.firmware_issues.append({"script": o.case.text(), "problems": o.problems})
             bad = [o for o in bad if not any(p.startswith("firmware:") for p in o.problems)]
             if bad:
-                # a repeat in a fresh boot: a firmware that does not repeat itself is nondeterministic
+                # Each one again in a fresh boot. Where the firmware then agrees with the simulator,
+                # or does not repeat itself, the difference came from timing (or from the scripts
+                # before it in the batch): filtered, but kept in the report with the reason.
                 again = run_batch([o.case for o in bad], profile, work)
                 for first, second in zip(bad, again, strict=True):
+                    entry: dict[str, object] = {
+                        "script": first.case.text(),
+                        "children": first.case.children,
+                        "problems": first.problems,
+                    }
+                    if not second.problems:
+                        report.filtered.append({**entry, "reason": "agrees with ipxesim in a fresh boot"})
+                        continue
                     if compare(
                         first.firmware,
                         second.firmware.console,
                         list(second.firmware.screens),
                         second.firmware.status,
                     ):
-                        report.nondeterministic += 1
+                        report.filtered.append(
+                            {**entry, "reason": "the firmware differed from itself", "again": second.problems}
+                        )
                         continue
                     found = shrink(first.case, profile, work) if do_shrink else first.case
-                    entry: dict[str, object] = {
-                        "script": found.text(),
-                        "children": found.children,
-                        "problems": first.problems,
-                    }
+                    entry.update(script=found.text(), children=found.children)
                     if save:
                         entry["saved"] = str(save_case(found))
                     report.disagreements.append(entry)

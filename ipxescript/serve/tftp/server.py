@@ -35,7 +35,7 @@ log = logging.getLogger("ipxescript.tftp")
 @dataclass(frozen=True)
 class TftpSettings:
     timeout: float = 1.0  # first retransmission timeout when the client negotiates none
-    max_timeout: float = 8.0  # backoff doubles the timeout up to this
+    max_timeout: float = Limits.max_timeout  # backoff doubles the timeout up to this
     retries: int = 5  # retransmissions of one packet before the transfer is given up
     max_transfers: int = 256  # concurrent transfers; more requests are answered "server busy"
     max_per_client: int = 32  # concurrent transfers of one client address

@@ -48,5 +48,5 @@ def digest(sim: Simulator, p: Parsed, argv0: str) -> int:
             if status:
                 return status
         else:
-            sim.out(f"{value}  {name}\n")
+            sim.out(f"{value}  {image.name}\n")  # the image acquired: `sha1sum ""` names the script
     return 0

@@ -98,3 +98,22 @@ def imgmulti(sim: Simulator, p: Parsed, argv0: str) -> int:
             return status
         action(found)
     return 0
+
+
+@command("shim")
+def shim(sim: Simulator, p: Parsed, argv0: str) -> int:
+    """shim_cmd.c (EFI builds; on BIOS the command is inert): acquire the image unless the selected
+    one can be loaded by EFI itself, then tag it (the only one) as the shim and hide it."""
+    selected = sim.registry.selected()
+    image = None
+    if p.args and not (selected is not None and selected.type == "EFI"):
+        status, image = sim.acquire(
+            p.args[0], None, progress=not p.options.get("quiet"), timeout=p.options.get("timeout", 0)
+        )
+        if status:
+            return status
+    for other in sim.registry.images:
+        other.shim = False
+    if image is not None:
+        image.shim = image.hidden = True
+    return 0

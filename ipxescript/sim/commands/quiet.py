@@ -1,4 +1,4 @@
-"""Commands whose effect the simulator does not model and that succeed without output (sync, ibstat, iwstat, iwlist)."""
+"""Commands whose effect the simulator does not model and that succeed without output (sync, ibstat)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from ipxescript.sim.options import Parsed
 @command(
     "sync",
     "ibstat",
-    "iwstat",
-    "iwlist",
 )
 def quiet_success(sim: Simulator, p: Parsed, argv0: str) -> int:
     return 0

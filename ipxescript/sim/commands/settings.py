@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ipxescript.sim import errors, types
 from ipxescript.sim.commands.registry import command, ticks
 from ipxescript.sim.commands.shell import TIMED_OUT, read_line
@@ -18,19 +20,19 @@ def parse_setting(sim: Simulator, text: str, create: bool) -> SettingRef:
         raise IpxeError(exc.status, f'"{text}": invalid setting') from exc
 
 
-def store_failed(sim: Simulator, ref: SettingRef, code: int) -> int:
-    """Report a failed store as nvo_cmd does and return the status."""
-    status = sim.err(code)
-    sim.out(f'Could not store "{ref.name}": {sim.strerror(status)}\n')
-    return status
+def stored(sim: Simulator, ref: SettingRef, write: Callable[[], None]) -> int:
+    """Run WRITE, a store into REF; report its failure as nvo_cmd does and return the status."""
+    try:
+        write()
+    except IpxeError as exc:
+        status = sim.err(exc.status)
+        sim.out(f'Could not store "{ref.name}": {sim.strerror(status)}\n')
+        return status
+    return 0
 
 
 def store(sim: Simulator, ref: SettingRef, value: str) -> int:
-    try:
-        sim.settings.store_text(ref, value)
-    except IpxeError as exc:
-        return store_failed(sim, ref, exc.status)
-    return 0
+    return stored(sim, ref, lambda: sim.settings.store_text(ref, value))
 
 
 @command("set")
@@ -64,18 +66,16 @@ def inc(sim: Simulator, p: Parsed, argv0: str) -> int:
     increment = parse_integer(p.args[1], sim.profile) if len(p.args) > 1 else 1
     found = sim.settings.fetch_ref(ref)
     type_name = ref.type or (found[1].type if found else "int32")
-    value = 0
-    if found is not None and type_name in types.INT_WIDTHS:
-        value = types.numeric_value(found[1].data, not type_name.startswith("u"))
-    if type_name not in types.INT_WIDTHS:
-        return store_failed(sim, ref, errors.STORE_UNSUPPORTED)
-    width = types.INT_WIDTHS[type_name]
-    data = ((value + increment) & ((1 << (8 * width)) - 1)).to_bytes(width, "big")
-    try:
+
+    def increment_stored() -> None:
+        if type_name not in types.INT_WIDTHS:
+            raise IpxeError(errors.STORE_UNSUPPORTED)
+        value = types.numeric_value(found[1].data, not type_name.startswith("u")) if found else 0
+        width = types.INT_WIDTHS[type_name]
+        data = ((value + increment) & ((1 << (8 * width)) - 1)).to_bytes(width, "big")
         sim.settings.store_raw(ref, type_name, data)
-    except IpxeError as exc:
-        return store_failed(sim, ref, exc.status)
-    return 0
+
+    return stored(sim, ref, increment_stored)
 
 
 @command("read")
