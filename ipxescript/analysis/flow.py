@@ -11,6 +11,7 @@ must work). Only ``goto`` and ``exit``/``--replace`` are treated as leaving the 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -247,11 +248,10 @@ class Flow:
             stack = list(roots)
             while stack:
                 i = stack.pop()
-                if seen[i]:
-                    continue
-                seen[i] = True
-                stack.extend(j for j in graph[i] if not seen[j])
-            self._reachable = {i for i in range(len(self.lines)) if seen[i]}
+                if not seen[i]:
+                    seen[i] = True
+                    stack.extend(graph[i])
+            self._reachable = set(itertools.compress(range(len(self.lines)), seen))
         return self._reachable
 
     @property

@@ -79,6 +79,11 @@ class ScriptModel:
             out.setdefault(bound.name, []).append(i)
         return out
 
+    @property
+    def command_names(self) -> set[str]:
+        """The names of the commands the script runs (``${...}`` commands aside)."""
+        return {name for name in self._by_name if name}
+
     def commands_named(self, *names: str) -> list[tuple[LogicalLine, BoundCommand]]:
         """The commands with one of these names, in file order."""
         commands, by_name = self.commands, self._by_name
