@@ -61,6 +61,11 @@ def _asks_size(oack: dict[str, str] | None) -> bool:
     return oack is not None and "tsize" in oack
 
 
+def _shown(name: str, limit: int = 120) -> str:
+    """A requested name for the log: a refused request may name 64 KB, and each is logged."""
+    return repr(name) if len(name) <= limit else f"{name[:limit]!r}... ({len(name)} characters)"
+
+
 class _ReadError(Exception):
     """The content could not be read (an I/O error on the file); the client gets an ERROR."""
 
@@ -534,7 +539,7 @@ class TftpServer:
                 peer,
                 packets.ERR_ACCESS,
                 "Access violation: this server is read-only",
-                f"WRQ {packet.filename!r}",
+                f"WRQ {_shown(packet.filename)}",
             )
             return
         if not isinstance(packet, packets.ReadRequest):
@@ -548,7 +553,7 @@ class TftpServer:
         try:
             self._start_transfer(packet, peer)
         except FileAccessError as exc:
-            self._refuse(peer, exc.code, exc.message, f"{packet.filename!r}: {exc.message}")
+            self._refuse(peer, exc.code, exc.message, f"{_shown(packet.filename)}: {exc.message}")
         except OSError as exc:  # out of descriptors or threads: busy, not a traceback per request
             self._refuse(peer, packets.ERR_UNDEFINED, "Server busy, try again later", f"no resources ({exc})")
         except Exception:  # a broken policy must not take the server down
