@@ -68,16 +68,25 @@ class ScriptModel:
 
     @cached_property
     def commands(self) -> list[tuple[LogicalLine, BoundCommand]]:
-        """Every non-empty command, in file order, with its options bound."""
-        return [(line, self.bound(command)) for line, command in self.script.commands()]
+        """Every non-empty command, in file order, with its options bound (``_by_name`` made in the
+        same pass: every lint asks for both)."""
+        out: list[tuple[LogicalLine, BoundCommand]] = []
+        by_name: dict[str | None, list[int]] = {}
+        bound = self.bound
+        for line in self.script.lines:
+            for command in line.commands:
+                if command.words:
+                    found = bound(command)
+                    by_name.setdefault(found.name, []).append(len(out))
+                    out.append((line, found))
+        self.__dict__["_by_name"] = by_name
+        return out
 
     @cached_property
     def _by_name(self) -> dict[str | None, list[int]]:
         """Command name -> indexes into ``commands`` (rules ask for a few names each, many times)."""
-        out: dict[str | None, list[int]] = {}
-        for i, (_line, bound) in enumerate(self.commands):
-            out.setdefault(bound.name, []).append(i)
-        return out
+        self.commands  # noqa: B018 (makes both)
+        return self.__dict__["_by_name"]  # type: ignore[no-any-return]
 
     @property
     def command_names(self) -> set[str]:
