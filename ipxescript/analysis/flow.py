@@ -11,9 +11,8 @@ must work). Only ``goto`` and ``exit``/``--replace`` are treated as leaving the 
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -58,6 +57,23 @@ def word_pattern(word: Word) -> re.Pattern[str]:
     return re.compile(
         "".join(re.escape(p.value) if isinstance(p, Literal) else ".*" for p in word.parts), re.S
     )
+
+
+def walk(graph: list[list[int]], starts: Iterable[int], blocked: Iterable[int] = ()) -> list[int]:
+    """The nodes of ``graph`` reachable from ``starts`` (inclusive) without entering a node in
+    ``blocked``: the one graph walk of the flow rules (flag array, no per-edge generator)."""
+    seen = bytearray(len(graph))
+    for i in blocked:
+        seen[i] = 1
+    stack = list(starts)
+    found = []
+    while stack:
+        i = stack.pop()
+        if not seen[i]:
+            seen[i] = 1
+            found.append(i)
+            stack.extend(graph[i])
+    return found
 
 
 class Flow:
@@ -236,7 +252,6 @@ class Flow:
         """Indexes of the lines that some path from the top (or from a template seam) reaches."""
         if self._reachable is None:
             graph = self.graph
-            seen = [False] * len(graph)
             roots = [0] if self.lines else []
             roots += sorted(self.ctx.template_barriers)
             roots += [
@@ -244,13 +259,8 @@ class Flow:
                 for label, line in self.ctx.label_list
                 if self.ctx.overlaps_mask(label.start, label.end)
             ]
-            stack = list(roots)
-            while stack:
-                i = stack.pop()
-                if not seen[i]:
-                    seen[i] = True
-                    stack.extend(graph[i])
-            self._reachable = set(itertools.compress(range(len(self.lines)), seen))
+            n = len(self.lines)
+            self._reachable = {i for i in walk(graph, roots) if i < n}
         return self._reachable
 
     @property

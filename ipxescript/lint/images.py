@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 from ipxescript.analysis.binding import BoundCommand
-from ipxescript.analysis.flow import Jump
+from ipxescript.analysis.flow import Jump, walk
 from ipxescript.analysis.model import ScriptModel
 from ipxescript.lint.urls import EXECUTES, SELECTS
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Word
@@ -146,20 +146,8 @@ def successors_after(ctx: ScriptModel, line: LogicalLine, command: Command) -> l
 def reach(ctx: ScriptModel, starts: Iterable[int], blocked: set[int]) -> set[int]:
     """Line indexes reachable from ``starts`` (inclusive) through the strict flow graph, never
     entering a line in ``blocked``."""
-    graph = strict_graph(ctx)
-    seen = bytearray(len(graph))  # a blocked line counts as seen: never entered
-    for i in blocked:
-        seen[i] = 1
-    stack = list(starts)
-    found = []
-    while stack:
-        i = stack.pop()
-        if not seen[i]:
-            seen[i] = 1
-            found.append(i)
-            stack.extend(graph[i])
     n = len(ctx.script.lines)
-    return {i for i in found if i < n}
+    return {i for i in walk(strict_graph(ctx), starts, blocked) if i < n}
 
 
 def freeing_lines(ctx: ScriptModel) -> set[int]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.analysis.flow import walk
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.urls import EXECUTES, SELECTS
 from ipxescript.syntax.tree import Command
@@ -48,17 +49,14 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     # may-analysis "some path has selected an image": a line is entered selected when an edge leads
     # to it from a reached line that selects, or from a line entered selected; i.e. the nodes
     # reachable from the top, and among them those one or more edges after a reached selecting line
-    if ctx.masked:  # template seams: Flow.reachable starts from more lines than the top
-        entered = _reach(graph, [0])
-    else:  # the same walk, shared with other rules
-        reachable = ctx.flow.reachable
-        entered = bytearray(i in reachable for i in range(len(graph)))
+    # (Flow.reachable is that walk, shared with other rules, unless template seams add starts)
+    entered = ctx.flow.reachable if not ctx.masked else set(walk(graph, [0]))
     selecting = {line.index for line, bound in ctx.commands_named(*SELECTS) if bound.positionals}
-    selected = _reach(graph, [j for i in sorted(selecting) if entered[i] for j in graph[i]])
+    selected = set(walk(graph, [j for i in sorted(selecting) if i in entered for j in graph[i]]))
     for i in runs:
-        if not entered[i]:
+        if i not in entered:
             continue
-        state = bool(selected[i])
+        state = i in selected
         for command in lines[i].commands:
             if _selects(ctx, command):
                 state = True
@@ -82,18 +80,6 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                     command.start,
                     command.end,
                 )
-
-
-def _reach(graph: list[list[int]], starts: list[int]) -> bytearray:
-    """The nodes of ``graph`` reachable from ``starts`` (inclusive), as a flag per node."""
-    seen = bytearray(len(graph))
-    stack = starts
-    while stack:
-        i = stack.pop()
-        if not seen[i]:
-            seen[i] = 1
-            stack.extend(graph[i])
-    return seen
 
 
 BOOTS = ("sanboot", "chain", "imgexec", "boot")
