@@ -12,7 +12,7 @@ must work). Only ``goto`` and ``exit``/``--replace`` are treated as leaving the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 OK, FAIL, JUMP, STOP = "ok", "fail", "jump", "stop"
 T = TypeVar("T")
 IMGEXEC = ("chain", "boot", "imgexec")
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class LineFlow:
     stops: bool = False  # some path ends the script on purpose (exit / --replace)
     jumps: list[Jump] = field(default_factory=list)
     leaving: Command | None = None  # the goto/exit/chain -r that keeps the line from falling through
+    # Flow.line_fact's facts about the line: kept with this object across versions of a document
+    facts: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
 
 def word_pattern(word: Word) -> re.Pattern[str]:
@@ -56,17 +59,32 @@ def word_pattern(word: Word) -> re.Pattern[str]:
     )
 
 
+def walk(graph: list[list[int]], starts: Iterable[int], blocked: Iterable[int] = ()) -> list[int]:
+    """The nodes of ``graph`` reachable from ``starts`` (inclusive) without entering a node in
+    ``blocked``: the one graph walk of the flow rules (flag array, no per-edge generator)."""
+    seen = bytearray(len(graph))
+    for i in blocked:
+        seen[i] = 1
+    stack = list(starts)
+    found = []
+    while stack:
+        i = stack.pop()
+        if not seen[i]:
+            seen[i] = 1
+            found.append(i)
+            stack.extend(graph[i])
+    return found
+
+
 class Flow:
     def __init__(self, model: ScriptModel) -> None:
         self.ctx = model
         self._outcomes: dict[int, frozenset[str]] = {}
-        self._facts: dict[tuple[str, int], tuple[LineFlow, object]] = {}
         # line -> (its flow, the goto targets it read and whether each was a label): the flow of an
         # untouched line is kept from the previous version of an edited document
         self._memo: dict[LogicalLine, tuple[LineFlow, tuple[tuple[str, bool], ...]]] = {}
         earlier = model.previous.__dict__.get("flow") if model.previous is not None else None
         before = earlier._memo if isinstance(earlier, Flow) else {}
-        self._earlier_facts = earlier._facts if isinstance(earlier, Flow) else {}
         labels = model.labels
         self.lines = []
         for line in model.script.lines:
@@ -95,14 +113,12 @@ class Flow:
     def line_fact(self, name: str, index: int, compute: Callable[[], T]) -> T:
         """``compute()``, a fact about line ``index`` that depends only on the line and its flow (so
         on nothing the line's ``LineFlow`` did not read): kept across versions of an edited document
-        for as long as the line keeps its ``LineFlow`` object."""
-        line_flow = self.lines[index]
-        key = (name, id(line_flow))
-        found = self._facts.get(key) or self._earlier_facts.get(key)
-        if found is None or found[0] is not line_flow:
-            found = (line_flow, compute())
-        self._facts[key] = found
-        return found[1]  # type: ignore[return-value]
+        for as long as the line keeps its ``LineFlow`` object (the fact is stored on that object)."""
+        facts = self.lines[index].facts
+        found = facts.get(name, _MISSING)
+        if found is _MISSING:
+            found = facts[name] = compute()
+        return found  # type: ignore[return-value]
 
     def outcomes(self, command: Command) -> frozenset[str]:
         """What running ``command`` can end in (asked for each command by several rules: kept)."""
@@ -236,7 +252,6 @@ class Flow:
         """Indexes of the lines that some path from the top (or from a template seam) reaches."""
         if self._reachable is None:
             graph = self.graph
-            seen = [False] * len(graph)
             roots = [0] if self.lines else []
             roots += sorted(self.ctx.template_barriers)
             roots += [
@@ -244,14 +259,8 @@ class Flow:
                 for label, line in self.ctx.label_list
                 if self.ctx.overlaps_mask(label.start, label.end)
             ]
-            stack = list(roots)
-            while stack:
-                i = stack.pop()
-                if seen[i]:
-                    continue
-                seen[i] = True
-                stack.extend(j for j in graph[i] if not seen[j])
-            self._reachable = {i for i in range(len(self.lines)) if seen[i]}
+            n = len(self.lines)
+            self._reachable = {i for i in walk(graph, roots) if i < n}
         return self._reachable
 
     @property

@@ -7,6 +7,7 @@ earlier in the file, which is how nearly every script is written.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -60,6 +61,8 @@ class MenuModel:
     choices: list[Choice] = field(default_factory=list)
     orphans: list[BoundCommand] = field(default_factory=list)  # item/choose with no such menu anywhere
     item_menu_names: set[object] = field(default_factory=set)
+    # the menu/form/item/choose/present commands it was built from, in file order
+    sources: list[BoundCommand] = field(default_factory=list)
 
 
 def _ui_name(bound: BoundCommand, *options: str) -> object:
@@ -86,14 +89,24 @@ def key_value(text: str) -> int | None:
 
 
 def build_menus(model: ScriptModel) -> MenuModel:
-    """The menus, items and choices of a script (``ScriptModel.menus`` caches it)."""
-    out = MenuModel()
+    """The menus, items and choices of a script (``ScriptModel.menus`` caches it). An edited
+    document's model takes the previous version's when the edit left every UI command alone (same
+    bound command objects): an edit elsewhere in a script of thousands of items costs nothing here."""
+    sources = [bound for _line, bound in model.commands_named("menu", "form", "item", "choose", "present")]
+    earlier = model.previous.__dict__.get("menus") if model.previous is not None else None
+    if (
+        isinstance(earlier, MenuModel)
+        and len(earlier.sources) == len(sources)
+        and all(map(operator.is_, earlier.sources, sources))
+    ):
+        return earlier
+    out = MenuModel(sources=sources)
     current: dict[object, Menu] = {}
     defined: set[object] = set()
-    for _line, bound in model.commands_named("menu", "form"):
-        if not bound.has("delete"):
+    for bound in sources:
+        if bound.name in ("menu", "form") and not bound.has("delete"):
             defined.add(_ui_name(bound, "name"))
-    for _line, bound in model.commands_named("menu", "form", "item", "choose", "present"):
+    for bound in sources:
         if bound.name in ("menu", "form"):
             name = _ui_name(bound, "name")
             if bound.has("delete"):

@@ -68,16 +68,30 @@ class ScriptModel:
 
     @cached_property
     def commands(self) -> list[tuple[LogicalLine, BoundCommand]]:
-        """Every non-empty command, in file order, with its options bound."""
-        return [(line, self.bound(command)) for line, command in self.script.commands()]
+        """Every non-empty command, in file order, with its options bound (``_by_name`` made in the
+        same pass: every lint asks for both)."""
+        out: list[tuple[LogicalLine, BoundCommand]] = []
+        by_name: dict[str | None, list[int]] = {}
+        bound = self.bound
+        for line in self.script.lines:
+            for command in line.commands:
+                if command.words:
+                    found = bound(command)
+                    by_name.setdefault(found.name, []).append(len(out))
+                    out.append((line, found))
+        self.__dict__["_by_name"] = by_name
+        return out
 
     @cached_property
     def _by_name(self) -> dict[str | None, list[int]]:
         """Command name -> indexes into ``commands`` (rules ask for a few names each, many times)."""
-        out: dict[str | None, list[int]] = {}
-        for i, (_line, bound) in enumerate(self.commands):
-            out.setdefault(bound.name, []).append(i)
-        return out
+        self.commands  # noqa: B018 (makes both)
+        return self.__dict__["_by_name"]  # type: ignore[no-any-return]
+
+    @property
+    def command_names(self) -> set[str]:
+        """The names of the commands the script runs (``${...}`` commands aside)."""
+        return {name for name in self._by_name if name}
 
     def commands_named(self, *names: str) -> list[tuple[LogicalLine, BoundCommand]]:
         """The commands with one of these names, in file order."""
@@ -136,6 +150,8 @@ class ScriptModel:
         return any(a <= offset < b for a, b in self.masked)
 
     def overlaps_mask(self, start: int, end: int) -> bool:
+        if not self.masked:  # asked for every label and goto: most scripts are no templates
+            return False
         return any(a < end and start < b for a, b in self.masked)
 
     @cached_property

@@ -95,9 +95,23 @@ class Suggester:
         self.names = sorted({c for c in candidates if c})
         self._index: dict[str, list[str]] | None = None
         self._cache: dict[str, list[str]] = {}
+        # from ``updated``: the suggester whose index this one's is a patch of, and the names that
+        # left and came (the index is made when first asked for, like a fresh one's)
+        self._base: Suggester | None = None
+        self._changes: tuple[set[str], set[str]] = (set(), set())
 
     @property
     def index(self) -> dict[str, list[str]]:
+        if self._index is None and self._base is not None:
+            index = dict(self._base.index)  # the lists are replaced below, never changed in place
+            gone, new = self._changes
+            for name in gone:
+                for variant in deletions(name, _depth(name)):
+                    index[variant] = [n for n in index[variant] if n != name]
+            for name in new:
+                for variant in deletions(name, _depth(name)):
+                    index[variant] = [*index.get(variant, ()), name]
+            self._index, self._base = index, None
         if self._index is None:
             self._index = {}
             for name in self.names:
@@ -140,19 +154,15 @@ class Suggester:
         """A suggester for ``candidates`` that reuses this one's index when only a few names changed
         (a label renamed in an edited document), instead of indexing every name again."""
         names = sorted({c for c in candidates if c})
-        gone, new = set(self.names) - set(names), set(names) - set(self.names)
-        if self._index is None or len(gone) + len(new) > 16:
+        # patch the nearest suggester that has (or will make) a full index: a version that needed
+        # no suggestion never made its own, and each rename must not index every name again
+        base = self._base if self._index is None and self._base is not None else self
+        gone, new = set(base.names) - set(names), set(names) - set(base.names)
+        if len(gone) + len(new) > 16:
             return Suggester(names)
         out = Suggester(())
         out.names = names
-        index = dict(self._index)  # the lists are replaced below, never changed in place
-        for name in gone:
-            for variant in deletions(name, _depth(name)):
-                index[variant] = [n for n in index[variant] if n != name]
-        for name in new:
-            for variant in deletions(name, _depth(name)):
-                index[variant] = [*index.get(variant, ()), name]
-        out._index = index
+        out._base, out._changes = base, (gone, new)
         return out
 
 

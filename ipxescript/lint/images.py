@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 from ipxescript.analysis.binding import BoundCommand
-from ipxescript.analysis.flow import Jump
+from ipxescript.analysis.flow import Jump, walk
 from ipxescript.analysis.model import ScriptModel
 from ipxescript.lint.urls import EXECUTES, SELECTS
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Word
@@ -125,11 +125,13 @@ def strict_graph(ctx: ScriptModel) -> list[list[int]]:
     cached: list[list[int]] | None = getattr(ctx, "_strict_graph", None)
     if cached is not None:
         return cached
-    graph = [list(out) for out in ctx.flow.graph]
-    for line in ctx.script.lines:
-        i = line.index
-        if i + 1 < len(ctx.script.lines) and i + 1 in graph[i] and not _succeeds(ctx, line):
-            graph[i].remove(i + 1)
+    graph = list(ctx.flow.graph)  # successor lists shared with the flow graph, copied where cut
+    lines = ctx.script.lines
+    for i in range(len(lines) - 1):
+        out = graph[i]
+        if i + 1 in out and not _succeeds(ctx, lines[i]):
+            graph[i] = out = list(out)
+            out.remove(i + 1)
     ctx._strict_graph = graph  # type: ignore[attr-defined]
     return graph
 
@@ -144,16 +146,8 @@ def successors_after(ctx: ScriptModel, line: LogicalLine, command: Command) -> l
 def reach(ctx: ScriptModel, starts: Iterable[int], blocked: set[int]) -> set[int]:
     """Line indexes reachable from ``starts`` (inclusive) through the strict flow graph, never
     entering a line in ``blocked``."""
-    graph = strict_graph(ctx)
-    seen: set[int] = set()
-    stack = [s for s in starts if s not in blocked]
-    while stack:
-        i = stack.pop()
-        if i in seen:
-            continue
-        seen.add(i)
-        stack.extend(j for j in graph[i] if j not in seen and j not in blocked)
-    return {i for i in seen if i < len(ctx.script.lines)}
+    n = len(ctx.script.lines)
+    return {i for i in walk(strict_graph(ctx), starts, blocked) if i < n}
 
 
 def freeing_lines(ctx: ScriptModel) -> set[int]:

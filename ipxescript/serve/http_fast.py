@@ -144,6 +144,7 @@ class LeanPath:
         return self._file(request, rel, peer)
 
     def _file(self, request: Request, rel: str, peer: str) -> tuple[bytes, bool] | None:
+        CACHE.settings(self.policy.generation)
         key = os.path.join(self.policy.root.path, rel)
         if key not in CACHE.entries:
             return None

@@ -152,6 +152,7 @@ class SmallFileCache:
     def __init__(self, budget: int = 16 * 1024 * 1024) -> None:
         self.budget = budget
         self.used = 0
+        self.generation = 0
         self.entries: OrderedDict[str, CachedFile] = OrderedDict()
 
     def get(self, path: str, stamp: tuple[int, int, int, int]) -> CachedFile | None:
@@ -176,6 +177,13 @@ class SmallFileCache:
     def clear(self) -> None:
         self.entries.clear()
         self.used = 0
+
+    def settings(self, generation: int) -> None:
+        """Forget every file when the server's settings changed (ServePolicy.generation, SIGHUP): a file
+        sent under the old ones (private paths, lint mode) is checked again before it is sent again."""
+        if generation != self.generation:
+            self.clear()
+            self.generation = generation
 
 
 CACHE = SmallFileCache()

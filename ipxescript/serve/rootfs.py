@@ -40,12 +40,17 @@ def split_path(path: str, *, allow_hidden: bool = False) -> list[str]:
         if part == "..":
             raise PathRefused("'..' segment")
         if part.startswith(".") and not allow_hidden:
-            raise PathRefused(f"hidden name {part!r}")
+            raise PathRefused(f"hidden name {_short(part)}")
         if len(part) >= 2 and part[1] == ":" and part[0].isalpha():
-            raise PathRefused(f"drive-letter path {part!r}")
+            raise PathRefused(f"drive-letter path {_short(part)}")
     if segments and PRIVATE_NAME.match(segments[-1]):
-        raise PathRefused(f"the server's own file {segments[-1]!r} is never served")
+        raise PathRefused(f"the server's own file {_short(segments[-1])} is never served")
     return segments
+
+
+def _short(part: str, limit: int = 80) -> str:
+    """A path segment in a refusal (logged, and sent in a TFTP ERROR): a stranger's may be 64 KB long."""
+    return repr(part) if len(part) <= limit else f"{part[:limit]!r}..."
 
 
 def decode_request_path(raw_path: str) -> str:

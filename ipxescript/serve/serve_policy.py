@@ -84,6 +84,7 @@ class ServePolicy:
         self.checker = ScriptChecker(str(self.root.path), announce=announce, skip=self._private)
         # target -> (stamp, real path, text or None), see `locate`
         self._located: dict[str, tuple[Stamp, str, str | None]] = {}
+        self.generation = 0  # counts reconfigure() calls
         self.reconfigure()
 
     def _private(self, real: str) -> bool:
@@ -94,6 +95,9 @@ class ServePolicy:
         config = self.config
         self.root = Root(config.root, private=(config.config_file, config.state_dir, config.api_token_file))
         self._located = {}
+        # what the protocols remember of files checked under the old settings (private paths, lint mode)
+        # is stale once this changes
+        self.generation += 1
         self.identity.strict = config.identity == "strict"
         self.identity.trust = config.identity == "trust"
         # first stages per arch and the iPXE/non-iPXE split come from the shared default policy

@@ -126,3 +126,20 @@ def test_a_label_suggester_kept_across_edits_suggests_as_a_new_one(
     updated = kept.updated(after)
     fresh = Suggester(after)
     assert [updated(w) for w in words] == [fresh(w) for w in words]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(names, min_size=1, max_size=4), st.lists(st.booleans(), min_size=5, max_size=5), st.data())
+def test_label_suggesters_of_versions_that_asked_nothing_still_suggest_as_new_ones(
+    versions: list[list[str]], asked: list[bool], data: st.DataObject
+) -> None:
+    # a version that needed no suggestion never indexes its names: the next one patches an earlier
+    # version's index, whichever of them is asked first
+    words = ["menu", "mnu", "linx", "start", "stat", "os1_3"]
+    chain = [Suggester(versions[0])]
+    for names_now in versions[1:]:
+        chain.append(chain[-1].updated(names_now))
+    for k in data.draw(st.permutations(range(len(chain)))):
+        if asked[k] or k == len(chain) - 1:
+            word = data.draw(st.sampled_from(words))
+            assert chain[k](word) == Suggester(versions[k])(word)

@@ -275,3 +275,20 @@ def test_api_bodies_and_credentials(live: Live) -> None:
     assert [(a["client"], a["kind"]) for a in listed] == [("52:54:00:00:00:09", "once")]
     live.assert_serving()
     assert "Traceback" not in live.server_log()
+
+
+def test_a_never_acknowledged_transfer_cannot_ask_to_be_kept_for_minutes(live: Live) -> None:
+    """RRQs asking `timeout 255` and never acknowledging would hold every transfer slot for 25 minutes
+    with one packet each; the server does not accept a timeout longer than its own back-off (8 s), so
+    it sends again within seconds and ends such a transfer within about 30 s."""
+    sock = live.udp()
+    try:
+        sock.settimeout(5)
+        sock.sendto(b"\0\1vmlinuz\0octet\0timeout\x00255\0blksize\x001024\0", (live.wire.server_ip, 69))
+        first, _ = sock.recvfrom(70000)
+        assert first.startswith(b"\0\6") and b"timeout" not in first, first  # OACK, blksize only
+        again, _ = sock.recvfrom(70000)  # not acknowledged: sent again after the server's own timeout
+        assert again == first
+    finally:
+        sock.close()
+    assert live.tftp_get("menu.cfg") == (live.root / "menu.cfg").read_bytes()

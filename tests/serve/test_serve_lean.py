@@ -4,6 +4,7 @@ talk raw HTTP/1.1 on one socket, the way iPXE and load generators do (keep-alive
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import time
@@ -181,3 +182,20 @@ def test_a_reader_who_stops_reading_is_dropped(make_server, boot_root: Path) -> 
             pass
     assert received < 4 * 1024**2, f"{received} of 60 MB: the server went on writing to a stalled reader"
     assert server.raw("/boot.ipxe").status == 200
+
+
+def test_a_reload_that_makes_a_cached_file_private_is_obeyed(server: LiveServer, boot_root: Path) -> None:
+    """SIGHUP can name a file under ROOT as the API token file: from then on it is never served, though
+    both paths had it cached."""
+    assert server.raw("/b.ipxe").status == 200
+    assert server.raw("/b.ipxe").status == 200  # from the cache
+
+    async def reload() -> None:
+        server.policy.config.api_token_file = boot_root / "b.ipxe"
+        server.policy.reconfigure()
+
+    asyncio.run_coroutine_threadsafe(reload(), server.loop).result(10)
+    with connect(server) as sock:
+        sock.sendall(get("/b.ipxe"))
+        ((head, body),) = responses(sock, 1)
+    assert head.startswith(b"HTTP/1.1 403") and b"target B" not in body

@@ -9,6 +9,8 @@ import collections
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -103,7 +105,23 @@ def test_three_instances_one_database_a_storm_and_a_sigkill(tmp_path: Path) -> N
             assert any(line.endswith("-> boot.ipxe") or line.endswith("-> once.ipxe") for line in mine), mac
             if mac in once:
                 assert sum(line.endswith("-> once.ipxe") for line in mine) == 1, mine
+        # the restarted instance appends to the same log: a boot it serves after the storm is there (the
+        # storm itself may have finished its DHCP before the restart, so it is asked directly)
+        probe = "52:54:00:5e:ff:01"
+        url = f"http://{lab.address('i2')}/boot.ipxe?mac={probe}&buildarch=x86_64&platform=efi"
+        fetch = f"import urllib.request; print(urllib.request.urlopen({url!r}, timeout=30).read().decode())"
+        script = subprocess.run(
+            ["ip", "netns", "exec", lab.gen, sys.executable, "-c", fetch],
+            capture_output=True, text=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
+        assert script.startswith("#!ipxe"), script
+        restarted = f"%:{lab.instances['i2'].pid}:%"
+        query = f"SELECT count(*) FROM boot_events WHERE client = '{probe}' AND origin LIKE '{restarted}'"
+        deadline = time.monotonic() + 30  # the log is appended in batches
+        while int(lab.cluster.psql(query, db).strip()) == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert int(lab.cluster.psql(query, db).strip()) >= 1
         origins = lab.cluster.psql("SELECT count(DISTINCT origin) FROM boot_events", db).strip()
-        assert int(origins) >= 4  # three instances and the restarted one all wrote to it
+        assert int(origins) >= 4  # i1, i3, i2 before its kill and i2 after its restart all wrote to it
     finally:
         lab.close()

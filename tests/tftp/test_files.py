@@ -136,6 +136,8 @@ def test_netascii_of_a_file(tmp_path: Path) -> None:
         ({"blksize": "x", "windowsize": "0"}, 512, 1, None, None),
         ({"windowsize": "16", "timeout": "3"}, 512, 16, 3.0, {"windowsize": "16", "timeout": "3"}),
         ({"windowsize": "1000", "timeout": "0"}, 512, 64, None, {"windowsize": "64"}),
+        ({"timeout": "255"}, 512, 1, None, None),  # longer than the server waits: not accepted
+        ({"timeout": "8"}, 512, 1, 8.0, {"timeout": "8"}),
         ({"multicast": "", "tsize": "0"}, 512, 1, None, {"tsize": "1000"}),
     ],
 )

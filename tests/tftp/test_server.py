@@ -98,6 +98,23 @@ async def test_traversal_is_refused(client: RawClient, name: str) -> None:
     assert isinstance(packet, Error) and packet.code == 2
 
 
+async def test_a_refused_name_of_60_kb_is_logged_short(
+    client: RawClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stranger's request names up to 64 KB: each refusal is logged, so the name is cut (a log line per
+    packet must not be as long as the packet)."""
+    caplog.set_level(logging.INFO, logger="ipxescript.tftp")
+    for name in ("a" * 60000, "../" * 20000, "." + "x" * 60000, "x" * 60000 + ".db", "c:" + "x" * 60000):
+        await client.request(name)
+        packet, _ = await client.recv()
+        assert isinstance(packet, Error) and len(packet.message) < 200, packet.message[:300]
+    client.send(WriteRequest("w" * 60000, "octet"))
+    assert isinstance((await client.recv())[0], Error)
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 6 and all(len(line) < 400 for line in lines), [line[:300] for line in lines]
+    assert "(60000 characters)" in lines[0]
+
+
 async def test_symlink_out_of_the_root_is_refused(root: Path, client: RawClient) -> None:
     (root / "passwd").symlink_to("/etc/passwd")
     await client.request("passwd")

@@ -91,38 +91,35 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         return  # a label written with template text could have any name once rendered
     suggest = ctx.label_suggester
     parents = _parent_handlers(ctx)
-    for line in ctx.script.lines:
-        for index, command in enumerate(line.commands):
-            if command.name != "goto":
-                continue
-            bound = ctx.bound(command)
-            if len(bound.positionals) != 1 or bound.option_words:
-                continue
-            word = bound.positionals[0]
-            if not word.is_literal or word.text in labels or ctx.overlaps_mask(word.start, word.end):
-                continue
-            if word.text.startswith(":") and word.text[1:] in labels:
-                continue  # IPX210 explains the colon
-            on_failure = index > 0 and line.operators[index - 1].text == "||"
-            guesses = suggest(word.text)
-            hint = f"; did you mean '{guesses[0]}'?" if guesses else ""
-            fix = None
-            if guesses:
-                target = labels[guesses[0]]
-                if target.index > line.index:
-                    fix = Fix(f"goto {guesses[0]}", (Edit(word.start, word.end, guesses[0]),), safe=False)
-                else:
-                    hint += " (no automatic fix: it jumps back to an earlier line, check it cannot loop)"
-            if parents is not None:
-                severity, message = _handled(ctx, word.text, parents, hint)
-            elif on_failure:
-                message = (
-                    f"no label ':{word.text}' in this script: when the command before '||' fails, this goto "
-                    f"fails too ('no such label') and the script ends with that error; add ':{word.text}' "
-                    f"or correct the name{hint}"
-                )
-                severity = Severity.WARNING
+    for line, bound in ctx.commands_named("goto"):
+        if len(bound.positionals) != 1 or bound.option_words:
+            continue
+        word = bound.positionals[0]
+        if not word.is_literal or word.text in labels or ctx.overlaps_mask(word.start, word.end):
+            continue
+        if word.text.startswith(":") and word.text[1:] in labels:
+            continue  # IPX210 explains the colon
+        index = next(k for k, c in enumerate(line.commands) if c is bound.command)
+        on_failure = index > 0 and line.operators[index - 1].text == "||"
+        guesses = suggest(word.text)
+        hint = f"; did you mean '{guesses[0]}'?" if guesses else ""
+        fix = None
+        if guesses:
+            target = labels[guesses[0]]
+            if target.index > line.index:
+                fix = Fix(f"goto {guesses[0]}", (Edit(word.start, word.end, guesses[0]),), safe=False)
             else:
-                message = f"no label ':{word.text}' in this script: goto fails with 'no such label'{hint}"
-                severity = SEVERITY
-            yield Diagnostic(CODE, severity, message, word.start, word.end, fix, tuple(guesses))
+                hint += " (no automatic fix: it jumps back to an earlier line, check it cannot loop)"
+        if parents is not None:
+            severity, message = _handled(ctx, word.text, parents, hint)
+        elif on_failure:
+            message = (
+                f"no label ':{word.text}' in this script: when the command before '||' fails, this goto "
+                f"fails too ('no such label') and the script ends with that error; add ':{word.text}' "
+                f"or correct the name{hint}"
+            )
+            severity = Severity.WARNING
+        else:
+            message = f"no label ':{word.text}' in this script: goto fails with 'no such label'{hint}"
+            severity = SEVERITY
+        yield Diagnostic(CODE, severity, message, word.start, word.end, fix, tuple(guesses))

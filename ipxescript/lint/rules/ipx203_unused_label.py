@@ -32,7 +32,7 @@ SEVERITY = Severity.INFO
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     flow = ctx.flow
     # a label written as a command (missing goto, IPX205) is meant to be used: one finding is enough
-    as_commands = {b.name for _line, b in ctx.commands if b.name}
+    as_commands = ctx.command_names
     written: dict[str, int] = {}  # label -> a goto naming it that can never run
     for _line, bound in ctx.commands_named("goto"):
         if len(bound.positionals) == 1 and bound.positionals[0].is_literal:

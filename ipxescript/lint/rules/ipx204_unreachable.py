@@ -45,19 +45,17 @@ def _content_range(line: LogicalLine) -> tuple[int, int]:
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     flow = ctx.flow
     reachable = flow.reachable
-    previous_reachable = None
-    in_run = False
-    for line in ctx.script.lines:
-        has_code = any(c.words for c in line.commands) or line.label is not None
-        if not has_code:
+    lines = ctx.script.lines
+    # visit the unreachable lines only; a run of them (lines without code do not break it) is
+    # reported at its first line, with the nearest code line above it when that one is reachable
+    for index in sorted(set(range(len(lines))) - reachable):
+        line = lines[index]
+        if not _has_code(line):
             continue
-        if line.index in reachable:
-            previous_reachable = line
-            in_run = False
-            continue
-        if in_run:
-            continue
-        in_run = True
+        above = next((lines[k] for k in range(index - 1, -1, -1) if _has_code(lines[k])), None)
+        if above is not None and above.index not in reachable:
+            continue  # inside a run
+        previous_reachable = above
         cause = ""
         if previous_reachable is not None:
             leaving = flow.lines[previous_reachable.index].leaving
@@ -89,6 +87,10 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
 # 'goto exit'): harmless, so only a note. Unreachable code that loads, boots or sets something was
 # meant to run: a warning.
 HARMLESS = ("goto", "exit", "echo", "prompt", "sleep", "shell", "reboot", "poweroff", "clear")
+
+
+def _has_code(line: LogicalLine) -> bool:
+    return line.label is not None or any(c.words for c in line.commands)
 
 
 def _run(ctx: LintContext, index: int, reachable: set[int]) -> list[LogicalLine]:

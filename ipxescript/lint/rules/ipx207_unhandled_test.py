@@ -36,7 +36,8 @@ TESTS = ("isset", "iseq", "cpuid", "prompt", "imgstat", "pciscan", "usbscan", "c
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     flow = ctx.flow
-    for line in ctx.script.lines:
+    # the lines that run a test (the index), each once, in file order
+    for line in dict.fromkeys(line for line, _bound in ctx.commands_named(*TESTS)):
         ops = [op.text for op in line.operators]
         for i, command in enumerate(line.commands):
             if command.name not in TESTS or i >= len(ops) or ops[i] != "&&":

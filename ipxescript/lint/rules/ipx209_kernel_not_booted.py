@@ -73,13 +73,14 @@ def _same_image(ctx: LintContext, loader: Command, selector: Command) -> bool:
     return pattern is not None and pattern.fullmatch(selected[0].text) is not None
 
 
-def _verdict(ctx: LintContext, start_line: int, after: int) -> tuple[str, int] | None:
+def _verdict(ctx: LintContext, start_line: int, loader: Command) -> tuple[str, int] | None:
     """Follow fall-through from the kernel command. None when a boot comes first (or a jump out of
     the kernel's own section); else the reason and the line where ``boot`` is missing: the last line
     of the kernel's section."""
     lines = ctx.script.lines
-    flow = ctx.flow
-    loader = next(c for c in lines[start_line].commands if c.start == after)
+    flow_lines = ctx.flow.lines
+    barriers = ctx.template_barriers
+    after = loader.start
     alternative = _guarded(lines[start_line], loader)
     crossed: str | None = None
     section_last = start_line
@@ -87,20 +88,22 @@ def _verdict(ctx: LintContext, start_line: int, after: int) -> tuple[str, int] |
         line = lines[index]
         if index > start_line and line.label is not None and crossed is None:
             crossed = line.label.name
-        into = f"falls through into ':{crossed}', which " if crossed is not None else ""
         for command in line.commands:
             if (index == start_line and command.start <= after) or not command.words:
                 continue
             if command.name in EXECUTES or command.name == "sanboot":
                 if crossed is None or (command.name != "sanboot" and not ctx.bound(command).positionals):
                     return None  # boots the selected image (or, in its own section, whatever it meant)
-                return f"{into}runs another image on line {ctx.line_number(command.start)}", section_last
+                return (
+                    f"{_into(crossed)}runs another image on line {ctx.line_number(command.start)}",
+                    section_last,
+                )
             if command.name == "exit" and crossed is None:
                 return None
-            if command.name == "exit" and flow.lines[index].falls_through:
+            if command.name == "exit" and flow_lines[index].falls_through:
                 continue  # 'iseq ${try} xxxxx && exit ||': leaves only when retries ran out
             if command.name == "exit":
-                return f"{into}exits on line {ctx.line_number(command.start)}", section_last
+                return f"{_into(crossed)}exits on line {ctx.line_number(command.start)}", section_last
             if command.name in SELECTS and crossed is None and _same_image(ctx, loader, command):
                 continue
             if command.name in SELECTS and index == start_line and _fallback(line, command):
@@ -109,21 +112,28 @@ def _verdict(ctx: LintContext, start_line: int, after: int) -> tuple[str, int] |
                 continue  # 'iseq ${arch} x86_64 && kernel a' then 'iseq ${arch} i386 && kernel b'
             if command.name in SELECTS:
                 anchor = section_last if crossed is not None else start_line
-                return f"{into}loads another image on line {ctx.line_number(command.start)}", anchor
+                return f"{_into(crossed)}loads another image on line {ctx.line_number(command.start)}", anchor
         if crossed is None and any(c.words for c in line.commands):
             section_last = index
-        if index in ctx.template_barriers:
+        if index in barriers:
             return None  # the template decides what follows
-        lf = flow.lines[index]
+        lf = flow_lines[index]
         if lf.jumps or lf.stops or not lf.falls_through:
             if crossed is None:
                 return None
             if lf.falls_through:
                 continue  # a conditional goto or exit ('iseq ${try} xxx && exit ||'): the path goes on
-            return f"{into}leaves on line {ctx.line_number(line.start)} without booting", section_last
+            return (
+                f"{_into(crossed)}leaves on line {ctx.line_number(line.start)} without booting",
+                section_last,
+            )
     if crossed is not None:
         return f"falls through into ':{crossed}' and reaches the end of the script", section_last
     return "reaches the end of the script", section_last
+
+
+def _into(crossed: str | None) -> str:
+    return f"falls through into ':{crossed}', which " if crossed is not None else ""
 
 
 def _content(ctx: LintContext, index: int) -> tuple[int, int]:
@@ -135,7 +145,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     for line, bound in ctx.commands_named(*SELECTS):
         if not bound.positionals:
             continue
-        verdict = _verdict(ctx, line.index, bound.command.start)
+        verdict = _verdict(ctx, line.index, bound.command)
         if verdict is None:
             continue
         reason, anchor = verdict

@@ -100,7 +100,15 @@ class Dispatch:
     missing: list[tuple[Item, str]]
 
 
-def dispatches(ctx: LintContext) -> Iterator[Dispatch]:
+def dispatches(ctx: LintContext) -> list[Dispatch]:
+    """The model's dispatches (IPX304 and IPX306 both read them: made once per model)."""
+    found: list[Dispatch] | None = getattr(ctx, "_dispatches", None)
+    if found is None:
+        found = ctx._dispatches = list(_dispatches(ctx))  # type: ignore[attr-defined]
+    return found
+
+
+def _dispatches(ctx: LintContext) -> Iterator[Dispatch]:
     if ctx.has_template_labels:
         return  # labels written with template text could have any name once rendered
     gotos = [(b.command.start, line, b) for line, b in ctx.commands_named("goto") if len(b.positionals) == 1]
@@ -109,8 +117,10 @@ def dispatches(ctx: LintContext) -> Iterator[Dispatch]:
         if choice.menu is None or not choice.bound.positionals or not choice.bound.positionals[0].is_literal:
             continue
         setting = choice.bound.positionals[0].text.split("/")[-1].split(":")[0]
-        later = gotos[bisect.bisect_right(starts, choice.bound.command.start) :]
-        found = next((g for g in later if _dispatch(g[2].positionals[0], setting) is not None), None)
+        after = range(bisect.bisect_right(starts, choice.bound.command.start), len(gotos))
+        found = next(
+            (gotos[k] for k in after if _dispatch(gotos[k][2].positionals[0], setting) is not None), None
+        )
         if found is None:
             continue
         _start, line, bound = found

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
+from ipxescript.analysis.flow import walk
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.urls import EXECUTES, SELECTS
 from ipxescript.syntax.tree import Command
@@ -40,25 +41,22 @@ def _selects(ctx: LintContext, command: Command) -> bool:
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     lines = ctx.script.lines
-    if not lines:
+    # only the lines with an argument-less 'chain'/'boot'/'imgexec' can be reported: found by the index
+    runs = sorted({line.index for line, bound in ctx.commands_named(*EXECUTES) if not bound.positionals})
+    if not runs:
         return
     graph = ctx.flow.graph  # lines, then one node per goto ${...} pattern
-    selects = [any(_selects(ctx, c) for c in line.commands) for line in lines] + [False] * (
-        len(graph) - len(lines)
-    )
-    entry: dict[int, bool] = {0: False}
-    work = [0]
-    while work:  # may-analysis: "some path has selected an image"
-        i = work.pop()
-        state = entry[i] or selects[i]
-        for succ in graph[i]:
-            if succ not in entry or (state and not entry[succ]):
-                entry[succ] = entry.get(succ, False) or state
-                work.append(succ)
-    for i, selected in sorted(entry.items()):
-        if i >= len(lines):
+    # may-analysis "some path has selected an image": a line is entered selected when an edge leads
+    # to it from a reached line that selects, or from a line entered selected; i.e. the nodes
+    # reachable from the top, and among them those one or more edges after a reached selecting line
+    # (Flow.reachable is that walk, shared with other rules, unless template seams add starts)
+    entered = ctx.flow.reachable if not ctx.masked else set(walk(graph, [0]))
+    selecting = {line.index for line, bound in ctx.commands_named(*SELECTS) if bound.positionals}
+    selected = set(walk(graph, [j for i in sorted(selecting) if i in entered for j in graph[i]]))
+    for i in runs:
+        if i not in entered:
             continue
-        state = selected
+        state = i in selected
         for command in lines[i].commands:
             if _selects(ctx, command):
                 state = True

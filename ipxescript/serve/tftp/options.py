@@ -18,6 +18,9 @@ MAX_WINDOWSIZE = 65535
 class Limits:
     max_blksize: int = MAX_BLKSIZE
     max_windowsize: int = 64  # a window this large already fills any link the server is likely on
+    # A longer `timeout` is not accepted (the client then uses the server's, RFC 2349): a client asking
+    # 255 s would hold its transfer, and a slot of the server's limit, 25 minutes with one packet.
+    max_timeout: int = 8
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ def negotiate(requested: dict[str, str], size: int | None, limits: Limits = Limi
         elif name == "windowsize" and number >= 1:
             windowsize = min(number, limits.max_windowsize, MAX_WINDOWSIZE)
             accepted[name] = str(windowsize)
-        elif name == "timeout" and MIN_TIMEOUT <= number <= MAX_TIMEOUT:
+        elif name == "timeout" and MIN_TIMEOUT <= number <= min(MAX_TIMEOUT, limits.max_timeout):
             timeout = float(number)
             accepted[name] = str(number)
         elif name == "tsize" and size is not None:

@@ -35,7 +35,7 @@ log = logging.getLogger("ipxescript.tftp")
 @dataclass(frozen=True)
 class TftpSettings:
     timeout: float = 1.0  # first retransmission timeout when the client negotiates none
-    max_timeout: float = 8.0  # backoff doubles the timeout up to this
+    max_timeout: float = Limits.max_timeout  # backoff doubles the timeout up to this
     retries: int = 5  # retransmissions of one packet before the transfer is given up
     max_transfers: int = 256  # concurrent transfers; more requests are answered "server busy"
     max_per_client: int = 32  # concurrent transfers of one client address
@@ -59,6 +59,11 @@ def _asks_size(oack: dict[str, str] | None) -> bool:
     """Whether an OACK answers a size query: EDK2 sends tsize (with blksize and windowsize), reads the
     size from the OACK, ends that transfer with ERROR 8 and asks again for the file."""
     return oack is not None and "tsize" in oack
+
+
+def _shown(name: str, limit: int = 120) -> str:
+    """A requested name for the log: a refused request may name 64 KB, and each is logged."""
+    return repr(name) if len(name) <= limit else f"{name[:limit]!r}... ({len(name)} characters)"
 
 
 class _ReadError(Exception):
@@ -534,7 +539,7 @@ class TftpServer:
                 peer,
                 packets.ERR_ACCESS,
                 "Access violation: this server is read-only",
-                f"WRQ {packet.filename!r}",
+                f"WRQ {_shown(packet.filename)}",
             )
             return
         if not isinstance(packet, packets.ReadRequest):
@@ -548,7 +553,7 @@ class TftpServer:
         try:
             self._start_transfer(packet, peer)
         except FileAccessError as exc:
-            self._refuse(peer, exc.code, exc.message, f"{packet.filename!r}: {exc.message}")
+            self._refuse(peer, exc.code, exc.message, f"{_shown(packet.filename)}: {exc.message}")
         except OSError as exc:  # out of descriptors or threads: busy, not a traceback per request
             self._refuse(peer, packets.ERR_UNDEFINED, "Server busy, try again later", f"no resources ({exc})")
         except Exception:  # a broken policy must not take the server down
