@@ -17,7 +17,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -25,20 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import boot_tree  # noqa: E402
-from report import goal  # noqa: E402
+from report import best_cpu, goal  # noqa: E402
 
 from ipxescript.lint.config import LintConfig  # noqa: E402
 from ipxescript.lint.engine import lint_text, lint_tree  # noqa: E402
-
-
-def best_cpu(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
-    """The least CPU time (user + system) of `repeat` runs of `fn`, in seconds."""
-    times = []
-    for _ in range(repeat):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return min(times)
 
 
 def best_command(command: list[str], repeat: int) -> float:

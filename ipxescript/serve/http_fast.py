@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl
 
 from ipxescript.serve import metrics
 from ipxescript.serve.bootlog import stage_of
-from ipxescript.serve.http_static import CACHE, stamp_of
+from ipxescript.serve.http_static import CACHE
 from ipxescript.serve.rootfs import PathRefused, decode_request_path
 from ipxescript.serve.serve_policy import Served
 
@@ -146,13 +146,7 @@ class LeanPath:
     def _file(self, request: Request, rel: str, peer: str) -> tuple[bytes, bool] | None:
         CACHE.settings(self.policy.generation)
         key = os.path.join(self.policy.root.path, rel)
-        if key not in CACHE.entries:
-            return None
-        try:
-            st = os.stat(key)
-        except OSError:
-            return None
-        hit = CACHE.get(key, stamp_of(st))
+        hit = CACHE.fresh(key, key)
         if hit is None:
             return None
         get = request.method == b"GET"

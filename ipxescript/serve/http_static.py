@@ -162,6 +162,17 @@ class SmallFileCache:
         self.entries.move_to_end(path)
         return entry
 
+    def fresh(self, key: str, path: str) -> CachedFile | None:
+        """The entry for `key` while the file at `path` is still the one it was read from: one stat(2),
+        none for a file not in the cache."""
+        if key not in self.entries:
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return self.get(key, stamp_of(st))
+
     def put(self, path: str, stamp: tuple[int, int, int, int], body: bytes, headers: dict[str, str]) -> None:
         old = self.entries.pop(path, None)
         if old is not None:
@@ -216,14 +227,7 @@ def cached_response(request: web.Request, key: str, path: str) -> web.Response |
         or "If-Modified-Since" in headers
     ):
         return None
-    entry = CACHE.entries.get(key)
-    if entry is None:
-        return None
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    hit = CACHE.get(key, stamp_of(st))
+    hit = CACHE.fresh(key, path)
     return web.Response(body=hit.body, headers=hit.headers) if hit is not None else None
 
 
