@@ -28,6 +28,7 @@ class MenuItem:
     text: str
     shortcut: int = 0
     default: bool = False
+    secret: bool = False  # forms: the edit box shows stars
 
 
 @dataclass

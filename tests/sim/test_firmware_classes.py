@@ -5,6 +5,8 @@ rare_*, image_*); these tests pin the simulator's side without QEMU."""
 
 from __future__ import annotations
 
+import hashlib
+
 
 def test_int32_minimum_prints_garbage_digits_on_i386(run):
     script = "set e:int32 -2147483648\nshow e\n"
@@ -97,3 +99,39 @@ def test_settings_the_upstream_builds_lack(run):
     script = "set t/uid 5\nshow t/uid\nset t/ntp 1.2.3.4\nshow t/ntp\n"
     assert run(script, profile="efi").console == "t/uid:string = 5\nt/ntp:ipv4 = 1.2.3.4\n"
     assert run(script, profile="pcbios").console == "t/uid:string = 5\nt/ntp:string = 1.2.3.4\n"
+
+
+# Classes found by the second round of outside-style cases (fmt_*, digest_files, ...; all three builds)
+
+
+def test_uristring_sign_extends_high_bytes(run):
+    script = "set b:int8 -5\necho ${b:uristring}\n"
+    for profile in ("debian-12-efi", "efi", "pcbios"):
+        assert run(script, profile=profile).console == "%FFFFFFFB\n"
+
+
+def test_dnssl_that_does_not_decode_fails(run):
+    script = "set a:ipv4 65.66.67.68\necho [${a:dnssl}]\nshow a:dnssl || echo ${errno}\n"
+    assert run(script, profile="efi").console == (
+        '[]\nCould not find "a": Invalid argument (https://ipxe.org/1c116082)\n0x1c116082\n'
+    )
+    assert run(script, profile="pcbios").console.endswith("0x1c116002\n")
+    good = "set d:hex 01:61:00:00:01:62:c0:00\necho [${d:dnssl}]\n"  # padding, then a pointer back
+    assert run(good, profile="efi").console == "[a b.a]\n"
+
+
+def test_integer_longer_than_a_long_is_erange(run):
+    script = "set g abcdef\necho [${g:int32}] [${g:uint32}]\nshow g:int32 || echo ${errno}\n"
+    assert (
+        run(script, profile="efi").console
+        == "[107075202213222] [0x616263646566]\ng:int32 = 107075202213222\n"
+    )
+    assert run(script, profile="pcbios").console == (
+        '[] []\nCould not find "g": Result too large (https://ipxe.org/460c2001)\n0x460c2001\n'
+    )
+
+
+def test_digest_set_stores_hexraw(run):
+    run.file("hello.txt", "hello\n")
+    result = run("imgfetch hello.txt\nmd5sum --set x hello.txt\nshow x\n", profile="efi")
+    assert result.console.splitlines()[-1] == "x:hexraw = " + hashlib.md5(b"hello\n").hexdigest()
