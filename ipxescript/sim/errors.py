@@ -92,6 +92,12 @@ SAN_NO_DEVICE = 0x2C222087  # sanboot with no root path and nothing hooked (obse
 SAN_BIOS_DISK_FAILED = 0x1D852039  # the same on a BIOS build: INT 13 cannot boot drive 0x80 (observed)
 TFTP_NOT_FOUND_UPSTREAM = 0x2D12618E  # upstream tftp.c: its own ENOENT, text "Not found" (observed)
 DNS_NO_RECORD = 0x3E11618E  # dns.c: the name does not resolve (observed: https://example.invalid/)
+TFTP_BAD_URI = 0x1C126082  # tftp.c: no host or no path (observed: imgfetch tftp://)
+HTTP_BAD_URI = 0x1C416082  # httpcore.c: no host (observed: imgfetch http:files/x)
+EFI_FILE_NOT_FOUND = 0x7F4DE18E  # upstream efi_local.c: text "Not found" (observed: file:///nosuch.efi)
+EFI_FILE_NOT_OPENED = 0x7F4DE08E  # the 2019 efi_local.c: fails when opened (observed: the same)
+VLAN_INVALID = 0x1C306082  # vlan.c: a tag or priority out of range (observed: vcreate --tag 4096)
+VLAN_NOT_VLAN = 0x3D306083  # vlan.c ENOTTY: vdestroy of a device that is no VLAN (observed: net0)
 NOT_SIMULATED = 0x3C000083
 OUT_OF_MEMORY = 0x31000089
 

@@ -56,10 +56,10 @@ def _uri_escaped(ch: int, plus: bool) -> bool:
 def uri_encode_bytes(data: bytes, escape_plus: bool = True) -> str:
     """uri_encode: "%%%02X" of a (signed) char, so a byte >= 0x80 comes out sign-extended (observed on
     every build: ${b:uristring} of int8 -5 is %FFFFFFFB)."""
-    return "".join(_uri_escape(b) if _uri_escaped(b, escape_plus) else chr(b) for b in data)
+    return "".join(uri_escape(b) if _uri_escaped(b, escape_plus) else chr(b) for b in data)
 
 
-def _uri_escape(byte: int) -> str:
+def uri_escape(byte: int) -> str:
     return f"%FFFFFF{byte:02X}" if byte >= 0x80 else f"%{byte:02X}"
 
 
@@ -203,8 +203,8 @@ def format(type_name: str, data: bytes, rules: Rules = DEFAULT_RULES) -> str:  #
             return _decimal(value, rules.long_bits)
         return f"0x{value & 0xFFFFFFFFFFFFFFFF:x}"
     if type_name == "ipv4":
-        if len(data) < 4:
-            raise TypeFormatError("short")
+        if len(data) < 4:  # format_ipv4_setting (found by the fuzzer: `show fb:ipv4` of an int8)
+            raise TypeFormatError("short", errors.STORE_INVALID_IPV4)
         return ".".join(str(b) for b in data[:4])
     if type_name == "ipv6":
         if not rules.ipv6:  # settings.c's weak format_ipv6_setting

@@ -36,7 +36,8 @@ def login(sim: Simulator, p: Parsed, argv0: str) -> int:
         for name, (label_row, box_row) in LOGIN_ROWS.items():
             label = "Username" if name == "username" else "Password"
             screen.put(label_row, LOGIN_COL, label + ":")
-            text = "".join(values[name])[-BOX_WIDTH:]
+            text = "".join(values[name])
+            text = text[max(0, len(text) - BOX_WIDTH + 1) :]  # the box scrolls to keep the cursor in it
             shown = "*" * len(text) if name == "password" else text
             screen.put(box_row, BOX_COL, shown + "_" * (BOX_WIDTH - len(shown)))
         return screen

@@ -82,6 +82,7 @@ def read_line(
             raise RunEnded(ends_run_as, 0, {"where": sim.engine.where()})
         key = sim.wait_key(timeout if first else 0, what)
         if key is None:
+            sim.out("\n")  # readline ends its line on a timeout too (observed: read --timeout)
             return TIMED_OUT
         first = False
         if key == keys.LF or key == 0x0D:
