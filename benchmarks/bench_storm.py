@@ -25,8 +25,10 @@ seconds (user + system) of the servers, the relays, the database and the load ge
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -159,6 +161,10 @@ def run_setup(setup: str, args: argparse.Namespace, root: Path) -> dict[str, Any
         "p50_to_kernel": statistics.median(times) if times else float("nan"),
         "p99_to_kernel": times[min(len(times) - 1, int(len(times) * 0.99))] if times else float("nan"),
         "retries": sum(m["attempts"] - 1 for m in machines),
+        # why boots were started again (each machine's last error, its numbers left out), most common first
+        "errors": collections.Counter(
+            re.sub(r"\d+", "N", m["error"]) for m in machines if m["attempts"] > 1 or not m["ok"]
+        ).most_common(5),
         "p50_steps": {
             step: statistics.median(m["steps"].get(step, 0.0) for m in done) if done else float("nan")
             for step in ("dhcp", "tftp", "script", "kernel")
@@ -196,6 +202,12 @@ def print_round(results: list[dict[str, Any]]) -> None:
             f" {r['cpu_per_boot'] * 1000:>11.1f} {ours / r['cpu_available']:>5.0%}"
             f" {max(0.0, r['cpu_machine'] - ours) / r['cpu_available']:>6.0%}"
         )
+    for r in results:
+        if r["errors"]:
+            print(
+                f"  {r['setup']}: boots started again because of: "
+                + "; ".join(f"{n} x {e}" for e, n in r["errors"])
+            )
     print("  median seconds per step: " + "; ".join(
         f"{r['setup']} " + " ".join(f"{k} {v:.2f}" for k, v in r["p50_steps"].items()) for r in results
     ))  # fmt: skip
