@@ -30,6 +30,7 @@ large files, errors and the API all keep their one implementation.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sqlite3
@@ -42,7 +43,7 @@ from urllib.parse import parse_qsl
 from ipxescript.serve import metrics
 from ipxescript.serve.bootlog import stage_of
 from ipxescript.serve.http_limits import MAX_FIELD_BYTES, MAX_HEADER_FIELDS
-from ipxescript.serve.http_static import CACHE, stamp_of
+from ipxescript.serve.http_static import CACHE, CachedFile, stamp_of
 from ipxescript.serve.policy import Client
 from ipxescript.serve.rootfs import PathRefused, decode_request_path
 from ipxescript.serve.serve_policy import Served
@@ -158,6 +159,7 @@ class Plan:
 
 
 NOT_PLAIN = object()  # a remembered header block that the lean path does not answer
+UNSEEN = object()  # not looked at yet in this turn of the event loop
 
 
 class BootAnswer:
@@ -199,6 +201,26 @@ class LeanPath:
         self.boot_bytes = 0
         self.generation = self.policy.generation
         self.counted = {code: ("http_requests_total", (("code", str(code)),)) for code in STATUS}
+        # what was looked at in this turn of the event loop (see `_new_turn`)
+        self.turn = False
+        self.files: dict[str, CachedFile | None] = {}
+        self.stamps: dict[str | None, tuple[int, int, int, int] | None] = {}
+        self.version: object = UNSEEN
+
+    def _new_turn(self) -> None:
+        """The requests that one wake-up of the event loop reads are answered from one look at each file
+        and at the assignments: the first of them that needs it stats or asks, the others take that
+        answer, and it is forgotten before the loop waits again. Those requests arrived together, so
+        each is answered as things were when they arrived; a request sent after a change finished
+        reaches a later wake-up, which looks again."""
+        self.turn = True
+        asyncio.get_running_loop().call_soon(self._end_turn)
+
+    def _end_turn(self) -> None:
+        self.turn = False
+        self.files.clear()
+        self.stamps.clear()
+        self.version = UNSEEN
 
     def answer(self, head: bytes, peer: str, local: str | None) -> tuple[bytes, bool] | None:
         """(the whole response, keep the connection) for a plain hot request; None to hand it over."""
@@ -207,6 +229,10 @@ class LeanPath:
             self.boots.clear()
             self.boot_bytes = 0
             self.generation = self.policy.generation
+            CACHE.settings(self.generation)
+            self.files.clear()
+        if not self.turn:
+            self._new_turn()
         plan = self.plans.get(head)
         if plan is None:
             plan = self._plan(head)
@@ -233,8 +259,11 @@ class LeanPath:
         return Plan(request, rel, os.path.join(self.policy.root.path, rel))
 
     def _file(self, plan: Plan, peer: str) -> tuple[bytes, bool] | None:
-        CACHE.settings(self.policy.generation)
-        hit = CACHE.fresh(plan.key, plan.key)
+        key = plan.key
+        if key in self.files:
+            hit = self.files[key]
+        else:
+            hit = self.files[key] = CACHE.fresh(key, key)
         if hit is None:
             return None
         if plan.get and not plan.dry:
@@ -260,6 +289,8 @@ class LeanPath:
         served = self.app.boot_now(
             client, dry_run=plan.dry, method=request.method.decode(), host=host.decode("ascii")
         )
+        self.version = UNSEEN  # a GET may have taken a once assignment: look again
+        self.stamps.pop(sources[1], None)
         if not isinstance(served, Served):
             return None  # its target needs a lint verdict first: aiohttp's path lints off the loop
         answer = BootAnswer(client, query.get("ip") or None, served, sources)
@@ -305,10 +336,18 @@ class LeanPath:
             verdict = self.policy.identity.check(client.mac, known.claimed_ip, peer, local)
             if verdict.refused is not None or verdict.mac != client.mac or verdict.ip != client.ip:
                 return False
-            version = self._version()
+            version = self.version
+            if version is UNSEEN:
+                version = self.version = self._version()
             if version is None or version != known.version:
                 return False
-            return file_stamp(known.target) == known.stamp
+            target = known.target
+            stamp = (
+                self.stamps[target]
+                if target in self.stamps
+                else self.stamps.setdefault(target, file_stamp(target))
+            )
+            return stamp == known.stamp
         return True
 
     def _version(self) -> object:
