@@ -101,7 +101,7 @@ def test_peek_consumes_nothing(state_url: str | None, tmp_path: Path) -> None:
 def test_boot_events_of_all_servers_reach_one_log(state_url: str | None, tmp_path: Path) -> None:
     first, second = _open(state_url, tmp_path), _open(state_url, tmp_path)
     first.bootlog.record(mac=MAC, ip="10.0.0.9", stage="dhcp", what="ipxe.efi", reason="r", protocol="dhcp")
-    odd = "it's 100% \\ \"odd\"; COMMIT; %s {x}"  # one batch carries any text as it is
+    odd = 'it\'s 100% \\ "odd"; COMMIT; %s {x}'  # one batch carries any text as it is
     first.bootlog.record(mac=MAC, ip="10.0.0.9", stage="tftp", what=odd, reason=odd, protocol="tftp")
     first.bootlog.flush()
     second.bootlog.follow()
