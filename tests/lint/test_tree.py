@@ -46,8 +46,20 @@ def test_netboot_dispatcher_as_a_tree(tmp_path: Path, run_cli) -> None:  # type:
     # text output names the chain path under the finding
     text = run_cli("--fail-on", "never", "netboot", cwd=tmp_path).stdout
     assert "    via menu.ipxe:16 → linux.ipxe\n" in text
-    # the same sub-menu alone: no parent known, the failures are warnings, settings infos at most
-    alone = lint_json(run_cli, "netboot/linux.ipxe", cwd=tmp_path)
+    # the sub-menu given by itself (the pre-commit hook passes the changed file): its folder is its
+    # tree's context, so the findings are the folder's, and only linux.ipxe's are shown
+    by_itself = lint_json(run_cli, "netboot/linux.ipxe", cwd=tmp_path)
+    assert {d["path"] for d in by_itself} == {"netboot/linux.ipxe"}
+    assert [(d["code"], d["line"], d["severity"], d.get("via")) for d in by_itself] == [
+        (d["code"], d["line"], d["severity"], d.get("via"))
+        for d in found
+        if d["path"] == "netboot/linux.ipxe"
+    ]
+    # the same sub-menu alone (standard input): no parent known, the failures are warnings, settings
+    # infos at most
+    text = (tmp_path / "netboot" / "linux.ipxe").read_text()
+    done = run_cli("--format", "json", "--fail-on", "never", "-", stdin=text, cwd=tmp_path)
+    alone = json.loads(done.stdout)
     assert {d["severity"] for d in alone if d["code"] == "IPX201"} == {"warning"}
     assert {(d["message"].split("'")[1], d["severity"]) for d in alone if d["code"] == "IPX403"} == {
         ("base-url", "info"),
@@ -97,7 +109,12 @@ def test_per_host_redirect_tree(tmp_path: Path, run_cli) -> None:  # type: ignor
     found = lint_json(run_cli, "perhost", cwd=tmp_path)
     # install.ipxe reads the role each host script sets before chaining it
     assert [d for d in found if d["code"] in ("IPX403", "IPX404")] == []
-    alone = lint_json(run_cli, "perhost/install.ipxe", cwd=tmp_path)
+    # given by itself, its folder's host scripts are still its parents; from standard input it is alone
+    assert lint_json(run_cli, "perhost/install.ipxe", cwd=tmp_path) == []
+    text = (tmp_path / "perhost" / "install.ipxe").read_text()
+    alone = json.loads(
+        run_cli("--format", "json", "--fail-on", "never", "-", stdin=text, cwd=tmp_path).stdout
+    )
     assert [(d["code"], d["severity"], d["line"]) for d in alone] == [("IPX403", "info", 3)]
 
 
