@@ -272,8 +272,8 @@ def lint_command(
         inputs.append((shown, text, config))
         if worst_fail_on is None:
             worst_fail_on = config.fail_on
-    context = _context(inputs, paths, runner)
-    for result in lint_tree(inputs, entries, maps, _tree_root(paths), context):
+    root, context = _context(inputs, paths, runner)
+    for result in lint_tree(inputs, entries, maps, root, context):
         reports.append(FileReport(result.script.path or "-", result.script, result.diagnostics))
     if check_urls:
         from ipxescript.lint.urlcheck import check_report_urls
@@ -306,19 +306,16 @@ def _tree_root(paths: tuple[str, ...]) -> Path | None:
 
 def _context(
     inputs: list[tuple[str, str, LintConfig]], paths: tuple[str, ...], runner: Runner
-) -> list[tuple[str, bytes, LintConfig]]:
+) -> tuple[Path | None, list[tuple[str, bytes, LintConfig]]]:
     """Files given one by one (the pre-commit hook passes the changed ones) are linted within their
-    boot tree, as the editor does: the other scripts under the project root (the config file's folder,
-    else the file's folder) join the tree as parents and children, and are not reported."""
+    boot tree, as the editor does: the other scripts under the project root join the tree as parents
+    and children, and are not reported. The root, and the tree's root when there is one."""
     if not inputs or any(p == "-" or Path(p).is_dir() for p in paths):
-        return []
+        return _tree_root(paths), []
     given = {Path(path).resolve() for path, _text, _config in inputs}
-    roots = dict.fromkeys(
-        str(config.source.parent if config.source is not None else Path(os.path.abspath(path)).parent)
-        for path, _text, config in inputs
-    )
+    roots = list(dict.fromkeys(_project_root(path, config) for path, _text, config in inputs))
     out: list[tuple[str, bytes, LintConfig]] = []
-    for path, error in discover(list(roots)):
+    for path, error in discover([str(root) for root in roots]):
         resolved = Path(path).resolve()
         if error is not None or resolved in given:
             continue
@@ -327,7 +324,21 @@ def _context(
             out.append((path, resolved.read_bytes(), runner.config_for(path)))
         except (OSError, ConfigError):
             continue  # context only: a file that cannot be read or configured is left out
-    return out
+    return (roots[0] if len(roots) == 1 else None), out
+
+
+def _project_root(path: str, config: LintConfig) -> Path:
+    """The git work tree the file is in, else its config file's folder when the file is under it, else
+    the file's own folder (with its subfolders)."""
+    folder = Path(os.path.abspath(path)).parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    if config.source is not None:
+        config_folder = Path(os.path.abspath(config.source.parent))
+        if config_folder == folder or config_folder in folder.parents:
+            return config_folder
+    return folder
 
 
 def _linter(path: str, config: LintConfig) -> Callable[[str], list[Diagnostic]]:

@@ -156,3 +156,23 @@ def test_a_missing_label_the_parent_handles_differently_stays_a_warning(tmp_path
     # the sub-menu meant to go back to the main menu; it shows the parent's error screen instead
     assert back["severity"] == "warning"
     assert "no label ':main_menu'" in back["message"] and "'goto error' (menu.ipxe:16)" in back["message"]
+
+
+def test_a_file_given_by_itself_finds_its_parent_anywhere_in_its_git_work_tree(  # type: ignore[no-untyped-def]
+    tmp_path: Path, run_cli
+) -> None:
+    (tmp_path / "menus").mkdir()
+    (tmp_path / "boot.ipxe").write_text("#!ipxe\nchain menus/linux.ipxe || goto error\nexit\n:error\nshell\n")
+    (tmp_path / "menus" / "linux.ipxe").write_text(
+        "#!ipxe\nkernel http://x.example/linux || goto error\nboot\n"
+    )
+
+    def severities() -> list[str]:
+        found = lint_json(run_cli, "menus/linux.ipxe", cwd=tmp_path)
+        return [d["severity"] for d in found if d["code"] == "IPX201"]
+
+    # outside a repository only the file's folder is known: no parent, the failure path is a warning
+    assert severities() == ["warning"]
+    # in a git work tree the parent one folder up answers the failure with the same `goto error`
+    (tmp_path / ".git").mkdir()
+    assert severities() == ["info"]
