@@ -12,7 +12,7 @@ must work). Only ``goto`` and ``exit``/``--replace`` are treated as leaving the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
@@ -53,7 +53,7 @@ class LineFlow:
     # flow of an untouched line is kept across versions of a document while these stay true
     targets: tuple[tuple[str, bool], ...] = ()
     # Flow.line_fact's facts about the line: kept with this object across versions of a document
-    facts: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    facts: dict[Hashable, object] = field(default_factory=dict, compare=False, repr=False)
 
 
 def word_pattern(word: Word) -> re.Pattern[str]:
@@ -93,6 +93,9 @@ class Flow:
         # literal goto target -> the lines with such a goto (lines of earlier versions may linger)
         self._goto_lines: dict[str, list[LogicalLine]] = {}
         self._graph_nodes: list[list[int]] = []
+        # the nodes whose successor lists may differ from those of the previous version's graph (the
+        # others are the same list objects); None when the graph was not patched from it
+        self.graph_changes: set[int] | None = None
         earlier = model.previous.__dict__.get("flow") if model.previous is not None else None
         if isinstance(earlier, Flow) and self._patch(earlier):
             return
@@ -149,13 +152,16 @@ class Flow:
             graph = graph[:]  # the lists of unchanged lines are shared: read-only
             self._graph_nodes = graph
             self._pattern_node = earlier._pattern_node
-            for index in (*range(first, new_end), *redo):
+            changes = {*range(first, new_end), *redo}
+            for index in changes:
                 graph[index] = self._successors(index)
             if named:  # labels came, went or moved: the pattern nodes' targets may have changed
                 for key, node in self._pattern_node.items():
                     graph[node] = self._pattern_targets_of(key)
+                    changes.add(node)
             assert len(graph) == n + len(self._pattern_node)
             self._graph = graph
+            self.graph_changes = changes
         return True
 
     def line_fact(self, name: str, index: int, compute: Callable[[], T]) -> T:
@@ -167,6 +173,33 @@ class Flow:
         if found is _MISSING:
             found = facts[name] = compute()
         return found  # type: ignore[return-value]
+
+    def span_fact(self, key: Hashable, index: int, compute: Callable[[], tuple[T, int]]) -> T:
+        """A fact about line ``index`` that depends only on lines ``index`` to ``last`` (their text
+        and flow) and on their physical line numbers: ``compute()`` gives ``(fact, last)``, ``last``
+        being ``len(lines)`` when it read up to the end of the script. Kept across versions of an
+        edited document (on the line's ``LineFlow``) while those lines keep their ``LineFlow``
+        objects, in a row, at the same index and physical line (and the end stays where it was)."""
+        lines = self.lines
+        facts = lines[index].facts
+        found = facts.get(key)
+        if found is not None:
+            kept: tuple[T, tuple[LineFlow, ...], int, int, bool] = found  # type: ignore[assignment]
+            value, window, first_line, at, to_end = kept
+            end = index + len(window)
+            if (
+                at == index
+                and first_line == window[0].line.first_line
+                and end <= len(lines)
+                and (not to_end or end == len(lines))
+                and all(a is b for a, b in zip(window, lines[index:end], strict=True))
+            ):
+                return value
+        value, last = compute()
+        to_end = last >= len(lines)
+        window = tuple(lines[index : min(last, len(lines) - 1) + 1])
+        facts[key] = (value, window, window[0].line.first_line, index, to_end)
+        return value
 
     def outcomes(self, command: Command) -> frozenset[str]:
         """What running ``command`` can end in (asked for each command by several rules: kept)."""

@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 
 from ipxescript import parse
 from ipxescript.analysis.model import ScriptModel, changed_span
+from ipxescript.lint.images import strict_graph
 from ipxescript.syntax.incremental import Document
 
 LINES = [
     "#!ipxe", ":start", ":menu", ":linux", ":a", ":a", "goto start", "goto menu", "goto linux", "goto a",
     "goto ${target}", "goto os_${target}", "goto a || goto menu", "menu Boot", "item linux Linux",
-    "choose target && goto ${target} || goto menu", "kernel http://x/k", "initrd http://x/i", "boot",
+    "choose target && goto ${target} || goto menu", "kernel http://x/k", "initrd x || goto a", "initrd y && goto a", "initrd http://x/i", "boot",
     "boot || goto linux", "exit", "chain --replace http://x/n.ipxe", "echo one \\", "  # comment", "",
     "iseq ${a} b && goto a", "imgfree", "sleep 1 ; goto start", ":menu", ":start", ":x", "goto x",
 ]  # fmt: skip
@@ -41,7 +42,7 @@ edits = st.lists(
 def flow_of(model: ScriptModel) -> tuple[object, ...]:
     flow = model.flow
     lines = [(lf.line, lf.falls_through, lf.stops, lf.jumps, lf.leaving, lf.targets) for lf in flow.lines]
-    return lines, flow.graph, sorted(flow.reachable)
+    return lines, flow.graph, sorted(flow.reachable), strict_graph(model)
 
 
 @settings(max_examples=150, deadline=None)
