@@ -247,12 +247,41 @@ class Transfer:
     # ---- the exchange: on the event loop (_readable, _tick) or in a thread (_run)
 
     def _readable(self) -> None:
+        buffer = self.buffer
         try:
-            n = self.sock.recv_into(self.buffer)
+            n = self.sock.recv_into(buffer)
         except BlockingIOError:
             return
         except OSError as exc:  # ICMP port unreachable: the client went away
             return self._finish(f"client unreachable ({exc.strerror})", False)
+        # What a boot ROM sends hundreds of times per transfer, answered here: the ACK of the one block in
+        # flight (windowsize 1, no backoff), when the next block is a cached packet and not the last.
+        # Anything else (and the same case, step by step) goes through _datagram.
+        block = self.sent_upto
+        prebuilt = self.prebuilt
+        if (
+            n == 4
+            and buffer[1] == packets.OP_ACK
+            and buffer[0] == 0
+            and ((buffer[2] << 8) | buffer[3]) == block & 0xFFFF
+            and self.acked == block - 1
+            and self.windowsize == 1
+            and not self.retries
+            and prebuilt is not None
+            and block + 1 < len(prebuilt)
+        ):
+            now = self.clock()
+            if now < self.give_up_at:
+                self.acked = block
+                self.sent_upto = self.resend_from = block + 1
+                try:
+                    self.sock.send(prebuilt[block + 1])
+                except BlockingIOError:
+                    pass  # sent again on timeout
+                except OSError as exc:
+                    return self._finish(f"client unreachable ({exc.strerror})", False)
+                self.deadline = now + self.timeout
+                return
         self._datagram(n)
 
     def _run(self) -> None:
