@@ -42,7 +42,8 @@ edits = st.lists(
 def flow_of(model: ScriptModel) -> tuple[object, ...]:
     flow = model.flow
     lines = [(lf.line, lf.falls_through, lf.stops, lf.jumps, lf.leaving, lf.targets) for lf in flow.lines]
-    return lines, flow.graph, sorted(flow.reachable), strict_graph(model)
+    gotos = {name: sorted(line.index for line in where) for name, where in flow._goto_lines.items() if where}
+    return lines, flow.graph, sorted(flow.reachable), strict_graph(model), gotos
 
 
 @settings(max_examples=150, deadline=None)
