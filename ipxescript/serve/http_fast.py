@@ -44,6 +44,7 @@ from ipxescript.serve import metrics
 from ipxescript.serve.bootlog import stage_of
 from ipxescript.serve.http_limits import MAX_FIELD_BYTES, MAX_HEADER_FIELDS
 from ipxescript.serve.http_static import CACHE, CachedFile, stamp_of
+from ipxescript.serve.identity import Verdict
 from ipxescript.serve.policy import Client
 from ipxescript.serve.rootfs import PathRefused, decode_request_path
 from ipxescript.serve.serve_policy import Served
@@ -206,6 +207,8 @@ class LeanPath:
         self.files: dict[str, CachedFile | None] = {}
         self.stamps: dict[str | None, tuple[int, int, int, int] | None] = {}
         self.version: object = UNSEEN
+        self.verdicts: dict[tuple[str, str | None, str, str | None], Verdict] = {}
+        self.logged: set[BootAnswer] = set()  # boot answers whose boot-log step this turn has written
 
     def _new_turn(self) -> None:
         """The requests that one wake-up of the event loop reads are answered from one look at each file
@@ -221,6 +224,8 @@ class LeanPath:
         self.files.clear()
         self.stamps.clear()
         self.version = UNSEEN
+        self.verdicts.clear()
+        self.logged.clear()
 
     def answer(self, head: bytes, peer: str, local: str | None) -> tuple[bytes, bool] | None:
         """(the whole response, keep the connection) for a plain hot request; None to hand it over."""
@@ -276,7 +281,13 @@ class LeanPath:
         key = (request.query, host, peer, local)
         known = self.boots.get(key)
         if known is not None and self._still_true(known, peer, local):
-            self.app.log_boot(known.client, known.served, consume=plan.get and not plan.dry, dry_run=plan.dry)
+            consume = plan.get and not plan.dry
+            # the same answer again in this turn is a repeat of the client's step, which the boot log
+            # would leave out anyway (BootLog.record)
+            if known not in self.logged:
+                self.app.log_boot(known.client, known.served, consume=consume, dry_run=plan.dry)
+                if consume:
+                    self.logged.add(known)
             return self._response(plan, 200, known.head, known.body if plan.get else b"")
         query = dict(parse_qsl(request.query.decode("ascii"), keep_blank_values=True))
         client = self.app.checked_client(query, peer, local)
@@ -333,7 +344,10 @@ class LeanPath:
         """Whether the boot.ipxe remembered for this request is what the policy would answer now."""
         client = known.client
         if client.mac:
-            verdict = self.policy.identity.check(client.mac, known.claimed_ip, peer, local)
+            asked = (client.mac, known.claimed_ip, peer, local)
+            verdict = self.verdicts.get(asked)
+            if verdict is None:
+                verdict = self.verdicts[asked] = self.policy.identity.check(*asked)
             if verdict.refused is not None or verdict.mac != client.mac or verdict.ip != client.ip:
                 return False
             version = self.version

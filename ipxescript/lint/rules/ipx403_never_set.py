@@ -59,8 +59,10 @@ def _tested_or_cleared(ctx: LintContext) -> set[str]:
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     model = settings(ctx)
     reported: set[str] = set()
+    fine: set[str] = set()  # names set, or iPXE's: most reads are of these
     builtin = ctx.catalog.setting_names
-    tested = _tested_or_cleared(ctx)
+    tested: set[str] | None = None  # made for the first finding
+    masked = bool(ctx.masked)
     tree, tree_file = ctx.tree, ctx.tree_file
     written = model.written_names
     if tree is not None and tree_file is not None:
@@ -70,14 +72,27 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     absent = ctx.profile.absent_settings if ctx.config.checks_build else frozenset()
     for read in model.reads:
         name = read.name
-        if read.block is not None or read.command in ("show", "inc") or not name or name in reported:
+        if (
+            name in fine
+            or read.block is not None
+            or read.command in ("show", "inc")
+            or not name
+            or name in reported
+        ):
             continue
         lacking = name in absent
-        if (not lacking and is_predefined(ctx, name)) or model.is_written(name) or ctx.is_masked(read.start):
+        if (
+            (not lacking and is_predefined(ctx, name))
+            or model.is_written(name)
+            or (tree is not None and tree_file is not None and tree.setting_written(tree_file, name))
+        ):
+            fine.add(name)
             continue
-        if tree is not None and tree_file is not None and tree.setting_written(tree_file, name):
+        if masked and ctx.is_masked(read.start):
             continue
         reported.add(name)
+        if tested is None:
+            tested = _tested_or_cleared(ctx)
         if lacking:
             yield Diagnostic(
                 CODE,
