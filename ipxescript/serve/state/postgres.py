@@ -46,6 +46,7 @@ PRUNE_EVERY = 10_000  # events appended by one instance between two deletions of
 PROBE_SECONDS = 1.0
 CONNECT_ATTEMPTS = 3  # at start, when connecting times out (10 s each)
 CHECK_IDLE = 1.0  # a pooled connection idle this long is tested before it is used again
+POOL_SIZE = 4  # connections per server process (and per HTTP worker process)
 SNAPSHOT_SECONDS = 5.0  # how often assignments are re-read for the outage snapshot
 
 # Versioned migrations: (version, SQL). Append; never edit one that has shipped.
@@ -643,7 +644,10 @@ class PgLeases:
 
 
 def open_postgres(url: str, state_dir: Path, *, with_bootlog: bool = True) -> State:
-    db = Database(url)
+    # A server opens all its connections at start: growing the pool in the middle of a boot storm made
+    # new connections wait behind the storm (seen: a connect timing out, the instance going to its
+    # outage mode and 100 DISCOVERs unanswered for seconds). A command needs one.
+    db = Database(url, min_size=POOL_SIZE if with_bootlog else 1, max_size=POOL_SIZE)
     try:
         assignments = PgAssignments(db)
         sink = PgBootSink(db, state_dir) if with_bootlog else None
