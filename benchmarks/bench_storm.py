@@ -25,8 +25,10 @@ seconds (user + system) of the servers, the relays, the database and the load ge
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -121,6 +123,16 @@ def start_baseline(lab: StormLab, root: Path, work: Path) -> list[int]:
     return [dnsmasq.pid, nginx.pid]
 
 
+def server_warnings(work: Path) -> list[tuple[str, int]]:
+    """The instances' warnings and errors (from their logs, numbers left out), most common first."""
+    found: collections.Counter[str] = collections.Counter()
+    for path in work.glob("i*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            if " WARNING " in line or " ERROR " in line:
+                found[re.sub(r"\d+", "N", line.split(" ", 2)[-1])[:200]] += 1
+    return found.most_common(5)
+
+
 def run_setup(setup: str, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="storm-"))
     lab = StormLab(
@@ -146,6 +158,7 @@ def run_setup(setup: str, args: argparse.Namespace, root: Path) -> dict[str, Any
         relay_cpu = cpu_seconds(relays) - before[2]
     finally:
         lab.close()
+        warnings = server_warnings(work)
         shutil.rmtree(work, ignore_errors=True)
     machines = result["machines"]
     done = [m for m in machines if m["ok"]]
@@ -159,6 +172,11 @@ def run_setup(setup: str, args: argparse.Namespace, root: Path) -> dict[str, Any
         "p50_to_kernel": statistics.median(times) if times else float("nan"),
         "p99_to_kernel": times[min(len(times) - 1, int(len(times) * 0.99))] if times else float("nan"),
         "retries": sum(m["attempts"] - 1 for m in machines),
+        # why boots were started again (each machine's last error, its numbers left out), most common first
+        "server_warnings": warnings,
+        "errors": collections.Counter(
+            re.sub(r"\d+", "N", m["error"]) for m in machines if m["attempts"] > 1 or not m["ok"]
+        ).most_common(5),
         "p50_steps": {
             step: statistics.median(m["steps"].get(step, 0.0) for m in done) if done else float("nan")
             for step in ("dhcp", "tftp", "script", "kernel")
@@ -196,6 +214,14 @@ def print_round(results: list[dict[str, Any]]) -> None:
             f" {r['cpu_per_boot'] * 1000:>11.1f} {ours / r['cpu_available']:>5.0%}"
             f" {max(0.0, r['cpu_machine'] - ours) / r['cpu_available']:>6.0%}"
         )
+    for r in results:
+        for line, count in r["server_warnings"]:
+            print(f"  {r['setup']}: server log, {count} x {line}")
+        if r["errors"]:
+            print(
+                f"  {r['setup']}: boots started again because of: "
+                + "; ".join(f"{n} x {e}" for e, n in r["errors"])
+            )
     print("  median seconds per step: " + "; ".join(
         f"{r['setup']} " + " ".join(f"{k} {v:.2f}" for k, v in r["p50_steps"].items()) for r in results
     ))  # fmt: skip

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 
 from ipxescript.analysis.checks import check_command
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
@@ -48,10 +47,17 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         return
     bom = ctx.script.text.startswith("\ufeff")
     reachable = ctx.flow.reachable
+    lines = ctx.script.lines
+    i = 0  # the core's findings come in file order: the line of each is at or after the last one's
     for d in found:
         if d.start == 0 and bom:
             continue  # a BOM before '#!ipxe': IPX001 says the file is not run as a script at all
-        line = ctx.script.line_at(d.start)
+        if i < len(lines) and lines[i].start <= d.start:
+            while i + 1 < len(lines) and lines[i + 1].start <= d.start:
+                i += 1
+            line: LogicalLine | None = lines[i]
+        else:
+            line = ctx.script.line_at(d.start)
         # notes pasted after the final 'exit' ('initrd.gz ldlinux.c32 linux'): never run, never fail
         yield _retold(ctx, d, line, line is not None and line.index not in reachable)
 
@@ -71,10 +77,11 @@ def _retold(ctx: LintContext, d: Diagnostic, line: LogicalLine | None, unreachab
                 fix = Fix(
                     f"replace '{name}' with '{replacement}'", (Edit(d.start, d.end, replacement),), safe=False
                 )
+    severity, message = d.severity, base
     if unreachable:
+        severity = Severity.INFO
         message = f"'{name}' is not an iPXE command (this line is unreachable, so it never runs)"
-        return replace(d, severity=Severity.INFO, message=message, fix=fix, suggestions=suggestions)
-    return replace(d, message=base, fix=fix, suggestions=suggestions)
+    return Diagnostic(d.code, severity, message, d.start, d.end, fix, suggestions, d.via, d.related)
 
 
 def _suggestion(ctx: LintContext, name: str) -> tuple[str | None, str]:

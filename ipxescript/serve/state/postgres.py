@@ -46,6 +46,7 @@ PRUNE_EVERY = 10_000  # events appended by one instance between two deletions of
 PROBE_SECONDS = 1.0
 CONNECT_ATTEMPTS = 3  # at start, when connecting times out (10 s each)
 CHECK_IDLE = 1.0  # a pooled connection idle this long is tested before it is used again
+POOL_SIZE = 4  # connections per server process (and per HTTP worker process)
 SNAPSHOT_SECONDS = 5.0  # how often assignments are re-read for the outage snapshot
 
 # Versioned migrations: (version, SQL). Append; never edit one that has shipped.
@@ -164,7 +165,7 @@ class Database:
         self._busy_errors: tuple[type[BaseException], ...] = (psycopg_pool.PoolTimeout,)
         self.pool = psycopg_pool.ConnectionPool(
             url,
-            min_size=min_size,
+            min_size=1,
             max_size=max_size,
             kwargs={"autocommit": True, "connect_timeout": 10, "options": "-c statement_timeout=5000"},
             check=self._check_if_idle,
@@ -172,6 +173,8 @@ class Database:
             open=False,
         )
         self.pool.open(wait=True, timeout=10)
+        if min_size > 1:  # the others in the background: a start on a busy machine waits for one only
+            self.pool.resize(min_size, max_size)
         self.up = True
         self.down_reason = ""
         self.on_return: list[Callable[[], None]] = []
@@ -388,15 +391,19 @@ class PgBootSink:
     def _insert(self, items: list[dict[str, Any]]) -> None:
         if not items:
             return
-        rows = [tuple(item.get(name) for name in _EVENT_FIELDS) for item in items]
-        with self.db.connection() as conn, conn.transaction():
-            conn.execute("SET LOCAL synchronous_commit = off")  # survives our crash; a DB crash may lose ms
-            with conn.cursor() as cur:
-                cur.executemany(
-                    f"INSERT INTO boot_events ({', '.join(_EVENT_FIELDS)}) VALUES ({', '.join(['%s'] * 9)})",
-                    rows,
-                )
-        self._appended += len(rows)
+        row = f"({', '.join(['%s'] * len(_EVENT_FIELDS))})"
+        # One round trip for the whole batch (a boot's `script` event is one batch, written before the
+        # script is sent): the statements go together, with the values bound by the client. Without
+        # waiting for the disk flush: it survives our crash; a database crash may lose the last ms.
+        query = (
+            "BEGIN; SET LOCAL synchronous_commit = off;"
+            f" INSERT INTO boot_events ({', '.join(_EVENT_FIELDS)}) VALUES {', '.join([row] * len(items))};"
+            " COMMIT"
+        )
+        values = [item.get(name) for item in items for name in _EVENT_FIELDS]
+        with self.db.connection() as conn, self.db._psycopg.ClientCursor(conn) as cur:
+            cur.execute(query, values)  # a failure leaves the transaction aborted: the pool rolls it back
+        self._appended += len(items)
         if self._appended >= PRUNE_EVERY:  # now and then: keep the table bounded
             self._appended = 0
             with self.db.connection() as conn:
@@ -477,10 +484,17 @@ class PgLeases:
 
     @contextlib.contextmanager
     def _transaction(self, *, durable: bool) -> Iterator[Any]:
-        with self.db.connection() as conn, conn.transaction():
-            if not durable:  # an offer is a hold: losing it in a database crash only costs a retry
-                conn.execute("SET LOCAL synchronous_commit = off")
+        if durable:
+            with self.db.connection() as conn, conn.transaction():
+                yield conn
+            return
+        # An offer is a hold: losing it in a database crash only costs a retry, so its commit does not
+        # wait for the disk. BEGIN and the setting go in one round trip; on an error the connection goes
+        # back to the pool inside the failed transaction, and the pool rolls it back.
+        with self.db.connection() as conn:
+            conn.execute("BEGIN; SET LOCAL synchronous_commit = off")
             yield conn
+            conn.execute("COMMIT")
 
     def _retrying(self, decide: Callable[[], Any]) -> Any:
         """Run a decision again when a concurrent instance made the same client's row first."""
@@ -632,7 +646,10 @@ class PgLeases:
 
 
 def open_postgres(url: str, state_dir: Path, *, with_bootlog: bool = True) -> State:
-    db = Database(url)
+    # A server opens all its connections as it starts and keeps them: growing the pool in the middle of
+    # a boot storm made requests wait behind slow connects (seen: "busy: no free connection" and a
+    # connect timing out, 100 DISCOVERs unanswered for seconds). A command needs one.
+    db = Database(url, min_size=POOL_SIZE if with_bootlog else 1, max_size=POOL_SIZE)
     try:
         assignments = PgAssignments(db)
         sink = PgBootSink(db, state_dir) if with_bootlog else None
