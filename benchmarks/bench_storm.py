@@ -1,28 +1,34 @@
 """Boot storm: N machines booting at once (DHCP, TFTP first stage, HTTP script, HTTP kernel and initrd).
 
     benchmarks/run storm          python3 benchmarks/bench_storm.py [--machines N] [--concurrency C]
-                                  [--kernel-mib K] [--initrd-mib I] [--first-stage-kib F] [--json FILE]
+                                  [--rounds R] [--setups A,B,..] [--kernel-mib K] [--initrd-mib I]
+                                  [--first-stage-kib F] [--json FILE]
 
-Needs root (network namespaces), dnsmasq-base, nginx-light and postgresql. Three setups serve the same
-ROOT on one segment (tests/state/storm_lab.py), one after the other, to the same load generator
-(tests/state/bootstorm.py, in its own namespace):
+Needs root (network namespaces), dnsmasq-base, nginx-light and postgresql. The setups serve the same ROOT
+(tests/state/storm_lab.py) to the same load generator (tests/state/bootstorm.py, in its own namespace):
 
-  dnsmasq+nginx   dnsmasq (DHCP full + TFTP) and nginx (HTTP, one worker): the reference
-  one/sqlite      one `ipxescript serve --dhcp full`, state in SQLite (the default)
-  three/postgres  three `ipxescript serve --dhcp full` on one segment sharing one PostgreSQL database
+  dnsmasq+nginx     dnsmasq (DHCP full + TFTP) and nginx (HTTP, one worker), on the machines' segment:
+                    the reference
+  one/sqlite        one `ipxescript serve --dhcp full` on the machines' segment, state in SQLite (default)
+  three/pg-relays   three racks, each a segment with its share of the machines and a router relaying its
+                    DHCP (dnsmasq --dhcp-relay) to its own `ipxescript serve`; one PostgreSQL database
+  three/pg-segment  three instances on the machines' one segment, one PostgreSQL database: every instance
+                    hears (and answers) every broadcast DISCOVER
 
-Reported per setup: boots per second (all machines to the end of their initrd), p50 and p99 of the time
-from a machine's first DISCOVER to the end of its kernel, and CPU seconds of the servers, the database
-and the load generator; then the ratios against dnsmasq+nginx (boots/s: higher is better; times: lower).
-On this 2-core machine the three instances, PostgreSQL and the load generator share the same two cores:
-the CPU column says which of them the run was bound by.
+The setups run one after the other, in `--rounds` interleaved rounds (A B C D, A B C D, ...): other work
+on the machine changes its speed over minutes, so each round's ratios are taken within the round and the
+median and range over the rounds are reported. Per setup: boots per second (all machines to the end of
+their initrd), p50 and p99 of the time from a machine's first DISCOVER to the end of its kernel, and CPU
+seconds (user + system) of the servers, the relays, the database and the load generator.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -42,19 +48,24 @@ from report import goal  # noqa: E402
 
 from tests.state.storm_lab import POOL_START, StormLab, make_root, pool_end  # noqa: E402
 
-SETUPS = ("dnsmasq+nginx", "one/sqlite", "three/postgres")
+SETUPS = ("dnsmasq+nginx", "one/sqlite", "three/pg-relays", "three/pg-segment")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
+def cpu_split(pids: list[int]) -> tuple[float, float]:
+    """User and system CPU seconds of the processes (all their threads) so far."""
+    user = system = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / TICKS
+        user, system = user + int(fields[11]), system + int(fields[12])
+    return user / TICKS, system / TICKS
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    return sum(cpu_split(pids))
 
 
 def machine_busy() -> float:
@@ -112,9 +123,21 @@ def start_baseline(lab: StormLab, root: Path, work: Path) -> list[int]:
     return [dnsmasq.pid, nginx.pid]
 
 
+def server_warnings(work: Path) -> list[tuple[str, int]]:
+    """The instances' warnings and errors (from their logs, numbers left out), most common first."""
+    found: collections.Counter[str] = collections.Counter()
+    for path in work.glob("i*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            if " WARNING " in line or " ERROR " in line:
+                found[re.sub(r"\d+", "N", line.split(" ", 2)[-1])[:200]] += 1
+    return found.most_common(5)
+
+
 def run_setup(setup: str, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="storm-"))
-    lab = StormLab(work, args.machines, postgres=setup == "three/postgres")
+    lab = StormLab(
+        work, args.machines, postgres=setup.startswith("three"), racks=3 if "relays" in setup else 0
+    )
     try:
         if setup == "dnsmasq+nginx":
             servers = start_baseline(lab, root, work)
@@ -123,16 +146,19 @@ def run_setup(setup: str, args: argparse.Namespace, root: Path) -> dict[str, Any
             for index in range(1, count + 1):
                 lab.start_serve(f"i{index}", root)
             servers = [p.pid for p in lab.instances.values()]
-        before = cpu_seconds(servers), database_cpu(lab)
+        relays = [p.pid for p in lab.relays]
+        before = cpu_split(servers), database_cpu(lab), cpu_seconds(relays)
         busy = machine_busy()
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         result = lab.storm("--concurrency", str(args.concurrency), timeout=args.timeout)
         after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
         busy = machine_busy() - busy
-        server_cpu = cpu_seconds(servers) - before[0]
+        user, system = (now - then for now, then in zip(cpu_split(servers), before[0], strict=True))
         db_cpu = database_cpu(lab) - before[1]
+        relay_cpu = cpu_seconds(relays) - before[2]
     finally:
         lab.close()
+        warnings = server_warnings(work)
         shutil.rmtree(work, ignore_errors=True)
     machines = result["machines"]
     done = [m for m in machines if m["ok"]]
@@ -146,26 +172,66 @@ def run_setup(setup: str, args: argparse.Namespace, root: Path) -> dict[str, Any
         "p50_to_kernel": statistics.median(times) if times else float("nan"),
         "p99_to_kernel": times[min(len(times) - 1, int(len(times) * 0.99))] if times else float("nan"),
         "retries": sum(m["attempts"] - 1 for m in machines),
+        # why boots were started again (each machine's last error, its numbers left out), most common first
+        "server_warnings": warnings,
+        "errors": collections.Counter(
+            re.sub(r"\d+", "N", m["error"]) for m in machines if m["attempts"] > 1 or not m["ok"]
+        ).most_common(5),
         "p50_steps": {
             step: statistics.median(m["steps"].get(step, 0.0) for m in done) if done else float("nan")
             for step in ("dhcp", "tftp", "script", "kernel")
         },
-        "cpu_servers": server_cpu,
+        "cpu_servers": user + system,
+        "cpu_servers_user": user,
+        "cpu_servers_system": system,
+        "cpu_relays": relay_cpu,
         "cpu_database": db_cpu,
         "cpu_generator": (after_children.ru_utime + after_children.ru_stime)
         - (children.ru_utime + children.ru_stime),
-        # servers and database, per machine booted: the cost of a boot, whatever else runs on the machine
-        "cpu_per_boot": (server_cpu + db_cpu) / max(1, len(done)),
+        # servers, relays and database, per machine booted: the cost of a boot, whatever else runs
+        "cpu_per_boot": (user + system + relay_cpu + db_cpu) / max(1, len(done)),
         # the cores' time during the run, and how much of it all processes of the machine used
         "cpu_available": result["seconds"] * (os.cpu_count() or 1),
         "cpu_machine": busy,
     }
 
 
+def spread(values: list[float]) -> str:
+    """The median of the rounds' values, and their range when there are several."""
+    middle = statistics.median(values)
+    return f"x{middle:.2f}" + (f" [{min(values):.2f}-{max(values):.2f}]" if len(values) > 1 else "")
+
+
+def print_round(results: list[dict[str, Any]]) -> None:
+    print(f"  {'setup':<17} {'booted':>6} {'boots/s':>7} {'p50 s':>6} {'p99 s':>6} {'retries':>7}"
+          f" {'srv usr+sys':>12} {'relay':>5} {'db':>5} {'gen':>5} {'ms cpu/boot':>11} {'run':>5} {'others':>6}")  # fmt: skip
+    for r in results:
+        ours = r["cpu_servers"] + r["cpu_relays"] + r["cpu_database"] + r["cpu_generator"]
+        print(
+            f"  {r['setup']:<17} {r['booted']:>6} {r['boots_per_second']:>7.1f} {r['p50_to_kernel']:>6.2f}"
+            f" {r['p99_to_kernel']:>6.2f} {r['retries']:>7} {r['cpu_servers_user']:>6.1f}+{r['cpu_servers_system']:<5.1f}"
+            f" {r['cpu_relays']:>5.1f} {r['cpu_database']:>5.1f} {r['cpu_generator']:>5.1f}"
+            f" {r['cpu_per_boot'] * 1000:>11.1f} {ours / r['cpu_available']:>5.0%}"
+            f" {max(0.0, r['cpu_machine'] - ours) / r['cpu_available']:>6.0%}"
+        )
+    for r in results:
+        for line, count in r["server_warnings"]:
+            print(f"  {r['setup']}: server log, {count} x {line}")
+        if r["errors"]:
+            print(
+                f"  {r['setup']}: boots started again because of: "
+                + "; ".join(f"{n} x {e}" for e, n in r["errors"])
+            )
+    print("  median seconds per step: " + "; ".join(
+        f"{r['setup']} " + " ".join(f"{k} {v:.2f}" for k, v in r["p50_steps"].items()) for r in results
+    ))  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--machines", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--kernel-mib", type=float, default=8.0)
     parser.add_argument("--initrd-mib", type=float, default=16.0)
     parser.add_argument("--first-stage-kib", type=int, default=1024)
@@ -176,6 +242,13 @@ def main() -> int:
     if os.geteuid() != 0:
         print("bench_storm: needs root (network namespaces)", file=sys.stderr)
         return 2
+    setups = args.setups.split(",")
+    print(
+        f"{args.machines} machines, {args.concurrency} at a time; first stage {args.first_stage_kib} KiB by TFTP,"
+        f" kernel {args.kernel_mib:g} MiB + initrd {args.initrd_mib:g} MiB by HTTP; {os.cpu_count()} CPUs;"
+        f" {args.rounds} rounds of {', '.join(setups)}"
+    )
+    rounds: list[list[dict[str, Any]]] = []
     with tempfile.TemporaryDirectory(prefix="storm-root-") as tmp:
         root = make_root(
             Path(tmp) / "root",
@@ -183,77 +256,68 @@ def main() -> int:
             initrd=int(args.initrd_mib * (1 << 20)),
             first_stage=args.first_stage_kib << 10,
         )
-        results = [run_setup(setup, args, root) for setup in args.setups.split(",")]
+        for number in range(1, args.rounds + 1):
+            results = [run_setup(setup, args, root) for setup in setups]
+            print(f"round {number}")
+            print_round(results)
+            rounds.append(results)
+            sys.stdout.flush()
     print(
-        f"{args.machines} machines, {args.concurrency} at a time; first stage {args.first_stage_kib} KiB by TFTP,"
-        f" kernel {args.kernel_mib:g} MiB + initrd {args.initrd_mib:g} MiB by HTTP; {os.cpu_count()} CPUs"
+        "srv usr+sys, relay, db, gen: CPU seconds of the servers (user+system), the DHCP relays, PostgreSQL and"
+        " the load generator; ms cpu/boot: servers + relays + database per machine booted; run: all of"
+        " them as a share of the cores' time during the run; others: what the rest of the machine used"
+        " meanwhile (the two add up to 100% when CPU bound)"
     )
-    print(f"{'setup':<16} {'booted':>7} {'boots/s':>8} {'p50 s':>7} {'p99 s':>7} {'retries':>7}"
-          f" {'cpu srv':>8} {'cpu db':>7} {'cpu gen':>8} {'ms cpu/boot':>11} {'run cpu':>8} {'others':>7}")  # fmt: skip
-    for r in results:
-        ours = r["cpu_servers"] + r["cpu_database"] + r["cpu_generator"]
-        print(
-            f"{r['setup']:<16} {r['booted']:>7} {r['boots_per_second']:>8.1f} {r['p50_to_kernel']:>7.2f}"
-            f" {r['p99_to_kernel']:>7.2f} {r['retries']:>7} {r['cpu_servers']:>8.1f} {r['cpu_database']:>7.1f}"
-            f" {r['cpu_generator']:>8.1f} {r['cpu_per_boot'] * 1000:>11.1f}"
-            f" {ours / r['cpu_available']:>7.0%} {max(0.0, r['cpu_machine'] - ours) / r['cpu_available']:>7.0%}"
+
+    def ratios(setup: str, key: str, against: str) -> list[float]:
+        values = []
+        for results in rounds:
+            by = {r["setup"]: r for r in results}
+            if setup in by and against in by:
+                values.append(by[setup][key] / by[against][key])
+        return values
+
+    def median_cpu(setup: str) -> float:
+        return statistics.median(
+            r["cpu_per_boot"] for results in rounds for r in results if r["setup"] == setup
         )
-    print("median seconds per step: " + "; ".join(
-        f"{r['setup']} " + " ".join(f"{k} {v:.2f}" for k, v in r["p50_steps"].items()) for r in results
-    ))  # fmt: skip
-    print(
-        "run cpu: servers, database and generator, as a share of the cores' time during the run;"
-        " others: what the rest of the machine used meanwhile (the two add up to 100% when CPU bound)"
-    )
-    reference = next((r for r in results if r["setup"] == "dnsmasq+nginx"), None)
-    if reference:
-        print("ratios against dnsmasq+nginx (boots/s: >1 is faster; p50/p99: <1 is faster)")
-        for r in results:
-            if r is reference:
+
+    reference = "dnsmasq+nginx"
+    if reference in setups:
+        print(f"ratios against {reference} in the same round, median [range] over {len(rounds)} rounds")
+        print("(boots/s: >1 is faster; p50/p99 to kernel: <1 is faster)")
+        for setup in setups:
+            if setup == reference:
                 continue
             print(
-                f"  {r['setup']:<16} boots/s x{r['boots_per_second'] / reference['boots_per_second']:.2f}"
-                f"  p50 x{r['p50_to_kernel'] / reference['p50_to_kernel']:.2f}"
-                f"  p99 x{r['p99_to_kernel'] / reference['p99_to_kernel']:.2f}"
+                f"  {setup:<17} boots/s {spread(ratios(setup, 'boots_per_second', reference))}"
+                f"  p50 {spread(ratios(setup, 'p50_to_kernel', reference))}"
+                f"  p99 {spread(ratios(setup, 'p99_to_kernel', reference))}"
+                f"  cpu/boot {spread(ratios(setup, 'cpu_per_boot', reference))}"
             )
-    one = next((r for r in results if r["setup"] == "one/sqlite"), None)
-    three = next((r for r in results if r["setup"] == "three/postgres"), None)
-    if one and three:
-        print(
-            f"  three/postgres vs one/sqlite: boots/s x{three['boots_per_second'] / one['boots_per_second']:.2f}"
-        )
-    if reference and one:
-        goal(
-            "storm",
-            "boots/s, one instance (SQLite) / dnsmasq+nginx",
-            one["boots_per_second"] / reference["boots_per_second"],
-            1.0,
-        )
-        goal(
-            "storm",
-            "p50 time to kernel, one instance / dnsmasq+nginx",
-            one["p50_to_kernel"] / reference["p50_to_kernel"],
-            1.0,
-            higher_is_better=False,
-        )
-        goal(
-            "storm",
-            "p99 time to kernel, one instance / dnsmasq+nginx",
-            one["p99_to_kernel"] / reference["p99_to_kernel"],
-            1.0,
-            higher_is_better=False,
-        )
-    if one and three:
-        goal(
-            "storm",
-            "boots/s, three instances (PostgreSQL) / one (CPU allowing)",
-            three["boots_per_second"] / one["boots_per_second"],
-            2.0,
-        )
+    if "one/sqlite" in setups:
+        for setup in setups:
+            if setup.startswith("three"):
+                print(
+                    f"  {setup} vs one/sqlite: boots/s {spread(ratios(setup, 'boots_per_second', 'one/sqlite'))}"
+                )
+    print("ms CPU per boot (median): " + ", ".join(f"{s} {median_cpu(s) * 1000:.1f}" for s in setups))
+    if reference in setups and "one/sqlite" in setups:
+        one = "one/sqlite"
+        goal("storm", "boots/s, one instance (SQLite) / dnsmasq+nginx",
+             statistics.median(ratios(one, "boots_per_second", reference)), 1.0)  # fmt: skip
+        goal("storm", "p50 time to kernel, one instance / dnsmasq+nginx",
+             statistics.median(ratios(one, "p50_to_kernel", reference)), 1.0, higher_is_better=False)  # fmt: skip
+        goal("storm", "p99 time to kernel, one instance / dnsmasq+nginx",
+             statistics.median(ratios(one, "p99_to_kernel", reference)), 1.0, higher_is_better=False)  # fmt: skip
+    if "one/sqlite" in setups and "three/pg-relays" in setups:
+        goal("storm", "boots/s, three instances behind relays (PostgreSQL) / one (CPU allowing)",
+             statistics.median(ratios("three/pg-relays", "boots_per_second", "one/sqlite")), 2.0)  # fmt: skip
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps(rounds, indent=2))
     # the reference's own failures are reported above; the run fails when one of ours did not boot all
-    return 0 if all(r["booted"] == r["machines"] for r in results if r is not reference) else 1
+    ours = [r for results in rounds for r in results if r["setup"] != reference]
+    return 0 if all(r["booted"] == r["machines"] for r in ours) else 1
 
 
 if __name__ == "__main__":

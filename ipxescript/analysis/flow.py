@@ -12,8 +12,9 @@ must work). Only ``goto`` and ``exit``/``--replace`` are treated as leaving the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Word
@@ -48,8 +49,11 @@ class LineFlow:
     stops: bool = False  # some path ends the script on purpose (exit / --replace)
     jumps: list[Jump] = field(default_factory=list)
     leaving: Command | None = None  # the goto/exit/chain -r that keeps the line from falling through
+    # the literal goto targets on the line and whether each was a label when the flow was made: the
+    # flow of an untouched line is kept across versions of a document while these stay true
+    targets: tuple[tuple[str, bool], ...] = ()
     # Flow.line_fact's facts about the line: kept with this object across versions of a document
-    facts: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    facts: dict[Hashable, object] = field(default_factory=dict, compare=False, repr=False)
 
 
 def word_pattern(word: Word) -> re.Pattern[str]:
@@ -80,35 +84,85 @@ class Flow:
     def __init__(self, model: ScriptModel) -> None:
         self.ctx = model
         self._outcomes: dict[int, frozenset[str]] = {}
-        # line -> (its flow, the goto targets it read and whether each was a label): the flow of an
-        # untouched line is kept from the previous version of an edited document
-        self._memo: dict[LogicalLine, tuple[LineFlow, tuple[tuple[str, bool], ...]]] = {}
-        earlier = model.previous.__dict__.get("flow") if model.previous is not None else None
-        before = earlier._memo if isinstance(earlier, Flow) else {}
-        labels = model.labels
-        self.lines = []
-        for line in model.script.lines:
-            kept = before.get(line)
-            if kept is not None and (not kept[1] or all((t in labels) is was for t, was in kept[1])):
-                self._memo[line] = kept
-                self.lines.append(kept[0])
-                continue
-            line_flow = self._line_flow(line)
-            targets = tuple(
-                (w.text, w.text in labels)
-                for c in line.commands
-                if c.name == "goto"
-                for w in c.words[1:]
-                if w.is_literal
-            )
-            self._memo[line] = (line_flow, targets)
-            self.lines.append(line_flow)
-        self.jumps = [j for lf in self.lines for j in lf.jumps]
         self._reachable: set[int] | None = None
         self._graph: list[list[int]] | None = None
+        self._pattern_node: dict[str, int] = {}  # a goto ${...} pattern -> its node in ``graph``
         self._by_pattern: dict[str, list[int]] = {}
         self._targeted: set[str] | None = None
         self._patterns: list[Jump] = []
+        # literal goto target -> the lines with such a goto (lines of earlier versions may linger)
+        self._goto_lines: dict[str, list[LogicalLine]] = {}
+        self._graph_nodes: list[list[int]] = []
+        # the nodes whose successor lists may differ from those of the previous version's graph (the
+        # others are the same list objects); None when the graph was not patched from it
+        self.graph_changes: set[int] | None = None
+        earlier = model.previous.__dict__.get("flow") if model.previous is not None else None
+        if isinstance(earlier, Flow) and self._patch(earlier):
+            return
+        self.lines = [self._line_flow(line) for line in model.script.lines]
+        for lf in self.lines:
+            for target, _was_label in lf.targets:
+                self._goto_lines.setdefault(target, []).append(lf.line)
+
+    def _patch(self, earlier: Flow) -> bool:
+        """The flow of an edited document from the previous version's: the ``LineFlow`` of every line
+        the edit left alone is kept, unless a literal goto on it names a label that came or went."""
+        span = self.ctx.changed
+        if span is None:
+            return False
+        first, old_end, new_end = span
+        model, before = self.ctx, earlier.ctx
+        old_lines = before.script.lines
+        lines = model.script.lines
+        labels, old_labels = model.labels, before.labels
+        named = {ln.label.name for ln in old_lines[first:old_end] if ln.label is not None}
+        named |= {ln.label.name for ln in lines[first:new_end] if ln.label is not None}
+        came_or_went = [name for name in named if (name in labels) != (name in old_labels)]
+        goto_lines = dict(earlier._goto_lines)
+        gone = set(old_lines[first:old_end])
+        for lf in earlier.lines[first:old_end]:
+            for target, _was_label in lf.targets:
+                goto_lines[target] = [ln for ln in goto_lines[target] if ln not in gone]
+        fresh = [self._line_flow(line) for line in lines[first:new_end]]
+        for lf in fresh:
+            for target, _was_label in lf.targets:
+                goto_lines[target] = [*goto_lines.get(target, ()), lf.line]
+        self._goto_lines = goto_lines
+        self.lines = earlier.lines[:first] + fresh + earlier.lines[old_end:]
+        redo = {
+            line.index
+            for name in came_or_went
+            for line in goto_lines.get(name, ())
+            if not first <= line.index < new_end
+        }
+        for index in sorted(redo):
+            self.lines[index] = self._line_flow(lines[index])
+        # the graph: the successor lists of the lines whose flow or goto targets are the same are kept
+        graph = earlier._graph
+        if (
+            graph is not None
+            and old_end - first == new_end - first
+            and not any(
+                j.pattern is not None for lf in (*earlier.lines[first:old_end], *fresh) for j in lf.jumps
+            )
+        ):
+            moved = [name for name in named if old_labels.get(name) is not labels.get(name)]
+            redo |= {ln.index for name in moved for ln in goto_lines.get(name, ())}
+            n = len(lines)
+            graph = graph[:]  # the lists of unchanged lines are shared: read-only
+            self._graph_nodes = graph
+            self._pattern_node = earlier._pattern_node
+            changes = {*range(first, new_end), *redo}
+            for index in changes:
+                graph[index] = self._successors(index)
+            if named:  # labels came, went or moved: the pattern nodes' targets may have changed
+                for key, node in self._pattern_node.items():
+                    graph[node] = self._pattern_targets_of(key)
+                    changes.add(node)
+            assert len(graph) == n + len(self._pattern_node)
+            self._graph = graph
+            self.graph_changes = changes
+        return True
 
     def line_fact(self, name: str, index: int, compute: Callable[[], T]) -> T:
         """``compute()``, a fact about line ``index`` that depends only on the line and its flow (so
@@ -119,6 +173,33 @@ class Flow:
         if found is _MISSING:
             found = facts[name] = compute()
         return found  # type: ignore[return-value]
+
+    def span_fact(self, key: Hashable, index: int, compute: Callable[[], tuple[T, int]]) -> T:
+        """A fact about line ``index`` that depends only on lines ``index`` to ``last`` (their text
+        and flow) and on their physical line numbers: ``compute()`` gives ``(fact, last)``, ``last``
+        being ``len(lines)`` when it read up to the end of the script. Kept across versions of an
+        edited document (on the line's ``LineFlow``) while those lines keep their ``LineFlow``
+        objects, in a row, at the same index and physical line (and the end stays where it was)."""
+        lines = self.lines
+        facts = lines[index].facts
+        found = facts.get(key)
+        if found is not None:
+            kept: tuple[T, tuple[LineFlow, ...], int, int, bool] = found  # type: ignore[assignment]
+            value, window, first_line, at, to_end = kept
+            end = index + len(window)
+            if (
+                at == index
+                and first_line == window[0].line.first_line
+                and end <= len(lines)
+                and (not to_end or end == len(lines))
+                and all(a is b for a, b in zip(window, lines[index:end], strict=True))
+            ):
+                return value
+        value, last = compute()
+        to_end = last >= len(lines)
+        window = tuple(lines[index : min(last, len(lines) - 1) + 1])
+        facts[key] = (value, window, window[0].line.first_line, index, to_end)
+        return value
 
     def outcomes(self, command: Command) -> frozenset[str]:
         """What running ``command`` can end in (asked for each command by several rules: kept)."""
@@ -167,6 +248,18 @@ class Flow:
         return name in IMGEXEC and bound.has("replace")
 
     def _line_flow(self, line: LogicalLine) -> LineFlow:
+        result = self._line_flow_of(line)
+        labels = self.ctx.labels
+        result.targets = tuple(
+            (w.text, w.text in labels)
+            for c in line.commands
+            if c.name == "goto"
+            for w in c.words[1:]
+            if w.is_literal
+        )
+        return result
+
+    def _line_flow_of(self, line: LogicalLine) -> LineFlow:
         result = LineFlow(line)
         if line.unterminated:
             result.falls_through = False
@@ -213,12 +306,35 @@ class Flow:
 
     def _pattern_targets(self, jump: Jump) -> list[int]:
         assert jump.pattern is not None
-        key = jump.pattern.pattern
+        return self._pattern_targets_of(jump.pattern.pattern, jump)
+
+    def _pattern_targets_of(self, key: str, jump: Jump | None = None) -> list[int]:
         found = self._by_pattern.get(key)
         if found is None:
-            found = [line.index for name, line in self.ctx.labels.items() if jump.matches(name)]
+            pattern = jump.pattern if jump is not None else re.compile(key, re.S)
+            assert pattern is not None
+            found = [line.index for name, line in self.ctx.labels.items() if pattern.fullmatch(name)]
             self._by_pattern[key] = found
         return found
+
+    def _successors(self, index: int) -> list[int]:
+        """Line ``index``'s successor list in ``graph`` (pattern nodes made as they are met)."""
+        lf = self.lines[index]
+        out = [index + 1] if lf.falls_through and index + 1 < len(self.lines) else []
+        for jump in lf.jumps:
+            if jump.target is not None:
+                target = self.ctx.labels.get(jump.target)
+                if target is not None:
+                    out.append(target.index)
+                continue
+            assert jump.pattern is not None
+            key = jump.pattern.pattern
+            node = self._pattern_node.get(key)
+            if node is None:
+                node = self._pattern_node[key] = len(self._graph_nodes)
+                self._graph_nodes.append(self._pattern_targets(jump))
+            out.append(node)
+        return out
 
     @property
     def graph(self) -> list[list[int]]:
@@ -226,24 +342,11 @@ class Flow:
         (nodes ``len(lines)`` and up), so a hundred dynamic gotos share one fan-out to the labels."""
         if self._graph is None:
             n = len(self.lines)
-            pattern_node: dict[str, int] = {}
+            self._pattern_node = {}
             graph: list[list[int]] = [[] for _ in range(n)]
-            for index, lf in enumerate(self.lines):
-                out = graph[index]
-                if lf.falls_through and index + 1 < n:
-                    out.append(index + 1)
-                for jump in lf.jumps:
-                    if jump.target is not None:
-                        target = self.ctx.labels.get(jump.target)
-                        if target is not None:
-                            out.append(target.index)
-                        continue
-                    assert jump.pattern is not None
-                    key = jump.pattern.pattern
-                    if key not in pattern_node:
-                        pattern_node[key] = len(graph)
-                        graph.append(self._pattern_targets(jump))
-                    out.append(pattern_node[key])
+            self._graph_nodes = graph
+            for index in range(n):
+                graph[index] = self._successors(index)
             self._graph = graph
         return self._graph
 
@@ -277,6 +380,10 @@ class Flow:
                     return None
                 return self.lines[line.index + 1].line.start
         return None
+
+    @cached_property
+    def jumps(self) -> list[Jump]:
+        return [j for lf in self.lines for j in lf.jumps]
 
     def label_is_targeted(self, name: str) -> bool:
         if self._targeted is None:

@@ -10,7 +10,8 @@ enter after them from anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,29 @@ if TYPE_CHECKING:
     from ipxescript.analysis.flow import Flow
     from ipxescript.analysis.menus import MenuModel
     from ipxescript.analysis.settings import SettingsModel
+
+
+def changed_span(old: Sequence[LogicalLine], new: Sequence[LogicalLine]) -> tuple[int, int, int]:
+    """(first, old_end, new_end) with old[:first] and new[:first], and old[old_end:] and
+    new[new_end:], the same line objects (an incremental edit keeps the lines it did not touch).
+    Slices compare by identity in C: a binary search over them costs microseconds."""
+    limit = min(len(old), len(new))
+    lo, hi = 0, limit  # the longest common prefix is in [lo, hi]
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if old[:mid] == new[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    first = lo
+    lo, hi = 0, limit - first  # the longest common suffix (not overlapping the prefix)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if old[len(old) - mid :] == new[len(new) - mid :]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return first, len(old) - lo, len(new) - lo
 
 
 class ScriptModel:
@@ -43,6 +67,10 @@ class ScriptModel:
         # bindings of an earlier version of the same document (id(command) -> (command, binding)):
         # commands an incremental edit left alone keep theirs
         self._previous = bindings or {}
+        if previous is not None and not bindings:
+            # the previous version's own bindings, shared (each checked against its command on use):
+            # handing them over costs nothing, whatever the script's length
+            self._bound = previous._bound
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -52,7 +80,7 @@ class ScriptModel:
     def bound(self, command: Command) -> BoundCommand:
         key = id(command)
         found = self._bound.get(key)
-        if found is None:
+        if found is None or found.command is not command:
             old = self._previous.get(key)
             if old is not None and old[0] is command:
                 found = old[1]
@@ -67,9 +95,20 @@ class ScriptModel:
         return {key: (b.command, b) for key, b in self._bound.items()}
 
     @cached_property
+    def changed(self) -> tuple[int, int, int] | None:
+        """What changed since ``previous``: (first, old_end, new_end), the line indexes such that
+        lines[:first] and the previous version's lines[old_end:] (now lines[new_end:]) are the same
+        line objects; None without a previous version."""
+        if self.previous is None:
+            return None
+        return changed_span(self.previous.script.lines, self.script.lines)
+
+    @cached_property
     def commands(self) -> list[tuple[LogicalLine, BoundCommand]]:
         """Every non-empty command, in file order, with its options bound (``_by_name`` made in the
-        same pass: every lint asks for both)."""
+        same pass: every lint asks for both). After an edit, patched from the previous version's."""
+        if self.previous is not None and "commands" in self.previous.__dict__:
+            return self._patched_commands(self.previous)
         out: list[tuple[LogicalLine, BoundCommand]] = []
         by_name: dict[str | None, list[int]] = {}
         bound = self.bound
@@ -79,6 +118,58 @@ class ScriptModel:
                     found = bound(command)
                     by_name.setdefault(found.name, []).append(len(out))
                     out.append((line, found))
+        self.__dict__["_by_name"] = by_name
+        return out
+
+    def _patched_commands(self, previous: ScriptModel) -> list[tuple[LogicalLine, BoundCommand]]:
+        """``commands`` and ``_by_name`` from the previous version's: the commands of the lines the
+        edit left alone are the same (line, binding) pairs, only the changed lines' are made."""
+        span = self.changed
+        assert span is not None
+        first, old_end, new_end = span
+        old: list[tuple[LogicalLine, BoundCommand]] = previous.__dict__["commands"]
+        old_by_name: dict[str | None, list[int]] = previous.__dict__["_by_name"]
+        lines = self.script.lines
+        # old[:lo] are the commands of the unchanged lines before the edit, old[hi:] those after it
+        lo = bisect.bisect_left(old, first, key=lambda entry: entry[0].index)
+        n = len(lines)
+        hi = lo
+        while hi < len(old):
+            line = old[hi][0]
+            if line.index < n and lines[line.index] is line and line.index >= new_end:
+                break
+            hi += 1
+        bound = self.bound
+        middle: list[tuple[LogicalLine, BoundCommand]] = []
+        for line in lines[first:new_end]:
+            for command in line.commands:
+                if command.words:
+                    middle.append((line, bound(command)))
+        gone = old[lo:hi]
+        for _line, b in gone:  # the next version must not meet a binding of a dead command
+            if self._bound.get(id(b.command)) is b:
+                del self._bound[id(b.command)]
+        for _line, b in middle:
+            self._bound[id(b.command)] = b
+        out = old[:lo] + middle + old[hi:]
+        shift = len(middle) - len(gone)
+        touched = {b.name for _l, b in gone} | {b.name for _l, b in middle}
+        by_name: dict[str | None, list[int]] = {}
+        for name, where in old_by_name.items():
+            if name in touched:
+                continue
+            if shift and where and where[-1] >= hi:
+                k = bisect.bisect_left(where, hi)
+                where = where[:k] + [i + shift for i in where[k:]]
+            by_name[name] = where
+        for name in touched:
+            where = old_by_name.get(name, [])
+            k = bisect.bisect_left(where, lo)
+            m = bisect.bisect_left(where, hi)
+            fresh = [lo + j for j, (_l, b) in enumerate(middle) if b.name == name]
+            patched = where[:k] + fresh + [i + shift for i in where[m:]]
+            if patched:
+                by_name[name] = patched
         self.__dict__["_by_name"] = by_name
         return out
 

@@ -88,6 +88,37 @@ def _depth(word: str) -> int:
     return 2 if len(word) >= 4 else 1
 
 
+def near_by_scan(word: str, limit: int, names: Iterable[str]) -> set[str]:
+    """The names that share a deletion variant with ``word`` (up to ``limit`` deletions from the word,
+    ``_depth`` from the name): what the index finds, without building one. Two texts share one iff
+    their longest common subsequence is at least as long as each text minus its deletions; that length
+    comes from a bit-parallel LCS (Allison-Dix), a few integer operations per character."""
+    masks: dict[str, int] = {}
+    for i, char in enumerate(word):
+        masks[char] = masks.get(char, 0) | (1 << i)
+    size = len(word)
+    full = (1 << size) - 1
+    shortest = size - limit
+    found = set()
+    for name in names:
+        length = len(name)
+        depth = 2 if length >= 4 else 1
+        if length < shortest or length - depth > size:
+            continue
+        v = full
+        for char in name:
+            u = v & masks.get(char, 0)
+            v = ((v + u) | (v - u)) & full
+        if size - v.bit_count() >= max(shortest, length - depth):
+            found.add(name)
+    return found
+
+
+# Questions answered by scanning every name before the index is built: an index costs about as much
+# as four scans, and most sets (the settings of one script) are asked about once or twice.
+SCANS = 4
+
+
 class Suggester:
     """Close names from a fixed set of candidates, with results cached per word."""
 
@@ -95,6 +126,7 @@ class Suggester:
         self.names = sorted({c for c in candidates if c})
         self._index: dict[str, list[str]] | None = None
         self._cache: dict[str, list[str]] = {}
+        self._scans = 0  # questions answered without the index so far
         # from ``updated``: the suggester whose index this one's is a patch of, and the names that
         # left and came (the index is made when first asked for, like a fresh one's)
         self._base: Suggester | None = None
@@ -131,10 +163,14 @@ class Suggester:
         if not self.names:
             return []
         limit = 2 if len(word) >= 6 else 1
-        index = self.index
         near: set[str] = set()
-        for variant in deletions(word, limit):
-            near.update(index.get(variant, ()))
+        if self._index is None and self._base is None and self._scans < SCANS:
+            self._scans += 1
+            near = near_by_scan(word, limit, self.names)
+        else:
+            index = self.index
+            for variant in deletions(word, limit):
+                near.update(index.get(variant, ()))
         near.discard(word)  # never its own typo (callers may pass a set that holds it)
         if len(near) > MAX_CHECKED:  # many look-alikes (generated labels): the ones sharing most of the word
             near = set(

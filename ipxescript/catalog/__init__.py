@@ -143,6 +143,11 @@ class Catalog:
         """Every setting name iPXE knows: the documented settings and the built-ins."""
         return frozenset(self.settings) | frozenset(self.builtin_settings)
 
+    @functools.cached_property
+    def command_names(self) -> frozenset[str]:
+        """Every command name: one set for did-you-mean look-ups (not a new one per question)."""
+        return frozenset(self.commands)
+
     def profile(self, name: str | None = None) -> Profile:
         """A build profile by name (KeyError with the valid names when unknown)."""
         key = name or self.default_profile

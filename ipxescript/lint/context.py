@@ -3,10 +3,10 @@ config and the core's findings."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ipxescript.analysis.binding import BoundCommand
 from ipxescript.analysis.diagnostics import Diagnostic
@@ -18,6 +18,23 @@ from ipxescript.syntax.tree import Command, Script
 
 if TYPE_CHECKING:
     from ipxescript.analysis.boottree import BootTree, TreeFile
+
+
+T = TypeVar("T")
+
+
+def catalog_fact(compute: Callable[[Catalog], T]) -> Callable[[Catalog], T]:
+    """``compute(catalog)`` made once per catalog: what a rule derives from the catalog (which commands
+    take a timeout, every known scheme) is the same for every script it checks."""
+    made: dict[int, tuple[Catalog, T]] = {}
+
+    def get(catalog: Catalog) -> T:
+        found = made.get(id(catalog))
+        if found is None or found[0] is not catalog:
+            found = made[id(catalog)] = (catalog, compute(catalog))
+        return found[1]
+
+    return get
 
 
 class LintContext(ScriptModel):
@@ -46,6 +63,13 @@ class LintContext(ScriptModel):
     def profile(self) -> Profile:
         """The build profile, with the project's own build switches (``[build]``) applied."""
         return build_profile(self.catalog, self.config)
+
+    @property
+    def whole_script(self) -> bool:
+        """The model holds every line of its text (the language server checks a few edited lines of a
+        large document with a model of just those: a scan of the whole text would cost more there)."""
+        lines = self.script.lines
+        return not lines or lines[-1].index == len(lines) - 1
 
     def parents_known(self) -> bool:
         """Some script of the tree chains this one: settings and failures reach it from there."""

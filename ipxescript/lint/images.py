@@ -121,19 +121,37 @@ def _line_succeeds(ctx: ScriptModel, line: LogicalLine) -> bool:
 
 
 def strict_graph(ctx: ScriptModel) -> list[list[int]]:
-    """The flow graph with a line's fall-through edge kept only when the line can succeed."""
+    """The flow graph with a line's fall-through edge kept only when the line can succeed (after an
+    edit, the previous version's with the entries the flow graph changed made again)."""
     cached: list[list[int]] | None = getattr(ctx, "_strict_graph", None)
     if cached is not None:
         return cached
-    graph = list(ctx.flow.graph)  # successor lists shared with the flow graph, copied where cut
+    flow = ctx.flow
+    base = flow.graph  # successor lists shared with the flow graph, copied where cut: read-only!
     lines = ctx.script.lines
-    for i in range(len(lines) - 1):
-        out = graph[i]
-        if i + 1 in out and not _succeeds(ctx, lines[i]):
-            graph[i] = out = list(out)
-            out.remove(i + 1)
+    earlier: list[list[int]] | None = getattr(ctx.previous, "_strict_graph", None)
+    changes = flow.graph_changes
+    if earlier is not None and changes is not None and len(earlier) == len(base):
+        graph = earlier[:]
+        for i in changes:
+            graph[i] = _strict_successors(ctx, base, lines, i)
+    else:
+        graph = list(base)
+        for i in range(len(lines) - 1):
+            if i + 1 in graph[i]:
+                graph[i] = _strict_successors(ctx, base, lines, i)
     ctx._strict_graph = graph  # type: ignore[attr-defined]
     return graph
+
+
+def _strict_successors(
+    ctx: ScriptModel, base: list[list[int]], lines: list[LogicalLine], i: int
+) -> list[int]:
+    out = base[i]
+    if i + 1 < len(lines) and i + 1 in out and not _succeeds(ctx, lines[i]):
+        out = list(out)
+        out.remove(i + 1)
+    return out
 
 
 def successors_after(ctx: ScriptModel, line: LogicalLine, command: Command) -> list[int]:

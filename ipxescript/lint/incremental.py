@@ -23,6 +23,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from ipxescript.analysis.diagnostics import Diagnostic, Edit
+from ipxescript.analysis.model import changed_span
 from ipxescript.analysis.settings import WRITES_POSITIONAL
 from ipxescript.catalog import get_catalog
 from ipxescript.lint.config import LintConfig
@@ -176,13 +177,15 @@ class IncrementalLinter:
         self.line_rules: tuple[Rule, ...] = tuple(r for r in rules if r.code in LINE_RULES)
         self.cross_rules: tuple[Rule, ...] = tuple(r for r in rules if r.code not in LINE_RULES)
         self._lines: dict[LogicalLine, _LineResult] = {}  # each line of the last lint -> its findings
+        self._lines_of: list[LogicalLine] = []  # the script lines that ``_lines`` is for
+        self._flagged: dict[LogicalLine, _LineResult] = {}  # the entries of ``_lines`` with findings
         self._magic: str | None = None
         self._context: LintContext | None = None
         self._result: list[Diagnostic] = []
         self.findings: list[Diagnostic] = []  # the result of the last complete ``steps``
         # the lines of the last complete lint (line -> its index, first physical line) and what each
         # rule of READS found then
-        self._linted: dict[LogicalLine, tuple[int, int]] = {}
+        self._linted: tuple[list[LogicalLine], int] = ([], 0)  # its lines and physical line count
         self._rules: dict[str, _RuleResult] = {}
         self.reused: set[str] = set()  # READS rules whose findings the last lint moved, not re-ran
         self.relinted = 0  # lines the line rules ran on in the last lint (for tests and benchmarks)
@@ -199,7 +202,7 @@ class IncrementalLinter:
         server answers other messages between them and drops the generator when a newer edit makes its
         answer stale. The caller pauses the cyclic garbage collector around it (as ``lint`` does)."""
         if self.config.template != "none" and has_markers(script.text):
-            self._lines = {}  # template regions are masked before parsing: a full lint of the text
+            self._lines, self._flagged = {}, {}  # template regions are masked before parsing: a full lint
             self._context = None
             self.findings = lint_text(script.text, script.path, self.config).diagnostics
         elif self._context is None or self._context.script is not script:
@@ -210,30 +213,38 @@ class IncrementalLinter:
     def _steps(self, script: Script) -> Generator[None, None, list[Diagnostic]]:
         previous = self._context
         if script.magic != self._magic:
-            self._lines = {}
+            self._lines, self._flagged = {}, {}
             self._rules = {}
             self._magic = script.magic
         changed = self._changed_lines(script)
-        ctx = LintContext(
-            script, self.config, bindings=previous.bindings() if previous else None, previous=previous
-        )
+        ctx = LintContext(script, self.config, previous=previous)  # its bindings are shared
+        lines = script.lines
         known = self._lines
-        new = [line for line in script.lines if line not in known]
-        kept = known
+        if known:  # only the lines between the first and the last one an edit replaced can be new
+            first, old_end, new_end = changed_span(self._lines_of, lines)
+            candidates = lines[first:new_end]
+            staying = set(candidates)
+            for line in self._lines_of[first:old_end]:
+                if line not in staying:
+                    known.pop(line, None)
+                    self._flagged.pop(line, None)
+        else:
+            candidates = lines
+        new = [line for line in candidates if line not in known]
         if new:
             fresh = self._check_lines(ctx, new)
             if fresh is None:  # a line rule broke: the engine reports it as for the whole text
-                self._lines = {}
+                self._lines, self._flagged = {}, {}
                 return finish(ctx, *run_checks(ctx, all_rules()))
-            kept = {**known, **fresh}
-        self._lines = {line: kept[line] for line in script.lines}
+            known.update(fresh)
+            self._flagged.update((line, entry) for line, entry in fresh.items() if entry.found or entry.core)
+        self._lines, self._lines_of = known, lines
         found: list[Diagnostic] = []
         core: list[Diagnostic] = []
-        for line, entry in self._lines.items():
-            if entry.found or entry.core:
-                entry.at(line.start)
-                found.extend(entry.found)
-                core.extend(entry.core)
+        for line, entry in sorted(self._flagged.items(), key=lambda item: item[0].index):
+            entry.at(line.start)
+            found.extend(entry.found)
+            core.extend(entry.core)
         self.relinted = len(new)
         ctx.core_diagnostics = core
         yield  # the model the cross-line rules share, a step of its own so no step holds up the editor
@@ -270,26 +281,19 @@ class IncrementalLinter:
             previous.release()  # its analyses point back at it: freed now, not by the cyclic collector
         self._context = ctx
         self._rules = rules
-        self._linted = {line: (line.index, line.first_line) for line in script.lines}
+        self._linted = (script.lines, len(script.line_starts))
         return list(self._result)
 
     def _changed_lines(self, script: Script) -> list[LogicalLine] | None:
         """The lines an edit since the last complete lint took away or brought in; None when it moved
         any other line to another index or physical line number (messages cite line numbers)."""
-        linted = self._linted
-        if not linted or len(linted) != len(script.lines):
+        linted, physical = self._linted
+        lines = script.lines
+        if not linted or len(linted) != len(lines) or physical != len(script.line_starts):
             return None
-        changed = []
-        for line in script.lines:
-            last = linted.get(line)
-            if last is None:
-                changed.append(line)
-            elif last[0] != line.index or last[1] != line.first_line:
-                return None
-        if changed:
-            current = set(script.lines)
-            changed += [line for line in linted if line not in current]
-        return changed
+        # as many logical and physical lines as before: the lines after the edit did not move
+        first, old_end, new_end = changed_span(linted, lines)
+        return lines[first:new_end] + linted[first:old_end]
 
     @staticmethod
     def _moved(

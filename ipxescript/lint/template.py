@@ -56,7 +56,10 @@ def _is_expression(region: str, kind: str) -> bool:
 
 
 def has_markers(text: str) -> bool:
-    return MARKERS.search(text) is not None or CHEETAH.search(text) is not None
+    # substring tests first: a plain script has none of these, and ``in`` costs far less than a search
+    if any(marker in text for marker in ("{{", "{%", "{#", "<%")):
+        return True
+    return "#end " in text and CHEETAH.search(text) is not None
 
 
 # Cheetah (Cobbler's templates): recognised in ``auto`` only when a block directive is closed

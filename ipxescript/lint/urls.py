@@ -4,12 +4,11 @@ image_set_uri; src/core/basename.c)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import unquote
 
 from ipxescript.analysis.binding import BoundCommand
-from ipxescript.lint.context import LintContext
+from ipxescript.catalog import Catalog
+from ipxescript.lint.context import LintContext, catalog_fact
 from ipxescript.syntax.tree import Literal, LogicalLine, Word
 
 # Commands whose first positional is a URI or an image name (src/hci/commands/image_cmd.c).
@@ -29,46 +28,54 @@ LOADS_ALWAYS = ("imgfetch", "module", "initrd")  # always download
 SELECTS = ("kernel", "imgselect", "imgload")
 EXECUTES = ("chain", "boot", "imgexec")
 SAN_COMMANDS = ("sanboot", "sanhook")
+URL_COMMANDS = (*IMAGE_COMMANDS, *SAN_COMMANDS)
 # Schemes implemented in iPXE's tree but enabled in none of the catalog's profiles (ipxe-language §11.3).
 OFF_BY_DEFAULT_SCHEMES = frozenset({"ftp", "nfs", "x-slam", "usb", "tcp", "udp", "https", "file"})
 SCHEME_RE = re.compile(r"^([A-Za-z_-]+):")
 
 
-@dataclass(frozen=True)
 class UrlUse:
-    line: LogicalLine
-    bound: BoundCommand
-    word: Word
+    """A word that names a URL or an image, with its literal start and scheme worked out once (three
+    rules and the URL checks ask each use for both)."""
 
-    @property
-    def literal_prefix(self) -> str:
-        """The word's text up to its first ``${...}`` reference."""
+    __slots__ = ("line", "bound", "word", "literal_prefix", "scheme")
+
+    def __init__(self, line: LogicalLine, bound: BoundCommand, word: Word) -> None:
+        self.line, self.bound, self.word = line, bound, word
+        # the word's text up to its first ``${...}`` reference
         out = []
-        for part in self.word.parts:
+        for part in word.parts:
             if not isinstance(part, Literal):
                 break
             out.append(part.value)
-        return "".join(out)
-
-    @property
-    def scheme(self) -> str | None:
-        """The scheme when it is written literally (letters, '-' and '_' before ':')."""
-        match = SCHEME_RE.match(self.literal_prefix)
-        return match.group(1) if match else None
+        self.literal_prefix = prefix = "".join(out)
+        # the scheme when it is written literally (letters, '-' and '_' before ':')
+        match = SCHEME_RE.match(prefix) if ":" in prefix else None
+        self.scheme: str | None = match.group(1) if match else None
 
 
-def url_uses(ctx: LintContext) -> Iterator[UrlUse]:
-    for line, bound in ctx.commands:
-        if bound.name in IMAGE_COMMANDS and bound.positionals:
-            yield UrlUse(line, bound, bound.positionals[0])
-        elif bound.name in SAN_COMMANDS:
-            for word in bound.positionals:
-                yield UrlUse(line, bound, word)
+def url_uses(ctx: LintContext) -> list[UrlUse]:
+    """Every URL-bearing word, in file order: made once per context."""
+    found: list[UrlUse] | None = ctx.__dict__.get("_url_uses")
+    if found is None:
+        found = ctx.__dict__["_url_uses"] = []
+        for line, bound in ctx.commands_named(*URL_COMMANDS):
+            if bound.name in SAN_COMMANDS:
+                found.extend(UrlUse(line, bound, word) for word in bound.positionals)
+            elif bound.positionals:
+                found.append(UrlUse(line, bound, bound.positionals[0]))
+    return found
 
 
 def known_schemes(ctx: LintContext) -> frozenset[str]:
+    return _known_schemes(ctx.catalog)
+
+
+@catalog_fact
+def _known_schemes(catalog: Catalog) -> frozenset[str]:
+    """The schemes of every profile and those in iPXE's tree but off in all of them."""
     schemes: set[str] = set(OFF_BY_DEFAULT_SCHEMES)
-    for profile in ctx.catalog.profiles.values():
+    for profile in catalog.profiles.values():
         schemes |= profile.schemes
     return frozenset(schemes)
 

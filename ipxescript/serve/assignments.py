@@ -153,6 +153,12 @@ class AssignmentStore:
         rows = self._db.execute("SELECT client, kind, target, created FROM assignments ORDER BY client, kind")
         return [Assignment(*row) for row in rows.fetchall()]
 
+    def version(self) -> tuple[int, int]:
+        """A value that changes whenever an answer of `peek` or `lookup` may have: a commit by another
+        connection (PRAGMA data_version) or a change of ours. Lets the HTTP side remember a rendered
+        boot.ipxe for as long as the assignments stay as they were."""
+        return self._db.execute("PRAGMA data_version").fetchone()[0], self._generation
+
     def peek(self, keys: list[str]) -> Assignment | None:
         key = tuple(k for k in keys if k)
         version = self._db.execute("PRAGMA data_version").fetchone()[0]

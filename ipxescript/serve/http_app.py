@@ -238,8 +238,13 @@ class BootHttp:
                 )
         else:
             served = policy.boot_script(client, consume=consume, boot_url=boot_url)
+        self.log_boot(client, served, consume=consume, dry_run=dry_run)
+        return served
+
+    def log_boot(self, client: Client, served: Served, *, consume: bool, dry_run: bool) -> None:
+        """A boot.ipxe answered: a step in the boot log (not for HEAD or a dry run) and a log line."""
         if consume:
-            policy.bootlog.record(
+            event = self.policy.bootlog.record(
                 mac=client.mac or None,
                 ip=client.ip,
                 stage="script",
@@ -248,10 +253,10 @@ class BootHttp:
                 reason=served.reason,
                 protocol="http",
             )
-            log.info("HTTP boot.ipxe for %s (%s): %s", client.mac or "?", client.ip, served.reason)
+            if event is not None:  # one line per step of a boot, as for files (see `note`)
+                log.info("HTTP boot.ipxe for %s (%s): %s", client.mac or "?", client.ip, served.reason)
         elif dry_run:
             log.info("HTTP boot.ipxe dry run for %s (%s): %s", client.mac or "?", client.ip, served.reason)
-        return served
 
     async def boot_ipxe(self, request: web.Request) -> web.Response:
         client = self._client(request)

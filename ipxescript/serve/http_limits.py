@@ -40,4 +40,9 @@ class HttpLimits:
         return HttpLimits(**{**self.__dict__, "max_connections": fit})
 
 
+# Fixed bounds on one request's header block, on both paths (aiohttp's parser and the lean path): header
+# lines, and bytes in one line. aiohttp answers 400 past them; the lean path hands such a request to it.
+MAX_HEADER_FIELDS = 64
+MAX_FIELD_BYTES = 8190
+
 LIMIT_KEYS = tuple(f.name for f in dataclasses.fields(HttpLimits))

@@ -270,11 +270,14 @@ async def file_response(
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     headers["Content-Type"] = ctype
 
-    if not head and count <= SMALL_FILE:
+    if count <= SMALL_FILE:
         body = os.pread(fd, count, start)
         if cache_key is not None and status == 200 and len(body) == size:
+            # a HEAD fills it too: a client's keep-alive connection stays on the lean path only while
+            # its requests are plain hits, and a probe (HEAD) is often the first to ask
             CACHE.put(cache_key, stamp_of(st), body, dict(headers))
-        return web.Response(status=status, body=body, headers=headers)
+        if not head:
+            return web.Response(status=status, body=body, headers=headers)
 
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = count

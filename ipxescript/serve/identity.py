@@ -13,12 +13,19 @@ MAC that contradicts what the server saw is refused. A claim the server cannot c
 router: no DHCP from us, no neighbour entry) is accepted and logged as unverified, or refused with
 `identity = "strict"`. Requests from the server host itself (loopback, or its own address) are trusted.
 `identity = "trust"` checks nothing (simulated labs where many clients share one MAC).
+
+The neighbour table is read whole and kept for NEIGHBOUR_TTL seconds (`Neighbours`): a boot storm asks
+for every request, and one read of /proc/net/arp costs more than the rest of a cached boot.ipxe. Only an
+answer that confirms a claim is taken from the kept copy; an address missing from it (a machine that
+just connected) or showing another MAC makes a fresh read, so a kept copy can never refuse a client or
+miss a new one, and a changed entry is seen within NEIGHBOUR_TTL.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -27,6 +34,7 @@ from ipxescript.serve.assignments import normalise_mac
 ARP_TABLE = "/proc/net/arp"
 ARP_COMPLETE = 0x2
 REMEMBERED = 4096  # addresses whose DHCP-seen MAC is kept (the latest)
+NEIGHBOUR_TTL = 1.0  # seconds a read of the neighbour table is used to confirm a claim
 
 
 @dataclass(frozen=True)
@@ -37,29 +45,57 @@ class Verdict:
     refused: str | None = None  # why the claim is refused, if it is
 
 
-def neighbour_mac(ip: str, table: str = ARP_TABLE) -> str | None:
-    """The MAC of `ip` in the kernel's neighbour table, when the entry is complete."""
+def neighbour_table(table: str = ARP_TABLE) -> dict[str, str]:
+    """address -> MAC of the complete entries in the kernel's neighbour table (empty if unreadable)."""
+    found: dict[str, str] = {}
     try:
         with open(table, encoding="ascii", errors="replace") as handle:
             next(handle, None)  # the header line
             for line in handle:
                 fields = line.split()
-                if len(fields) >= 4 and fields[0] == ip:
-                    try:
-                        flags = int(fields[2], 16)
-                    except ValueError:
-                        return None
-                    return normalise_mac(fields[3]) if flags & ARP_COMPLETE else None
+                if len(fields) < 4 or fields[0] in found:
+                    continue
+                try:
+                    flags = int(fields[2], 16)
+                except ValueError:
+                    continue
+                mac = normalise_mac(fields[3]) if flags & ARP_COMPLETE else None
+                if mac:
+                    found[fields[0]] = mac
     except OSError:
-        return None
-    return None
+        pass
+    return found
+
+
+def neighbour_mac(ip: str, table: str = ARP_TABLE) -> str | None:
+    """The MAC of `ip` in the kernel's neighbour table, when the entry is complete."""
+    return neighbour_table(table).get(ip)
+
+
+class Neighbours:
+    """The neighbour table as last read, for NEIGHBOUR_TTL seconds (see the module docstring)."""
+
+    def __init__(self, table: str = ARP_TABLE, ttl: float = NEIGHBOUR_TTL) -> None:
+        self.table = table
+        self.ttl = ttl
+        self.read_at = -ttl
+        self.entries: dict[str, str] = {}
+
+    def mac(self, ip: str, claimed: str | None = None) -> str | None:
+        """The MAC of `ip`; from the kept copy only when it is there and equals `claimed`."""
+        if time.monotonic() - self.read_at < self.ttl:
+            kept = self.entries.get(ip)
+            if kept is not None and kept == claimed:
+                return kept
+        self.entries, self.read_at = neighbour_table(self.table), time.monotonic()
+        return self.entries.get(ip)
 
 
 class IdentityCheck:
     def __init__(self, strict: bool = False, arp_table: str = ARP_TABLE, trust: bool = False) -> None:
         self.strict = strict
         self.trust = trust
-        self.arp_table = arp_table
+        self.neighbours = Neighbours(arp_table)
         self._dhcp: OrderedDict[str, str] = OrderedDict()  # ip -> MAC, from our own DHCP
 
     def saw_dhcp(self, mac: str, ip: str | None) -> None:
@@ -70,11 +106,12 @@ class IdentityCheck:
             if len(self._dhcp) > REMEMBERED:
                 self._dhcp.popitem(last=False)
 
-    def observed_mac(self, ip: str) -> tuple[str | None, str]:
-        """The MAC the server itself saw for `ip`, and where it saw it."""
+    def observed_mac(self, ip: str, claimed: str | None = None) -> tuple[str | None, str]:
+        """The MAC the server itself saw for `ip`, and where it saw it (`claimed`: the MAC the client
+        says it has, which a recent read of the neighbour table may confirm)."""
         # the neighbour table first: it is the link-layer source of the very packets of this request; a
         # DHCP chaddr is only what a packet said
-        mac = neighbour_mac(ip, self.arp_table)
+        mac = self.neighbours.mac(ip, claimed)
         if mac:
             return mac, "the neighbour (ARP) table"
         mac = self._dhcp.get(ip)
@@ -91,7 +128,7 @@ class IdentityCheck:
             notes.append(f"claimed ip {claimed_ip} ignored (the request came from {peer})")
         if not claimed_mac:
             return Verdict("", peer, "; ".join(notes) or "no MAC claimed")
-        seen, source = self.observed_mac(peer)
+        seen, source = self.observed_mac(peer, claimed_mac)
         if seen is None:
             note = "; ".join(
                 [*notes, f"mac {claimed_mac} unverified (no DHCP or neighbour entry for {peer})"]

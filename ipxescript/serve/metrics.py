@@ -37,6 +37,12 @@ def inc(name: str, amount: float = 1, **labels: str) -> None:
         _values[key] = _values.get(key, 0) + amount
 
 
+def inc_key(key: tuple[str, tuple[tuple[str, str], ...]], amount: float = 1) -> None:
+    """`inc` for a hot counter whose key (name, sorted labels) the caller made once."""
+    with _lock:
+        _values[key] = _values.get(key, 0) + amount
+
+
 def set_gauge(name: str, value: float, **labels: str) -> None:
     _values[(name, tuple(sorted(labels.items())))] = value
 

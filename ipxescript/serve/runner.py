@@ -29,6 +29,7 @@ from ipxescript.serve.http_guard import (
     quiet_malformed_requests,
     raise_descriptor_limit,
 )
+from ipxescript.serve.http_limits import MAX_FIELD_BYTES, MAX_HEADER_FIELDS
 from ipxescript.serve.protocols import Closable, ServeError, port_message, start_dhcp, start_tftp
 from ipxescript.serve.serve_policy import ServePolicy
 from ipxescript.serve.state import State, StateError
@@ -237,8 +238,8 @@ def make_runner(policy: ServePolicy, guard: Guard, token: str) -> web.AppRunner:
         access_log=None,
         handle_signals=False,
         keepalive_timeout=limits.keepalive_timeout,
-        max_field_size=8190,
-        max_headers=64,
+        max_field_size=MAX_FIELD_BYTES,
+        max_headers=MAX_HEADER_FIELDS,
     )
 
 

@@ -644,3 +644,33 @@ def test_a_cheetah_template_is_masked_like_the_other_template_kinds():
     assert codes(text) == []
     # a plain script with a dollar word is still read as iPXE reads it
     assert "IPX405" in codes("#!ipxe\n#if you need it\nset x $HOSTNAME\necho ${x}\n")
+
+
+# 9. precision pass on the corpus (tree engineer, second round)
+
+
+def test_a_setting_the_chosen_build_lacks_expands_to_nothing():
+    # a BIOS build has no ${cpuvendor}/${peerdist}: with that profile chosen, reading one is a warning
+    text = "#!ipxe\necho ${cpuvendor} ${peerdist} ${platform}\nisset ${syslog} && echo logging\n"
+    pcbios = LintConfig(profile="pcbios")
+    found = [
+        (d.message.split("'")[1], d.severity)
+        for d in lint_source(text, "t.ipxe", pcbios)
+        if d.code == "IPX403"
+    ]
+    assert found == [
+        ("cpuvendor", Severity.WARNING),
+        ("peerdist", Severity.WARNING),
+        ("syslog", Severity.INFO),
+    ]
+    assert "the pcbios build has no 'cpuvendor' setting" in diag(text, "IPX403", pcbios).message
+    # the EFI build has cpuvendor and syslog, not peerdist
+    efi = [
+        d.message.split("'")[1]
+        for d in lint_source(text, "t.ipxe", LintConfig(profile="efi"))
+        if d.code == "IPX403"
+    ]
+    assert efi == ["peerdist"]
+    # no profile: the build is unknown, every iPXE setting counts as set; a script that sets one is fine
+    assert [d for d in lint_source(text, "t.ipxe") if d.code == "IPX403"] == []
+    assert [d.code for d in lint_source("#!ipxe\nset peerdist 0\necho ${peerdist}\n", "t.ipxe", pcbios)] == []

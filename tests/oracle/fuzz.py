@@ -3,6 +3,8 @@
     python -m tests.oracle.fuzz --profile efi --count 2000             # the long run (one profile)
     python -m tests.oracle.fuzz --profile all --count 2000 --save      # every profile; keep what it finds
     python -m tests.oracle.fuzz --profile pcbios --count 50 --seed 7   # a short slice (CI runs one)
+    python -m tests.oracle.fuzz --profile all --count 2000 --transcripts run.jsonl   # keep every transcript
+    python -m tests.oracle.fuzz --replay run.jsonl     # this simulator against that run, no firmware
 
 Scripts come from hypothesis strategies built on the catalog (commands with their real options, every
 setting type, odd setting names, nested `${}` expansions, `||`/`&&` chains, goto/exit and chains to
@@ -541,7 +543,12 @@ def fuzz(
     do_shrink: bool = True,
     save: bool = False,
     progress: Callable[[str], None] = lambda _m: None,
+    transcripts: Path | None = None,
+    checkpoint: Callable[[Report], None] = lambda _r: None,
 ) -> Report:
+    """Fuzz one profile. With `transcripts`, every script and what the firmware did with it is appended
+    there (one JSON line each, with the run's verdict), so `replay` can check a later simulator against
+    the whole run without the firmware. `checkpoint` gets the report after every batch."""
     report = Report(profile, seed_value)
     started = time.monotonic()
     cases = generate(profile, count, seed_value)
@@ -564,6 +571,9 @@ def fuzz(
                     report.firmware_problems += 1
                     report.firmware_issues.append({"script": o.case.text(), "problems": o.problems})
             bad = [o for o in bad if not any(p.startswith("firmware:") for p in o.problems)]
+            verdicts = {o.case.name: "firmware" for o in outcomes if o.problems} | {
+                o.case.name: "disagree" for o in bad
+            }
             if bad:
                 # Each one again in a fresh boot. Where the firmware then agrees with the simulator,
                 # or does not repeat itself, the difference came from timing (or from the scripts
@@ -577,6 +587,7 @@ def fuzz(
                     }
                     if not second.problems:
                         report.filtered.append({**entry, "reason": "agrees with ipxesim in a fresh boot"})
+                        verdicts[first.case.name] = "filtered"
                         continue
                     if compare(
                         first.firmware,
@@ -587,12 +598,29 @@ def fuzz(
                         report.filtered.append(
                             {**entry, "reason": "the firmware differed from itself", "again": second.problems}
                         )
+                        verdicts[first.case.name] = "filtered"
                         continue
                     found = shrink(first.case, profile, work) if do_shrink else first.case
                     entry.update(script=found.text(), children=found.children)
                     if save:
                         entry["saved"] = str(save_case(found))
                     report.disagreements.append(entry)
+            if transcripts is not None:
+                with transcripts.open("a", encoding="utf-8") as out:
+                    for o in outcomes:
+                        record = {
+                            "profile": profile,
+                            "seed": seed_value,
+                            "name": o.case.name,
+                            "lines": o.case.lines,
+                            "keys": o.case.keys,
+                            "children": o.case.children,
+                            "firmware": o.firmware.to_json(),
+                            "verdict": verdicts.get(o.case.name, "agree"),
+                        }
+                        out.write(json.dumps(record) + "\n")
+            report.seconds = time.monotonic() - started
+            checkpoint(report)
             progress(
                 f"{profile}: {report.scripts}/{count} scripts, {len(report.disagreements)} disagreement(s), "
                 f"{time.monotonic() - started:.0f} s"
@@ -601,17 +629,101 @@ def fuzz(
     return report
 
 
+def replay(path: Path, batch: int = 200) -> dict[str, dict[str, object]]:
+    """The simulator of this checkout against every firmware transcript a run saved (`--transcripts`).
+
+    Per profile: how many scripts agree now, and the scripts that do not. A script the run filtered as
+    nondeterministic (the firmware did not repeat itself) or where the firmware failed is counted apart:
+    its first transcript is not a fact about the firmware."""
+    by_profile: dict[str, list[dict[str, object]]] = {}
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                record = json.loads(line)
+                by_profile.setdefault(str(record["profile"]), []).append(record)
+    results: dict[str, dict[str, object]] = {}
+    with tempfile.TemporaryDirectory(prefix="oracle-replay-") as tmp:
+        work = Path(tmp)
+        for profile, records in by_profile.items():
+            agree = 0
+            skipped: Counter[str] = Counter()
+            disagreements: list[dict[str, object]] = []
+            for start in range(0, len(records), batch):
+                chunk = records[start : start + batch]
+                cases = [
+                    Generated(str(r["name"]), list(r["lines"]), list(r["keys"]), dict(r["children"]))  # type: ignore[call-overload]
+                    for r in chunk
+                ]
+                _root, loaded = stage(cases, work)
+                staged = stage_cases(work / "staged", work / "cases")
+                for record, case, loaded_case in zip(chunk, cases, loaded, strict=True):
+                    if record["verdict"] in ("filtered", "firmware"):
+                        skipped[str(record["verdict"])] += 1
+                        continue
+                    data = simulate_case(loaded_case, staged, profile)
+                    screens = data.get("screens", [])
+                    problems = compare(
+                        Transcript.from_json(record["firmware"]),  # type: ignore[arg-type]
+                        str(data["console"]),
+                        screens if isinstance(screens, list) else [],
+                        int(data["status"]),  # type: ignore[call-overload]
+                    )
+                    if problems:
+                        disagreements.append(
+                            {"script": case.text(), "children": case.children, "problems": problems}
+                        )
+                    else:
+                        agree += 1
+            results[profile] = {
+                "scripts": len(records),
+                "agree": agree,
+                "disagreements": disagreements,
+                "filtered_in_run": skipped["filtered"],
+                "firmware_problems_in_run": skipped["firmware"],
+            }
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.oracle.fuzz", description=__doc__.split("\n")[0])
-    parser.add_argument("--profile", default="efi", choices=[*PROFILES, "all"])
+    parser.add_argument("--profile", default="debian-12-efi", choices=[*PROFILES, "all"])
     parser.add_argument("--count", type=int, default=200, help="scripts per profile")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch", type=int, default=200, help="scripts per boot")
     parser.add_argument("--no-shrink", action="store_true")
     parser.add_argument("--save", action="store_true", help="save minimal disagreements as oracle cases")
     parser.add_argument("--report", type=Path, help="write the JSON report here")
+    parser.add_argument(
+        "--transcripts", type=Path, help="append every script and its firmware transcript here (JSON lines)"
+    )
+    parser.add_argument(
+        "--replay",
+        type=Path,
+        metavar="TRANSCRIPTS",
+        help="no firmware: check this simulator against a run's saved transcripts, then exit",
+    )
     args = parser.parse_args(argv)
-    reports = []
+    if args.replay:
+        replayed = replay(args.replay, args.batch)
+        text = json.dumps(replayed, indent=1) + "\n"
+        if args.report:
+            args.report.write_text(text)
+        for profile, result in replayed.items():
+            print(
+                f"{profile}: {result['agree']}/{result['scripts']} agree, "
+                f"{len(result['disagreements'])} disagree (run filtered {result['filtered_in_run']}, "  # type: ignore[arg-type]
+                f"firmware problems {result['firmware_problems_in_run']})",
+                file=sys.stderr,
+            )
+        if not args.report:
+            print(text, end="")
+        return 1 if any(r["disagreements"] for r in replayed.values()) else 0
+    reports: list[dict[str, object]] = []
+
+    def write(partial: list[dict[str, object]]) -> None:
+        if args.report:
+            args.report.write_text(json.dumps(partial, indent=1) + "\n")
+
     for profile in PROFILES if args.profile == "all" else [args.profile]:
         reports.append(
             fuzz(
@@ -622,10 +734,11 @@ def main(argv: list[str] | None = None) -> int:
                 not args.no_shrink,
                 args.save,
                 progress=lambda m: print(m, file=sys.stderr, flush=True),
+                transcripts=args.transcripts,
+                checkpoint=lambda r: write([*reports, r.to_json()]),
             ).to_json()
         )
-        if args.report:
-            args.report.write_text(json.dumps(reports, indent=1) + "\n")
+        write(reports)
     if not args.report:
         print(json.dumps(reports, indent=1))
     return 1 if any(r["disagreements"] for r in reports) else 0

@@ -100,3 +100,24 @@ def test_client_values_are_escaped_in_a_served_script(live: Live) -> None:
         f"{live.url}/boot.ipxe", params={"mac": own, "hostname": "x || shell", "role": "${root}"}, timeout=5
     )
     assert reply.text == "#!ipxe\necho host x%20%7C%7C%20shell role %24%7Broot%7D\n"
+
+
+def test_a_kept_neighbour_table_only_ever_confirms_a_claim(tmp_path: Path) -> None:
+    """The table is read at most once a NEIGHBOUR_TTL to confirm claims it already showed; a claim it
+    contradicts, or an address it lacks, is looked up in a fresh read at once."""
+    table = tmp_path / "arp"
+    header = "IP address       HW type     Flags       HW address            Mask     Device\n"
+    table.write_text(header + "10.0.0.5         0x1         0x2         52:54:00:00:00:05     *        br0\n")
+    check = IdentityCheck(strict=True, arp_table=str(table))
+    assert check.check("52:54:00:00:00:05", None, "10.0.0.5", "10.0.0.1").refused is None
+    table.write_text(
+        header + "10.0.0.5         0x1         0x2         52:54:00:00:00:55     *        br0\n"
+        "10.0.0.7         0x1         0x2         52:54:00:00:00:07     *        br0\n"
+    )
+    assert check.check("52:54:00:00:00:55", None, "10.0.0.5", "10.0.0.1").refused is None  # re-read
+    assert check.check("52:54:00:00:00:05", None, "10.0.0.5", "10.0.0.1").refused is not None
+    assert check.check("52:54:00:00:00:07", None, "10.0.0.7", "10.0.0.1").refused is None  # new: re-read
+    table.write_text(header)  # the entries expire in the kernel
+    assert check.check("52:54:00:00:00:07", None, "10.0.0.7", "10.0.0.1").refused is None  # kept copy
+    check.neighbours.ttl = 0  # once the kept copy is old, the table is read again
+    assert check.check("52:54:00:00:00:07", None, "10.0.0.7", "10.0.0.1").refused is not None

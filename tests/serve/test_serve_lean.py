@@ -10,6 +10,7 @@ import socket
 import time
 from pathlib import Path
 
+from ipxescript.serve.assignments import AssignmentStore
 from ipxescript.serve.http_limits import HttpLimits
 
 from .conftest import LiveServer
@@ -199,3 +200,52 @@ def test_a_reload_that_makes_a_cached_file_private_is_obeyed(server: LiveServer,
         sock.sendall(get("/b.ipxe"))
         ((head, body),) = responses(sock, 1)
     assert head.startswith(b"HTTP/1.1 403") and b"target B" not in body
+
+
+def test_a_remembered_boot_answer_follows_every_change(server: LiveServer, boot_root: Path) -> None:
+    """boot.ipxe is rendered once per client and sent again while its sources are unchanged: an
+    assignment (ours or another process's), the target's text and a reload are all seen at once."""
+    server.policy.start_check()
+    mac = "52:54:00:00:00:0a"
+    request = get("/boot.ipxe?mac=52-54-00-00-00-0a")
+    with connect(server) as sock:
+
+        def boot() -> bytes:
+            sock.sendall(request)
+            ((head, body),) = responses(sock, 1)
+            assert AIOHTTP not in head
+            return body
+
+        assert boot() == boot() == f"#!ipxe\necho default for {mac}\n".encode()
+        server.policy.store.assign(mac, "a.ipxe")
+        assert boot() == boot() == f"#!ipxe\necho target A for {mac}\n".encode()
+        (boot_root / "a.ipxe").write_text("#!ipxe\necho target A, changed\n")
+        server.policy.start_check()  # its verdict (else aiohttp's path lints it first)
+        assert boot() == b"#!ipxe\necho target A, changed\n"
+        other = AssignmentStore(server.policy.store.path)  # another process's connection
+        try:
+            other.assign(mac, "b.ipxe")
+        finally:
+            other.close()
+        assert boot() == boot() == b"#!ipxe\necho target B\n"
+        server.policy.store.assign(mac, "a.ipxe", once=True)
+        assert boot() == b"#!ipxe\necho target A, changed\n"  # taken once
+        assert boot() == b"#!ipxe\necho target B\n"
+        (boot_root / "b.ipxe").unlink()
+        assert b"missing" in boot()
+
+
+def test_header_lines_are_bounded_on_both_paths(server: LiveServer) -> None:
+    """At most 64 header lines, each at most 8190 bytes (aiohttp's bounds): past them the lean path
+    leaves the request to aiohttp, which refuses it."""
+    server.raw("/b.ipxe")
+    fields = [f"X-Field-{i}: {i}" for i in range(63)]
+    with connect(server) as sock:
+        sock.sendall(get("/b.ipxe", *fields))  # 64 with Host
+        ((head, body),) = responses(sock, 1)
+        assert head.startswith(b"HTTP/1.1 200") and AIOHTTP not in head
+    for extra in ([*fields, "X-One-More: y"], ["X-Long: " + "y" * 8191]):
+        with connect(server) as sock:
+            sock.sendall(get("/b.ipxe", *extra))
+            ((head, body),) = responses(sock, 1)
+            assert head.split(b" ")[1] == b"400" and AIOHTTP in head

@@ -3,7 +3,9 @@
     python -m tests.state.bootstorm --machines 300 --concurrency 60 [--fanout-once FILE] > results.json
 
 Run inside a network namespace whose `eth0` is on the servers' segment and holds every address of the
-DHCP range (the machines' leased addresses are this interface's, so replies reach us). Each machine:
+DHCP range (the machines' leased addresses are this interface's, so replies reach us); or with
+`--interface eth1,eth2,...`, one interface per segment (rack), each holding its segment's pool: machine i
+boots on interface i mod N. Each machine:
 
 1. DHCP: DISCOVER (PXEClient, arch 7, broadcast flag), the first OFFER, REQUEST to that server, ACK;
    DISCOVERs are retransmitted every second, as firmware does;
@@ -391,17 +393,17 @@ async def boot(machine: Machine, dhcp: Dhcp, args: argparse.Namespace, fanout: b
 
 
 async def storm(args: argparse.Namespace) -> dict[str, object]:
-    dhcp = Dhcp(args.interface, args.dhcp_port)
+    segments = [Dhcp(interface, args.dhcp_port) for interface in args.interface.split(",")]
     once = set(args.fanout_once.split(",")) if args.fanout_once else set()
     machines = [Machine(f"{args.mac_prefix}:{i >> 8:02x}:{i & 255:02x}") for i in range(args.machines)]
     limit = asyncio.Semaphore(args.concurrency)
 
-    async def one(machine: Machine) -> None:
+    async def one(machine: Machine, dhcp: Dhcp) -> None:
         async with limit:
             await boot(machine, dhcp, args, machine.mac in once)
 
     started = time.monotonic()
-    await asyncio.gather(*(one(m) for m in machines))
+    await asyncio.gather(*(one(m, segments[i % len(segments)]) for i, m in enumerate(machines)))
     return {"seconds": time.monotonic() - started, "machines": [asdict(m) for m in machines]}
 
 
@@ -409,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--machines", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=60)
-    parser.add_argument("--interface", default="eth0")
+    parser.add_argument("--interface", default="eth0", help="the segment's interface, or several: a,b,c")
     parser.add_argument("--mac-prefix", default="52:54:00:5e")
     parser.add_argument("--dhcp-port", type=int, default=67)
     parser.add_argument("--tftp-port", type=int, default=69)

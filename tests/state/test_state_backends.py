@@ -101,10 +101,12 @@ def test_peek_consumes_nothing(state_url: str | None, tmp_path: Path) -> None:
 def test_boot_events_of_all_servers_reach_one_log(state_url: str | None, tmp_path: Path) -> None:
     first, second = _open(state_url, tmp_path), _open(state_url, tmp_path)
     first.bootlog.record(mac=MAC, ip="10.0.0.9", stage="dhcp", what="ipxe.efi", reason="r", protocol="dhcp")
+    odd = 'it\'s 100% \\ "odd"; COMMIT; %s {x}'  # one batch carries any text as it is
+    first.bootlog.record(mac=MAC, ip="10.0.0.9", stage="tftp", what=odd, reason=odd, protocol="tftp")
     first.bootlog.flush()
     second.bootlog.follow()
-    seen = [(e.client, e.stage) for e in second.bootlog.recent()]
-    assert seen == [(MAC, "dhcp")]
+    seen = [(e.client, e.stage, e.what, e.reason) for e in second.bootlog.recent()]
+    assert seen == [(MAC, "dhcp", "ipxe.efi", "r"), (MAC, "tftp", odd, odd)]
     # HTTP on the second server sees only the IP; what the first learned from DHCP names the machine
     event = second.bootlog.record(
         mac=None, ip="10.0.0.9", stage="kernel", what="vmlinuz", reason="r", protocol="http"

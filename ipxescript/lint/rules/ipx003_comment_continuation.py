@@ -37,8 +37,8 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     text = script.text
     for line in script.lines:
         comment = line.comment
-        if comment is None or line.unterminated:
-            continue
+        if comment is None or line.unterminated or line.last_line == line.first_line:
+            continue  # most lines: no comment, or one physical line
         first = script.position(comment.start)[0]
         last = line.last_line
         if last <= first:

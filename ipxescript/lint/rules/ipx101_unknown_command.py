@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 
 from ipxescript.analysis.checks import check_command
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
 from ipxescript.analysis.suggest import close_names
 from ipxescript.lint.context import LintContext
 from ipxescript.syntax.parser import parse
+from ipxescript.syntax.tree import LogicalLine
 
 CODE = "IPX101"
 NAME = "unknown-command"
@@ -42,38 +42,46 @@ COMMAND_THEN_NUMBER = re.compile(r"([a-z]+)(\d+)")
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    for d in ctx.core(CODE):
-        if d.start == 0 and ctx.script.text.startswith("\ufeff"):
+    found = ctx.core(CODE)
+    if not found:
+        return
+    bom = ctx.script.text.startswith("\ufeff")
+    reachable = ctx.flow.reachable
+    lines = ctx.script.lines
+    i = 0  # the core's findings come in file order: the line of each is at or after the last one's
+    for d in found:
+        if d.start == 0 and bom:
             continue  # a BOM before '#!ipxe': IPX001 says the file is not run as a script at all
-        told = _retold(ctx, d)
-        line = ctx.script.line_at(d.start)
-        if line is not None and line.index not in ctx.flow.reachable:
-            # notes pasted after the final 'exit' ('initrd.gz ldlinux.c32 linux'): never run, never fail
-            told = replace(
-                told,
-                severity=Severity.INFO,
-                message=f"'{text_of(ctx, d)}' is not an iPXE command (this line is unreachable, so it never runs)",
-            )
-        yield told
+        if i < len(lines) and lines[i].start <= d.start:
+            while i + 1 < len(lines) and lines[i + 1].start <= d.start:
+                i += 1
+            line: LogicalLine | None = lines[i]
+        else:
+            line = ctx.script.line_at(d.start)
+        # notes pasted after the final 'exit' ('initrd.gz ldlinux.c32 linux'): never run, never fail
+        yield _retold(ctx, d, line, line is not None and line.index not in reachable)
 
 
-def text_of(ctx: LintContext, d: Diagnostic) -> str:
-    return ctx.script.text[d.start : d.end]
-
-
-def _retold(ctx: LintContext, d: Diagnostic) -> Diagnostic:
+def _retold(ctx: LintContext, d: Diagnostic, line: LogicalLine | None, unreachable: bool) -> Diagnostic:
     text = ctx.script.text
     name = text[d.start : d.end]
     base = f"'{name}' is not an iPXE command: the line fails with 'command not found' and ends the script"
-    if ctx.overlaps_mask(d.start, d.end):
-        return replace(d, message=base, fix=None, suggestions=())
-    replacement, hint = _suggestion(ctx, name)
-    if replacement is None:
-        return replace(d, message=base, fix=None, suggestions=())
-    fix = None
-    if _line_valid_after(ctx, d, replacement):
-        fix = Fix(f"replace '{name}' with '{replacement}'", (Edit(d.start, d.end, replacement),), safe=False)
-    return replace(d, message=base + hint, fix=fix, suggestions=(replacement,))
+    fix: Fix | None = None
+    suggestions: tuple[str, ...] = ()
+    if not ctx.overlaps_mask(d.start, d.end):
+        replacement, hint = _suggestion(ctx, name)
+        if replacement is not None:
+            base += hint
+            suggestions = (replacement,)
+            if _line_valid_after(ctx, d, line, replacement):
+                fix = Fix(
+                    f"replace '{name}' with '{replacement}'", (Edit(d.start, d.end, replacement),), safe=False
+                )
+    severity, message = d.severity, base
+    if unreachable:
+        severity = Severity.INFO
+        message = f"'{name}' is not an iPXE command (this line is unreachable, so it never runs)"
+    return Diagnostic(d.code, severity, message, d.start, d.end, fix, suggestions, d.via, d.related)
 
 
 def _suggestion(ctx: LintContext, name: str) -> tuple[str | None, str]:
@@ -86,15 +94,14 @@ def _suggestion(ctx: LintContext, name: str) -> tuple[str | None, str]:
     if split and split.group(1) in commands:
         spaced = f"{split.group(1)} {split.group(2)}"
         return spaced, f"; did you mean '{spaced}' (a missing space)?"
-    guesses = close_names(name, commands)
+    guesses = close_names(name, ctx.catalog.command_names)
     if guesses:
         return guesses[0], f"; did you mean '{guesses[0]}'?"
     return None, ""
 
 
-def _line_valid_after(ctx: LintContext, d: Diagnostic, replacement: str) -> bool:
+def _line_valid_after(ctx: LintContext, d: Diagnostic, line: LogicalLine | None, replacement: str) -> bool:
     """Re-read the fixed line: the fix is offered only if the core finds nothing wrong with it."""
-    line = ctx.script.line_at(d.start)
     if line is None:
         return False
     text = ctx.script.text

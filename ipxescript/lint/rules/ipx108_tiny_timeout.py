@@ -21,8 +21,8 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.binding import OptionValue
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
-from ipxescript.catalog import CommandSpec
-from ipxescript.lint.context import LintContext
+from ipxescript.catalog import Catalog
+from ipxescript.lint.context import LintContext, catalog_fact
 from ipxescript.lint.values import parse_ipxe_integer
 from ipxescript.syntax.tree import Reference
 
@@ -33,23 +33,29 @@ THRESHOLD_MS = 100
 
 
 def _timeout_options(ctx: LintContext) -> Iterator[OptionValue]:
-    for _line, bound in ctx.commands:
-        spec = bound.spec
-        if spec is None or not bound.options or not _has_timeout(spec):
+    timed = _timed_options(ctx.catalog)
+    names = timed.keys() & ctx.command_names
+    for _line, bound in ctx.commands_named(*names) if names else ():
+        if bound.spec is None or not bound.options:
             continue
+        milliseconds = timed[bound.name or ""]
         for opt in bound.options:
-            option_spec = next((o for o in spec.all_options if o.name == opt.name), None)
-            if (
-                option_spec is not None
-                and option_spec.argument_kind == "timeout_ms"
-                and opt.value is not None
-            ):
+            if opt.name in milliseconds and opt.value is not None:
                 yield opt
 
 
-def _has_timeout(spec: CommandSpec) -> bool:
-    """Some option of the command takes milliseconds (most commands have none: skip them at once)."""
-    return any(o.argument_kind == "timeout_ms" for o in spec.all_options)
+@catalog_fact
+def _timed_options(catalog: Catalog) -> dict[str, frozenset[str]]:
+    """Command -> its options that take milliseconds, for the commands that have some (few do)."""
+    out = {}
+    for name, spec in catalog.commands.items():
+        first: dict[str, str | None] = {}  # an option's first spec decides, as in the binding
+        for option in spec.all_options:
+            first.setdefault(option.name, option.argument_kind)
+        timed = frozenset(o for o, kind in first.items() if kind == "timeout_ms")
+        if timed:
+            out[name] = timed
+    return out
 
 
 def _report(value: int, text: str, start: int, end: int, what: str) -> Diagnostic:

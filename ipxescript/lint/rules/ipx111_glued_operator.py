@@ -27,7 +27,7 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
 from ipxescript.lint.context import LintContext
-from ipxescript.syntax.tree import Literal
+from ipxescript.syntax.tree import WHITESPACE, Literal
 
 CODE = "IPX111"
 NAME = "glued-operator"
@@ -51,7 +51,23 @@ def _looks_like_operator(ctx: LintContext, text: str, start: int, end: int) -> b
     return start == 0 or end == len(text) or follower.isdigit()
 
 
+def _maybe_glued(text: str) -> bool:
+    """Some operator in the text touches a character that is not a space: a word may hold one glued
+    to its text. Without continuation splices (which join lines, and so could join an operator to a
+    word) and CRs (which the reader drops), a word's text is part of the script's text as written."""
+    if "\\\n" in text or "\r" in text:
+        return True
+    end = len(text)
+    for match in OPERATOR.finditer(text):
+        a, b = match.span()
+        if (a > 0 and text[a - 1] not in WHITESPACE) or (b < end and text[b] not in WHITESPACE):
+            return True
+    return False
+
+
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    if ctx.whole_script and not _maybe_glued(ctx.script.text):
+        return  # one pass over the text instead of one over every word
     for _line, bound in ctx.commands:
         words = bound.positionals[:1] if bound.name in FREE_TEXT else bound.command.args
         for word in words:

@@ -36,10 +36,10 @@ SUPERSEDES = ("IPX101",)
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     labels = ctx.labels
-    for _line, bound in ctx.commands:
+    # the names run as commands that are labels and not commands: most scripts have none
+    names = [name for name in ctx.command_names & labels.keys() if not ctx.known_command(name)]
+    for _line, bound in ctx.commands_named(*names) if names else ():
         name = bound.name
-        if not name or ctx.known_command(name) or name not in labels:
-            continue
         word = bound.command.words[0]
         yield Diagnostic(
             CODE,

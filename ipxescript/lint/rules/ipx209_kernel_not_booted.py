@@ -76,7 +76,18 @@ def _same_image(ctx: LintContext, loader: Command, selector: Command) -> bool:
 def _verdict(ctx: LintContext, start_line: int, loader: Command) -> tuple[str, int] | None:
     """Follow fall-through from the kernel command. None when a boot comes first (or a jump out of
     the kernel's own section); else the reason and the line where ``boot`` is missing: the last line
-    of the kernel's section."""
+    of the kernel's section. Kept across versions of an edited document while the lines it read
+    stay (Flow.span_fact)."""
+    return ctx.flow.span_fact((CODE, id(loader)), start_line, lambda: _follow(ctx, start_line, loader))
+
+
+def _follow(ctx: LintContext, start_line: int, loader: Command) -> tuple[tuple[str, int] | None, int]:
+    """``_verdict`` and the last line it read (``len(lines)``: it ran to the end of the script)."""
+    read = [len(ctx.script.lines)]
+    return _walk(ctx, start_line, loader, read), read[0]
+
+
+def _walk(ctx: LintContext, start_line: int, loader: Command, read: list[int]) -> tuple[str, int] | None:
     lines = ctx.script.lines
     flow_lines = ctx.flow.lines
     barriers = ctx.template_barriers
@@ -85,6 +96,7 @@ def _verdict(ctx: LintContext, start_line: int, loader: Command) -> tuple[str, i
     crossed: str | None = None
     section_last = start_line
     for index in range(start_line, len(lines)):
+        read[0] = index
         line = lines[index]
         if index > start_line and line.label is not None and crossed is None:
             crossed = line.label.name
@@ -127,6 +139,7 @@ def _verdict(ctx: LintContext, start_line: int, loader: Command) -> tuple[str, i
                 f"{_into(crossed)}leaves on line {ctx.line_number(line.start)} without booting",
                 section_last,
             )
+    read[0] = len(lines)
     if crossed is not None:
         return f"falls through into ':{crossed}' and reaches the end of the script", section_last
     return "reaches the end of the script", section_last

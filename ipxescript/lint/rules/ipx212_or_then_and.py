@@ -49,6 +49,8 @@ NO_RETURN = (*EXECUTES, "sanboot")
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     for line in ctx.script.lines:
         commands, ops = line.commands, line.operators
+        if len(ops) < 2:
+            continue  # most lines: one operator at most
         for i in range(len(ops) - 1):
             if ops[i].text != "||" or ops[i + 1].text != "&&":
                 continue

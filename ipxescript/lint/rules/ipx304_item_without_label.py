@@ -68,13 +68,12 @@ def _filtered(line: LogicalLine, command: Command) -> bool:
     return index > 0 and line.operators[index - 1].text == "&&" and line.commands[index - 1].name == "iseq"
 
 
-def _handled_earlier(ctx: LintContext, setting: str, start: int, end: int) -> set[str]:
-    """Values that an ``iseq ${setting} VALUE && goto ...`` between ``start`` and ``end`` takes away."""
+def _handled_earlier(ctx: LintContext, setting: str, lines: list[LogicalLine]) -> set[str]:
+    """Values that an ``iseq ${setting} VALUE && goto ...`` on ``lines`` takes away."""
     out: set[str] = set()
-    first, last = ctx.script.line_at(start), ctx.script.line_at(end)
-    if first is None or last is None:
-        return out
-    for line in ctx.script.lines[first.index : last.index + 1]:
+    for line in lines:
+        if len(line.commands) < 2:
+            continue
         for i, command in enumerate(line.commands[:-1]):
             if command.name != "iseq" or line.operators[i].text != "&&":
                 continue
@@ -113,28 +112,31 @@ def _dispatches(ctx: LintContext) -> Iterator[Dispatch]:
         return  # labels written with template text could have any name once rendered
     gotos = [(b.command.start, line, b) for line, b in ctx.commands_named("goto") if len(b.positionals) == 1]
     starts = [g[0] for g in gotos]
+    choose_lines = {id(b): line for line, b in ctx.commands_named("choose")}
+    lines = ctx.script.lines
+    labels = ctx.labels
     for choice in menus(ctx).choices:
         if choice.menu is None or not choice.bound.positionals or not choice.bound.positionals[0].is_literal:
             continue
         setting = choice.bound.positionals[0].text.split("/")[-1].split(":")[0]
-        after = range(bisect.bisect_right(starts, choice.bound.command.start), len(gotos))
-        found = next(
-            (gotos[k] for k in after if _dispatch(gotos[k][2].positionals[0], setting) is not None), None
-        )
-        if found is None:
+        pattern = None
+        for k in range(bisect.bisect_right(starts, choice.bound.command.start), len(gotos)):
+            pattern = _dispatch(gotos[k][2].positionals[0], setting)
+            if pattern is not None:
+                break
+        if pattern is None:
             continue
-        _start, line, bound = found
-        pattern = _dispatch(bound.positionals[0], setting)
-        assert pattern is not None
+        _start, line, bound = gotos[k]
         prefix, suffix = pattern
-        handled = _handled_earlier(ctx, setting, choice.bound.command.start, bound.command.start)
+        first = choose_lines[id(choice.bound)].index
+        handled = _handled_earlier(ctx, setting, lines[first : line.index + 1])
         missing = [
-            (item, prefix + item.name + suffix)
+            (item, label)
             for item in choice.menu.items
-            if item.name is not None
+            if (name := item.name) is not None
             and item.name_word is not None
-            and item.name not in handled
-            and prefix + item.name + suffix not in ctx.labels
+            and name not in handled
+            and (label := prefix + name + suffix) not in labels
         ]
         yield Dispatch(setting, line, bound.command, missing)
 

@@ -13,6 +13,11 @@ other script chains may get the setting from a parent the linter does not see (a
 a boot server), so there it is an info at most, with the did-you-mean. A setting tested with
 ``isset`` or cleared is expected to be missing at times, so it stays an info too.
 
+With a build profile chosen (``--profile``, ``profile =`` or a ``[build]`` table), one of iPXE's
+settings that the profile's build leaves out (the catalog's ``absent_settings``: ``${peerdist}``,
+``${cpuvendor}`` or ``${syslog}`` on pcbios) is not iPXE's own any more: on that build it expands to
+nothing, and reading it is a warning. Without a profile the build is unknown and they count as set.
+
 Failing::
 
     #!ipxe
@@ -54,22 +59,50 @@ def _tested_or_cleared(ctx: LintContext) -> set[str]:
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     model = settings(ctx)
     reported: set[str] = set()
+    fine: set[str] = set()  # names set, or iPXE's: most reads are of these
     builtin = ctx.catalog.setting_names
-    tested = _tested_or_cleared(ctx)
+    tested: set[str] | None = None  # made for the first finding
+    masked = bool(ctx.masked)
     tree, tree_file = ctx.tree, ctx.tree_file
     written = model.written_names
     if tree is not None and tree_file is not None:
         written = tree.written_names(tree_file)
     has_parent = ctx.parents_known()
+    # with a build chosen, iPXE's settings that build lacks are not predefined: they expand to nothing
+    absent = ctx.profile.absent_settings if ctx.config.checks_build else frozenset()
     for read in model.reads:
         name = read.name
-        if read.block is not None or read.command in ("show", "inc") or not name or name in reported:
+        if (
+            name in fine
+            or read.block is not None
+            or read.command in ("show", "inc")
+            or not name
+            or name in reported
+        ):
             continue
-        if is_predefined(ctx, name) or model.is_written(name) or ctx.is_masked(read.start):
+        lacking = name in absent
+        if (
+            (not lacking and is_predefined(ctx, name))
+            or model.is_written(name)
+            or (tree is not None and tree_file is not None and tree.setting_written(tree_file, name))
+        ):
+            fine.add(name)
             continue
-        if tree is not None and tree_file is not None and tree.setting_written(tree_file, name):
+        if masked and ctx.is_masked(read.start):
             continue
         reported.add(name)
+        if tested is None:
+            tested = _tested_or_cleared(ctx)
+        if lacking:
+            yield Diagnostic(
+                CODE,
+                Severity.INFO if name in tested else SEVERITY,
+                f"the {ctx.profile.name} build has no '{name}' setting (one of iPXE's, left out of this "
+                f"build): '${{{name}}}' expands to nothing there",
+                read.start,
+                read.end,
+            )
+            continue
         # one candidate set per tree, not one per name: a name is never offered as its own typo
         guesses = did_you_mean(name, written, cutoff=0.8) or did_you_mean(name, builtin, cutoff=0.88)
         if guesses and name not in tested and has_parent:

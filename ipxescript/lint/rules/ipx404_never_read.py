@@ -24,7 +24,8 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.analysis.settings import is_predefined, settings
-from ipxescript.lint.context import LintContext, did_you_mean
+from ipxescript.analysis.suggest import Suggester
+from ipxescript.lint.context import LintContext
 
 CODE = "IPX404"
 NAME = "setting-never-read"
@@ -35,6 +36,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     model = settings(ctx)
     reported: set[str] = set()
     tree, tree_file = ctx.tree, ctx.tree_file
+    suggest: Suggester | None = None  # one for the script, made when first asked
     for write in model.writes:
         name = write.name
         if write.command not in ("set", "read", "choose") or write.block is not None or not name:
@@ -44,7 +46,9 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         if tree is not None and tree_file is not None and tree.setting_read(tree_file, name):
             continue  # a script this one chains (or that chains it) reads it
         reported.add(name)
-        guesses = did_you_mean(name, model.read_names - model.written_names, cutoff=0.8)
+        if suggest is None:
+            suggest = Suggester(model.read_names - model.written_names)
+        guesses = suggest(name)
         hint = f"; a similar name is read: '{guesses[0]}'" if guesses else ""
         yield Diagnostic(
             CODE,

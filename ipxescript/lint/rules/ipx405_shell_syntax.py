@@ -70,6 +70,7 @@ COMMAND_ADVICE = {
     "return": "there is no return: use 'exit' or 'goto'",
     "call": "there is no call: use 'chain' or goto",
 }
+ADVICE_NAMES = frozenset(COMMAND_ADVICE)
 DOLLAR = re.compile(r"\$(\(|\?|#|@|\*|[0-9]|[A-Za-z_][A-Za-z0-9_]*)")
 CRYPT_HASH = re.compile(
     r"\$[0-9a-z]{1,3}\$[./0-9A-Za-z]"
@@ -87,15 +88,34 @@ OPERATOR_WORDS = {
 }
 
 
+def _suspect(text: str) -> bool:
+    """The text may hold a word this rule reports: a '$' that opens no '${', a backquote, a
+    redirection, or a lone '|' (a run of an odd number of them). Asked of the whole script, then of
+    each line: most have none, and a word's text is part of its line's and of the script's."""
+    return (
+        "`" in text
+        or "<" in text
+        or ">" in text
+        or text.count("$") != text.count("${")
+        or text.count("|") != 2 * text.count("||")
+    )
+
+
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    for _line, bound in ctx.commands:
+    if not _suspect(ctx.script.text):  # only shell keywords used as command names
+        names = ADVICE_NAMES & ctx.command_names
+        for _line, bound in ctx.commands_named(*names) if names else ():
+            yield from _advice(ctx, bound.name, bound.command.words)
+        return
+    suspect_line, suspect = None, False
+    for line, bound in ctx.commands:
         words = bound.command.words
         name = bound.name
-        if name in COMMAND_ADVICE and not ctx.known_command(name):
-            yield Diagnostic(
-                CODE, SEVERITY, f"'{name}' is shell syntax, not an iPXE command: {COMMAND_ADVICE[name]}",
-                words[0].start, words[0].end,
-            )  # fmt: skip
+        yield from _advice(ctx, name, words)
+        if line is not suspect_line:
+            suspect_line, suspect = line, _suspect(line.text)
+        if not suspect:
+            continue
         image_args = {id(arg) for arg in bound.positionals[1:]} if name in IMAGE_COMMANDS else ()
         for word in words:
             if id(word) in image_args:
@@ -121,6 +141,14 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                     CODE, Severity.WARNING, "iPXE has no command substitution: backquotes are literal text",
                     word.start, word.end,
                 )  # fmt: skip
+
+
+def _advice(ctx: LintContext, name: str | None, words: list[Word]) -> Iterator[Diagnostic]:
+    if name in COMMAND_ADVICE and not ctx.known_command(name):
+        yield Diagnostic(
+            CODE, SEVERITY, f"'{name}' is shell syntax, not an iPXE command: {COMMAND_ADVICE[name]}",
+            words[0].start, words[0].end,
+        )  # fmt: skip
 
 
 def _dollar(base: int, match: re.Match[str], word: Word) -> Diagnostic:

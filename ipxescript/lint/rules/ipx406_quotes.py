@@ -39,10 +39,15 @@ QUOTES = "\"'"
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    for _line, bound in ctx.commands:
-        name = bound.name
-        if name not in CHECKED:
+    text = ctx.script.text
+    if '"' not in text and "'" not in text:
+        return  # most scripts quote nothing
+    names = CHECKED.keys() & ctx.command_names
+    for line, bound in ctx.commands_named(*names) if names else ():
+        if '"' not in line.text and "'" not in line.text:
             continue
+        name = bound.name
+        assert name is not None
         which = CHECKED[name]
         words = bound.positionals if which is None else bound.positionals[which : which + 1]
         if name == "item" and bound.has("gap"):
