@@ -8,7 +8,9 @@ from pathlib import Path
 
 from ipxescript.lint.cache import code_fingerprint
 
-MENU = "#!ipxe\nmenu Boot\nitem linux Linux\nchoose target && goto ${target}\n:linux\nkernle http://x/k\nboot\n"
+MENU = (
+    "#!ipxe\nmenu Boot\nitem linux Linux\nchoose target && goto ${target}\n:linux\nkernle http://x/k\nboot\n"
+)
 CHILD = "#!ipxe\necho ${unset_name}\n"
 
 
