@@ -4,7 +4,8 @@ Opt-in: ``--cache-dir DIR`` (or ``IPXELINT_CACHE_DIR``). A run's key is a hash o
 output depends on: the code and data of this install (path, size and modification time of every
 file of the ``ipxescript`` package) and the Python version, the options that shape the output, the
 working folder, and for each script its path as shown, its text and its config (which holds the
-options that select rules, the profile and the template mode). Findings in a boot tree depend on
+options that select rules, the profile and the template mode), the scripts that join the boot tree
+of the files given as context (``ipxelint FILE``: the rest of the project) included. Findings in a boot tree depend on
 every script of the tree, so a change to any input is a miss and everything is linted again. A hit
 prints what the run printed and exits with its status; a run that fixed files, checked URLs, read
 standard input or met an unreadable file is never stored.
@@ -54,17 +55,24 @@ def code_fingerprint(package: Path = PACKAGE) -> str:
     return digest.hexdigest()
 
 
-def run_key(options: Sequence[object], inputs: Sequence[tuple[str, str, LintConfig]]) -> str:
-    """The key of a run: the install, the options, the working folder and every (path, text, config)."""
+Inputs = Sequence[tuple[str, str | bytes, LintConfig]]
+
+
+def run_key(options: Sequence[object], inputs: Inputs, context: Inputs = ()) -> str:
+    """The key of a run: the install, the options, the working folder, and every (path, text, config)
+    of the scripts linted and of those that join their boot tree as context (``ipxelint FILE``)."""
     digest = hashlib.sha256(code_fingerprint().encode())
     digest.update(repr((os.getcwd(), *options)).encode("utf-8", "surrogateescape"))
     configs: dict[int, str] = {}
-    for path, text, config in inputs:
-        shown = configs.get(id(config))
-        if shown is None:
-            shown = configs[id(config)] = repr(config)
-        digest.update(b"\0file\0" + path.encode("utf-8", "surrogateescape") + b"\0" + shown.encode())
-        digest.update(hashlib.sha256(encode_source(text)).digest())
+    for kind, scripts in ((b"file", inputs), (b"context", context)):
+        for path, text, config in scripts:
+            shown = configs.get(id(config))
+            if shown is None:
+                shown = configs[id(config)] = repr(config)
+            digest.update(b"\0" + kind + b"\0" + path.encode("utf-8", "surrogateescape") + b"\0")
+            digest.update(shown.encode("utf-8", "surrogateescape"))
+            data = text if isinstance(text, bytes) else encode_source(text)
+            digest.update(hashlib.sha256(data).digest())
     return digest.hexdigest()
 
 

@@ -102,3 +102,16 @@ def test_the_code_fingerprint_changes_with_any_file_of_the_package(tmp_path: Pat
     rule.write_text("CODE = 'IPX998'\n")
     os.utime(rule, ns=(rule.stat().st_atime_ns, rule.stat().st_mtime_ns + 1_000_000))
     assert code_fingerprint.__wrapped__(tmp_path) != before
+
+
+def test_a_file_given_alone_misses_when_its_tree_changes(run_cli, tmp_path: Path) -> None:
+    """``ipxelint FILE`` lints the file within the project's boot tree: a change to another script of
+    the project (not given, not reported) changes its findings, so it is part of the key."""
+    boot, cache = tree(tmp_path), tmp_path / "cache"
+    child = str(boot / "child.ipxe")
+    first = run_cli("--cache-dir", str(cache), child)
+    assert "IPX403" in first.stdout  # ${unset_name}: the menu that chains it sets nothing
+    (boot / "menu.ipxe").write_text(MENU.replace("boot\n", "set unset_name 1\nboot\n") + "chain child.ipxe\n")
+    second = run_cli("--cache-dir", str(cache), child)
+    assert "IPX403" not in second.stdout
+    assert second.stdout == run_cli(child).stdout
