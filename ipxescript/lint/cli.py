@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -271,7 +272,8 @@ def lint_command(
         inputs.append((shown, text, config))
         if worst_fail_on is None:
             worst_fail_on = config.fail_on
-    for result in lint_tree(inputs, entries, maps, _tree_root(paths)):
+    root, context = _context(inputs, paths, runner)
+    for result in lint_tree(inputs, entries, maps, root, context):
         reports.append(FileReport(result.script.path or "-", result.script, result.diagnostics))
     if check_urls:
         from ipxescript.lint.urlcheck import check_report_urls
@@ -300,6 +302,43 @@ def _tree_root(paths: tuple[str, ...]) -> Path | None:
     """The folder chain paths are named from: the one folder given, else the files' common folder."""
     folders = [p for p in paths if p != "-" and Path(p).is_dir()]
     return Path(folders[0]) if len(folders) == 1 and len(paths) == 1 else None
+
+
+def _context(
+    inputs: list[tuple[str, str, LintConfig]], paths: tuple[str, ...], runner: Runner
+) -> tuple[Path | None, list[tuple[str, bytes, LintConfig]]]:
+    """Files given one by one (the pre-commit hook passes the changed ones) are linted within their
+    boot tree, as the editor does: the other scripts under the project root join the tree as parents
+    and children, and are not reported. The root, and the tree's root when there is one."""
+    if not inputs or any(p == "-" or Path(p).is_dir() for p in paths):
+        return _tree_root(paths), []
+    given = {Path(path).resolve() for path, _text, _config in inputs}
+    roots = list(dict.fromkeys(_project_root(path, config) for path, _text, config in inputs))
+    out: list[tuple[str, bytes, LintConfig]] = []
+    for path, error in discover([str(root) for root in roots]):
+        resolved = Path(path).resolve()
+        if error is not None or resolved in given:
+            continue
+        given.add(resolved)
+        try:
+            out.append((path, resolved.read_bytes(), runner.config_for(path)))
+        except (OSError, ConfigError):
+            continue  # context only: a file that cannot be read or configured is left out
+    return (roots[0] if len(roots) == 1 else None), out
+
+
+def _project_root(path: str, config: LintConfig) -> Path:
+    """The git work tree the file is in, else its config file's folder when the file is under it, else
+    the file's own folder (with its subfolders)."""
+    folder = Path(os.path.abspath(path)).parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    if config.source is not None:
+        config_folder = Path(os.path.abspath(config.source.parent))
+        if config_folder == folder or config_folder in folder.parents:
+            return config_folder
+    return folder
 
 
 def _linter(path: str, config: LintConfig) -> Callable[[str], list[Diagnostic]]:

@@ -173,13 +173,16 @@ def lint_tree(
     entries: Sequence[str | Path] = (),
     maps: Sequence[str] = (),
     root: str | Path | None = None,
+    context: Sequence[tuple[str, str | bytes, LintConfig]] = (),
 ) -> list[LintResult]:
     """Lint scripts as one boot tree (ipxescript.analysis.boottree): ``files`` are (path, text,
     config); settings, failures and chain paths pass between the scripts that chain each other.
-    ``entries`` and ``maps`` (``PREFIX=TARGET``) add to those each file's config names. Results come
-    in the order of ``files``; findings in a chained script carry the chain that reaches it."""
+    ``entries`` and ``maps`` (``PREFIX=TARGET``) add to those each file's config names. ``context``
+    scripts (same form) join the tree, as parents or children, but are neither linted nor returned.
+    Results come in the order of ``files``; findings in a chained script carry the chain that reaches
+    it."""
     with _gc_paused():  # the work is in a function of its own so its locals are gone before the GC resumes
-        return _lint_tree(files, entries, maps, root)
+        return _lint_tree(files, entries, maps, root, context)
 
 
 def _lint_tree(
@@ -187,9 +190,12 @@ def _lint_tree(
     entries: Sequence[str | Path],
     maps: Sequence[str],
     root: str | Path | None,
+    context: Sequence[tuple[str, str | bytes, LintConfig]] = (),
 ) -> list[LintResult]:
     prepared = [_prepare(text, path, config) for path, text, config in files]
+    around = [(_prepare(text, path, config), path) for path, text, config in context]
     on_disk = [(p, path) for p, (path, _t, _c) in zip(prepared, files, strict=True) if path != "-"]
+    on_disk += around
     all_entries = [*entries, *(e for p, _path in on_disk for e in p.ctx.config.entries)]
     all_maps = _unique([*maps, *(m for p, _path in on_disk for m in p.ctx.config.maps)])
     tree = BootTree(
@@ -214,7 +220,7 @@ def _lint_tree(
         result.diagnostics = [
             replace(d, via=d.via or via, related=d.related + related) for d in result.diagnostics
         ]
-    _release(p.ctx for p in prepared)
+    _release([*(p.ctx for p in prepared), *(p.ctx for p, _path in around)])
     return results
 
 

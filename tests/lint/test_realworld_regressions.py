@@ -385,9 +385,10 @@ def test_imgstat_without_names_cannot_fail():
     assert lines_of("#!ipxe\nimgstat vmlinuz && sleep 3\n", "IPX207") == [2]
 
 
-def test_unreachable_trailing_comment_continuation_is_a_warning():
+def test_unreachable_trailing_comment_continuation_is_only_a_note():
+    # never reached, so nothing happens (like parked dead code, IPX204): a note, still with its message
     text = "#!ipxe\nkernel http://h/vmlinuz\nboot\n# debug \\"
-    assert diag(text, "IPX002").severity == Severity.WARNING
+    assert diag(text, "IPX002").severity == Severity.INFO
     assert diag("#!ipxe\nchain http://h/x || shell\\", "IPX002").severity == Severity.ERROR
     assert diag("#!ipxe\nboot || echo failed\n# debug \\", "IPX002").severity == Severity.ERROR
 

@@ -46,8 +46,20 @@ def test_netboot_dispatcher_as_a_tree(tmp_path: Path, run_cli) -> None:  # type:
     # text output names the chain path under the finding
     text = run_cli("--fail-on", "never", "netboot", cwd=tmp_path).stdout
     assert "    via menu.ipxe:16 → linux.ipxe\n" in text
-    # the same sub-menu alone: no parent known, the failures are warnings, settings infos at most
-    alone = lint_json(run_cli, "netboot/linux.ipxe", cwd=tmp_path)
+    # the sub-menu given by itself (the pre-commit hook passes the changed file): its folder is its
+    # tree's context, so the findings are the folder's, and only linux.ipxe's are shown
+    by_itself = lint_json(run_cli, "netboot/linux.ipxe", cwd=tmp_path)
+    assert {d["path"] for d in by_itself} == {"netboot/linux.ipxe"}
+    assert [(d["code"], d["line"], d["severity"], d.get("via")) for d in by_itself] == [
+        (d["code"], d["line"], d["severity"], d.get("via"))
+        for d in found
+        if d["path"] == "netboot/linux.ipxe"
+    ]
+    # the same sub-menu alone (standard input): no parent known, the failures are warnings, settings
+    # infos at most
+    text = (tmp_path / "netboot" / "linux.ipxe").read_text()
+    done = run_cli("--format", "json", "--fail-on", "never", "-", stdin=text, cwd=tmp_path)
+    alone = json.loads(done.stdout)
     assert {d["severity"] for d in alone if d["code"] == "IPX201"} == {"warning"}
     assert {(d["message"].split("'")[1], d["severity"]) for d in alone if d["code"] == "IPX403"} == {
         ("base-url", "info"),
@@ -97,7 +109,12 @@ def test_per_host_redirect_tree(tmp_path: Path, run_cli) -> None:  # type: ignor
     found = lint_json(run_cli, "perhost", cwd=tmp_path)
     # install.ipxe reads the role each host script sets before chaining it
     assert [d for d in found if d["code"] in ("IPX403", "IPX404")] == []
-    alone = lint_json(run_cli, "perhost/install.ipxe", cwd=tmp_path)
+    # given by itself, its folder's host scripts are still its parents; from standard input it is alone
+    assert lint_json(run_cli, "perhost/install.ipxe", cwd=tmp_path) == []
+    text = (tmp_path / "perhost" / "install.ipxe").read_text()
+    alone = json.loads(
+        run_cli("--format", "json", "--fail-on", "never", "-", stdin=text, cwd=tmp_path).stdout
+    )
     assert [(d["code"], d["severity"], d["line"]) for d in alone] == [("IPX403", "info", 3)]
 
 
@@ -139,3 +156,23 @@ def test_a_missing_label_the_parent_handles_differently_stays_a_warning(tmp_path
     # the sub-menu meant to go back to the main menu; it shows the parent's error screen instead
     assert back["severity"] == "warning"
     assert "no label ':main_menu'" in back["message"] and "'goto error' (menu.ipxe:16)" in back["message"]
+
+
+def test_a_file_given_by_itself_finds_its_parent_anywhere_in_its_git_work_tree(  # type: ignore[no-untyped-def]
+    tmp_path: Path, run_cli
+) -> None:
+    (tmp_path / "menus").mkdir()
+    (tmp_path / "boot.ipxe").write_text("#!ipxe\nchain menus/linux.ipxe || goto error\nexit\n:error\nshell\n")
+    (tmp_path / "menus" / "linux.ipxe").write_text(
+        "#!ipxe\nkernel http://x.example/linux || goto error\nboot\n"
+    )
+
+    def severities() -> list[str]:
+        found = lint_json(run_cli, "menus/linux.ipxe", cwd=tmp_path)
+        return [d["severity"] for d in found if d["code"] == "IPX201"]
+
+    # outside a repository only the file's folder is known: no parent, the failure path is a warning
+    assert severities() == ["warning"]
+    # in a git work tree the parent one folder up answers the failure with the same `goto error`
+    (tmp_path / ".git").mkdir()
+    assert severities() == ["info"]

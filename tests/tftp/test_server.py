@@ -15,6 +15,7 @@ from tftp_client import RawClient, malformed_packets
 
 from ipxescript.serve.policy import BootOffer, Client, VirtualFile
 from ipxescript.serve.tftp import TftpServer, TftpSettings, start_tftp
+from ipxescript.serve.tftp.cache import PacketCache
 from ipxescript.serve.tftp.packets import Ack, Data, Error, OptionAck, WriteRequest
 
 pytestmark = pytest.mark.timeout(60)
@@ -201,6 +202,31 @@ async def test_duplicate_acks_do_not_multiply_packets(client: RawClient) -> None
     # a sorcerer's apprentice server would answer every duplicate with DATA 2
     packet, _ = await client.recv(1.0)
     assert packet == Data(2, CONTENT[512:1024])  # only the timeout's retransmission, 0.3 s later
+
+
+@pytest.mark.usefixtures("both_ways")
+async def test_a_streamed_file_goes_block_by_block_at_windowsize_1(
+    server: TftpServer, client: RawClient, root: Path
+) -> None:
+    """Files too large for the packet cache go through the ring of buffers; each ACK of the block in
+    flight brings exactly the next block (a duplicate ACK brings nothing), to the empty last block."""
+    server.cache = PacketCache(max_file=0)  # every file streamed
+    (root / "whole").write_bytes(b"y" * 1536)
+    for name, content in (("boot/ipxe.efi", CONTENT), ("whole", b"y" * 1536)):
+        await client.request(name)
+        got, block = b"", 1
+        while True:
+            packet, tid = await client.recv()
+            assert isinstance(packet, Data) and packet.block == block, (name, packet)
+            got += packet.payload
+            client.send(Ack(block), tid)
+            if block == 2:
+                client.send(Ack(block), tid)  # a second DATA 3 would show as the answer to ACK 3
+            if len(packet.payload) < 512:
+                break
+            block += 1
+        assert got == content
+        await idle(server)
 
 
 @pytest.mark.usefixtures("both_ways")

@@ -5,8 +5,8 @@ drops the unfinished line without running it and the script fails with "Invalid 
 (src/image/script.c: process_script). Detected by the language core.
 
 When the unfinished line is only a comment and the line before it never returns (``boot``,
-``chain``, ``exit`` or ``goto`` without ``||``), the end of the file is never reached and the finding
-is a warning.
+``chain``, ``exit`` or ``goto`` without ``||``), the end of the file is never reached: nothing happens, and the finding
+is an info (like parked dead code, IPX204).
 
 Failing::
 
@@ -53,7 +53,7 @@ def _graded(ctx: LintContext, d: Diagnostic) -> Diagnostic:
         return d  # a label in between can be jumped to
     return replace(
         d,
-        severity=Severity.WARNING,
+        severity=Severity.INFO,
         message="the file ends inside a backslash continuation (a comment ending in '\\'); the line before "
         "never returns, so this is never reached, but remove the trailing '\\'",
     )

@@ -254,12 +254,18 @@ class Transfer:
             return
         except OSError as exc:  # ICMP port unreachable: the client went away
             return self._finish(f"client unreachable ({exc.strerror})", False)
-        # What a boot ROM sends hundreds of times per transfer, answered here: the ACK of the one block in
-        # flight (windowsize 1, no backoff), when the next block is a cached packet and not the last.
-        # Anything else (and the same case, step by step) goes through _datagram.
+        if not self._next_of_one(n):
+            self._datagram(n)
+
+    def _next_of_one(self, n: int) -> bool:
+        """What a boot ROM sends hundreds of times per transfer, answered here on either side (`_readable`,
+        `_run`): the ACK of the one block in flight (windowsize 1, no backoff), when the next block is at
+        hand (a cached packet, or the ring's slot read ahead) and the acknowledged one is not the last.
+        Sends the next block (and reads the one after it); False for anything else, which `_datagram`
+        handles (the same case too, step by step)."""
+        buffer = self.buffer
         block = self.sent_upto
-        prebuilt = self.prebuilt
-        if (
+        if not (
             n == 4
             and buffer[1] == packets.OP_ACK
             and buffer[0] == 0
@@ -267,25 +273,43 @@ class Transfer:
             and self.acked == block - 1
             and self.windowsize == 1
             and not self.retries
-            and prebuilt is not None
-            and block + 1 < len(prebuilt)
         ):
-            now = self.clock()
-            if now < self.give_up_at:
-                self.acked = block
-                self.sent_upto = self.resend_from = block + 1
-                try:
-                    self.sock.send(prebuilt[block + 1])
-                except BlockingIOError:
-                    pass  # sent again on timeout
-                except OSError as exc:
-                    return self._finish(f"client unreachable ({exc.strerror})", False)
-                self.deadline = now + self.timeout
-                return
-        self._datagram(n)
+            return False
+        following = block + 1
+        prebuilt = self.prebuilt
+        if prebuilt is not None:
+            if following >= len(prebuilt):
+                return False
+            packet = prebuilt[following]
+        else:
+            if following > self.read_upto or (self.last is not None and block >= self.last):
+                return False
+            slot = following % self.ring
+            packet = self.views[slot][: 4 + self.lengths[slot]]
+        now = self.clock()
+        if now >= self.give_up_at:
+            return False
+        self.acked = block
+        self.sent_upto = self.resend_from = following
+        try:
+            self.sock.send(packet)
+            if prebuilt is None and self.last is None and self.read_upto == following:
+                self._read_block(following + 1)  # into the acknowledged block's slot
+        except _ReadError as exc:
+            self._send_error(packets.ERR_UNDEFINED, "Read error on the server")
+            self._finish(f"reading the file failed ({exc})", False)
+            return True
+        except BlockingIOError:
+            pass  # sent again on timeout
+        except OSError as exc:
+            self._finish(f"client unreachable ({exc.strerror})", False)
+            return True
+        self.deadline = now + self.timeout
+        return True
 
     def _run(self) -> None:
         sock, recv_into, buffer, clock = self.sock, self.sock.recv_into, self.buffer, self.clock
+        next_of_one = self._next_of_one
         try:
             self._set_timeout(self.timeout)
             self._transmit(self.started)
@@ -300,6 +324,8 @@ class Transfer:
                 if self.aborted:
                     self._finish(f"aborted: {self.aborted}", False)
                     break
+                if n == 4 and next_of_one(n):
+                    continue  # the window moved on: the deadline is new, the timeout the first one
                 timeout = self.timeout
                 if n >= 0:
                     self._datagram(n)
