@@ -305,7 +305,7 @@ class LeanPath:
         if not isinstance(served, Served):
             return None  # its target needs a lint verdict first: aiohttp's path lints off the loop
         answer = BootAnswer(client, query.get("ip") or None, served, sources)
-        if self._rememberable(answer) and self._sources(client) == sources:
+        if self._rememberable(answer) and self._unchanged(answer):
             if len(self.boots) >= REMEMBERED or self.boot_bytes > BOOT_BYTES:
                 self.boots.clear()
                 self.boot_bytes = 0
@@ -328,6 +328,13 @@ class LeanPath:
             return None, None, None
         target = os.path.join(self.policy.root.path, rel) if rel else None
         return version, target, file_stamp(target)
+
+    def _unchanged(self, answer: BootAnswer) -> bool:
+        """Whether the assignments and the target are still as they were before the answer was made (the
+        same assignments give the same decision, so its target is the same file)."""
+        return not answer.client.mac or (
+            self._version() == answer.version and file_stamp(answer.target) == answer.stamp
+        )
 
     def _rememberable(self, answer: BootAnswer) -> bool:
         decision = answer.served.decision

@@ -53,9 +53,10 @@ def _looks_like_operator(ctx: LintContext, text: str, start: int, end: int) -> b
 
 def _maybe_glued(text: str) -> bool:
     """Some operator in the text touches a character that is not a space: a word may hold one glued
-    to its text. Without continuation splices (which join lines, and so could join an operator to a
-    word) and CRs (which the reader drops), a word's text is part of the script's text as written."""
-    if "\\\n" in text or "\r" in text:
+    to its text. Without a backslash before a line end (a continuation joins lines, and the reader
+    drops CRs there, so either could join an operator to a word), a word's text is part of the
+    script's text as written: the reader drops only a CR that ends a line, which counts as a space."""
+    if "\\\n" in text or "\\\r" in text:
         return True
     end = len(text)
     for match in OPERATOR.finditer(text):

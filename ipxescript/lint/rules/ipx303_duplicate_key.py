@@ -39,7 +39,7 @@ SEVERITY = Severity.WARNING
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     for menu in menus(ctx).menus:
-        seen: dict[int, int] = {}
+        seen: dict[int, int] = {}  # key -> offset of the first item with it
         for item in menu.items:
             key = item.key
             if (
@@ -55,9 +55,10 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
                 yield Diagnostic(
                     CODE,
                     SEVERITY,
-                    f"key '{key.value}' is already used by the item on line {seen[value]} of this menu",
+                    f"key '{key.value}' is already used by the item on line {ctx.line_number(seen[value])} of "
+                    "this menu",
                     key.start,
                     key.end,
                 )
             else:
-                seen[value] = ctx.line_number(item.bound.command.start)
+                seen[value] = item.bound.command.start

@@ -46,6 +46,7 @@ PRUNE_EVERY = 10_000  # events appended by one instance between two deletions of
 PROBE_SECONDS = 1.0
 CONNECT_ATTEMPTS = 3  # at start, when connecting times out (10 s each)
 CHECK_IDLE = 1.0  # a pooled connection idle this long is tested before it is used again
+POOL_SIZE = 4  # connections per server process (and per HTTP worker process)
 SNAPSHOT_SECONDS = 5.0  # how often assignments are re-read for the outage snapshot
 
 # Versioned migrations: (version, SQL). Append; never edit one that has shipped.
@@ -164,7 +165,7 @@ class Database:
         self._busy_errors: tuple[type[BaseException], ...] = (psycopg_pool.PoolTimeout,)
         self.pool = psycopg_pool.ConnectionPool(
             url,
-            min_size=min_size,
+            min_size=1,
             max_size=max_size,
             kwargs={"autocommit": True, "connect_timeout": 10, "options": "-c statement_timeout=5000"},
             check=self._check_if_idle,
@@ -172,6 +173,8 @@ class Database:
             open=False,
         )
         self.pool.open(wait=True, timeout=10)
+        if min_size > 1:  # the others in the background: a start on a busy machine waits for one only
+            self.pool.resize(min_size, max_size)
         self.up = True
         self.down_reason = ""
         self.on_return: list[Callable[[], None]] = []
@@ -643,7 +646,10 @@ class PgLeases:
 
 
 def open_postgres(url: str, state_dir: Path, *, with_bootlog: bool = True) -> State:
-    db = Database(url)
+    # A server opens all its connections as it starts and keeps them: growing the pool in the middle of
+    # a boot storm made requests wait behind slow connects (seen: "busy: no free connection" and a
+    # connect timing out, 100 DISCOVERs unanswered for seconds). A command needs one.
+    db = Database(url, min_size=POOL_SIZE if with_bootlog else 1, max_size=POOL_SIZE)
     try:
         assignments = PgAssignments(db)
         sink = PgBootSink(db, state_dir) if with_bootlog else None
