@@ -165,7 +165,7 @@ class Database:
         self._busy_errors: tuple[type[BaseException], ...] = (psycopg_pool.PoolTimeout,)
         self.pool = psycopg_pool.ConnectionPool(
             url,
-            min_size=min_size,
+            min_size=1,
             max_size=max_size,
             kwargs={"autocommit": True, "connect_timeout": 10, "options": "-c statement_timeout=5000"},
             check=self._check_if_idle,
@@ -173,6 +173,8 @@ class Database:
             open=False,
         )
         self.pool.open(wait=True, timeout=10)
+        if min_size > 1:  # the others in the background: a start on a busy machine waits for one only
+            self.pool.resize(min_size, max_size)
         self.up = True
         self.down_reason = ""
         self.on_return: list[Callable[[], None]] = []
@@ -644,9 +646,9 @@ class PgLeases:
 
 
 def open_postgres(url: str, state_dir: Path, *, with_bootlog: bool = True) -> State:
-    # A server opens all its connections at start: growing the pool in the middle of a boot storm made
-    # new connections wait behind the storm (seen: a connect timing out, the instance going to its
-    # outage mode and 100 DISCOVERs unanswered for seconds). A command needs one.
+    # A server opens all its connections as it starts and keeps them: growing the pool in the middle of
+    # a boot storm made requests wait behind slow connects (seen: "busy: no free connection" and a
+    # connect timing out, 100 DISCOVERs unanswered for seconds). A command needs one.
     db = Database(url, min_size=POOL_SIZE if with_bootlog else 1, max_size=POOL_SIZE)
     try:
         assignments = PgAssignments(db)
