@@ -184,20 +184,16 @@ class Flow:
         facts = lines[index].facts
         found = facts.get(key)
         if found is not None:
-            kept: tuple[T, tuple[LineFlow, ...], int, int, bool] = found  # type: ignore[assignment]
+            kept: tuple[T, list[LineFlow], int, int, bool] = found  # type: ignore[assignment]
             value, window, first_line, at, to_end = kept
             end = index + len(window)
-            if (
-                at == index
-                and first_line == window[0].line.first_line
-                and end <= len(lines)
-                and (not to_end or end == len(lines))
-                and all(a is b for a, b in zip(window, lines[index:end], strict=True))
-            ):
-                return value
+            # (a list compare: identity first, in C; an equal LineFlow of the same line reads the same)
+            if at == index and first_line == window[0].line.first_line and lines[index:end] == window:
+                if not to_end or end == len(lines):
+                    return value
         value, last = compute()
         to_end = last >= len(lines)
-        window = tuple(lines[index : min(last, len(lines) - 1) + 1])
+        window = lines[index : min(last, len(lines) - 1) + 1]
         facts[key] = (value, window, window[0].line.first_line, index, to_end)
         return value
 
@@ -356,14 +352,16 @@ class Flow:
         if self._reachable is None:
             graph = self.graph
             roots = [0] if self.lines else []
-            roots += sorted(self.ctx.template_barriers)
-            roots += [
-                line.index
-                for label, line in self.ctx.label_list
-                if self.ctx.overlaps_mask(label.start, label.end)
-            ]
-            n = len(self.lines)
-            self._reachable = {i for i in walk(graph, roots) if i < n}
+            if self.ctx.masked:
+                roots += sorted(self.ctx.template_barriers)
+                roots += [
+                    line.index
+                    for label, line in self.ctx.label_list
+                    if self.ctx.overlaps_mask(label.start, label.end)
+                ]
+            found = set(walk(graph, roots))
+            found.difference_update(range(len(self.lines), len(graph)))  # the pattern nodes
+            self._reachable = found
         return self._reachable
 
     @property
@@ -380,6 +378,16 @@ class Flow:
                     return None
                 return self.lines[line.index + 1].line.start
         return None
+
+    def lines_with_goto_to(self, names: Iterable[str]) -> list[LogicalLine]:
+        """The lines with a ``goto`` whose literal target is one of ``names``, in file order."""
+        found = {id(line): line for name in names for line in self._goto_lines.get(name, ())}
+        return sorted(found.values(), key=lambda line: line.index)
+
+    def missing_goto_targets(self) -> list[str]:
+        """The literal goto targets that name no label."""
+        labels = self.ctx.labels
+        return [name for name, where in self._goto_lines.items() if where and name not in labels]
 
     @cached_property
     def jumps(self) -> list[Jump]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from functools import cached_property
+from itertools import compress, count
+from operator import is_not
 from typing import TYPE_CHECKING
 
 from ipxescript.analysis.binding import BoundCommand, bind
@@ -29,24 +31,12 @@ if TYPE_CHECKING:
 def changed_span(old: Sequence[LogicalLine], new: Sequence[LogicalLine]) -> tuple[int, int, int]:
     """(first, old_end, new_end) with old[:first] and new[:first], and old[old_end:] and
     new[new_end:], the same line objects (an incremental edit keeps the lines it did not touch).
-    Slices compare by identity in C: a binary search over them costs microseconds."""
+    The scans compare by identity in C (map/compress): well under a millisecond for 10,000 lines."""
     limit = min(len(old), len(new))
-    lo, hi = 0, limit  # the longest common prefix is in [lo, hi]
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if old[:mid] == new[:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    first = lo
-    lo, hi = 0, limit - first  # the longest common suffix (not overlapping the prefix)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if old[len(old) - mid :] == new[len(new) - mid :]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return first, len(old) - lo, len(new) - lo
+    first = next(compress(count(), map(is_not, old, new)), limit)
+    tail = next(compress(count(), map(is_not, reversed(old), reversed(new))), limit)
+    tail = min(tail, limit - first)  # the common suffix does not overlap the prefix
+    return first, len(old) - tail, len(new) - tail
 
 
 class ScriptModel:
@@ -264,6 +254,8 @@ class ScriptModel:
     @cached_property
     def has_template_labels(self) -> bool:
         """A label is (partly) template text, so any name may exist at render time."""
+        if not self.masked:
+            return False
         return any(self.overlaps_mask(label.start, label.end) for label, _line in self.label_list)
 
     def release(self) -> None:

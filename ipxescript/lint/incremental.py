@@ -179,6 +179,7 @@ class IncrementalLinter:
         self._lines: dict[LogicalLine, _LineResult] = {}  # each line of the last lint -> its findings
         self._lines_of: list[LogicalLine] = []  # the script lines that ``_lines`` is for
         self._flagged: dict[LogicalLine, _LineResult] = {}  # the entries of ``_lines`` with findings
+        self._unmarked: list[LogicalLine] | None = None  # the lines of the last text with no template marker
         self._magic: str | None = None
         self._context: LintContext | None = None
         self._result: list[Diagnostic] = []
@@ -201,7 +202,7 @@ class IncrementalLinter:
         """``lint`` in steps of one rule each, the result in ``findings`` after the last: the language
         server answers other messages between them and drops the generator when a newer edit makes its
         answer stale. The caller pauses the cyclic garbage collector around it (as ``lint`` does)."""
-        if self.config.template != "none" and has_markers(script.text):
+        if self.config.template != "none" and self._has_markers(script):
             self._lines, self._flagged = {}, {}  # template regions are masked before parsing: a full lint
             self._context = None
             self.findings = lint_text(script.text, script.path, self.config).diagnostics
@@ -209,6 +210,20 @@ class IncrementalLinter:
             self.findings = yield from self._steps(script)
         else:
             self.findings = list(self._result)
+
+    def _has_markers(self, script: Script) -> bool:
+        """Template markers in the text: after a text without any, only the changed lines can have
+        one (no marker spans a line ending)."""
+        lines = script.lines
+        if self._unmarked:
+            first, _old_end, new_end = changed_span(self._unmarked, lines)
+            found = new_end > first and has_markers(script.text[lines[first].start : lines[new_end - 1].end])
+            if not found and lines and lines[-1].end < len(script.text):
+                found = has_markers(script.text[lines[-1].end :])  # (text after the last line)
+        else:
+            found = has_markers(script.text)
+        self._unmarked = None if found else lines
+        return found
 
     def _steps(self, script: Script) -> Generator[None, None, list[Diagnostic]]:
         previous = self._context

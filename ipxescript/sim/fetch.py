@@ -47,6 +47,8 @@ class Fetcher:
     def fetch(self, uri: str, want_content: bool, must_exist: bool = False) -> FetchResult:
         """must_exist: the script the user named (even --offline reports it missing)."""
         scheme = uri.split(":", 1)[0].lower()
+        if ":" in uri:
+            uri = scheme + uri[len(scheme) :]  # a scheme is case-insensitive (TFTP://...)
         if self.forced_failure(uri):
             result = FetchResult(_not_found(scheme), source="--fail")
         else:

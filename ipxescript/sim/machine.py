@@ -126,6 +126,7 @@ class Simulator:
         self.views: list[dict[str, Any]] = []
         self.notes: list[str] = []
         self.net_open = True  # the firmware booted over net0
+        self.vlans: list[str] = []  # VLAN devices made by vcreate (net0-TAG)
         self.group_done = True
         self.seen_states: set[Any] = set()
         self.joined_path: int | None = None
@@ -399,6 +400,17 @@ class Simulator:
 
     # -- images --------------------------------------------------------------------------------------
 
+    def _open_error(self, resolved: uri.Uri, scheme: str) -> int:
+        """What the scheme's opener refuses before any transfer starts (observed on every build)."""
+        if scheme == "tftp" and not (resolved.host and resolved.path):
+            return errors.TFTP_BAD_URI
+        if scheme in ("http", "https") and not resolved.host:
+            return errors.HTTP_BAD_URI
+        if scheme == "file" and self.profile.legacy:
+            if self.fetcher.fetch(uri.full(resolved), want_content=True).status == errors.FILE_NOT_FOUND:
+                return errors.EFI_FILE_NOT_OPENED
+        return 0
+
     def download(
         self,
         text: str,
@@ -413,11 +425,18 @@ class Simulator:
         written = base or uri.parse(text, legacy=legacy)
         cw = uri.parse(self.engine.cwuri, legacy=False) if self.engine.cwuri else None
         resolved = uri.resolve(cw, written)
-        scheme = (resolved.scheme or "").lower()
+        scheme = resolved.scheme or ""
+        if not legacy or quiet:
+            scheme = scheme.lower()  # upstream's schemes are case-insensitive, the 2019 ones are not
         if scheme not in self.profile.schemes and not (quiet and scheme == "file"):
             status = self.err(errors.SCHEME_UNSUPPORTED)
             if not quiet:
                 self.out(f"Could not start download: {self.strerror(status)}\n")
+            return status, None
+        opening = 0 if quiet else self._open_error(resolved, scheme)
+        if opening:
+            status = self.err(opening)
+            self.out(f"Could not start download: {self.strerror(status)}\n")
             return status, None
         shown = uri.format(written, legacy=legacy, with_query=False)
         progress = progress and not quiet  # --quiet (upstream) hides the "<uri>... ok" line
@@ -447,6 +466,8 @@ class Simulator:
                     fetched = replace(fetched, status=failed)
             if fetched.status == errors.TFTP_NOT_FOUND and not legacy:
                 fetched = replace(fetched, status=errors.TFTP_NOT_FOUND_UPSTREAM)
+            if fetched.status == errors.FILE_NOT_FOUND and not quiet:
+                fetched = replace(fetched, status=errors.EFI_FILE_NOT_FOUND)
             result_status = self.err(fetched.status) if fetched.status else 0
             head, size, complete, verified = fetched.head, fetched.size, fetched.complete, fetched.verified
             source = fetched.source

@@ -28,6 +28,7 @@ class MenuItem:
     text: str
     shortcut: int = 0
     default: bool = False
+    secret: bool = False  # forms: the edit box shows stars
 
 
 @dataclass
@@ -149,6 +150,7 @@ Show = Callable[[Screen], None]  # the screen as it stands (its text, styles and
 # tick due sooner than that is drawn before the key arrives. (1 tick = 1 ms; a menu "second" is 1024.)
 REST_TICKS = 350
 KEY_DELAY_TICKS = 600
+KEY_UNANSWERED_TICKS = 2000  # a key the firmware does not answer is followed by the next after 2 s
 
 
 def run_menu(

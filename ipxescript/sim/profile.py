@@ -85,6 +85,7 @@ class Profile:
         if not self.legacy:
             texts[0x2D0C618E] = "Not found"
             texts[0x2D12618E] = "Not found"  # tftp.c (observed on ipxe.efi and ipxe.lkrn)
+            texts[errors.EFI_FILE_NOT_FOUND] = "Not found"  # efi_local.c (observed on ipxe.efi)
         return {errors.for_platform(status, self.platform): text for status, text in texts.items()}
 
 

@@ -216,7 +216,8 @@ class SettingsStore:
             value = ""
         prefix = f"{block.path}/" if block.path else ""
         name = ref.name if stored.name.startswith("#") else stored.name  # a raw number as it was typed
-        return f"{prefix}{name}:{type_name} = {value}"
+        # nvo_cmd.c show_exec names it in a 32-byte buffer (observed: a long name loses its type)
+        return f"{f'{prefix}{name}:{type_name}'[:31]} = {value}"
 
     def get(self, text: str) -> str | None:
         """Convenience for callers: the formatted value, or None when unset."""

@@ -54,7 +54,13 @@ def _uri_escaped(ch: int, plus: bool) -> bool:
 
 
 def uri_encode_bytes(data: bytes, escape_plus: bool = True) -> str:
-    return "".join(f"%{b:02X}" if _uri_escaped(b, escape_plus) else chr(b) for b in data)
+    """uri_encode: "%%%02X" of a (signed) char, so a byte >= 0x80 comes out sign-extended (observed on
+    every build: ${b:uristring} of int8 -5 is %FFFFFFFB)."""
+    return "".join(uri_escape(b) if _uri_escaped(b, escape_plus) else chr(b) for b in data)
+
+
+def uri_escape(byte: int) -> str:
+    return f"%FFFFFF{byte:02X}" if byte >= 0x80 else f"%{byte:02X}"
 
 
 def uri_decode_text(text: str) -> bytes:
@@ -173,10 +179,11 @@ def _guid_swap(data: bytes) -> bytes:
     return data[3::-1] + data[5:3:-1] + data[7:5:-1] + data[8:]
 
 
-def numeric_value(data: bytes, signed: bool) -> int:
-    """numeric_setting_value: big-endian over all bytes, sign-extended for signed types."""
-    if len(data) > 8:
-        raise TypeFormatError("too long")
+def numeric_value(data: bytes, signed: bool, long_bytes: int = 8) -> int:
+    """numeric_setting_value: big-endian over all bytes, sign-extended for signed types; more bytes
+    than a long holds is ERANGE (4 on i386: observed, `show g:int32` of a 6-byte string)."""
+    if len(data) > long_bytes:
+        raise TypeFormatError("too long", errors.FORMAT_RANGE)
     value = int.from_bytes(data, "big") if data else 0
     if signed and data and data[0] & 0x80:
         value -= 1 << (8 * len(data))
@@ -191,13 +198,13 @@ def format(type_name: str, data: bytes, rules: Rules = DEFAULT_RULES) -> str:  #
         return uri_encode_bytes(data, rules.escape_plus)  # every byte, NULs too (observed: ${mac:uristring})
     if type_name in INT_WIDTHS:
         signed = not type_name.startswith("u")
-        value = numeric_value(data, signed)
+        value = numeric_value(data, signed, rules.long_bits // 8)
         if signed:
             return _decimal(value, rules.long_bits)
         return f"0x{value & 0xFFFFFFFFFFFFFFFF:x}"
     if type_name == "ipv4":
-        if len(data) < 4:
-            raise TypeFormatError("short")
+        if len(data) < 4:  # format_ipv4_setting (found by the fuzzer: `show fb:ipv4` of an int8)
+            raise TypeFormatError("short", errors.STORE_INVALID_IPV4)
         return ".".join(str(b) for b in data[:4])
     if type_name == "ipv6":
         if not rules.ipv6:  # settings.c's weak format_ipv6_setting
@@ -211,13 +218,13 @@ def format(type_name: str, data: bytes, rules: Rules = DEFAULT_RULES) -> str:  #
         return base64.b64encode(data).decode("ascii")
     if type_name in ("uuid", "guid"):
         if len(data) != 16:  # format_uuid_setting (observed: show x:uuid of a string)
-            raise TypeFormatError("uuid length", errors.FORMAT_UUID_LENGTH)
+            raise TypeFormatError("uuid length", errors.FORMAT_RANGE)
         if type_name == "guid":
             data = _guid_swap(data)
         h = data.hex()
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
     if type_name == "busdevfn":
-        value = numeric_value(data, False)
+        value = numeric_value(data, False, rules.long_bits // 8)
         return f"{value >> 16:04x}:{(value >> 8) & 0xFF:02x}:{(value >> 3) & 0x1F:02x}.{value & 7:x}"
     if type_name == "dnssl":
         return _format_dnssl(data)
@@ -233,18 +240,45 @@ def _decimal(value: int, long_bits: int) -> str:
 
 
 def _format_dnssl(data: bytes) -> str:
+    """format_dnssl_setting: each RFC 1035 name (compression pointers must point backwards) decoded
+    in turn, padding zeros between names skipped; a name running past the end is EINVAL."""
+
+    def label(offset: int) -> int:  # dns_label
+        while True:
+            if offset + 1 > len(data):
+                raise TypeFormatError("dnssl", errors.FORMAT_DNSSL_INVALID)
+            if data[offset] & 0xC0 == 0xC0:
+                if offset + 2 > len(data):
+                    raise TypeFormatError("dnssl", errors.FORMAT_DNSSL_INVALID)
+                pointer = int.from_bytes(data[offset : offset + 2], "big") & 0x3FFF
+                if pointer >= offset:
+                    raise TypeFormatError("dnssl", errors.FORMAT_DNSSL_INVALID)
+                offset = pointer
+                continue
+            if offset + 1 + data[offset] > len(data):
+                raise TypeFormatError("dnssl", errors.FORMAT_DNSSL_INVALID)
+            return offset
+
+    def walk(offset: int) -> tuple[str, int]:
+        """The name at OFFSET (dns_decode) and the offset after it (dns_skip)."""
+        labels: list[str] = []
+        end = None
+        for _ in range(len(data)):
+            found = label(offset)
+            if found != offset and end is None:
+                end = offset + 2
+            length = data[found]
+            if length == 0:
+                return ".".join(labels), end if end is not None else found + 1
+            labels.append(to_text(data[found + 1 : found + 1 + length]))
+            offset = found + 1 + length
+        raise TypeFormatError("dnssl", errors.FORMAT_DNSSL_INVALID)
+
     names = []
-    i = 0
-    labels: list[str] = []
-    while i < len(data):
-        length = data[i]
-        i += 1
-        if length == 0:
-            names.append(".".join(labels))
-            labels = []
-            continue
-        labels.append(to_text(data[i : i + length]))
-        i += length
-    if labels:
-        names.append(".".join(labels))
+    offset = 0
+    while offset < len(data):
+        name, offset = walk(offset)
+        names.append(name)
+        while offset < len(data) and data[offset] == 0:
+            offset += 1
     return " ".join(names)

@@ -6,11 +6,10 @@ first ``:`` is a scheme, fields are re-encoded when printed, and an opaque part 
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass, replace
 
-from ipxescript.sim.types import to_bytes, to_text, uri_decode_text
+from ipxescript.sim.types import to_bytes, to_text, uri_decode_text, uri_escape
 
 _UPSTREAM_SCHEME = re.compile(r"([A-Za-z_-]*):")  # parse_uri: a leading ":" is an empty scheme (::1)
 
@@ -57,7 +56,7 @@ def parse(text: str, legacy: bool = False) -> Uri:
     if "?" in raw:
         raw, query = raw.split("?", 1)
     user = password = host = port = None
-    if raw.startswith("//"):
+    if scheme is not None and raw.startswith("//"):  # parse_uri: an authority only after a scheme
         authority, slash, rest = raw[2:].partition("/")
         raw = slash + rest
         if "@" in authority:
@@ -70,31 +69,36 @@ def parse(text: str, legacy: bool = False) -> Uri:
     return Uri(scheme, None, user, password, host, port, raw, query, fragment, params)
 
 
-def _merge(base_path: str, rel_path: str) -> str:
-    directory = base_path[: base_path.rfind("/") + 1] if "/" in base_path else ""
-    return _remove_dots(directory + rel_path)
+def _dirname(path: str) -> str:
+    """basename.c dirname(): up to the last "/" ("/" when that is the first character, "." with none)."""
+    separator = path.rfind("/")
+    if separator == 0:
+        return "/"
+    return path[:separator] if separator > 0 else "."
 
 
-def _remove_dots(path: str) -> str:
-    if not path:
-        return path
-    trailing = path.endswith("/") or path.endswith("/.") or path.endswith("/..") or path in (".", "..")
-    norm = posixpath.normpath(path)
-    if path.startswith("/") and norm.startswith("//"):
-        norm = "/" + norm.lstrip("/")
-    if norm == ".":
-        norm = ""
-    if trailing and not norm.endswith("/"):
-        norm += "/"
-    return norm
+def resolve_path(base_path: str, rel_path: str) -> str:
+    """resolve_path: only leading "./" and "../" are taken off the relative path (observed:
+    `files/nested/../hello.txt` reaches the TFTP server with its "..", which QEMU's refuses)."""
+    if rel_path.startswith("/"):
+        return rel_path
+    directory = _dirname(base_path)
+    while rel_path.startswith("."):
+        if rel_path in (".", "./") or rel_path.startswith("./"):
+            rel_path = rel_path[2:]
+        elif rel_path in ("..", "../") or rel_path.startswith("../"):
+            directory = _dirname(directory)
+            rel_path = rel_path[3:]
+        else:
+            break
+    return directory + ("" if directory.endswith("/") else "/") + rel_path
 
 
 def resolve(base: Uri | None, rel: Uri) -> Uri:
-    """resolve_uri: RFC 3986 resolution of a relative reference against the working URI."""
+    """resolve_uri: a relative reference takes the working URI's scheme and authority, its path
+    resolved by resolve_path (no RFC 3986 dot-segment removal)."""
     if rel.scheme is not None or base is None:
         return rel
-    if rel.host is not None:
-        return replace(rel, scheme=base.scheme)
     if not rel.path:
         return replace(
             base,
@@ -102,10 +106,7 @@ def resolve(base: Uri | None, rel: Uri) -> Uri:
             fragment=rel.fragment,
             params=rel.params,
         )
-    if rel.path.startswith("/"):
-        path = _remove_dots(rel.path)
-    else:
-        path = _merge(base.path or "/", rel.path)
+    path = resolve_path(base.path or "/", rel.path)
     return replace(base, path=path, query=rel.query, fragment=rel.fragment, params=rel.params, opaque=None)
 
 
@@ -114,12 +115,17 @@ _LEGACY_ESCAPED_PATH = set("#:@? %")
 
 def _encode(field: str, legacy: bool) -> str:
     if not legacy:
-        return field
+        # upstream prints the path as written, escaping only what cannot be shown, from a signed char
+        # (found by the differential fuzzer: `imgargs café` prints `caf%FFFFFFC3%FFFFFFA9...`)
+        return "".join(
+            uri_escape(b) if b <= 0x20 or b >= 0x7F else chr(b)
+            for b in field.encode("utf-8", "surrogateescape")
+        )
     out = []
     for b in uri_decode_text(field):
         ch = chr(b)
         if b <= 0x20 or b >= 0x7F or ch in _LEGACY_ESCAPED_PATH:
-            out.append(f"%{b:02X}")
+            out.append(uri_escape(b))
         else:
             out.append(ch)
     return "".join(out)

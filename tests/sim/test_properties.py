@@ -48,8 +48,9 @@ def test_binary_types_round_trip(data, type_name):
     assert types.parse(type_name, types.format(type_name, data)) == data
 
 
-@given(st.binary(min_size=1, max_size=40), st.booleans())
+@given(st.lists(st.integers(0, 0x7F), min_size=1, max_size=40).map(bytes), st.booleans())
 def test_uristring_round_trip(data, plus):
+    # only below 0x80: iPXE escapes a higher byte from a signed char (%FFFFFFFB), which does not decode back
     assert types.uri_decode_text(types.uri_encode_bytes(data, plus)) == data
 
 

@@ -91,7 +91,10 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         return  # a label written with template text could have any name once rendered
     suggest = ctx.label_suggester
     parents = _parent_handlers(ctx)
-    for line, bound in ctx.commands_named("goto"):
+    # only a goto whose literal target names no label can be reported: found by the flow's index
+    lines = ctx.flow.lines_with_goto_to(ctx.flow.missing_goto_targets())
+    gotos = [(line, ctx.bound(c)) for line in lines for c in line.commands if c.name == "goto"]
+    for line, bound in gotos:
         if len(bound.positionals) != 1 or bound.option_words:
             continue
         word = bound.positionals[0]

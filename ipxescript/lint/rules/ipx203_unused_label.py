@@ -33,15 +33,22 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     flow = ctx.flow
     # a label written as a command (missing goto, IPX205) is meant to be used: one finding is enough
     as_commands = ctx.command_names
+    labels = ctx.labels
+    masked = bool(ctx.masked)
+    unused = []
+    for label, line in ctx.label_list:
+        name = label.name
+        if not name or labels[name] is not line or (masked and ctx.overlaps_mask(label.start, label.end)):
+            continue
+        if not flow.label_is_targeted(name) and name not in as_commands:
+            unused.append(label)
+    if not unused:
+        return
     written: dict[str, int] = {}  # label -> a goto naming it that can never run
     for _line, bound in ctx.commands_named("goto"):
         if len(bound.positionals) == 1 and bound.positionals[0].is_literal:
             written.setdefault(bound.positionals[0].text, bound.command.start)
-    for label, line in ctx.label_list:
-        if not label.name or ctx.labels[label.name] is not line or ctx.overlaps_mask(label.start, label.end):
-            continue
-        if flow.label_is_targeted(label.name) or label.name in as_commands:
-            continue
+    for label in unused:
         if label.name in written:
             message = (
                 f"label ':{label.name}' is only the target of a goto that can never run "

@@ -32,7 +32,12 @@ SEVERITY = Severity.ERROR
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     labels = ctx.labels
-    for _line, bound in ctx.commands_named("goto"):
+    # only a literal target with a colon that names no label can be reported: found by the flow's index
+    colons = [name for name in ctx.flow.missing_goto_targets() if name.startswith(":")]
+    if not colons:
+        return
+    lines = ctx.flow.lines_with_goto_to(colons)
+    for bound in (ctx.bound(c) for line in lines for c in line.commands if c.name == "goto"):
         if len(bound.positionals) != 1:
             continue
         word = bound.positionals[0]

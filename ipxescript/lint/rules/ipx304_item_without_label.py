@@ -30,12 +30,12 @@ Passing::
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
-from ipxescript.analysis.menus import Item, menus
+from ipxescript.analysis.menus import Choice, Item, Menu, menus
 from ipxescript.lint.context import LintContext
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Reference, Word
 
@@ -110,35 +110,59 @@ def dispatches(ctx: LintContext) -> list[Dispatch]:
 def _dispatches(ctx: LintContext) -> Iterator[Dispatch]:
     if ctx.has_template_labels:
         return  # labels written with template text could have any name once rendered
-    gotos = [(b.command.start, line, b) for line, b in ctx.commands_named("goto") if len(b.positionals) == 1]
-    starts = [g[0] for g in gotos]
     choose_lines = {id(b): line for line, b in ctx.commands_named("choose")}
-    lines = ctx.script.lines
     labels = ctx.labels
     for choice in menus(ctx).choices:
         if choice.menu is None or not choice.bound.positionals or not choice.bound.positionals[0].is_literal:
             continue
-        setting = choice.bound.positionals[0].text.split("/")[-1].split(":")[0]
-        pattern = None
-        for k in range(bisect.bisect_right(starts, choice.bound.command.start), len(gotos)):
-            pattern = _dispatch(gotos[k][2].positionals[0], setting)
-            if pattern is not None:
-                break
-        if pattern is None:
+        index = choose_lines[id(choice.bound)].index
+        # kept across versions while the lines from the choose to its goto stay (and the menu)
+        found = ctx.flow.span_fact(
+            (CODE, id(choice.bound.command), id(choice.menu)),
+            index,
+            partial(_dispatch_of, ctx, choice, index),
+        )
+        if found is None:
             continue
-        _start, line, bound = gotos[k]
-        prefix, suffix = pattern
-        first = choose_lines[id(choice.bound)].index
-        handled = _handled_earlier(ctx, setting, lines[first : line.index + 1])
-        missing = [
-            (item, label)
-            for item in choice.menu.items
-            if (name := item.name) is not None
-            and item.name_word is not None
-            and name not in handled
-            and (label := prefix + name + suffix) not in labels
-        ]
-        yield Dispatch(setting, line, bound.command, missing)
+        menu, setting, line, goto, candidates = found
+        if menu is not choice.menu:  # another menu object that got the same id
+            found = _dispatch_of(ctx, choice, index)[0]
+            assert found is not None
+            menu, setting, line, goto, candidates = found
+        missing = [(item, label) for item, label in candidates if label not in labels]
+        yield Dispatch(setting, line, goto, missing)
+
+
+_Found = tuple[Menu, str, LogicalLine, Command, list[tuple[Item, str]]]
+
+
+def _dispatch_of(ctx: LintContext, choice: Choice, index: int) -> tuple[_Found | None, int]:
+    """The first ``goto`` after the choice that dispatches on its setting, with the items and the
+    labels they would jump to (taken-away values left out), and the last line read."""
+    assert choice.menu is not None
+    setting = choice.bound.positionals[0].text.split("/")[-1].split(":")[0]
+    after = choice.bound.command.start
+    lines = ctx.script.lines
+    for k in range(index, len(lines)):
+        line = lines[k]
+        for command in line.commands:
+            if command.name != "goto" or (k == index and command.start <= after):
+                continue
+            bound = ctx.bound(command)
+            if len(bound.positionals) != 1:
+                continue
+            pattern = _dispatch(bound.positionals[0], setting)
+            if pattern is None:
+                continue
+            prefix, suffix = pattern
+            handled = _handled_earlier(ctx, setting, lines[index : k + 1])
+            candidates = [
+                (item, prefix + name + suffix)
+                for item in choice.menu.items
+                if (name := item.name) is not None and item.name_word is not None and name not in handled
+            ]
+            return (choice.menu, setting, line, command, candidates), k
+    return None, len(lines)
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:

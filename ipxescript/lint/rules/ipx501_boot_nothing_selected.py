@@ -54,9 +54,9 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     selecting = {line.index for line, bound in ctx.commands_named(*SELECTS) if bound.positionals}
     selected = set(walk(graph, [j for i in sorted(selecting) if i in entered for j in graph[i]]))
     for i in runs:
-        if i not in entered:
-            continue
-        state = i in selected
+        if i not in entered or i in selected:
+            continue  # entered with an image selected, the line's boots all have one
+        state = False
         for command in lines[i].commands:
             if _selects(ctx, command):
                 state = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ipxescript.sim import errors, keys
 from ipxescript.sim.commands.registry import command
 from ipxescript.sim.machine import Simulator
-from ipxescript.sim.menus import TICKS_PER_SEC
+from ipxescript.sim.menus import KEY_DELAY_TICKS, KEY_UNANSWERED_TICKS, TICKS_PER_SEC
 from ipxescript.sim.options import Parsed, parse_integer
 from ipxescript.sim.status import Stop
 
@@ -59,12 +59,15 @@ def sleep(sim: Simulator, p: Parsed, argv0: str) -> int:
     seconds = parse_integer(p.args[0], sim.profile)
     if not seconds:
         return 0
-    # sleep reads the keyboard: Ctrl-C aborts it. Other --keys are left for the commands that wait for
-    # input (a person typing ahead of a prompt would lose them here; a key list is meant for prompts).
-    if sim.inputs.keys and sim.inputs.keys[0].code == keys.CTRL_C:
-        sim.inputs.keys.popleft()
-        sim.advance(TICKS_PER_SEC // 2)
-        return sim.err(errors.SLEEP_CANCELLED)
+    # sleep reads the keyboard: Ctrl-C aborts it, any other key is read and dropped (observed: `x`
+    # then Ctrl-C during `sleep 3`). Keys come as the oracle types them: the first once the screen has
+    # rested, each next one when the firmware has not answered the last for 2 s.
+    at = KEY_DELAY_TICKS
+    while sim.interactive is None and sim.inputs.keys and at < seconds * TICKS_PER_SEC:
+        if sim.inputs.keys.popleft().code == keys.CTRL_C:
+            sim.advance(at)
+            return sim.err(errors.SLEEP_CANCELLED)
+        at += KEY_UNANSWERED_TICKS
     if sim.interactive is not None:
         sim.interactive.sleep(seconds)
     sim.advance(seconds * TICKS_PER_SEC)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 
 from ipxescript.sim import errors
 from ipxescript.sim.commands.registry import command
-from ipxescript.sim.commands.settings import parse_setting, store
+from ipxescript.sim.commands.settings import parse_setting, stored
 from ipxescript.sim.machine import Simulator
 from ipxescript.sim.options import Parsed
 
@@ -39,14 +40,17 @@ def digest(sim: Simulator, p: Parsed, argv0: str) -> int:
             return status
         if image.data is None:
             sim.notes.append(f"{sim.engine.where()}: {argv0} of {name}: the image was not downloaded whole")
-            value = "0" * (2 * hashlib.new(DIGESTS[argv0]).digest_size)
+            value = bytes(hashlib.new(DIGESTS[argv0]).digest_size)
         else:
-            value = hashlib.new(DIGESTS[argv0], image.data).hexdigest()
+            value = hashlib.new(DIGESTS[argv0], image.data).digest()
         target = p.options.get("set")
         if target:
-            status = store(sim, parse_setting(sim, target, create=True), value)
+            # the digest's bytes, typed hexraw unless the name gives a type (observed: `md5sum --set x`
+            # then `show x` is `x:hexraw = 6f59...`)
+            ref = parse_setting(sim, target, create=True)
+            status = stored(sim, ref, partial(sim.settings.store_raw, ref, ref.type or "hexraw", value))
             if status:
                 return status
         else:
-            sim.out(f"{value}  {image.name}\n")  # the image acquired: `sha1sum ""` names the script
+            sim.out(f"{value.hex()}  {image.name}\n")  # the image acquired: `sha1sum ""` names the script
     return 0

@@ -5,39 +5,41 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ipxescript.sim import errors, keys
+from ipxescript.sim.commands.menus import show_form
 from ipxescript.sim.commands.registry import command
 from ipxescript.sim.commands.settings import store
 from ipxescript.sim.console import Screen
+from ipxescript.sim.forms import Control
 from ipxescript.sim.machine import Simulator
 from ipxescript.sim.options import Parsed
 
 LOGIN_ROWS = {"username": (8, 10), "password": (14, 16)}  # label row, edit box row (2019 login_ui)
-UPSTREAM_ROWS = {"username": (8, 10), "password": (13, 15)}
 LOGIN_COL, LOGIN_MAX = 36, 63
-# 2019 login_ui: "Username:" over a 20-wide box; upstream's form UI: "Username" over a 40-wide box and a
-# footer naming its keys (recorded from ipxe.efi and ipxe.lkrn)
-LEGACY_BOX, UPSTREAM_BOX = (30, 20), (20, 40)
-FOOTER_ROW, FOOTER = 23, "Ctrl-X - save changes     Ctrl-C - discard changes"
+BOX_COL, BOX_WIDTH = 30, 20  # 2019 login_ui: "Username:" over a 20-wide box
 
 
 @command("login")
 def login(sim: Simulator, p: Parsed, argv0: str) -> int:
-    """The 2019 two-box login form: Enter moves on and finally stores both; Esc/Ctrl-C cancel."""
+    """The 2019 two-box login form: Enter moves on and finally stores both; Esc/Ctrl-C cancel.
+    Upstream's login_ui is a form (form_ui.c) of the two settings (recorded: `Username` over a
+    40-wide box, a footer naming the keys, Ctrl-C failing with form_ui.c's ECANCELED)."""
+    if not sim.profile.legacy:
+        controls = [Control("username", "Username"), Control("password", "Password", secret=True)]
+        status = show_form(sim, "", controls)
+        if status:
+            sim.out(f"Could not set credentials: {sim.strerror(status)}\n")
+        return status
     values = {name: list(sim.settings.get(name) or "") for name in LOGIN_ROWS}
     screen = Screen()
 
-    legacy = sim.profile.legacy
-    box_col, box_width = LEGACY_BOX if legacy else UPSTREAM_BOX
-
     def draw() -> Screen:
-        for name, (label_row, box_row) in (LOGIN_ROWS if legacy else UPSTREAM_ROWS).items():
+        for name, (label_row, box_row) in LOGIN_ROWS.items():
             label = "Username" if name == "username" else "Password"
-            screen.put(label_row, LOGIN_COL, label + (":" if legacy else ""))
-            text = "".join(values[name])[-box_width:]
+            screen.put(label_row, LOGIN_COL, label + ":")
+            text = "".join(values[name])
+            text = text[max(0, len(text) - BOX_WIDTH + 1) :]  # the box scrolls to keep the cursor in it
             shown = "*" * len(text) if name == "password" else text
-            screen.put(box_row, box_col, shown + "_" * (box_width - len(shown)))
-        if not legacy:
-            screen.put(FOOTER_ROW, (80 - len(FOOTER)) // 2, FOOTER)
+            screen.put(box_row, BOX_COL, shown + "_" * (BOX_WIDTH - len(shown)))
         return screen
 
     sim.begin_screen()

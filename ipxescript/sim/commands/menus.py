@@ -5,8 +5,8 @@ from __future__ import annotations
 from ipxescript.sim import errors
 from ipxescript.sim.commands.registry import command, ticks
 from ipxescript.sim.commands.settings import parse_setting, store
-from ipxescript.sim.commands.shell import TIMED_OUT, read_line
 from ipxescript.sim.errors import IpxeError
+from ipxescript.sim.forms import FORM_CANCELLED, Control, Form, FormIO, run_form
 from ipxescript.sim.machine import Simulator
 from ipxescript.sim.menus import Menu, MenuItem, initial_index, run_menu
 from ipxescript.sim.options import Parsed
@@ -40,6 +40,7 @@ def item(sim: Simulator, p: Parsed, argv0: str) -> int:
         entry = MenuItem(p.args[0] if p.args else None, " ".join(p.args[1:]))
     entry.shortcut = p.options.get("key", 0)
     entry.default = bool(p.options.get("default"))
+    entry.secret = bool(p.options.get("secret"))
     target.items.append(entry)
     return 0
 
@@ -113,17 +114,46 @@ def show_menu(sim: Simulator, target: Menu, p: Parsed) -> tuple[int, MenuItem | 
 def present(sim: Simulator, p: Parsed, argv0: str) -> int:
     target = find_menu(sim, p.options.get("form"))
     try:
-        for entry in target.items:
-            if entry.name is None:
-                continue
-            ref = parse_setting(sim, entry.name, create=True)
-            line = read_line(sim, sim.settings.get(entry.name) or "", "form")
-            if line is None or line is TIMED_OUT:
-                return sim.err(errors.CHOOSE_CANCELLED)
-            status = store(sim, ref, line)
-            if status:
-                return status
-        return 0
+        controls = [Control(i.name, i.text, i.secret, i.shortcut, i.default) for i in target.items]
+        return show_form(sim, target.title, controls)
     finally:
         if not p.options.get("keep") and target in sim.menus:
             sim.menus.remove(target)
+
+
+def show_form(sim: Simulator, title: str, controls: list[Control]) -> int:
+    """form_ui.c show_form: the settings' current values in the boxes, then the form loop."""
+    refs = {}
+    for control in controls:
+        if control.name is not None:
+            refs[id(control)] = parse_setting(sim, control.name, create=True)
+            control.value = list(sim.settings.get(control.name) or "")
+            control.cursor = len(control.value)
+    form = Form(title, controls)
+    status = form.layout()
+    if status:
+        return sim.err(status)
+    if sim.inputs.exploring:
+        if sim.decide("form", ["CTRL-X", "ESC"]) == 1:
+            return sim.err(FORM_CANCELLED)
+        return 0
+
+    def store_control(control: Control) -> int:
+        ref = refs[id(control)]
+        try:
+            sim.settings.store_text(ref, "".join(control.value))
+        except IpxeError as exc:
+            return sim.err(exc.status)
+        return 0
+
+    def wait_key() -> int:
+        key = sim.wait_key(0, "form")
+        assert key is not None
+        return key
+
+    sim.begin_screen()
+    io = FormIO(
+        wait_key, sim.snapshot, sim.key_group_done, store_control, sim.strerror, sim.profile.key_offset
+    )
+    status = run_form(form, io)
+    return sim.err(status) if status else 0

@@ -16,11 +16,15 @@ from ipxescript.sim.options import Parsed, parse_integer
 def netdevs(sim: Simulator, names: list[str]) -> None:
     """parse_netdev of each name, failing at the first that is no interface."""
     for name in names:
-        if name not in NETDEV_NAMES:
+        if not is_netdev(sim, name):
             raise IpxeError(sim.err(errors.NO_NETWORK_DEVICE), f'"{name}": no such network device')
 
 
 NETDEV_NAMES = ("net0", "netX")
+
+
+def is_netdev(sim: Simulator, name: str) -> bool:
+    return name in NETDEV_NAMES or name in sim.vlans
 
 
 def ifcommon(
@@ -30,11 +34,11 @@ def ifcommon(
     the status is the last one), or on every interface (the one NIC) when none is named."""
     status = 0
     for name in names or ["net0"]:
-        if name not in NETDEV_NAMES:  # parse_netdev
+        if not is_netdev(sim, name):  # parse_netdev
             status = sim.err(errors.NO_NETWORK_DEVICE)
             sim.out(f'"{name}": no such network device\n')
             continue
-        status = payload("net0")
+        status = payload(name if name in sim.vlans else "net0")
         if status == 0 and stop_on_first_success:
             return 0
     return status
@@ -75,6 +79,8 @@ def ifopen(sim: Simulator, p: Parsed, argv0: str) -> int:
             sim.out(f"Could not open {dev}: {sim.strerror(status)}\n")
             return status
         sim.net_open = argv0 != "ifclose"
+        if argv0 == "iflinkwait":
+            sim.out(f"Waiting for link-up on {dev}... ok\n")  # even when it is up (observed)
         return 0
 
     return ifcommon(sim, p.args, open_or_close, stop_on_first_success=argv0 == "iflinkwait")
@@ -100,10 +106,37 @@ def wireless(sim: Simulator, p: Parsed, argv0: str) -> int:
     return ifcommon(sim, p.args, lambda dev: 0)  # the NIC is no wireless device: nothing to show
 
 
-@command("vcreate", "vdestroy")
-def vlan(sim: Simulator, p: Parsed, argv0: str) -> int:
-    netdevs(sim, p.args)  # the trunk (vcreate) or the VLAN device (vdestroy) must exist
-    return not_simulated(sim, p, argv0)
+@command("vcreate")
+def vcreate(sim: Simulator, p: Parsed, argv0: str) -> int:
+    """vlan.c vlan_create: a device TRUNK-TAG on the trunk, open when the trunk is (observed on
+    upstream ipxe.efi: ifstat shows it with the trunk's MAC); a tag from 4095 or a priority above 7
+    is EINVAL."""
+    netdevs(sim, p.args)
+    tag, priority = p.options.get("tag", 0), p.options.get("priority", 0)
+    if not 0 <= tag < 0xFFF or not 0 <= priority <= 7:
+        status = sim.err(errors.VLAN_INVALID)
+        sim.out(f"Could not create VLAN device: {sim.strerror(status)}\n")
+        return status
+    name = f"{p.args[0]}-{tag}"
+    if name not in sim.vlans:
+        sim.vlans.append(name)
+        sim.settings.set_raw(name, "mac", "hex", bytes.fromhex(sim.machine.mac.replace(":", "")))
+    return 0
+
+
+@command("vdestroy")
+def vdestroy(sim: Simulator, p: Parsed, argv0: str) -> int:
+    netdevs(sim, p.args)
+    name = p.args[0]
+    if name not in sim.vlans:
+        status = sim.err(errors.VLAN_NOT_VLAN)
+        sim.out(f"Could not destroy VLAN device: {sim.strerror(status)}\n")
+        return status
+    sim.vlans.remove(name)
+    block = sim.settings.find_block(name, create=False)
+    if block is not None and block.parent is not None:
+        block.parent.children.remove(block)
+    return 0
 
 
 @command("route")
@@ -143,6 +176,11 @@ def network_probe(sim: Simulator, p: Parsed, argv0: str) -> int:
 
 @command("autoboot")
 def autoboot(sim: Simulator, p: Parsed, argv0: str) -> int:
+    """ifcommon_exec with netboot as the payload: a name that is no interface is reported first."""
+    return ifcommon(sim, p.args, lambda dev: netboot(sim))
+
+
+def netboot(sim: Simulator) -> int:
     filename = sim.settings.get("filename")
     if not filename:
         status = sim.err(errors.HTTP_NOT_FOUND)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipxescript.sim import errors
+from ipxescript.sim import errors, uri
 from ipxescript.sim.commands.registry import command
 from ipxescript.sim.errors import IpxeError
 from ipxescript.sim.machine import Simulator
@@ -11,18 +11,25 @@ from ipxescript.sim.status import RunEnded
 
 
 def check_schemes(sim: Simulator, root_paths: list[str]) -> None:
-    """Each root path (resolved against the working URI) needs a SAN opener in this build: an
-    unknown scheme is ENOTSUP (observed: `sanhook foo:bar`); TFTP opens, but not as a block device
-    (observed: `sanboot a` from a TFTP script fails with tftp.c's 0x3f122083)."""
+    """The root paths (resolved against the working URI) are a device's paths, tried in turn: it
+    opens when one of them has a SAN opener in this build, else it fails with the last one's error.
+    An unknown scheme is ENOTSUP (observed: `sanhook foo:bar`); TFTP opens, but not as a block device
+    (observed: `sanboot a` from a TFTP script fails with tftp.c's 0x3f122083). `01:02:ff` has the
+    scheme `01` in the 2019 build, none upstream (found by the differential fuzzer, after an empty
+    path that was the TFTP script's own URI)."""
+    legacy = sim.profile.legacy
+    working = uri.parse(sim.engine.cwuri, legacy=False) if sim.engine.cwuri else None
+    status = 0
     for root_path in root_paths:
-        base = root_path if ":" in root_path else (sim.engine.cwuri or "")
-        scheme = base.split(":", 1)[0] if ":" in base else ""
+        scheme = uri.resolve(working, uri.parse(root_path, legacy=legacy)).scheme or ""
+        scheme = scheme if legacy else scheme.lower()
         if scheme in ("tftp", "tftm", "mtftp"):
             status = sim.err(errors.TFTP_NOT_BLOCK_DEVICE)
         elif scheme not in sim.profile.schemes:
             status = sim.err(errors.SCHEME_UNSUPPORTED)
         else:
-            continue
+            return
+    if status:
         raise IpxeError(status, f"Could not open SAN device: {sim.strerror(status)}")
 
 

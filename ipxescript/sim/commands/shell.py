@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ipxescript.sim import keys
 from ipxescript.sim.commands.registry import command
+from ipxescript.sim.lineedit import edit_key
 from ipxescript.sim.machine import Simulator
 from ipxescript.sim.options import Parsed
 from ipxescript.sim.status import RunEnded, Stop
@@ -81,6 +82,7 @@ def read_line(
             raise RunEnded(ends_run_as, 0, {"where": sim.engine.where()})
         key = sim.wait_key(timeout if first else 0, what)
         if key is None:
+            sim.out("\n")  # readline ends its line on a timeout too (observed: read --timeout)
             return TIMED_OUT
         first = False
         if key == keys.LF or key == 0x0D:
@@ -89,37 +91,9 @@ def read_line(
             show_edited(sim, initial, "".join(text), mask)
             return None
         special = {v + sim.profile.key_offset: k for k, v in keys.SPECIAL.items()}.get(key)
-        if key == keys.BACKSPACE or key == 0x7F:
-            if cursor:
-                del text[cursor - 1]
-                cursor -= 1
-        elif special == "DELETE" or key == 0x04:
-            if cursor < len(text):
-                del text[cursor]
-        elif key == 0x17:  # Ctrl-W: delete the word before the cursor
-            start = cursor
-            while start and text[start - 1] == " ":
-                start -= 1
-            while start and text[start - 1] != " ":
-                start -= 1
-            del text[start:cursor]
-            cursor = start
-        elif key == 0x15:  # Ctrl-U
-            del text[:cursor]
-            cursor = 0
-        elif key == 0x0B:  # Ctrl-K
-            del text[cursor:]
-        elif special == "HOME" or key == 0x01:
-            cursor = 0
-        elif special == "END" or key == 0x05:
-            cursor = len(text)
-        elif special == "LEFT" or key == 0x02:
-            cursor = max(0, cursor - 1)
-        elif special == "RIGHT" or key == 0x06:
-            cursor = min(len(text), cursor + 1)
-        elif 0x20 <= key < 0x100 and key != 0x7F and len(text) < sim.profile.readline_max:
-            text.insert(cursor, chr(key))
-            cursor += 1
+        moved = edit_key(text, cursor, key, special, sim.profile.readline_max)
+        if moved is not None:
+            cursor = moved
     final = "".join(text)
     show_edited(sim, initial, final, mask)
     return final
