@@ -9,9 +9,36 @@ Public API (the language server and the boot server use these names)::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ipxescript.lint.config import LintConfig, load_config
-from ipxescript.lint.engine import LintResult, lint_script, lint_source, lint_text
-from ipxescript.lint.registry import Rule, all_rules, find_rule
+
+if TYPE_CHECKING:
+    from ipxescript.lint.engine import LintResult, lint_script, lint_source, lint_text
+    from ipxescript.lint.registry import Rule, all_rules, find_rule
+
+# Imported on first use: ``ipxelint`` imports this package, and a run the cache answers
+# (ipxescript.lint.cache) needs neither the engine nor the rules.
+_LAZY = {
+    "LintResult": "engine",
+    "lint_script": "engine",
+    "lint_source": "engine",
+    "lint_text": "engine",
+    "Rule": "registry",
+    "all_rules": "registry",
+    "find_rule": "registry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "LintConfig",

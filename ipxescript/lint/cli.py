@@ -24,8 +24,6 @@ from ipxescript.clikit import (
 )
 from ipxescript.lint.config import FAIL_ON, TEMPLATES, ConfigError, LintConfig, load_config, read_config_file
 from ipxescript.lint.discover import discover
-from ipxescript.lint.engine import lint_text, lint_tree
-from ipxescript.lint.fixes import fix_text, fixable
 from ipxescript.lint.report import FORMATS, FileReport, render
 from ipxescript.syntax.source import decode_source, encode_source
 
@@ -168,6 +166,12 @@ def _validate_profile(name: str | None) -> None:
 )
 @click.option("--stdin-filename", default=None, help="Name to show (and match config against) for '-'.")
 @click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Reuse the output of an earlier run over the same files, config and version (env: IPXELINT_CACHE_DIR).",
+)
+@click.option(
     "--color",
     type=click.Choice(["auto", "always", "never"]),
     default="auto",
@@ -197,6 +201,7 @@ def lint_command(
     entries: tuple[str, ...],
     maps: tuple[str, ...],
     stdin_filename: str | None,
+    cache_dir: str | None,
     color: str,
     quiet: bool,
 ) -> None:
@@ -255,6 +260,8 @@ def lint_command(
             io_error = True
             continue
         if fix:
+            from ipxescript.lint.fixes import fix_text
+
             fixed, count = fix_text(text, _linter(shown, config), unsafe_fixes)
             fixed_total += count
             if diff:
@@ -273,6 +280,20 @@ def lint_command(
         if worst_fail_on is None:
             worst_fail_on = config.fail_on
     root, context = _context(inputs, paths, runner)
+    cached = _cache_folder(cache_dir, fix or check_urls or io_error or "-" in paths)
+    key = ""
+    if cached is not None:
+        from ipxescript.lint import cache
+
+        options = (fmt, fail_on, use_color, quiet, entries, maps, root)
+        key = cache.run_key(options, inputs, context)
+        hit = cache.load(cached, key)
+        if hit is not None:
+            click.echo(hit.stdout, nl=False, color=use_color)
+            click.echo(hit.stderr, nl=False, err=True)
+            sys.exit(hit.status)
+    from ipxescript.lint.engine import lint_tree  # not before: a run the cache answers needs no engine
+
     for result in lint_tree(inputs, entries, maps, root, context):
         reports.append(FileReport(result.script.path or "-", result.script, result.diagnostics))
     if check_urls:
@@ -290,12 +311,26 @@ def lint_command(
         click.echo(output, nl=False, err=True, color=use_color)
     else:
         click.echo(output, nl=False, color=use_color)
-    if not quiet:
-        _summary(reports, fixed_total, fix and not diff)
+    summary = "" if quiet else _summary(reports, fixed_total, fix and not diff)
+    click.echo(summary, nl=False, err=True)
     if io_error:
         sys.exit(EXIT_USAGE)
     all_found = [d for r in reports for d in r.diagnostics]
-    sys.exit(1 if changed or _fails(all_found, worst_fail_on or "warning") else 0)
+    status = 1 if changed or _fails(all_found, worst_fail_on or "warning") else 0
+    if cached is not None:
+        from ipxescript.lint import cache
+
+        cache.store(cached, key, cache.Entry(output, summary, status))
+    sys.exit(status)
+
+
+def _cache_folder(option: str | None, uncacheable: object) -> Path | None:
+    """The cache folder when the run may use one: not when it writes fixes, asks the network, reads
+    standard input or met a file it could not read."""
+    from ipxescript.lint.cache import cache_dir
+
+    folder = cache_dir(option)
+    return None if folder is None or uncacheable else folder
 
 
 def _tree_root(paths: tuple[str, ...]) -> Path | None:
@@ -342,17 +377,23 @@ def _project_root(path: str, config: LintConfig) -> Path:
 
 
 def _linter(path: str, config: LintConfig) -> Callable[[str], list[Diagnostic]]:
+    from ipxescript.lint.engine import lint_text
+
     return lambda text: lint_text(text, path, config).diagnostics
 
 
-def _summary(reports: list[FileReport], fixed: int, fixing: bool) -> None:
+def _summary(reports: list[FileReport], fixed: int, fixing: bool) -> str:
+    """The lines for standard error after the findings: what was fixed, how many findings of each kind."""
     found = [d for r in reports for d in r.diagnostics]
+    out = ""
     if fixing and fixed:
-        click.echo(f"Fixed {fixed} problem{'s' if fixed != 1 else ''}.", err=True)
+        out += f"Fixed {fixed} problem{'s' if fixed != 1 else ''}.\n"
     if not found:
-        return
+        return out
     counts = {s: sum(1 for d in found if d.severity == s) for s in Severity}
     parts = [f"{n} {s.value}{'s' if n != 1 and s != Severity.INFO else ''}" for s, n in counts.items() if n]
+    from ipxescript.lint.fixes import fixable
+
     safe = len(fixable(found))
     unsafe = len(fixable(found, unsafe=True)) - safe
     hint = ""
@@ -360,9 +401,7 @@ def _summary(reports: list[FileReport], fixed: int, fixing: bool) -> None:
         hint += f"; {safe} fixable with --fix"
     if unsafe:
         hint += f"; {unsafe} more with --fix --unsafe-fixes"
-    click.echo(
-        f"Found {len(found)} problem{'s' if len(found) != 1 else ''} ({', '.join(parts)}){hint}.", err=True
-    )
+    return out + f"Found {len(found)} problem{'s' if len(found) != 1 else ''} ({', '.join(parts)}){hint}.\n"
 
 
 def _read(path: str) -> str | None:

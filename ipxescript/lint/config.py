@@ -67,14 +67,14 @@ class LintConfig:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def enabled(self, code: str, path: str | None = None) -> bool:
-        key = (code, path)
+        key = (code, path) if self.per_path_ignores else code  # only per-path ignores depend on the path
         found = self._enabled.get(key)
         if found is None:  # asked for every rule of every file: answered once per code and path
             found = self._enabled[key] = self._decide(code, path)
         return found
 
     @cached_property
-    def _enabled(self) -> dict[tuple[str, str | None], bool]:
+    def _enabled(self) -> dict[tuple[str, str | None] | str, bool]:
         return {}
 
     def _decide(self, code: str, path: str | None) -> bool:

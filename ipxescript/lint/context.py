@@ -83,7 +83,14 @@ class LintContext(ScriptModel):
         return list(self.script.diagnostics) + run_core_checks(self.script, self.catalog, self.profile)
 
     def core(self, code: str) -> list[Diagnostic]:
-        return [d for d in self.core_diagnostics if d.code == code]
+        found = self.core_diagnostics
+        index = self.__dict__.get("_core_index")
+        if index is None or index[0] is not found:  # core_diagnostics may be set, not computed
+            by_code: dict[str, list[Diagnostic]] = {}
+            for d in found:
+                by_code.setdefault(d.code, []).append(d)
+            index = self.__dict__["_core_index"] = (found, by_code)
+        return list(index[1].get(code, ()))
 
 
 def build_profile(catalog: Catalog, config: LintConfig) -> Profile:

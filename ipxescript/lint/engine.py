@@ -10,14 +10,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ipxescript.analysis.boottree import BootTree, Edge, parse_map
-from ipxescript.analysis.diagnostics import Diagnostic, Related, Severity
+from ipxescript.analysis.diagnostics import Diagnostic, Edit, Related, Severity
 from ipxescript.lint.config import LintConfig
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.registry import Rule, all_rules
 from ipxescript.lint.suppress import find_suppressions
 from ipxescript.lint.template import MARKERS, has_markers, mask_template
-from ipxescript.syntax.parser import parse
-from ipxescript.syntax.tree import Script
+from ipxescript.syntax.parser import LineMemo, parse
+from ipxescript.syntax.tree import LogicalLine, Script
 
 INTERNAL_ERROR = "IPX000"
 
@@ -53,12 +53,137 @@ def lint_script(
     """Every enabled finding for a parsed script, sorted by position."""
     with _gc_paused():
         ctx = LintContext(script, config or LintConfig(), masked or ())
-        found = _run_rules(ctx)
+        found = _run_rules(ctx, LintRun())
         _release([ctx])
         return found
 
 
-def _run_rules(ctx: LintContext) -> list[Diagnostic]:
+class LintRun:
+    """What the scripts of one lint run share. Real scripts repeat lines heavily (within a script, and
+    across the scripts of a repository), and much of a lint is work on one line at a time: a line's
+    tree (``LineMemo``), and the core checks and line-local rules (``LINE_RULES``: findings on a line
+    that depend only on its text and the config). Each is done once per distinct line text and copied,
+    moved, to every line with that text."""
+
+    def __init__(self) -> None:
+        self.parsed = LineMemo()
+        # (config, enabled line rules, magic) -> raw line text -> (core findings, rule findings), at
+        # offsets from the line's start
+        self._checked: dict[tuple[int, tuple[str, ...], str | None], dict[str, _LineFindings]] = {}
+        self._configs: list[LintConfig] = []  # the configs whose ids key ``_checked``, kept alive
+
+    def line_checks(
+        self, ctx: LintContext, rules: Sequence[Rule]
+    ) -> tuple[list[Diagnostic], set[str], list[tuple[str, tuple[str, ...]]]] | None:
+        """``run_checks(ctx, rules)`` for line-local ``rules``, and ``ctx.core_diagnostics`` set, from
+        the findings on each distinct line; None (nothing set) when a rule raised."""
+        config, script = ctx.config, ctx.script
+        enabled = tuple(r.code for r in rules if config.enabled(r.code, script.path))
+        key = (id(config), enabled, script.magic)
+        known = self._checked.get(key)
+        if known is None:
+            known = self._checked[key] = {}
+            self._configs.append(config)
+        text = script.text
+        new: dict[str, LogicalLine] = {}
+        for line in script.lines:
+            raw = text[line.start : line.end]
+            if raw not in known and raw not in new:
+                new[raw] = line
+        if new:
+            fresh = _check_lines(ctx, list(new.values()), rules)
+            if fresh is None:
+                return None
+            known.update(zip(new, fresh, strict=True))
+        commands: list[Diagnostic] = []
+        types: list[Diagnostic] = []
+        found: list[Diagnostic] = []
+        for line in script.lines:
+            entry = known[text[line.start : line.end]]
+            if entry.empty:
+                continue
+            at = line.start
+            commands += [_moved(d, at) for d in entry.commands]
+            types += [_moved(d, at) for d in entry.types]
+            found += [_moved(d, at) for d in entry.found]
+        ctx.core_diagnostics = list(script.diagnostics) + commands + types
+        registered = {r.code for r in rules}
+        supersede = [(r.code, r.supersedes) for r in rules if r.supersedes and r.code in enabled]
+        return found, registered, supersede
+
+
+@dataclass
+class _LineFindings:
+    """What the core checks (on commands, on ``${name:type}``) and the line rules found on one line,
+    at offsets from its start."""
+
+    commands: list[Diagnostic]
+    types: list[Diagnostic]
+    found: list[Diagnostic]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.commands or self.types or self.found)
+
+
+def _moved(d: Diagnostic, delta: int) -> Diagnostic:
+    fix = d.fix
+    if fix is not None:
+        fix = replace(fix, edits=tuple(Edit(e.start + delta, e.end + delta, e.text) for e in fix.edits))
+    return replace(d, start=d.start + delta, end=d.end + delta, fix=fix)
+
+
+def _check_lines(
+    ctx: LintContext, lines: list[LogicalLine], rules: Sequence[Rule]
+) -> list[_LineFindings] | None:
+    """The core checks and ``rules`` on ``lines`` alone (a script of just those lines, at their
+    offsets, sharing the whole script's bindings), by line; None when a rule raised."""
+    from ipxescript.analysis.checks import check_command, check_types
+
+    script = ctx.script
+    part = Script(
+        text=script.text,
+        path=script.path,
+        lines=lines,
+        diagnostics=[],
+        magic=script.magic,
+        line_starts=script.line_starts,
+        encoding_errors=script.encoding_errors,
+    )
+    sub = LintContext(part, ctx.config)
+    sub._bound = ctx._bound  # one binding per command, shared with the whole script's model
+    catalog, profile = ctx.catalog, ctx.profile
+    commands = [d for _line, c in part.commands() for d in check_command(c, catalog, profile)]
+    types = list(check_types(part, catalog, profile))
+    sub.core_diagnostics = commands + types
+    found, _registered, _supersede = run_checks(sub, rules)
+    if any(d.code == INTERNAL_ERROR for d in found):
+        return None
+    out = [_LineFindings([], [], []) for _ in lines]
+    starts = [line.start for line in lines]
+    for which, items in ((0, commands), (1, types), (2, found)):
+        for d in items:
+            k = max(0, bisect.bisect_right(starts, d.start) - 1)
+            (out[k].commands, out[k].types, out[k].found)[which].append(_moved(d, -starts[k]))
+    return out
+
+
+def _line_rules() -> tuple[Rule, ...]:
+    """The line-local rules (``LINE_RULES``) whose work is per line, not a filter of the core's."""
+    from ipxescript.lint.incremental import LINE_RULES
+
+    return tuple(r for r in all_rules() if r.code in LINE_RULES and not r.core)
+
+
+def _run_rules(ctx: LintContext, run: LintRun | None = None) -> list[Diagnostic]:
+    if run is not None and not ctx.masked:  # template regions: the masks, not lines, decide
+        line_rules = _line_rules()
+        shared = run.line_checks(ctx, line_rules)
+        if shared is not None:
+            found, registered, supersede = shared
+            rest = run_checks(ctx, [r for r in all_rules() if r not in line_rules])
+            return finish(ctx, found + rest[0], registered | rest[1], supersede + rest[2])
+        ctx.__dict__.pop("core_diagnostics", None)
     found, registered, supersede = run_checks(ctx, all_rules())
     return finish(ctx, found, registered, supersede)
 
@@ -127,7 +252,7 @@ class _Prepared:
     shown: Script  # the script users see (the unmasked text, same positions)
 
 
-def _prepare(text: str | bytes, path: str | None, config: LintConfig | None) -> _Prepared:
+def _prepare(text: str | bytes, path: str | None, config: LintConfig | None, run: LintRun) -> _Prepared:
     """Decode, mask template regions when the config asks for it, parse: the script's lint context."""
     config = config or LintConfig()
     if isinstance(text, bytes):
@@ -138,13 +263,14 @@ def _prepare(text: str | bytes, path: str | None, config: LintConfig | None) -> 
     source = text
     if config.template != "none" and has_markers(text):
         source, masked = mask_template(text, config.template or "auto")
-    script = parse(source, path)
-    shown = parse(text, path) if masked else script  # positions are the same; users see the original
+    script = parse(source, path, run.parsed)
+    # positions are the same; users see the original
+    shown = parse(text, path, run.parsed) if masked else script
     return _Prepared(text, LintContext(script, config, masked), shown)
 
 
-def _finish(prepared: _Prepared) -> LintResult:
-    diagnostics = _run_rules(prepared.ctx)
+def _finish(prepared: _Prepared, run: LintRun) -> LintResult:
+    diagnostics = _run_rules(prepared.ctx, run)
     text, masked = prepared.text, prepared.ctx.masked
     if masked or has_markers(text):
         diagnostics = _drop_template_fixes(text, diagnostics, masked)
@@ -162,8 +288,9 @@ def _release(contexts: Iterable[LintContext]) -> None:
 def lint_text(text: str | bytes, path: str | None = None, config: LintConfig | None = None) -> LintResult:
     """Parse (masking template regions when the config asks for it) and lint one script alone."""
     with _gc_paused():
-        prepared = _prepare(text, path, config)
-        result = _finish(prepared)
+        run = LintRun()
+        prepared = _prepare(text, path, config, run)
+        result = _finish(prepared, run)
         _release([prepared.ctx])
         return result
 
@@ -192,8 +319,9 @@ def _lint_tree(
     root: str | Path | None,
     context: Sequence[tuple[str, str | bytes, LintConfig]] = (),
 ) -> list[LintResult]:
-    prepared = [_prepare(text, path, config) for path, text, config in files]
-    around = [(_prepare(text, path, config), path) for path, text, config in context]
+    run = LintRun()
+    prepared = [_prepare(text, path, config, run) for path, text, config in files]
+    around = [(_prepare(text, path, config, run), path) for path, text, config in context]
     on_disk = [(p, path) for p, (path, _t, _c) in zip(prepared, files, strict=True) if path != "-"]
     on_disk += around
     all_entries = [*entries, *(e for p, _path in on_disk for e in p.ctx.config.entries)]
@@ -208,7 +336,7 @@ def _lint_tree(
     for p, path in on_disk:
         p.ctx.tree = tree
         p.ctx.tree_file = tree.file(path)
-    results = [_finish(p) for p in prepared]
+    results = [_finish(p, run) for p in prepared]
     for p, result in zip(prepared, results, strict=True):
         tree_file = p.ctx.tree_file
         if tree_file is None:

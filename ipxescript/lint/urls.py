@@ -43,12 +43,18 @@ class UrlUse:
     def __init__(self, line: LogicalLine, bound: BoundCommand, word: Word) -> None:
         self.line, self.bound, self.word = line, bound, word
         # the word's text up to its first ``${...}`` reference
-        out = []
-        for part in word.parts:
-            if not isinstance(part, Literal):
-                break
-            out.append(part.value)
-        self.literal_prefix = prefix = "".join(out)
+        parts = word.parts
+        if len(parts) < 2 or not isinstance(parts[1], Literal):  # most words: one part, or two
+            first = parts[0] if parts else None
+            prefix = first.value if isinstance(first, Literal) else ""
+        else:
+            out = []
+            for part in parts:
+                if not isinstance(part, Literal):
+                    break
+                out.append(part.value)
+            prefix = "".join(out)
+        self.literal_prefix = prefix
         # the scheme when it is written literally (letters, '-' and '_' before ':')
         match = SCHEME_RE.match(prefix) if ":" in prefix else None
         self.scheme: str | None = match.group(1) if match else None

@@ -20,12 +20,18 @@ PIECES = [" ", "  ", "\n", "\r\n", "\\\n", "\\\r\n", "\r", "\\", "|", "||", "&&"
           ">", "<", "2>&1", "a", "echo", "set", "x", "goto", "chain", "http://h/x", "if", "#", ":l"]  # fmt: skip
 # and texts with operators only, where the pipes alone decide
 OPERATORS = [" ", "\n", "\r\n", "\\\n", "|", "||", "&&", ";", "a", "echo", "x"]
-texts = st.one_of(
-    [
-        st.lists(st.sampled_from(pieces), max_size=40).map(lambda parts: "#!ipxe\n" + "".join(parts))
-        for pieces in (PIECES, OPERATORS)
-    ]
-)
+
+
+def _texts(pieces: list[str]) -> st.SearchStrategy[str]:
+    line = st.tuples(
+        st.sampled_from(["", "echo ", "set x ", "x "]), st.lists(st.sampled_from(pieces), max_size=12)
+    )
+    return st.lists(line.map(lambda t: t[0] + "".join(t[1])), max_size=6).map(
+        lambda lines: "#!ipxe\n" + "\n".join(lines)
+    )
+
+
+texts = st.one_of([_texts(PIECES), _texts(OPERATORS)])
 
 
 GATES = [(ipx111_glued_operator, "_maybe_glued"), (ipx405_shell_syntax, "_suspect")]

@@ -46,9 +46,10 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         return  # the build is not known: a project's own build may have it
     profile = ctx.profile
     macros = ctx.catalog.scheme_build_macros
-    for _line, bound in ctx.commands:
+    missing = [name for name in ctx.command_names if name not in profile.commands]
+    for _line, bound in ctx.commands_named(*missing) if missing else ():
         name = bound.name
-        if name is None or name in profile.commands or bound.spec is None:
+        if name is None or bound.spec is None:
             continue
         spec = bound.spec
         how = f" (build switch {spec.build_macro})" if spec.build_macro else ""

@@ -34,9 +34,8 @@ SUPERSEDES = ("IPX101", "IPX104")
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    for line in ctx.script.lines:
-        label = line.label
-        if label is None or label.name or not line.commands or not line.commands[0].words:
+    for label, line in ctx.label_list:
+        if label.name or not line.commands or not line.commands[0].words:
             continue
         word = line.commands[0].words[0]
         gap = ctx.script.text[label.end : word.start]

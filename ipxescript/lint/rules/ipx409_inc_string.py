@@ -49,8 +49,8 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         return
     untyped: dict[str, list[tuple[int, Word, Word | None]]] = {}  # name -> (line index, name word, value)
     safe_names: set[str] = set()  # a numeric type or a clear somewhere: the order decides, stay quiet
-    for line, bound in ctx.commands:
-        if bound.name not in ("set", "clear", "read", "choose") or not bound.positionals:
+    for line, bound in ctx.commands_named("set", "clear", "read", "choose"):
+        if not bound.positionals:
             continue
         word = bound.positionals[0]
         if not word.is_literal or "/" in word.text:
