@@ -266,3 +266,23 @@ def test_legacy_login_box_keeps_the_cursor_in_view(run):
 def test_ifstat_without_names_lists_vlans_too(run):
     lines = run("vcreate --tag 9 net0\nifstat\n", profile="efi").console.splitlines()
     assert [line.split(":")[0] for line in lines[::2]] == ["net0", "net0-9"]
+
+
+def test_pciscan_stores_only_into_a_type_with_a_number_form(run):
+    # found by the long fuzz run (seed 15); oracle case fuzz_pciscan_typed
+    script = (
+        "pciscan 1 || echo ${errno}\nset pb hi\npciscan pb || echo ${errno}\npciscan pd:uint8\necho ${pd}\n"
+    )
+    assert run(script, profile="efi").console.splitlines() == [
+        'Could not store "netmask": Operation not supported (https://ipxe.org/3c0c2083)',  # tag 1 is ipv4
+        "0x3c0c2083",
+        'Could not store "pb": Operation not supported (https://ipxe.org/3c0c2083)',  # a stored string
+        "0x3c0c2083",
+        "0x0",
+    ]
+
+
+def test_usbscan_parses_its_setting_before_looking_for_a_device(run):
+    # found by the long fuzz run (seed 15); oracle case fuzz_usbscan_setting
+    result = run("usbscan ::1 || echo ${errno}\nusbscan ua || echo ${errno}\n", profile="efi")
+    assert result.console == '"::1": invalid setting\n0x3c0c2083\n0x2c074087\n'
