@@ -252,8 +252,17 @@ def test_san_paths_fail_with_the_last_error(run):
     script = "sanhook tftp://h/x 01:02:ff || echo ${errno}\nsanhook 01:02:ff tftp://h/x || echo ${errno}\n"
     lines = run(script, profile="debian-12-efi").console.splitlines()
     assert lines[1::2] == ["0x3c092083", "0x3f122083"]  # `01` is an unknown scheme in the 2019 build
+    from ipxescript.sim import uri
+
+    assert uri.parse("fe80::1").scheme is None  # upstream: a path on the working URI (fuzz_san_ipv6_literal)
+    assert uri.parse("fe80::1", legacy=True).scheme == "fe80"
 
 
 def test_legacy_login_box_keeps_the_cursor_in_view(run):
     result = run("login\n", profile="debian-12-efi", keys="text:" + "x" * 25 + "y ENTER ENTER")
     assert result.screens[-1][10] == " " * 30 + "x" * 18 + "y_"
+
+
+def test_ifstat_without_names_lists_vlans_too(run):
+    lines = run("vcreate --tag 9 net0\nifstat\n", profile="efi").console.splitlines()
+    assert [line.split(":")[0] for line in lines[::2]] == ["net0", "net0-9"]
