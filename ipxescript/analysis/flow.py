@@ -176,25 +176,24 @@ class Flow:
 
     def span_fact(self, key: Hashable, index: int, compute: Callable[[], tuple[T, int]]) -> T:
         """A fact about line ``index`` that depends only on lines ``index`` to ``last`` (their text
-        and flow) and on their physical line numbers: ``compute()`` gives ``(fact, last)``, ``last``
-        being ``len(lines)`` when it read up to the end of the script. Kept across versions of an
-        edited document (on the line's ``LineFlow``) while those lines keep their ``LineFlow``
-        objects, in a row, at the same index and physical line (and the end stays where it was)."""
+        and flow): ``compute()`` gives ``(fact, last)``, ``last`` being ``len(lines)`` when it read
+        up to the end of the script. Kept across versions of an edited document (on the line's
+        ``LineFlow``) while those lines keep their ``LineFlow`` objects, in a row (and the end stays
+        where it was), even when an edit above moved them: so the fact holds no line index or line
+        number, only lines, nodes and positions relative to line ``index``."""
         lines = self.lines
         facts = lines[index].facts
         found = facts.get(key)
         if found is not None:
-            kept: tuple[T, list[LineFlow], int, int, bool] = found  # type: ignore[assignment]
-            value, window, first_line, at, to_end = kept
+            kept: tuple[T, list[LineFlow], bool] = found  # type: ignore[assignment]
+            value, window, to_end = kept
             end = index + len(window)
             # (a list compare: identity first, in C; an equal LineFlow of the same line reads the same)
-            if at == index and first_line == window[0].line.first_line and lines[index:end] == window:
-                if not to_end or end == len(lines):
-                    return value
+            if lines[index:end] == window and (not to_end or end == len(lines)):
+                return value
         value, last = compute()
         to_end = last >= len(lines)
-        window = lines[index : min(last, len(lines) - 1) + 1]
-        facts[key] = (value, window, window[0].line.first_line, index, to_end)
+        facts[key] = (value, lines[index : min(last, len(lines) - 1) + 1], to_end)
         return value
 
     def outcomes(self, command: Command) -> frozenset[str]:
@@ -399,4 +398,11 @@ class Flow:
             self._patterns = list(
                 {j.pattern.pattern: j for j in self.jumps if j.pattern is not None}.values()
             )
-        return name in self._targeted or any(j.matches(name) for j in self._patterns)
+            # the first lines of the labels some goto ${...} can reach: the graph's pattern nodes
+            self._pattern_hits: set[int] = set().union(*self.graph[len(self.lines) :])
+        if name in self._targeted:
+            return True
+        line = self.ctx.labels.get(name)
+        if line is not None:
+            return line.index in self._pattern_hits
+        return any(j.matches(name) for j in self._patterns)

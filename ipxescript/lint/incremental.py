@@ -90,8 +90,9 @@ def _labels_or_gotos(line: LogicalLine) -> bool:
 
 # Cross-line rules whose findings depend only on the lines for which their predicate holds (and on the
 # positions of those lines): after an edit that replaced only lines for which it holds neither before
-# nor after, and moved no line to another line number, their findings are the last ones, moved. Every
-# other cross-line rule (labels, flow, images along paths) runs after every edit.
+# nor after, their findings are the last ones, moved; when the edit moved the lines after it to other
+# line numbers, only if there were none (a message may cite a line number). Every other cross-line
+# rule (labels, flow, images along paths) runs after every edit.
 READS: dict[str, Callable[[LogicalLine], bool]] = {
     **dict.fromkeys(
         ("IPX108", "IPX403", "IPX404", "IPX408", "IPX409", "IPX410", "IPX411", "IPX601"), _reads_settings
@@ -231,7 +232,7 @@ class IncrementalLinter:
             self._lines, self._flagged = {}, {}
             self._rules = {}
             self._magic = script.magic
-        changed = self._changed_lines(script)
+        changed, shifted = self._changed_lines(script)
         ctx = LintContext(script, self.config, previous=previous)  # its bindings are shared
         lines = script.lines
         known = self._lines
@@ -273,7 +274,13 @@ class IncrementalLinter:
         for rule in self.cross_rules:
             reads = READS.get(rule.code)
             last = self._rules.get(rule.code)
-            if reads is not None and last is not None and last.found is not None and changed is not None:
+            if (
+                reads is not None
+                and last is not None
+                and last.found is not None
+                and changed is not None
+                and (not shifted or not last.found)  # moved lines change line numbers in messages
+            ):
                 moved = self._moved(script, last.found, changed) if not any(map(reads, changed)) else None
                 if moved is not None:
                     found += moved
@@ -299,16 +306,17 @@ class IncrementalLinter:
         self._linted = (script.lines, len(script.line_starts))
         return list(self._result)
 
-    def _changed_lines(self, script: Script) -> list[LogicalLine] | None:
-        """The lines an edit since the last complete lint took away or brought in; None when it moved
-        any other line to another index or physical line number (messages cite line numbers)."""
+    def _changed_lines(self, script: Script) -> tuple[list[LogicalLine] | None, bool]:
+        """The lines an edit since the last complete lint took away or brought in (None before the
+        first lint), and whether it moved the lines after them to other line numbers."""
         linted, physical = self._linted
         lines = script.lines
-        if not linted or len(linted) != len(lines) or physical != len(script.line_starts):
-            return None
-        # as many logical and physical lines as before: the lines after the edit did not move
+        if not linted:
+            return None, True
         first, old_end, new_end = changed_span(linted, lines)
-        return lines[first:new_end] + linted[first:old_end]
+        # as many logical and physical lines as before: the lines after the edit did not move
+        shifted = len(linted) != len(lines) or physical != len(script.line_starts)
+        return lines[first:new_end] + linted[first:old_end], shifted
 
     @staticmethod
     def _moved(

@@ -143,3 +143,23 @@ def test_label_suggesters_of_versions_that_asked_nothing_still_suggest_as_new_on
         if asked[k] or k == len(chain) - 1:
             word = data.draw(st.sampled_from(words))
             assert chain[k](word) == Suggester(versions[k])(word)
+
+
+def test_facts_kept_across_versions_follow_their_lines() -> None:
+    # IPX209's verdicts and IPX304's dispatches are kept while the lines they read stay; an edit above
+    # moves those lines to other line numbers, which the findings must cite (IPX209's "on line N")
+    text = (
+        "#!ipxe\n:a\nkernel http://x/k1\n:b\nkernel http://x/k2\nboot\n"
+        "menu Boot\nitem linux Linux\nitem other Other\nchoose os && goto ${os}\n:linux\nexit\n"
+    )
+    doc = Document(text, "boot.ipxe")
+    linter = IncrementalLinter()
+    assert linter.lint(doc.script) == lint_source(doc.text, "boot.ipxe")
+    edits = [("#!ipxe\n", "echo one\n"), (":a\n", "\n\n"), ("echo one\n", ""), (":b\n", "echo \\\n  two\n")]
+    for after, new in edits:
+        at = doc.text.index(after) + len(after)
+        doc.edit(at, at, new)
+        found = linter.lint(doc.script)
+        assert found == lint_source(doc.text, "boot.ipxe"), repr(doc.text)
+        assert any(d.code == "IPX209" and "on line" in d.message for d in found)
+        assert any(d.code == "IPX304" for d in found)

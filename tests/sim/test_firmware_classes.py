@@ -261,3 +261,8 @@ def test_san_paths_fail_with_the_last_error(run):
 def test_legacy_login_box_keeps_the_cursor_in_view(run):
     result = run("login\n", profile="debian-12-efi", keys="text:" + "x" * 25 + "y ENTER ENTER")
     assert result.screens[-1][10] == " " * 30 + "x" * 18 + "y_"
+
+
+def test_ifstat_without_names_lists_vlans_too(run):
+    lines = run("vcreate --tag 9 net0\nifstat\n", profile="efi").console.splitlines()
+    assert [line.split(":")[0] for line in lines[::2]] == ["net0", "net0-9"]

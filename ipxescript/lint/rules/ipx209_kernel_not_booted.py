@@ -38,6 +38,7 @@ Passing::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.context import LintContext
@@ -77,17 +78,38 @@ def _verdict(ctx: LintContext, start_line: int, loader: Command) -> tuple[str, i
     """Follow fall-through from the kernel command. None when a boot comes first (or a jump out of
     the kernel's own section); else the reason and the line where ``boot`` is missing: the last line
     of the kernel's section. Kept across versions of an edited document while the lines it read
-    stay (Flow.span_fact)."""
-    return ctx.flow.span_fact((CODE, id(loader)), start_line, lambda: _follow(ctx, start_line, loader))
+    stay (Flow.span_fact), with line numbers relative to the kernel's line."""
+    found = ctx.flow.span_fact((CODE, id(loader)), start_line, partial(_follow, ctx, start_line, loader))
+    if found is None:
+        return None
+    reason, number, anchor = found
+    if number is not None:
+        reason = reason.replace(_NUMBER, str(ctx.script.lines[start_line].first_line + 1 + number))
+    return reason, start_line + anchor
 
 
-def _follow(ctx: LintContext, start_line: int, loader: Command) -> tuple[tuple[str, int] | None, int]:
-    """``_verdict`` and the last line it read (``len(lines)``: it ran to the end of the script)."""
+_NUMBER = "\x00"  # where the line number goes in a reason kept by span_fact
+
+
+def _follow(
+    ctx: LintContext, start_line: int, loader: Command
+) -> tuple[tuple[str, int | None, int] | None, int]:
+    """``_verdict`` relative to the kernel's line (the reason with ``_NUMBER`` for the line number,
+    the line number and the anchor as offsets), and the last line it read (``len(lines)``: it ran
+    to the end of the script)."""
     read = [len(ctx.script.lines)]
-    return _walk(ctx, start_line, loader, read), read[0]
+    verdict = _walk(ctx, start_line, loader, read)
+    if verdict is None:
+        return None, read[0]
+    reason, anchor, number = verdict
+    first = ctx.script.lines[start_line].first_line + 1
+    return (reason, None if number is None else number - first, anchor - start_line), read[0]
 
 
-def _walk(ctx: LintContext, start_line: int, loader: Command, read: list[int]) -> tuple[str, int] | None:
+def _walk(
+    ctx: LintContext, start_line: int, loader: Command, read: list[int]
+) -> tuple[str, int, int | None] | None:
+    """The reason (with ``_NUMBER`` for the line number it cites), the anchor line, the line number."""
     lines = ctx.script.lines
     flow_lines = ctx.flow.lines
     barriers = ctx.template_barriers
@@ -107,15 +129,20 @@ def _walk(ctx: LintContext, start_line: int, loader: Command, read: list[int]) -
                 if crossed is None or (command.name != "sanboot" and not ctx.bound(command).positionals):
                     return None  # boots the selected image (or, in its own section, whatever it meant)
                 return (
-                    f"{_into(crossed)}runs another image on line {ctx.line_number(command.start)}",
+                    f"{_into(crossed)}runs another image on line {_NUMBER}",
                     section_last,
+                    ctx.line_number(command.start),
                 )
             if command.name == "exit" and crossed is None:
                 return None
             if command.name == "exit" and flow_lines[index].falls_through:
                 continue  # 'iseq ${try} xxxxx && exit ||': leaves only when retries ran out
             if command.name == "exit":
-                return f"{_into(crossed)}exits on line {ctx.line_number(command.start)}", section_last
+                return (
+                    f"{_into(crossed)}exits on line {_NUMBER}",
+                    section_last,
+                    ctx.line_number(command.start),
+                )
             if command.name in SELECTS and crossed is None and _same_image(ctx, loader, command):
                 continue
             if command.name in SELECTS and index == start_line and _fallback(line, command):
@@ -124,7 +151,8 @@ def _walk(ctx: LintContext, start_line: int, loader: Command, read: list[int]) -
                 continue  # 'iseq ${arch} x86_64 && kernel a' then 'iseq ${arch} i386 && kernel b'
             if command.name in SELECTS:
                 anchor = section_last if crossed is not None else start_line
-                return f"{_into(crossed)}loads another image on line {ctx.line_number(command.start)}", anchor
+                number = ctx.line_number(command.start)
+                return f"{_into(crossed)}loads another image on line {_NUMBER}", anchor, number
         if crossed is None and any(c.words for c in line.commands):
             section_last = index
         if index in barriers:
@@ -136,13 +164,14 @@ def _walk(ctx: LintContext, start_line: int, loader: Command, read: list[int]) -
             if lf.falls_through:
                 continue  # a conditional goto or exit ('iseq ${try} xxx && exit ||'): the path goes on
             return (
-                f"{_into(crossed)}leaves on line {ctx.line_number(line.start)} without booting",
+                f"{_into(crossed)}leaves on line {_NUMBER} without booting",
                 section_last,
+                ctx.line_number(line.start),
             )
     read[0] = len(lines)
     if crossed is not None:
-        return f"falls through into ':{crossed}' and reaches the end of the script", section_last
-    return "reaches the end of the script", section_last
+        return f"falls through into ':{crossed}' and reaches the end of the script", section_last, None
+    return "reaches the end of the script", section_last, None
 
 
 def _into(crossed: str | None) -> str:

@@ -35,16 +35,26 @@ SEVERITY = Severity.INFO
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
     model = settings(ctx)
     reported: set[str] = set()
+    fine: set[str] = set()  # names read somewhere, or iPXE's: most writes are of these
+    masked = bool(ctx.masked)
     tree, tree_file = ctx.tree, ctx.tree_file
     suggest: Suggester | None = None  # one for the script, made when first asked
     for write in model.writes:
         name = write.name
         if write.command not in ("set", "read", "choose") or write.block is not None or not name:
             continue
-        if name in reported or is_predefined(ctx, name) or model.is_read(name) or ctx.is_masked(write.start):
+        if name in fine or name in reported:
             continue
-        if tree is not None and tree_file is not None and tree.setting_read(tree_file, name):
-            continue  # a script this one chains (or that chains it) reads it
+        if (
+            is_predefined(ctx, name)
+            or model.is_read(name)
+            # a script this one chains (or that chains it) reads it
+            or (tree is not None and tree_file is not None and tree.setting_read(tree_file, name))
+        ):
+            fine.add(name)
+            continue
+        if masked and ctx.is_masked(write.start):
+            continue
         reported.add(name)
         if suggest is None:
             suggest = Suggester(model.read_names - model.written_names)

@@ -26,7 +26,8 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.analysis.settings import WRITES_POSITIONAL, split_name
-from ipxescript.lint.context import LintContext
+from ipxescript.catalog import Catalog
+from ipxescript.lint.context import LintContext, catalog_fact
 
 CODE = "IPX412"
 NAME = "builtin-setting-assigned"
@@ -43,8 +44,13 @@ EFFECT = {
 }
 
 
+@catalog_fact
+def _builtins(catalog: Catalog) -> frozenset[str]:
+    return frozenset(catalog.builtin_settings)
+
+
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    builtins = set(ctx.catalog.builtin_settings)
+    builtins = _builtins(ctx.catalog)
     for _line, bound in ctx.commands_named(*WRITES_POSITIONAL):
         index = WRITES_POSITIONAL[bound.name or ""]
         if len(bound.positionals) <= index or not bound.positionals[index].is_literal:

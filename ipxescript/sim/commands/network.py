@@ -31,9 +31,9 @@ def ifcommon(
     sim: Simulator, names: list[str], payload: Callable[[str], int], stop_on_first_success: bool = False
 ) -> int:
     """ifcommon_exec: the payload on each named interface (a name that is none is reported and skipped;
-    the status is the last one), or on every interface (the one NIC) when none is named."""
+    the status is the last one), or on every interface (the NIC, then the VLANs made) when none is named."""
     status = 0
-    for name in names or ["net0"]:
+    for name in names or ["net0", *sim.vlans]:
         if not is_netdev(sim, name):  # parse_netdev
             status = sim.err(errors.NO_NETWORK_DEVICE)
             sim.out(f'"{name}": no such network device\n')
