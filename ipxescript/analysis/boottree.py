@@ -21,6 +21,7 @@ Entries are the files given as such, or else the files no other file chains.
 
 from __future__ import annotations
 
+import bisect
 import os
 import posixpath
 import re
@@ -400,8 +401,27 @@ class BootTree:
         regex = re.compile(
             "".join("[^/]*" if p is WILD else re.escape(_norm_prefix(p, i)) for i, p in enumerate(text_parts))
         )
-        hits = _unique(f for p, f in self._by_posix.items() if f is not source and regex.fullmatch(p))
+        # only paths that start with the pattern's literal head can match (a tree of many folders
+        # would otherwise try every pattern on every file)
+        head = "" if text_parts[0] is WILD else _norm_prefix(text_parts[0], 0)
+        hits = _unique(f for p, f in self._starting_with(head) if f is not source and regex.fullmatch(p))
         return hits, ("pattern" if hits else "not-in-tree")
+
+    @cached_property
+    def _sorted_posix(self) -> list[tuple[str, int]]:
+        return sorted((p, i) for i, p in enumerate(self._by_posix))
+
+    def _starting_with(self, head: str) -> list[tuple[str, TreeFile]]:
+        """The (path, file) pairs of ``_by_posix`` whose path starts with ``head``, in its order."""
+        keys = self._sorted_posix
+        found = []
+        for k in range(bisect.bisect_left(keys, (head, -1)), len(keys)):
+            path, order = keys[k]
+            if not path.startswith(head):
+                break
+            found.append((order, path))
+        found.sort()
+        return [(path, self._by_posix[path]) for _order, path in found]
 
     def _map(self, url: str) -> str | None:
         for mapping in self.maps:

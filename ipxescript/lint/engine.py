@@ -103,9 +103,9 @@ class LintRun:
             if entry.empty:
                 continue
             at = line.start
-            commands += [_moved(d, at) for d in entry.commands]
-            types += [_moved(d, at) for d in entry.types]
-            found += [_moved(d, at) for d in entry.found]
+            commands += [moved(d, at) for d in entry.commands]
+            types += [moved(d, at) for d in entry.types]
+            found += [moved(d, at) for d in entry.found]
         ctx.core_diagnostics = list(script.diagnostics) + commands + types
         registered = {r.code for r in rules}
         supersede = [(r.code, r.supersedes) for r in rules if r.supersedes and r.code in enabled]
@@ -126,7 +126,8 @@ class _LineFindings:
         return not (self.commands or self.types or self.found)
 
 
-def _moved(d: Diagnostic, delta: int) -> Diagnostic:
+def moved(d: Diagnostic, delta: int) -> Diagnostic:
+    """The finding (and its fix) ``delta`` characters further on."""
     fix = d.fix
     if fix is not None:
         fix = replace(fix, edits=tuple(Edit(e.start + delta, e.end + delta, e.text) for e in fix.edits))
@@ -164,7 +165,7 @@ def _check_lines(
     for which, items in ((0, commands), (1, types), (2, found)):
         for d in items:
             k = max(0, bisect.bisect_right(starts, d.start) - 1)
-            (out[k].commands, out[k].types, out[k].found)[which].append(_moved(d, -starts[k]))
+            (out[k].commands, out[k].types, out[k].found)[which].append(moved(d, -starts[k]))
     return out
 
 

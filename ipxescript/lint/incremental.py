@@ -28,7 +28,7 @@ from ipxescript.analysis.settings import WRITES_POSITIONAL
 from ipxescript.catalog import get_catalog
 from ipxescript.lint.config import LintConfig
 from ipxescript.lint.context import LintContext
-from ipxescript.lint.engine import INTERNAL_ERROR, finish, gc_paused, lint_text, run_checks
+from ipxescript.lint.engine import INTERNAL_ERROR, finish, gc_paused, lint_text, moved, run_checks
 from ipxescript.lint.registry import Rule, all_rules
 from ipxescript.lint.template import has_markers
 from ipxescript.lint.urls import IMAGE_COMMANDS, SAN_COMMANDS
@@ -120,8 +120,8 @@ class _LineResult:
         """The same findings, moved to where the line starts now."""
         if start != self.start:
             delta = start - self.start
-            self.found = [_moved(d, delta) for d in self.found]
-            self.core = [_moved(d, delta) for d in self.core]
+            self.found = [moved(d, delta) for d in self.found]
+            self.core = [moved(d, delta) for d in self.core]
             self.start = start
         return self
 
@@ -160,13 +160,6 @@ class _RuleResult:
     found: list[tuple[Diagnostic, list[Anchor]]] | None
     codes: set[str]
     supersede: list[tuple[str, tuple[str, ...]]]
-
-
-def _moved(d: Diagnostic, delta: int) -> Diagnostic:
-    fix = d.fix
-    if fix is not None:
-        fix = replace(fix, edits=tuple(Edit(e.start + delta, e.end + delta, e.text) for e in fix.edits))
-    return replace(d, start=d.start + delta, end=d.end + delta, fix=fix)
 
 
 class IncrementalLinter:

@@ -122,7 +122,10 @@ class Lab:
         self.processes: list[subprocess.Popen[bytes]] = []
         self._add_ns(self.server_ns)
         self.ns_exec(self.server_ns, "ip", "link", "set", "lo", "up")
-        self.ns_exec(self.server_ns, "ip", "link", "add", self.bridge, "type", "bridge")
+        # A fixed MAC: a bridge without one takes its lowest port's, so a host joining later could change
+        # it under the neighbours' ARP caches (their TCP to us, e.g. PostgreSQL, stalls for minutes).
+        mac = "02:00:00:" + ":".join(self.tag[i : i + 2] for i in range(0, 6, 2))
+        self.ns_exec(self.server_ns, "ip", "link", "add", self.bridge, "address", mac, "type", "bridge")
         self.ns_exec(self.server_ns, "ip", "addr", "add", f"{self.server_ip}/{prefix}", "dev", self.bridge)
         self.ns_exec(self.server_ns, "ip", "link", "set", self.bridge, "up")
         self.ns_exec(self.server_ns, "sysctl", "-qw", f"net.ipv6.conf.{self.bridge}.disable_ipv6=1")

@@ -41,7 +41,7 @@ class _WordByWord(LintContext):
     """The language server's model of a few lines: no look at the whole text."""
 
     @property
-    def whole_script(self) -> bool:
+    def scan_whole_text(self) -> bool:
         return False
 
 

@@ -70,7 +70,7 @@ def _maybe_glued(text: str) -> bool:
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    if ctx.whole_script and not _maybe_glued(ctx.script.text):
+    if ctx.scan_whole_text and not _maybe_glued(ctx.script.text):
         return  # one pass over the text instead of one over every word
     for _line, bound in ctx.commands:
         words = bound.positionals[:1] if bound.name in FREE_TEXT else bound.command.args

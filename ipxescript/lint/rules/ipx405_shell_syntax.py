@@ -102,7 +102,7 @@ def _suspect(text: str) -> bool:
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
-    if ctx.whole_script and not _suspect(ctx.script.text):  # only shell keywords used as command names
+    if ctx.scan_whole_text and not _suspect(ctx.script.text):  # only shell keywords used as command names
         names = ADVICE_NAMES & ctx.command_names
         for _line, bound in ctx.commands_named(*names) if names else ():
             yield from _advice(ctx, bound.name, bound.command.words)
