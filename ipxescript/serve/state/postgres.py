@@ -138,6 +138,18 @@ def migrate(conn: Any, where: str) -> int:
     return SCHEMA_VERSION
 
 
+# A database host that vanishes without a reset (power lost, its address moved) would leave a query
+# waiting on TCP retransmits for minutes with no answer to anyone: these libpq settings end such a
+# connection within seconds, so the instance goes to its logged outage mode instead.
+DEAD_PEER = {
+    "tcp_user_timeout": 5000,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+}
+
+
 class Database:
     """A connection pool that fails fast while the database is away, and a thread that notices its return."""
 
@@ -167,7 +179,12 @@ class Database:
             url,
             min_size=1,
             max_size=max_size,
-            kwargs={"autocommit": True, "connect_timeout": 10, "options": "-c statement_timeout=5000"},
+            kwargs={
+                "autocommit": True,
+                "connect_timeout": 10,
+                "options": "-c statement_timeout=5000",
+                **DEAD_PEER,
+            },
             check=self._check_if_idle,
             reconnect_timeout=0,  # never give up: the database comes back
             open=False,
