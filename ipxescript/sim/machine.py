@@ -257,6 +257,8 @@ class Simulator:
         # options of QEMU's DHCPACK with no predefined setting: the lease time (86400 s), the type (ACK)
         self.settings.set_raw("net0.dhcp", "51", "string", (86400).to_bytes(4, "big"))
         self.settings.set_raw("net0.dhcp", "53", "string", bytes([5]))
+        # dhcpopts.c finds the END marker when asked for tag 255: an empty value (fuzz_dhcp_end_tag)
+        self.settings.set_raw("net0.dhcp", "255", "string", b"")
 
     # -- console helpers -----------------------------------------------------------------------------
 

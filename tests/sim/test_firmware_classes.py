@@ -286,3 +286,10 @@ def test_usbscan_parses_its_setting_before_looking_for_a_device(run):
     # found by the long fuzz run (seed 15); oracle case fuzz_usbscan_setting
     result = run("usbscan ::1 || echo ${errno}\nusbscan ua || echo ${errno}\n", profile="efi")
     assert result.console == '"::1": invalid setting\n0x3c0c2083\n0x2c074087\n'
+
+
+def test_dhcp_tag_255_is_the_packets_end_marker(run):
+    # found by the long fuzz run (seed 16); oracle case fuzz_dhcp_end_tag
+    result = run("show 255\nshow 254 || echo ${errno}\n", profile="pcbios")
+    assert result.console.splitlines()[0] == "net0.dhcp/255:string ="
+    assert result.console.splitlines()[-1] == "0x2d0c203b"
