@@ -14,13 +14,17 @@ from .vt import COLS, ROWS, render_text
 
 # `ifstat`'s packet counters count the boot's own traffic (an environment value): compared as X
 COUNTERS = re.compile(r"TX:\d+ TXE:\d+ RX:\d+ RXE:\d+")
+# ...and its error lines (`[TXE: 2 x "Operation canceled ..."]`) count what went wrong on the link since
+# the boot began (earlier cases, packets the network sent while the interface was open): left out
+ERROR_LINES = re.compile(r'^ *\[(?:TXE|RXE): \d+ x ".*"\]\n', re.MULTILINE)
 
 
 def normalize_console(text: str) -> list[str]:
     """Console text as lines: `\\r`/`\\b` overwriting applied, line ends stripped, bytes >= 0x80 as `?`,
-    `ifstat`'s packet counters as X."""
+    `ifstat`'s packet counters as X and its error lines left out."""
     text = "".join(ch if ord(ch) < 0x80 else "?" for ch in text)
-    return COUNTERS.sub("TX:X TXE:X RX:X RXE:X", render_text(text)).split("\n")
+    text = ERROR_LINES.sub("", render_text(text))
+    return COUNTERS.sub("TX:X TXE:X RX:X RXE:X", text).split("\n")
 
 
 def normalize_screen(screen: list[str] | str) -> list[str]:
