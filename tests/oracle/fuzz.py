@@ -654,8 +654,8 @@ def replay(path: Path, batch: int = 200) -> dict[str, dict[str, object]]:
                     Generated(str(r["name"]), list(r["lines"]), list(r["keys"]), dict(r["children"]))  # type: ignore[call-overload]
                     for r in chunk
                 ]
-                _root, loaded = stage(cases, work)
-                staged = stage_cases(work / "staged", work / "cases")
+                root, loaded = stage(cases, work)
+                staged = stage_cases(work / "staged", root)
                 for record, case, loaded_case in zip(chunk, cases, loaded, strict=True):
                     if record["verdict"] in ("filtered", "firmware"):
                         skipped[str(record["verdict"])] += 1
