@@ -19,9 +19,9 @@ from aiohttp import web
 
 from ipxescript.serve import eventloop, metrics
 from ipxescript.serve.apiauth import api_token
-from ipxescript.serve.bootlog import BootLog
+from ipxescript.serve.bootlog import BootLog, JsonlSink
 from ipxescript.serve.config import ConfigError, ServeConfig
-from ipxescript.serve.http_app import make_app
+from ipxescript.serve.http_app import LINT_POOL, make_app
 from ipxescript.serve.http_guard import (
     Guard,
     GuardedSockSite,
@@ -90,22 +90,38 @@ def _state_where(config: ServeConfig) -> str:
 
 
 async def _poll_scripts(policy: ServePolicy) -> None:
+    """Every LINT_POLL_SECONDS, look for changed scripts (on the event loop, in slices) and lint those in
+    the lint thread."""
     loop = asyncio.get_running_loop()
+
+    async def lint(rel: str, real: str, st: os.stat_result) -> None:
+        await loop.run_in_executor(LINT_POOL, policy.checker.report, rel, real, st)
+
     while True:
         await asyncio.sleep(LINT_POLL_SECONDS)
         try:
-            await loop.run_in_executor(None, policy.checker.scan)
+            await policy.checker.poll(lint)
         except OSError as exc:
             log.warning("lint: scanning %s failed: %s", policy.root.path, exc)
 
 
 async def _sync_log(bootlog: BootLog, interval: float) -> None:
-    """Write buffered boot-log lines and take in those of the other HTTP worker processes (and instances)."""
+    """Write buffered boot-log lines and take in those of the other HTTP worker processes (and instances).
+
+    A local bootlog.jsonl is written and read on the event loop: one write and one read of a few lines
+    cost microseconds, while a hand-off to a thread costs the loop Python's lock twice, and on a busy
+    machine each hand-off can stall every connection for milliseconds. A database sink may wait on the
+    network: that one is flushed and read in a thread."""
     loop = asyncio.get_running_loop()
+    local = isinstance(bootlog.sink, JsonlSink)
     while True:
         await asyncio.sleep(interval)
-        await loop.run_in_executor(None, bootlog.flush)
-        await loop.run_in_executor(None, bootlog.follow)
+        if local:
+            bootlog.flush()
+            bootlog.follow()
+        else:
+            await loop.run_in_executor(None, bootlog.flush)
+            await loop.run_in_executor(None, bootlog.follow)
 
 
 def bind_http(config: ServeConfig) -> socket.socket:

@@ -219,3 +219,43 @@ def test_http_workers_share_assignments_and_the_boot_log(tmp_path: Path, boot_ro
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0 and "Traceback" not in err
+
+
+@pytest.mark.timeout(90)
+def test_an_edited_script_is_linted_by_the_poll_without_a_request(tmp_path: Path, boot_root: Path) -> None:
+    """The server looks for changed scripts every two seconds (on its event loop, the lint itself in a
+    thread): an edit that breaks a script shows in the console's list before anyone asks for it, and a
+    deleted script leaves the list."""
+    port = free_port()
+    state = tmp_path / "state"
+    proc = start([str(boot_root), "--http-port", str(port), "--tftp-port", str(free_port())], state)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/", proc)
+        auth = {"Authorization": "Bearer " + (state / "api-token").read_text().strip()}
+
+        def errors() -> list[str]:
+            answer = requests.get(f"http://127.0.0.1:{port}/api/server", timeout=10, headers=auth)
+            return list(answer.json()["lint_errors"])
+
+        def wait_for(check: object) -> list[str]:
+            deadline = time.monotonic() + 30
+            shown = errors()
+            while not check(shown) and time.monotonic() < deadline:  # type: ignore[operator]
+                time.sleep(0.2)
+                shown = errors()
+            return shown
+
+        assert wait_for(lambda shown: shown == []) == []
+        edited = boot_root / "sub" / "later.ipxe"
+        edited.write_text("#!ipxe\necho fine\nchian http://example/next.ipxe\n")
+        shown = wait_for(lambda shown: shown != [])
+        assert [line.split(": ", 1)[0] for line in shown] == ["sub/later.ipxe:3:1"], shown
+        edited.unlink()
+        assert wait_for(lambda shown: shown == []) == []
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and "Traceback" not in err
+    assert "sub/later.ipxe:3:1: error IPX101" in err

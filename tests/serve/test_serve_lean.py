@@ -249,3 +249,20 @@ def test_header_lines_are_bounded_on_both_paths(server: LiveServer) -> None:
             sock.sendall(get("/b.ipxe", *extra))
             ((head, body),) = responses(sock, 1)
             assert head.split(b" ")[1] == b"400" and AIOHTTP in head
+
+
+def test_pipelined_steps_reach_the_boot_log_as_the_client_took_them(server: LiveServer) -> None:
+    """Requests read in one wake-up of the server offer the boot log a step only when it differs from
+    the client's previous one (a repeat would be left out anyway): b.ipxe, small.txt, b.ipxe sent at
+    once are three steps; the same file twice in a row, one."""
+    server.raw("/b.ipxe")
+    server.raw("/small.txt")
+    log = server.policy.bootlog
+    mark = log.mark()
+    time.sleep(2.1)  # past the boot log's repeat window for the two warm-up requests
+    with connect(server) as sock:
+        sock.sendall(get("/b.ipxe") * 2 + get("/small.txt") * 2 + get("/b.ipxe"))
+        got = responses(sock, 5)
+    assert all(AIOHTTP not in head for head, _ in got)
+    _, events = log.since(mark)
+    assert [e.what for e in events] == ["b.ipxe", "small.txt", "b.ipxe"]
