@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Word
 
@@ -63,7 +63,15 @@ def word_pattern(word: Word) -> re.Pattern[str]:
     )
 
 
-def walk(graph: list[list[int]], starts: Iterable[int], blocked: Iterable[int] = ()) -> list[int]:
+class Graph(Protocol):
+    """Successor lists by node: a list of lists, or one whose nodes are made when asked for."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, node: int, /) -> list[int]: ...
+
+
+def walk(graph: Graph, starts: Iterable[int], blocked: Iterable[int] = ()) -> list[int]:
     """The nodes of ``graph`` reachable from ``starts`` (inclusive) without entering a node in
     ``blocked``: the one graph walk of the flow rules (flag array, no per-edge generator)."""
     seen = bytearray(len(graph))

@@ -9,7 +9,7 @@ unregisters every image, the selected one included.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from ipxescript.analysis.binding import BoundCommand
 from ipxescript.analysis.flow import Jump, walk
@@ -120,27 +120,45 @@ def _line_succeeds(ctx: ScriptModel, line: LogicalLine) -> bool:
     return line_exits(ctx, line)[0]
 
 
-def strict_graph(ctx: ScriptModel) -> list[list[int]]:
-    """The flow graph with a line's fall-through edge kept only when the line can succeed (after an
-    edit, the previous version's with the entries the flow graph changed made again)."""
-    cached: list[list[int]] | None = getattr(ctx, "_strict_graph", None)
+class StrictGraph:
+    """The flow graph with a line's fall-through edge kept only when the line can succeed. A node's
+    successors are worked out when first asked for: the image rules walk from a few loaders, and
+    deciding whether a line can succeed costs a look at its commands' outcomes."""
+
+    def __init__(self, ctx: ScriptModel, known: list[list[int] | None]) -> None:
+        self._ctx = ctx
+        self._base = ctx.flow.graph  # successor lists shared with the flow graph: read-only!
+        self._known = known
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def __getitem__(self, i: int) -> list[int]:
+        out = self._known[i]
+        if out is None:
+            out = self._known[i] = _strict_successors(self._ctx, self._base, self._ctx.script.lines, i)
+        return out
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return (self[i] for i in range(len(self)))
+
+
+def strict_graph(ctx: ScriptModel) -> StrictGraph:
+    """The strict flow graph (``StrictGraph``); after an edit, the previous version's nodes are kept
+    but for those the flow graph changed."""
+    cached: StrictGraph | None = getattr(ctx, "_strict_graph", None)
     if cached is not None:
         return cached
     flow = ctx.flow
-    base = flow.graph  # successor lists shared with the flow graph, copied where cut: read-only!
-    lines = ctx.script.lines
-    earlier: list[list[int]] | None = getattr(ctx.previous, "_strict_graph", None)
+    earlier: StrictGraph | None = getattr(ctx.previous, "_strict_graph", None)
     changes = flow.graph_changes
-    if earlier is not None and changes is not None and len(earlier) == len(base):
-        graph = earlier[:]
+    if earlier is not None and changes is not None and len(earlier) == len(flow.graph):
+        known = earlier._known[:]
         for i in changes:
-            graph[i] = _strict_successors(ctx, base, lines, i)
+            known[i] = None
     else:
-        graph = list(base)
-        for i in range(len(lines) - 1):
-            if i + 1 in graph[i]:
-                graph[i] = _strict_successors(ctx, base, lines, i)
-    ctx._strict_graph = graph  # type: ignore[attr-defined]
+        known = [None] * len(flow.graph)
+    graph = ctx._strict_graph = StrictGraph(ctx, known)  # type: ignore[attr-defined]
     return graph
 
 

@@ -43,7 +43,7 @@ def flow_of(model: ScriptModel) -> tuple[object, ...]:
     flow = model.flow
     lines = [(lf.line, lf.falls_through, lf.stops, lf.jumps, lf.leaving, lf.targets) for lf in flow.lines]
     gotos = {name: sorted(line.index for line in where) for name, where in flow._goto_lines.items() if where}
-    return lines, flow.graph, sorted(flow.reachable), strict_graph(model), gotos
+    return lines, flow.graph, sorted(flow.reachable), list(strict_graph(model)), gotos
 
 
 @settings(max_examples=150, deadline=None)
