@@ -46,6 +46,7 @@ sys.path.insert(0, str(HERE.parent / "tests" / "e2e"))
 from e2e_servers import write_nginx_conf  # noqa: E402
 from report import goal  # noqa: E402
 
+from tests.state.bootstorm import sched_times  # noqa: E402
 from tests.state.storm_lab import POOL_START, StormLab, make_root, pool_end  # noqa: E402
 
 SETUPS = ("dnsmasq+nginx", "one/sqlite", "three/pg-relays", "three/pg-segment")
@@ -74,6 +75,30 @@ def machine_busy() -> float:
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = fields[3] + fields[4]  # idle + iowait
     return (sum(fields[:8]) - idle) / TICKS
+
+
+def sched_of(groups: dict[str, list[int]]) -> dict[str, dict[str, float]]:
+    """Per group of server processes (dnsmasq, nginx, serve), the seconds their main threads and other
+    threads ran and waited for a core so far, summed over the group's processes."""
+    summed: dict[str, dict[str, float]] = {}
+    for name, pids in groups.items():
+        total = collections.Counter[str]()
+        for pid in pids:
+            total.update(sched_times(pid))
+        summed[name] = {"processes": len(pids), **total}
+    return summed
+
+
+def busy_line(r: dict[str, Any]) -> str:
+    """How busy each single-threaded part was: its share of the run's wall time on a core, + waiting for one
+    while runnable (a part near 100% in all held the others back; waiting is the rest of the machine's)."""
+    seconds, parts = r["seconds"], []
+    for name, t in r["sched"].items():
+        per = max(1, t.get("processes", 1)) * seconds
+        parts.append(f"{name} {t['main'] / per:.0%}+{t['main_wait'] / per:.0%}")
+        if t.get("threads", 0) > 0.01 * seconds:
+            parts.append(f"{name} threads {t['threads'] / per:.0%}+{t['threads_wait'] / per:.0%}")
+    return f"  {r['setup']}: busy = on a core + waiting for one (per process): " + ", ".join(parts)
 
 
 def database_cpu(lab: StormLab) -> float:
@@ -147,15 +172,25 @@ def run_setup(setup: str, args: argparse.Namespace, root: Path) -> dict[str, Any
                 lab.start_serve(f"i{index}", root)
             servers = [p.pid for p in lab.instances.values()]
         relays = [p.pid for p in lab.relays]
+        groups = (
+            {"dnsmasq": servers[:1], "nginx": servers[1:]} if setup == "dnsmasq+nginx" else {"serve": servers}
+        )
+        sched_before = sched_of(groups)
         before = cpu_split(servers), database_cpu(lab), cpu_seconds(relays)
         busy = machine_busy()
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        result = lab.storm("--concurrency", str(args.concurrency), timeout=args.timeout)
+        result = lab.storm(
+            "--concurrency",
+            str(-(-args.concurrency // args.generators)),
+            timeout=args.timeout,
+            generators=args.generators,
+        )
         after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
         busy = machine_busy() - busy
         user, system = (now - then for now, then in zip(cpu_split(servers), before[0], strict=True))
         db_cpu = database_cpu(lab) - before[1]
         relay_cpu = cpu_seconds(relays) - before[2]
+        sched_after = sched_of(groups)
     finally:
         lab.close()
         warnings = server_warnings(work)
@@ -193,6 +228,13 @@ def run_setup(setup: str, args: argparse.Namespace, root: Path) -> dict[str, Any
         # the cores' time during the run, and how much of it all processes of the machine used
         "cpu_available": result["seconds"] * (os.cpu_count() or 1),
         "cpu_machine": busy,
+        "sched": {
+            **{
+                name: {k: v - sched_before[name].get(k, 0) if k != "processes" else v for k, v in t.items()}
+                for name, t in sched_after.items()
+            },
+            "generator": result.get("sched", {}),
+        },
     }
 
 
@@ -222,6 +264,8 @@ def print_round(results: list[dict[str, Any]]) -> None:
                 f"  {r['setup']}: boots started again because of: "
                 + "; ".join(f"{n} x {e}" for e, n in r["errors"])
             )
+    for r in results:
+        print(busy_line(r))
     print("  median seconds per step: " + "; ".join(
         f"{r['setup']} " + " ".join(f"{k} {v:.2f}" for k, v in r["p50_steps"].items()) for r in results
     ))  # fmt: skip
@@ -232,6 +276,13 @@ def main() -> int:
     parser.add_argument("--machines", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--generators",
+        type=int,
+        default=2,
+        help="load generator processes, each playing machines/N with concurrency/N (default 2: one"
+        " Python process is busy for most of a storm and would bound every setup alike)",
+    )
     parser.add_argument("--kernel-mib", type=float, default=8.0)
     parser.add_argument("--initrd-mib", type=float, default=16.0)
     parser.add_argument("--first-stage-kib", type=int, default=1024)

@@ -1,16 +1,26 @@
-"""Which settings a script writes and reads (src/hci/commands/nvo_cmd.c and friends)."""
+"""Which settings a script writes and reads (src/hci/commands/nvo_cmd.c and friends).
+
+What a line reads and writes depends only on that line (one exception: an ``item`` of a ``form``
+writes its setting, so whether it writes depends on which forms the script has). So after an edit
+(a model with a ``previous`` version), only the edited lines are looked at: their accesses replace
+those of the lines they replaced in the previous version's lists. An ``Access`` is anchored to its line
+like every tree node, so the accesses of the lines after the edit stay right without a copy.
+"""
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from ipxescript.syntax.tree import Literal, Reference, Word
+from ipxescript.analysis.binding import BoundCommand
+from ipxescript.syntax.tree import Literal, LogicalLine, Reference, Word
 
 if TYPE_CHECKING:
     from ipxescript.analysis.model import ScriptModel
+    from ipxescript.catalog import Catalog
 
 # command -> index of the positional that names a setting it stores into
 WRITES_POSITIONAL = {
@@ -24,6 +34,8 @@ WRITES_POSITIONAL = {
     "usbscan": 0,
 }
 TAG = re.compile(r"^[0-9]+(\.[0-9]+)*$|^0x[0-9a-fA-F]+$")
+# commands that can read or write a setting without a ``${`` in their line (``--set`` aside)
+_ACCESSING = frozenset({*WRITES_POSITIONAL, "item", "login", "show", "form"})
 
 
 def split_name(text: str) -> tuple[str | None, str]:
@@ -34,21 +46,65 @@ def split_name(text: str) -> tuple[str | None, str]:
     return block, rest.split(":", 1)[0]
 
 
-@dataclass
 class Access:
-    name: str
-    block: str | None
-    start: int
-    end: int
-    command: str
+    """One read or write of a setting: ``start``/``end`` follow its line when an edit moves it."""
+
+    __slots__ = ("name", "block", "command", "line", "_s", "_e")
+
+    def __init__(self, name: str, block: str | None, line: LogicalLine, start: int, end: int, command: str):
+        self.name, self.block, self.command, self.line = name, block, command, line
+        self._s, self._e = start - line.start, end - line.start
+
+    @property
+    def start(self) -> int:
+        return self.line.anchor.offset + self._s
+
+    @property
+    def end(self) -> int:
+        return self.line.anchor.offset + self._e
+
+    def __repr__(self) -> str:
+        return f"Access({self.name!r}, {self.block!r}, {self.start}:{self.end}, {self.command!r})"
 
 
-@dataclass
+_new = object.__new__
+
+
+def _access(name: str, block: str | None, line: LogicalLine, s: int, e: int, command: str) -> Access:
+    """``Access`` at offsets ``s``..``e`` from the line's start (the constructor takes absolute ones)."""
+    access = _new(Access)
+    access.name, access.block, access.line, access._s, access._e, access.command = (
+        name,
+        block,
+        line,
+        s,
+        e,
+        command,
+    )
+    return access
+
+
+Pattern = tuple[LogicalLine, re.Pattern[str]]  # a computed name and the line it is on
+
+
 class SettingsModel:
-    writes: list[Access] = field(default_factory=list)
-    reads: list[Access] = field(default_factory=list)
-    write_patterns: list[re.Pattern[str]] = field(default_factory=list)
-    read_patterns: list[re.Pattern[str]] = field(default_factory=list)
+    """Every read and write of a setting, in file order; the computed names as patterns."""
+
+    def __init__(self) -> None:
+        self.writes: list[Access] = []
+        self.reads: list[Access] = []
+        # with their lines (so that an edit replaces a line's patterns as it does its accesses)
+        self._write_patterns: list[Pattern] = []
+        self._read_patterns: list[Pattern] = []
+        self.forms: frozenset[str | None] = frozenset()  # the names of the script's forms (None: unnamed)
+
+    @cached_property
+    def write_patterns(self) -> list[re.Pattern[str]]:
+        return [p for _line, p in self._write_patterns]
+
+    @cached_property
+    def read_patterns(self) -> list[re.Pattern[str]]:
+        return [p for _line, p in self._read_patterns]
 
     @cached_property
     def written_names(self) -> set[str]:
@@ -64,33 +120,45 @@ class SettingsModel:
     def is_read(self, name: str) -> bool:
         return name in self.read_names or any(p.fullmatch(name) for p in self.read_patterns)
 
+    def add(self, ctx: ScriptModel, line: LogicalLine, accessing: frozenset[str | None]) -> None:
+        """Append what ``line`` reads and writes (``forms`` known; ``accessing``: ``_accessing``)."""
+        references = "${" in line.text
+        if not references:  # most lines: only a few commands touch a setting without a ${
+            for command in line.commands:
+                if command.name in accessing:
+                    break
+            else:
+                return
+        base = line.start
+        for command in line.commands:
+            if not command.words:
+                continue
+            name = command.name or ""
+            if references:  # every reference in every word is a read
+                for word in command.words:
+                    if "${" not in word.text:
+                        continue  # no reference in it (most words)
+                    for ref in word.references():
+                        parts = ref.parts
+                        if len(parts) == 1 and type(parts[0]) is Literal:  # ${name}: most references
+                            inner: str | None = parts[0].value
+                        else:
+                            inner = ref.inner if ref.is_static else None
+                        if inner is not None:
+                            block, setting = split_name(inner)
+                            self.reads.append(
+                                _access(setting, block, line, ref.start - base, ref.end - base, name)
+                            )
+                        elif parts:
+                            self._read_patterns.append((line, _inner_pattern(ref)))
+            if name in accessing:
+                self._add_writes(ctx.bound(command), line, base)
 
-def _word_pattern(word: Word) -> re.Pattern[str]:
-    regex = "".join(re.escape(p.value) if isinstance(p, Literal) else ".*" for p in word.parts)
-    name = regex.rsplit("/", 1)[-1].split(":", 1)[0]
-    return re.compile(name or ".*")
-
-
-def build_settings(ctx: ScriptModel) -> SettingsModel:
-    """What a script writes and reads (``ScriptModel.settings`` caches it)."""
-    model = SettingsModel()
-    form_names: set[str | None] = set()
-    for _line, bound in ctx.commands_named("form"):
-        opt = bound.option("name")
-        form_names.add(opt.value if opt else None)
-    for _line, bound in ctx.commands:
+    def _add_writes(self, bound: BoundCommand, line: LogicalLine, base: int) -> None:
+        """The accesses of a command of ``_accessing`` other than its references."""
         name = bound.name or ""
-        # every reference in every word is a read
-        for word in bound.command.words:
-            if "${" not in word.text:
-                continue  # no reference in it (most words)
-            for ref in word.references():
-                if ref.is_static:
-                    model.reads.append(Access(ref.setting, ref.block, ref.start, ref.end, name))
-                elif ref.parts:
-                    model.read_patterns.append(_inner_pattern(ref))
-        index = WRITES_POSITIONAL.get(name)
         targets: list[Word] = []
+        index = WRITES_POSITIONAL.get(name)
         if index is not None and len(bound.positionals) > index:
             targets.append(bound.positionals[index])
         digest = bound.option("set")
@@ -98,23 +166,117 @@ def build_settings(ctx: ScriptModel) -> SettingsModel:
             targets.append(digest.value_word)
         if name == "item" and bound.positionals and not bound.has("gap"):
             ui = bound.option("form") or bound.option("menu")
-            if ui is not None and ui.value in form_names or (ui is None and None in form_names):
+            # written when the script has that form (an item without --form/--menu: the unnamed one)
+            if (ui.value if ui is not None else None) in self.forms:
                 targets.append(bound.positionals[0])
         if name == "login":
-            model.writes.append(Access("username", None, bound.command.start, bound.command.end, name))
-            model.writes.append(Access("password", None, bound.command.start, bound.command.end, name))
+            s, e = bound.command.start - base, bound.command.end - base
+            self.writes.append(_access("username", None, line, s, e, name))
+            self.writes.append(_access("password", None, line, s, e, name))
         for word in targets:
             if word.is_literal:
                 block, setting = split_name(word.text)
-                model.writes.append(Access(setting, block, word.start, word.end, name))
+                self.writes.append(_access(setting, block, line, word.start - base, word.end - base, name))
             else:
-                model.write_patterns.append(_word_pattern(word))
-        if name in ("show", "inc", "clear") and bound.positionals and bound.positionals[0].is_literal:
-            block, setting = split_name(bound.positionals[0].text)
-            if name != "clear":
-                word = bound.positionals[0]
-                model.reads.append(Access(setting, block, word.start, word.end, name))
+                self._write_patterns.append((line, _word_pattern(word)))
+        if name in ("show", "inc") and bound.positionals and bound.positionals[0].is_literal:
+            word = bound.positionals[0]
+            block, setting = split_name(word.text)
+            self.reads.append(_access(setting, block, line, word.start - base, word.end - base, name))
+
+
+def _forms(commands: Iterable[tuple[LogicalLine, BoundCommand]]) -> set[str | None]:
+    out: set[str | None] = set()
+    for _line, bound in commands:
+        if bound.name == "form":
+            opt = bound.option("name")
+            out.add(opt.value if opt else None)
+    return out
+
+
+def build_settings(ctx: ScriptModel) -> SettingsModel:
+    """What a script writes and reads (``ScriptModel.settings`` caches it); after an edit, the previous
+    version's with the edited lines' accesses replaced."""
+    previous = ctx.previous.__dict__.get("settings") if ctx.previous is not None else None
+    if isinstance(previous, SettingsModel):
+        patched = _patched(ctx, previous)
+        if patched is not None:
+            return patched
+    model = SettingsModel()
+    model.forms = frozenset(_forms(ctx.commands_named("form")))
+    accessing = _accessing(ctx.catalog)
+    for line in ctx.script.lines:
+        if line.commands:
+            model.add(ctx, line, accessing)
     return model
+
+
+def _patched(ctx: ScriptModel, previous: SettingsModel) -> SettingsModel | None:
+    """``previous`` with the accesses of the lines the edit replaced made anew; None when the edit
+    made or took away a form (then any item may write differently)."""
+    span = ctx.changed
+    assert span is not None and ctx.previous is not None
+    first, old_end, new_end = span
+    lines = ctx.script.lines
+    gone, came = ctx.previous.script.lines[first:old_end], lines[first:new_end]
+    for line in (*gone, *came):
+        if "form" in line.text and any(c.name == "form" for c in line.commands):
+            return None
+    model = SettingsModel()
+    model.forms = previous.forms
+    accessing = _accessing(ctx.catalog)
+    for line in came:
+        if line.commands:
+            model.add(ctx, line, accessing)
+
+    def splice(old: list[T], middle: list[T], line_of: Callable[[T], LogicalLine]) -> list[T]:
+        """``old`` with the entries of the lines the edit replaced made ``middle``: they come after
+        those of lines[:first] and before the first of a line the edit kept."""
+        lo = bisect.bisect_left(old, first, key=lambda entry: line_of(entry).index)
+        hi = lo
+        while hi < len(old):  # the replaced lines keep the indexes they had
+            line = line_of(old[hi])
+            if new_end <= line.index < len(lines) and lines[line.index] is line:
+                break
+            hi += 1
+        return old if not middle and hi == lo else old[:lo] + middle + old[hi:]
+
+    model.reads = splice(previous.reads, model.reads, _line_of_access)
+    model.writes = splice(previous.writes, model.writes, _line_of_access)
+    model._read_patterns = splice(previous._read_patterns, model._read_patterns, _line_of_pattern)
+    model._write_patterns = splice(previous._write_patterns, model._write_patterns, _line_of_pattern)
+    return model
+
+
+T = TypeVar("T")
+
+
+def _line_of_access(access: Access) -> LogicalLine:
+    return access.line
+
+
+def _line_of_pattern(pattern: Pattern) -> LogicalLine:
+    return pattern[0]
+
+
+def _accessing(catalog: Catalog) -> frozenset[str | None]:
+    """The commands that may read or write a setting with no ``${`` in their line: those of
+    ``_ACCESSING`` and those with a ``--set`` option (the digests store into a setting)."""
+    found = _ACCESSING_MADE.get(id(catalog))
+    if found is None or found[0] is not catalog:
+        commands = catalog.commands.items()
+        digests = {name for name, spec in commands if any(o.name == "set" for o in spec.all_options)}
+        found = _ACCESSING_MADE[id(catalog)] = (catalog, frozenset({*_ACCESSING, *digests}))
+    return found[1]
+
+
+_ACCESSING_MADE: dict[int, tuple[Catalog, frozenset[str | None]]] = {}  # made once per catalog
+
+
+def _word_pattern(word: Word) -> re.Pattern[str]:
+    regex = "".join(re.escape(p.value) if isinstance(p, Literal) else ".*" for p in word.parts)
+    name = regex.rsplit("/", 1)[-1].split(":", 1)[0]
+    return re.compile(name or ".*")
 
 
 def _inner_pattern(ref: Reference) -> re.Pattern[str]:

@@ -55,6 +55,7 @@ LINE_RULES = frozenset(
         "IPX407",
         "IPX412",
         "IPX413",
+        "IPX601",
         "IPX602",
     }
 )
@@ -66,15 +67,23 @@ def _commands(names: Iterable[str], dynamic: bool = False) -> Callable[[LogicalL
     return lambda line: any(c.name in wanted or (dynamic and c.name is None) for c in line.commands)
 
 
+def _timeout_commands() -> frozenset[str]:
+    """Commands with an option in milliseconds."""
+    commands = get_catalog().commands.items()
+    return frozenset(
+        name for name, spec in commands if any(o.argument_kind == "timeout_ms" for o in spec.all_options)
+    )
+
+
 def _setting_commands() -> frozenset[str]:
-    """Commands that write or test settings, take a timeout or a ``--set`` option, or load a URL."""
-    options = {
+    """Commands that write or test settings, take a timeout or a ``--set`` option."""
+    digests = {
         name
         for name, spec in get_catalog().commands.items()
-        if any(o.argument_kind == "timeout_ms" or o.name == "set" for o in spec.all_options)
+        if any(o.name == "set" for o in spec.all_options)
     }
     plain = {"set", "clear", "show", "login", "form", "item", "iseq", "isset"}
-    return frozenset(plain | set(WRITES_POSITIONAL) | options | set(IMAGE_COMMANDS) | set(SAN_COMMANDS))
+    return frozenset(plain | set(WRITES_POSITIONAL) | digests | _timeout_commands())
 
 
 _runs_setting_command = _commands(_setting_commands())
@@ -94,9 +103,8 @@ def _labels_or_gotos(line: LogicalLine) -> bool:
 # line numbers, only if there were none (a message may cite a line number). Every other cross-line
 # rule (labels, flow, images along paths) runs after every edit.
 READS: dict[str, Callable[[LogicalLine], bool]] = {
-    **dict.fromkeys(
-        ("IPX108", "IPX403", "IPX404", "IPX408", "IPX409", "IPX410", "IPX411", "IPX601"), _reads_settings
-    ),
+    **dict.fromkeys(("IPX403", "IPX404", "IPX408", "IPX409", "IPX410", "IPX411"), _reads_settings),
+    "IPX108": _commands((*_timeout_commands(), "set")),  # timeouts, and the settings they read
     **dict.fromkeys(
         ("IPX301", "IPX302", "IPX303", "IPX305"),
         _commands(("menu", "form", "item", "choose", "present", "goto")),

@@ -127,3 +127,39 @@ async def test_a_run_of_edits_each_published_in_full(client: LanguageClient, tmp
     for old, new in steps:
         editor.replace(old, new)
         await editor.settled()
+
+
+async def test_typing_a_reference_keystroke_by_keystroke(client: LanguageClient, tmp_path: Path) -> None:
+    """Each keystroke of '${rescue-url}' typed into a line that had no reference: every version's
+    publish is a full lint's, from the unterminated '${' to the read of a setting that is never set."""
+    editor = Editor(client, tmp_path / "typing.ipxe", MENU.replace("echo ${rescue-url}\n", ""))
+    assert codes(await editor.settled()).count("IPX403") == 1  # the chain line's
+    typed = "initrd ${base}/initrd.img"
+    for char in " ${base}":
+        editor.replace(typed, typed + char)
+        typed += char
+        await editor.settled()
+    editor.replace(typed, "initrd ${base}/initrd.img ${rescue-url}")
+    assert codes(await editor.settled()).count("IPX403") == 1  # still one finding per name
+
+
+async def test_a_form_makes_its_items_write(client: LanguageClient, tmp_path: Path) -> None:
+    """An item of a form stores what the user types: adding the form makes '${user}' set."""
+    text = "#!ipxe\nitem --form creds user User name\npresent creds\necho ${user}\n"
+    editor = Editor(client, tmp_path / "form.ipxe", text)
+    assert "IPX403" in codes(await editor.settled())
+    editor.replace("item --form", "form --name creds Credentials\nitem --form")
+    assert "IPX403" not in codes(await editor.settled())
+    editor.replace("form --name creds Credentials\n", "")
+    assert "IPX403" in codes(await editor.settled())
+
+
+async def test_joining_and_splitting_lines(client: LanguageClient, tmp_path: Path) -> None:
+    """A newline taken away (two lines joined) and put back: every line after moves up and down."""
+    editor = Editor(client, tmp_path / "join.ipxe", MENU)
+    before = await editor.settled()
+    editor.replace("initrd.img\nboot", "initrd.img boot")
+    joined = await editor.settled()
+    assert shown(joined) != shown(before)
+    editor.replace("initrd.img boot", "initrd.img\nboot")
+    assert shown(await editor.settled()) == shown(before)

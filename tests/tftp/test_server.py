@@ -230,6 +230,44 @@ async def test_a_streamed_file_goes_block_by_block_at_windowsize_1(
 
 
 @pytest.mark.usefixtures("both_ways")
+@pytest.mark.parametrize("windowsize", [1, 4, 16])
+async def test_a_streamed_file_longer_than_its_ring_arrives_whole_through_losses(
+    server: TftpServer, client: RawClient, root: Path, windowsize: int
+) -> None:
+    """A streamed file of many rings (RING_BLOCKS packets, read in one system call per ring): DATA lost
+    on the way (the client takes no notice of it, so its window is never complete) is sent again on
+    timeout from the unacknowledged blocks' slots, also right at the ring's seams; a file of whole blocks
+    still ends with an empty one."""
+    server.cache = PacketCache(max_file=0)  # every file streamed
+    files = {"long": os.urandom(200 * 512 + 100), "whole": os.urandom(150 * 512)}
+    for name, content in files.items():
+        (root / name).write_bytes(content)
+        lost = {5, 63, 64, 65, 128, 150}  # blocks whose first DATA the client does not see
+        await client.request(name, {"windowsize": str(windowsize)})
+        packet, tid = await client.recv()
+        assert isinstance(packet, OptionAck)
+        client.send(Ack(0), tid)
+        got, expected, acked = bytearray(), 1, 0
+        while True:
+            packet, _ = await client.recv()
+            assert isinstance(packet, Data), packet
+            if packet.block != expected or expected in lost:
+                lost.discard(packet.block)  # lost, or after a gap: the timeout sends the window again
+                continue
+            got += packet.payload
+            last = len(packet.payload) < 512
+            if last or packet.block == acked + windowsize:
+                client.send(Ack(packet.block), tid)
+                acked = packet.block
+            if last:
+                break
+            expected += 1
+        assert bytes(got) == content, name
+        assert not lost
+        await idle(server)
+
+
+@pytest.mark.usefixtures("both_ways")
 async def test_retransmission_backs_off_then_gives_up(
     server: TftpServer, client: RawClient, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -53,6 +53,9 @@ ClientInfo = Callable[[str], Client | None]
 
 # While no more transfers than this run at once, a new one gets a thread of its own (see Transfer).
 THREADED_UP_TO = 4
+# A streamed file's ring holds this many packets (fewer for large blocks, see TftpSettings.max_window_bytes):
+# the blocks after the window are read in one system call per ring, so most ACKs find their packet ready.
+RING_BLOCKS = 64
 
 
 def _asks_size(oack: dict[str, str] | None) -> bool:
@@ -105,11 +108,13 @@ class Transfer:
         self.fd = sock.fileno()
         self.buffer = bytearray(2048)
         self.prebuilt: list[memoryview] | None = None  # every DATA packet, from the packet cache
-        self.ring = windowsize + 1
+        # block b in slot b % ring: the window, and as many blocks after it as the bound on buffers allows
+        fits = self.settings.max_window_bytes // (blksize + 4)
+        self.ring = max(windowsize + 1, min(RING_BLOCKS, fits))
         self.slots: list[bytearray] = []
         self.views: list[memoryview] = []
         self.payloads: list[memoryview] = []
-        self.lengths = [0] * self.ring
+        self.packets: list[memoryview] = []  # what to send of each slot: all of it, the last block's part
         self.acked = -1 if oack else 0  # absolute number of the last block the client confirmed
         self.first_acked = self.acked
         self.finished = False
@@ -132,8 +137,8 @@ class Transfer:
 
     def _use_packets(self, prebuilt: list[memoryview] | None) -> None:
         """Send from the cache's packets when there are some, else from a ring of buffers (header
-        included) filled from the source: block b in slot b % ring, one slot more than the window for
-        the block after it, read while the client is busy with the window."""
+        included) filled from the source: block b in slot b % ring, more slots than the window, so the
+        blocks after it are read ahead (`_read_more`) while the client is busy with the window."""
         if prebuilt is not None:
             self.prebuilt = prebuilt
             self.last = len(prebuilt) - 1
@@ -141,8 +146,11 @@ class Transfer:
             self.read_upto = self.last
             return
         self.slots = [bytearray(4 + self.blksize) for _ in range(self.ring)]
+        for slot in self.slots:
+            slot[1] = packets.OP_DATA
         self.views = [memoryview(slot) for slot in self.slots]
         self.payloads = [view[4:] for view in self.views]
+        self.packets = list(self.views)
 
     # ---- life cycle
 
@@ -282,10 +290,9 @@ class Transfer:
                 return False
             packet = prebuilt[following]
         else:
-            if following > self.read_upto or (self.last is not None and block >= self.last):
+            if following > self.read_upto:  # not read yet, or the acknowledged block was the last
                 return False
-            slot = following % self.ring
-            packet = self.views[slot][: 4 + self.lengths[slot]]
+            packet = self.packets[following % self.ring]
         now = self.clock()
         if now >= self.give_up_at:
             return False
@@ -293,8 +300,8 @@ class Transfer:
         self.sent_upto = self.resend_from = following
         try:
             self.sock.send(packet)
-            if prebuilt is None and self.last is None and self.read_upto == following:
-                self._read_block(following + 1)  # into the acknowledged block's slot
+            if prebuilt is None and self.read_upto == following and self.last is None:
+                self._read_more()  # into the slots of the acknowledged blocks
         except _ReadError as exc:
             self._send_error(packets.ERR_UNDEFINED, "Read error on the server")
             self._finish(f"reading the file failed ({exc})", False)
@@ -443,29 +450,40 @@ class Transfer:
 
     def _ring_packet(self, block: int) -> memoryview:
         if block > self.read_upto:
-            self._read_block(block)
-        slot = block % self.ring
-        return self.views[slot][: 4 + self.lengths[slot]]
+            self._read_more()
+        return self.packets[block % self.ring]
 
-    def _read_block(self, block: int) -> None:
-        slot = block % self.ring
+    def _read_more(self) -> None:
+        """Read the blocks after read_upto into every free slot (those of acknowledged blocks; the
+        unacknowledged ones stay for retransmission), in one system call for a file."""
+        first, ring, blksize = self.read_upto + 1, self.ring, self.blksize
+        count = self.acked + ring - self.read_upto
+        slots = [(first + i) % ring for i in range(count)]
+        payloads = self.payloads
         try:
-            length = self.source.readinto(self.payloads[slot])
+            got = self.source.readinto_each([payloads[slot] for slot in slots])
         except OSError as exc:
             raise _ReadError(exc.strerror or str(exc)) from exc
-        self.lengths[slot] = length
-        header = self.slots[slot]
-        header[1] = packets.OP_DATA
-        header[2] = (block >> 8) & 0xFF
-        header[3] = block & 0xFF
-        self.read_upto = block
-        if length < self.blksize:
-            self.last, self.last_length = block, length
+        full, rest = divmod(got, blksize)
+        if full < count:  # the end: block first + full is the last one, `rest` bytes (maybe none)
+            del slots[full + 1 :]
+            self.last, self.last_length = first + full, rest
+        headers, views, to_send = self.slots, self.views, self.packets
+        block = first
+        for slot in slots:
+            header = headers[slot]
+            header[2] = (block >> 8) & 0xFF
+            header[3] = block & 0xFF
+            to_send[slot] = views[slot]
+            block += 1
+        self.read_upto = block - 1
+        if self.last == self.read_upto:
+            to_send[slots[-1]] = views[slots[-1]][: 4 + rest]
 
     def _read_ahead(self) -> None:
-        """Read the block after the window now, so that the next ACK is answered without a read."""
+        """Read the blocks after the window now, so that the next ACKs are answered without a read."""
         if self.last is None and self.read_upto <= self.acked + self.windowsize:
-            self._read_block(self.read_upto + 1)
+            self._read_more()
 
     def _send_error(self, code: int, message: str) -> None:
         try:
