@@ -32,7 +32,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ipxescript.analysis.binding import BoundCommand
-from ipxescript.analysis.model import ScriptModel
+from ipxescript.analysis.model import ScriptModel, TextFacts
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Reference, Script, Word
 
 # commands whose first positional is a script (or image) to run or load
@@ -149,6 +149,9 @@ class BootTree:
         maps: Iterable[Mapping] = (),
     ) -> None:
         pairs = [(Path(os.path.abspath(p)), m) for p, m in models]
+        shared = TextFacts()
+        for _path, model in pairs:  # the files of a tree repeat each other's lines
+            model.text_facts = shared
         self.root = Path(os.path.abspath(root)) if root is not None else _common_folder([p for p, _ in pairs])
         self.maps = list(maps)
         self.files: dict[Path, TreeFile] = {}

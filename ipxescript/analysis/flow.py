@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -42,18 +42,102 @@ class Jump:
         return bool(self.pattern and self.pattern.fullmatch(label))
 
 
-@dataclass
 class LineFlow:
-    line: LogicalLine
-    falls_through: bool = True
-    stops: bool = False  # some path ends the script on purpose (exit / --replace)
-    jumps: list[Jump] = field(default_factory=list)
-    leaving: Command | None = None  # the goto/exit/chain -r that keeps the line from falling through
-    # the literal goto targets on the line and whether each was a label when the flow was made: the
-    # flow of an untouched line is kept across versions of a document while these stay true
-    targets: tuple[tuple[str, bool], ...] = ()
-    # Flow.line_fact's facts about the line: kept with this object across versions of a document
-    facts: dict[Hashable, object] = field(default_factory=dict, compare=False, repr=False)
+    """Where one line goes: on to the next line, to labels, or out of the script. One per line of
+    every script analysed, so a plain class with slots, its ``facts`` made on first use."""
+
+    __slots__ = ("line", "falls_through", "stops", "jumps", "leaving", "targets", "_facts")
+
+    def __init__(
+        self,
+        line: LogicalLine,
+        falls_through: bool = True,
+        stops: bool = False,  # some path ends the script on purpose (exit / --replace)
+        jumps: list[Jump] | None = None,
+        leaving: Command | None = None,  # the goto/exit/chain -r that keeps the line from falling through
+        targets: tuple[tuple[str, bool], ...] = (),
+    ) -> None:
+        self.line = line
+        self.falls_through = falls_through
+        self.stops = stops
+        self.jumps: list[Jump] = jumps if jumps is not None else []
+        self.leaving = leaving
+        # the literal goto targets on the line and whether each was a label when the flow was made:
+        # the flow of an untouched line is kept across versions of a document while these stay true
+        self.targets = targets
+        self._facts: dict[Hashable, object] | None = None
+
+    @property
+    def facts(self) -> dict[Hashable, object]:
+        """Flow.line_fact's facts about the line: kept with this object across versions of a document."""
+        if self._facts is None:
+            self._facts = {}
+        return self._facts
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.line, self.falls_through, self.stops, self.jumps, self.leaving, self.targets)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LineFlow) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"LineFlow(line={self.line!r}, falls_through={self.falls_through}, stops={self.stops}, "
+            f"jumps={self.jumps!r}, leaving={self.leaving!r}, targets={self.targets!r})"
+        )
+
+
+class LineShape:
+    """A line's flow by command and word indexes: the same for every line with the same text and the
+    same goto targets being labels, so worked out once and laid on each such line (``laid_on``).
+    Holds no node of a tree (shared across scripts)."""
+
+    __slots__ = ("falls_through", "stops", "jumps", "leaving", "outcomes")
+
+    def __init__(
+        self,
+        falls_through: bool,
+        stops: bool,
+        jumps: tuple[tuple[int, int, str | None, re.Pattern[str] | None], ...],
+        leaving: int | None,
+        outcomes: tuple[frozenset[str], ...],
+    ) -> None:
+        self.falls_through = falls_through
+        self.stops = stops
+        self.jumps = jumps  # (command index, word index, literal target, pattern)
+        self.leaving = leaving  # command index
+        self.outcomes = outcomes  # by command index
+
+    @classmethod
+    def of(cls, flow: LineFlow, outcomes: list[frozenset[str]]) -> LineShape:
+        commands = flow.line.commands
+        at = {id(c): i for i, c in enumerate(commands)}
+        jumps = tuple(
+            (at[id(j.command)], _index(j.command.words, j.word), j.target, j.pattern) for j in flow.jumps
+        )
+        leaving = None if flow.leaving is None else at[id(flow.leaving)]
+        return cls(flow.falls_through, flow.stops, jumps, leaving, tuple(outcomes))
+
+    def laid_on(self, line: LogicalLine, outcomes: dict[int, frozenset[str]]) -> LineFlow:
+        """The flow of ``line`` (of this shape's text); its commands' outcomes go into ``outcomes``."""
+        commands = line.commands
+        result = LineFlow(line, self.falls_through, self.stops)
+        if self.jumps:
+            result.jumps = [
+                Jump(line, commands[c], commands[c].words[w], target, pattern)
+                for c, w, target, pattern in self.jumps
+            ]
+        if self.leaving is not None:
+            result.leaving = commands[self.leaving]
+        for command, found in zip(commands, self.outcomes, strict=True):
+            outcomes[id(command)] = found
+        return result
+
+
+def _index(items: list[Word], item: Word) -> int:
+    return next(i for i, x in enumerate(items) if x is item)
 
 
 def word_pattern(word: Word) -> re.Pattern[str]:
@@ -251,15 +335,29 @@ class Flow:
         return name in IMGEXEC and bound.has("replace")
 
     def _line_flow(self, line: LogicalLine) -> LineFlow:
-        result = self._line_flow_of(line)
+        """The line's flow, from the ``LineShape`` of its text when a line with the same text (and
+        the same goto targets being labels) had one: real scripts repeat lines, within a script and
+        across the scripts of a tree (``model.text_facts``)."""
+        commands = line.commands
+        if not commands:  # a blank, comment or label line: falls through, nothing else (the most)
+            return LineFlow(line, not line.unterminated)
         labels = self.ctx.labels
-        result.targets = tuple(
+        targets = tuple(
             (w.text, w.text in labels)
-            for c in line.commands
+            for c in commands
             if c.name == "goto"
             for w in c.words[1:]
             if w.is_literal
         )
+        shapes = self.ctx.text_facts.flows
+        key = (line.text, line.unterminated, targets)
+        shape = shapes.get(key)
+        if shape is None:
+            result = self._line_flow_of(line)
+            shapes[key] = LineShape.of(result, [self.outcomes(c) for c in commands])
+        else:
+            result = shape.laid_on(line, self._outcomes)
+        result.targets = targets
         return result
 
     def _line_flow_of(self, line: LogicalLine) -> LineFlow:

@@ -11,7 +11,7 @@ enter after them from anywhere.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from functools import cached_property
 from itertools import compress, count
 from operator import is_not
@@ -23,7 +23,7 @@ from ipxescript.catalog import Catalog, get_catalog
 from ipxescript.syntax.tree import Command, Label, LogicalLine, Script
 
 if TYPE_CHECKING:
-    from ipxescript.analysis.flow import Flow
+    from ipxescript.analysis.flow import Flow, LineShape
     from ipxescript.analysis.menus import MenuModel
     from ipxescript.analysis.settings import SettingsModel
 
@@ -37,6 +37,23 @@ def changed_span(old: Sequence[LogicalLine], new: Sequence[LogicalLine]) -> tupl
     tail = next(compress(count(), map(is_not, reversed(old), reversed(new))), limit)
     tail = min(tail, limit - first)  # the common suffix does not overlap the prefix
     return first, len(old) - tail, len(new) - tail
+
+
+class TextFacts:
+    """What depends only on a line's text (``Flow``'s line shapes): real scripts repeat lines, within a
+    script and across the scripts of a tree, so each is worked out once per text. A model has its own;
+    the models of a boot tree share one (``BootTree`` hands it to them), an edited document's model
+    its previous version's. Holds strings, numbers and patterns only, never a node of a tree."""
+
+    __slots__ = ("flows",)
+    LIMIT = 200_000  # entries kept: an editor session may edit for hours
+
+    def __init__(self) -> None:
+        self.flows: dict[Hashable, LineShape] = {}
+
+    def trimmed(self) -> TextFacts:
+        """This, or a fresh one when it has grown past ``LIMIT``."""
+        return self if len(self.flows) < self.LIMIT else TextFacts()
 
 
 class ScriptModel:
@@ -53,6 +70,7 @@ class ScriptModel:
         self.previous = previous
         self.catalog: Catalog = get_catalog()
         self.masked = sorted(masked)  # template regions (start, end) replaced before parsing
+        self.text_facts: TextFacts = previous.text_facts.trimmed() if previous is not None else TextFacts()
         self._bound: dict[int, BoundCommand] = {}
         # bindings of an earlier version of the same document (id(command) -> (command, binding)):
         # commands an incremental edit left alone keep theirs
@@ -261,9 +279,9 @@ class ScriptModel:
     def release(self) -> None:
         """Forget every analysis built so far (each points back at this model): call when done with a
         model no one else holds, so reference counting frees it without the cyclic collector."""
-        script, catalog, masked = self.script, self.catalog, self.masked
+        script, catalog, masked, text_facts = self.script, self.catalog, self.masked, self.text_facts
         self.__dict__.clear()
-        self.script, self.catalog, self.masked = script, catalog, masked
+        self.script, self.catalog, self.masked, self.text_facts = script, catalog, masked, text_facts
         self._bound, self._previous, self.previous = {}, {}, None
 
     # -- positions -----------------------------------------------------------------------------
