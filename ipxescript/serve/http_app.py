@@ -24,7 +24,7 @@ from ipxescript.serve.bootlog import stage_of
 from ipxescript.serve.http_fast import HOST, LeanPath, Refusal
 from ipxescript.serve.http_guard import Guard
 from ipxescript.serve.http_limits import HttpLimits
-from ipxescript.serve.http_static import CACHE, cached_response, file_response
+from ipxescript.serve.http_static import CACHE, LARGE, cached_response, file_response
 from ipxescript.serve.openapi import openapi_document
 from ipxescript.serve.policy import Client
 from ipxescript.serve.render import error_script
@@ -284,6 +284,7 @@ class BootHttp:
     async def static(self, request: web.Request, rel: str) -> web.StreamResponse:
         path = os.path.join(self.policy.root.path, rel)
         CACHE.settings(self.policy.generation)
+        LARGE.settings(self.policy.generation)
         fast = cached_response(request, path, path)
         if fast is not None:
             self._note(request, stage_of(rel), rel, "file from ROOT")

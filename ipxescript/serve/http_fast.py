@@ -11,7 +11,9 @@ request's header block, when they are plain:
 - at most MAX_HEADER_FIELDS header lines of at most MAX_FIELD_BYTES each (aiohttp's own bounds);
 - /boot.ipxe (the policy decides and renders, as for aiohttp: `BootHttp.boot_now`), or a file already
   in the small-file cache (`http_static.CACHE`, filled by aiohttp's path after every ROOT check) whose
-  (device, inode, mtime, size) is unchanged.
+  (device, inode, mtime, size) is unchanged, or a large file (a kernel, an initrd) that aiohttp's path
+  sent whole after every ROOT check (`http_static.LARGE`), opened again and sent with sendfile while the
+  opened file is that very file.
 
 What makes it fast is remembering, never guessing (each is dropped when the settings change, on SIGHUP):
 
@@ -24,8 +26,10 @@ What makes it fast is remembering, never guessing (each is dropped when the sett
 
 Anything else, or anything this parser is not sure of, is answered by the aiohttp application, with the
 connection's bytes as they came (`http_guard.GuardedProtocol` hands the connection over). Answering a
-strict subset is what keeps it safe: refusals (hidden files, the server's own files, traversal), ranges,
-large files, errors and the API all keep their one implementation.
+strict subset is what keeps it safe: refusals (hidden files, the server's own files, traversal), ranges
+(iPXE sends a Range only for block-device reads, sanboot: src/net/tcp/httpblock.c; a `kernel` or
+`initrd` download opens with none, src/net/tcp/httpcore.c http_open_uri), errors and the API all keep
+their one implementation.
 """
 
 from __future__ import annotations
@@ -37,13 +41,13 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import parse_qsl
 
 from ipxescript.serve import metrics
 from ipxescript.serve.bootlog import stage_of
 from ipxescript.serve.http_limits import MAX_FIELD_BYTES, MAX_HEADER_FIELDS
-from ipxescript.serve.http_static import CACHE, CachedFile, stamp_of
+from ipxescript.serve.http_static import CACHE, LARGE, CachedFile, stamp_of
 from ipxescript.serve.identity import Verdict
 from ipxescript.serve.policy import Client
 from ipxescript.serve.rootfs import PathRefused, decode_request_path
@@ -75,6 +79,17 @@ STATUS = {
     400: b"HTTP/1.1 400 Bad Request\r\n",
     403: b"HTTP/1.1 403 Forbidden\r\n",
 }
+
+
+class FileBody(NamedTuple):
+    """The body of a large file, to be sent with sendfile after the head: an open descriptor (whose
+    owner closes it) and how many bytes from its start."""
+
+    fd: int
+    size: int
+
+
+Answer = tuple[bytes, bool, FileBody | None]  # (the response or its head, keep the connection, body)
 
 
 @dataclass(frozen=True)
@@ -238,14 +253,16 @@ class LeanPath:
         self.verdicts.clear()
         self.noted.clear()
 
-    def answer(self, head: bytes, peer: str, local: str | None) -> tuple[bytes, bool] | None:
-        """(the whole response, keep the connection) for a plain hot request; None to hand it over."""
+    def answer(self, head: bytes, peer: str, local: str | None, large: bool = True) -> Answer | None:
+        """(the whole response or, for a large file, its head and the file; keep the connection) for a
+        plain hot request; None to hand it over. `large`: whether a large file may be answered now."""
         if self.policy.generation != self.generation:  # reconfigured: what was worked out may not hold
             self.plans.clear()
             self.boots.clear()
             self.boot_bytes = 0
             self.generation = self.policy.generation
             CACHE.settings(self.generation)
+            LARGE.settings(self.generation)
             self.files.clear()
         if not self.turn:
             self._new_turn()
@@ -260,7 +277,7 @@ class LeanPath:
             return None
         if plan.rel == "boot.ipxe":
             return self._boot(plan, peer, local)
-        return self._file(plan, peer)
+        return self._file(plan, peer, large)
 
     def _plan(self, head: bytes) -> Plan | object:
         request = parse(head)
@@ -274,20 +291,31 @@ class LeanPath:
             return NOT_PLAIN
         return Plan(request, rel, os.path.join(self.policy.root.path, rel))
 
-    def _file(self, plan: Plan, peer: str) -> tuple[bytes, bool] | None:
+    def _file(self, plan: Plan, peer: str, large_now: bool) -> Answer | None:
         key = plan.key
         if key in self.files:
             hit = self.files[key]
         else:
             hit = self.files[key] = CACHE.fresh(key, key)
-        if hit is None:
+        if hit is not None:
+            self._note(plan, peer)
+            return self._response(plan, 200, hit.head, hit.body if plan.get else b"")
+        opened = LARGE.open(key) if large_now else None
+        if opened is None:
             return None
+        fd, large = opened
+        self._note(plan, peer)
+        if not plan.get:
+            os.close(fd)
+            return self._response(plan, 200, large.head, b"")
+        return self._response(plan, 200, large.head, b"", FileBody(fd, large.stamp[3]))
+
+    def _note(self, plan: Plan, peer: str) -> None:
         if plan.get and not plan.dry and self.noted.get(peer) != plan.rel:
             self.app.note(peer, "GET", plan.stage, plan.rel, "file from ROOT")
             self.noted[peer] = plan.rel
-        return self._response(plan, 200, hit.head, hit.body if plan.get else b"")
 
-    def _boot(self, plan: Plan, peer: str, local: str | None) -> tuple[bytes, bool] | None:
+    def _boot(self, plan: Plan, peer: str, local: str | None) -> Answer | None:
         request = plan.request
         host = request.fields[b"host"]
         key = (request.query, host, peer, local)
@@ -393,6 +421,8 @@ class LeanPath:
         except sqlite3.Error:
             return None
 
-    def _response(self, plan: Plan, status: int, head: bytes, body: bytes) -> tuple[bytes, bool]:
+    def _response(
+        self, plan: Plan, status: int, head: bytes, body: bytes, file: FileBody | None = None
+    ) -> Answer:
         self.answered[status] += 1
-        return b"".join((STATUS[status], head, self.date, plan.connection, b"\r\n", body)), plan.keep
+        return b"".join((STATUS[status], head, self.date, plan.connection, b"\r\n", body)), plan.keep, file

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import resource
 import socket
 import struct
@@ -26,9 +27,10 @@ from aiohttp.web_runner import BaseSite
 
 from ipxescript.serve import metrics
 from ipxescript.serve.http_limits import HttpLimits
+from ipxescript.serve.sendfile import SendStalled, send_file
 
 if TYPE_CHECKING:
-    from ipxescript.serve.http_fast import LeanPath
+    from ipxescript.serve.http_fast import FileBody, LeanPath
 
 log = logging.getLogger("ipxescript.serve.http")
 
@@ -167,7 +169,7 @@ class GuardedProtocol(asyncio.Protocol):
 
     __slots__ = (
         "guard", "make_inner", "inner", "transport", "peer", "local", "deadline", "waiting", "header_bytes",
-        "tail", "cut", "buffer", "idle_since", "stalled_since",
+        "tail", "cut", "buffer", "idle_since", "stalled_since", "sending",
     )  # fmt: skip
 
     def __init__(self, guard: Guard, make_inner: Callable[[], asyncio.Protocol]) -> None:
@@ -185,6 +187,7 @@ class GuardedProtocol(asyncio.Protocol):
         self.buffer = b""  # lean path: bytes of requests not answered yet
         self.idle_since: float | None = None  # lean path: no request under way since then
         self.stalled_since: float | None = None  # the transport's buffer is full: the client reads nothing
+        self.sending: asyncio.Task[None] | None = None  # lean path: a large file's body being sent
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         peername = transport.get_extra_info("peername")
@@ -233,7 +236,7 @@ class GuardedProtocol(asyncio.Protocol):
         buffer = self.buffer
         out: list[bytes] = []
         keep = True
-        while buffer and self.stalled_since is None:
+        while buffer and self.stalled_since is None and self.sending is None:
             end = buffer.find(b"\r\n\r\n")
             if end < 0 and len(buffer) <= limit and b"\n\n" not in buffer and b"\n\r\n" not in buffer:
                 break  # the rest of the headers is still to come
@@ -243,13 +246,21 @@ class GuardedProtocol(asyncio.Protocol):
                     return
                 self._too_large(out)
                 return
-            answer = lean.answer(buffer[:end], self.peer, self.local)
+            # a large file's body goes by sendfile straight to the socket: only when nothing is queued
+            # before it (pipelined behind other answers it goes to aiohttp's path, which copes)
+            large = not out and not self.transport.get_write_buffer_size()
+            answer = lean.answer(buffer[:end], self.peer, self.local, large)
             if answer is None:
                 self._hand_over(buffer, out)
                 return
-            response, keep = answer
-            out.append(response)
+            response, keep, body = answer
             buffer = buffer[end + 4 :]
+            if body is not None:
+                self.buffer = buffer
+                self.deadline = self.idle_since = None
+                self._send(response, body, keep)
+                return
+            out.append(response)
             if not keep:
                 break
         self.buffer = buffer
@@ -267,6 +278,40 @@ class GuardedProtocol(asyncio.Protocol):
         if not keep:
             self.cut = True
             self.transport.close()
+
+    def _send(self, head: bytes, body: FileBody, keep: bool) -> None:
+        """Send a large file's answer by sendfile; read no request meanwhile (they wait in the socket)."""
+        self.transport.pause_reading()
+        self.sending = asyncio.get_running_loop().create_task(self._sending(head, body, keep))
+
+    async def _sending(self, head: bytes, body: FileBody, keep: bool) -> None:
+        transport = self.transport
+        try:
+            sock = transport.get_extra_info("socket")
+            if sock is None or transport.is_closing():
+                raise ConnectionResetError("the client went away")
+            await send_file(sock.fileno(), body.fd, 0, body.size, self.guard.limits.send_stall_timeout, head)
+        except SendStalled as exc:
+            metrics.inc("http_refused_total", reason="send_stall")
+            log.debug("HTTP %s: %s, dropped", self.peer, exc)
+            self.cut = True
+            reset(transport)
+            return
+        except OSError as exc:  # the client went away mid-body
+            log.debug("HTTP %s: the client went away during the body: %s", self.peer, exc)
+            self.cut = True
+            transport.abort()
+            return
+        finally:
+            os.close(body.fd)
+            self.sending = None
+        if not keep:
+            self.cut = True
+            transport.close()
+            return
+        self.idle_since = time.monotonic()
+        transport.resume_reading()
+        self._serve()  # requests that came with the last read
 
     def _hand_over(self, pending: bytes, out: list[bytes] | None = None) -> None:
         """From now on aiohttp's protocol serves this connection, starting with `pending`."""
@@ -327,7 +372,7 @@ class GuardedProtocol(asyncio.Protocol):
         self.stalled_since = None
         if self.inner is not None:
             self.inner.resume_writing()
-        elif not self.cut:
+        elif not self.cut and self.sending is None:
             self.transport.resume_reading()
             self._serve()
 
@@ -343,6 +388,8 @@ class GuardedProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._release()
+        if self.sending is not None:
+            self.sending.cancel()
         if self.inner is not None:
             self.inner.connection_lost(exc)
 

@@ -177,9 +177,7 @@ class SmallFileCache:
         old = self.entries.pop(path, None)
         if old is not None:
             self.used -= len(old.body)
-        lines = [f"{name}: {value}\r\n" for name, value in headers.items()]
-        head = "".join([*lines, f"Content-Length: {len(body)}\r\n"]).encode("latin-1")
-        self.entries[path] = CachedFile(stamp, body, headers, head)
+        self.entries[path] = CachedFile(stamp, body, headers, head_lines(headers, len(body)))
         self.used += len(body)
         while self.used > self.budget and self.entries:
             _, dropped = self.entries.popitem(last=False)
@@ -198,6 +196,64 @@ class SmallFileCache:
 
 
 CACHE = SmallFileCache()
+
+
+def head_lines(headers: dict[str, str], length: int) -> bytes:
+    """The headers as HTTP/1.1 lines, Content-Length last."""
+    lines = [f"{name}: {value}\r\n" for name, value in headers.items()]
+    return "".join([*lines, f"Content-Length: {length}\r\n"]).encode("latin-1")
+
+
+class LargeFile(NamedTuple):
+    stamp: tuple[int, int, int, int]
+    head: bytes  # header lines of a whole-file 200 answer, Content-Length included
+
+
+class LargeFiles:
+    """Files too large for the cache (kernels, initrds, images) that aiohttp's path sent whole after
+    every ROOT check: the lean path (http_fast) sends them again with sendfile, without the checks'
+    realpath walk, as long as the file it opens is that very file.
+
+    Safe because `open` compares the opened descriptor's (device, inode, mtime, size) with the one that
+    passed the checks: whatever happens to the name meanwhile (a rename, a symlink swapped in), the bytes
+    sent are those of the checked, unchanged file, or the request goes the whole way again.
+    """
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self.generation = 0
+        self.entries: dict[str, LargeFile] = {}
+
+    def put(self, path: str, stamp: tuple[int, int, int, int], head: bytes) -> None:
+        if len(self.entries) >= self.limit:
+            self.entries.clear()
+        self.entries[path] = LargeFile(stamp, head)
+
+    def open(self, path: str) -> tuple[int, LargeFile] | None:
+        """(an open descriptor of the file, its entry) while it is the file that was checked, else None."""
+        entry = self.entries.get(path)
+        if entry is None:
+            return None
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError:
+            return None
+        try:
+            if stamp_of(os.fstat(fd)) == entry.stamp:
+                return fd, entry
+        except OSError:
+            pass
+        os.close(fd)
+        return None
+
+    def settings(self, generation: int) -> None:
+        """As SmallFileCache.settings: forget every file when the server's settings changed."""
+        if generation != self.generation:
+            self.entries.clear()
+            self.generation = generation
+
+
+LARGE = LargeFiles()
 
 
 def stamp_of(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -241,7 +297,8 @@ async def file_response(
 ) -> web.StreamResponse:
     """Answer GET/HEAD for an open regular file (confined to ROOT by the caller, who also closes fd).
 
-    With a cache_key, a small file sent whole is remembered for `cached_response` (and the lean path).
+    With a cache_key, a file sent whole is remembered for the lean path (a small one with its bytes, for
+    `cached_response` too; a large one as LARGE, sent again by sendfile).
     A body sent by sendfile is given up when the client reads nothing for `stall` seconds.
     """
     size = st.st_size
@@ -278,7 +335,8 @@ async def file_response(
             CACHE.put(cache_key, stamp_of(st), body, dict(headers))
         if not head:
             return web.Response(status=status, body=body, headers=headers)
-
+    elif cache_key is not None and status == 200:
+        LARGE.put(cache_key, stamp_of(st), head_lines(headers, size))
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = count
     await response.prepare(request)

@@ -3,7 +3,9 @@
 On loopback and fast links the kernel's copy runs in the sending thread. asyncio's loop.sendfile does
 every copy in the event-loop thread, so one server process copies on one core; here each burst (until
 the socket buffer is full) runs in a small thread pool (os.sendfile releases the GIL), and the wait for the
-socket to drain happens in the event loop, so a slow client holds no thread.
+socket to drain happens in the event loop, so a slow client holds no thread. Measured against sending on
+the loop itself (one sendfile per wake-up, as nginx's worker does): the threads moved bench_http's 1 GiB
+file to 50 connections at 1.2x the rate (median of 6 paired rounds, 2 busy cores).
 
 The socket is used through our own dup() of its descriptor: if the client goes away and the transport
 closes its descriptor meanwhile, ours still names the same socket (never a reused descriptor number).
@@ -52,19 +54,32 @@ class SendStalled(ConnectionResetError):
     """The client read nothing for the stall limit: the transfer is given up."""
 
 
-async def send_file(sock_fd: int, file_fd: int, offset: int, count: int, stall: float | None = None) -> None:
-    """Send count bytes of file_fd from offset on the (non-blocking) socket sock_fd; SendStalled when the
-    socket stays full for `stall` seconds (a client that stopped reading holds no transfer for ever)."""
+async def _wait(loop: asyncio.AbstractEventLoop, sock: int, stall: float | None) -> None:
+    try:
+        await asyncio.wait_for(_writable(loop, sock), stall)
+    except TimeoutError:
+        raise SendStalled(f"the client read nothing for {stall:g} s") from None
+
+
+async def send_file(
+    sock_fd: int, file_fd: int, offset: int, count: int, stall: float | None = None, head: bytes = b""
+) -> None:
+    """Send `head` (on the loop: a few hundred bytes), then count bytes of file_fd from offset, on the
+    (non-blocking) socket sock_fd; SendStalled when the socket stays full for `stall` seconds (a client
+    that stopped reading holds no transfer for ever). What the caller wrote through a transport must
+    have left it already."""
     loop = asyncio.get_running_loop()
     sock = os.dup(sock_fd)
     try:
+        while head:
+            try:
+                head = head[os.write(sock, head) :]
+            except BlockingIOError:
+                await _wait(loop, sock, stall)
         while count > 0:
             sent = await loop.run_in_executor(_POOL, _burst, sock, file_fd, offset, count)
             if sent == 0:
-                try:
-                    await asyncio.wait_for(_writable(loop, sock), stall)
-                except TimeoutError:
-                    raise SendStalled(f"the client read nothing for {stall:g} s") from None
+                await _wait(loop, sock, stall)
                 continue
             offset += sent
             count -= sent

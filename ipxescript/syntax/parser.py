@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import bisect
 import gc
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from itertools import accumulate
+from typing import NamedTuple
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.syntax.grammar import terminals
@@ -33,12 +36,12 @@ from ipxescript.syntax.tree import (
     LogicalLine,
     Operator,
     Part,
-    Reference,
     Script,
     Token,
     Trivia,
     Word,
-    literal_word,
+    is_literal_text,
+    word_parts,
 )
 
 _new = object.__new__
@@ -56,7 +59,7 @@ RawLine = tuple[int, int, list[list[int]], bool]
 def parse(data: str | bytes, path: str | None = None, memo: LineMemo | None = None) -> Script:
     """Parse a whole script. Never raises on any input: problems become diagnostics.
 
-    ``memo`` shares the trees of lines already parsed between the scripts of one run (a batch lint of
+    ``memo`` shares the shapes of lines already read between the scripts of one run (a batch lint of
     many files: real scripts repeat lines heavily); without it, lines are shared within the script."""
     # The tree is many small objects and holds no cycles that need collecting while it is built:
     # pausing the cyclic GC meanwhile saves a third of the time on large scripts.
@@ -69,34 +72,48 @@ def parse(data: str | bytes, path: str | None = None, memo: LineMemo | None = No
             gc.enable()
 
 
+Span = tuple[int, int, str]  # start, end, text
+
+
+class Shape(NamedTuple):
+    """What a one-physical-line line's text reads as, at offsets from the line's start: everything its
+    tree needs but the place. ``build_line`` makes the nodes of a line from it."""
+
+    text: str  # the logical text (no CR, no newline)
+    label: Span | None  # with the name
+    commands: tuple[tuple[int, int, str | None, list[Span]], ...]  # start, end, name, words
+    operators: tuple[Span, ...]
+    comment: Span | None
+    found: tuple[Diagnostic, ...]  # the reader's findings (IPX401)
+
+
 class LineMemo:
-    """Trees of one-physical-line lines by their text, with the reader's findings on them (offsets
-    from the line's start). A line is parsed once; a line with the same text elsewhere (in the same
-    script or another of the run) gets a copy of its tree at its own place (``_copy_line``): the
-    tree of a line depends only on its text, and copying is several times cheaper than parsing."""
+    """The shapes of one-physical-line lines by their text. A line is read once; a line with the same
+    text elsewhere (in the same script or another of the run) is built from the same shape: the tree
+    of a line depends only on its text."""
 
     __slots__ = ("lines",)
 
     def __init__(self) -> None:
-        self.lines: dict[str, tuple[LogicalLine, tuple[Diagnostic, ...]]] = {}
+        self.lines: dict[str, Shape] = {}
 
 
 def _parse(data: str | bytes, path: str | None, memo: LineMemo) -> Script:
     text, encoding_errors = decode_source(data)
+    pieces = text.split("\n")
     script = Script(
         text=text,
         path=path,
         lines=[],
         diagnostics=[],
         magic=detect_magic(text),
-        line_starts=physical_line_starts(text),
+        line_starts=[0, *accumulate([len(piece) + 1 for piece in pieces[:-1]])],
         encoding_errors=encoding_errors,
     )
     lines = script.lines
     diagnostics = script.diagnostics
     known = memo.lines
     n = len(text)
-    pieces = text.split("\n")
     if len(pieces) > 1 and not pieces[-1]:
         pieces.pop()  # a final newline ends the last line; no empty line follows it
     count = len(pieces)
@@ -117,21 +134,142 @@ def _parse(data: str | bytes, path: str | None, memo: LineMemo) -> Script:
         end = pos + len(piece) + 1
         if end > n:
             end = n
-        entry = known.get(logical)
-        if entry is None:
-            line = _plain_line(text, pos, pos + len(logical), pos, end, len(lines), k, k, False)
-            found = tuple(line_diagnostics(line)) if "${" in logical else ()
-            known[logical] = (line, tuple(replace(d, start=d.start - pos, end=d.end - pos) for d in found))
-            diagnostics.extend(found)
-        else:
-            proto, found = entry
-            line = _copy_line(proto, len(lines), pos, end, k, text)
-            for d in found:
-                diagnostics.append(replace(d, start=d.start + pos, end=d.end + pos))
-        lines.append(line)
+        shape = known.get(logical)
+        if shape is None:
+            shape = known[logical] = read_shape(logical)
+        lines.append(build_line(shape, len(lines), pos, end, k, text))
+        for d in shape.found:
+            diagnostics.append(replace(d, start=d.start + pos, end=d.end + pos))
         k += 1
         pos = end
     return script
+
+
+def read_shape(logical: str) -> Shape:
+    """The shape of a logical line without NUL bytes or splices (``parse_logical_line``'s reading)."""
+    m = len(logical)
+    i = 0
+    label = None
+    if logical[:1] in _WS or logical[:1] == ":":
+        while i < m and logical[i] in _WS:
+            i += 1
+        if i < m and logical[i] == ":":
+            j = i + 1
+            while j < m and logical[j] not in _WS:
+                j += 1
+            label = (i, j, logical[i + 1 : j])
+            i = j + 1 if j < m else j  # the one whitespace character after a label is consumed
+    comment = None
+    stop = m
+    if "#" in logical:
+        opening = _COMMENT_START.search(logical, i)
+        if opening is not None:
+            stop = opening.start()
+            comment = (stop, m, logical[stop:])
+    # The words at C speed; each starts at the first non-whitespace after the previous one.
+    words = []
+    find = logical.find
+    e = i
+    for word in _WORD_RE.findall(logical, i, stop):
+        s = find(word, e)
+        e = s + len(word)
+        words.append((s, e, word))
+    found: list[Diagnostic] = []
+    if "${" in logical:
+        for s, _e, word in words:
+            if "${" in word:
+                found += [_unclosed_reference(s + k) for k in _unclosed(word)]
+    if ";" in logical or "||" in logical or "&&" in logical:
+        return _split_at_operators(logical, label, words, comment, tuple(found))
+    commands = (_command_shape(words, 0),) if words else ()
+    return Shape(logical, label, commands, (), comment, tuple(found))
+
+
+# A comment starts at a word starting with '#' (the scan for words starts after whitespace or a label).
+_COMMENT_START = re.compile(f"(?<![^{re.escape(_WS)}])#")
+
+
+def _split_at_operators(
+    logical: str,
+    label: Span | None,
+    words: list[Span],
+    comment: Span | None,
+    found: tuple[Diagnostic, ...],
+) -> Shape:
+    """The commands between the operator words ``||``, ``&&``, ``;`` (src/core/exec.c)."""
+    commands = []
+    operators = []
+    current: list[Span] = []
+    for item in words:
+        if item[2] in _OPERATORS:
+            commands.append(_command_shape(current, item[0]))
+            operators.append(item)
+            current = []
+        else:
+            current.append(item)
+    if operators or current:
+        commands.append(_command_shape(current, operators[-1][1] if operators else 0))
+    return Shape(logical, label, tuple(commands), tuple(operators), comment, found)
+
+
+def _command_shape(words: list[Span], empty_pos: int) -> tuple[int, int, str | None, list[Span]]:
+    if not words:
+        return empty_pos, empty_pos, None, words
+    first = words[0][2]
+    return words[0][0], words[-1][1], first if is_literal_text(first) else None, words
+
+
+def build_line(shape: Shape, index: int, start: int, end: int, first: int, text: str) -> LogicalLine:
+    """The tree of a one-physical-line line from its shape, at ``start`` of ``text`` (words' ``parts``
+    and the line's ``_tokens`` are left for first use: see ``Word`` and ``LogicalLine``)."""
+    logical, label, command_shapes, operator_shapes, comment, _found = shape
+    line = _new(LogicalLine)
+    anchor = _new(Anchor)
+    anchor.offset = start
+    line.index = index
+    line.anchor = anchor
+    line.length = end - start
+    line.first_line = line.last_line = first
+    line.text = logical
+    line._source = text
+    line.unterminated = False
+    if label is None:
+        line.label = None
+    else:
+        node = line.label = _new(Label)
+        node.anchor = anchor
+        node._s, node._e, node.name = label
+    if comment is None:
+        line.comment = None
+    else:
+        note = line.comment = _new(Comment)
+        note.anchor = anchor
+        note._s, note._e, note.text = comment
+    operators = line.operators = []
+    for s, e, op in operator_shapes:
+        operator = _new(Operator)
+        operator.anchor = anchor
+        operator._s = s
+        operator._e = e
+        operator.text = op
+        operators.append(operator)
+    commands = line.commands = []
+    for s, e, name, word_shapes in command_shapes:
+        command = _new(Command)
+        command.anchor = anchor
+        command._s = s
+        command._e = e
+        command.name = name
+        words = command.words = []
+        for ws, we, wt in word_shapes:
+            word = _new(Word)
+            word.anchor = anchor
+            word._s = ws
+            word._e = we
+            word.text = wt
+            words.append(word)
+        commands.append(command)
+    return line
 
 
 def detect_magic(text: str) -> str | None:
@@ -230,7 +368,9 @@ def parse_logical_line(
     if len(segs) == 1:
         a, b = segs[0]
         if "\x00" not in text[a:b]:
-            return _plain_line(text, a, b, start, end, index, first_line, last_line, unterminated)
+            line = build_line(read_shape(text[a:b]), index, start, end, first_line, text)
+            line.unterminated = unterminated
+            return line
     if len(segs) == 1:
         a, b = segs[0]
         logical = text[a:b]
@@ -305,7 +445,7 @@ def parse_logical_line(
             tokens.append(op)
             current = []
             continue
-        word = Word(src(s), src_end(e), word_text, _word_parts(word_text, s, src, src_end, anchor), anchor)
+        word = Word(src(s), src_end(e), word_text, word_parts(word_text, s, src, src_end, anchor), anchor)
         current.append(word)
         tokens.append(word)
     if line.operators or current:
@@ -320,188 +460,10 @@ def parse_logical_line(
     return line
 
 
-def _plain_line(
-    text: str, a: int, b: int, start: int, end: int, index: int, first: int, last: int, unterminated: bool
-) -> LogicalLine:
-    """``parse_logical_line`` for the common line: one physical line, no NUL byte. Logical offset i is
-    source offset a + i, so no offset mapping is needed."""
-    logical = text[a:b]
-    line = LogicalLine(index, start, end, first, last, logical, unterminated=unterminated)
-    anchor = line.anchor
-    tokens: list[Token] = []
-    line._tokens = tokens
-    line._source = text
-    m = b - a
-    i = 0
-    if logical[:1] in _WS or logical[:1] == ":":
-        while i < m and logical[i] in _WS:
-            i += 1
-        if i < m and logical[i] == ":":
-            j = i + 1
-            while j < m and logical[j] not in _WS:
-                j += 1
-            line.label = Label(a + i, a + j, logical[i + 1 : j], anchor)
-            tokens.append(line.label)
-            i = j + 1 if j < m else j  # the one whitespace character after a label is consumed
-    current: list[Word] = []
-    commands = line.commands
-    for match in _WORD_RE.finditer(logical, i):
-        word_text = match.group()
-        s, e = match.span()
-        if word_text[0] == "#":
-            line.comment = Comment(a + s, b, logical[s:], anchor)
-            tokens.append(line.comment)
-            break
-        if word_text in _OPERATORS:
-            op = Operator(a + s, a + e, word_text, anchor)
-            commands.append(_command(current, op.start, anchor))
-            line.operators.append(op)
-            tokens.append(op)
-            current = []
-            continue
-        if "${" in word_text:
-            parts = _word_parts(word_text, s, lambda k: a + k, lambda k: a + k, anchor)
-            word = Word(a + s, a + e, word_text, parts, anchor)
-        else:
-            word = literal_word(a + s, a + e, word_text, anchor)
-        current.append(word)
-        tokens.append(word)
-    if line.operators or current:
-        tail_pos = line.operators[-1].end if line.operators else current[0].start
-        commands.append(_command(current, tail_pos, anchor))
-    return line
-
-
-def _copy_line(proto: LogicalLine, index: int, start: int, end: int, first: int, text: str) -> LogicalLine:
-    """A one-physical-line line with the same text as ``proto``, at ``start``: the same tree, new nodes
-    anchored to the new line (node offsets are relative to their line, so they carry over)."""
-    line = _new(LogicalLine)
-    anchor = _new(Anchor)
-    anchor.offset = start
-    line.index = index
-    line.anchor = anchor
-    line.length = end - start
-    line.first_line = line.last_line = first
-    line.text = proto.text
-    line._source = text
-    line.unterminated = False
-    line.label = line.comment = None
-    tokens: list[Token] = []
-    words: list[Word] = []
-    operators: list[Operator] = []
-    for tok in proto._tokens:
-        cls = type(tok)
-        new = _new(cls)
-        new.anchor, new._s, new._e = anchor, tok._s, tok._e
-        if cls is Word:
-            new.text = tok.text  # type: ignore[union-attr]
-            new.parts = _copy_parts(tok.parts, anchor)  # type: ignore[union-attr]
-            words.append(new)  # type: ignore[arg-type]
-        elif cls is Operator:
-            new.text = tok.text  # type: ignore[union-attr]
-            operators.append(new)  # type: ignore[arg-type]
-        elif cls is Label:
-            new.name = tok.name  # type: ignore[union-attr]
-            line.label = new  # type: ignore[assignment]
-        else:  # a Comment: the only other token of a line without a NUL byte
-            new.text = tok.text  # type: ignore[union-attr]
-            line.comment = new  # type: ignore[assignment]
-        tokens.append(new)
-    line._tokens = tokens
-    line.operators = operators
-    commands: list[Command] = []
-    w = 0
-    for command in proto.commands:
-        new_command = _new(Command)
-        new_command.anchor, new_command._s, new_command._e = anchor, command._s, command._e
-        new_command.name = command.name
-        taken = len(command.words)
-        new_command.words = words[w : w + taken]
-        w += taken
-        commands.append(new_command)
-    line.commands = commands
-    return line
-
-
-def _copy_parts(parts: list[Part], anchor: Anchor) -> list[Part]:
-    out: list[Part] = []
-    for part in parts:
-        cls = type(part)
-        new = _new(cls)
-        new.anchor, new._s, new._e = anchor, part._s, part._e
-        if cls is Literal:
-            new.value = part.value  # type: ignore[union-attr]
-        else:
-            new.parts = _copy_parts(part.parts, anchor)  # type: ignore[union-attr]
-        out.append(new)
-    return out
-
-
 def _command(words: list[Word], empty_pos: int, anchor: Anchor) -> Command:
     if words:
         return Command(words[0].start, words[-1].end, words, anchor)
     return Command(empty_pos, empty_pos, [], anchor)
-
-
-def _word_parts(
-    word: str, base: int, src: Callable[[int], int], src_end: Callable[[int], int], anchor: Anchor
-) -> list[Part]:
-    """Split a word into literal text and ``${...}`` references.
-
-    iPXE expands the innermost ``${...}`` first (the most recent ``${`` before the first ``}``), so a
-    stack pairs each ``}`` with the latest open ``${``; an ``${`` never closed stays literal text and a
-    ``}`` with nothing open is literal (src/core/settings.c: expand_settings).
-    """
-    if "${" not in word:
-        return [Literal(src(base), src_end(base + len(word)), word, anchor)]
-    # frames: [index of "${" (or -1 for the word), list of (kind, a, b, children)]
-    frames: list[tuple[int, list[tuple[str, int, int, list]]]] = [(-1, [])]
-    lit_start = 0
-    i = 0
-    n = len(word)
-    while i < n:
-        c = word[i]
-        if c == "$" and i + 1 < n and word[i + 1] == "{":
-            if i > lit_start:
-                frames[-1][1].append(("lit", lit_start, i, []))
-            frames.append((i, []))
-            i += 2
-            lit_start = i
-            continue
-        if c == "}" and len(frames) > 1:
-            if i > lit_start:
-                frames[-1][1].append(("lit", lit_start, i, []))
-            open_at, children = frames.pop()
-            frames[-1][1].append(("ref", open_at, i + 1, children))
-            i += 1
-            lit_start = i
-            continue
-        i += 1
-    if n > lit_start:
-        frames[-1][1].append(("lit", lit_start, n, []))
-    while len(frames) > 1:  # unterminated "${": literal text, its contents fold into the parent
-        open_at, children = frames.pop()
-        frames[-1][1].append(("lit", open_at, open_at + 2, []))
-        frames[-1][1].extend(children)
-
-    def build(items: list[tuple[str, int, int, list]]) -> list[Part]:
-        parts: list[Part] = []
-        last_lit_end = -1  # logical end of the previous literal, to merge touching literals
-        for kind, a, b, children in items:
-            if kind == "lit":
-                last = parts[-1] if parts else None
-                if isinstance(last, Literal) and last_lit_end == a:
-                    last.end = src_end(base + b)
-                    last.value += word[a:b]
-                else:
-                    parts.append(Literal(src(base + a), src_end(base + b), word[a:b], anchor))
-                last_lit_end = b
-            else:
-                parts.append(Reference(src(base + a), src_end(base + b), build(children), anchor))
-                last_lit_end = -1
-        return parts
-
-    return build(frames[0][1])
 
 
 def line_diagnostics(line: LogicalLine) -> Iterator[Diagnostic]:
@@ -526,17 +488,43 @@ def line_diagnostics(line: LogicalLine) -> Iterator[Diagnostic]:
             )
         elif isinstance(tok, Word) and "${" in tok.text:
             for start in _unterminated_refs(tok):
-                yield Diagnostic(
-                    "IPX401",
-                    Severity.WARNING,
-                    "'${' is never closed by '}', so iPXE keeps it as literal text; add the closing '}'",
-                    start,
-                    start + 2,
-                )
+                yield _unclosed_reference(start)
+
+
+def _unclosed_reference(start: int) -> Diagnostic:
+    return Diagnostic(
+        "IPX401",
+        Severity.WARNING,
+        "'${' is never closed by '}', so iPXE keeps it as literal text; add the closing '}'",
+        start,
+        start + 2,
+    )
+
+
+_BRACES = re.compile(r"\$\{|\}")
+
+
+def _unclosed(word: str) -> list[int]:
+    """Offsets in ``word`` of every ``${`` no ``}`` closes (iPXE keeps it as literal text): the pairing
+    of ``word_parts``, without building the parts."""
+    if word.count("${") == 1:  # the common case: closed if any '}' follows it
+        at = word.find("${")
+        return [] if word.find("}", at + 2) >= 0 else [at]
+    open_at: list[int] = []
+    for brace in _BRACES.finditer(word):
+        if brace.group() == "${":
+            open_at.append(brace.start())
+        elif open_at:
+            open_at.pop()
+    return open_at
 
 
 def _unterminated_refs(word: Word) -> Iterator[int]:
     """Source offsets of every ``${`` that ends up as literal text."""
+    if word.end - word.start == len(word.text):  # no splice inside: logical offset i is start + i
+        start = word.start
+        yield from (start + k for k in _unclosed(word.text))
+        return
 
     def walk(parts: list[Part]) -> Iterator[int]:
         for p in parts:

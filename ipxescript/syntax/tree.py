@@ -14,8 +14,9 @@ the label, the comment, whitespace, continuation splices and the line ending), a
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ipxescript.analysis.diagnostics import Diagnostic
 
@@ -141,7 +142,11 @@ Part = Literal | Reference
 
 
 class Word(Node):
-    """A maximal run of non-whitespace characters: literal text and references."""
+    """A maximal run of non-whitespace characters: literal text and references.
+
+    The parser leaves ``parts`` unset for a word without a continuation splice inside (its logical
+    offset i is source offset start + i); it is built from ``text`` on first use: most words are only
+    ever read as text."""
 
     __slots__ = ("text", "parts")
     _repr_fields = ("text", "parts")
@@ -153,13 +158,20 @@ class Word(Node):
         self.text = text  # logical text, as iPXE sees it before expansion
         self.parts = parts
 
+    if not TYPE_CHECKING:  # (hidden from mypy, which would otherwise accept any attribute name)
+
+        def __getattr__(self, name: str) -> Any:  # called only for a slot never set: ``parts``
+            if name != "parts":
+                raise AttributeError(name)
+            parts = self.parts = word_parts(
+                self.text, self.anchor.offset + self._s, _same, _same, self.anchor
+            )
+            return parts
+
     @property
     def is_literal(self) -> bool:
         """True when the word contains no reference, so its value is known statically."""
-        for part in self.parts:  # a plain loop: asked about a million times per lint of a large tree
-            if not isinstance(part, Literal):
-                return False
-        return True
+        return is_literal_text(self.text)  # asked about a million times per lint of a large tree
 
     def references(self) -> Iterator[Reference]:
         """Every reference in the word, outer before inner."""
@@ -171,19 +183,77 @@ class Word(Node):
                 stack.extend(reversed(part.parts))
 
 
-_new = object.__new__
+def is_literal_text(word: str) -> bool:
+    """True when ``word`` holds no reference: no ``}`` after its first ``${`` (the first ``}`` after an
+    open ``${`` always closes one, see ``word_parts``)."""
+    i = word.find("${")
+    return i < 0 or word.find("}", i + 2) < 0
 
 
-def literal_word(start: int, end: int, text: str, anchor: Anchor) -> Word:
-    """``Word(start, end, text, [Literal(start, end, text)], anchor)``, built without the generic
-    constructors: most words are plain text, and the parser makes several per line."""
-    offset = anchor.offset
-    s, e = start - offset, end - offset
-    literal = _new(Literal)
-    literal.anchor, literal._s, literal._e, literal.value = anchor, s, e, text
-    word = _new(Word)
-    word.anchor, word._s, word._e, word.text, word.parts = anchor, s, e, text, [literal]
-    return word
+def _same(offset: int) -> int:
+    return offset
+
+
+def word_parts(
+    word: str, base: int, src: Callable[[int], int], src_end: Callable[[int], int], anchor: Anchor
+) -> list[Part]:
+    """Split a word into literal text and ``${...}`` references. ``base`` is the word's offset in its
+    logical line; ``src``/``src_end`` map a logical offset to a source start/end offset.
+
+    iPXE expands the innermost ``${...}`` first (the most recent ``${`` before the first ``}``), so a
+    stack pairs each ``}`` with the latest open ``${``; an ``${`` never closed stays literal text and a
+    ``}`` with nothing open is literal (src/core/settings.c: expand_settings).
+    """
+    if "${" not in word:
+        return [Literal(src(base), src_end(base + len(word)), word, anchor)]
+    # frames: [index of "${" (or -1 for the word), list of (kind, a, b, children)]
+    frames: list[tuple[int, list[tuple[str, int, int, list]]]] = [(-1, [])]
+    lit_start = 0
+    i = 0
+    n = len(word)
+    while i < n:
+        c = word[i]
+        if c == "$" and i + 1 < n and word[i + 1] == "{":
+            if i > lit_start:
+                frames[-1][1].append(("lit", lit_start, i, []))
+            frames.append((i, []))
+            i += 2
+            lit_start = i
+            continue
+        if c == "}" and len(frames) > 1:
+            if i > lit_start:
+                frames[-1][1].append(("lit", lit_start, i, []))
+            open_at, children = frames.pop()
+            frames[-1][1].append(("ref", open_at, i + 1, children))
+            i += 1
+            lit_start = i
+            continue
+        i += 1
+    if n > lit_start:
+        frames[-1][1].append(("lit", lit_start, n, []))
+    while len(frames) > 1:  # unterminated "${": literal text, its contents fold into the parent
+        open_at, children = frames.pop()
+        frames[-1][1].append(("lit", open_at, open_at + 2, []))
+        frames[-1][1].extend(children)
+
+    def build(items: list[tuple[str, int, int, list]]) -> list[Part]:
+        parts: list[Part] = []
+        last_lit_end = -1  # logical end of the previous literal, to merge touching literals
+        for kind, a, b, children in items:
+            if kind == "lit":
+                last = parts[-1] if parts else None
+                if isinstance(last, Literal) and last_lit_end == a:
+                    last.end = src_end(base + b)
+                    last.value += word[a:b]
+                else:
+                    parts.append(Literal(src(base + a), src_end(base + b), word[a:b], anchor))
+                last_lit_end = b
+            else:
+                parts.append(Reference(src(base + a), src_end(base + b), build(children), anchor))
+                last_lit_end = -1
+        return parts
+
+    return build(frames[0][1])
 
 
 class Operator(Node):
@@ -305,6 +375,14 @@ class LogicalLine:
         self.comment = comment
         self.unterminated = unterminated  # the file ended inside a continuation: iPXE never runs it
 
+    if not TYPE_CHECKING:  # (hidden from mypy, which would otherwise accept any attribute name)
+
+        def __getattr__(self, name: str) -> Any:  # called only for a slot never set: ``_tokens``
+            if name != "_tokens":
+                raise AttributeError(name)
+            tokens = self._tokens = meaningful_tokens(self)
+            return tokens
+
     @property
     def start(self) -> int:
         return self.anchor.offset
@@ -333,13 +411,27 @@ class LogicalLine:
 
     @property
     def words(self) -> list[Word]:
-        return [t for t in self._tokens if isinstance(t, Word)]
+        return [word for command in self.commands for word in command.words]
 
     def source(self, script_text: str) -> str:
         return script_text[self.start : self.end]
 
     def __repr__(self) -> str:
         return f"LogicalLine({self.index}, {self.start}:{self.end}, {self.text!r})"
+
+
+def meaningful_tokens(line: LogicalLine) -> list[Token]:
+    """The label, words, operators and comment of a line in text order (commands and operators
+    alternate). The parser leaves ``_tokens`` unset for the lines it builds from a shared shape."""
+    tokens: list[Token] = [line.label] if line.label is not None else []
+    operators = line.operators
+    for i, command in enumerate(line.commands):
+        tokens += command.words
+        if i < len(operators):
+            tokens.append(operators[i])
+    if line.comment is not None:
+        tokens.append(line.comment)
+    return tokens
 
 
 def line_index(lines: list[LogicalLine], offset: int) -> int:

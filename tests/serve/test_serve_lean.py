@@ -54,6 +54,17 @@ def responses(sock: socket.socket, count: int, head_only: bool = False) -> list[
     return out
 
 
+def drain(sock: socket.socket) -> int:
+    """Read until the server closes or resets the connection: how many bytes came."""
+    received = 0
+    try:
+        while chunk := sock.recv(1 << 20):
+            received += len(chunk)
+    except ConnectionResetError:
+        pass
+    return received
+
+
 def get(path: str, *extra: str) -> bytes:
     return ("\r\n".join([f"GET {path} HTTP/1.1", "Host: 127.0.0.1", *extra]) + "\r\n\r\n").encode()
 
@@ -175,12 +186,7 @@ def test_a_reader_who_stops_reading_is_dropped(make_server, boot_root: Path) -> 
             pass
         time.sleep(3.5)  # the stall limit, and the guard's once-a-second sweep
         sock.setblocking(True)
-        received = 0
-        try:
-            while chunk := sock.recv(1 << 20):
-                received += len(chunk)
-        except ConnectionResetError:
-            pass
+        received = drain(sock)
     assert received < 4 * 1024**2, f"{received} of 60 MB: the server went on writing to a stalled reader"
     assert server.raw("/boot.ipxe").status == 200
 
@@ -266,3 +272,74 @@ def test_pipelined_steps_reach_the_boot_log_as_the_client_took_them(server: Live
     assert all(AIOHTTP not in head for head, _ in got)
     _, events = log.since(mark)
     assert [e.what for e in events] == ["b.ipxe", "small.txt", "b.ipxe"]
+
+
+def test_a_large_file_goes_by_sendfile_on_the_lean_path(server: LiveServer, boot_root: Path) -> None:
+    """A kernel or initrd that aiohttp's path sent once (after every ROOT check) is sent again by the
+    lean path with sendfile: GET and HEAD, keep-alive and pipelining as before; a request queued
+    behind other answers goes to aiohttp's path, and so does a Range (iPXE asks for one only for a
+    SAN disk)."""
+    kernel = (boot_root / "sub" / "vmlinuz").read_bytes()
+    assert server.raw("/sub/vmlinuz").body == kernel  # aiohttp's path: checked, then remembered
+    server.raw("/b.ipxe")
+    with connect(server) as sock:
+        sock.sendall(get("/sub/vmlinuz") + get("/b.ipxe") + get("/sub/vmlinuz"))
+        got = responses(sock, 3)
+        assert [body for _, body in got] == [kernel, b"#!ipxe\necho target B\n", kernel]
+        assert AIOHTTP not in got[0][0] and AIOHTTP not in got[1][0], "the lean path answers"
+        assert AIOHTTP in got[2][0], "queued behind another answer: aiohttp's path"
+    with connect(server) as sock:
+        sock.sendall(b"HEAD /sub/vmlinuz HTTP/1.1\r\nHost: x\r\n\r\n")
+        ((head, body),) = responses(sock, 1, head_only=True)
+        assert AIOHTTP not in head and f"Content-Length: {len(kernel)}".encode() in head and body == b""
+        sock.sendall(get("/sub/vmlinuz"))
+        ((head, body),) = responses(sock, 1)
+        assert AIOHTTP not in head and head.startswith(b"HTTP/1.1 200") and body == kernel
+        assert b"Accept-Ranges: bytes" in head and b"ETag: " in head and b"Last-Modified: " in head
+        sock.sendall(get("/sub/vmlinuz", "Range: bytes=10-19"))
+        ((head, body),) = responses(sock, 1)
+        assert head.startswith(b"HTTP/1.1 206") and body == kernel[10:20]
+
+
+def test_a_large_file_is_sent_only_while_it_is_the_checked_file(server: LiveServer, boot_root: Path) -> None:
+    """The lean path opens the name again and sends the file only if the opened file is the one that
+    passed the ROOT checks (device, inode, mtime, size): a changed file, another file renamed in its
+    place, or a symlink to a file outside ROOT all go the whole way again."""
+    path = boot_root / "sub" / "vmlinuz"
+    server.raw("/sub/vmlinuz")
+    changed = os.urandom(200_000)
+    path.write_bytes(changed)
+    assert server.raw("/sub/vmlinuz").body == changed
+    renamed = boot_root / "sub" / "other"
+    renamed.write_bytes(b"x" * 150_000)
+    os.replace(renamed, path)
+    assert server.raw("/sub/vmlinuz").body == b"x" * 150_000
+    outside = boot_root.parent / "outside.img"
+    outside.write_bytes(b"s" * 150_000)
+    path.unlink()
+    path.symlink_to(outside)
+    with connect(server) as sock:
+        sock.sendall(get("/sub/vmlinuz"))
+        ((head, body),) = responses(sock, 1)
+    assert head.startswith(b"HTTP/1.1 403") and b"sss" not in body
+
+
+def test_a_stalled_reader_of_a_large_file_is_dropped(make_server, boot_root: Path) -> None:  # type: ignore[no-untyped-def]
+    """A client that stops reading a large file on the lean path is dropped after the stall limit, and
+    the server goes on serving others meanwhile."""
+    (boot_root / "initrd.img").write_bytes(os.urandom(32 * 1024**2))
+    server = make_server(boot_root, HttpLimits(send_stall_timeout=1))
+    assert len(server.raw("/initrd.img").body) == 32 * 1024**2
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", server.port))
+    with sock:
+        sock.sendall(get("/initrd.img"))
+        sock.settimeout(10)
+        first = sock.recv(4096)
+        assert first.startswith(b"HTTP/1.1 200") and AIOHTTP not in first
+        assert server.raw("/b.ipxe").status == 200  # served while the transfer waits
+        time.sleep(3)  # past the stall limit
+        received = len(first) + drain(sock)
+    assert received < 16 * 1024**2, f"{received} bytes: the stalled transfer was not dropped"
+    assert server.raw("/b.ipxe").status == 200

@@ -86,6 +86,29 @@ def test_a_once_assignment_is_consumed_exactly_once_by_concurrent_servers(
         state.close()
 
 
+def test_a_lookup_prefers_once_then_the_earlier_key(state_url: str | None, tmp_path: Path) -> None:
+    """Keys are [MAC, IP]: a once assignment of either comes before a static one of either; among the
+    same kind the MAC's; consuming takes the once one and leaves the statics."""
+    state = _open(state_url, tmp_path)
+    ip = "10.0.0.7"
+    state.assignments.assign(MAC, "mac-static.ipxe")
+    state.assignments.assign(ip, "ip-static.ipxe")
+    assert (found := state.assignments.lookup([MAC, ip], consume=True)) and found.target == "mac-static.ipxe"
+    assert (found := state.assignments.lookup([ip, MAC], consume=False)) and found.target == "ip-static.ipxe"
+    state.assignments.assign(ip, "ip-once.ipxe", once=True)
+    state.assignments.assign(MAC, "mac-once.ipxe", once=True)
+    assert (found := state.assignments.peek([MAC, ip])) and found.target == "mac-once.ipxe"
+    taken = [state.assignments.lookup([MAC, ip], consume=True) for _ in range(4)]
+    assert [a.target if a else None for a in taken] == [
+        "mac-once.ipxe",
+        "ip-once.ipxe",
+        "mac-static.ipxe",
+        "mac-static.ipxe",
+    ]
+    assert state.assignments.lookup(["52:54:00:ff:ff:ff"], consume=True) is None
+    state.close()
+
+
 def test_peek_consumes_nothing(state_url: str | None, tmp_path: Path) -> None:
     state = _open(state_url, tmp_path)
     state.assignments.assign(MAC, "a.ipxe", once=True)

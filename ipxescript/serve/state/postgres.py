@@ -332,28 +332,27 @@ class PgAssignments:
         keys = [k for k in keys if k]
         if not keys:
             return None
-        pick = (
-            "SELECT client FROM assignments WHERE kind = %(kind)s AND client = ANY(%(keys)s)"
-            " ORDER BY array_position(%(keys)s, client) LIMIT 1"
-        )
+        # One round trip per lookup (every boot makes one, most find nothing): once before static, the
+        # earlier key first. Consuming deletes the once row it locked (of concurrent callers, the others
+        # wait for the lock, then find it gone) and gives the static one only when it took none.
+        first = "ORDER BY array_position(%(keys)s, client) LIMIT 1"
+        if consume:
+            query = (
+                "WITH taken AS (DELETE FROM assignments WHERE kind = 'once' AND client = ("
+                f"   SELECT client FROM assignments WHERE kind = 'once' AND client = ANY(%(keys)s) {first}"
+                f"   FOR UPDATE) RETURNING {_COLUMNS})"
+                f" SELECT {_COLUMNS} FROM taken UNION ALL"
+                f" (SELECT {_COLUMNS} FROM assignments WHERE kind = 'static' AND client = ANY(%(keys)s)"
+                f"   AND NOT EXISTS (SELECT FROM taken) {first})"
+            )
+        else:
+            query = (
+                f"SELECT {_COLUMNS} FROM assignments WHERE client = ANY(%(keys)s)"
+                " ORDER BY kind = 'static', array_position(%(keys)s, client) LIMIT 1"
+            )
         try:
             with self.db.connection() as conn:
-                if consume:
-                    row = conn.execute(
-                        f"DELETE FROM assignments WHERE kind = 'once' AND client = ({pick} FOR UPDATE)"
-                        f" RETURNING {_COLUMNS}",
-                        {"kind": "once", "keys": keys},
-                    ).fetchone()
-                else:
-                    row = conn.execute(
-                        f"SELECT {_COLUMNS} FROM assignments WHERE kind = 'once' AND client = ({pick})",
-                        {"kind": "once", "keys": keys},
-                    ).fetchone()
-                if row is None:
-                    row = conn.execute(
-                        f"SELECT {_COLUMNS} FROM assignments WHERE kind = 'static' AND client = ({pick})",
-                        {"kind": "static", "keys": keys},
-                    ).fetchone()
+                row = conn.execute(query, {"keys": keys}).fetchone()
         except StateUnavailable:
             return self._from_snapshot(keys, consume)
         if row is None:
