@@ -138,7 +138,7 @@ def start_baseline(lab: StormLab, root: Path, work: Path) -> list[int]:
         f"--dhcp-boot=first.efi,,{address}", "--enable-tftp", f"--tftp-root={broot}", "--tftp-max=4096",
     )  # fmt: skip
     conf = write_nginx_conf(work, address, broot, connections=4096)
-    nginx = lab.lab.spawn(f"ipxd{lab.lab.tag}i1", "nginx", "-c", str(conf), "-e", "stderr")
+    nginx = lab.spawn(f"ipxd{lab.lab.tag}i1", "nginx", "-c", str(conf), "-e", "stderr")
     time.sleep(1.0)  # both bind at once; the generator retries DISCOVER anyway
     for process in (dnsmasq, nginx):
         if process.poll() is not None:
@@ -161,7 +161,11 @@ def server_warnings(work: Path) -> list[tuple[str, int]]:
 def run_setup(setup: str, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="storm-"))
     lab = StormLab(
-        work, args.machines, postgres=setup.startswith("three"), racks=3 if "relays" in setup else 0
+        work,
+        args.machines,
+        postgres=setup.startswith("three"),
+        racks=3 if "relays" in setup else 0,
+        one_session=args.sessions == "setup",
     )
     try:
         if setup == "dnsmasq+nginx":
@@ -277,6 +281,14 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
+        "--sessions",
+        choices=("setup", "process"),
+        default="setup",
+        help="setup (default): each setup's servers in one session, so on a busy machine the kernel's"
+        " autogroups give every setup the same share of CPU (dnsmasq+nginx would otherwise get two shares"
+        " against one instance's one); process: a session per server process, as separate daemons run",
+    )
+    parser.add_argument(
         "--generators",
         type=int,
         default=2,
@@ -297,7 +309,8 @@ def main() -> int:
     print(
         f"{args.machines} machines, {args.concurrency} at a time; first stage {args.first_stage_kib} KiB by TFTP,"
         f" kernel {args.kernel_mib:g} MiB + initrd {args.initrd_mib:g} MiB by HTTP; {os.cpu_count()} CPUs;"
-        f" {args.rounds} rounds of {', '.join(setups)}"
+        f" {args.rounds} rounds of {', '.join(setups)}; {args.generators} generator processes; a session per"
+        f" {args.sessions}"
     )
     rounds: list[list[dict[str, Any]]] = []
     with tempfile.TemporaryDirectory(prefix="storm-root-") as tmp:

@@ -75,7 +75,7 @@ class LintRun:
         self.parsed = LineMemo()
         # (config, enabled line rules, magic) -> raw line text -> (core findings, rule findings), at
         # offsets from the line's start
-        self._checked: dict[tuple[int, tuple[str, ...], str | None], dict[str, _LineFindings]] = {}
+        self._checked: dict[tuple[int, tuple[str, ...], str | None], dict[str, _LineFindings | None]] = {}
         self._configs: list[LintConfig] = []  # the configs whose ids key ``_checked``, kept alive
 
     def line_checks(
@@ -90,10 +90,10 @@ class LintRun:
         if known is None:
             known = self._checked[key] = {}
             self._configs.append(config)
-        text = script.text
+        text, lines = script.text, script.lines
+        raws = [text[line.start : line.end] for line in lines]
         new: dict[str, LogicalLine] = {}
-        for line in script.lines:
-            raw = text[line.start : line.end]
+        for raw, line in zip(raws, lines, strict=True):
             if raw not in known and raw not in new:
                 new[raw] = line
         if new:
@@ -104,9 +104,9 @@ class LintRun:
         commands: list[Diagnostic] = []
         types: list[Diagnostic] = []
         found: list[Diagnostic] = []
-        for line in script.lines:
-            entry = known[text[line.start : line.end]]
-            if entry.empty:
+        for raw, line in zip(raws, lines, strict=True):
+            entry = known[raw]
+            if entry is None:  # most lines: nothing found
                 continue
             at = line.start
             commands += [moved(d, at) for d in entry.commands]
@@ -121,15 +121,11 @@ class LintRun:
 @dataclass
 class _LineFindings:
     """What the core checks (on commands, on ``${name:type}``) and the line rules found on one line,
-    at offsets from its start."""
+    at offsets from its start (None in place of one for a line where they found nothing)."""
 
     commands: list[Diagnostic]
     types: list[Diagnostic]
     found: list[Diagnostic]
-
-    @property
-    def empty(self) -> bool:
-        return not (self.commands or self.types or self.found)
 
 
 def moved(d: Diagnostic, delta: int) -> Diagnostic:
@@ -142,7 +138,7 @@ def moved(d: Diagnostic, delta: int) -> Diagnostic:
 
 def _check_lines(
     ctx: LintContext, lines: list[LogicalLine], rules: Sequence[Rule]
-) -> list[_LineFindings] | None:
+) -> list[_LineFindings | None] | None:
     """The core checks and ``rules`` on ``lines`` alone (a script of just those lines, at their
     offsets, sharing the whole script's bindings), by line; None when a rule raised."""
     from ipxescript.analysis.checks import check_command, check_types
@@ -166,12 +162,15 @@ def _check_lines(
     found, _registered, _supersede = run_checks(sub, rules)
     if any(d.code == INTERNAL_ERROR for d in found):
         return None
-    out = [_LineFindings([], [], []) for _ in lines]
+    out: list[_LineFindings | None] = [None] * len(lines)
     starts = [line.start for line in lines]
     for which, items in ((0, commands), (1, types), (2, found)):
         for d in items:
             k = max(0, bisect.bisect_right(starts, d.start) - 1)
-            (out[k].commands, out[k].types, out[k].found)[which].append(moved(d, -starts[k]))
+            entry = out[k]
+            if entry is None:
+                entry = out[k] = _LineFindings([], [], [])
+            (entry.commands, entry.types, entry.found)[which].append(moved(d, -starts[k]))
     return out
 
 
@@ -251,8 +250,13 @@ def finish(
     if masked:
         found = [d for d in found if not _inside_mask(d, masked)]
     found = _apply_suppressions(script, found)
-    found = [replace(d, severity=config.severity_for(d.code, d.severity)) for d in found]
+    if config.severity:  # re-graded codes: a new finding only where the grade changes
+        found = [_graded(d, config.severity_for(d.code, d.severity)) for d in found]
     return _sorted_unique(found)
+
+
+def _graded(d: Diagnostic, severity: Severity) -> Diagnostic:
+    return d if d.severity is severity else replace(d, severity=severity)
 
 
 @dataclass
@@ -418,7 +422,9 @@ def _apply_supersedes(
             if d.code == code:
                 for victim in victims:
                     ranges.setdefault(victim, []).append((d.start, max(d.end, d.start + 1)))
-    return [d for d in found if not any(a <= d.start < b for a, b in ranges.get(d.code, ()))]
+    if not ranges:
+        return found
+    return [d for d in found if d.code not in ranges or not any(a <= d.start < b for a, b in ranges[d.code])]
 
 
 def _apply_suppressions(script: Script, found: list[Diagnostic]) -> list[Diagnostic]:

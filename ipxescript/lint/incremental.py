@@ -8,7 +8,10 @@ other line objects, moved. ``IncrementalLinter.lint(script)`` builds on that:
   and the core checks run only on the lines that are new since the last lint; their findings on the
   other lines are kept from before, moved with their line;
 * the other rules, which look across lines (labels, gotos, menus, settings, flow), run on the model of
-  the whole current script, whose per-command option bindings are kept for the untouched lines;
+  the whole current script, whose per-command option bindings are kept for the untouched lines, unless
+  the edit changed nothing they read: a line of the kind they read (``READS``), or, for the flow rules
+  (``FLOW_RULES``), a line's label, commands, operators or flow (``_flow_key``); then their last
+  findings are moved with their lines;
 * both go through the engine's ``finish`` (supersedes, suppressions, severities, order), so the result
   is what ``lint_source`` gives for the same text: ``tests/lint/test_incremental.py`` holds the two
   equal over random edit sequences.
@@ -23,7 +26,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from ipxescript.analysis.diagnostics import Diagnostic, Edit
-from ipxescript.analysis.model import changed_span
+from ipxescript.analysis.model import ScriptModel, changed_span
 from ipxescript.analysis.settings import WRITES_POSITIONAL
 from ipxescript.catalog import get_catalog
 from ipxescript.lint.config import LintConfig
@@ -113,6 +116,32 @@ READS: dict[str, Callable[[LogicalLine], bool]] = {
     "IPX502": _commands((*IMAGE_COMMANDS, *SAN_COMMANDS, "imgfree", "imgstat", "imgverify", "imgextract")),
     "IPX503": _commands((*IMAGE_COMMANDS, *SAN_COMMANDS), dynamic=True),
 }
+
+
+# Cross-line rules that read of each line only its label, its commands' names, outcomes and whether
+# they have positional arguments, its operators, its flow and its goto/imgstat words (``_flow_key``):
+# after an edit that replaced lines with as many lines with the same keys, the labels, the flow graph
+# (and the image rules' strict graph) and so their findings are the same.
+FLOW_RULES = frozenset({"IPX202", "IPX203", "IPX204", "IPX207", "IPX208", "IPX501", "IPX505"})
+
+
+def _flow_key(model: ScriptModel, index: int) -> tuple[object, ...]:
+    """What the rules of ``FLOW_RULES`` read of line ``index`` of ``model``."""
+    flow = model.flow
+    lf = flow.lines[index]
+    line = lf.line
+    commands = line.commands
+    leaving = lf.leaving
+    return (
+        line.label.name if line.label is not None else None,
+        tuple((c.name, flow.outcomes(c), bool(c.words and model.bound(c).positionals)) for c in commands),
+        tuple(op.text for op in line.operators),
+        lf.falls_through,
+        lf.stops,
+        tuple((j.target, j.pattern.pattern if j.pattern is not None else None) for j in lf.jumps),
+        None if leaving is None else (leaving.name, [c is leaving for c in commands].index(True)),
+        tuple(w.text for c in commands if c.name in ("goto", "imgstat") for w in c.words[1:]),
+    )
 
 
 @dataclass
@@ -233,7 +262,7 @@ class IncrementalLinter:
             self._lines, self._flagged = {}, {}
             self._rules = {}
             self._magic = script.magic
-        changed, shifted = self._changed_lines(script)
+        changed, shifted, span = self._changed_lines(script)
         ctx = LintContext(script, self.config, previous=previous)  # its bindings are shared
         lines = script.lines
         known = self._lines
@@ -272,17 +301,25 @@ class IncrementalLinter:
         supersede = [(r.code, r.supersedes) for r in self.line_rules if r.supersedes]
         rules: dict[str, _RuleResult] = {}
         self.reused = set()
+        same_flow: bool | None = None  # whether the replaced lines' flow keys are the new lines'
         for rule in self.cross_rules:
             reads = READS.get(rule.code)
+            flows = rule.code in FLOW_RULES
             last = self._rules.get(rule.code)
             if (
-                reads is not None
+                (reads is not None or flows)
                 and last is not None
                 and last.found is not None
                 and changed is not None
                 and (not shifted or not last.found)  # moved lines change line numbers in messages
             ):
-                moved = self._moved(script, last.found, changed) if not any(map(reads, changed)) else None
+                if reads is not None:
+                    unread = not any(map(reads, changed))
+                else:
+                    if same_flow is None:
+                        same_flow = self._same_flow(previous, ctx, span)
+                    unread = same_flow
+                moved = self._moved(script, last.found, changed) if unread else None
                 if moved is not None:
                     found += moved
                     registered |= last.codes
@@ -295,7 +332,7 @@ class IncrementalLinter:
             found += more
             registered |= codes
             supersede += replaces
-            if reads is not None:
+            if reads is not None or flows:
                 rules[rule.code] = _RuleResult(self._anchored(script, more), codes, replaces)
         yield
         self._result = finish(ctx, found, registered, supersede)
@@ -307,17 +344,31 @@ class IncrementalLinter:
         self._linted = (script.lines, len(script.line_starts))
         return list(self._result)
 
-    def _changed_lines(self, script: Script) -> tuple[list[LogicalLine] | None, bool]:
+    def _changed_lines(
+        self, script: Script
+    ) -> tuple[list[LogicalLine] | None, bool, tuple[int, int, int] | None]:
         """The lines an edit since the last complete lint took away or brought in (None before the
-        first lint), and whether it moved the lines after them to other line numbers."""
+        first lint), whether it moved the lines after them to other line numbers, and its span
+        (``changed_span`` of the last complete lint's lines and these)."""
         linted, physical = self._linted
         lines = script.lines
         if not linted:
-            return None, True
-        first, old_end, new_end = changed_span(linted, lines)
+            return None, True, None
+        span = first, old_end, new_end = changed_span(linted, lines)
         # as many logical and physical lines as before: the lines after the edit did not move
         shifted = len(linted) != len(lines) or physical != len(script.line_starts)
-        return lines[first:new_end] + linted[first:old_end], shifted
+        return lines[first:new_end] + linted[first:old_end], shifted, span
+
+    @staticmethod
+    def _same_flow(previous: LintContext | None, ctx: LintContext, span: tuple[int, int, int] | None) -> bool:
+        """The lines the edit replaced (in ``previous``, the last complete lint's model) and those
+        that replaced them have the same flow keys, one for one."""
+        if previous is None or span is None:
+            return False
+        first, old_end, new_end = span
+        if old_end - first != new_end - first or "flow" not in previous.__dict__:
+            return False
+        return all(_flow_key(previous, i) == _flow_key(ctx, i) for i in range(first, new_end))
 
     @staticmethod
     def _moved(

@@ -32,6 +32,9 @@ LINES = [
     "item --key l rescue Rescue", "menu --name other Other", "item --menu other x X", "choose --menu other t",
     "prompt --timeout 2 Press", "set timeout 3", "choose --timeout ${timeout} t", "iseq ${count} 1",
     "set count:int32 1", "imgselect k", "imgargs k quiet", "initrd --name k http://x/i",
+    "iseq ${a} b && echo same", "imgstat && goto a", "imgstat k && echo k", "goto start || exit",
+    "echo x && goto a || goto menu", "isset ${x} && goto start", "chain http:/x/y", "set u http:x/y",
+    "form --name f F", "item --form f user User", "present f", "sha256sum --set sum x", "echo ${user}",
 ]  # fmt: skip
 SNIPPETS = ["\n", "x", "${", "}", " ", "\\\n", "||", "&&", ":", "#", "goto ", ":linux\n", "set unset 1\n",
             "item a A\n", "exit\n", "\r", "\t", "kernel http://x/y\n", "menu\n"]  # fmt: skip

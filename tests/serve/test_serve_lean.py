@@ -54,6 +54,17 @@ def responses(sock: socket.socket, count: int, head_only: bool = False) -> list[
     return out
 
 
+def drain(sock: socket.socket) -> int:
+    """Read until the server closes or resets the connection: how many bytes came."""
+    received = 0
+    try:
+        while chunk := sock.recv(1 << 20):
+            received += len(chunk)
+    except ConnectionResetError:
+        pass
+    return received
+
+
 def get(path: str, *extra: str) -> bytes:
     return ("\r\n".join([f"GET {path} HTTP/1.1", "Host: 127.0.0.1", *extra]) + "\r\n\r\n").encode()
 
@@ -175,12 +186,7 @@ def test_a_reader_who_stops_reading_is_dropped(make_server, boot_root: Path) -> 
             pass
         time.sleep(3.5)  # the stall limit, and the guard's once-a-second sweep
         sock.setblocking(True)
-        received = 0
-        try:
-            while chunk := sock.recv(1 << 20):
-                received += len(chunk)
-        except ConnectionResetError:
-            pass
+        received = drain(sock)
     assert received < 4 * 1024**2, f"{received} of 60 MB: the server went on writing to a stalled reader"
     assert server.raw("/boot.ipxe").status == 200
 
@@ -334,11 +340,6 @@ def test_a_stalled_reader_of_a_large_file_is_dropped(make_server, boot_root: Pat
         assert first.startswith(b"HTTP/1.1 200") and AIOHTTP not in first
         assert server.raw("/b.ipxe").status == 200  # served while the transfer waits
         time.sleep(3)  # past the stall limit
-        received = len(first)
-        try:
-            while chunk := sock.recv(1 << 20):
-                received += len(chunk)
-        except ConnectionResetError:
-            pass
+        received = len(first) + drain(sock)
     assert received < 16 * 1024**2, f"{received} bytes: the stalled transfer was not dropped"
     assert server.raw("/b.ipxe").status == 200

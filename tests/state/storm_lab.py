@@ -72,8 +72,15 @@ def make_root(path: Path, *, kernel: int, initrd: int, first_stage: int, templat
 
 
 class StormLab:
-    def __init__(self, work: Path, machines: int, *, postgres: bool, racks: int = 0) -> None:
+    def __init__(
+        self, work: Path, machines: int, *, postgres: bool, racks: int = 0, one_session: bool = False
+    ) -> None:
+        """`one_session`: the servers (instances, relays, whatever `spawn` starts) stay in the caller's
+        session, each in a process group of its own, instead of a session each: with the kernel's
+        autogroups a busy machine's CPU is shared out per session, so this gives a setup's servers
+        together the share one program would get, however many processes they are."""
         self.work = work
+        self.one_session = one_session
         self.machines = machines
         self.racks = racks
         self.lab = Lab(SUBNET, prefix=16)
@@ -148,7 +155,7 @@ class StormLab:
             lab.ns_exec(router, "sysctl", "-qw", "net.ipv4.ip_forward=1")
             # the rack's DHCP goes to its instance (giaddr: the router's address on the rack)
             self.relays.append(
-                lab.spawn(
+                self.spawn(
                     router,
                     "dnsmasq",
                     "--keep-in-foreground",
@@ -203,11 +210,7 @@ class StormLab:
 
     def _spawn(self, ns: str, name: str) -> subprocess.Popen[bytes]:
         log = open(self.work / f"{name}.log", "ab")  # noqa: SIM115 - the process keeps it
-        process = subprocess.Popen(
-            ["ip", "netns", "exec", ns, *self.commands[name]],
-            cwd=str(REPO), stdout=subprocess.PIPE, stderr=log, start_new_session=True,
-        )  # fmt: skip
-        self.lab.processes.append(process)
+        process = self.spawn(ns, *self.commands[name], cwd=str(REPO), stderr=log)
         assert process.stdout is not None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -228,12 +231,25 @@ class StormLab:
 
     def spawn_in(self, name: str, *argv: str, **kwargs: Any) -> subprocess.Popen[bytes]:
         ns = self.lab.add_host(name, address=self.address(name))
-        return self.lab.spawn(ns, *argv, **kwargs)
+        return self.spawn(ns, *argv, **kwargs)
+
+    def spawn(self, ns: str, *argv: str, **kwargs: Any) -> subprocess.Popen[bytes]:
+        """A server in namespace `ns`, stopped (its process group) when the lab closes."""
+        kwargs.setdefault("stdout", subprocess.PIPE)
+        kwargs.setdefault("stderr", subprocess.PIPE)
+        group: dict[str, Any] = {"process_group": 0} if self.one_session else {"start_new_session": True}
+        process = subprocess.Popen(["ip", "netns", "exec", ns, *argv], **kwargs, **group)
+        self.lab.processes.append(process)
+        return process
 
     def storm(self, *args: str, timeout: float = 300, generators: int = 1) -> dict[str, Any]:
         """Run the load generator in `gen` (in `generators` processes, each playing its share of the
         machines, so that one core's worth of generator does not bound the run); the merged JSON result:
-        the slowest process's seconds, every machine, and `sched` summed with the number of processes."""
+        the slowest process's seconds, every machine, and `sched` summed with the number of processes.
+
+        Each process is a session of its own, as each server is: with the kernel's autogroups (Debian's
+        default) the CPU is shared between sessions, not threads, so in one session the generator
+        processes would share one slice of a busy machine while every server had its own."""
         argv = ["ip", "netns", "exec", self.gen, sys.executable, "-m", "tests.state.bootstorm",
                 "--machines", str(self.machines), "--interface", self.interfaces, *args]  # fmt: skip
         processes = [
@@ -243,6 +259,7 @@ class StormLab:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
+                start_new_session=True,
             )
             for part in range(generators)
         ]

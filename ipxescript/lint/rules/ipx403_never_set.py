@@ -64,7 +64,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     tested: set[str] | None = None  # made for the first finding
     masked = bool(ctx.masked)
     tree, tree_file = ctx.tree, ctx.tree_file
-    written: set[str] | None = None  # the names a guess is made from: made for the first guess
+    written: frozenset[str] | None = None  # the names a guess is made from: made for the first guess
     has_parent = ctx.parents_known()
     # with a build chosen, iPXE's settings that build lacks are not predefined: they expand to nothing
     absent = ctx.profile.absent_settings if ctx.config.checks_build else frozenset()
@@ -102,10 +102,11 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             )
             continue
         # one candidate set per tree, not one per name: a name is never offered as its own typo
-        if written is None:
-            written = model.written_names
+        if written is None:  # frozen once: did_you_mean's suggester is cached by the candidate set
             if tree is not None and tree_file is not None:
-                written = tree.written_names(tree_file)
+                written = frozenset(tree.written_names(tree_file))
+            else:
+                written = frozenset(model.written_names)
         guesses = did_you_mean(name, written, cutoff=0.8) or did_you_mean(name, builtin, cutoff=0.88)
         if guesses and name not in tested and has_parent:
             yield Diagnostic(
