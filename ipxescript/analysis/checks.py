@@ -24,13 +24,8 @@ def command_argv(command: Command) -> list[str | None]:
 
     A word that starts with literal text keeps its known prefix visible to option detection: a word
     like ``--timeout=${t}`` is an option whose value is unknown."""
-    argv: list[str | None] = []
-    for word in command.words:
-        if word.is_literal:
-            argv.append(word.text)
-        else:
-            argv.append(None)
-    return argv
+    # (a word without "${" has no reference: is_literal only for the others)
+    return [w.text if "${" not in w.text or w.is_literal else None for w in command.words]
 
 
 def bind(command: Command, spec: CommandSpec, profile: Profile | None = None) -> Binding:
@@ -196,6 +191,8 @@ def _arity_text(spec: CommandSpec) -> str:
 def _check_positional_values(
     command: Command, spec: CommandSpec, binding: Binding, profile: Profile | None
 ) -> Iterator[Diagnostic]:
+    if not _has_integer_positionals(spec):  # most commands: nothing to read
+        return
     for k, index in enumerate(binding.positionals):
         kind = spec.positional_kind(k)
         word = command.words[index]
@@ -214,6 +211,18 @@ def _check_positional_values(
             )
 
 
+_INTEGERS: dict[int, tuple[CommandSpec, bool]] = {}
+
+
+def _has_integer_positionals(spec: CommandSpec) -> bool:
+    """Some positional of the command is read as an integer (``positional_kind``), kept per spec."""
+    found = _INTEGERS.get(id(spec))
+    if found is None or found[0] is not spec:
+        names = spec.positional_names
+        found = _INTEGERS[id(spec)] = (spec, any(spec.positional_kind(k) for k in range(len(names))))
+    return found[1]
+
+
 # Commands whose positionals are free text that may legitimately contain option-like words.
 def _options_after_positionals(command: Command, spec: CommandSpec, binding: Binding) -> Iterator[Diagnostic]:
     if binding.error is not None and binding.error.kind != "arity":
@@ -222,7 +231,7 @@ def _options_after_positionals(command: Command, spec: CommandSpec, binding: Bin
     words = command.words
     for index in binding.positionals:
         word = words[index]
-        if not word.is_literal or not word.text.startswith("-") or word.text == "--":
+        if not word.text.startswith("-") or word.text == "--" or not word.is_literal:
             continue
         opt = spec.option(word.text.split("=", 1)[0])
         if opt is None or opt.long == "--help":

@@ -11,11 +11,16 @@ unknown names costs a few dictionary look-ups per name instead of a comparison w
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from functools import lru_cache
 
 TEMPLATE_CHARS = set("{}<>%@")
+
+
+def _similarity(a: str, b: str) -> float:
+    import difflib  # here, not at the top: only a two-edit candidate needs it, and every run imports this
+
+    return difflib.SequenceMatcher(None, a, b).ratio()
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -181,7 +186,7 @@ class Suggester:
             distance = edit_distance(word, name, limit)
             if distance > limit:
                 continue
-            if distance == 2 and difflib.SequenceMatcher(None, word, name).ratio() < 0.8:
+            if distance == 2 and _similarity(word, name) < 0.8:
                 continue
             scored.append((distance, -_shared_ends(word, name), name))
         return [name for _d, _r, name in sorted(scored)]

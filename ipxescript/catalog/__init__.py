@@ -9,7 +9,7 @@ import dataclasses
 import functools
 import json
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 
@@ -200,7 +200,7 @@ def _command(c: dict[str, Any]) -> CommandSpec:
 
 @functools.cache
 def get_catalog() -> Catalog:
-    raw = json.loads((resources.files("ipxescript.catalog") / "catalog.json").read_text(encoding="utf-8"))
+    raw = json.loads(Path(__file__).with_name("catalog.json").read_text(encoding="utf-8"))
     settings: dict[str, list[SettingSpec]] = {}
     for s in raw["settings"]:
         spec = SettingSpec(

@@ -13,11 +13,9 @@ standard input or met an unreadable file is never stored.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -42,6 +40,8 @@ class Entry:
 def code_fingerprint(package: Path = PACKAGE) -> str:
     """A hash of where, how big and how new every file of the package is: any edit to the code, the
     catalog or the grammar (a new version, a development checkout) makes every old entry a miss."""
+    import hashlib  # here and below, not at the top: every run imports this module for ``cache_dir``
+
     digest = hashlib.sha256(sys.version.encode())
     for folder, dirs, files in sorted(os.walk(package)):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
@@ -61,6 +61,8 @@ Inputs = Sequence[tuple[str, str | bytes, LintConfig]]
 def run_key(options: Sequence[object], inputs: Inputs, context: Inputs = ()) -> str:
     """The key of a run: the install, the options, the working folder, and every (path, text, config)
     of the scripts linted and of those that join their boot tree as context (``ipxelint FILE``)."""
+    import hashlib
+
     digest = hashlib.sha256(code_fingerprint().encode())
     digest.update(repr((os.getcwd(), *options)).encode("utf-8", "surrogateescape"))
     configs: dict[int, str] = {}
@@ -92,6 +94,8 @@ def load(folder: Path, key: str) -> Entry | None:
 def store(folder: Path, key: str, entry: Entry) -> None:
     """Write the entry (atomically: a reader never sees half of it); a cache that cannot be written is
     no reason to fail the lint, so errors are ignored."""
+    import tempfile
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")

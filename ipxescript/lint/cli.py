@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import click
@@ -345,35 +345,83 @@ def _context(
     """Files given one by one (the pre-commit hook passes the changed ones) are linted within their
     boot tree, as the editor does: the other scripts under the project root join the tree as parents
     and children, and are not reported. The root, and the tree's root when there is one."""
-    if not inputs or any(p == "-" or Path(p).is_dir() for p in paths):
+    if not inputs or any(p == "-" or os.path.isdir(p) for p in paths):
         return _tree_root(paths), []
-    given = {Path(path).resolve() for path, _text, _config in inputs}
-    roots = list(dict.fromkeys(_project_root(path, config) for path, _text, config in inputs))
+    real = _RealPaths()
+    given = {real(path) for path, _text, _config in inputs}
+    roots = _ProjectRoots()
+    found = list(dict.fromkeys(roots(path, config) for path, _text, config in inputs))
+    # a root under an earlier one adds nothing: that one's walk went through it
+    earlier: set[str] = set()
+    walked = []
+    for root in found:
+        if not any(folder in earlier for folder in _parents(root)):
+            walked.append(root)
+        earlier.add(root)
     out: list[tuple[str, bytes, LintConfig]] = []
-    for path, error in discover([str(root) for root in roots]):
-        resolved = Path(path).resolve()
+    for path, error in discover(walked):
+        resolved = real(path)
         if error is not None or resolved in given:
             continue
         given.add(resolved)
         try:
-            out.append((path, resolved.read_bytes(), runner.config_for(path)))
+            out.append((path, Path(resolved).read_bytes(), runner.config_for(path)))
         except (OSError, ConfigError):
             continue  # context only: a file that cannot be read or configured is left out
-    return (roots[0] if len(roots) == 1 else None), out
+    return (Path(found[0]) if len(found) == 1 else None), out
 
 
-def _project_root(path: str, config: LintConfig) -> Path:
-    """The git work tree the file is in, else its config file's folder when the file is under it, else
-    the file's own folder (with its subfolders)."""
-    folder = Path(os.path.abspath(path)).parent
-    for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    if config.source is not None:
-        config_folder = Path(os.path.abspath(config.source.parent))
-        if config_folder == folder or config_folder in folder.parents:
-            return config_folder
-    return folder
+def _parents(folder: str) -> Iterator[str]:
+    parent = os.path.dirname(folder)
+    while parent != folder:
+        yield parent
+        folder, parent = parent, os.path.dirname(parent)
+
+
+class _RealPaths:
+    """``os.path.realpath`` of files, the folders' resolved once: the files of a project share a few
+    folders, and resolving walks every component of the path."""
+
+    def __init__(self) -> None:
+        self.folders: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        if ".." in path or os.path.islink(path):
+            return os.path.realpath(path)
+        folder, name = os.path.split(os.path.abspath(path))
+        real = self.folders.get(folder)
+        if real is None:
+            real = self.folders[folder] = os.path.realpath(folder)
+        return os.path.join(real, name)
+
+
+class _ProjectRoots:
+    """The project root of each file, each folder looked at once."""
+
+    def __init__(self) -> None:
+        self.git: dict[str, str | None] = {}  # folder -> the git work tree it is in
+
+    def git_root(self, folder: str) -> str | None:
+        if folder not in self.git:
+            parent = os.path.dirname(folder)
+            if os.path.exists(os.path.join(folder, ".git")):
+                self.git[folder] = folder
+            else:
+                self.git[folder] = self.git_root(parent) if parent != folder else None
+        return self.git[folder]
+
+    def __call__(self, path: str, config: LintConfig) -> str:
+        """The git work tree the file is in, else its config file's folder when the file is under it,
+        else the file's own folder (with its subfolders)."""
+        folder = os.path.dirname(os.path.abspath(path))
+        found = self.git_root(folder)
+        if found is not None:
+            return found
+        if config.source is not None:
+            config_folder = os.path.abspath(config.source.parent)
+            if config_folder == folder or config_folder in _parents(folder):
+                return config_folder
+        return folder
 
 
 def _linter(path: str, config: LintConfig) -> Callable[[str], list[Diagnostic]]:

@@ -25,7 +25,6 @@ before ``pyproject.toml``, whose table must exist to count).
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -127,6 +126,8 @@ def find_config_file(start: Path) -> Path | None:
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # here, not at the top: most runs find no config file
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

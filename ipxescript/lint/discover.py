@@ -11,9 +11,9 @@ SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "ven
 MAGICS = (b"#!ipxe", b"#!gpxe")
 
 
-def starts_with_magic(path: Path) -> bool:
+def starts_with_magic(path: str | Path) -> bool:
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             head = handle.read(6)
     except OSError:
         return False
@@ -28,17 +28,19 @@ def discover(paths: list[str]) -> Iterator[tuple[str, str | None]]:
             continue
         path = Path(raw)
         if path.is_dir():
-            yield from ((str(p), None) for p in _walk(path))
+            yield from ((p, None) for p in _walk(raw))
         elif path.exists():
             yield raw, None
         else:
             yield raw, "no such file or directory"
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: str) -> Iterator[str]:
+    """The files to lint under ``root``, named as ``Path(folder) / name`` would name them."""
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        base = str(Path(folder))  # once per folder: pathlib's spelling ("./x/" -> "x")
         for name in sorted(files):
-            path = Path(folder) / name
+            path = name if base == "." else os.path.join(base, name)
             if name.endswith(".ipxe") or starts_with_magic(path):
                 yield path

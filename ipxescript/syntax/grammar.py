@@ -11,7 +11,7 @@ import functools
 import re
 import string
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 @functools.cache
 def grammar_text() -> str:
-    return (resources.files("ipxescript.grammar") / "ipxe.lark").read_text(encoding="utf-8")
+    import ipxescript.grammar  # the package holding the grammar file (grammar/ in a checkout)
+
+    return Path(ipxescript.grammar.__file__).with_name("ipxe.lark").read_text(encoding="utf-8")
 
 
 @functools.cache

@@ -22,7 +22,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from itertools import accumulate
-from typing import NamedTuple
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.syntax.grammar import terminals
@@ -75,16 +74,18 @@ def parse(data: str | bytes, path: str | None = None, memo: LineMemo | None = No
 Span = tuple[int, int, str]  # start, end, text
 
 
-class Shape(NamedTuple):
-    """What a one-physical-line line's text reads as, at offsets from the line's start: everything its
-    tree needs but the place. ``build_line`` makes the nodes of a line from it."""
-
-    text: str  # the logical text (no CR, no newline)
-    label: Span | None  # with the name
-    commands: tuple[tuple[int, int, str | None, list[Span]], ...]  # start, end, name, words
-    operators: tuple[Span, ...]
-    comment: Span | None
-    found: tuple[Diagnostic, ...]  # the reader's findings (IPX401)
+# What a one-physical-line line's text reads as, at offsets from the line's start: everything its tree
+# needs but the place; ``build_line`` makes the nodes of a line from it. A plain tuple (a NamedTuple
+# costs several times more to make, once per distinct line): (the logical text without CR or newline,
+# label, commands (start, end, name, words), operators, comment, the reader's findings (IPX401)).
+Shape = tuple[
+    str,
+    Span | None,
+    tuple[tuple[int, int, str | None, list[Span]], ...],
+    tuple[Span, ...],
+    Span | None,
+    tuple[Diagnostic, ...],
+]
 
 
 class LineMemo:
@@ -138,7 +139,7 @@ def _parse(data: str | bytes, path: str | None, memo: LineMemo) -> Script:
         if shape is None:
             shape = known[logical] = read_shape(logical)
         lines.append(build_line(shape, len(lines), pos, end, k, text))
-        for d in shape.found:
+        for d in shape[5]:  # the reader's findings
             diagnostics.append(replace(d, start=d.start + pos, end=d.end + pos))
         k += 1
         pos = end
@@ -182,7 +183,7 @@ def read_shape(logical: str) -> Shape:
     if ";" in logical or "||" in logical or "&&" in logical:
         return _split_at_operators(logical, label, words, comment, tuple(found))
     commands = (_command_shape(words, 0),) if words else ()
-    return Shape(logical, label, commands, (), comment, tuple(found))
+    return logical, label, commands, (), comment, tuple(found)
 
 
 # A comment starts at a word starting with '#' (the scan for words starts after whitespace or a label).
@@ -209,14 +210,15 @@ def _split_at_operators(
             current.append(item)
     if operators or current:
         commands.append(_command_shape(current, operators[-1][1] if operators else 0))
-    return Shape(logical, label, tuple(commands), tuple(operators), comment, found)
+    return logical, label, tuple(commands), tuple(operators), comment, found
 
 
 def _command_shape(words: list[Span], empty_pos: int) -> tuple[int, int, str | None, list[Span]]:
     if not words:
         return empty_pos, empty_pos, None, words
     first = words[0][2]
-    return words[0][0], words[-1][1], first if is_literal_text(first) else None, words
+    literal = "${" not in first or is_literal_text(first)
+    return words[0][0], words[-1][1], first if literal else None, words
 
 
 def build_line(shape: Shape, index: int, start: int, end: int, first: int, text: str) -> LogicalLine:

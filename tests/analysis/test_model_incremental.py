@@ -17,6 +17,8 @@ from ipxescript.analysis.model import ScriptModel, changed_span
 from ipxescript.lint.images import strict_graph
 from ipxescript.syntax.incremental import Document
 
+from . import editing
+
 LINES = [
     "#!ipxe", ":start", ":menu", ":linux", ":a", ":a", "goto start", "goto menu", "goto linux", "goto a",
     "goto ${target}", "goto os_${target}", "goto a || goto menu", "menu Boot", "item linux Linux",
@@ -26,17 +28,8 @@ LINES = [
 ]  # fmt: skip
 SNIPPETS = ["\n", "x", ":", "goto ", ":linux\n", "${", "\\\n", "||", "a", "exit\n", "goto a\n"]
 
-scripts = st.lists(st.sampled_from(LINES), max_size=24).map(lambda lines: "\n".join(lines) + "\n")
-edits = st.lists(
-    st.tuples(
-        st.floats(0, 1),
-        st.integers(0, 12),
-        st.one_of(st.sampled_from(SNIPPETS), st.sampled_from(LINES).map(lambda s: s + "\n"), st.just("")),
-        st.booleans(),  # whether this version is analysed
-    ),
-    min_size=1,
-    max_size=8,
-)
+scripts = editing.scripts(LINES, max_size=24)
+edits = editing.edit_sequences(LINES, SNIPPETS)
 
 
 def flow_of(model: ScriptModel) -> tuple[object, ...]:

@@ -9,11 +9,12 @@ server drops a stale lint): every analysed version's settings equal those built 
 from __future__ import annotations
 
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from ipxescript.analysis.model import ScriptModel
 from ipxescript.analysis.settings import SettingsModel
 from ipxescript.syntax.incremental import Document
+
+from . import editing
 
 LINES = [
     "#!ipxe", "set base http://x", "set net0/ip 10.0.0.1", "set a:int32 1", "set ${a}x 2", "echo ${base}/k",
@@ -25,17 +26,8 @@ LINES = [
 ]  # fmt: skip
 SNIPPETS = ["\n", "x", "${", "}", "set ", "${a}", "form ", "\\\n", " ", "item y Y\n", "a"]
 
-scripts = st.lists(st.sampled_from(LINES), max_size=20).map(lambda lines: "\n".join(lines) + "\n")
-edits = st.lists(
-    st.tuples(
-        st.floats(0, 1),
-        st.integers(0, 12),
-        st.one_of(st.sampled_from(SNIPPETS), st.sampled_from(LINES).map(lambda s: s + "\n"), st.just("")),
-        st.booleans(),  # whether this version is analysed
-    ),
-    min_size=1,
-    max_size=8,
-)
+scripts = editing.scripts(LINES, max_size=20)
+edits = editing.edit_sequences(LINES, SNIPPETS)
 
 
 def contents(model: SettingsModel) -> tuple[object, ...]:

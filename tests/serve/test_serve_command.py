@@ -47,6 +47,14 @@ def wait_http(url: str, proc: subprocess.Popen[str], seconds: float = 45) -> req
             time.sleep(0.05)
 
 
+def stop(proc: subprocess.Popen[str], signum: int = signal.SIGTERM, timeout: float = 20) -> str:
+    """Stop the server with `signum`; it must exit 0 without a traceback. Its stderr."""
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    return err
+
+
 def run(args: list[str], state: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "IPXESCRIPT_STATE_DIR": str(state)}
     return subprocess.run(
@@ -96,12 +104,10 @@ def test_sigint_stops_cleanly_too(tmp_path: Path, boot_root: Path) -> None:
     proc = start([str(boot_root), "--http-port", str(port), "--tftp-port", str(free_port())], tmp_path / "s")
     try:
         assert wait_http(f"http://127.0.0.1:{port}/small.txt", proc).text == "0123456789abcdefghij"
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=15)
+        stop(proc, signal.SIGINT, 15)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0 and "Traceback" not in err
 
 
 @pytest.mark.parametrize(
@@ -213,12 +219,10 @@ def test_http_workers_share_assignments_and_the_boot_log(tmp_path: Path, boot_ro
             for e in requests.get(f"http://127.0.0.1:{port}/api/log", timeout=10, headers=auth).json()
         }
         assert len(pids) > 1, "all requests went to one process"
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
+        stop(proc)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0 and "Traceback" not in err
 
 
 @pytest.mark.timeout(90)
@@ -252,10 +256,8 @@ def test_an_edited_script_is_linted_by_the_poll_without_a_request(tmp_path: Path
         assert [line.split(": ", 1)[0] for line in shown] == ["sub/later.ipxe:3:1"], shown
         edited.unlink()
         assert wait_for(lambda shown: shown == []) == []
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
+        err = stop(proc)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0 and "Traceback" not in err
     assert "sub/later.ipxe:3:1: error IPX101" in err
