@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache
+from itertools import accumulate
 from pathlib import Path
 
 from ipxescript.analysis.boottree import BootTree, Edge, parse_map
@@ -424,7 +425,22 @@ def _apply_supersedes(
                     ranges.setdefault(victim, []).append((d.start, max(d.end, d.start + 1)))
     if not ranges:
         return found
-    return [d for d in found if d.code not in ranges or not any(a <= d.start < b for a, b in ranges[d.code])]
+    # per victim code: the ranges' starts in order and the furthest end among them so far, so one
+    # bisect answers "does some range hold this start" (a file of garbage has thousands of each)
+    spans: dict[str, tuple[list[int], list[int]]] = {}
+    for victim, victim_ranges in ranges.items():
+        victim_ranges.sort()
+        ends = list(accumulate((b for _a, b in victim_ranges), max))
+        spans[victim] = ([a for a, _b in victim_ranges], ends)
+
+    def hidden(d: Diagnostic) -> bool:
+        span = spans.get(d.code)
+        if span is None:
+            return False
+        i = bisect.bisect_right(span[0], d.start)
+        return i > 0 and span[1][i - 1] > d.start
+
+    return [d for d in found if not hidden(d)]
 
 
 def _apply_suppressions(script: Script, found: list[Diagnostic]) -> list[Diagnostic]:
