@@ -149,17 +149,7 @@ def _parse(data: str | bytes, path: str | None, memo: LineMemo) -> Script:
 def read_shape(logical: str) -> Shape:
     """The shape of a logical line without NUL bytes or splices (``parse_logical_line``'s reading)."""
     m = len(logical)
-    i = 0
-    label = None
-    if logical[:1] in _WS or logical[:1] == ":":
-        while i < m and logical[i] in _WS:
-            i += 1
-        if i < m and logical[i] == ":":
-            j = i + 1
-            while j < m and logical[j] not in _WS:
-                j += 1
-            label = (i, j, logical[i + 1 : j])
-            i = j + 1 if j < m else j  # the one whitespace character after a label is consumed
+    label, i = _read_label(logical) if logical[:1] in _WS or logical[:1] == ":" else (None, 0)
     comment = None
     stop = m
     if "#" in logical:
@@ -184,6 +174,21 @@ def read_shape(logical: str) -> Shape:
         return _split_at_operators(logical, label, words, comment, tuple(found))
     commands = (_command_shape(words, 0),) if words else ()
     return logical, label, commands, (), comment, tuple(found)
+
+
+def _read_label(logical: str) -> tuple[Span | None, int]:
+    """The label (``:name`` after optional whitespace: start, end, name) and where the words start: after
+    the one whitespace character that follows a label (src/image/script.c: process_script)."""
+    m = len(logical)
+    i = 0
+    while i < m and logical[i] in _WS:
+        i += 1
+    if i < m and logical[i] == ":":
+        j = i + 1
+        while j < m and logical[j] not in _WS:
+            j += 1
+        return (i, j, logical[i + 1 : j]), j + 1 if j < m else j
+    return None, i
 
 
 # A comment starts at a word starting with '#' (the scan for words starts after whitespace or a label).
@@ -410,16 +415,10 @@ def parse_logical_line(
         ignored = None
 
     m = len(logical)
-    i = 0
-    while i < m and logical[i] in _WS:
-        i += 1
-    if i < m and logical[i] == ":":
-        j = i + 1
-        while j < m and logical[j] not in _WS:
-            j += 1
-        line.label = Label(src(i), src_end(j), logical[i + 1 : j], anchor)
+    label, i = _read_label(logical)
+    if label is not None:
+        line.label = Label(src(label[0]), src_end(label[1]), label[2], anchor)
         tokens.append(line.label)
-        i = j + 1 if j < m else j  # the one whitespace character after a label is consumed
 
     current: list[Word] = []
     seen_any = False
