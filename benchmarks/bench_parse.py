@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lark  # noqa: E402
+from bench_lint import corpus  # noqa: E402
 from generate import menu_script  # noqa: E402
 from report import best_cpu, goal  # noqa: E402
 
@@ -91,13 +92,9 @@ def corpus_lines_per_cpu_s(root: Path) -> float:
     one line memo per repository. NaN without a corpus."""
     if not (root / "INDEX.tsv").is_file():
         return float("nan")
-    repos: dict[str, list[str]] = {}
-    with open(root / "INDEX.tsv", encoding="utf-8") as index:
-        next(index)
-        for row in index:
-            repo, _commit, path, _lines = row.rstrip("\n").split("\t")
-            folder = root / repo.replace("/", "+")
-            repos.setdefault(repo, []).append(decode_source((folder / path).read_bytes())[0])
+    repos = {
+        folder: [decode_source(p.read_bytes())[0] for p in paths] for folder, paths in corpus(root).items()
+    }
     lines = sum(text.count("\n") for texts in repos.values() for text in texts)
 
     def parse_all() -> None:

@@ -250,25 +250,16 @@ def build_line(shape: Shape, index: int, start: int, end: int, first: int, text:
     operators = line.operators = []
     for s, e, op in operator_shapes:
         operator = _new(Operator)
-        operator.anchor = anchor
-        operator._s = s
-        operator._e = e
-        operator.text = op
+        operator.anchor, operator._s, operator._e, operator.text = anchor, s, e, op
         operators.append(operator)
     commands = line.commands = []
     for s, e, name, word_shapes in command_shapes:
         command = _new(Command)
-        command.anchor = anchor
-        command._s = s
-        command._e = e
-        command.name = name
+        command.anchor, command._s, command._e, command.name = anchor, s, e, name
         words = command.words = []
         for ws, we, wt in word_shapes:
             word = _new(Word)
-            word.anchor = anchor
-            word._s = ws
-            word._e = we
-            word.text = wt
+            word.anchor, word._s, word._e, word.text = anchor, ws, we, wt
             words.append(word)
         commands.append(command)
     return line

@@ -163,9 +163,19 @@ class Word(Node):
         def __getattr__(self, name: str) -> Any:  # called only for a slot never set: ``parts``
             if name != "parts":
                 raise AttributeError(name)
-            parts = self.parts = word_parts(
-                self.text, self.anchor.offset + self._s, _same, _same, self.anchor
-            )
+            text, anchor, at = self.text, self.anchor, self._s
+            if "${" not in text:  # most words: one literal, the whole word
+                literal = _new(Literal)
+                literal.anchor, literal._s, literal._e, literal.value = anchor, at, self._e, text
+                parts: list[Part] = [literal]
+            else:  # read once per distinct text (real scripts repeat ``${base-url}/...``), placed here
+                model = _PARTS_AT_ZERO.get(text)
+                if model is None:
+                    if len(_PARTS_AT_ZERO) >= _PARTS_KEPT:
+                        _PARTS_AT_ZERO.clear()  # a long-lived language server: keep the memory bounded
+                    model = _PARTS_AT_ZERO[text] = word_parts(text, 0, _same, _same, _ZERO)
+                parts = _placed(model, anchor, at)
+            self.parts = parts
             return parts
 
     @property
@@ -182,6 +192,25 @@ class Word(Node):
             if isinstance(part, Reference):
                 yield part
                 stack.extend(reversed(part.parts))
+
+
+_new = object.__new__
+_PARTS_AT_ZERO: dict[str, list[Part]] = {}  # word text -> its parts at offset 0 (``Word.parts``)
+_PARTS_KEPT = 100_000
+
+
+def _placed(parts: list[Part], anchor: Anchor, at: int) -> list[Part]:
+    """Copies of ``parts`` (offsets from 0) for a word at ``at`` from ``anchor``."""
+    out: list[Part] = []
+    for part in parts:
+        new = _new(type(part))
+        new.anchor, new._s, new._e = anchor, part._s + at, part._e + at
+        if isinstance(part, Literal):
+            new.value = part.value  # type: ignore[union-attr]
+        else:
+            new.parts = _placed(part.parts, anchor, at)  # type: ignore[union-attr]
+        out.append(new)
+    return out
 
 
 def is_literal_text(word: str) -> bool:
