@@ -12,7 +12,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 
 def best(fn: Callable[[], object], repeat: int) -> float:
@@ -57,7 +57,13 @@ def paired_commands(
         )
 
     env = {**os.environ, **env_b} if env_b else None
-    run(a, None), run(b, env)  # warm up (file cache, bytecode)
+
+    # The warm-up writes each side's bytecode caches even when PYTHONDONTWRITEBYTECODE is set (it is on
+    # this machine): an installed package has them, and without them every timed run would compile.
+    def compiling(environ: Mapping[str, str]) -> dict[str, str]:
+        return {k: v for k, v in environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    run(a, compiling(os.environ)), run(b, compiling(env or os.environ))
     pairs = [(run(a, None), run(b, env)) for _ in range(repeat)]
     return {
         "cpu_ratio": statistics.median(x[0] / y[0] for x, y in pairs),
