@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from hypothesis import strategies as st
+
+from ipxescript.analysis.model import ScriptModel
+from ipxescript.syntax.incremental import Document
 
 
 def scripts(lines: list[str], max_size: int) -> st.SearchStrategy[str]:
@@ -25,3 +30,20 @@ def edit_sequences(
         min_size=1,
         max_size=8,
     )
+
+
+def patched_and_fresh(
+    doc: Document, model: ScriptModel, changes: list[tuple[float, int, str, bool]]
+) -> Iterator[tuple[ScriptModel, ScriptModel]]:
+    """Make each edit in ``doc``; for each analysed version, the model patched from the previous
+    analysed one (``model`` first) and a fresh model of the same text. The patched one is the next
+    version's previous."""
+    for where, length, new, analysed in changes:
+        start = int(where * len(doc.text))
+        doc.edit(start, min(len(doc.text), start + length), new)
+        if not analysed:
+            continue
+        patched = ScriptModel(doc.script, previous=model)
+        yield patched, ScriptModel(doc.script)
+        model.release()
+        model = patched

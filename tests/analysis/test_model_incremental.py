@@ -45,21 +45,13 @@ def test_a_patched_model_equals_a_fresh_one(text: str, changes: list[tuple[float
     doc = Document(text, "boot.ipxe")
     model = ScriptModel(doc.script)
     flow_of(model)
-    for where, length, new, analysed in changes:
-        start = int(where * len(doc.text))
-        doc.edit(start, min(len(doc.text), start + length), new)
-        if not analysed:
-            continue
-        patched = ScriptModel(doc.script, previous=model)
-        fresh = ScriptModel(doc.script)
+    for patched, fresh in editing.patched_and_fresh(doc, model, changes):
         assert patched.commands == fresh.commands
         assert patched._by_name == fresh._by_name
         assert flow_of(patched) == flow_of(fresh), repr(doc.text)
         assert [patched.bound(c) for _l, b in fresh.commands for c in [b.command]] == [
             b for _l, b in fresh.commands
         ]
-        model.release()
-        model = patched
 
 
 # edits that keep the number of lines: one line's text replaced by another (renames a label, moves a

@@ -51,16 +51,8 @@ def test_spliced_settings_equal_fresh_ones(text: str, changes: list[tuple[float,
     doc = Document(text, "boot.ipxe")
     model = ScriptModel(doc.script)
     model.settings  # noqa: B018
-    for where, length, new, analysed in changes:
-        start = int(where * len(doc.text))
-        doc.edit(start, min(len(doc.text), start + length), new)
-        if not analysed:
-            continue
-        patched = ScriptModel(doc.script, previous=model)
-        fresh = ScriptModel(doc.script)
+    for patched, fresh in editing.patched_and_fresh(doc, model, changes):
         assert contents(patched.settings) == contents(fresh.settings), repr(doc.text)
-        model.release()
-        model = patched
 
 
 def test_an_edit_splices_only_its_lines() -> None:
