@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 # a menu's exit entry whose last line was meant as a command: iPXE has 'poweroff', not 'shutdown'
-SHUTDOWN_UNDER_ITS_LABEL = "#!ipxe\nmenu\nitem shutdown Power off\nchoose target || exit\ngoto ${target}\n:shutdown\nshutdown\n"
+SHUTDOWN_UNDER_ITS_LABEL = (
+    "#!ipxe\nmenu\nitem shutdown Power off\nchoose target || exit\ngoto ${target}\n:shutdown\nshutdown\n"
+)
 
 
 def test_fix_never_turns_a_command_under_its_own_label_into_an_endless_loop(tmp_path, run_cli):
