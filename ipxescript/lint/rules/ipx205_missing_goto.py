@@ -43,7 +43,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     names = [name for name in ctx.command_names & labels.keys() if not ctx.known_command(name)]
     for line, bound in ctx.commands_named(*names) if names else ():
         name = bound.name
-        if _falls_from_label(ctx, labels[name], line):
+        if name is None or _falls_from_label(ctx, labels[name], line):
             continue
         word = bound.command.words[0]
         yield Diagnostic(
