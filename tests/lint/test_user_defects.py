@@ -40,3 +40,53 @@ def test_machine_output_is_valid_utf8_for_a_latin1_script(tmp_path, fmt):
     document = json.loads(result.stdout.decode("utf-8"))  # strict: what jq, Go, serde and browsers expect
     text = json.dumps(document)
     assert "'caf\\udce9' is stored here" in text  # the undecodable byte, escaped, not lost
+
+
+def test_a_pyproject_saved_in_latin1_is_an_error_naming_it_not_a_traceback(tmp_path, run_cli):
+    (tmp_path / "pyproject.toml").write_bytes(b'[project]\nauthors = [{name = "Jos\xe9"}]\n[tool.ipxelint]\n')
+    (tmp_path / "boot.ipxe").write_text("#!ipxe\nshell\n")
+    result = run_cli(str(tmp_path / "boot.ipxe"))
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == f"ipxelint: {tmp_path / 'pyproject.toml'}: not UTF-8 text (byte 33): TOML files are UTF-8\n"
+    )
+
+
+def test_a_config_saved_with_a_byte_order_mark_says_so(tmp_path, run_cli):
+    (tmp_path / ".ipxelint.toml").write_bytes(b'\xef\xbb\xbfignore = ["IPX110"]\n')
+    (tmp_path / "boot.ipxe").write_text("#!ipxe\nshell\n")
+    result = run_cli(str(tmp_path / "boot.ipxe"))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"ipxelint: {tmp_path / '.ipxelint.toml'}: starts with a UTF-8 byte order mark, which TOML does not "
+        "allow; save it as UTF-8 without a BOM\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ('ignore = ["IPX11O"]', "ignore: no rule or code prefix 'IPX11O' (did you mean IPX110"),
+        ('select = ["IPX2", "goto-mising-label"]', "select: no rule or code prefix 'goto-mising-label'"),
+        (
+            'profile = "efi64"',
+            "profile: unknown build profile 'efi64'; choose one of: debian-12-efi, efi, pcbios",
+        ),
+    ],
+)
+def test_a_config_mistake_is_an_error_naming_the_file(tmp_path, run_cli, line, error):
+    # the same words on the command line are usage errors; in the file they were taken silently
+    (tmp_path / ".ipxelint.toml").write_text(line + "\n")
+    (tmp_path / "boot.ipxe").write_text("#!ipxe\nsleep 3000\n")
+    result = run_cli(str(tmp_path / "boot.ipxe"))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"ipxelint: {tmp_path / '.ipxelint.toml'}: {error}")
+
+
+def test_a_rule_name_in_the_config_works_as_on_the_command_line(tmp_path, run_cli):
+    (tmp_path / ".ipxelint.toml").write_text('ignore = ["sleep-milliseconds"]\n')
+    (tmp_path / "boot.ipxe").write_text("#!ipxe\nsleep 3000\n")
+    assert run_cli("--ignore", "sleep-milliseconds", str(tmp_path / "boot.ipxe")).stdout == ""
+    result = run_cli(str(tmp_path / "boot.ipxe"))
+    assert (result.returncode, result.stdout) == (0, "")
