@@ -26,6 +26,15 @@ def test_fix_never_turns_a_command_under_its_own_label_into_an_endless_loop(tmp_
     assert "goto shutdown" not in result.stdout
 
 
+def test_fix_still_goes_back_to_a_menu_above(tmp_path, run_cli):
+    path = tmp_path / "menu.ipxe"
+    path.write_text(
+        "#!ipxe\n:start\nmenu OS\nitem stable Stable\nchoose os && goto ${os} || start\n:stable\nshell\n"
+    )
+    run_cli("--fix", str(path))
+    assert path.read_text().splitlines()[4] == "choose os && goto ${os} || goto start"
+
+
 @pytest.mark.parametrize("fmt", ["json", "sarif"])
 def test_machine_output_is_valid_utf8_for_a_latin1_script(tmp_path, fmt):
     # a script saved in Latin-1 (an accented setting name): JSON/SARIF must stay UTF-8, the byte kept
@@ -90,3 +99,12 @@ def test_a_rule_name_in_the_config_works_as_on_the_command_line(tmp_path, run_cl
     assert run_cli("--ignore", "sleep-milliseconds", str(tmp_path / "boot.ipxe")).stdout == ""
     result = run_cli(str(tmp_path / "boot.ipxe"))
     assert (result.returncode, result.stdout) == (0, "")
+
+
+def test_the_caret_stands_under_the_finding_after_wide_characters(tmp_path, run_cli):
+    # a Chinese menu line: each CJK character takes two columns on a terminal, as does an emoji
+    path = tmp_path / "menu.ipxe"
+    path.write_text("#!ipxe\necho 启动菜单 😀 ${undefined-x}\n")
+    lines = run_cli(str(path)).stdout.splitlines()
+    assert lines[1] == "    echo 启动菜单 😀 ${undefined-x}"
+    assert lines[2] == "    " + " " * 17 + "^" * 14  # 'echo ' 5 columns, 启动菜单 8, the emoji 2, spaces 2
