@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from ipxescript.analysis.binding import BoundCommand
 from ipxescript.analysis.flow import Jump, walk
-from ipxescript.analysis.model import ScriptModel
+from ipxescript.analysis.model import ScriptModel, changed_span
 from ipxescript.lint.urls import EXECUTES, SELECTS
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Word
 
@@ -121,22 +121,27 @@ def _line_succeeds(ctx: ScriptModel, line: LogicalLine) -> bool:
 
 
 class StrictGraph:
-    """The flow graph with a line's fall-through edge kept only when the line can succeed. A node's
-    successors are worked out when first asked for: the image rules walk from a few loaders, and
-    deciding whether a line can succeed costs a look at its commands' outcomes."""
+    """The flow graph with a line's fall-through edge dropped when the line cannot succeed: the flow
+    graph's successor lists (shared, read-only) and the set of lines that cannot succeed (``cut``).
+    Whether a line can succeed depends only on the line and its flow (a ``Flow.line_fact``), so after
+    an edit ``strict_graph`` carries the set over, moved, and asks only about the lines whose flow is
+    new: the image rules walk nearly the whole graph after every edit of a large script."""
 
-    def __init__(self, ctx: ScriptModel, known: list[list[int] | None]) -> None:
-        self._ctx = ctx
-        self._base = ctx.flow.graph  # successor lists shared with the flow graph: read-only!
-        self._known = known
+    def __init__(self, ctx: ScriptModel, cut: set[int]) -> None:
+        flow = ctx.flow
+        self._base = flow.graph  # successor lists shared with the flow graph: read-only!
+        self._n = len(flow.lines)
+        self.flows = flow.lines  # the lines' flows ``cut`` was worked out for
+        self.cut = cut
 
     def __len__(self) -> int:
-        return len(self._known)
+        return len(self._base)
 
     def __getitem__(self, i: int) -> list[int]:
-        out = self._known[i]
-        if out is None:
-            out = self._known[i] = _strict_successors(self._ctx, self._base, self._ctx.script.lines, i)
+        out = self._base[i]
+        if i in self.cut and i + 1 < self._n and i + 1 in out:
+            out = list(out)
+            out.remove(i + 1)
         return out
 
     def __iter__(self) -> Iterator[list[int]]:
@@ -144,32 +149,24 @@ class StrictGraph:
 
 
 def strict_graph(ctx: ScriptModel) -> StrictGraph:
-    """The strict flow graph (``StrictGraph``); after an edit, the previous version's nodes are kept
-    but for those the flow graph changed."""
+    """The strict flow graph (``StrictGraph``); after an edit, the previous version's set of lines
+    that cannot succeed, moved, and worked out again only for the lines whose flow changed."""
     cached: StrictGraph | None = getattr(ctx, "_strict_graph", None)
     if cached is not None:
         return cached
-    flow = ctx.flow
+    flows = ctx.flow.lines
     earlier: StrictGraph | None = getattr(ctx.previous, "_strict_graph", None)
-    changes = flow.graph_changes
-    if earlier is not None and changes is not None and len(earlier) == len(flow.graph):
-        known = earlier._known[:]
-        for i in changes:
-            known[i] = None
+    if earlier is not None:
+        first, old_end, new_end = changed_span(earlier.flows, flows)
+        delta = new_end - old_end
+        cut = {i if i < first else i + delta for i in earlier.cut if i < first or i >= old_end}
+        redo = range(first, new_end)
     else:
-        known = [None] * len(flow.graph)
-    graph = ctx._strict_graph = StrictGraph(ctx, known)  # type: ignore[attr-defined]
+        cut, redo = set(), range(len(flows))
+    lines = ctx.script.lines
+    cut.update(i for i in redo if not _succeeds(ctx, lines[i]))
+    graph = ctx._strict_graph = StrictGraph(ctx, cut)  # type: ignore[attr-defined]
     return graph
-
-
-def _strict_successors(
-    ctx: ScriptModel, base: list[list[int]], lines: list[LogicalLine], i: int
-) -> list[int]:
-    out = base[i]
-    if i + 1 < len(lines) and i + 1 in out and not _succeeds(ctx, lines[i]):
-        out = list(out)
-        out.remove(i + 1)
-    return out
 
 
 def successors_after(ctx: ScriptModel, line: LogicalLine, command: Command) -> list[int]:

@@ -35,6 +35,8 @@ LINES = [
     "iseq ${a} b && echo same", "imgstat && goto a", "imgstat k && echo k", "goto start || exit",
     "echo x && goto a || goto menu", "isset ${x} && goto start", "chain http:/x/y", "set u http:x/y",
     "form --name f F", "item --form f user User", "present f", "sha256sum --set sum x", "echo ${user}",
+    "kernel --timeout 5 http://x/k", "imgfetch --timeout ${timeout} http://x/i", "echo x # note \\",
+    "goto ${target} || goto menu", "iseq ${target} linux && goto linux",
 ]  # fmt: skip
 SNIPPETS = ["\n", "x", "${", "}", " ", "\\\n", "||", "&&", ":", "#", "goto ", ":linux\n", "set unset 1\n",
             "item a A\n", "exit\n", "\r", "\t", "kernel http://x/y\n", "menu\n"]  # fmt: skip
