@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.report import FileReport
 from ipxescript.lint.report.positions import diagnostic_span
 from ipxescript.syntax.tree import Script
 
+# control characters but tab, and lone surrogates (undecodable bytes): one column each, shown as '?'
+_UNSHOWN = re.compile("[\x00-\x08\x0a-\x1f\ud800-\udfff]")
 COLORS = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[1;33m", Severity.INFO: "\033[1;36m"}
 BOLD, GREEN, RESET = "\033[1m", "\033[32m", "\033[0m"
 
@@ -19,7 +23,7 @@ def physical_line(script: Script, number: int) -> str:
     text = script.text[start:end].rstrip("\n")
     if text.endswith("\r"):
         text = text[:-1]
-    return "".join("?" if (ord(c) < 32 and c != "\t") or 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return _UNSHOWN.sub("?", text)
 
 
 def _columns(char: str) -> int:
