@@ -115,7 +115,10 @@ def test_a_folder_without_scripts_is_said_not_passed_in_silence(tmp_path, run_cl
     (tmp_path / "README.md").write_text("# boot files\n")
     result = run_cli(str(tmp_path))
     assert result.returncode == 2
-    assert result.stderr == f"ipxelint: {tmp_path}: no iPXE scripts here (files named *.ipxe or starting with #!ipxe)\n"
+    assert (
+        result.stderr
+        == f"ipxelint: {tmp_path}: no iPXE scripts here (files named *.ipxe or starting with #!ipxe)\n"
+    )
     formatted = subprocess.run(
         [sys.executable, "-m", "ipxescript", "fmt", "--check", str(tmp_path)], capture_output=True, text=True
     )
