@@ -108,3 +108,19 @@ def test_the_caret_stands_under_the_finding_after_wide_characters(tmp_path, run_
     lines = run_cli(str(path)).stdout.splitlines()
     assert lines[1] == "    echo 启动菜单 😀 ${undefined-x}"
     assert lines[2] == "    " + " " * 17 + "^" * 14  # 'echo ' 5 columns, 启动菜单 8, the emoji 2, spaces 2
+
+
+def test_a_folder_without_scripts_is_said_not_passed_in_silence(tmp_path, run_cli):
+    # a CI job pointed at the wrong folder must not pass for checking nothing
+    (tmp_path / "README.md").write_text("# boot files\n")
+    result = run_cli(str(tmp_path))
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == f"ipxelint: {tmp_path}: no iPXE scripts here (files named *.ipxe or starting with #!ipxe)\n"
+    )
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ipxescript", "fmt", "--check", str(tmp_path)], capture_output=True, text=True
+    )
+    assert formatted.returncode == 2
+    assert formatted.stderr.endswith(": no iPXE scripts here (files named *.ipxe or starting with #!ipxe)\n")

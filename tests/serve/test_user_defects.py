@@ -44,3 +44,18 @@ def test_a_config_saved_with_a_byte_order_mark_says_so(tmp_path):
         f"ipxescript serve: error: {root / 'ipxescript.toml'}: starts with a UTF-8 byte order mark, "
         "which TOML does not allow; save it as UTF-8 without a BOM\n"
     )
+
+
+def test_a_state_dir_that_cannot_be_made_is_an_error_not_a_traceback(tmp_path):
+    # --state-dir under a file (as root this stands for any folder the server may not write)
+    (tmp_path / "taken").write_text("a file\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "ipxescript", "serve", "--state-dir", str(tmp_path / "taken" / "state"),
+         "--http-port", "0", "--tftp-port", "0"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.endswith(
+        f"ipxescript serve: error: state directory {tmp_path / 'taken' / 'state'}: cannot make the API token "
+        f"file in it: Not a directory\n"
+    )
