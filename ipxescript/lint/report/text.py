@@ -26,6 +26,18 @@ def physical_line(script: Script, number: int) -> str:
     return _UNSHOWN.sub("?", text)
 
 
+def _columns(char: str) -> int:
+    """Terminal columns of one character: two for East Asian wide ones (CJK, emoji), none for a
+    combining mark, else one, so the caret stands under the finding."""
+    if char < "\u0300":
+        return 1
+    import unicodedata
+
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
 def render_one(path: str, script: Script, d: Diagnostic, color: bool) -> str:
     s = diagnostic_span(script, d)
     sev = d.severity.value
@@ -37,9 +49,9 @@ def render_one(path: str, script: Script, d: Diagnostic, color: bool) -> str:
     source = physical_line(script, s.line - 1)
     if source.strip():
         last = s.end_column if s.end_line == s.line else len(source) + 1
-        width = max(1, min(last, len(source) + 1) - s.column)
-        pad = "".join("\t" if c == "\t" else " " for c in source[: s.column - 1])
-        carets = "^" * width
+        span = source[s.column - 1 : min(last, len(source) + 1) - 1]
+        pad = "".join("\t" if c == "\t" else " " * _columns(c) for c in source[: s.column - 1])
+        carets = "^" * max(1, sum(_columns(c) for c in span))
         lines.append(f"    {source}")
         lines.append(f"    {pad}{GREEN if color else ''}{carets}{RESET if color else ''}")
     if d.via:

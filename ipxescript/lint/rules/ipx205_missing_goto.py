@@ -2,9 +2,10 @@
 
 ``cmd || failed`` where ``:failed`` is a label runs a command called ``failed``, which does not exist:
 it prints "command not found" and the script ends. The author meant ``cmd || goto failed``. The fix
-inserts ``goto``. A command that the script reaches straight from its own label (``:shutdown`` then
-``shutdown``) is not a missing ``goto``: jumping back there would loop forever, so it is left to
-IPX101 (unknown command).
+inserts ``goto``. A command that the script reaches straight from its own label with nothing on the
+way that waits or changes anything (``:shutdown`` then ``shutdown``) is not a missing ``goto``: jumping
+back there would loop forever (IPX208), so it is left to IPX101 (unknown command). Going back to a
+label above through a menu is what the author meant (``choose os || start`` under ``:start menu``).
 
 Failing::
 
@@ -29,7 +30,8 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
 from ipxescript.lint.context import LintContext
-from ipxescript.syntax.tree import LogicalLine
+from ipxescript.lint.rules.ipx208_stuck_loop import STATIC
+from ipxescript.syntax.tree import Command, LogicalLine
 
 CODE = "IPX205"
 NAME = "missing-goto"
@@ -43,7 +45,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     names = [name for name in ctx.command_names & labels.keys() if not ctx.known_command(name)]
     for line, bound in ctx.commands_named(*names) if names else ():
         name = bound.name
-        if name is None or _falls_from_label(ctx, labels[name], line):
+        if name is None or _goto_would_spin(ctx, labels[name], line, bound.command):
             continue
         word = bound.command.words[0]
         yield Diagnostic(
@@ -57,7 +59,14 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         )
 
 
-def _falls_from_label(ctx: LintContext, label: LogicalLine, line: LogicalLine) -> bool:
-    """Whether the script falls from ``label``'s line down to ``line`` (so 'goto' would loop)."""
+def _goto_would_spin(ctx: LintContext, label: LogicalLine, line: LogicalLine, command: Command) -> bool:
+    """Whether 'goto' here would fall from ``label`` straight back down to it through commands that
+    neither wait nor change anything (IPX208's endless loop): then the author did not mean 'goto'."""
+    if label.index > line.index:
+        return False
     flows = ctx.flow.lines
-    return label.index <= line.index and all(flows[i].falls_through for i in range(label.index, line.index))
+    if not all(flows[i].falls_through for i in range(label.index, line.index)):
+        return False
+    before = [c for earlier in ctx.script.lines[label.index : line.index] for c in earlier.commands]
+    before += line.commands[: next(i for i, c in enumerate(line.commands) if c is command)]
+    return all(not c.words or c.name in STATIC for c in before)
