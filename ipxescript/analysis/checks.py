@@ -16,7 +16,7 @@ from ipxescript.analysis.options import Binding, parse_argv
 from ipxescript.analysis.suggest import close_names
 from ipxescript.analysis.values import ValueProblem, parse_value
 from ipxescript.catalog import Catalog, CommandSpec, Profile, get_catalog
-from ipxescript.syntax.tree import Command, Script, Word
+from ipxescript.syntax.tree import Command, Script, Word, is_literal_text
 
 
 def command_argv(command: Command) -> list[str | None]:
@@ -56,6 +56,17 @@ def check_script(
         found.extend(check_command(command, catalog, profile))
     found.extend(check_types(script, catalog, profile))
     return found
+
+
+def command_key(command: Command) -> tuple[str | None, ...]:
+    """What ``check_command``'s findings depend on besides positions: each word's text, None for a word
+    with a ``${...}`` that does not start with ``-`` (no check reads such a word's text). Commands with
+    equal keys have the same findings, moved: a lint checks each key once (real scripts repeat
+    ``boot || goto failed`` and ``kernel ${base}/...`` in many different lines)."""
+    return tuple(
+        text if "${" not in text or text.startswith("-") or is_literal_text(text) else None
+        for text in [w.text for w in command.words]
+    )
 
 
 def check_command(command: Command, catalog: Catalog, profile: Profile | None = None) -> Iterator[Diagnostic]:
@@ -261,7 +272,8 @@ def check_types(script: Script, catalog: Catalog, profile: Profile | None) -> It
     known = profile.setting_types if profile else frozenset(catalog.types)
     for line in script.lines:
         for word in line.words:
-            if "${" not in word.text:
+            text = word.text
+            if "${" not in text or ":" not in text:  # no reference, or none with a type
                 continue
             for ref in word.references():
                 if not ref.is_static:

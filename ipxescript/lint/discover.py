@@ -20,15 +20,24 @@ def starts_with_magic(path: str | Path) -> bool:
     return head in MAGICS
 
 
+NO_SCRIPTS = "no iPXE scripts here (files named *.ipxe or starting with #!ipxe)"
+
+
 def discover(paths: list[str]) -> Iterator[tuple[str, str | None]]:
-    """(path, error) for each file to lint; error is set when a named path does not exist."""
+    """(path, error) for each file to lint; error is set when a named path does not exist or is a
+    folder with no script in it."""
     for raw in paths:
         if raw == "-":
             yield raw, None
             continue
         path = Path(raw)
         if path.is_dir():
-            yield from ((p, None) for p in _walk(raw))
+            found = False
+            for found_path in _walk(raw):
+                found = True
+                yield found_path, None
+            if not found:  # a wrong folder must not pass for a clean one
+                yield raw, NO_SCRIPTS
         elif path.exists():
             yield raw, None
         else:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ipxescript.analysis.boottree import BootTree, Edge, parse_map
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Related, Severity
+from ipxescript.catalog import Profile
 from ipxescript.lint.config import LintConfig
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.registry import Rule, all_rules
@@ -78,6 +79,15 @@ class LintRun:
         # offsets from the line's start
         self._checked: dict[tuple[int, tuple[str, ...], str | None], dict[str, _LineFindings | None]] = {}
         self._configs: list[LintConfig] = []  # the configs whose ids key ``_checked``, kept alive
+        # profile id -> (profile, the keys (checks.command_key) of commands the core checks passed)
+        self._clean: dict[int, tuple[Profile, set[tuple[str | None, ...]]]] = {}
+
+    def clean_commands(self, profile: Profile) -> set[tuple[str | None, ...]]:
+        """The keys of the commands in which the core checks found nothing, under ``profile``."""
+        found = self._clean.get(id(profile))
+        if found is None or found[0] is not profile:
+            found = self._clean[id(profile)] = (profile, set())
+        return found[1]
 
     def line_checks(
         self, ctx: LintContext, rules: Sequence[Rule]
@@ -98,7 +108,7 @@ class LintRun:
             if raw not in known and raw not in new:
                 new[raw] = line
         if new:
-            fresh = _check_lines(ctx, list(new.values()), rules)
+            fresh = _check_lines(ctx, list(new.values()), rules, self.clean_commands(ctx.profile))
             if fresh is None:
                 return None
             known.update(zip(new, fresh, strict=True))
@@ -138,11 +148,12 @@ def moved(d: Diagnostic, delta: int) -> Diagnostic:
 
 
 def _check_lines(
-    ctx: LintContext, lines: list[LogicalLine], rules: Sequence[Rule]
+    ctx: LintContext, lines: list[LogicalLine], rules: Sequence[Rule], clean: set[tuple[str | None, ...]]
 ) -> list[_LineFindings | None] | None:
     """The core checks and ``rules`` on ``lines`` alone (a script of just those lines, at their
-    offsets, sharing the whole script's bindings), by line; None when a rule raised."""
-    from ipxescript.analysis.checks import check_command, check_types
+    offsets, sharing the whole script's bindings), by line; None when a rule raised. ``clean``: the
+    keys of commands the core checks passed before (skipped here; the new ones are added)."""
+    from ipxescript.analysis.checks import check_command, check_types, command_key
 
     script = ctx.script
     part = Script(
@@ -157,7 +168,15 @@ def _check_lines(
     sub = LintContext(part, ctx.config)
     sub._bound = ctx._bound  # one binding per command, shared with the whole script's model
     catalog, profile = ctx.catalog, ctx.profile
-    commands = [d for _line, c in part.commands() for d in check_command(c, catalog, profile)]
+    commands: list[Diagnostic] = []
+    for _line, command in part.commands():
+        key = command_key(command)
+        if key not in clean:
+            found = list(check_command(command, catalog, profile))
+            if found:
+                commands += found
+            else:
+                clean.add(key)
     types = list(check_types(part, catalog, profile))
     sub.core_diagnostics = commands + types
     found, _registered, _supersede = run_checks(sub, rules)
