@@ -145,21 +145,51 @@ class StrictGraph(list[list[int]]):
         self.cut = cut
 
 
-def strict_graph(ctx: ScriptModel) -> StrictGraph:
-    """The strict flow graph (``StrictGraph``); after an edit, the previous version's set of lines
-    that cannot succeed, moved, and worked out again only for the lines whose flow changed."""
-    cached: StrictGraph | None = getattr(ctx, "_strict_graph", None)
-    if cached is not None:
+class LazyStrictGraph:
+    """``StrictGraph`` for a script linted once (no version to carry ``cut`` from or to): a line is
+    decided when a walk first reaches it, since the image rules walk from a few loaders only."""
+
+    def __init__(self, ctx: ScriptModel) -> None:
+        self._ctx = ctx
+        self._base = ctx.flow.graph  # successor lists shared with the flow graph: read-only!
+        self._known: list[list[int] | None] = [None] * len(self._base)
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def __getitem__(self, i: int) -> list[int]:
+        out = self._known[i]
+        if out is None:
+            out = self._base[i]
+            lines = self._ctx.script.lines
+            if i + 1 < len(lines) and i + 1 in out and not _succeeds(self._ctx, lines[i]):
+                out = list(out)
+                out.remove(i + 1)
+            self._known[i] = out
+        return out
+
+
+def strict_graph(ctx: ScriptModel, carried: bool = False) -> StrictGraph | LazyStrictGraph:
+    """The strict flow graph: after an edit, a ``StrictGraph`` from the previous version's set of
+    lines that cannot succeed, moved, and worked out again only for the lines whose flow changed;
+    with no previous one, a ``LazyStrictGraph`` unless ``carried`` (the incremental linter asks for
+    the whole set after each lint, to carry it to the next edit)."""
+    cached: StrictGraph | LazyStrictGraph | None = getattr(ctx, "_strict_graph", None)
+    if cached is not None and (isinstance(cached, StrictGraph) or not carried):
         return cached
     flows = ctx.flow.lines
-    earlier: StrictGraph | None = getattr(ctx.previous, "_strict_graph", None)
-    if earlier is not None:
+    earlier = getattr(ctx.previous, "_strict_graph", None)
+    if isinstance(earlier, StrictGraph):
         first, old_end, new_end = changed_span(earlier.flows, flows)
         delta = new_end - old_end
         cut = {i if i < first else i + delta for i in earlier.cut if i < first or i >= old_end}
         redo = range(first, new_end)
-    else:
+    elif carried:
         cut, redo = set(), range(len(flows))
+    else:
+        graph: StrictGraph | LazyStrictGraph = LazyStrictGraph(ctx)
+        ctx._strict_graph = graph  # type: ignore[attr-defined]
+        return graph
     lines = ctx.script.lines
     cut.update(i for i in redo if not _succeeds(ctx, lines[i]))
     graph = ctx._strict_graph = StrictGraph(ctx, cut)  # type: ignore[attr-defined]

@@ -376,7 +376,7 @@ class IncrementalLinter:
         # the next edit would build them from nothing
         ctx.settings  # noqa: B018
         ctx.menus  # noqa: B018
-        strict_graph(ctx)
+        strict_graph(ctx, carried=True)
         ctx.previous = None  # what it had to give is taken: no chain of every version in memory
         if previous is not None:
             previous.release()  # its analyses point back at it: freed now, not by the cyclic collector
