@@ -248,7 +248,8 @@ def _options_after_positionals(command: Command, spec: CommandSpec, binding: Bin
         if opt is None or opt.long == "--help":
             continue
         moved = [word]
-        if opt.takes_argument and "=" not in word.text and index + 1 < len(words):
+        valueless = opt.takes_argument and "=" not in word.text and index + 1 >= len(words)
+        if opt.takes_argument and "=" not in word.text and not valueless:
             moved.append(words[index + 1])
         text = " ".join(w.text for w in moved)
         anchor = words[first]
@@ -260,10 +261,12 @@ def _options_after_positionals(command: Command, spec: CommandSpec, binding: Bin
             "IPX106",
             Severity.WARNING,
             f"'{word.text}' comes after the first positional argument, so iPXE does not read it as an "
-            f"option: it becomes part of the arguments; move it before '{anchor.text}'",
+            f"option: it becomes part of the arguments; move it before '{anchor.text}'"
+            + (" with its value" if valueless else ""),
             word.start,
             moved[-1].end,
-            Fix(f"move '{text}' before '{anchor.text}'", tuple(edits), safe=True),
+            # moved alone, an option that needs a value would take the first positional as it
+            None if valueless else Fix(f"move '{text}' before '{anchor.text}'", tuple(edits), safe=True),
         )
 
 

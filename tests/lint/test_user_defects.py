@@ -124,3 +124,17 @@ def test_a_folder_without_scripts_is_said_not_passed_in_silence(tmp_path, run_cl
     )
     assert formatted.returncode == 2
     assert formatted.stderr.endswith(": no iPXE scripts here (files named *.ipxe or starting with #!ipxe)\n")
+
+
+def test_fix_never_moves_an_option_without_its_value_in_front_of_the_url(tmp_path, run_cli):
+    # '--name' at the end has no value: in front of the URL it would take the URL as the name
+    script = "#!ipxe\nimgfetch http://boot.example/initrd.img --name\nkernel http://boot.example/k --timeout 5000\n"
+    path = tmp_path / "boot.ipxe"
+    path.write_text(script)
+    result = run_cli("--fix", "--select", "IPX106", str(path))
+    assert path.read_text().splitlines()[1:] == [
+        "imgfetch http://boot.example/initrd.img --name",
+        "kernel --timeout 5000 http://boot.example/k",
+    ]
+    assert result.returncode == 1
+    assert "IPX106 '--name' comes after the first positional argument" in result.stdout
