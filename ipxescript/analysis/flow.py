@@ -256,8 +256,9 @@ class Flow:
                 j.pattern is not None for lf in (*earlier.lines[first:old_end], *fresh) for j in lf.jumps
             )
         ):
-            moved = [name for name in named if old_labels.get(name) is not labels.get(name)]
-            redo |= {ln.index for name in moved for ln in goto_lines.get(name, ())}
+            # the gotos to every label of the edited span: its line is new, or one that the span only
+            # moved (a span of several edits keeps the objects between them, at other indexes)
+            redo |= {ln.index for name in named for ln in goto_lines.get(name, ())}
             n = len(lines)
             graph = graph[:]  # the lists of unchanged lines are shared: read-only
             self._graph_nodes = graph
