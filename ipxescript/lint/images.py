@@ -9,7 +9,7 @@ unregisters every image, the selected one included.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from ipxescript.analysis.binding import BoundCommand
 from ipxescript.analysis.flow import Jump, walk
@@ -120,49 +120,76 @@ def _line_succeeds(ctx: ScriptModel, line: LogicalLine) -> bool:
     return line_exits(ctx, line)[0]
 
 
-class StrictGraph:
+class StrictGraph(list[list[int]]):
     """The flow graph with a line's fall-through edge dropped when the line cannot succeed: the flow
-    graph's successor lists (shared, read-only) and the set of lines that cannot succeed (``cut``).
-    Whether a line can succeed depends only on the line and its flow (a ``Flow.line_fact``), so after
-    an edit ``strict_graph`` carries the set over, moved, and asks only about the lines whose flow is
-    new: the image rules walk nearly the whole graph after every edit of a large script."""
+    graph's successor lists (shared, read-only), but for the lines in ``cut``, in a plain list so the
+    walks over it run at list speed. Whether a line can succeed depends only on the line and its flow
+    (a ``Flow.line_fact``), so after an edit ``strict_graph`` carries ``cut`` (the lines that cannot
+    succeed) over, moved, and asks only about the lines whose flow is new: the image rules walk nearly
+    the whole graph after every edit of a large script."""
+
+    __slots__ = ("flows", "cut")
 
     def __init__(self, ctx: ScriptModel, cut: set[int]) -> None:
         flow = ctx.flow
-        self._base = flow.graph  # successor lists shared with the flow graph: read-only!
-        self._n = len(flow.lines)
+        base = flow.graph
+        super().__init__(base)
+        n = len(flow.lines)
+        for i in cut:
+            out = base[i]
+            if i + 1 < n and i + 1 in out:
+                out = list(out)
+                out.remove(i + 1)
+                self[i] = out
         self.flows = flow.lines  # the lines' flows ``cut`` was worked out for
         self.cut = cut
 
+
+class LazyStrictGraph:
+    """``StrictGraph`` for a script linted once (no version to carry ``cut`` from or to): a line is
+    decided when a walk first reaches it, since the image rules walk from a few loaders only."""
+
+    def __init__(self, ctx: ScriptModel) -> None:
+        self._ctx = ctx
+        self._base = ctx.flow.graph  # successor lists shared with the flow graph: read-only!
+        self._known: list[list[int] | None] = [None] * len(self._base)
+
     def __len__(self) -> int:
-        return len(self._base)
+        return len(self._known)
 
     def __getitem__(self, i: int) -> list[int]:
-        out = self._base[i]
-        if i in self.cut and i + 1 < self._n and i + 1 in out:
-            out = list(out)
-            out.remove(i + 1)
+        out = self._known[i]
+        if out is None:
+            out = self._base[i]
+            lines = self._ctx.script.lines
+            if i + 1 < len(lines) and i + 1 in out and not _succeeds(self._ctx, lines[i]):
+                out = list(out)
+                out.remove(i + 1)
+            self._known[i] = out
         return out
 
-    def __iter__(self) -> Iterator[list[int]]:
-        return (self[i] for i in range(len(self)))
 
-
-def strict_graph(ctx: ScriptModel) -> StrictGraph:
-    """The strict flow graph (``StrictGraph``); after an edit, the previous version's set of lines
-    that cannot succeed, moved, and worked out again only for the lines whose flow changed."""
-    cached: StrictGraph | None = getattr(ctx, "_strict_graph", None)
-    if cached is not None:
+def strict_graph(ctx: ScriptModel, carried: bool = False) -> StrictGraph | LazyStrictGraph:
+    """The strict flow graph: after an edit, a ``StrictGraph`` from the previous version's set of
+    lines that cannot succeed, moved, and worked out again only for the lines whose flow changed;
+    with no previous one, a ``LazyStrictGraph`` unless ``carried`` (the incremental linter asks for
+    the whole set after each lint, to carry it to the next edit)."""
+    cached: StrictGraph | LazyStrictGraph | None = getattr(ctx, "_strict_graph", None)
+    if cached is not None and (isinstance(cached, StrictGraph) or not carried):
         return cached
     flows = ctx.flow.lines
-    earlier: StrictGraph | None = getattr(ctx.previous, "_strict_graph", None)
-    if earlier is not None:
+    earlier = getattr(ctx.previous, "_strict_graph", None)
+    if isinstance(earlier, StrictGraph):
         first, old_end, new_end = changed_span(earlier.flows, flows)
         delta = new_end - old_end
         cut = {i if i < first else i + delta for i in earlier.cut if i < first or i >= old_end}
         redo = range(first, new_end)
-    else:
+    elif carried:
         cut, redo = set(), range(len(flows))
+    else:
+        graph: StrictGraph | LazyStrictGraph = LazyStrictGraph(ctx)
+        ctx._strict_graph = graph  # type: ignore[attr-defined]
+        return graph
     lines = ctx.script.lines
     cut.update(i for i in redo if not _succeeds(ctx, lines[i]))
     graph = ctx._strict_graph = StrictGraph(ctx, cut)  # type: ignore[attr-defined]

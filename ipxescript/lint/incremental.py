@@ -35,8 +35,8 @@ from ipxescript.lint.engine import INTERNAL_ERROR, finish, gc_paused, lint_text,
 from ipxescript.lint.images import strict_graph
 from ipxescript.lint.registry import Rule, all_rules
 from ipxescript.lint.template import has_markers
-from ipxescript.lint.urls import IMAGE_COMMANDS, SAN_COMMANDS
-from ipxescript.syntax.tree import LogicalLine, Script
+from ipxescript.lint.urls import IMAGE_COMMANDS, SAN_COMMANDS, SELECTS, image_name_pattern
+from ipxescript.syntax.tree import Command, LogicalLine, Script
 
 # Rules whose findings on a line depend only on that line (its words, bound options, references) and on
 # the config: they read nothing of other lines, of labels, flow, menus or settings.
@@ -145,10 +145,11 @@ READS: dict[str, Callable[[LogicalLine], bool]] = {
 
 
 # Cross-line rules that read of each line only its label, its commands' names, outcomes and whether
-# they have positional arguments, its operators, its flow and its goto/imgstat words (``_flow_key``):
-# after an edit that replaced lines with as many lines with the same keys, the labels, the flow graph
-# (and the image rules' strict graph) and so their findings are the same.
-FLOW_RULES = frozenset({"IPX202", "IPX203", "IPX204", "IPX207", "IPX208", "IPX501", "IPX505"})
+# they have positional arguments, its operators, its flow, its goto/imgstat/imgselect words and the
+# names of the images its kernel/imgselect/imgload commands select (``_flow_key``): after an edit
+# that replaced lines with as many lines with the same keys, the labels, the flow graph (and the image
+# rules' strict graph) and so their findings are the same.
+FLOW_RULES = frozenset({"IPX202", "IPX203", "IPX204", "IPX207", "IPX208", "IPX209", "IPX501", "IPX505"})
 
 
 def _flow_key(model: ScriptModel, index: int) -> tuple[object, ...]:
@@ -166,8 +167,16 @@ def _flow_key(model: ScriptModel, index: int) -> tuple[object, ...]:
         lf.stops,
         tuple((j.target, j.pattern.pattern if j.pattern is not None else None) for j in lf.jumps),
         None if leaving is None else (leaving.name, [c is leaving for c in commands].index(True)),
-        tuple(w.text for c in commands if c.name in ("goto", "imgstat") for w in c.words[1:]),
+        tuple(w.text for c in commands if c.name in ("goto", "imgstat", "imgselect") for w in c.words[1:]),
+        tuple(_selected_name(model, c) for c in commands if c.name in SELECTS),
     )
+
+
+def _selected_name(model: ScriptModel, command: Command) -> str | None:
+    """The pattern of the name of the image a kernel/imgselect/imgload command selects (IPX209)."""
+    bound = model.bound(command)
+    pattern = image_name_pattern(bound, bound.positionals[0]) if bound.positionals else None
+    return pattern.pattern if pattern is not None else None
 
 
 @dataclass
@@ -367,7 +376,7 @@ class IncrementalLinter:
         # the next edit would build them from nothing
         ctx.settings  # noqa: B018
         ctx.menus  # noqa: B018
-        strict_graph(ctx)
+        strict_graph(ctx, carried=True)
         ctx.previous = None  # what it had to give is taken: no chain of every version in memory
         if previous is not None:
             previous.release()  # its analyses point back at it: freed now, not by the cyclic collector

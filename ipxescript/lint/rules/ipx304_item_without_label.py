@@ -103,8 +103,28 @@ def dispatches(ctx: LintContext) -> list[Dispatch]:
     """The model's dispatches (IPX304 and IPX306 both read them: made once per model)."""
     found: list[Dispatch] | None = getattr(ctx, "_dispatches", None)
     if found is None:
-        found = ctx._dispatches = list(_dispatches(ctx))  # type: ignore[attr-defined]
+        found = _kept_dispatches(ctx)
+        if found is None:
+            found = list(_dispatches(ctx))
+        ctx._dispatches = found  # type: ignore[attr-defined]
     return found
+
+
+def _kept_dispatches(ctx: LintContext) -> list[Dispatch] | None:
+    """The previous version's dispatches (of an edited document), when the edit left them alone: the
+    same menus (no menu, item or choose line touched), no goto, iseq or label line touched (which
+    could change where a dispatch is, what it takes away or which labels are missing)."""
+    previous, span = ctx.previous, ctx.changed
+    if previous is None or span is None:
+        return None
+    earlier: list[Dispatch] | None = getattr(previous, "_dispatches", None)
+    if earlier is None or previous.__dict__.get("menus") is not ctx.menus:
+        return None
+    first, old_end, new_end = span
+    for line in (*previous.script.lines[first:old_end], *ctx.script.lines[first:new_end]):
+        if line.label is not None or any(c.name in ("goto", "iseq") for c in line.commands):
+            return None
+    return earlier
 
 
 def _dispatches(ctx: LintContext) -> Iterator[Dispatch]:
