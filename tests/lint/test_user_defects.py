@@ -138,3 +138,18 @@ def test_fix_never_moves_an_option_without_its_value_in_front_of_the_url(tmp_pat
     ]
     assert result.returncode == 1
     assert "IPX106 '--name' comes after the first positional argument" in result.stdout
+
+
+def test_sarif_names_a_file_whose_name_is_not_utf8(tmp_path):
+    # a file name in Latin-1 (an old Samba share): the SARIF URI percent-encodes the byte
+    (tmp_path / "caf\udce9.ipxe").write_bytes(b"#!ipxe\nfoo\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "ipxescript.lint.cli", "--format", "sarif", "."],
+        capture_output=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    log = json.loads(result.stdout.decode("utf-8"))
+    assert (
+        log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        == "caf%E9.ipxe"
+    )

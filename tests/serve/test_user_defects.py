@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import requests
+
 ROOT = Path(__file__).resolve().parents[2]
 MAC = "52:54:00:12:34:56"
 
@@ -59,3 +61,25 @@ def test_a_state_dir_that_cannot_be_made_is_an_error_not_a_traceback(tmp_path):
         f"ipxescript serve: error: state directory {tmp_path / 'taken' / 'state'}: cannot make the API token "
         f"file in it: Not a directory\n"
     )
+
+
+def test_port_0_takes_a_free_port_and_the_banner_names_it(tmp_path):
+    # '--http-port 0 --tftp-port 0': the URLs printed (and told to clients) must be the ports bound
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ipxescript", "serve", "--state-dir", str(tmp_path), "--http-port", "0",
+         "--tftp-port", "0", "--http-workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(8)]
+        dry_run = next(line for line in lines if line.startswith("Dry-run it: ipxesim "))
+        url = dry_run.split()[-1]
+        assert not url.startswith("http://127.0.0.1:0/"), lines
+        tftp = next(line for line in lines if line.startswith("  TFTP"))
+        assert not tftp.rstrip().endswith(":0"), lines
+        for _ in range(4):  # either worker answers on the port named
+            assert requests.get(url, timeout=30).text.startswith("#!ipxe")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)

@@ -18,7 +18,8 @@ LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "n
 
 
 def _uri(path: str) -> str:
-    return quote(PurePath(path).as_posix()) if path != "-" else "stdin"
+    # a name that is not UTF-8 (held by surrogateescape) is percent-encoded as its bytes
+    return quote(PurePath(path).as_posix(), errors="surrogateescape") if path != "-" else "stdin"
 
 
 def _region(s: Any) -> dict[str, int]:
