@@ -58,15 +58,30 @@ def check_script(
     return found
 
 
-def command_key(command: Command) -> tuple[str | None, ...]:
-    """What ``check_command``'s findings depend on besides positions: each word's text, None for a word
-    with a ``${...}`` that does not start with ``-`` (no check reads such a word's text). Commands with
-    equal keys have the same findings, moved: a lint checks each key once (real scripts repeat
-    ``boot || goto failed`` and ``kernel ${base}/...`` in many different lines)."""
-    return tuple(
-        text if "${" not in text or text.startswith("-") or is_literal_text(text) else None
-        for text in [w.text for w in command.words]
-    )
+def command_key(command: Command, catalog: Catalog) -> tuple[str | None, ...]:
+    """What ``check_command``'s verdict depends on besides positions: commands with equal keys both
+    pass the checks or both fail them, so a lint checks each key once (real scripts repeat ``boot ||
+    goto failed``, ``kernel ${base}/...``, ``echo ...`` in many different lines). Each word's text,
+    except: None for a word with a ``${...}`` that does not start with ``-``, whose text no check
+    reads; "" for a literal positional (a word not starting with ``-`` after one that does not
+    either: only an option word is followed by its value) of a command without integer positionals,
+    where only the count of positionals matters."""
+    name = command.name
+    spec = catalog.commands.get(name) if name else None
+    integers = spec is not None and _has_integer_positionals(spec)
+    out: list[str | None] = [name]
+    after_dash = False
+    for word in command.words[1:]:
+        text = word.text
+        dash = text.startswith("-")
+        if dash:
+            out.append(text)
+        elif "${" in text and not is_literal_text(text):
+            out.append(None)
+        else:
+            out.append(text if after_dash or integers else "")
+        after_dash = dash
+    return tuple(out)
 
 
 def check_command(command: Command, catalog: Catalog, profile: Profile | None = None) -> Iterator[Diagnostic]:

@@ -95,7 +95,7 @@ class LintRun:
         clean = known[1]
         commands: list[Diagnostic] = []
         for _line, command in script.commands():
-            key = command_key(command)
+            key = command_key(command, catalog)
             if key not in clean:
                 found = list(check_command(command, catalog, profile))
                 if found:

@@ -62,3 +62,29 @@ async def test_a_chained_file_whose_name_is_not_utf8_is_in_its_tree(
     # the lint's own finding (IPX110) says the lint is there, not only the parser's
     found = await diagnostics_where(client, uri, lambda ds: any(d.code == "IPX110" for d in ds))
     assert not [d for d in found if d.code == "IPX403"], found  # base-url is set by menu.ipxe
+
+
+async def test_settings_in_an_unsaved_buffer_rename_and_go_to_their_set(client: LanguageClient) -> None:
+    # a new script typed into an untitled buffer: its settings were refused ("only labels ... and
+    # settings can be renamed") and had no definition, although the same text saved worked
+    text = "#!ipxe\nset base-url http://boot.example\nkernel ${base-url}/vmlinuz\nboot\n"
+    uri = "untitled:Untitled-1"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="ipxe", version=1, text=text)
+        )
+    )
+    document = types.TextDocumentIdentifier(uri=uri)
+    use = pos(text, "${base-url}", delta=3)
+    found = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=document, position=use)
+    )
+    assert found and [(d.uri, d.range.start.line) for d in found] == [(uri, 1)], found
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=document, position=use, new_name="root-url")
+    )
+    assert edit is not None and edit.changes is not None, edit
+    assert sorted((e.range.start.line, e.new_text) for e in edit.changes[uri]) == [
+        (1, "root-url"),
+        (2, "root-url"),
+    ]
