@@ -138,6 +138,10 @@ def test_unreadable_url():
         (["--set", "novalue"], "--set 'novalue': expected NAME=VALUE"),
         (["--set", "x:bogus=1"], "--set 'x:bogus=1'"),
         (["--map", "noequals"], "expected PREFIX=TARGET"),
+        (
+            ["--map", "http://srv/=/no/such/folder"],
+            "--map 'http://srv/=/no/such/folder': /no/such/folder: no such directory",
+        ),
         (["--keys", "NOSUCHKEY"], "unknown key name"),
     ],
 )
