@@ -35,13 +35,24 @@ def discover(paths: list[str]) -> Iterator[tuple[str, str | None]]:
             found = False
             for found_path in _walk(raw):
                 found = True
-                yield found_path, None
+                yield found_path, None if os.path.exists(found_path) else _unreadable(found_path)
             if not found:  # a wrong folder must not pass for a clean one
                 yield raw, NO_SCRIPTS
         elif path.exists():
             yield raw, None
         else:
-            yield raw, "no such file or directory"
+            yield raw, _unreadable(raw)
+
+
+def _unreadable(path: str) -> str:
+    """Why a path that does not exist cannot be read: missing, or a link to nowhere or in a loop."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "no such file or directory"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror}"
+    return "no such file or directory"
 
 
 def _walk(root: str) -> Iterator[str]:

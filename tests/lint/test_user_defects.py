@@ -153,3 +153,23 @@ def test_sarif_names_a_file_whose_name_is_not_utf8(tmp_path):
         log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         == "caf%E9.ipxe"
     )
+
+
+def test_a_symlink_loop_in_a_folder_is_reported_and_the_rest_is_linted(tmp_path, run_cli):
+    (tmp_path / "a.ipxe").symlink_to("b.ipxe")
+    (tmp_path / "b.ipxe").symlink_to("a.ipxe")
+    (tmp_path / "menu.ipxe").write_text("#!ipxe\nchain a.ipxe\nfoo\n")
+    result = run_cli(".", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "ipxelint: a.ipxe: cannot read: Too many levels of symbolic links\n" in result.stderr
+    assert "ipxelint: b.ipxe: cannot read: Too many levels of symbolic links\n" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "menu.ipxe:3:1: error IPX101 'foo' is not an iPXE command" in result.stdout
+    graph = subprocess.run(
+        [sys.executable, "-m", "ipxescript", "graph", "--tree", "menu.ipxe"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert (graph.returncode, graph.stderr) == (0, "")
+    assert graph.stdout.startswith("digraph")

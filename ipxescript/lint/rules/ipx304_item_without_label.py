@@ -31,7 +31,7 @@ Passing::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
@@ -91,12 +91,13 @@ def _handled_earlier(ctx: LintContext, setting: str, lines: list[LogicalLine]) -
 @dataclass(frozen=True)
 class Dispatch:
     """``choose x`` and the first ``goto PREFIX${x}SUFFIX`` after it; ``missing`` lists the items
-    (with the label each would jump to) that have no such label."""
+    (with the label each would jump to) that have no such label, of ``candidates``."""
 
     setting: str
     line: LogicalLine
     goto: Command
     missing: list[tuple[Item, str]]
+    candidates: list[tuple[Item, str]]
 
 
 def dispatches(ctx: LintContext) -> list[Dispatch]:
@@ -112,8 +113,9 @@ def dispatches(ctx: LintContext) -> list[Dispatch]:
 
 def _kept_dispatches(ctx: LintContext) -> list[Dispatch] | None:
     """The previous version's dispatches (of an edited document), when the edit left them alone: the
-    same menus (no menu, item or choose line touched), no goto, iseq or label line touched (which
-    could change where a dispatch is, what it takes away or which labels are missing)."""
+    same menus (no menu, item or choose line touched) and no goto or iseq line touched (which could
+    change where a dispatch is or what it takes away); their missing labels looked up again when the
+    edit touched a label line."""
     previous, span = ctx.previous, ctx.changed
     if previous is None or span is None:
         return None
@@ -121,10 +123,17 @@ def _kept_dispatches(ctx: LintContext) -> list[Dispatch] | None:
     if earlier is None or previous.__dict__.get("menus") is not ctx.menus:
         return None
     first, old_end, new_end = span
+    labelled = False
     for line in (*previous.script.lines[first:old_end], *ctx.script.lines[first:new_end]):
-        if line.label is not None or any(c.name in ("goto", "iseq") for c in line.commands):
+        if any(c.name in ("goto", "iseq") for c in line.commands):
             return None
-    return earlier
+        labelled = labelled or line.label is not None
+    if not labelled:
+        return earlier
+    labels = ctx.labels
+    return [
+        replace(d, missing=[(i, label) for i, label in d.candidates if label not in labels]) for d in earlier
+    ]
 
 
 def _dispatches(ctx: LintContext) -> Iterator[Dispatch]:
@@ -150,7 +159,7 @@ def _dispatches(ctx: LintContext) -> Iterator[Dispatch]:
             assert found is not None
             menu, setting, line, goto, candidates = found
         missing = [(item, label) for item, label in candidates if label not in labels]
-        yield Dispatch(setting, line, goto, missing)
+        yield Dispatch(setting, line, goto, missing, candidates)
 
 
 _Found = tuple[Menu, str, LogicalLine, Command, list[tuple[Item, str]]]
