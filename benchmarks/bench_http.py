@@ -11,7 +11,15 @@
   The per-client script (`/boot.ipxe?mac=...`: assignments, selectors, rendering) is measured against
   nginx's static script too.
   Targets (issue 15): >= 0.9x nginx on the big file; >= 0.5x nginx's request rate on the small script
-  with p99 <= 3 ms, and boot.ipxe at least as fast.
+  with p99 <= 3 ms, and boot.ipxe at least as fast (its rate over the small script's, each against
+  nginx in its own round, so the load of the minutes between them cancels out).
+- wrk's p99 is corrected for coordinated omission (wrk.c: stats_correct, with the interval
+  connections / rate): a request that waited D adds a sample at every interval below D. The share of
+  samples over 3 ms is then about the time a connection spends waiting past its first 3 ms, over the
+  run's duration, whatever the rate: p99 <= 3 ms means the connections were kept waiting past 3 ms for
+  less than 1% of the run on average (50 ms of a 5 s round), which on a shared machine the scheduler
+  decides as much as the server. Each round's p99 is printed beside nginx's, and the median of their
+  per-round ratio beside the absolute value.
 - Security: 50 traversal attempts over HTTP and TFTP must all be refused; with 500 slow clients holding
   connections open (headers trickling in), a normal request must still be answered within a second.
 
@@ -317,6 +325,13 @@ def p99_of(results: list[Result]) -> float:
     return statistics.median(p99s) if p99s else float("inf")
 
 
+def p99_ratio(results: dict[str, list[Result]]) -> float:
+    """Median over the rounds of our p99 over nginx's in the same round."""
+    pairs = zip(results["ours"], results["nginx"], strict=True)
+    each = [o.p99_ms / n.p99_ms for o, n in pairs if o.p99_ms is not None and n.p99_ms]
+    return statistics.median(each) if each else float("nan")
+
+
 def report(
     workers: int,
     small: dict[str, list[Result]],
@@ -347,7 +362,7 @@ def report(
         )
         p99, theirs = p99_of(results["ours"]), p99_of(results["nginx"])
         print(
-            f"  {label + ' p99':30} {p99:11.1f} ms {theirs:11.1f} ms {'':7}   <= 3 ms   "
+            f"  {label + ' p99':30} {p99:11.1f} ms {theirs:11.1f} ms {p99_ratio(results):6.2f}x   <= 3 ms   "
             f"{'PASS' if p99 <= 3 else 'FAIL'}"
         )
     if (
@@ -373,10 +388,12 @@ def report(
             "ms",
         )
         goal("http", "1 GiB file throughput, ours / nginx", big_ratio, 0.9)
-        own = statistics.median(r.requests_per_s for r in boot["ours"]) / statistics.median(
-            r.requests_per_s for r in small["ours"]
+        goal(
+            "http",
+            "boot.ipxe per client req/s / our small static file's (each vs nginx)",
+            boot_ratio / small_ratio,
+            1.0,
         )
-        goal("http", "boot.ipxe per client req/s, ours / our small static file", own, 1.0)
 
 
 def main() -> int:

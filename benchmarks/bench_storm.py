@@ -2,7 +2,7 @@
 
     benchmarks/run storm          python3 benchmarks/bench_storm.py [--machines N] [--concurrency C]
                                   [--rounds R] [--setups A,B,..] [--kernel-mib K] [--initrd-mib I]
-                                  [--first-stage-kib F] [--json FILE]
+                                  [--first-stage-kib F] [--warmup W] [--json FILE]
 
 Needs root (network namespaces), dnsmasq-base, nginx-light and postgresql. The setups serve the same ROOT
 (tests/state/storm_lab.py) to the same load generator (tests/state/bootstorm.py, in its own namespace):
@@ -15,6 +15,8 @@ Needs root (network namespaces), dnsmasq-base, nginx-light and postgresql. The s
   three/pg-segment  three instances on the machines' one segment, one PostgreSQL database: every instance
                     hears (and answers) every broadcast DISCOVER
 
+Before each setup's storm, `--warmup` other machines boot and the servers are left to settle, so the storm
+meets servers that are up (ROOT linted, each file asked for once), as a site's are.
 The setups run one after the other, in `--rounds` interleaved rounds (A B C D, A B C D, ...): other work
 on the machine changes its speed over minutes, so each round's ratios are taken within the round and the
 median and range over the rounds are reported. Per setup: boots per second (all machines to the end of
@@ -158,6 +160,21 @@ def server_warnings(work: Path) -> list[tuple[str, int]]:
     return found.most_common(5)
 
 
+def warm_up(lab: StormLab, servers: list[int], machines: int) -> None:
+    """A few other machines (another MAC prefix) boot before the storm, then wait until the servers are
+    idle: what a server does once after it starts (the lint of ROOT, each file's first request, lazy
+    imports) is not the cost of a boot, and a boot server is up long before a storm comes."""
+    if machines > 0:
+        lab.storm("--machines", str(machines), "--mac-prefix", "52:54:00:5f", "--concurrency", str(machines))
+    deadline, last = time.monotonic() + 20, cpu_seconds(servers)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = cpu_seconds(servers)
+        if now - last < 0.02:
+            return
+        last = now
+
+
 def run_setup(setup: str, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="storm-"))
     lab = StormLab(
@@ -176,6 +193,7 @@ def run_setup(setup: str, args: argparse.Namespace, root: Path) -> dict[str, Any
                 lab.start_serve(f"i{index}", root)
             servers = [p.pid for p in lab.instances.values()]
         relays = [p.pid for p in lab.relays]
+        warm_up(lab, servers, args.warmup)
         groups = (
             {"dnsmasq": servers[:1], "nginx": servers[1:]} if setup == "dnsmasq+nginx" else {"serve": servers}
         )
@@ -295,6 +313,13 @@ def main() -> int:
         help="load generator processes, each playing machines/N with concurrency/N (default 2: one"
         " Python process is busy for most of a storm and would bound every setup alike)",
     )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=6,
+        help="machines (not the storm's) that boot before it, on every setup, after which the servers are"
+        " left to settle: the storm then measures servers that are up, as a site's are (0: right after start)",
+    )
     parser.add_argument("--kernel-mib", type=float, default=8.0)
     parser.add_argument("--initrd-mib", type=float, default=16.0)
     parser.add_argument("--first-stage-kib", type=int, default=1024)
@@ -310,7 +335,7 @@ def main() -> int:
         f"{args.machines} machines, {args.concurrency} at a time; first stage {args.first_stage_kib} KiB by TFTP,"
         f" kernel {args.kernel_mib:g} MiB + initrd {args.initrd_mib:g} MiB by HTTP; {os.cpu_count()} CPUs;"
         f" {args.rounds} rounds of {', '.join(setups)}; {args.generators} generator processes; a session per"
-        f" {args.sessions}"
+        f" {args.sessions}; {args.warmup} machines boot first"
     )
     rounds: list[list[dict[str, Any]]] = []
     with tempfile.TemporaryDirectory(prefix="storm-root-") as tmp:

@@ -7,6 +7,8 @@ appends for its stdio transport), ``--tcp PORT``, and ``--tcp --port PORT`` / ``
 from __future__ import annotations
 
 import logging
+import sys
+from typing import NoReturn
 
 import click
 
@@ -49,7 +51,10 @@ def lsp_command(stdio: bool, tcp: str | None, port: int | None, host: str, log_f
     if stdio and port is not None:
         raise click.UsageError("--stdio and --tcp/--port exclude each other")
     if log_file:
-        logging.basicConfig(filename=log_file, level=logging.INFO)
+        try:
+            logging.basicConfig(filename=log_file, level=logging.INFO)
+        except OSError as exc:
+            _fail(f"--log-file {log_file}: {exc.strerror or exc}")
     from ipxescript.lsp.server import build_server
 
     server = build_server()
@@ -57,4 +62,15 @@ def lsp_command(stdio: bool, tcp: str | None, port: int | None, host: str, log_f
         server.start_io()
     else:
         click.echo(f"ipxescript lsp listening on {host}:{port}", err=True)
-        server.start_tcp(host, port)
+        try:
+            server.start_tcp(host, port)
+        except OSError as exc:  # the port in use, a host that does not resolve or is not here
+            from ipxescript.serve.protocols import port_message
+
+            _fail(port_message(exc, "language server", host, port))
+
+
+def _fail(message: str) -> NoReturn:
+    """Exit 2 with one line naming the cause (docs/cli.md), never a traceback."""
+    click.echo(f"ipxescript lsp: error: {message}", err=True)
+    sys.exit(2)

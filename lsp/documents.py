@@ -37,7 +37,7 @@ def uri_to_path(uri: str) -> str | None:
     parsed = urlparse(uri)
     if parsed.scheme != "file":
         return None
-    return unquote(parsed.path)
+    return unquote(parsed.path, errors="surrogateescape")  # a name that is not UTF-8: its bytes, as os uses
 
 
 def config_for(path: str | None, root: str | None) -> tuple[LintConfig, str | None]:

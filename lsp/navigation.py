@@ -16,7 +16,7 @@ from ipxescript.lsp import crossfile
 from ipxescript.lsp.context import cursor_at
 from ipxescript.lsp.documents import OpenDocument
 from ipxescript.lsp.index import URL_SCHEME_CHARS, LabelDef
-from ipxescript.syntax.tree import Word
+from ipxescript.syntax.tree import Reference, Word
 
 URL_RE = re.compile(r"^[A-Za-z][A-Za-z_-]*:")
 
@@ -125,6 +125,17 @@ def _check_renamable(doc: OpenDocument, name: str) -> None:
     for ref in doc.index.refs_to(name):
         if not _plain(doc, ref.word):
             raise JsonRpcInvalidRequest(f"a use of :{name} is split by a line continuation; join it first")
+    for jump in doc.model.flow.jumps:
+        # 'goto chained_${ver}': the new name would not be reached (a bare 'goto ${ver}' fed by a menu
+        # is renamed with the menu's item ids)
+        parts = jump.word.parts
+        bare = len(parts) == 1 and isinstance(parts[0], Reference)
+        if jump.target is None and not bare and jump.matches(name):
+            line = doc.model.line_number(jump.word.start)
+            raise JsonRpcInvalidRequest(
+                f"'goto {jump.word.text}' (line {line}) also reaches :{name}, by a name computed at run time: "
+                "renamed, the label would no longer match it; rename both by hand"
+            )
 
 
 def _plain(doc: OpenDocument, word: Word) -> bool:

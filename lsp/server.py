@@ -16,6 +16,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import LanguageServerProtocol, lsp_method
 
 from ipxescript import __version__
+from ipxescript.analysis.boottree import BootTree
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.analysis.model import ScriptModel
 from ipxescript.lint.engine import gc_paused
@@ -164,6 +165,16 @@ class IpxeLanguageServer(LanguageServer):
             return None
         open_docs = {Path(d.path): d for d in self.documents.values() if d.path is not None}
         return crossfile.TreeView(found[0], found[1], doc, open_docs)
+
+    def navigation_view(self, doc: OpenDocument) -> crossfile.TreeView | None:
+        """``view``; for an unsaved buffer, a tree of the buffer alone, so that its settings go to
+        their ``set`` and rename as a saved file's do."""
+        if doc.path is not None:
+            return self.view(doc)
+        alone = Path("/", "untitled", doc.uri.replace("/", "_"))  # a name no file on disk has
+        tree = doc.memo("tree-alone", lambda: BootTree([(alone, doc.model)], alone.parent))
+        tree_file = tree.file(alone)
+        return None if tree_file is None else crossfile.TreeView(tree, tree_file, doc, {alone: doc})
 
     def tree_view(self, doc: OpenDocument) -> crossfile.TreeView | None:
         """``view``, but None at once when no other script is around (no tree to lint with)."""
@@ -379,13 +390,15 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
     @_guard
     def on_definition(ls: IpxeLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
         doc = ls.document(params.text_document.uri)
-        return navigation.definition(doc, params.position, ls.view(doc))
+        return navigation.definition(doc, params.position, ls.navigation_view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
     @_guard
     def on_references(ls: IpxeLanguageServer, params: types.ReferenceParams) -> list[types.Location]:
         doc = ls.document(params.text_document.uri)
-        return navigation.references(doc, params.position, params.context.include_declaration, ls.view(doc))
+        return navigation.references(
+            doc, params.position, params.context.include_declaration, ls.navigation_view(doc)
+        )
 
     @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
     @_guard
@@ -393,13 +406,13 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
         ls: IpxeLanguageServer, params: types.PrepareRenameParams
     ) -> types.PrepareRenameResult | None:
         doc = ls.document(params.text_document.uri)
-        return navigation.prepare_rename(doc, params.position, ls.view(doc))
+        return navigation.prepare_rename(doc, params.position, ls.navigation_view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_RENAME)
     @_guard
     def on_rename(ls: IpxeLanguageServer, params: types.RenameParams) -> types.WorkspaceEdit:
         doc = ls.document(params.text_document.uri)
-        return navigation.rename(doc, params.position, params.new_name, ls.view(doc))
+        return navigation.rename(doc, params.position, params.new_name, ls.navigation_view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_LINK)
     @_guard

@@ -10,7 +10,6 @@ find option values and positionals, and it never reports anything itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 
 from ipxescript.catalog import CommandSpec, OptionSpec
 from ipxescript.syntax.tree import Command, Literal, Word
@@ -86,14 +85,20 @@ def _value_range(word: Word, offset: int) -> tuple[int, int]:
     return word.start, word.end
 
 
-@cache
+_TABLES: dict[int, tuple[CommandSpec, dict[str, OptionSpec]]] = {}
+
+
 def _option_table(spec: CommandSpec) -> dict[str, OptionSpec]:
-    """``--long`` and ``-x`` -> option, including the implicit ``--help``."""
-    table: dict[str, OptionSpec] = {}
-    for opt in spec.all_options:
-        table[opt.long] = opt
-        table[opt.short] = opt
-    return table
+    """``--long`` and ``-x`` -> option, including the implicit ``--help``; made once per spec, kept by
+    the spec's identity (hashing a spec hashes every option of it: once per command bound)."""
+    found = _TABLES.get(id(spec))
+    if found is None or found[0] is not spec:
+        table: dict[str, OptionSpec] = {}
+        for opt in spec.all_options:
+            table[opt.long] = opt
+            table[opt.short] = opt
+        found = _TABLES[id(spec)] = (spec, table)
+    return found[1]
 
 
 def bind(command: Command, spec: CommandSpec | None) -> BoundCommand:

@@ -32,6 +32,7 @@ from functools import cached_property
 from pathlib import Path
 
 from ipxescript.analysis.binding import BoundCommand
+from ipxescript.analysis.menus import Choice
 from ipxescript.analysis.model import ScriptModel, TextFacts
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Reference, Script, Word
 
@@ -72,6 +73,11 @@ class TreeFile:
     path: Path  # absolute
     name: str  # as shown to users: relative to the tree's root when under it
     model: ScriptModel
+
+    @cached_property
+    def folder(self) -> str:
+        """The folder holding the file, as a POSIX path (relative targets are read from it)."""
+        return self.path.parent.as_posix()
 
     @property
     def script(self) -> Script:
@@ -164,6 +170,9 @@ class BootTree:
                 self._by_posix.setdefault(path.with_suffix("").as_posix(), tree_file)
         self.edges: list[Edge] = []
         self._settings: dict[int, _GroupSettings] = {}
+        # (folder, expanded target parts) -> the files they name and the reason (see _resolve_parts):
+        # the files of a folder chain the same targets (``${menu}.ipxe``, ``${base}/boot.ipxe``)
+        self._resolved: dict[tuple[str, tuple[str | None, ...]], tuple[list[TreeFile], str]] = {}
         self._out: dict[int, list[Edge]] = {id(f): [] for f in self.files.values()}
         self._in: dict[int, list[Edge]] = {id(f): [] for f in self.files.values()}
         for tree_file in self.files.values():
@@ -373,12 +382,26 @@ class BootTree:
         return [_merge(r) for r in results]
 
     def _resolve_parts(self, source: TreeFile, parts: list[str | None]) -> tuple[list[TreeFile], str]:
+        key = (source.folder, tuple(parts))
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = self._resolve_in(source.folder, parts)
+        files, reason = found
+        if reason != "pattern" or source not in files:
+            return files, reason
+        # a pattern never names the file it is written in (``chain ${menu}.ipxe`` in menu.ipxe)
+        files = [f for f in files if f is not source]
+        return files, ("pattern" if files else "not-in-tree")
+
+    def _resolve_in(self, source_folder: str, parts: list[str | None]) -> tuple[list[TreeFile], str]:
+        """``_resolve_parts`` for a target written in a file of ``source_folder``, the file itself
+        left in a pattern's hits."""
         head = parts[0] if parts else ""
         if head is WILD:
             after = next((p for p in parts[1:] if p is not WILD), "")
             if not after or "/" in after or ":" in after:
                 return [], "computed"  # the base (server, folder) is not known
-            folder = source.path.parent.as_posix()
+            folder = source_folder
         else:
             assert isinstance(head, str)
             folder = None
@@ -393,7 +416,7 @@ class BootTree:
             elif head.startswith("/"):
                 text_parts[0] = _join(self.root.as_posix(), head)
             else:
-                text_parts[0] = _join(source.path.parent.as_posix(), head)
+                text_parts[0] = _join(source_folder, head)
         else:
             text_parts.insert(0, folder + "/")
         text_parts = _strip_query(text_parts)
@@ -407,7 +430,7 @@ class BootTree:
         # only paths that start with the pattern's literal head can match (a tree of many folders
         # would otherwise try every pattern on every file)
         head = "" if text_parts[0] is WILD else _norm_prefix(text_parts[0], 0)
-        hits = _unique(f for p, f in self._starting_with(head) if f is not source and regex.fullmatch(p))
+        hits = _unique(f for p, f in self._starting_with(head) if regex.fullmatch(p))
         return hits, ("pattern" if hits else "not-in-tree")
 
     @cached_property
@@ -467,18 +490,21 @@ STORES = ("set", "read", "choose", "inc", "imgset", "nslookup", "pciscan", "usbs
 
 def _stored_values(model: ScriptModel) -> dict[str, list[str] | None]:
     values: dict[str, dict[str, None] | None] = {}
-    choices = {id(c.bound.command): c for c in model.menus.choices}
-    for _line, bound in model.commands:
+    choices: dict[int, Choice] | None = None  # made for the first choose
+    for _line, bound in model.commands_named(*STORES):
         name = bound.name
-        if name not in STORES or not bound.positionals or not bound.positionals[0].is_literal:
+        if not bound.positionals or not bound.positionals[0].is_literal:
             continue
         setting = bound.positionals[0].text.rpartition("/")[2].partition(":")[0]
         words = bound.positionals[1:]
         found: list[str] | None
         if name == "set" and words and all(w.is_literal for w in words):
             found = [" ".join(w.text for w in words)]
-        elif name == "choose" and id(bound.command) in choices:
-            menu = choices[id(bound.command)].menu
+        elif name == "choose":
+            if choices is None:
+                choices = {id(c.bound.command): c for c in model.menus.choices}
+            choice = choices.get(id(bound.command))
+            menu = choice.menu if choice is not None else None
             items = menu.items if menu is not None else []
             found = [i.name for i in items if i.name is not None] or None
         else:

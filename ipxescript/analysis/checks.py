@@ -16,7 +16,7 @@ from ipxescript.analysis.options import Binding, parse_argv
 from ipxescript.analysis.suggest import close_names
 from ipxescript.analysis.values import ValueProblem, parse_value
 from ipxescript.catalog import Catalog, CommandSpec, Profile, get_catalog
-from ipxescript.syntax.tree import Command, Script, Word
+from ipxescript.syntax.tree import Command, Script, Word, is_literal_text
 
 
 def command_argv(command: Command) -> list[str | None]:
@@ -56,6 +56,32 @@ def check_script(
         found.extend(check_command(command, catalog, profile))
     found.extend(check_types(script, catalog, profile))
     return found
+
+
+def command_key(command: Command, catalog: Catalog) -> tuple[str | None, ...]:
+    """What ``check_command``'s verdict depends on besides positions: commands with equal keys both
+    pass the checks or both fail them, so a lint checks each key once (real scripts repeat ``boot ||
+    goto failed``, ``kernel ${base}/...``, ``echo ...`` in many different lines). Each word's text,
+    except: None for a word with a ``${...}`` that does not start with ``-``, whose text no check
+    reads; "" for a literal positional (a word not starting with ``-`` after one that does not
+    either: only an option word is followed by its value) of a command without integer positionals,
+    where only the count of positionals matters."""
+    name = command.name
+    spec = catalog.commands.get(name) if name else None
+    integers = spec is not None and _has_integer_positionals(spec)
+    out: list[str | None] = [name]
+    after_dash = False
+    for word in command.words[1:]:
+        text = word.text
+        dash = text.startswith("-")
+        if dash:
+            out.append(text)
+        elif "${" in text and not is_literal_text(text):
+            out.append(None)
+        else:
+            out.append(text if after_dash or integers else "")
+        after_dash = dash
+    return tuple(out)
 
 
 def check_command(command: Command, catalog: Catalog, profile: Profile | None = None) -> Iterator[Diagnostic]:
@@ -237,7 +263,8 @@ def _options_after_positionals(command: Command, spec: CommandSpec, binding: Bin
         if opt is None or opt.long == "--help":
             continue
         moved = [word]
-        if opt.takes_argument and "=" not in word.text and index + 1 < len(words):
+        valueless = opt.takes_argument and "=" not in word.text and index + 1 >= len(words)
+        if opt.takes_argument and "=" not in word.text and not valueless:
             moved.append(words[index + 1])
         text = " ".join(w.text for w in moved)
         anchor = words[first]
@@ -249,10 +276,12 @@ def _options_after_positionals(command: Command, spec: CommandSpec, binding: Bin
             "IPX106",
             Severity.WARNING,
             f"'{word.text}' comes after the first positional argument, so iPXE does not read it as an "
-            f"option: it becomes part of the arguments; move it before '{anchor.text}'",
+            f"option: it becomes part of the arguments; move it before '{anchor.text}'"
+            + (" with its value" if valueless else ""),
             word.start,
             moved[-1].end,
-            Fix(f"move '{text}' before '{anchor.text}'", tuple(edits), safe=True),
+            # moved alone, an option that needs a value would take the first positional as it
+            None if valueless else Fix(f"move '{text}' before '{anchor.text}'", tuple(edits), safe=True),
         )
 
 
@@ -261,7 +290,8 @@ def check_types(script: Script, catalog: Catalog, profile: Profile | None) -> It
     known = profile.setting_types if profile else frozenset(catalog.types)
     for line in script.lines:
         for word in line.words:
-            if "${" not in word.text:
+            text = word.text
+            if "${" not in text or ":" not in text:  # no reference, or none with a type
                 continue
             for ref in word.references():
                 if not ref.is_static:

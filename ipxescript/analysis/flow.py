@@ -90,9 +90,9 @@ class LineFlow:
 
 
 class LineShape:
-    """A line's flow by command and word indexes: the same for every line with the same text and the
-    same goto targets being labels, so worked out once and laid on each such line (``laid_on``).
-    Holds no node of a tree (shared across scripts)."""
+    """A line's flow by command and word indexes: the same for every line with the same key (text and
+    goto targets being labels, or only command names and operators: ``_names_key``), so worked out once
+    and laid on each such line (``laid_on``). Holds no node of a tree (shared across scripts)."""
 
     __slots__ = ("falls_through", "stops", "jumps", "leaving", "outcomes")
 
@@ -134,6 +134,24 @@ class LineShape:
         for command, found in zip(commands, self.outcomes, strict=True):
             outcomes[id(command)] = found
         return result
+
+
+# the commands whose outcomes (``Flow._outcomes_of``, ``_fails_hard``) depend on their words: any other
+# command's depend on its name alone
+_READS_WORDS = frozenset({"goto", "exit", "set", "iseq", "isset", *IMGEXEC})
+
+
+def _names_key(line: LogicalLine) -> Hashable | None:
+    """The key of a line's ``LineShape`` when no command on it reads its words for its outcomes: its
+    commands' names and its operators (``kernel ${base}/os1/vmlinuz`` and ``item os1 OS 1`` share
+    theirs with every such line); None when the shape depends on the text (``Flow._line_flow``)."""
+    names: list[str | None] = []
+    for command in line.commands:
+        name = command.name
+        if name in _READS_WORDS:
+            return None
+        names.append(name if command.words else "")  # "" empty, None a ${...} command
+    return (tuple(names), tuple(op.text for op in line.operators), line.unterminated)
 
 
 def _index(items: list[Word], item: Word) -> int:
@@ -238,8 +256,9 @@ class Flow:
                 j.pattern is not None for lf in (*earlier.lines[first:old_end], *fresh) for j in lf.jumps
             )
         ):
-            moved = [name for name in named if old_labels.get(name) is not labels.get(name)]
-            redo |= {ln.index for name in moved for ln in goto_lines.get(name, ())}
+            # the gotos to every label of the edited span: its line is new, or one that the span only
+            # moved (a span of several edits keeps the objects between them, at other indexes)
+            redo |= {ln.index for name in named for ln in goto_lines.get(name, ())}
             n = len(lines)
             graph = graph[:]  # the lists of unchanged lines are shared: read-only
             self._graph_nodes = graph
@@ -335,22 +354,25 @@ class Flow:
         return name in IMGEXEC and bound.has("replace")
 
     def _line_flow(self, line: LogicalLine) -> LineFlow:
-        """The line's flow, from the ``LineShape`` of its text when a line with the same text (and
-        the same goto targets being labels) had one: real scripts repeat lines, within a script and
-        across the scripts of a tree (``model.text_facts``)."""
+        """The line's flow, from the ``LineShape`` of an earlier line with the same key:
+        real scripts repeat lines, within a script and across the scripts of a tree, and most
+        commands' outcomes depend on their names alone (``model.text_facts``)."""
         commands = line.commands
         if not commands:  # a blank, comment or label line: falls through, nothing else (the most)
             return LineFlow(line, not line.unterminated)
-        labels = self.ctx.labels
-        targets = tuple(
-            (w.text, w.text in labels)
-            for c in commands
-            if c.name == "goto"
-            for w in c.words[1:]
-            if w.is_literal
-        )
+        key = _names_key(line)
+        targets: tuple[tuple[str, bool], ...] = ()
+        if key is None:  # keyed by its text and which of its goto targets are labels
+            labels = self.ctx.labels
+            targets = tuple(
+                (w.text, w.text in labels)
+                for c in commands
+                if c.name == "goto"
+                for w in c.words[1:]
+                if w.is_literal
+            )
+            key = (line.text, line.unterminated, targets)
         shapes = self.ctx.text_facts.flows
-        key = (line.text, line.unterminated, targets)
         shape = shapes.get(key)
         if shape is None:
             result = self._line_flow_of(line)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Hashable, Iterable, Sequence
 from functools import cached_property
-from itertools import compress, count
+from itertools import accumulate, compress, count
 from operator import is_not
 from typing import TYPE_CHECKING
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ipxescript.analysis.settings import SettingsModel
 
 
-def changed_span(old: Sequence[LogicalLine], new: Sequence[LogicalLine]) -> tuple[int, int, int]:
+def changed_span(old: Sequence[object], new: Sequence[object]) -> tuple[int, int, int]:
     """(first, old_end, new_end) with old[:first] and new[:first], and old[old_end:] and
     new[new_end:], the same line objects (an incremental edit keeps the lines it did not touch).
     The scans compare by identity in C (map/compress): well under a millisecond for 10,000 lines."""
@@ -245,13 +245,25 @@ class ScriptModel:
 
     # -- template regions ----------------------------------------------------------------------
 
+    @cached_property
+    def _mask_index(self) -> tuple[list[int], list[int]]:
+        """The template regions' starts (in order) and the furthest end among the regions up to each:
+        one bisect answers whether an offset or a range meets a region (templates have thousands)."""
+        return [a for a, _b in self.masked], list(accumulate((b for _a, b in self.masked), max))
+
     def is_masked(self, offset: int) -> bool:
-        return any(a <= offset < b for a, b in self.masked)
+        if not self.masked:
+            return False
+        starts, ends = self._mask_index
+        i = bisect.bisect_right(starts, offset)  # the regions starting at or before offset: [:i]
+        return i > 0 and ends[i - 1] > offset
 
     def overlaps_mask(self, start: int, end: int) -> bool:
         if not self.masked:  # asked for every label and goto: most scripts are no templates
             return False
-        return any(a < end and start < b for a, b in self.masked)
+        starts, ends = self._mask_index
+        i = bisect.bisect_left(starts, end)  # the regions starting before end: [:i]
+        return i > 0 and ends[i - 1] > start
 
     @cached_property
     def template_barriers(self) -> set[int]:
@@ -259,14 +271,13 @@ class ScriptModel:
         after them from anywhere, since the template decides which text surrounds them."""
         if not self.masked:
             return set()
+        starts = self._mask_index[0]
         out = set()
         for line in self.script.lines:
-            if (
-                not line.words
-                and line.label is None
-                and any(line.start <= a < line.end for a, _b in self.masked)
-            ):
-                out.add(line.index)
+            if not line.words and line.label is None:
+                i = bisect.bisect_left(starts, line.start)  # the first region starting in the line?
+                if i < len(starts) and starts[i] < line.end:
+                    out.add(line.index)
         return out
 
     @cached_property

@@ -42,27 +42,12 @@ Exit status: 0 no findings at --fail-on, 1 findings, 2 usage or input error (see
 def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...] | None:
     """Codes, code prefixes (IPX2), ALL or rule names (goto-missing-label) as codes; unknown ones are
     a usage error naming the option."""
-    from ipxescript.analysis.suggest import close_names
-    from ipxescript.lint.registry import all_rules, find_rule
+    from ipxescript.lint.config import ConfigError, rule_codes
 
-    codes = [r.code for r in all_rules()]
-    out = []
-    for value in (c.strip() for v in values for c in v.split(",")):
-        if not value:
-            continue
-        rule = find_rule(value)
-        if rule is not None:
-            out.append(rule.code)
-        elif value.upper() == "ALL" or any(c.startswith(value.upper()) for c in codes):
-            out.append(value.upper())
-        else:
-            near = close_names(value, [*codes, *(r.name for r in all_rules())])
-            hint = f" (did you mean {', '.join(near)}?)" if near else ""
-            raise click.BadParameter(
-                f"no rule or code prefix '{printable(value)}'{hint}; 'ipxelint --list-rules' lists them",
-                param_hint=option,
-            )
-    return tuple(out) or None
+    try:
+        return rule_codes(values) or None
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
 
 
 def _fails(diagnostics: list[Diagnostic], fail_on: str) -> bool:
@@ -91,15 +76,13 @@ class Runner:
 
 
 def _validate_profile(name: str | None) -> None:
-    if name is None:
-        return
-    from ipxescript.catalog import get_catalog
+    from ipxescript.lint.config import ConfigError, check_profile
 
-    profiles = get_catalog().profiles
-    if name not in profiles:
-        raise click.UsageError(
-            f"unknown build profile '{name}'; choose one of: {', '.join(sorted(profiles))}"
-        )
+    try:
+        if name is not None:
+            check_profile(name)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @click.command(context_settings=CONTEXT, epilog=EXAMPLES)

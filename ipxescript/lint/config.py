@@ -32,6 +32,7 @@ from typing import Any
 
 from ipxescript.analysis.diagnostics import Severity
 from ipxescript.lint.template import KINDS
+from ipxescript.tomlfile import TomlFileError, load_toml
 
 FAIL_ON = ("error", "warning", "info", "never")
 TEMPLATES = KINDS
@@ -126,15 +127,12 @@ def find_config_file(start: Path) -> Path | None:
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
-    import tomllib  # here, not at the top: most runs find no config file
-
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return load_toml(path)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except TomlFileError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
 
 
 def _pyproject_table(path: Path) -> dict[str, Any] | None:
@@ -161,6 +159,48 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     raise ConfigError(f"{where}: expected a list of strings")
 
 
+def rule_codes(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Codes, code prefixes (IPX2), ALL or rule names (goto-missing-label), comma-separated or not, as
+    codes; ``ConfigError`` (the cause alone) for one that names no rule."""
+    from ipxescript.analysis.suggest import close_names
+    from ipxescript.clikit import printable
+    from ipxescript.lint.registry import all_rules, find_rule
+
+    codes = [r.code for r in all_rules()]
+    out = []
+    for value in (c.strip() for v in values for c in v.split(",")):
+        if not value:
+            continue
+        rule = find_rule(value)
+        if rule is not None:
+            out.append(rule.code)
+        elif value.upper() == "ALL" or any(c.startswith(value.upper()) for c in codes):
+            out.append(value.upper())
+        else:
+            near = close_names(value, [*codes, *(r.name for r in all_rules())])
+            hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            raise ConfigError(
+                f"no rule or code prefix '{printable(value)}'{hint}; 'ipxelint --list-rules' lists them"
+            )
+    return tuple(out)
+
+
+def _codes(value: Any, where: str) -> tuple[str, ...]:
+    try:
+        return rule_codes(_strings(value, where))
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def check_profile(name: str) -> None:
+    """``ConfigError`` (the cause alone) for a build profile the catalog does not have."""
+    from ipxescript.catalog import get_catalog
+
+    profiles = get_catalog().profiles
+    if name not in profiles:
+        raise ConfigError(f"unknown build profile '{name}'; choose one of: {', '.join(sorted(profiles))}")
+
+
 def parse_severity(value: Any, where: str) -> Severity:
     try:
         return Severity(str(value).lower())
@@ -176,9 +216,9 @@ def config_from_table(table: dict[str, Any], path: Path | None = None) -> LintCo
         key = raw_key.replace("_", "-")
         where = f"{name}: {raw_key}"
         if key == "select":
-            values["select"] = _strings(value, where)
+            values["select"] = _codes(value, where)
         elif key == "ignore":
-            values["ignore"] = _strings(value, where)
+            values["ignore"] = _codes(value, where)
         elif key in ("severity", "severities"):
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: expected a table of CODE = severity")
@@ -186,11 +226,15 @@ def config_from_table(table: dict[str, Any], path: Path | None = None) -> LintCo
         elif key == "profile":
             if not isinstance(value, str):
                 raise ConfigError(f"{where}: expected a profile name")
+            try:
+                check_profile(value)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
             values["profile"] = value
         elif key == "per-path-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: expected a table of glob = [codes]")
-            values["per_path_ignores"] = {k: _strings(v, f"{where}.{k}") for k, v in value.items()}
+            values["per_path_ignores"] = {k: _codes(v, f"{where}.{k}") for k, v in value.items()}
         elif key == "fail-on":
             if value not in FAIL_ON:
                 raise ConfigError(f"{where}: must be one of {', '.join(FAIL_ON)}")

@@ -20,19 +20,39 @@ def starts_with_magic(path: str | Path) -> bool:
     return head in MAGICS
 
 
+NO_SCRIPTS = "no iPXE scripts here (files named *.ipxe or starting with #!ipxe)"
+
+
 def discover(paths: list[str]) -> Iterator[tuple[str, str | None]]:
-    """(path, error) for each file to lint; error is set when a named path does not exist."""
+    """(path, error) for each file to lint; error is set when a named path does not exist or is a
+    folder with no script in it."""
     for raw in paths:
         if raw == "-":
             yield raw, None
             continue
         path = Path(raw)
         if path.is_dir():
-            yield from ((p, None) for p in _walk(raw))
+            found = False
+            for found_path in _walk(raw):
+                found = True
+                yield found_path, None if os.path.exists(found_path) else _unreadable(found_path)
+            if not found:  # a wrong folder must not pass for a clean one
+                yield raw, NO_SCRIPTS
         elif path.exists():
             yield raw, None
         else:
-            yield raw, "no such file or directory"
+            yield raw, _unreadable(raw)
+
+
+def _unreadable(path: str) -> str:
+    """Why a path that does not exist cannot be read: missing, or a link to nowhere or in a loop."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "no such file or directory"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror}"
+    return "no such file or directory"
 
 
 def _walk(root: str) -> Iterator[str]:

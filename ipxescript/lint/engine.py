@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ipxescript.analysis.boottree import BootTree, Edge, parse_map
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Related, Severity
+from ipxescript.catalog import Profile
 from ipxescript.lint.config import LintConfig
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.registry import Rule, all_rules
@@ -78,6 +79,30 @@ class LintRun:
         # offsets from the line's start
         self._checked: dict[tuple[int, tuple[str, ...], str | None], dict[str, _LineFindings | None]] = {}
         self._configs: list[LintConfig] = []  # the configs whose ids key ``_checked``, kept alive
+        # profile id -> (profile, the keys (checks.command_key) of commands the core checks passed)
+        self._clean: dict[int, tuple[Profile, set[tuple[str | None, ...]]]] = {}
+
+    def core_checks(self, ctx: LintContext, script: Script) -> tuple[list[Diagnostic], list[Diagnostic]]:
+        """``run_core_checks`` on ``script`` (ctx's script or a part of it), as its findings on
+        commands and on ``${name:type}``: a command whose key (``checks.command_key``) passed the
+        checks before in this run is not checked again."""
+        from ipxescript.analysis.checks import check_command, check_types, command_key
+
+        catalog, profile = ctx.catalog, ctx.profile
+        known = self._clean.get(id(profile))
+        if known is None or known[0] is not profile:
+            known = self._clean[id(profile)] = (profile, set())
+        clean = known[1]
+        commands: list[Diagnostic] = []
+        for _line, command in script.commands():
+            key = command_key(command, catalog)
+            if key not in clean:
+                found = list(check_command(command, catalog, profile))
+                if found:
+                    commands += found
+                else:
+                    clean.add(key)
+        return commands, list(check_types(script, catalog, profile))
 
     def line_checks(
         self, ctx: LintContext, rules: Sequence[Rule]
@@ -98,7 +123,7 @@ class LintRun:
             if raw not in known and raw not in new:
                 new[raw] = line
         if new:
-            fresh = _check_lines(ctx, list(new.values()), rules)
+            fresh = _check_lines(ctx, list(new.values()), rules, self)
             if fresh is None:
                 return None
             known.update(zip(new, fresh, strict=True))
@@ -138,12 +163,10 @@ def moved(d: Diagnostic, delta: int) -> Diagnostic:
 
 
 def _check_lines(
-    ctx: LintContext, lines: list[LogicalLine], rules: Sequence[Rule]
+    ctx: LintContext, lines: list[LogicalLine], rules: Sequence[Rule], run: LintRun
 ) -> list[_LineFindings | None] | None:
     """The core checks and ``rules`` on ``lines`` alone (a script of just those lines, at their
     offsets, sharing the whole script's bindings), by line; None when a rule raised."""
-    from ipxescript.analysis.checks import check_command, check_types
-
     script = ctx.script
     part = Script(
         text=script.text,
@@ -156,9 +179,7 @@ def _check_lines(
     )
     sub = LintContext(part, ctx.config)
     sub._bound = ctx._bound  # one binding per command, shared with the whole script's model
-    catalog, profile = ctx.catalog, ctx.profile
-    commands = [d for _line, c in part.commands() for d in check_command(c, catalog, profile)]
-    types = list(check_types(part, catalog, profile))
+    commands, types = run.core_checks(ctx, part)
     sub.core_diagnostics = commands + types
     found, _registered, _supersede = run_checks(sub, rules)
     if any(d.code == INTERNAL_ERROR for d in found):
@@ -194,6 +215,9 @@ def _run_rules(ctx: LintContext, run: LintRun | None = None) -> list[Diagnostic]
             rest = run_checks(ctx, other_rules)
             return finish(ctx, found + rest[0], registered | rest[1], supersede + rest[2])
         ctx.__dict__.pop("core_diagnostics", None)
+    if run is not None:
+        commands, types = run.core_checks(ctx, ctx.script)
+        ctx.core_diagnostics = list(ctx.script.diagnostics) + commands + types
     found, registered, supersede = run_checks(ctx, all_rules())
     return finish(ctx, found, registered, supersede)
 

@@ -9,11 +9,11 @@ unregisters every image, the selected one included.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from ipxescript.analysis.binding import BoundCommand
 from ipxescript.analysis.flow import Jump, walk
-from ipxescript.analysis.model import ScriptModel
+from ipxescript.analysis.model import ScriptModel, changed_span
 from ipxescript.lint.urls import EXECUTES, SELECTS
 from ipxescript.syntax.tree import Command, Literal, LogicalLine, Word
 
@@ -120,15 +120,39 @@ def _line_succeeds(ctx: ScriptModel, line: LogicalLine) -> bool:
     return line_exits(ctx, line)[0]
 
 
-class StrictGraph:
-    """The flow graph with a line's fall-through edge kept only when the line can succeed. A node's
-    successors are worked out when first asked for: the image rules walk from a few loaders, and
-    deciding whether a line can succeed costs a look at its commands' outcomes."""
+class StrictGraph(list[list[int]]):
+    """The flow graph with a line's fall-through edge dropped when the line cannot succeed: the flow
+    graph's successor lists (shared, read-only), but for the lines in ``cut``, in a plain list so the
+    walks over it run at list speed. Whether a line can succeed depends only on the line and its flow
+    (a ``Flow.line_fact``), so after an edit ``strict_graph`` carries ``cut`` (the lines that cannot
+    succeed) over, moved, and asks only about the lines whose flow is new: the image rules walk nearly
+    the whole graph after every edit of a large script."""
 
-    def __init__(self, ctx: ScriptModel, known: list[list[int] | None]) -> None:
+    __slots__ = ("flows", "cut")
+
+    def __init__(self, ctx: ScriptModel, cut: set[int]) -> None:
+        flow = ctx.flow
+        base = flow.graph
+        super().__init__(base)
+        n = len(flow.lines)
+        for i in cut:
+            out = base[i]
+            if i + 1 < n and i + 1 in out:
+                out = list(out)
+                out.remove(i + 1)
+                self[i] = out
+        self.flows = flow.lines  # the lines' flows ``cut`` was worked out for
+        self.cut = cut
+
+
+class LazyStrictGraph:
+    """``StrictGraph`` for a script linted once (no version to carry ``cut`` from or to): a line is
+    decided when a walk first reaches it, since the image rules walk from a few loaders only."""
+
+    def __init__(self, ctx: ScriptModel) -> None:
         self._ctx = ctx
         self._base = ctx.flow.graph  # successor lists shared with the flow graph: read-only!
-        self._known = known
+        self._known: list[list[int] | None] = [None] * len(self._base)
 
     def __len__(self) -> int:
         return len(self._known)
@@ -136,40 +160,40 @@ class StrictGraph:
     def __getitem__(self, i: int) -> list[int]:
         out = self._known[i]
         if out is None:
-            out = self._known[i] = _strict_successors(self._ctx, self._base, self._ctx.script.lines, i)
+            out = self._base[i]
+            lines = self._ctx.script.lines
+            if i + 1 < len(lines) and i + 1 in out and not _succeeds(self._ctx, lines[i]):
+                out = list(out)
+                out.remove(i + 1)
+            self._known[i] = out
         return out
 
-    def __iter__(self) -> Iterator[list[int]]:
-        return (self[i] for i in range(len(self)))
 
-
-def strict_graph(ctx: ScriptModel) -> StrictGraph:
-    """The strict flow graph (``StrictGraph``); after an edit, the previous version's nodes are kept
-    but for those the flow graph changed."""
-    cached: StrictGraph | None = getattr(ctx, "_strict_graph", None)
-    if cached is not None:
+def strict_graph(ctx: ScriptModel, carried: bool = False) -> StrictGraph | LazyStrictGraph:
+    """The strict flow graph: after an edit, a ``StrictGraph`` from the previous version's set of
+    lines that cannot succeed, moved, and worked out again only for the lines whose flow changed;
+    with no previous one, a ``LazyStrictGraph`` unless ``carried`` (the incremental linter asks for
+    the whole set after each lint, to carry it to the next edit)."""
+    cached: StrictGraph | LazyStrictGraph | None = getattr(ctx, "_strict_graph", None)
+    if cached is not None and (isinstance(cached, StrictGraph) or not carried):
         return cached
-    flow = ctx.flow
-    earlier: StrictGraph | None = getattr(ctx.previous, "_strict_graph", None)
-    changes = flow.graph_changes
-    if earlier is not None and changes is not None and len(earlier) == len(flow.graph):
-        known = earlier._known[:]
-        for i in changes:
-            known[i] = None
+    flows = ctx.flow.lines
+    earlier = getattr(ctx.previous, "_strict_graph", None)
+    if isinstance(earlier, StrictGraph):
+        first, old_end, new_end = changed_span(earlier.flows, flows)
+        delta = new_end - old_end
+        cut = {i if i < first else i + delta for i in earlier.cut if i < first or i >= old_end}
+        redo = range(first, new_end)
+    elif carried:
+        cut, redo = set(), range(len(flows))
     else:
-        known = [None] * len(flow.graph)
-    graph = ctx._strict_graph = StrictGraph(ctx, known)  # type: ignore[attr-defined]
+        graph: StrictGraph | LazyStrictGraph = LazyStrictGraph(ctx)
+        ctx._strict_graph = graph  # type: ignore[attr-defined]
+        return graph
+    lines = ctx.script.lines
+    cut.update(i for i in redo if not _succeeds(ctx, lines[i]))
+    graph = ctx._strict_graph = StrictGraph(ctx, cut)  # type: ignore[attr-defined]
     return graph
-
-
-def _strict_successors(
-    ctx: ScriptModel, base: list[list[int]], lines: list[LogicalLine], i: int
-) -> list[int]:
-    out = base[i]
-    if i + 1 < len(lines) and i + 1 in out and not _succeeds(ctx, lines[i]):
-        out = list(out)
-        out.remove(i + 1)
-    return out
 
 
 def successors_after(ctx: ScriptModel, line: LogicalLine, command: Command) -> list[int]:

@@ -32,10 +32,11 @@ from ipxescript.catalog import get_catalog
 from ipxescript.lint.config import LintConfig
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.engine import INTERNAL_ERROR, finish, gc_paused, lint_text, moved, run_checks
+from ipxescript.lint.images import strict_graph
 from ipxescript.lint.registry import Rule, all_rules
 from ipxescript.lint.template import has_markers
-from ipxescript.lint.urls import IMAGE_COMMANDS, SAN_COMMANDS
-from ipxescript.syntax.tree import LogicalLine, Script
+from ipxescript.lint.urls import IMAGE_COMMANDS, SAN_COMMANDS, SELECTS, image_name_pattern
+from ipxescript.syntax.tree import Command, LogicalLine, Script
 
 # Rules whose findings on a line depend only on that line (its words, bound options, references) and on
 # the config: they read nothing of other lines, of labels, flow, menus or settings.
@@ -100,6 +101,29 @@ def _labels_or_gotos(line: LogicalLine) -> bool:
     return line.label is not None or any(c.name == "goto" for c in line.commands)
 
 
+_TIMED = _timeout_commands()
+
+
+def _sets_or_times(line: LogicalLine) -> bool:
+    """A ``set``, or a command with a timeout option that has an option word (the binding takes
+    options only from words that start with ``-``)."""
+    return any(
+        c.name == "set" or (c.name in _TIMED and any(w.text.startswith("-") for w in c.words[1:]))
+        for c in line.commands
+    )
+
+
+_menus_or_dispatches = _commands(("menu", "form", "item", "choose", "present", "goto", "iseq"))
+
+
+def _labels_menus_or_dispatches(line: LogicalLine) -> bool:
+    return line.label is not None or _menus_or_dispatches(line)
+
+
+def _commented_continuation(line: LogicalLine) -> bool:
+    return line.comment is not None and line.last_line != line.first_line
+
+
 # Cross-line rules whose findings depend only on the lines for which their predicate holds (and on the
 # positions of those lines): after an edit that replaced only lines for which it holds neither before
 # nor after, their findings are the last ones, moved; when the edit moved the lines after it to other
@@ -107,7 +131,9 @@ def _labels_or_gotos(line: LogicalLine) -> bool:
 # rule (labels, flow, images along paths) runs after every edit.
 READS: dict[str, Callable[[LogicalLine], bool]] = {
     **dict.fromkeys(("IPX403", "IPX404", "IPX408", "IPX409", "IPX410", "IPX411"), _reads_settings),
-    "IPX108": _commands((*_timeout_commands(), "set")),  # timeouts, and the settings they read
+    "IPX108": _sets_or_times,  # timeouts, and the settings they read
+    "IPX304": _labels_menus_or_dispatches,  # menus, their choose ... goto ${x} and the labels
+    "IPX003": _commented_continuation,  # a comment that a backslash continues onto the next line
     **dict.fromkeys(
         ("IPX301", "IPX302", "IPX303", "IPX305"),
         _commands(("menu", "form", "item", "choose", "present", "goto")),
@@ -119,10 +145,11 @@ READS: dict[str, Callable[[LogicalLine], bool]] = {
 
 
 # Cross-line rules that read of each line only its label, its commands' names, outcomes and whether
-# they have positional arguments, its operators, its flow and its goto/imgstat words (``_flow_key``):
-# after an edit that replaced lines with as many lines with the same keys, the labels, the flow graph
-# (and the image rules' strict graph) and so their findings are the same.
-FLOW_RULES = frozenset({"IPX202", "IPX203", "IPX204", "IPX207", "IPX208", "IPX501", "IPX505"})
+# they have positional arguments, its operators, its flow, its goto/imgstat/imgselect words and the
+# names of the images its kernel/imgselect/imgload commands select (``_flow_key``): after an edit
+# that replaced lines with as many lines with the same keys, the labels, the flow graph (and the image
+# rules' strict graph) and so their findings are the same.
+FLOW_RULES = frozenset({"IPX202", "IPX203", "IPX204", "IPX207", "IPX208", "IPX209", "IPX501", "IPX505"})
 
 
 def _flow_key(model: ScriptModel, index: int) -> tuple[object, ...]:
@@ -140,8 +167,16 @@ def _flow_key(model: ScriptModel, index: int) -> tuple[object, ...]:
         lf.stops,
         tuple((j.target, j.pattern.pattern if j.pattern is not None else None) for j in lf.jumps),
         None if leaving is None else (leaving.name, [c is leaving for c in commands].index(True)),
-        tuple(w.text for c in commands if c.name in ("goto", "imgstat") for w in c.words[1:]),
+        tuple(w.text for c in commands if c.name in ("goto", "imgstat", "imgselect") for w in c.words[1:]),
+        tuple(_selected_name(model, c) for c in commands if c.name in SELECTS),
     )
+
+
+def _selected_name(model: ScriptModel, command: Command) -> str | None:
+    """The pattern of the name of the image a kernel/imgselect/imgload command selects (IPX209)."""
+    bound = model.bound(command)
+    pattern = image_name_pattern(bound, bound.positionals[0]) if bound.positionals else None
+    return pattern.pattern if pattern is not None else None
 
 
 @dataclass
@@ -336,6 +371,12 @@ class IncrementalLinter:
                 rules[rule.code] = _RuleResult(self._anchored(script, more), codes, replaces)
         yield
         self._result = finish(ctx, found, registered, supersede)
+        # the analyses the next edit patches (settings, menus, the graphs the flow rules walk), made
+        # now when no rule asked for them: a patch of the last version's costs little, and without it
+        # the next edit would build them from nothing
+        ctx.settings  # noqa: B018
+        ctx.menus  # noqa: B018
+        strict_graph(ctx, carried=True)
         ctx.previous = None  # what it had to give is taken: no chain of every version in memory
         if previous is not None:
             previous.release()  # its analyses point back at it: freed now, not by the cyclic collector

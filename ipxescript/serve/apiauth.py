@@ -25,17 +25,12 @@ def api_token(config: ServeConfig) -> str:
     """The token in force; makes STATE_DIR/api-token when no file is configured and none exists yet."""
     path = token_path(config)
     if config.api_token_file is None and not os.path.exists(path):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        temporary = f"{path}.{os.getpid()}.tmp"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(32) + "\n")
-        try:  # appears whole or not at all; another process may have made it first
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(temporary)
+        try:
+            _make_token_file(path)
+        except OSError as exc:  # a state dir the server may not write, or under a file
+            raise ConfigError(
+                f"state directory {config.state_dir}: cannot make the API token file in it: {exc.strerror}"
+            ) from None
     try:
         with open(path, encoding="utf-8") as handle:
             token = handle.read().strip()
@@ -44,6 +39,20 @@ def api_token(config: ServeConfig) -> str:
     if len(token) < 16 or any(c.isspace() for c in token):
         raise ConfigError(f"API token file {path}: the token must be one word of at least 16 characters")
     return token
+
+
+def _make_token_file(path: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(32) + "\n")
+    try:  # appears whole or not at all; another process may have made it first
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
 
 
 def authorized(header: str | None, token: str) -> bool:

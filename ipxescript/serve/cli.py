@@ -64,13 +64,13 @@ Examples:
     "--http-port",
     type=click.IntRange(0, 65535),
     metavar="N",
-    help="HTTP port (8080 on loopback, 80 with --interface).",
+    help="HTTP port (8080 on loopback, 80 with --interface; 0: any free port, named at start).",
 )
 @click.option(
     "--tftp-port",
     type=click.IntRange(0, 65535),
     metavar="N",
-    help="TFTP port (6969 on loopback, 69 with --interface).",
+    help="TFTP port (6969 on loopback, 69 with --interface; 0: any free port, named at start).",
 )
 @click.option(
     "--boot-file", "boot_files", multiple=True, metavar="ARCH=FILE",

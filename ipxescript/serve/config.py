@@ -11,13 +11,13 @@ import ipaddress
 import os
 import socket
 import struct
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ipxescript.serve.boot_files import ARCH_KEYS
+from ipxescript.tomlfile import TomlFileError, load_toml
 
 CONFIG_NAME = "ipxescript.toml"
 ARCHES = ("bios", "efi32", "efi64", "arm32", "arm64")
@@ -119,14 +119,11 @@ def interface_ipv4(name: str) -> str:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        return load_toml(path)
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: config file not found") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}): TOML files are UTF-8") from exc
+    except TomlFileError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from exc
 

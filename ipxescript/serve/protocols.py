@@ -82,6 +82,8 @@ async def start_tftp(config: ServeConfig, policy: ServePolicy) -> Closable:
         )
     except OSError as exc:
         raise ServeError(port_message(exc, "TFTP", config.bind_address, config.tftp_port)) from None
+    if config.tftp_port == 0:  # a free port: the banner names the one taken
+        config.tftp_port = server.address[1]
     return server  # type: ignore[no-any-return]
 
 

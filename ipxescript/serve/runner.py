@@ -140,6 +140,8 @@ def bind_http(config: ServeConfig) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise ServeError(port_message(exc, "HTTP", config.bind_address, config.http_port)) from None
+    if config.http_port == 0:  # a free port: the one taken is what clients are told and workers share
+        config.http_port = sock.getsockname()[1]
     return sock
 
 
@@ -220,6 +222,9 @@ def reload_config(policy: ServePolicy, reload: Reloader) -> bool:
         log.error("reload: %s; keeping the settings in force", exc)
         return False
     config = policy.config
+    for name in ("http_port", "tftp_port"):
+        if getattr(new, name) == 0:  # port 0 took a free port at start: that one is still in force
+            setattr(new, name, getattr(config, name))
     for name in RELOADABLE:
         setattr(config, name, getattr(new, name))
     policy.reconfigure()

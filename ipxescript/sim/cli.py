@@ -28,6 +28,7 @@ from ipxescript.sim.run import (
     exit_code,
     failure_kind,
     make_simulator,
+    parse_maps,
 )
 
 EXAMPLES = """\b
@@ -131,17 +132,26 @@ def sim_options(function: Any) -> Any:
         click.option("--explore", is_flag=True, help="Run every path through the script tree."),
         click.option("--explore-failures", is_flag=True, help="With --explore: also fail each fetch once."),
         click.option(
-            "--max-paths", default=1000, show_default=True, help="With --explore: stop after this many."
+            "--max-paths",
+            type=click.IntRange(min=1),
+            default=1000,
+            show_default=True,
+            help="With --explore: stop after this many.",
         ),
         click.option(
             "--time-limit",
+            type=click.FloatRange(min=0),
             default=30.0,
             show_default=True,
             metavar="SECONDS",
             help="With --explore: stop after this long (the report says truncated; 0: no limit).",
         ),
         click.option(
-            "--max-steps", default=100000, show_default=True, help="Commands per run before 'loop'."
+            "--max-steps",
+            type=click.IntRange(min=1),
+            default=100000,
+            show_default=True,
+            help="Commands per run before 'loop'.",
         ),
     ]
     for decorator in reversed(decorators):
@@ -181,6 +191,12 @@ def run_cli(
         if script == "-":
             options.stdin = given
     try:
+        if offline and "://" in script and not script.lower().startswith("file:"):
+            if not any(script.startswith(prefix) for prefix, _ in parse_maps(list(maps))):
+                raise InputError(
+                    f"{printable(script)}: --offline fetches nothing, so the script cannot be read; "
+                    "map its URL to a folder (--map PREFIX=DIR) or leave out --offline"
+                )
         if explore:
             from ipxescript.sim.explore import explore as run_explore
             from ipxescript.sim.explore import format_table

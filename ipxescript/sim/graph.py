@@ -25,6 +25,7 @@ import click
 from ipxescript.analysis.boottree import BootTree, Edge, MapError, TreeFile, parse_map
 from ipxescript.analysis.menus import dispatch_gotos, static_setting_name
 from ipxescript.analysis.model import ScriptModel
+from ipxescript.clikit import InputError, binary_reason, printable
 from ipxescript.lint.discover import discover
 from ipxescript.syntax.parser import parse
 from ipxescript.syntax.source import decode_source
@@ -87,7 +88,9 @@ def build_graph(script: str, tree: bool = False, maps: Iterable[str] = (), root:
     it reaches by chains."""
     graph = Graph()
     if script == "-":
-        text = decode_source(sys.stdin.buffer.read())[0]
+        data = sys.stdin.buffer.read()
+        _refuse_binary(script, data)
+        text = decode_source(data)[0]
         model = ScriptModel(parse(text, "<stdin>"))
         boot_tree = BootTree(
             [(Path("stdin.ipxe").resolve(), model)], Path.cwd(), maps=[parse_map(m) for m in maps]
@@ -96,7 +99,8 @@ def build_graph(script: str, tree: bool = False, maps: Iterable[str] = (), root:
         entry.name = "<stdin>"
     else:
         path = Path(script)
-        path.read_bytes()  # a missing or unreadable script is the command's error, before anything else
+        # a missing, unreadable or binary script is the command's error, before anything else
+        _refuse_binary(script, path.read_bytes())
         if tree:
             boot_tree, entry = load_tree(path, Path(root) if root else None, maps)
         else:
@@ -111,6 +115,12 @@ def build_graph(script: str, tree: bool = False, maps: Iterable[str] = (), root:
     for tree_file in drawn:
         _add_file(graph, boot_tree, tree_file, clusters)
     return graph
+
+
+def _refuse_binary(script: str, data: bytes) -> None:
+    reason = binary_reason(data)
+    if reason is not None:
+        raise InputError(f"{printable(script)}: {reason}")
 
 
 def _reached(tree: BootTree, entry: TreeFile) -> list[TreeFile]:
@@ -319,6 +329,9 @@ def graph_command(script: str, fmt: str, tree: bool, maps: tuple[str, ...], root
         graph = build_graph(script, tree, maps, root)
     except MapError as exc:
         click.echo(f"ipxescript graph: --map {exc}", err=True)
+        sys.exit(2)
+    except InputError as exc:
+        click.echo(f"ipxescript graph: {exc.message}", err=True)
         sys.exit(2)
     except OSError as exc:
         click.echo(f"ipxescript graph: {script}: {exc.strerror or exc}", err=True)

@@ -46,15 +46,26 @@ SEQUENCES = {
 
 
 # Screen styles as SGR sequences: iPXE's colours (white on blue, the highlighted row bold white on red,
-# gaps and scroll markers cyan), or, under NO_COLOR, attributes alone (the highlight in reverse video).
+# gaps and scroll markers cyan; a form's edit boxes black on cyan, its errors white on red), or, under
+# NO_COLOR, attributes alone (the highlight and edit boxes in reverse video, errors bold).
 COLOUR = {
     "normal": "0;37;44",
     "title": "0;1;37;44",
     "selected": "0;1;37;41",
     "gap": "0;36;44",
     "marker": "0;36;44",
+    "edit": "0;30;46",
+    "alert": "0;37;41",
 }
-MONO = {"normal": "0", "title": "0;1", "selected": "0;7", "gap": "0", "marker": "0"}
+MONO = {
+    "normal": "0",
+    "title": "0;1",
+    "selected": "0;7",
+    "gap": "0",
+    "marker": "0",
+    "edit": "0;7",
+    "alert": "0;1",
+}
 
 
 class Terminal:

@@ -46,6 +46,9 @@ def parse_maps(maps: list[str]) -> list[tuple[str, str]]:
         prefix, eq, target = item.partition("=")
         if not eq or not prefix or not target:
             raise SetupError(f"--map {item!r}: expected PREFIX=TARGET (a directory or a URL prefix)")
+        if "://" not in target and not os.path.isdir(target):
+            # a mistyped folder would make every mapped file missing (or, --offline, assumed present)
+            raise SetupError(f"--map {item!r}: {target}: no such directory")
         out.append((prefix, target))
     return out
 

@@ -107,11 +107,18 @@ class Document:
         cut_end = lines[resume].start if resume < len(lines) else len(text) + 1
         moved = lines[resume:]
         base = first + len(reparsed) - resume
-        for line in moved:
-            line.anchor.offset += delta
-            line.first_line += line_delta
-            line.last_line += line_delta
-            line.index += base
+        # (each a loop of its own, run only when it moves something: typing in a line moves only
+        # the offsets of the lines after it)
+        if delta:
+            for line in moved:
+                line.anchor.offset += delta
+        if line_delta:
+            for line in moved:
+                line.first_line += line_delta
+                line.last_line += line_delta
+        if base:
+            for line in moved:
+                line.index += base
         script.lines.extend(moved)
 
         # Diagnostics: those of untouched lines stay (shifted after the edit), the rest are new.

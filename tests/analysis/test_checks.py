@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 import ipxescript
-from ipxescript.analysis.checks import check_script
+from ipxescript.analysis.checks import check_command, check_script, command_key
+from ipxescript.catalog import get_catalog
 
 
 def findings(src: str):
@@ -81,3 +85,30 @@ def test_debian_12_profile_lacks_newer_options():
     assert [d.code for d in check_script(script, profile=debian)] == ["IPX102", "IPX102"]
     assert check_script(script) == []  # upstream has both
     assert get_catalog().command("item", debian).usage_line().endswith("[<label> [<text>]]")
+
+
+# The linter checks each command key once (analysis.checks.command_key): commands with equal keys
+# must get the same verdict from the core checks, whatever words the key leaves out. Each command is
+# compared with every command that differs from it in one word.
+NAMES = ["item", "echo", "sleep", "choose", "kernel", "initrd", "iseq", "set", "prompt", "menu", "goto"]
+WORDS = [
+    "--key", "-k", "--timeout", "-t", "--default", "--gap", "--", "-", "--nosuch", "--timeout=5", "-t5",
+    "0", "1", "08", "0x10", "x", "os1", "Some", "text", "${a}", "-${a}", "${a}b", "--key=${k}", "-v",
+]  # fmt: skip
+
+
+def _verdict_and_key(words: list[str]) -> tuple[bool, tuple[str | None, ...]]:
+    catalog = get_catalog()
+    ((_line, command),) = ipxescript.parse("#!ipxe\n" + " ".join(words) + "\n").commands()
+    return bool(list(check_command(command, catalog, catalog.profile()))), command_key(command, catalog)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(NAMES), st.lists(st.sampled_from(WORDS), max_size=5))
+def test_commands_with_one_key_get_one_verdict(name: str, words: list[str]) -> None:
+    verdict, key = _verdict_and_key([name, *words])
+    for i in range(len(words)):
+        for other in WORDS:
+            changed = [name, *words[:i], other, *words[i + 1 :]]
+            other_verdict, other_key = _verdict_and_key(changed)
+            assert other_key != key or other_verdict == verdict, (words, changed)

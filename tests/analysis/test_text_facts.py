@@ -23,6 +23,8 @@ LINES = [
     "chain -ar x.ipxe", "echo one \\", "  # comment", "", "iseq a a && goto a || exit", "iseq ${a} b && goto a",
     "isset x || exit", "set x 1 && goto a", "set x:int8 1 || goto menu", "nosuch && goto a", "${cmd} || goto a",
     "echo a\x00 || goto a", "sleep 1 ; goto start", "echo x ||", "&& goto a", "goto a ; goto menu ; exit",
+    "kernel a", "kernel b c", "kernel ${base}/d || goto a", "initrd e && initrd f", "${cmd}", "${x} y ||",
+    "prompt p || goto menu", "imgfree ; kernel g", "clear x && goto a", "nosuch2 || echo y", "echo z \\",
 ]  # fmt: skip
 
 scripts = st.lists(st.sampled_from(LINES), max_size=16).map(lambda lines: "\n".join(lines) + "\n")

@@ -82,7 +82,7 @@ def test_bad_config_values_name_the_file_and_key(tmp_path):
         ("fail-on = 'sometimes'\n", "fail-on: must be one of"),
         ("[severity]\nIPX101 = 'fatal'\n", "severity must be error, warning or info"),
         ("select = 3\n", "select: expected a list of strings"),
-        ("select = [\n", "invalid TOML"),
+        ("select = [\n", "not valid TOML"),
     ]:
         path.write_text(body)
         try:

@@ -10,11 +10,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ipxescript.analysis.model import ScriptModel
 from ipxescript.analysis.suggest import Suggester
 from ipxescript.lint import LintConfig, lint_source
 from ipxescript.lint.config import config_from_table
+from ipxescript.lint.images import strict_graph
 from ipxescript.lint.incremental import IncrementalLinter
 from ipxescript.syntax.incremental import Document
+from tests.analysis import editing
 
 # Lines that make and break cross-line facts: labels and gotos, menus and items, settings set and
 # read, images loaded and booted, flow that stops, loops and falls through, suppression comments.
@@ -35,6 +38,8 @@ LINES = [
     "iseq ${a} b && echo same", "imgstat && goto a", "imgstat k && echo k", "goto start || exit",
     "echo x && goto a || goto menu", "isset ${x} && goto start", "chain http:/x/y", "set u http:x/y",
     "form --name f F", "item --form f user User", "present f", "sha256sum --set sum x", "echo ${user}",
+    "kernel --timeout 5 http://x/k", "imgfetch --timeout ${timeout} http://x/i", "echo x # note \\",
+    "goto ${target} || goto menu", "iseq ${target} linux && goto linux",
 ]  # fmt: skip
 SNIPPETS = ["\n", "x", "${", "}", " ", "\\\n", "||", "&&", ":", "#", "goto ", ":linux\n", "set unset 1\n",
             "item a A\n", "exit\n", "\r", "\t", "kernel http://x/y\n", "menu\n"]  # fmt: skip
@@ -166,3 +171,20 @@ def test_facts_kept_across_versions_follow_their_lines() -> None:
         assert found == lint_source(doc.text, "boot.ipxe"), repr(doc.text)
         assert any(d.code == "IPX209" and "on line" in d.message for d in found)
         assert any(d.code == "IPX304" for d in found)
+
+
+@settings(max_examples=60, deadline=None)
+@given(scripts, editing.edit_sequences(LINES, SNIPPETS))
+def test_a_strict_graph_carried_across_edits_is_a_fresh_one(
+    text: str, changes: list[tuple[float, int, str, bool]]
+) -> None:
+    # the image rules' graph keeps the lines that cannot succeed from the previous version, moved; a
+    # script linted once decides each line when a walk reaches it: the same graph
+    doc = Document(text, "boot.ipxe")
+    model = ScriptModel(doc.script)
+    strict_graph(model, carried=True)
+    for patched, fresh in editing.patched_and_fresh(doc, model, changes):
+        carried, once = strict_graph(patched, carried=True), strict_graph(fresh)
+        assert len(carried) == len(once)
+        nodes = range(len(once))
+        assert [carried[i] for i in nodes] == [once[i] for i in nodes], repr(doc.text)

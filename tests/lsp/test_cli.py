@@ -78,3 +78,27 @@ def test_stdio_flag_is_accepted_and_conflicts_are_usage_errors() -> None:
         text=True,
     )
     assert bad.returncode == 2 and "exclude each other" in bad.stderr
+
+
+def test_a_port_in_use_or_a_bad_log_file_is_a_clear_error(tmp_path: Path) -> None:
+    # each was a traceback (OSError from asyncio's bind, gaierror, FileNotFoundError from logging)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cases = [
+            (["--tcp", str(port)], f"port {port} on 127.0.0.1 is already in use"),
+            (["--tcp", "--host", "no-such-host.invalid"], "no-such-host.invalid"),
+            (["--log-file", str(tmp_path / "missing" / "lsp.log")], "missing/lsp.log"),
+        ]
+        for args, message in cases:
+            done = subprocess.run(
+                [sys.executable, "-m", "ipxescript", "lsp", *args],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                stdin=subprocess.DEVNULL,
+            )
+            assert done.returncode == 2, (args, done.stderr)
+            assert "Traceback" not in done.stderr and message in done.stderr, (args, done.stderr)
+            assert done.stderr.strip().splitlines()[-1].startswith("ipxescript lsp: error: "), done.stderr

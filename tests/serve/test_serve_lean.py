@@ -8,6 +8,7 @@ import asyncio
 import os
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ipxescript.serve.assignments import AssignmentStore
@@ -343,3 +344,48 @@ def test_a_stalled_reader_of_a_large_file_is_dropped(make_server, boot_root: Pat
         received = len(first) + drain(sock)
     assert received < 16 * 1024**2, f"{received} bytes: the stalled transfer was not dropped"
     assert server.raw("/b.ipxe").status == 200
+
+
+def test_large_bodies_at_once_each_whole_while_others_stall_or_go_away(make_server, boot_root: Path) -> None:  # type: ignore[no-untyped-def]
+    """More large downloads at once than the server has sender threads: clients that stop reading after
+    the head, clients that go away mid-body (their descriptors are reused by the next downloads), and
+    normal ones. Every normal one gets the whole file, byte for byte, while the stalled ones wait: a
+    reader that reads nothing holds no thread."""
+    data = os.urandom(6 * 1024**2)
+    (boot_root / "initrd.img").write_bytes(data)
+    server = make_server(boot_root, HttpLimits(send_stall_timeout=30))
+    assert server.raw("/initrd.img").body == data  # aiohttp's path, after which the lean path sends it
+    stalled = []
+    for _ in range(8):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", server.port))
+        sock.sendall(get("/initrd.img"))
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        stalled.append(sock)
+
+    def whole() -> bytes:
+        with connect(server) as sock:
+            sock.sendall(get("/initrd.img"))
+            ((head, body),) = responses(sock, 1)
+        assert AIOHTTP not in head
+        return body
+
+    def goes_away() -> None:
+        with connect(server) as sock:
+            sock.sendall(get("/initrd.img"))
+            sock.recv(65536)
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            gone = [pool.submit(goes_away) for _ in range(8)]
+            bodies = list(pool.map(lambda _: whole(), range(12)))
+            for future in gone:
+                future.result()
+        assert [len(body) for body in bodies] == [len(data)] * 12
+        assert all(body == data for body in bodies)
+    finally:
+        for sock in stalled:
+            sock.close()
+    assert whole() == data

@@ -138,6 +138,10 @@ def test_unreadable_url():
         (["--set", "novalue"], "--set 'novalue': expected NAME=VALUE"),
         (["--set", "x:bogus=1"], "--set 'x:bogus=1'"),
         (["--map", "noequals"], "expected PREFIX=TARGET"),
+        (
+            ["--map", "http://srv/=/no/such/folder"],
+            "--map 'http://srv/=/no/such/folder': /no/such/folder: no such directory",
+        ),
         (["--keys", "NOSUCHKEY"], "unknown key name"),
     ],
 )
@@ -145,6 +149,28 @@ def test_bad_options(tmp_path, args, message):
     code, _, err = ipxesim(script(tmp_path, "echo\n"), *args)
     assert message in err
     assert code == 2
+
+
+def test_offline_cannot_read_the_script_url_it_is_given(tmp_path):
+    # it said "== boot http://boot.example/menu.ipxe [unverified]" and exit 0: the script taken for a
+    # kernel that boots, although nothing was read
+    code, out, err = ipxesim("--offline", "http://boot.example/menu.ipxe")
+    assert code == 2 and out == ""
+    assert "http://boot.example/menu.ipxe: --offline fetches nothing" in err and "--map" in err
+    (tmp_path / "menu.ipxe").write_text("#!ipxe\necho mapped\n")
+    code, out, _ = ipxesim(
+        "--offline", "--map", f"http://boot.example/={tmp_path}", "http://boot.example/menu.ipxe"
+    )
+    assert (code, out) == (0, "mapped\n== exit 0\n")
+
+
+@pytest.mark.parametrize(
+    "args", [["--max-steps", "0"], ["--max-steps", "-1"], ["--time-limit", "-1"], ["--max-paths", "0"]]
+)
+def test_limits_out_of_range_are_usage_errors(tmp_path, args):
+    # '--max-steps -1' ran and said "more than -1 commands ran"; '--time-limit -1' explored 0 paths
+    result = CliRunner().invoke(sim_command, [script(tmp_path, "echo\n"), "--explore", *args])
+    assert result.exit_code == 2 and f"Invalid value for '{args[0]}'" in result.stderr
 
 
 def test_stuck_and_loop_exit_codes(tmp_path):

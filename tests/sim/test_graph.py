@@ -145,3 +145,13 @@ def test_missing_file(tmp_path):
     result = CliRunner().invoke(graph_command, [str(tmp_path / "nope.ipxe")])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_binary_file_is_an_input_error(tmp_path):
+    # a firmware image named .ipxe was drawn as an empty graph, exit 0 (ipxesim and ipxelint refuse it)
+    image = tmp_path / "snponly.ipxe"
+    image.write_bytes(b"MZ\x90\x00" + bytes(range(256)) * 4)
+    for args, stdin in [([str(image)], None), (["-"], image.read_bytes())]:
+        result = CliRunner().invoke(graph_command, args, input=stdin)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert "a PE/EFI executable, not an iPXE script" in result.stderr

@@ -63,6 +63,8 @@ class Pane:
                         state.add("reverse")
                     elif code == "41":
                         state.add("red")
+                    elif code == "46":
+                        state.add("cyan")
                     elif code in ("49", "44"):
                         state.discard("red")
             rows.append(text)
@@ -146,3 +148,32 @@ def test_no_color_uses_reverse_video_and_countdown_ticks(pane, tmp_path: Path) -
     p.keys("End", "Enter")
     rows, _ = p.wait_for("[exited]")
     assert any(r.strip() == "chose i25" for r in rows)
+
+
+@pytest.mark.timeout(120)
+def test_login_and_form_edit_boxes_on_a_terminal(pane, tmp_path: Path) -> None:
+    """login's and present's edit boxes are black on cyan, a value the form cannot store is shown in
+    an alert row, the screen is cleared when the form closes; the run goes on with what was typed (it
+    crashed drawing the first edit box, and a form's screen stayed under the console text)."""
+    script = tmp_path / "f.ipxe"
+    script.write_text(
+        "#!ipxe\nlogin\nform Network\nitem mydns:ipv4 DNS server\n"
+        "present && echo user=${username} pw=${password} dns=${mydns} || echo cancelled\n"
+    )
+    p = pane(script)
+    rows, attrs = p.wait_for("Username")
+    boxes = [r.strip() for r, a in zip(rows, attrs, strict=True) if "cyan" in a]
+    assert len(boxes) == 2 and all(b and set(b) == {"_"} for b in boxes), boxes  # empty username, password
+    p.keys("bob", "Enter", "secret", "Enter")
+    rows, attrs = p.wait_for("DNS server")
+    p.keys("bad", "Enter")
+    rows, attrs = p.wait_for("Invalid argument")
+    assert any("red" in a for r, a in zip(rows, attrs, strict=True) if "Invalid argument" in r)
+    p.keys("BSpace", "BSpace", "BSpace", "10.0.0.1", "Enter")
+    rows, _ = p.wait_for("[exited]")
+    # the form's screen is cleared when it closes (endwin), as a menu's is
+    assert [r.strip() for r in rows if r.strip()] == [
+        "user=bob pw=secret dns=10.0.0.1",
+        "== exit 0",
+        "[exited]",
+    ]

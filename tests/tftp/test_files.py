@@ -13,6 +13,7 @@ from ipxescript.serve.tftp.files import (
     BytesSource,
     FileAccessError,
     FileRoot,
+    FileSource,
     NetasciiSource,
     Source,
     normalise,
@@ -105,8 +106,8 @@ def test_large_files_stream_in_chunks(tmp_path: Path) -> None:
     (tmp_path / "big").write_bytes(data)
     source = FileRoot(tmp_path).open("big")
     assert source.size == len(data)
-    assert len(source.chunk) < len(data)  # type: ignore[attr-defined]
     assert read_all(source, 1428) == data
+    assert len(source.chunk) == FileSource.CHUNK < len(data)  # type: ignore[attr-defined]
 
 
 @given(st.binary(max_size=3000))

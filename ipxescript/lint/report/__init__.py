@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from ipxescript.analysis.diagnostics import Diagnostic
 from ipxescript.syntax.tree import Script
@@ -14,6 +17,17 @@ class FileReport:
     path: str  # as shown to the user ("-" for stdin, or --stdin-filename)
     script: Script
     diagnostics: list[Diagnostic]
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(value: Any) -> str:
+    """``value`` as indented JSON, non-ASCII text as it is, and a byte of a script that is not UTF-8
+    (held as a lone surrogate by surrogateescape) as its ``\\udcXX`` escape: the output stays valid
+    UTF-8 for strict readers, and one decoding with surrogateescape gets the byte back."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 FORMATS = ("text", "concise", "json", "sarif", "github")

@@ -5,10 +5,9 @@ commands on the way, each path line column message)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from ipxescript.lint.report import FileReport
+from ipxescript.lint.report import FileReport, json_text
 from ipxescript.lint.report.positions import diagnostic_span, fix_json
 
 
@@ -41,4 +40,4 @@ def records(reports: list[FileReport]) -> list[dict[str, Any]]:
 
 
 def render_json(reports: list[FileReport]) -> str:
-    return json.dumps(records(reports), indent=2, ensure_ascii=False) + "\n"
+    return json_text(records(reports)) + "\n"

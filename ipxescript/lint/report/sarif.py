@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
@@ -10,7 +9,7 @@ from urllib.parse import quote
 from ipxescript import __version__
 from ipxescript.analysis.diagnostics import Fix, Severity
 from ipxescript.lint.registry import all_rules
-from ipxescript.lint.report import FileReport
+from ipxescript.lint.report import FileReport, json_text
 from ipxescript.lint.report.positions import diagnostic_span, span
 from ipxescript.syntax.tree import Script
 
@@ -19,7 +18,8 @@ LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "n
 
 
 def _uri(path: str) -> str:
-    return quote(PurePath(path).as_posix()) if path != "-" else "stdin"
+    # a name that is not UTF-8 (held by surrogateescape) is percent-encoded as its bytes
+    return quote(PurePath(path).as_posix(), errors="surrogateescape") if path != "-" else "stdin"
 
 
 def _region(s: Any) -> dict[str, int]:
@@ -111,4 +111,4 @@ def render_sarif(reports: list[FileReport]) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json_text(log) + "\n"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.report import FileReport
 from ipxescript.lint.report.positions import diagnostic_span
 from ipxescript.syntax.tree import Script
 
+# control characters but tab, and lone surrogates (undecodable bytes): one column each, shown as '?'
+_UNSHOWN = re.compile("[\x00-\x08\x0a-\x1f\ud800-\udfff]")
 COLORS = {Severity.ERROR: "\033[1;31m", Severity.WARNING: "\033[1;33m", Severity.INFO: "\033[1;36m"}
 BOLD, GREEN, RESET = "\033[1m", "\033[32m", "\033[0m"
 
@@ -19,7 +23,19 @@ def physical_line(script: Script, number: int) -> str:
     text = script.text[start:end].rstrip("\n")
     if text.endswith("\r"):
         text = text[:-1]
-    return "".join("?" if (ord(c) < 32 and c != "\t") or 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return _UNSHOWN.sub("?", text)
+
+
+def _columns(char: str) -> int:
+    """Terminal columns of one character: two for East Asian wide ones (CJK, emoji), none for a
+    combining mark, else one, so the caret stands under the finding."""
+    if char < "\u0300":
+        return 1
+    import unicodedata
+
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
 
 
 def render_one(path: str, script: Script, d: Diagnostic, color: bool) -> str:
@@ -33,9 +49,9 @@ def render_one(path: str, script: Script, d: Diagnostic, color: bool) -> str:
     source = physical_line(script, s.line - 1)
     if source.strip():
         last = s.end_column if s.end_line == s.line else len(source) + 1
-        width = max(1, min(last, len(source) + 1) - s.column)
-        pad = "".join("\t" if c == "\t" else " " for c in source[: s.column - 1])
-        carets = "^" * width
+        span = source[s.column - 1 : min(last, len(source) + 1) - 1]
+        pad = "".join("\t" if c == "\t" else " " * _columns(c) for c in source[: s.column - 1])
+        carets = "^" * max(1, sum(_columns(c) for c in span))
         lines.append(f"    {source}")
         lines.append(f"    {pad}{GREEN if color else ''}{carets}{RESET if color else ''}")
     if d.via:

@@ -2,8 +2,9 @@
 
 iPXE stops reading options at the first positional word, so an option written later is plain
 text: ``item linux --key l Linux`` shows "--key l Linux" and ``chain url --autofree`` passes
-``--autofree`` to the image. The fix moves the option before the positional. Detected by the language
-core.
+``--autofree`` to the image. The fix moves the option (with its value) before the positional; an
+option that needs a value and has none after it (``imgfetch url --name``) gets no fix, since in front
+it would take the URL as its value. Detected by the language core.
 
 Failing::
 

@@ -31,7 +31,7 @@ Passing::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
@@ -91,20 +91,49 @@ def _handled_earlier(ctx: LintContext, setting: str, lines: list[LogicalLine]) -
 @dataclass(frozen=True)
 class Dispatch:
     """``choose x`` and the first ``goto PREFIX${x}SUFFIX`` after it; ``missing`` lists the items
-    (with the label each would jump to) that have no such label."""
+    (with the label each would jump to) that have no such label, of ``candidates``."""
 
     setting: str
     line: LogicalLine
     goto: Command
     missing: list[tuple[Item, str]]
+    candidates: list[tuple[Item, str]]
 
 
 def dispatches(ctx: LintContext) -> list[Dispatch]:
     """The model's dispatches (IPX304 and IPX306 both read them: made once per model)."""
     found: list[Dispatch] | None = getattr(ctx, "_dispatches", None)
     if found is None:
-        found = ctx._dispatches = list(_dispatches(ctx))  # type: ignore[attr-defined]
+        found = _kept_dispatches(ctx)
+        if found is None:
+            found = list(_dispatches(ctx))
+        ctx._dispatches = found  # type: ignore[attr-defined]
     return found
+
+
+def _kept_dispatches(ctx: LintContext) -> list[Dispatch] | None:
+    """The previous version's dispatches (of an edited document), when the edit left them alone: the
+    same menus (no menu, item or choose line touched) and no goto or iseq line touched (which could
+    change where a dispatch is or what it takes away); their missing labels looked up again when the
+    edit touched a label line."""
+    previous, span = ctx.previous, ctx.changed
+    if previous is None or span is None:
+        return None
+    earlier: list[Dispatch] | None = getattr(previous, "_dispatches", None)
+    if earlier is None or previous.__dict__.get("menus") is not ctx.menus:
+        return None
+    first, old_end, new_end = span
+    labelled = False
+    for line in (*previous.script.lines[first:old_end], *ctx.script.lines[first:new_end]):
+        if any(c.name in ("goto", "iseq") for c in line.commands):
+            return None
+        labelled = labelled or line.label is not None
+    if not labelled:
+        return earlier
+    labels = ctx.labels
+    return [
+        replace(d, missing=[(i, label) for i, label in d.candidates if label not in labels]) for d in earlier
+    ]
 
 
 def _dispatches(ctx: LintContext) -> Iterator[Dispatch]:
@@ -130,7 +159,7 @@ def _dispatches(ctx: LintContext) -> Iterator[Dispatch]:
             assert found is not None
             menu, setting, line, goto, candidates = found
         missing = [(item, label) for item, label in candidates if label not in labels]
-        yield Dispatch(setting, line, goto, missing)
+        yield Dispatch(setting, line, goto, missing, candidates)
 
 
 _Found = tuple[Menu, str, LogicalLine, Command, list[tuple[Item, str]]]

@@ -98,7 +98,11 @@ class FileRoot:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise FileAccessError(ERR_NOT_FOUND, "File not found (not a regular file)")
-            if not self._inside(os.path.realpath(f"/proc/self/fd/{fd}")):
+            try:  # where the opened file really is: the kernel's own path of the descriptor, resolved
+                real = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:  # no /proc: where it is cannot be told
+                real = ""
+            if not self._inside(real):
                 raise FileAccessError(ERR_ACCESS, "Access violation: path leaves the TFTP root")
             source = FileSource(
                 fd, info.st_size, (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
@@ -122,7 +126,9 @@ class FileSource:
         self.fd = fd
         self.size: int | None = size
         self.version = (*version, size) if version else ()  # the file as it is now (the packet cache's key)
-        self.chunk = bytearray(self.CHUNK)
+        # made at the first chunked read: a transfer sent from the packet cache, or streamed by
+        # `readinto_each`, never needs it (256 KiB of fresh pages to fault in and clear per transfer)
+        self.chunk = bytearray()
         self.view = memoryview(self.chunk)
         self.start = self.end = 0  # unread part of the chunk
         self.eof = False
@@ -145,6 +151,10 @@ class FileSource:
         return total
 
     def _refill(self) -> None:
+        if not self.chunk:
+            self.view.release()
+            self.chunk = bytearray(self.CHUNK)
+            self.view = memoryview(self.chunk)
         self.start, self.end = 0, os.readv(self.fd, [self.view])
         if self.end == 0:
             self.eof = True

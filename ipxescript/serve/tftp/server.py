@@ -1,10 +1,10 @@
 """An asyncio TFTP server for read requests (RFC 1350, 2347, 2348, 2349, 7440).
 
 The listener answers each read request from a new socket on an ephemeral port (the server's transfer
-ID), connected to the client, so the kernel keeps other hosts' packets away from the transfer. Every
-transfer runs on the event loop (see `Transfer`): per ACK one callback, one recv, a few integer
-operations and the sends of the next window, each block an existing memoryview (the packet cache's for
-small files, a ring of buffers for streamed ones).
+ID), connected to the client, so the kernel keeps other hosts' packets away from the transfer. Under
+load the transfers run on the event loop (see `Transfer`), their sockets in one epoll set that the loop
+watches: per ACK one read, a comparison of its four bytes and the write of the next block, each block an
+existing memoryview (the packet cache's for small files, a ring of buffers for streamed ones).
 
 The protocol holds no boot policy: for every path it first asks the policy (if any) for generated content,
 and otherwise reads the file under ROOT.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import select
 import socket
 import struct
 import threading
@@ -51,6 +52,9 @@ class TftpSettings:
 
 ClientInfo = Callable[[str], Client | None]
 
+_read, _write, _from_bytes = os.read, os.write, int.from_bytes
+ACK_OF_BLOCK = packets.OP_ACK << 16  # an ACK's 4 bytes as a big-endian number: this | block number
+
 # While no more transfers than this run at once, a new one gets a thread of its own (see Transfer).
 THREADED_UP_TO = 4
 # A streamed file's ring holds this many packets (fewer for large blocks, see TftpSettings.max_window_bytes):
@@ -76,16 +80,19 @@ class _ReadError(Exception):
 class Transfer:
     """One read transfer: a window of blocks in flight, sent again on timeout, moved on by ACKs.
 
-    Per datagram: one `recv_into` into a buffer kept for the whole transfer, a few integer operations on
-    its bytes (`_datagram`), and the `send` of the next window, each block an existing memoryview (from
-    the packet cache, or from a ring of buffers for a streamed file), so no object is made per packet.
+    Per datagram: one `os.read` (a 4-byte ACK), and for the ACK a boot ROM sends hundreds of times per
+    transfer (windowsize 1) one comparison and one `os.write` of the next block (`_send_next`), each
+    block an existing memoryview (from the packet cache, or from a ring of buffers for a streamed file);
+    anything else goes through `_datagram`. (`os.read`/`os.write` on the socket's descriptor: the socket
+    methods parse their arguments the slow way, which at 715 ACKs per megabyte shows.)
 
     Where that runs depends on how many transfers there are. Under load (more than THREADED_UP_TO transfers
-    at once) on the event loop: the non-blocking socket is watched by `add_reader`, one callback per
-    datagram, and one timer per transfer re-armed only when it fires (an ACK just moves the deadline).
-    A thread per transfer would there cost more in thread switches and GIL hand-offs than the transfers
-    themselves. With few transfers, in a thread of its own on a blocking socket: one `recv` and one `send`
-    per block and no `epoll` wait in between, which at windowsize 1 is what bounds a lone transfer's rate.
+    at once) on the event loop: the non-blocking sockets are in one epoll set (`TftpServer._ready`), so a
+    burst of ACKs is one wake-up of the loop and one pass over the sockets that have one, and one timer
+    per transfer is re-armed only when it fires (an ACK just moves the deadline). A thread per transfer
+    would there cost more in thread switches and GIL hand-offs than the transfers themselves. With few
+    transfers, in a thread of its own on a blocking socket: one read and one write per block and no
+    `epoll` wait in between, which at windowsize 1 is what bounds a lone transfer's rate.
     """
 
     def __init__(
@@ -106,7 +113,6 @@ class Transfer:
         self.loop = asyncio.get_running_loop()
         self.settings = server.settings
         self.fd = sock.fileno()
-        self.buffer = bytearray(2048)
         self.prebuilt: list[memoryview] | None = None  # every DATA packet, from the packet cache
         # block b in slot b % ring: the window, and as many blocks after it as the bound on buffers allows
         fits = self.settings.max_window_bytes // (blksize + 4)
@@ -169,7 +175,7 @@ class Transfer:
                 target=self._run, name=f"tftp {self.peer[0]}:{self.peer[1]}", daemon=True
             ).start()
             return
-        self.loop.add_reader(self.fd, self._readable)
+        self.server._watch(self)
         self.reading = True
         self._transmit(self.started)
         if not self.finished:
@@ -207,7 +213,7 @@ class Transfer:
         if self.timer is not None:
             self.timer.cancel()
         if self.reading:
-            self.loop.remove_reader(self.fd)
+            self.server._unwatch(self)
         self.sock.close()
         self.source.close()
         elapsed = self.clock() - self.started
@@ -255,33 +261,32 @@ class Transfer:
     # ---- the exchange: on the event loop (_readable, _tick) or in a thread (_run)
 
     def _readable(self) -> None:
-        buffer = self.buffer
         try:
-            n = self.sock.recv_into(buffer)
+            data = _read(self.fd, 2048)
         except BlockingIOError:
             return
         except OSError as exc:  # ICMP port unreachable: the client went away
             return self._finish(f"client unreachable ({exc.strerror})", False)
-        if not self._next_of_one(n):
-            self._datagram(n)
+        if not self._is_next_of_one(data):
+            self._datagram(data)
 
-    def _next_of_one(self, n: int) -> bool:
+    def _is_next_of_one(self, data: bytes) -> bool:
+        """The datagram is the ACK of the block last sent, and `_send_next` answered it."""
+        return (
+            len(data) == 4
+            and _from_bytes(data, "big") == ACK_OF_BLOCK | (self.sent_upto & 0xFFFF)
+            and self._send_next()
+        )
+
+    def _send_next(self) -> bool:
         """What a boot ROM sends hundreds of times per transfer, answered here on either side (`_readable`,
-        `_run`): the ACK of the one block in flight (windowsize 1, no backoff), when the next block is at
-        hand (a cached packet, or the ring's slot read ahead) and the acknowledged one is not the last.
-        Sends the next block (and reads the one after it); False for anything else, which `_datagram`
-        handles (the same case too, step by step)."""
-        buffer = self.buffer
+        `_run`), the caller having checked that it is an ACK of the block last sent: when that is the one
+        block in flight (windowsize 1, no backoff), the next block is at hand (a cached packet, or the
+        ring's slot read ahead) and the acknowledged one is not the last, sends the next block (and reads
+        the one after it); False for anything else, which `_datagram` handles (the same case too, step by
+        step)."""
         block = self.sent_upto
-        if not (
-            n == 4
-            and buffer[1] == packets.OP_ACK
-            and buffer[0] == 0
-            and ((buffer[2] << 8) | buffer[3]) == block & 0xFFFF
-            and self.acked == block - 1
-            and self.windowsize == 1
-            and not self.retries
-        ):
+        if self.acked != block - 1 or self.windowsize != 1 or self.retries:
             return False
         following = block + 1
         prebuilt = self.prebuilt
@@ -299,7 +304,7 @@ class Transfer:
         self.acked = block
         self.sent_upto = self.resend_from = following
         try:
-            self.sock.send(packet)
+            _write(self.fd, packet)
             if prebuilt is None and self.read_upto == following and self.last is None:
                 self._read_more()  # into the slots of the acknowledged blocks
         except _ReadError as exc:
@@ -315,27 +320,26 @@ class Transfer:
         return True
 
     def _run(self) -> None:
-        sock, recv_into, buffer, clock = self.sock, self.sock.recv_into, self.buffer, self.clock
-        next_of_one = self._next_of_one
+        fd, clock, is_next_of_one = self.fd, self.clock, self._is_next_of_one
         try:
             self._set_timeout(self.timeout)
             self._transmit(self.started)
             while not self.finished:
                 try:
-                    n = recv_into(buffer)
-                except (BlockingIOError, TimeoutError):
-                    n = -1  # SO_RCVTIMEO expired
+                    data: bytes | None = _read(fd, 2048)
+                except BlockingIOError:
+                    data = None  # SO_RCVTIMEO expired
                 except OSError as exc:
                     self._finish(f"client unreachable ({exc.strerror})", False)
                     break
                 if self.aborted:
                     self._finish(f"aborted: {self.aborted}", False)
                     break
-                if n == 4 and next_of_one(n):
+                if data is not None and is_next_of_one(data):
                     continue  # the window moved on: the deadline is new, the timeout the first one
                 timeout = self.timeout
-                if n >= 0:
-                    self._datagram(n)
+                if data is not None:
+                    self._datagram(data)
                 if not self.finished and clock() >= min(self.deadline, self.give_up_at):
                     self._expire(clock())
                 if self.timeout != timeout and not self.finished:
@@ -344,7 +348,7 @@ class Transfer:
             log.exception("RRQ %s:%d %r failed", *self.peer, self.name)
             self._finish(f"internal error ({exc})", False)
         finally:
-            sock.close()
+            self.sock.close()
 
     def _set_timeout(self, seconds: float) -> None:
         # SO_RCVTIMEO rather than socket.settimeout: one recv system call per ACK, not poll + recv
@@ -353,16 +357,14 @@ class Transfer:
             socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", whole, int((seconds - whole) * 1e6))
         )
 
-    def _datagram(self, n: int) -> None:
-        """One datagram from the client (n bytes in the buffer): an ACK that moves the window on is
-        answered at once."""
-        buffer = self.buffer
-        if n < 4 or buffer[0] != 0:
+    def _datagram(self, data: bytes) -> None:
+        """One datagram from the client: an ACK that moves the window on is answered at once."""
+        if len(data) < 4 or data[0] != 0:
             return
-        if buffer[1] == packets.OP_ACK:
+        if data[1] == packets.OP_ACK:
             acked = self.acked
             # the block number nearest above what is confirmed (numbers roll over at 65536)
-            block = acked + ((((buffer[2] << 8) | buffer[3]) - acked) & 0xFFFF)
+            block = acked + ((((data[2] << 8) | data[3]) - acked) & 0xFFFF)
             # Duplicate and stale ACKs are never answered: answering them would multiply the packets in
             # flight (the sorcerer's apprentice); only the timeout sends again.
             if acked < block <= self.sent_upto:
@@ -383,8 +385,8 @@ class Transfer:
                         self.timer = self.loop.call_at(self.deadline, self._tick)
                     return
                 self._transmit(now)
-        elif buffer[1] == packets.OP_ERROR:
-            return self._finish(*self._client_error(bytes(buffer[:n])))
+        elif data[1] == packets.OP_ERROR:
+            return self._finish(*self._client_error(data))
 
     def _tick(self) -> None:
         """The timer: retransmit if the deadline passed without progress, else sleep until it."""
@@ -534,6 +536,9 @@ class TftpServer:
         self.transport: asyncio.DatagramTransport | None = None
         self.family = socket.AF_INET
         self.host = ""
+        self._epoll: select.epoll | None = None
+        self._epoll_loop: asyncio.AbstractEventLoop | None = None
+        self._watched: dict[int, Callable[[], None]] = {}  # transfer sockets in _epoll: their _readable
 
     @property
     def address(self) -> tuple[str, int]:
@@ -563,11 +568,45 @@ class TftpServer:
             self.transport.close()
         for transfer in list(self.transfers.values()):
             transfer.abort("server closing")
+        if self._epoll is not None:  # every transfer on the loop has ended (threaded ones never use it)
+            if self._epoll_loop is not None and not self._epoll_loop.is_closed():
+                self._epoll_loop.remove_reader(self._epoll.fileno())
+            self._epoll.close()
+            self._epoll = None
 
     async def wait_idle(self) -> None:
         """Wait until every transfer in progress has ended."""
         while self.transfers:
             await asyncio.gather(*(t.done for t in list(self.transfers.values())))
+
+    def _watch(self, transfer: Transfer) -> None:
+        """Have the event loop call `transfer._readable` for each datagram that reaches its socket."""
+        if not hasattr(select, "epoll"):
+            transfer.loop.add_reader(transfer.fd, transfer._readable)
+            return
+        if self._epoll is None:
+            self._epoll, self._epoll_loop = select.epoll(), transfer.loop
+            transfer.loop.add_reader(self._epoll.fileno(), self._ready)
+        self._epoll.register(transfer.fd, select.EPOLLIN)
+        self._watched[transfer.fd] = transfer._readable
+
+    def _unwatch(self, transfer: Transfer) -> None:
+        if self._watched.pop(transfer.fd, None) is not None:
+            assert self._epoll is not None
+            self._epoll.unregister(transfer.fd)
+        elif not hasattr(select, "epoll"):
+            transfer.loop.remove_reader(transfer.fd)
+
+    def _ready(self) -> None:
+        """Every transfer socket with a datagram waiting, in one pass: the loop watches one descriptor (this
+        epoll set) for all of them, so a burst of ACKs costs one wake-up and one callback from the loop,
+        not one per transfer."""
+        assert self._epoll is not None
+        watched = self._watched
+        for fd, _ in self._epoll.poll(0):
+            readable = watched.get(fd)
+            if readable is not None:  # else ended by an earlier datagram of this pass
+                readable()
 
     def _forget(self, transfer: Transfer) -> None:
         if self.transfers.get(transfer.peer) is transfer:

@@ -155,5 +155,9 @@ def show_form(sim: Simulator, title: str, controls: list[Control]) -> int:
     io = FormIO(
         wait_key, sim.snapshot, sim.key_group_done, store_control, sim.strerror, sim.profile.key_offset
     )
-    status = run_form(form, io)
+    try:
+        status = run_form(form, io)
+    finally:
+        if sim.interactive is not None:
+            sim.interactive.end_screen()  # endwin() clears the screen, as after a menu
     return sim.err(status) if status else 0

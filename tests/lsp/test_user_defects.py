@@ -1,0 +1,90 @@
+"""Defects a user met in the editor, through the real client over stdio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import LanguageClient
+
+from .conftest import diagnostics_where, open_script, pos
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+# boot.salstar.sk style: the menu's item ids are the labels' suffixes
+CHAINED = """#!ipxe
+menu Please select
+item cloudboot cloudboot.example
+item netbootme netboot.example
+choose ver || exit 0
+goto chained_${ver}
+:chained_cloudboot
+chain http://cloudboot.example/boot.ipxe
+:chained_netbootme
+chain http://netboot.example/boot.ipxe
+"""
+
+
+async def test_rename_refuses_a_label_that_a_computed_goto_reaches(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # renaming ':chained_cloudboot' alone would leave the menu's 'cloudboot' going to no label
+    uri = open_script(client, tmp_path / "chained.ipxe", CHAINED)
+    where = {
+        "text_document": types.TextDocumentIdentifier(uri=uri),
+        "position": pos(CHAINED, ":chained_cloud", delta=2),
+    }
+    with pytest.raises(
+        JsonRpcException, match=r"'goto chained_\$\{ver\}' \(line 6\) also reaches :chained_cloudboot"
+    ):
+        await client.text_document_prepare_rename_async(types.PrepareRenameParams(**where))
+    with pytest.raises(JsonRpcException, match="computed at run time"):
+        await client.text_document_rename_async(types.RenameParams(**where, new_name="cloud"))
+
+
+async def test_a_chained_file_whose_name_is_not_utf8_is_in_its_tree(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # a Latin-1 file name ('café.ipxe' saved on an old share): its URI carries %E9, the byte on disk
+    (tmp_path / "menu.ipxe").write_bytes(b"#!ipxe\nset base-url http://boot.example\nchain caf\xe9.ipxe\n")
+    child = tmp_path / "caf\udce9.ipxe"
+    text = "#!ipxe\nkernel ${base-url}/vmlinuz\nsleep 3000\nboot\n"
+    child.write_text(text)
+    uri = child.as_uri()
+    assert "caf%E9.ipxe" in uri
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="ipxe", version=1, text=text)
+        )
+    )
+    # the lint's own finding (IPX110) says the lint is there, not only the parser's
+    found = await diagnostics_where(client, uri, lambda ds: any(d.code == "IPX110" for d in ds))
+    assert not [d for d in found if d.code == "IPX403"], found  # base-url is set by menu.ipxe
+
+
+async def test_settings_in_an_unsaved_buffer_rename_and_go_to_their_set(client: LanguageClient) -> None:
+    # a new script typed into an untitled buffer: its settings were refused ("only labels ... and
+    # settings can be renamed") and had no definition, although the same text saved worked
+    text = "#!ipxe\nset base-url http://boot.example\nkernel ${base-url}/vmlinuz\nboot\n"
+    uri = "untitled:Untitled-1"
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="ipxe", version=1, text=text)
+        )
+    )
+    document = types.TextDocumentIdentifier(uri=uri)
+    use = pos(text, "${base-url}", delta=3)
+    found = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=document, position=use)
+    )
+    assert found and [(d.uri, d.range.start.line) for d in found] == [(uri, 1)], found
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=document, position=use, new_name="root-url")
+    )
+    assert edit is not None and edit.changes is not None, edit
+    assert sorted((e.range.start.line, e.new_text) for e in edit.changes[uri]) == [
+        (1, "root-url"),
+        (2, "root-url"),
+    ]
