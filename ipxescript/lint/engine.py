@@ -40,15 +40,18 @@ def _gc_paused() -> Iterator[None]:
     collector while linting makes a 10,000-line script about three times faster. What survives the
     lint (the results and their trees) would still count as young, and the first allocation after it
     would make the collector walk every tree; freeze + unfreeze moves all tracked objects to the
-    oldest generation without walking them (cycles there are still freed by a full collection)."""
+    oldest generation without walking them (cycles there are still freed by a full collection).
+    A caller that froze objects of its own (``ipxescript serve`` freezes what it built at start) keeps
+    them frozen: unfreeze would hand them all back to the collector, so then the move is left out."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
-            gc.freeze()
-            gc.unfreeze()
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -100,3 +102,19 @@ def test_template_masking_keeps_length_and_newlines():
     assert [i for i, c in enumerate(masked) if c == "\n"] == [i for i, c in enumerate(text) if c == "\n"]
     assert "chain ${_______}/x.ipxe" in masked
     assert len(regions) == 4
+
+
+def test_a_callers_frozen_objects_stay_frozen_through_a_lint() -> None:
+    """`ipxescript serve` freezes what it built at start (so collections never walk it) and lints ROOT's
+    scripts later: the lint must not hand those objects back to the collector."""
+    assert gc.isenabled()
+    gc.collect()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        assert lint_source("#!ipxe\necho hello\nboot\n", LintConfig()) is not None
+        assert gc.get_freeze_count() >= frozen
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
