@@ -68,12 +68,18 @@ def test_port_0_takes_a_free_port_and_the_banner_names_it(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "ipxescript", "serve", "--state-dir", str(tmp_path), "--http-port", "0",
          "--tftp-port", "0", "--http-workers", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(8)]
-        dry_run = next(line for line in lines if line.startswith("Dry-run it: ipxesim "))
+        assert proc.stdout is not None and proc.stderr is not None
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("Dry-run it: ipxesim "):  # the banner, however long
+            line = proc.stdout.readline()
+            if not line:  # the server ended before it named its ports: say why
+                proc.wait(timeout=60)
+                raise AssertionError(f"serve exited {proc.returncode}: {lines} {proc.stderr.read()}")
+            lines.append(line)
+        dry_run = lines[-1]
         url = dry_run.split()[-1]
         assert not url.startswith("http://127.0.0.1:0/"), lines
         tftp = next(line for line in lines if line.startswith("  TFTP"))
