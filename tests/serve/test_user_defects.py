@@ -9,6 +9,8 @@ from pathlib import Path
 
 import requests
 
+from tests.serve.conftest import LiveServer
+
 ROOT = Path(__file__).resolve().parents[2]
 MAC = "52:54:00:12:34:56"
 
@@ -159,3 +161,39 @@ def test_a_group_selector_no_client_can_match_is_an_error(tmp_path):
         '[[group]]\ntarget = "boot.ipxe"\nselector = { ip = "10.0.7.0/24", mac = "525400123456" }\n'
     )
     assert explain(root, tmp_path / "state").returncode == 0
+
+
+def damage(database: Path) -> None:
+    """Another program's table where ours was (a file restored from elsewhere, a half-done migration)."""
+    import sqlite3
+
+    with sqlite3.connect(database) as db:
+        db.execute("DROP TABLE IF EXISTS assignments")
+        db.execute("CREATE TABLE assignments (x)")
+
+
+def test_assignment_commands_on_a_database_they_cannot_use_say_so_in_one_line(tmp_path):
+    state = tmp_path / "state"
+    cli = [sys.executable, "-m", "ipxescript"]
+    assert (
+        subprocess.run([*cli, "assign", MAC, "a.ipxe", "--state-dir", str(state)], timeout=120).returncode
+        == 0
+    )
+    damage(state / "assignments.sqlite3")
+    for command in (["assign", MAC, "a.ipxe"], ["assignments"], ["unassign", MAC]):
+        result = subprocess.run(
+            [*cli, *command, "--state-dir", str(state)], capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 2, result.stderr  # was a traceback (sqlite3.OperationalError), exit 1
+        assert result.stderr.startswith(f"ipxescript {command[0]}: error: {state / 'assignments.sqlite3'}: ")
+        assert "Traceback" not in result.stderr
+
+
+def test_the_api_and_a_boot_answer_clearly_when_the_assignments_cannot_be_read(server: LiveServer) -> None:
+    server.policy.store.assign(MAC, "a.ipxe", once=True)
+    damage(server.policy.config.state_dir / "assignments.sqlite3")
+    listed = requests.get(f"{server.url}/api/assignments", headers=server.auth, timeout=10)
+    assert listed.status_code == 503  # was 500 with no word of why
+    assert "assignments.sqlite3: no such column: client" in listed.json()["error"]
+    booted = requests.get(f"{server.url}/boot.ipxe", params={"mac": MAC}, timeout=10)
+    assert "boot state unavailable, asking again" in booted.text  # never boots past a once assignment
