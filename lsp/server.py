@@ -418,7 +418,8 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
     )
     @_guard
     def on_completion(ls: IpxeLanguageServer, params: types.CompletionParams) -> types.CompletionList:
-        return completion.complete(ls.document(params.text_document.uri), params.position)
+        doc = ls.document(params.text_document.uri)
+        return completion.complete(doc, params.position, ls.tree_view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     @_guard
