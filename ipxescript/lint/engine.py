@@ -85,27 +85,16 @@ class LintRun:
         # profile id -> (profile, the keys (checks.command_key) of commands the core checks passed)
         self._clean: dict[int, tuple[Profile, set[tuple[str | None, ...]]]] = {}
 
-    def core_checks(self, ctx: LintContext, script: Script) -> tuple[list[Diagnostic], list[Diagnostic]]:
-        """``run_core_checks`` on ``script`` (ctx's script or a part of it), as its findings on
-        commands and on ``${name:type}``: a command whose key (``checks.command_key``) passed the
-        checks before in this run is not checked again."""
-        from ipxescript.analysis.checks import check_command, check_types, command_key
+    def core_checks(self, ctx: LintContext, script: Script) -> list[Diagnostic]:
+        """``checks.check_script`` on ``script`` (ctx's script or a part of it): a command whose key
+        (``checks.command_key``) passed the checks before in this run is not checked again."""
+        from ipxescript.analysis.checks import check_script
 
-        catalog, profile = ctx.catalog, ctx.profile
+        profile = ctx.profile
         known = self._clean.get(id(profile))
         if known is None or known[0] is not profile:
             known = self._clean[id(profile)] = (profile, set())
-        clean = known[1]
-        commands: list[Diagnostic] = []
-        for _line, command in script.commands():
-            key = command_key(command, catalog)
-            if key not in clean:
-                found = list(check_command(command, catalog, profile))
-                if found:
-                    commands += found
-                else:
-                    clean.add(key)
-        return commands, list(check_types(script, catalog, profile))
+        return check_script(script, ctx.catalog, profile, clean=known[1])
 
     def line_checks(
         self, ctx: LintContext, rules: Sequence[Rule]
@@ -130,18 +119,16 @@ class LintRun:
             if fresh is None:
                 return None
             known.update(zip(new, fresh, strict=True))
-        commands: list[Diagnostic] = []
-        types: list[Diagnostic] = []
+        core: list[Diagnostic] = []
         found: list[Diagnostic] = []
         for raw, line in zip(raws, lines, strict=True):
             entry = known[raw]
             if entry is None:  # most lines: nothing found
                 continue
             at = line.start
-            commands += [moved(d, at) for d in entry.commands]
-            types += [moved(d, at) for d in entry.types]
+            core += [moved(d, at) for d in entry.core]
             found += [moved(d, at) for d in entry.found]
-        ctx.core_diagnostics = list(script.diagnostics) + commands + types
+        ctx.core_diagnostics = list(script.diagnostics) + core
         registered = {r.code for r in rules}
         supersede = [(r.code, r.supersedes) for r in rules if r.supersedes and r.code in enabled]
         return found, registered, supersede
@@ -149,11 +136,10 @@ class LintRun:
 
 @dataclass
 class _LineFindings:
-    """What the core checks (on commands, on ``${name:type}``) and the line rules found on one line,
-    at offsets from its start (None in place of one for a line where they found nothing)."""
+    """What the core checks (``checks.check_script``) and the line rules found on one line, at offsets
+    from its start (None in place of one for a line where they found nothing)."""
 
-    commands: list[Diagnostic]
-    types: list[Diagnostic]
+    core: list[Diagnostic]
     found: list[Diagnostic]
 
 
@@ -182,20 +168,19 @@ def _check_lines(
     )
     sub = LintContext(part, ctx.config)
     sub._bound = ctx._bound  # one binding per command, shared with the whole script's model
-    commands, types = run.core_checks(ctx, part)
-    sub.core_diagnostics = commands + types
+    core = sub.core_diagnostics = run.core_checks(ctx, part)
     found, _registered, _supersede = run_checks(sub, rules)
     if any(d.code == INTERNAL_ERROR for d in found):
         return None
     out: list[_LineFindings | None] = [None] * len(lines)
     starts = [line.start for line in lines]
-    for which, items in ((0, commands), (1, types), (2, found)):
+    for which, items in ((0, core), (1, found)):
         for d in items:
             k = max(0, bisect.bisect_right(starts, d.start) - 1)
             entry = out[k]
             if entry is None:
-                entry = out[k] = _LineFindings([], [], [])
-            (entry.commands, entry.types, entry.found)[which].append(moved(d, -starts[k]))
+                entry = out[k] = _LineFindings([], [])
+            (entry.core, entry.found)[which].append(moved(d, -starts[k]))
     return out
 
 
@@ -219,8 +204,7 @@ def _run_rules(ctx: LintContext, run: LintRun | None = None) -> list[Diagnostic]
             return finish(ctx, found + rest[0], registered | rest[1], supersede + rest[2])
         ctx.__dict__.pop("core_diagnostics", None)
     if run is not None:
-        commands, types = run.core_checks(ctx, ctx.script)
-        ctx.core_diagnostics = list(ctx.script.diagnostics) + commands + types
+        ctx.core_diagnostics = list(ctx.script.diagnostics) + run.core_checks(ctx, ctx.script)
     found, registered, supersede = run_checks(ctx, all_rules())
     return finish(ctx, found, registered, supersede)
 
