@@ -61,6 +61,9 @@ class OpenDocument:
     encoding: str = "utf-16"  # the position encoding agreed with the client
     shown: list[Diagnostic] = field(default_factory=list)  # what was last published, current offsets
     linted: list[Diagnostic] | None = None  # the last full lint, if it is for the current text
+    peers: frozenset[Path] = (
+        frozenset()
+    )  # the files of its tree the last lint read (relinted when it changes)
     _linter: IncrementalLinter | None = None
     _index: ScriptIndex | None = None
     _model: ScriptModel | None = None

@@ -48,6 +48,9 @@ T = TypeVar("T")
 # Other open files of an edited tree wait TREE_DELAY, so typing in one file does not re-lint them all.
 LINT_DELAY = 0.0
 TREE_DELAY = 0.25
+# Files on disk that make the open documents' trees and configs (a script without the .ipxe suffix is
+# seen again at the next save or open).
+WATCHED_FILES = ("**/*.ipxe", "**/pyproject.toml", "**/.ipxelint.toml")
 
 
 class StaleText(Exception):
@@ -118,22 +121,51 @@ class IpxeLanguageServer(LanguageServer):
         self.schedule_lint(doc, delay=self.lint_delay, edited=True)
 
     def relint_tree_of(self, changed: OpenDocument) -> None:
-        """Other open documents of the same tree see the edit too (a setting, a label, a chain)."""
-        view = self.tree_view(changed)
-        if view is None:
-            return
-        connected = {f.path for f in view.tree.connected(view.file)}
+        """Other open documents of the same tree see the edit too (a setting, a label, a chain): those
+        connected to it now, and those its last lint read (an edit that removed a chain leaves them)."""
+        self._relint(changed.path, changed.peers | self._connected(changed))
+
+    def _connected(self, doc: OpenDocument) -> frozenset[Path]:
+        view = self.tree_view(doc)
+        return frozenset(f.path for f in view.tree.connected(view.file)) if view is not None else frozenset()
+
+    def _relint(self, changed: str | None, paths: frozenset[Path]) -> None:
         for other in list(self.documents.values()):
-            if other is not changed and other.path is not None and Path(other.path) in connected:
+            if other.path is not None and other.path != changed and Path(other.path) in paths:
                 other.linted = None
                 self.schedule_lint(other, delay=max(self.lint_delay, TREE_DELAY))
 
     def close(self, uri: str) -> None:
-        self.documents.pop(uri, None)
+        doc = self.documents.pop(uri, None)
         task = self._lint_tasks.pop(uri, None)
         if task is not None:
             task.cancel()
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        if doc is not None and doc.peers:
+            # the others of its tree read the file on disk from now on, not the unsaved text
+            self._relint(doc.path, doc.peers)
+
+    async def watch_files(self) -> None:
+        """Ask the client to tell about scripts and configs created, changed or deleted on disk (a git
+        checkout, another editor): the trees of the open documents are made of them."""
+        workspace = self.client_capabilities.workspace
+        watched = workspace.did_change_watched_files if workspace else None
+        if not (watched and watched.dynamic_registration):
+            return
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=glob) for glob in WATCHED_FILES]
+        )
+        registration = types.Registration(
+            id="ipxescript-watched-files",
+            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=options,
+        )
+        try:
+            await self.client_register_capability_async(
+                types.RegistrationParams(registrations=[registration])
+            )
+        except Exception as exc:  # the client refused: files changed on disk are seen at the next save
+            log.warning("file watching not registered: %s", exc)
 
     def reload_configs(self) -> None:
         root = uri_to_path(self.workspace.root_uri) if self.workspace.root_uri else None
@@ -246,8 +278,11 @@ class IpxeLanguageServer(LanguageServer):
         them: then settings, failure handlers and chain paths come from those files."""
         view = self.tree_view(doc)
         if view is None or not (view.tree.parents(view.file) or view.tree.children(view.file)):
+            doc.peers = frozenset()
             return LintRequest(doc.text, doc.path, doc.config)
-        files = tuple((str(f.path), view.text(f), doc.config) for f in view.tree.connected(view.file))
+        connected = view.tree.connected(view.file)
+        doc.peers = frozenset(f.path for f in connected)
+        files = tuple((str(f.path), view.text(f), doc.config) for f in connected)
         return LintRequest(doc.text, str(view.file.path), doc.config, files, str(view.tree.root))
 
     def worker_failed(self, reason: str) -> None:
@@ -360,6 +395,10 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
     def did_close(ls: IpxeLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.close(params.text_document.uri)
 
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: IpxeLanguageServer, params: types.InitializedParams) -> None:
+        await ls.watch_files()
+
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def watched_files(ls: IpxeLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
         ls.trees.files_changed()
@@ -379,7 +418,8 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
     )
     @_guard
     def on_completion(ls: IpxeLanguageServer, params: types.CompletionParams) -> types.CompletionList:
-        return completion.complete(ls.document(params.text_document.uri), params.position)
+        doc = ls.document(params.text_document.uri)
+        return completion.complete(doc, params.position, ls.tree_view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     @_guard

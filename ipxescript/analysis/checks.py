@@ -48,12 +48,28 @@ def _starts_dynamic(word: Word) -> bool:
 
 
 def check_script(
-    script: Script, catalog: Catalog | None = None, profile: Profile | None = None
+    script: Script,
+    catalog: Catalog | None = None,
+    profile: Profile | None = None,
+    clean: set[tuple[str | None, ...]] | None = None,
 ) -> list[Diagnostic]:
+    """The core's findings on the script's commands, then on its ``${name:type}`` words. ``clean``, when
+    given, holds the keys (``command_key``) of commands that passed the checks before, kept by the
+    caller across the scripts of a lint run: a command with such a key is not checked again, and the
+    key of each command that passes now is added."""
     catalog = catalog or get_catalog()
     found: list[Diagnostic] = []
     for _line, command in script.commands():
-        found.extend(check_command(command, catalog, profile))
+        if clean is None:
+            found.extend(check_command(command, catalog, profile))
+            continue
+        key = command_key(command, catalog)
+        if key not in clean:
+            problems = list(check_command(command, catalog, profile))
+            if problems:
+                found += problems
+            else:
+                clean.add(key)
     found.extend(check_types(script, catalog, profile))
     return found
 

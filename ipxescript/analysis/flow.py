@@ -46,7 +46,7 @@ class LineFlow:
     """Where one line goes: on to the next line, to labels, or out of the script. One per line of
     every script analysed, so a plain class with slots, its ``facts`` made on first use."""
 
-    __slots__ = ("line", "falls_through", "stops", "jumps", "leaving", "targets", "_facts")
+    __slots__ = ("line", "falls_through", "stops", "jumps", "leaving", "targets", "shape", "_facts")
 
     def __init__(
         self,
@@ -65,6 +65,7 @@ class LineFlow:
         # the literal goto targets on the line and whether each was a label when the flow was made:
         # the flow of an untouched line is kept across versions of a document while these stay true
         self.targets = targets
+        self.shape: LineShape | None = None  # the shape it was laid from (none for a line without commands)
         self._facts: dict[Hashable, object] | None = None
 
     @property
@@ -94,7 +95,7 @@ class LineShape:
     goto targets being labels, or only command names and operators: ``_names_key``), so worked out once
     and laid on each such line (``laid_on``). Holds no node of a tree (shared across scripts)."""
 
-    __slots__ = ("falls_through", "stops", "jumps", "leaving", "outcomes")
+    __slots__ = ("falls_through", "stops", "jumps", "leaving", "outcomes", "facts")
 
     def __init__(
         self,
@@ -109,6 +110,7 @@ class LineShape:
         self.jumps = jumps  # (command index, word index, literal target, pattern)
         self.leaving = leaving  # command index
         self.outcomes = outcomes  # by command index
+        self.facts: dict[str, object] = {}  # Flow.shape_fact's facts about every line of this shape
 
     @classmethod
     def of(cls, flow: LineFlow, outcomes: list[frozenset[str]]) -> LineShape:
@@ -275,11 +277,13 @@ class Flow:
             self.graph_changes = changes
         return True
 
-    def line_fact(self, name: str, index: int, compute: Callable[[], T]) -> T:
-        """``compute()``, a fact about line ``index`` that depends only on the line and its flow (so
-        on nothing the line's ``LineFlow`` did not read): kept across versions of an edited document
-        for as long as the line keeps its ``LineFlow`` object (the fact is stored on that object)."""
-        facts = self.lines[index].facts
+    def shape_fact(self, name: str, index: int, compute: Callable[[], T]) -> T:
+        """``compute()``, a fact about line ``index`` that depends only on what its ``LineShape`` holds
+        (its commands' outcomes, its operators, its flow; not its words): worked out once per shape,
+        so once for all the lines of a tree (and of the versions of an edited document) that share
+        it; a line without commands keeps it on its ``LineFlow``."""
+        flow = self.lines[index]
+        facts = flow.facts if flow.shape is None else flow.shape.facts
         found = facts.get(name, _MISSING)
         if found is _MISSING:
             found = facts[name] = compute()
@@ -376,10 +380,11 @@ class Flow:
         shape = shapes.get(key)
         if shape is None:
             result = self._line_flow_of(line)
-            shapes[key] = LineShape.of(result, [self.outcomes(c) for c in commands])
+            shape = shapes[key] = LineShape.of(result, [self.outcomes(c) for c in commands])
         else:
             result = shape.laid_on(line, self._outcomes)
         result.targets = targets
+        result.shape = shape
         return result
 
     def _line_flow_of(self, line: LogicalLine) -> LineFlow:

@@ -81,7 +81,9 @@ class LintContext(ScriptModel):
     @cached_property
     def core_diagnostics(self) -> list[Diagnostic]:
         """The language core's own findings: the reader's plus the analysis checks."""
-        return list(self.script.diagnostics) + run_core_checks(self.script, self.catalog, self.profile)
+        from ipxescript.analysis.checks import check_script
+
+        return list(self.script.diagnostics) + check_script(self.script, self.catalog, self.profile)
 
     def core(self, code: str) -> list[Diagnostic]:
         found = self.core_diagnostics
@@ -120,10 +122,3 @@ def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> 
     ``cutoff`` is kept for callers; a stricter edit-distance test decides."""
     del cutoff
     return close_names(word, candidates)
-
-
-def run_core_checks(script: Script, catalog: Catalog, profile: Profile) -> list[Diagnostic]:
-    """Diagnostics from the language core's analysis (ipxescript.analysis.checks)."""
-    from ipxescript.analysis.checks import check_script
-
-    return list(check_script(script, catalog, profile))

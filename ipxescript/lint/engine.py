@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache
@@ -14,6 +14,7 @@ from pathlib import Path
 from ipxescript.analysis.boottree import BootTree, Edge, parse_map
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Related, Severity
 from ipxescript.catalog import Profile
+from ipxescript.lint import workers
 from ipxescript.lint.config import LintConfig
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.registry import Rule, all_rules
@@ -85,27 +86,16 @@ class LintRun:
         # profile id -> (profile, the keys (checks.command_key) of commands the core checks passed)
         self._clean: dict[int, tuple[Profile, set[tuple[str | None, ...]]]] = {}
 
-    def core_checks(self, ctx: LintContext, script: Script) -> tuple[list[Diagnostic], list[Diagnostic]]:
-        """``run_core_checks`` on ``script`` (ctx's script or a part of it), as its findings on
-        commands and on ``${name:type}``: a command whose key (``checks.command_key``) passed the
-        checks before in this run is not checked again."""
-        from ipxescript.analysis.checks import check_command, check_types, command_key
+    def core_checks(self, ctx: LintContext, script: Script) -> list[Diagnostic]:
+        """``checks.check_script`` on ``script`` (ctx's script or a part of it): a command whose key
+        (``checks.command_key``) passed the checks before in this run is not checked again."""
+        from ipxescript.analysis.checks import check_script
 
-        catalog, profile = ctx.catalog, ctx.profile
+        profile = ctx.profile
         known = self._clean.get(id(profile))
         if known is None or known[0] is not profile:
             known = self._clean[id(profile)] = (profile, set())
-        clean = known[1]
-        commands: list[Diagnostic] = []
-        for _line, command in script.commands():
-            key = command_key(command, catalog)
-            if key not in clean:
-                found = list(check_command(command, catalog, profile))
-                if found:
-                    commands += found
-                else:
-                    clean.add(key)
-        return commands, list(check_types(script, catalog, profile))
+        return check_script(script, ctx.catalog, profile, clean=known[1])
 
     def line_checks(
         self, ctx: LintContext, rules: Sequence[Rule]
@@ -130,18 +120,16 @@ class LintRun:
             if fresh is None:
                 return None
             known.update(zip(new, fresh, strict=True))
-        commands: list[Diagnostic] = []
-        types: list[Diagnostic] = []
+        core: list[Diagnostic] = []
         found: list[Diagnostic] = []
         for raw, line in zip(raws, lines, strict=True):
             entry = known[raw]
             if entry is None:  # most lines: nothing found
                 continue
             at = line.start
-            commands += [moved(d, at) for d in entry.commands]
-            types += [moved(d, at) for d in entry.types]
+            core += [moved(d, at) for d in entry.core]
             found += [moved(d, at) for d in entry.found]
-        ctx.core_diagnostics = list(script.diagnostics) + commands + types
+        ctx.core_diagnostics = list(script.diagnostics) + core
         registered = {r.code for r in rules}
         supersede = [(r.code, r.supersedes) for r in rules if r.supersedes and r.code in enabled]
         return found, registered, supersede
@@ -149,11 +137,10 @@ class LintRun:
 
 @dataclass
 class _LineFindings:
-    """What the core checks (on commands, on ``${name:type}``) and the line rules found on one line,
-    at offsets from its start (None in place of one for a line where they found nothing)."""
+    """What the core checks (``checks.check_script``) and the line rules found on one line, at offsets
+    from its start (None in place of one for a line where they found nothing)."""
 
-    commands: list[Diagnostic]
-    types: list[Diagnostic]
+    core: list[Diagnostic]
     found: list[Diagnostic]
 
 
@@ -182,20 +169,19 @@ def _check_lines(
     )
     sub = LintContext(part, ctx.config)
     sub._bound = ctx._bound  # one binding per command, shared with the whole script's model
-    commands, types = run.core_checks(ctx, part)
-    sub.core_diagnostics = commands + types
+    core = sub.core_diagnostics = run.core_checks(ctx, part)
     found, _registered, _supersede = run_checks(sub, rules)
     if any(d.code == INTERNAL_ERROR for d in found):
         return None
     out: list[_LineFindings | None] = [None] * len(lines)
     starts = [line.start for line in lines]
-    for which, items in ((0, commands), (1, types), (2, found)):
+    for which, items in ((0, core), (1, found)):
         for d in items:
             k = max(0, bisect.bisect_right(starts, d.start) - 1)
             entry = out[k]
             if entry is None:
-                entry = out[k] = _LineFindings([], [], [])
-            (entry.commands, entry.types, entry.found)[which].append(moved(d, -starts[k]))
+                entry = out[k] = _LineFindings([], [])
+            (entry.core, entry.found)[which].append(moved(d, -starts[k]))
     return out
 
 
@@ -219,8 +205,7 @@ def _run_rules(ctx: LintContext, run: LintRun | None = None) -> list[Diagnostic]
             return finish(ctx, found + rest[0], registered | rest[1], supersede + rest[2])
         ctx.__dict__.pop("core_diagnostics", None)
     if run is not None:
-        commands, types = run.core_checks(ctx, ctx.script)
-        ctx.core_diagnostics = list(ctx.script.diagnostics) + commands + types
+        ctx.core_diagnostics = list(ctx.script.diagnostics) + run.core_checks(ctx, ctx.script)
     found, registered, supersede = run_checks(ctx, all_rules())
     return finish(ctx, found, registered, supersede)
 
@@ -343,15 +328,18 @@ def lint_tree(
     maps: Sequence[str] = (),
     root: str | Path | None = None,
     context: Sequence[tuple[str, str | bytes, LintConfig]] = (),
+    jobs: int = 1,
+    warn: Callable[[str], None] | None = None,
 ) -> list[LintResult]:
     """Lint scripts as one boot tree (ipxescript.analysis.boottree): ``files`` are (path, text,
     config); settings, failures and chain paths pass between the scripts that chain each other.
     ``entries`` and ``maps`` (``PREFIX=TARGET``) add to those each file's config names. ``context``
     scripts (same form) join the tree, as parents or children, but are neither linted nor returned.
     Results come in the order of ``files``; findings in a chained script carry the chain that reaches
-    it."""
+    it. With ``jobs`` > 1 the rules run in up to that many processes (ipxescript.lint.workers), the
+    same findings; ``warn`` hears of a worker that died (its files are linted again here)."""
     with _gc_paused():  # the work is in a function of its own so its locals are gone before the GC resumes
-        return _lint_tree(files, entries, maps, root, context)
+        return _lint_tree(files, entries, maps, root, context, jobs, warn)
 
 
 def _lint_tree(
@@ -360,6 +348,8 @@ def _lint_tree(
     maps: Sequence[str],
     root: str | Path | None,
     context: Sequence[tuple[str, str | bytes, LintConfig]] = (),
+    jobs: int = 1,
+    warn: Callable[[str], None] | None = None,
 ) -> list[LintResult]:
     run = LintRun()
     prepared = [_prepare(text, path, config, run) for path, text, config in files]
@@ -378,20 +368,39 @@ def _lint_tree(
     for p, path in on_disk:
         p.ctx.tree = tree
         p.ctx.tree_file = tree.file(path)
-    results = [_finish(p, run) for p in prepared]
-    for p, result in zip(prepared, results, strict=True):
+
+    def findings(p: _Prepared) -> list[Diagnostic]:
+        found = _finish(p, run).diagnostics
         tree_file = p.ctx.tree_file
-        if tree_file is None:
-            continue
-        via = tree.describe_path(tree_file)
+        via = tree.describe_path(tree_file) if tree_file is not None else ""
         if not via:
-            continue
+            return found
+        assert tree_file is not None
         related = tuple(_edge_location(edge, shown_path) for edge in tree.chain_path(tree_file))
-        result.diagnostics = [
-            replace(d, via=d.via or via, related=d.related + related) for d in result.diagnostics
-        ]
+        return [replace(d, via=d.via or via, related=d.related + related) for d in found]
+
+    shares = [list(range(len(prepared)))]
+    if jobs > 1 and len(prepared) > 1:
+        shares = workers.plan([len(p.shown.lines) for p in prepared], _groups(tree, prepared), jobs)
+    found = workers.run_shares(shares, lambda share: [findings(prepared[i]) for i in share], warn or _ignore)
+    results = [
+        LintResult(p.text, p.shown, diagnostics) for p, diagnostics in zip(prepared, found, strict=True)
+    ]
     _release([*(p.ctx for p in prepared), *(p.ctx for p, _path in around)])
     return results
+
+
+def _groups(tree: BootTree, prepared: list[_Prepared]) -> list[int]:
+    """For each file, the number of its group of connected files (``BootTree.connected``); a file
+    outside the tree (standard input) is a group of its own."""
+    return [
+        id(tree.connected(p.ctx.tree_file)[0]) if p.ctx.tree_file is not None else -1 - i
+        for i, p in enumerate(prepared)
+    ]  # a group is named by its first file
+
+
+def _ignore(_message: str) -> None:
+    pass
 
 
 def _edge_location(edge: Edge, shown_path: dict[int, str]) -> Related:

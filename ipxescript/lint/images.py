@@ -109,7 +109,7 @@ def _pattern(ctx: ScriptModel, jump: Jump) -> list[int]:
 
 
 def _succeeds(ctx: ScriptModel, line: LogicalLine) -> bool:
-    return ctx.flow.line_fact("succeeds", line.index, lambda: _line_succeeds(ctx, line))
+    return ctx.flow.shape_fact("succeeds", line.index, lambda: _line_succeeds(ctx, line))
 
 
 def _line_succeeds(ctx: ScriptModel, line: LogicalLine) -> bool:
@@ -124,7 +124,7 @@ class StrictGraph(list[list[int]]):
     """The flow graph with a line's fall-through edge dropped when the line cannot succeed: the flow
     graph's successor lists (shared, read-only), but for the lines in ``cut``, in a plain list so the
     walks over it run at list speed. Whether a line can succeed depends only on the line and its flow
-    (a ``Flow.line_fact``), so after an edit ``strict_graph`` carries ``cut`` (the lines that cannot
+    (a ``Flow.shape_fact``), so after an edit ``strict_graph`` carries ``cut`` (the lines that cannot
     succeed) over, moved, and asks only about the lines whose flow is new: the image rules walk nearly
     the whole graph after every edit of a large script."""
 

@@ -17,9 +17,13 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
+
+from ipxescript.serve.dhcp.leases import StateUnavailable
 
 KINDS = ("once", "static")
 _MAC_HEX = re.compile(r"^[0-9a-f]{12}$")
@@ -86,6 +90,23 @@ SCHEMA_VERSION = 1  # PRAGMA user_version of assignments.sqlite3
 MAX_REMEMBERED = 10_000  # lookups remembered between changes of the database
 
 
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _unavailable_on_error(method: Method) -> Method:
+    """A database locked past busy_timeout, read-only, full or not ours: StateUnavailable naming the file,
+    which the CLI says in one line, the API answers 503 and a boot answers with a retry script."""
+
+    @wraps(method)
+    def call(self: AssignmentStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise StateUnavailable(f"{self.path}: {exc}") from None
+
+    return call  # type: ignore[return-value]
+
+
 class AssignmentStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -125,6 +146,7 @@ class AssignmentStore:
     def close(self) -> None:
         self._db.close()
 
+    @_unavailable_on_error
     def assign(self, client: str, target: str, *, once: bool = False) -> Assignment:
         key = client_key(client)
         kind = "once" if once else "static"
@@ -137,6 +159,7 @@ class AssignmentStore:
         self._changed()
         return item
 
+    @_unavailable_on_error
     def unassign(self, client: str, kind: str | None = None) -> list[Assignment]:
         """Remove the client's assignments (of one kind, or all); returns what was removed."""
         key = client_key(client)
@@ -149,6 +172,7 @@ class AssignmentStore:
         self._changed()
         return [Assignment(*row) for row in rows]
 
+    @_unavailable_on_error
     def all(self) -> list[Assignment]:
         rows = self._db.execute("SELECT client, kind, target, created FROM assignments ORDER BY client, kind")
         return [Assignment(*row) for row in rows.fetchall()]
@@ -159,6 +183,7 @@ class AssignmentStore:
         boot.ipxe for as long as the assignments stay as they were."""
         return self._db.execute("PRAGMA data_version").fetchone()[0], self._generation
 
+    @_unavailable_on_error
     def peek(self, keys: list[str]) -> Assignment | None:
         key = tuple(k for k in keys if k)
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
@@ -178,6 +203,7 @@ class AssignmentStore:
                 self._seen[key] = found
         return found
 
+    @_unavailable_on_error
     def lookup(self, keys: list[str], *, consume: bool) -> Assignment | None:
         """The assignment for the first matching key: once before static; a once one is deleted if consume."""
         keys = [k for k in keys if k]

@@ -298,9 +298,13 @@ def assignments_command(
 ) -> None:
     """List the once and static assignments."""
     as_json = fmt == "json"
+    from ipxescript.serve.state import StateUnavailable
+
     state = _store("assignments", state_dir, state_url, config_file, root)
     try:
         items = state.assignments.all()
+    except StateUnavailable as exc:
+        _fail("assignments", str(exc))
     finally:
         state.close()
     if as_json:

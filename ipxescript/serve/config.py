@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ipxescript.serve.assignments import normalise_mac
 from ipxescript.serve.boot_files import ARCH_KEYS
 from ipxescript.tomlfile import TomlFileError, load_toml
 
@@ -203,8 +204,22 @@ def _groups(raw: Any, where: str) -> list[Group]:
             raise ConfigError(f"{what}: 'target' (a script under ROOT) is required")
         name = str(item.get("name") or f"group{index}")
         selector = _str_table(item.get("selector", {}), f"{what} selector")
+        _check_selector(selector, f"{what} ({name!r}) selector")
         groups.append(Group(name, target, selector, _str_table(item.get("metadata", {}), f"{what} metadata")))
     return groups
+
+
+def _check_selector(selector: dict[str, str], what: str) -> None:
+    """A `mac` or `ip` that no client can have would make the group silently match nothing."""
+    if "mac" in selector and normalise_mac(selector["mac"]) is None:
+        raise ConfigError(f"{what}: mac {selector['mac']!r} is not a MAC address (e.g. 52:54:00:12:34:56)")
+    if "ip" in selector:
+        try:
+            ipaddress.IPv4Network(selector["ip"], strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"{what}: ip {selector['ip']!r} is not an IPv4 address or network (e.g. 10.0.7.0/24)"
+            ) from None
 
 
 def _known_keys(table: dict[str, Any], known: tuple[str, ...], what: str) -> None:

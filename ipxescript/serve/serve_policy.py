@@ -336,6 +336,8 @@ class ServePolicy:
     def start_check(self) -> None:
         """Lint every script under ROOT now (at start) and report errors with file:line."""
         self.checker.scan()
+        for missing in self.missing_files():
+            log.warning("%s", missing)
         reports = self.checker.all_reports()
         broken = [rel for rel, r in reports.items() if r.errors]
         log.info(
@@ -345,6 +347,32 @@ class ServePolicy:
             len(broken),
             f" (not served: {', '.join(sorted(broken))})" if broken and self.config.lint == "refuse" else "",
         )
+
+    def missing_files(self) -> list[str]:
+        """What the settings name that is not a file under ROOT: a machine sent there gets an error script
+        (a first stage: nothing), so it is said at start, not found at the first boot. Each names the
+        key and where it was set."""
+        where = str(self.config.config_file) if self.config.config_file else "settings"
+        error_script = "the machines sent there get an error script"
+        default = f"{where}: default" if self.config.default_target != "boot.ipxe" else "default target"
+        named = [(default, self.config.default_target, error_script)]
+        named += [(f"{where}: group {g.name!r} target", g.target, error_script) for g in self.config.groups]
+        named += [
+            (f"boot file {arch} (--boot-file or boot_files)", name, f"{arch} PXE clients get nothing to boot")
+            for arch, name in self.config.boot_files.items()
+        ]
+        missing = []
+        for what, target, then in named:
+            if "://" in target or (target in DEBIAN_FIRST_STAGES and self.first_stage_path(target)):
+                continue
+            try:
+                found = self.locate(target)
+            except PathRefused as exc:
+                missing.append(f"{what} {target!r}: {exc}; {then}")
+                continue
+            if found is None:
+                missing.append(f"{what} {target!r} is not a file under ROOT {self.root.path}; {then}")
+        return missing
 
     def first_stage_path(self, rel: str) -> str | None:
         """Debian's iPXE binary `rel` when ROOT has no file of that name (for UEFI HTTP boot clients)."""

@@ -43,7 +43,7 @@ def describe_outcome(path: dict[str, Any]) -> str:
         return f"exit {path['status']:#x}" if path["status"] else "exit 0"
     if outcome == "error":
         return f"error{where}: {path['error'] or path.get('message', '')}"
-    if outcome in ("loop", "stuck"):
+    if outcome in ("loop", "stuck", "back"):
         return f"{outcome}{where}: {path.get('message', '')}"
     return f"{outcome}{where}"
 

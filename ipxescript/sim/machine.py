@@ -24,7 +24,7 @@ from ipxescript.sim.menus import Menu
 from ipxescript.sim.profile import Machine, Profile, catalog_data, command_specs
 from ipxescript.sim.settings import Predefined, SettingsStore, Stored
 from ipxescript.sim.state import Inputs
-from ipxescript.sim.status import RunEnded, ScriptEnd
+from ipxescript.sim.status import BACK, RunEnded, ScriptEnd
 
 TICKS_PER_SEC = 1024
 NETWORK_SCHEMES = frozenset(
@@ -128,7 +128,8 @@ class Simulator:
         self.net_open = True  # the firmware booted over net0
         self.vlans: list[str] = []  # VLAN devices made by vcreate (net0-TAG)
         self.group_done = True
-        self.seen_states: set[Any] = set()
+        self.nest_decisions: list[int] = []  # explore: decisions made before each nested script started
+        self.seen_states: dict[Any, int] = {}  # explore: branch-point state -> decisions made before it
         self.joined_path: int | None = None
         self.max_decisions = 60
         self.san_hooked: list[str] = []
@@ -377,7 +378,7 @@ class Simulator:
         if outcome == "stuck":
             message = f"waiting for a key with none left ({detail.get('waiting', 'input')})"
             where = self.engine.where()
-        elif outcome in ("loop", "joined"):
+        elif outcome in ("loop", BACK, "joined"):
             message = detail.get("message", "the step limit was reached")
             where = self.engine.where()
             self.joined_path = detail.get("path")
@@ -513,8 +514,10 @@ class Simulator:
             if replacement is None:
                 return status
             image = replacement
-            # the same script starting again in the same state can only repeat itself
-            again = (image.uri, self.state_key(), len(self.inputs.keys), len(self.inputs.choose_ids))
+            # the same script starting again in the same state, with no input taken since, can only
+            # repeat itself (a choice made in between is explore's to judge: decide() sees it come back)
+            inputs = (len(self.inputs.keys), len(self.inputs.choose_ids), len(self.inputs.decisions))
+            again = (image.uri, self.state_key(), inputs)
             if again in seen:
                 raise RunEnded(
                     "loop",
@@ -537,16 +540,21 @@ class Simulator:
             self.notes.append(f"{image.name}: script too large to simulate")
             return self.err(errors.OUT_OF_MEMORY), None
         if len(self.engine.frames) >= MAX_NESTING:
-            # iPXE has no limit: each nested chain takes stack until the firmware crashes
-            raise RunEnded(
-                "loop",
-                0,
-                {"message": f"scripts nested more than {MAX_NESTING} deep (a script chains itself?)"},
+            # iPXE has no limit: each nested chain takes stack until the firmware crashes; half the
+            # nesting with a user's choice in it is a user going round (a menu that chains itself)
+            deep = f"scripts nested more than {MAX_NESTING} deep"
+            raise self.round_ended(
+                self.nest_decisions[MAX_NESTING // 2],
+                f"{deep} (a script chains itself?)",
+                f"{deep}, each after the user chose {{inputs}} (a menu that chains itself); "
+                "the user can choose otherwise",
             )
         self.registry.unregister(image)
+        self.nest_decisions.append(len(self.inputs.decisions))
         try:
             status = self.engine.run_script(image)
         finally:
+            self.nest_decisions.pop()
             if image.replacement is None and image not in self.registry.images:
                 self.registry.images.append(image)
         if image.autofree:
@@ -576,10 +584,12 @@ class Simulator:
         """An explore branch point: loops show up as the same state coming back on one path."""
         key = (kind, tuple(options), self.state_key())
         if key in self.seen_states:
-            raise RunEnded(
-                "loop", 0, {"message": f"the same state came back at this {kind} (an endless loop)"}
+            raise self.round_ended(
+                self.seen_states[key],
+                f"the same state came back at this {kind} with no input (an endless loop)",
+                f"the {kind} comes back as it was shown (after {{inputs}}); the user chooses again",
             )
-        self.seen_states.add(key)
+        self.seen_states[key] = len(self.inputs.decisions)
         depth = len(self.inputs.decisions)
         memo = self.inputs.memo
         if memo is not None and self.inputs.forced is not None and depth >= len(self.inputs.forced):
@@ -587,8 +597,25 @@ class Simulator:
                 raise RunEnded("joined", 0, {"message": f"continues as path {memo[key]}", "path": memo[key]})
             memo[key] = self.inputs.path_number
         if depth >= self.max_decisions:
-            raise RunEnded("loop", 0, {"message": f"more than {self.max_decisions} choices on one path"})
+            many = f"more than {self.max_decisions} choices on one path"
+            raise self.round_ended(
+                0, many, many + " (the user chose {inputs}); the user can choose otherwise"
+            )
         return self.inputs.decide(kind, self.engine.where() or "", options)
+
+    def round_ended(self, since: int, loop: str, back: str) -> RunEnded:
+        """A path that goes round since decision number SINCE: `back` (message BACK, {inputs} the
+        user's choices) when the user chose something in the round and can choose otherwise next time;
+        `loop` (message LOOP) when nobody chose anything: the firmware goes round for ever."""
+        chosen: list[str] = []
+        for decision in self.inputs.decisions[since:]:
+            text = f"{decision.kind}={decision.options[decision.chosen]}"
+            if decision.by_user and text not in chosen:
+                chosen.append(text)
+        if not chosen:
+            return RunEnded("loop", 0, {"message": loop})
+        shown = " ".join(chosen[:4]) + (" ..." if len(chosen) > 4 else "")
+        return RunEnded(BACK, 0, {"message": back.format(inputs=shown)})
 
     def state_key(self) -> tuple[Any, ...]:
         """Everything that decides what the run does next (explore's loop detection)."""

@@ -105,7 +105,18 @@ def simulate(script: str, options: RunOptions | None = None, **kwargs: object) -
 
 
 FAIL_ON_DEFAULT = ("error", "loop", "stuck")
-FAIL_ON_CHOICES = ("error", "loop", "stuck", "shell", "boot", "sanboot", "reboot", "poweroff", "never")
+FAIL_ON_CHOICES = (
+    "error",
+    "loop",
+    "stuck",
+    "shell",
+    "boot",
+    "sanboot",
+    "reboot",
+    "poweroff",
+    "back",
+    "never",
+)
 
 
 def failure_kind(outcome: str, status: int) -> str:

@@ -19,6 +19,12 @@ class Decision:
     options: list[str]
     chosen: int = 0
 
+    @property
+    def by_user(self) -> bool:
+        """A person's choice: a key, an item, Esc, Enter, Ctrl-C, where something else could have been
+        chosen; not a timeout (nobody pressed anything) nor a fetch's result."""
+        return self.kind != "fetch" and len(self.options) > 1 and self.options[self.chosen] != "timeout"
+
 
 @dataclass
 class Inputs:

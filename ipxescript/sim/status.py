@@ -10,7 +10,11 @@ from enum import IntEnum
 from typing import Any
 
 # What a whole run ends as (``--json``'s "outcome")
-OUTCOMES = ("boot", "exit", "shell", "reboot", "poweroff", "sanboot", "error", "stuck", "loop")
+OUTCOMES = ("boot", "exit", "shell", "reboot", "poweroff", "sanboot", "error", "stuck", "loop", "back")
+# explore only: a path came back to a branch point in a state it already showed, through a choice the
+# user made (a "back" item, Esc to the main menu); the user can choose again there, so unlike `loop`
+# (a cycle with no input in it) it is not a failure by default
+BACK = "back"
 # explore only, internal: the path reached a state another path explored from; the report replaces it
 # with that path's outcome (explore.resolve_joins), so it never reaches the output
 JOINED = "joined"

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import requests
 
+from tests.serve.conftest import LiveServer
+
 ROOT = Path(__file__).resolve().parents[2]
 MAC = "52:54:00:12:34:56"
 
@@ -89,3 +91,109 @@ def test_port_0_takes_a_free_port_and_the_banner_names_it(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+def start_log(root: Path, state: Path, *args: str) -> list[str]:
+    """serve's log up to its start-up lint summary, then the server is stopped."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ipxescript", "serve", str(root), "--state-dir", str(state), "--http-port", "0",
+         "--tftp-port", "0", *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        lines: list[str] = []
+        while not lines or " lint: " not in lines[-1] or "checked" not in lines[-1]:
+            line = proc.stderr.readline()
+            if not line:
+                raise AssertionError(f"serve ended before its start-up lint: {lines}")
+            lines.append(line.rstrip("\n"))
+        return lines
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def test_targets_and_boot_files_that_are_not_under_root_are_named_at_start(tmp_path):
+    # a typo in `default` or a group's target: every machine sent there gets an error script; it was
+    # found only at the first boot
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "boot.ipxe").write_text("#!ipxe\nshell\n")
+    config = root / "ipxescript.toml"
+    config.write_text(
+        'default = "boot.ipex"\n[boot_files]\nbios = "undionly.kpx"\n'
+        '[[group]]\nname = "rack"\ntarget = "rack.ipxe"\nselector = { mac = "52:54:00:12:34:56" }\n'
+    )
+    warnings = [line.split(" ", 3)[3] for line in start_log(root, tmp_path / "state") if " WARNING " in line]
+    assert warnings == [
+        f"{config}: default 'boot.ipex' is not a file under ROOT {root}; the machines sent there get an "
+        "error script",
+        f"{config}: group 'rack' target 'rack.ipxe' is not a file under ROOT {root}; the machines sent there "
+        "get an error script",
+        f"boot file bios (--boot-file or boot_files) 'undionly.kpx' is not a file under ROOT {root}; bios PXE "
+        "clients get nothing to boot",
+    ]
+    config.write_text('[[group]]\nname = "rack"\ntarget = "boot.ipxe"\n')
+    assert not [line for line in start_log(root, tmp_path / "state") if " WARNING " in line]
+
+
+def test_a_group_selector_no_client_can_match_is_an_error(tmp_path):
+    # `mac = "52:54:00:12:34"` (a byte short) or `ip = "10.0.7.0/33"` matched nothing, silently
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "boot.ipxe").write_text("#!ipxe\nshell\n")
+    config = root / "ipxescript.toml"
+    config.write_text(
+        '[[group]]\nname = "rack"\ntarget = "boot.ipxe"\nselector = { mac = "52:54:00:12:34" }\n'
+    )
+    result = explain(root, tmp_path / "state")
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"ipxescript serve: error: {config}: group #1 ('rack') selector: mac '52:54:00:12:34' is not a MAC "
+        "address (e.g. 52:54:00:12:34:56)\n",
+    )
+    config.write_text('[[group]]\ntarget = "boot.ipxe"\nselector = { ip = "10.0.7.0/33" }\n')
+    result = explain(root, tmp_path / "state")
+    assert result.returncode == 2
+    assert "group #1 ('group1') selector: ip '10.0.7.0/33' is not an IPv4 address or network" in result.stderr
+    config.write_text(
+        '[[group]]\ntarget = "boot.ipxe"\nselector = { ip = "10.0.7.0/24", mac = "525400123456" }\n'
+    )
+    assert explain(root, tmp_path / "state").returncode == 0
+
+
+def damage(database: Path) -> None:
+    """Another program's table where ours was (a file restored from elsewhere, a half-done migration)."""
+    import sqlite3
+
+    with sqlite3.connect(database) as db:
+        db.execute("DROP TABLE IF EXISTS assignments")
+        db.execute("CREATE TABLE assignments (x)")
+
+
+def test_assignment_commands_on_a_database_they_cannot_use_say_so_in_one_line(tmp_path):
+    state = tmp_path / "state"
+    cli = [sys.executable, "-m", "ipxescript"]
+    assert (
+        subprocess.run([*cli, "assign", MAC, "a.ipxe", "--state-dir", str(state)], timeout=120).returncode
+        == 0
+    )
+    damage(state / "assignments.sqlite3")
+    for command in (["assign", MAC, "a.ipxe"], ["assignments"], ["unassign", MAC]):
+        result = subprocess.run(
+            [*cli, *command, "--state-dir", str(state)], capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 2, result.stderr  # was a traceback (sqlite3.OperationalError), exit 1
+        assert result.stderr.startswith(f"ipxescript {command[0]}: error: {state / 'assignments.sqlite3'}: ")
+        assert "Traceback" not in result.stderr
+
+
+def test_the_api_and_a_boot_answer_clearly_when_the_assignments_cannot_be_read(server: LiveServer) -> None:
+    server.policy.store.assign(MAC, "a.ipxe", once=True)
+    damage(server.policy.config.state_dir / "assignments.sqlite3")
+    listed = requests.get(f"{server.url}/api/assignments", headers=server.auth, timeout=10)
+    assert listed.status_code == 503  # was 500 with no word of why
+    assert "assignments.sqlite3: no such column: client" in listed.json()["error"]
+    booted = requests.get(f"{server.url}/boot.ipxe", params={"mac": MAC}, timeout=10)
+    assert "boot state unavailable, asking again" in booted.text  # never boots past a once assignment

@@ -333,6 +333,24 @@ def test_explore_fails_when_a_path_fails_and_fail_on_chooses(tmp_path):
     assert code == 2 and "nonsense" in err
 
 
+def test_explore_default_passes_a_menu_the_user_returns_to_and_fails_an_endless_loop(tmp_path):
+    back = script(
+        tmp_path,
+        ":top\nmenu M\nitem linux Linux\nitem again Again\nchoose x || exit 0\ngoto ${x}\n"
+        ":again\ngoto top\n:linux\nkernel http://srv/k\nboot\n",
+    )
+    code, out, _ = ipxesim(back, "--explore", "--offline")
+    assert code == 0, out
+    assert "menu=again menu=again  back at s.ipxe:6: the menu comes back as it was shown" in out
+    assert ipxesim(back, "--explore", "--offline", "--fail-on", "back")[0] == 1
+    endless = script(
+        tmp_path, ":top\nmenu M\nitem top A\nchoose --timeout 500 x || exit 0\ngoto top\n", "e.ipxe"
+    )
+    code, out, _ = ipxesim(endless, "--explore")
+    assert code == 1, out
+    assert "menu=top menu=timeout  loop at e.ipxe:5: the same state came back" in out
+
+
 def test_choose_names_the_items_that_exist(tmp_path):
     path = script(tmp_path, "menu M\nitem a A\nitem --gap G\nitem b B\nchoose x\n")
     code, out, _ = ipxesim(path, "--choose", "c")
