@@ -218,6 +218,8 @@ def lint_command(
         prefix, eq, target = item.partition("=")
         if not eq or not prefix or not target:
             raise click.UsageError(f"--map expects PREFIX=TARGET (a URL prefix and a folder), got '{item}'")
+        if not os.path.isdir(target):
+            raise click.UsageError(f"--map '{item}': {target}: no such directory")
     overrides = {
         "select": _codes(select, "--select"),
         "ignore": _codes(ignore, "--ignore"),
