@@ -226,6 +226,8 @@ def lint_command(
         prefix, eq, target = item.partition("=")
         if not eq or not prefix or not target:
             raise click.UsageError(f"--map expects PREFIX=TARGET (a URL prefix and a folder), got '{item}'")
+        if not os.path.isdir(target):
+            raise click.UsageError(f"--map '{item}': {target}: no such directory")
     overrides = {
         "select": _codes(select, "--select"),
         "ignore": _codes(ignore, "--ignore"),
@@ -364,6 +366,8 @@ def _context(
         if not any(folder in earlier for folder in _parents(root)):
             walked.append(root)
         earlier.add(root)
+    # named as the given files are: relative to the working folder unless they were given absolute
+    relative = not any(os.path.isabs(path) for path, _text, _config in inputs)
     out: list[tuple[str, bytes, LintConfig]] = []
     for path, error in discover(walked):
         resolved = real(path)
@@ -371,7 +375,8 @@ def _context(
             continue
         given.add(resolved)
         try:
-            out.append((path, Path(resolved).read_bytes(), runner.config_for(path)))
+            shown = os.path.relpath(path) if relative else path
+            out.append((shown, Path(resolved).read_bytes(), runner.config_for(path)))
         except (OSError, ConfigError):
             continue  # context only: a file that cannot be read or configured is left out
     return (Path(found[0]) if len(found) == 1 else None), out

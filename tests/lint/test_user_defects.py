@@ -173,3 +173,32 @@ def test_a_symlink_loop_in_a_folder_is_reported_and_the_rest_is_linted(tmp_path,
     )
     assert (graph.returncode, graph.stderr) == (0, "")
     assert graph.stdout.startswith("digraph")
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_a_file_given_alone_names_its_parent_as_the_folder_run_does(tmp_path, run_cli, fmt):
+    # the pre-commit hook passes linux.ipxe alone: the chain from menu.ipxe that leads to it was named
+    # by its absolute path (a SARIF uri code scanning cannot place), 'menu.ipxe' when the folder is linted
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "menu.ipxe").write_text("#!ipxe\nchain linux.ipxe || goto error\n:error\nshell\n")
+    (tmp_path / "linux.ipxe").write_text("#!ipxe\nboot || goto error\n")
+    (tmp_path / "sub").mkdir()  # and from a subfolder, relative to where the user is, as the file itself
+    alone, folder, below = (
+        run_cli("--format", fmt, "linux.ipxe", cwd=tmp_path),
+        run_cli("--format", fmt, ".", cwd=tmp_path),
+        run_cli("--format", fmt, "../linux.ipxe", cwd=tmp_path / "sub"),
+    )
+
+    def related(result):
+        found = json.loads(result.stdout)
+        if fmt == "json":
+            return [(r["path"], r["line"]) for d in found for r in d.get("related", [])]
+        results = found["runs"][0]["results"]
+        return [
+            (r["physicalLocation"]["artifactLocation"]["uri"], r["physicalLocation"]["region"]["startLine"])
+            for d in results
+            for r in d.get("relatedLocations", [])
+        ]
+
+    assert related(alone) == related(folder) == [("menu.ipxe", 2)] * 2  # IPX501 and IPX201, both via it
+    assert related(below) == [("../menu.ipxe", 2)] * 2
