@@ -150,7 +150,7 @@ def test_a_group_selector_no_client_can_match_is_an_error(tmp_path):
     result = explain(root, tmp_path / "state")
     assert (result.returncode, result.stderr) == (
         2,
-        f"ipxescript serve: error: {config}: group #1 ('rack') selector: mac '52:54:00:12:34' is not a MAC "
+        f"ipxescript serve: error: {config}:1: group #1 ('rack') selector: mac '52:54:00:12:34' is not a MAC "
         "address (e.g. 52:54:00:12:34:56)\n",
     )
     config.write_text('[[group]]\ntarget = "boot.ipxe"\nselector = { ip = "10.0.7.0/33" }\n')
@@ -197,3 +197,24 @@ def test_the_api_and_a_boot_answer_clearly_when_the_assignments_cannot_be_read(s
     assert "assignments.sqlite3: no such column: client" in listed.json()["error"]
     booted = requests.get(f"{server.url}/boot.ipxe", params={"mac": MAC}, timeout=10)
     assert "boot state unavailable, asking again" in booted.text  # never boots past a once assignment
+
+
+def test_a_mistake_in_the_config_names_its_line(tmp_path):
+    # the file, the line, the key and the cause (the line was missing: the user searched the file)
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "boot.ipxe").write_text("#!ipxe\nshell\n")
+    config = root / "ipxescript.toml"
+    cases = {
+        'address = "127.0.0.1"\n\nlint = "refus"\n': "3: lint: 'refus' is not one of refuse, serve, off",
+        'address = "127.0.0.1"\nhttp_prot = 80\n': "2: unknown key 'http_prot' (did you mean 'http_port'?)",
+        '[metadata]\nsite = "a"\n\n[[group]]\ntarget = "boot.ipxe"\n[[group]]\ntraget = "boot.ipxe"\n': (
+            "6: group #2: unknown key(s) traget"
+        ),
+        'lint = "off"\n[dhcp_settings]\nlease_time = "1h"\n': "2: dhcp_settings: lease_time must be a number",
+    }
+    for text, said in cases.items():
+        config.write_text(text)
+        result = explain(root, tmp_path / "state")
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"ipxescript serve: error: {config}:{said}"), result.stderr
