@@ -217,3 +217,19 @@ def test_a_mistake_in_the_config_names_its_line(tmp_path):
         result = explain(root, tmp_path / "state")
         assert result.returncode == 2
         assert result.stderr.startswith(f"ipxescript serve: error: {config}:{said}"), result.stderr
+
+
+def test_listing_or_removing_in_a_state_dir_that_is_not_there_says_so(tmp_path):
+    # a mistyped --state-dir: `assignments` said "no assignments" and left an empty database behind
+    typo = tmp_path / "stat"
+    for command in (["assignments"], ["unassign", MAC]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ipxescript", *command, "--state-dir", str(typo)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr == (
+            f"ipxescript {command[0]}: error: state directory {typo} holds no assignments database: "
+            "is it the server's?\n"
+        )
+    assert not typo.exists()
