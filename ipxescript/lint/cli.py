@@ -22,7 +22,7 @@ from ipxescript.clikit import (
     quiet_option,
     version_option,
 )
-from ipxescript.lint.config import FAIL_ON, TEMPLATES, ConfigError, LintConfig, load_config, read_config_file
+from ipxescript.lint.config import FAIL_ON, TEMPLATES, ConfigError, ConfigFiles, LintConfig, read_config_file
 from ipxescript.lint.discover import discover
 from ipxescript.lint.report import FORMATS, FileReport, render
 from ipxescript.syntax.source import decode_source, encode_source
@@ -63,19 +63,27 @@ class Runner:
         self.fixed_config: LintConfig | None = None
         if config_file is not None:
             self.fixed_config = read_config_file(Path(config_file))
-        self._cache: dict[str | None, LintConfig] = {}
         self._real = _RealPaths()
+        self._config_files = ConfigFiles()
+        self._by_folder: dict[str, LintConfig] = {}
+        self._by_file: dict[Path | None, LintConfig] = {}
 
     def config_for(self, path: str) -> LintConfig:
-        """The config for a file, one object per folder: the config remembers what it decided."""
-        fixed = self.fixed_config
-        folder = (
-            None if fixed is not None else os.getcwd() if path == "-" else os.path.dirname(self._real(path))
-        )
-        found = self._cache.get(folder)
+        """The config for a file, one object per config file: the config remembers what it decided."""
+        if self.fixed_config is not None:
+            return self._config(None, self.fixed_config)
+        folder = os.path.realpath(os.getcwd()) if path == "-" else os.path.dirname(self._real(path))
+        found = self._by_folder.get(folder)
         if found is None:
-            base = fixed if fixed is not None else load_config(folder)
-            found = self._cache[folder] = base.with_overrides(**self.overrides)
+            source = self._config_files(folder)
+            found = self._by_folder[folder] = self._config(source, None)
+        return found
+
+    def _config(self, source: Path | None, fixed: LintConfig | None) -> LintConfig:
+        found = self._by_file.get(source)
+        if found is None:
+            base = fixed or (read_config_file(source) if source is not None else LintConfig())
+            found = self._by_file[source] = base.with_overrides(**self.overrides)
         return found
 
 
