@@ -233,3 +233,16 @@ def test_listing_or_removing_in_a_state_dir_that_is_not_there_says_so(tmp_path):
             "is it the server's?\n"
         )
     assert not typo.exists()
+
+
+def test_a_root_key_naming_no_folder_names_the_config_line(tmp_path):
+    config = tmp_path / "serve.toml"
+    config.write_text('lint = "off"\nroot = "boot-tre"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "ipxescript", "serve", "--config", str(config), "--explain", MAC, "efi64"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"ipxescript serve: error: {config}:2: root: {tmp_path / 'boot-tre'}: no such directory\n",
+    )
