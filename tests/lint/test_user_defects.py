@@ -243,3 +243,13 @@ def test_a_long_line_is_shown_around_its_finding(tmp_path, run_cli):
         source.startswith("    …") and source.endswith("opt59=val || goto nowhere") and len(source) <= 4 + 162
     )
     assert carets.index("^") == source.index("nowhere") and carets.strip() == "^" * len("nowhere")
+
+
+def test_a_script_given_twice_is_reported_once(tmp_path, run_cli):
+    # 'ipxelint . sub/' or a shell glob plus a name: each finding was printed once per mention
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.ipxe").write_text("#!ipxe\ngoto nowhere\n")
+    result = run_cli(".", "sub/", "sub/x.ipxe", "./sub/../sub/x.ipxe", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.count("IPX201") == 1
+    assert result.stderr.strip() == "Found 1 problem (1 error)."
