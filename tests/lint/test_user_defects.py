@@ -228,3 +228,18 @@ def test_a_pasted_blob_on_one_line_is_linted_at_once(tmp_path, run_cli):
     result = run_cli("--format", "json", str(path))
     (finding,) = json.loads(result.stdout)
     assert finding["code"] == "IPX101" and "did you mean" not in finding["message"]
+
+
+def test_a_long_line_is_shown_around_its_finding(tmp_path, run_cli):
+    # a 600-column kernel line: the terminal showed all of it (a pasted blob: megabytes, and as many carets)
+    options = " ".join(f"opt{i}=val" for i in range(60))
+    path = tmp_path / "boot.ipxe"
+    path.write_text(f"#!ipxe\nkernel http://boot.lan/vmlinuz {options} || goto nowhere\nboot\n")
+    header, source, carets = run_cli(str(path)).stdout.splitlines()[:3]
+    assert header.startswith(
+        f"{path}:2:{len('kernel http://boot.lan/vmlinuz ' + options) + 10}: warning IPX201"
+    )
+    assert (
+        source.startswith("    …") and source.endswith("opt59=val || goto nowhere") and len(source) <= 4 + 162
+    )
+    assert carets.index("^") == source.index("nowhere") and carets.strip() == "^" * len("nowhere")
