@@ -246,11 +246,17 @@ def lint_command(
     worst_fail_on = fail_on
     fixed_total = 0
     changed = False  # --diff printed a change
+    seen: set[str] = set()  # a file given twice ('ipxelint . sub/x.ipxe') is linted and reported once
     for path, error in discover(list(paths) or ["."]):
         if error is not None:
             click.echo(f"ipxelint: {printable(path)}: {error}", err=True)
             io_error = True
             continue
+        if path != "-":
+            real = os.path.realpath(path)
+            if real in seen:
+                continue
+            seen.add(real)
         shown = stdin_filename if (path == "-" and stdin_filename) else path
         try:
             config = runner.config_for(shown if path == "-" and stdin_filename else path)

@@ -385,6 +385,8 @@ def _load_config(
             raise ConfigError(f"{where}: no ROOT given and no 'root' key in the config file")
         root_path = (file_path.parent if file_path else Path.cwd()) / raw_root
     if not root_path.is_dir():
+        if root is None and not bundled:  # from the file's `root` key: say which file and line
+            raise ConfigError(f"{where}: root: {root_path}: no such directory")
         raise ConfigError(f"ROOT {root_path}: no such directory")
 
     for key in ("address", "interface", "state_dir"):
