@@ -1,5 +1,5 @@
 """Completion: commands, a command's options, labels, item ids, settings and types inside ``${``,
-setting names already used with ``set``, and URL schemes."""
+setting names already used with ``set`` (in this script or another of its boot tree), and URL schemes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from lsprotocol import types
 
 from ipxescript.catalog import CommandSpec, get_catalog
 from ipxescript.lsp.context import Cursor, cursor_at
+from ipxescript.lsp.crossfile import TreeView
 from ipxescript.lsp.documents import OpenDocument
 from ipxescript.lsp.index import IMAGE_FAMILIES, URL_SCHEME_CHARS
 
@@ -14,10 +15,13 @@ K = types.CompletionItemKind
 SETTING_COMMANDS = ("set", "clear", "read", "inc", "show", "isset")
 
 
-def complete(doc: OpenDocument, position: types.Position) -> types.CompletionList:
+def complete(
+    doc: OpenDocument, position: types.Position, view: TreeView | None = None
+) -> types.CompletionList:
+    """``view``: the document's boot tree, whose other files' settings are offered too."""
     offset = doc.positions.offset(position)
     cursor = cursor_at(doc.script, offset)
-    items = _items(doc, cursor)
+    items = _items(doc, cursor, view)
     if cursor.word is not None:
         # replace the whole part of the word that is being completed
         start = offset - len(_completed_part(cursor))
@@ -38,13 +42,13 @@ def _completed_part(cursor: Cursor) -> str:
     return cursor.prefix
 
 
-def _items(doc: OpenDocument, cursor: Cursor) -> list[types.CompletionItem]:
+def _items(doc: OpenDocument, cursor: Cursor, view: TreeView | None) -> list[types.CompletionItem]:
     if cursor.line is None:
         return _commands(doc)
     if cursor.in_comment or cursor.in_label:
         return []
     if cursor.open_reference is not None:
-        return _reference_items(doc, cursor)
+        return _reference_items(doc, cursor, view)
     if cursor.word_index == 0:
         return _commands(doc)
     name = cursor.command_name
@@ -70,7 +74,7 @@ def _items(doc: OpenDocument, cursor: Cursor) -> list[types.CompletionItem]:
     if name == "item" and position == 0 and not _has_option(doc, cursor, "gap"):
         return extra + _labels(doc)  # an item id is usually the label its choice jumps to
     if name in SETTING_COMMANDS + ("choose",) and position == 0:
-        return extra + _setting_names(doc, cursor)
+        return extra + _setting_names(doc, cursor, view)
     if (spec.family in IMAGE_FAMILIES or name in ("sanboot", "sanhook", "set")) and all(
         c in URL_SCHEME_CHARS for c in prefix
     ):
@@ -169,7 +173,7 @@ def _item_ids(doc: OpenDocument, cursor: Cursor) -> list[types.CompletionItem]:
     ]
 
 
-def _setting_names(doc: OpenDocument, cursor: Cursor) -> list[types.CompletionItem]:
+def _setting_names(doc: OpenDocument, cursor: Cursor, view: TreeView | None) -> list[types.CompletionItem]:
     catalog = get_catalog()
     # names written elsewhere in the script (not just the word being typed)
     used = sorted(
@@ -177,6 +181,13 @@ def _setting_names(doc: OpenDocument, cursor: Cursor) -> list[types.CompletionIt
     )
     items = [types.CompletionItem(label=name, kind=K.Variable, detail="set in this script") for name in used]
     known = set(used)
+    if view is not None:  # and in the files that run before or after it (settings are global)
+        for other in view.tree.connected(view.file):
+            if other is view.file:
+                continue
+            for name in sorted(other.model.settings.written_names - known):
+                items.append(types.CompletionItem(label=name, kind=K.Variable, detail=f"set in {other.name}"))
+                known.add(name)
     for name, specs in sorted(catalog.settings.items()):
         if name not in known:
             items.append(
@@ -187,7 +198,7 @@ def _setting_names(doc: OpenDocument, cursor: Cursor) -> list[types.CompletionIt
     return items
 
 
-def _reference_items(doc: OpenDocument, cursor: Cursor) -> list[types.CompletionItem]:
+def _reference_items(doc: OpenDocument, cursor: Cursor, view: TreeView | None) -> list[types.CompletionItem]:
     """Inside ``${``: block prefixes and setting names, or types after ``:``."""
     catalog = get_catalog()
     inner = cursor.open_reference or ""
@@ -198,7 +209,7 @@ def _reference_items(doc: OpenDocument, cursor: Cursor) -> list[types.Completion
             )
             for t in catalog.types.values()
         ]
-    items = _setting_names(doc, cursor)
+    items = _setting_names(doc, cursor, view)
     names = {i.label for i in items}
     for name in catalog.builtin_settings:
         if name not in names:

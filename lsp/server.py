@@ -407,6 +407,7 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(ls: IpxeLanguageServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
         ls.trees.set_folders(ls.workspace_folders())
+        ls.reload_configs()  # an open document's tree is its workspace folder's: it may have changed
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: IpxeLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -418,7 +419,8 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
     )
     @_guard
     def on_completion(ls: IpxeLanguageServer, params: types.CompletionParams) -> types.CompletionList:
-        return completion.complete(ls.document(params.text_document.uri), params.position)
+        doc = ls.document(params.text_document.uri)
+        return completion.complete(doc, params.position, ls.tree_view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     @_guard

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache
@@ -14,6 +14,7 @@ from pathlib import Path
 from ipxescript.analysis.boottree import BootTree, Edge, parse_map
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Related, Severity
 from ipxescript.catalog import Profile
+from ipxescript.lint import workers
 from ipxescript.lint.config import LintConfig
 from ipxescript.lint.context import LintContext
 from ipxescript.lint.registry import Rule, all_rules
@@ -327,15 +328,18 @@ def lint_tree(
     maps: Sequence[str] = (),
     root: str | Path | None = None,
     context: Sequence[tuple[str, str | bytes, LintConfig]] = (),
+    jobs: int = 1,
+    warn: Callable[[str], None] | None = None,
 ) -> list[LintResult]:
     """Lint scripts as one boot tree (ipxescript.analysis.boottree): ``files`` are (path, text,
     config); settings, failures and chain paths pass between the scripts that chain each other.
     ``entries`` and ``maps`` (``PREFIX=TARGET``) add to those each file's config names. ``context``
     scripts (same form) join the tree, as parents or children, but are neither linted nor returned.
     Results come in the order of ``files``; findings in a chained script carry the chain that reaches
-    it."""
+    it. With ``jobs`` > 1 the rules run in up to that many processes (ipxescript.lint.workers), the
+    same findings; ``warn`` hears of a worker that died (its files are linted again here)."""
     with _gc_paused():  # the work is in a function of its own so its locals are gone before the GC resumes
-        return _lint_tree(files, entries, maps, root, context)
+        return _lint_tree(files, entries, maps, root, context, jobs, warn)
 
 
 def _lint_tree(
@@ -344,6 +348,8 @@ def _lint_tree(
     maps: Sequence[str],
     root: str | Path | None,
     context: Sequence[tuple[str, str | bytes, LintConfig]] = (),
+    jobs: int = 1,
+    warn: Callable[[str], None] | None = None,
 ) -> list[LintResult]:
     run = LintRun()
     prepared = [_prepare(text, path, config, run) for path, text, config in files]
@@ -362,20 +368,40 @@ def _lint_tree(
     for p, path in on_disk:
         p.ctx.tree = tree
         p.ctx.tree_file = tree.file(path)
-    results = [_finish(p, run) for p in prepared]
-    for p, result in zip(prepared, results, strict=True):
+
+    def findings(p: _Prepared) -> list[Diagnostic]:
+        found = _finish(p, run).diagnostics
         tree_file = p.ctx.tree_file
-        if tree_file is None:
-            continue
-        via = tree.describe_path(tree_file)
+        via = tree.describe_path(tree_file) if tree_file is not None else ""
         if not via:
-            continue
+            return found
+        assert tree_file is not None
         related = tuple(_edge_location(edge, shown_path) for edge in tree.chain_path(tree_file))
-        result.diagnostics = [
-            replace(d, via=d.via or via, related=d.related + related) for d in result.diagnostics
-        ]
+        return [replace(d, via=d.via or via, related=d.related + related) for d in found]
+
+    shares = [list(range(len(prepared)))]
+    if jobs > 1 and len(prepared) > 1:
+        shares = workers.plan([len(p.shown.lines) for p in prepared], _groups(tree, prepared), jobs)
+        _split_rules()  # the rules' modules imported before the fork, not once in every worker
+    found = workers.run_shares(shares, lambda share: [findings(prepared[i]) for i in share], warn or _ignore)
+    results = [
+        LintResult(p.text, p.shown, diagnostics) for p, diagnostics in zip(prepared, found, strict=True)
+    ]
     _release([*(p.ctx for p in prepared), *(p.ctx for p, _path in around)])
     return results
+
+
+def _groups(tree: BootTree, prepared: list[_Prepared]) -> list[int]:
+    """For each file, the number of its group of connected files (``BootTree.connected``); a file
+    outside the tree (standard input) is a group of its own."""
+    return [
+        id(tree.connected(p.ctx.tree_file)[0]) if p.ctx.tree_file is not None else -1 - i
+        for i, p in enumerate(prepared)
+    ]  # a group is named by its first file
+
+
+def _ignore(_message: str) -> None:
+    pass
 
 
 def _edge_location(edge: Edge, shown_path: dict[int, str]) -> Related:

@@ -34,6 +34,7 @@ from ipxescript.sim.run import (
 EXAMPLES = """\b
 Examples:
   ipxesim boot.ipxe                                run it; menus are interactive on a terminal
+                                                   (Ctrl-C is iPXE's key there; Ctrl-\\ quits)
   ipxesim boot.ipxe --keys "DOWN ENTER"            press keys when the script waits
   ipxesim boot.ipxe --choose linux --format json   pick an item by id; machine-readable result
   ipxesim boot.ipxe --explore                      every path through menus, prompts and timeouts

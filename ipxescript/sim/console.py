@@ -9,9 +9,31 @@ from __future__ import annotations
 import re
 
 ROWS, COLS = 25, 80
+ESC = "\x1b"
+
+
+def visible(text: str) -> str:
+    """TEXT without the ANSI escape sequences iPXE's consoles consume (src/core/ansiesc.c,
+    ansiesc_process): after ESC, `[`, parameter digits, `;` and intermediate bytes (0x20-0x2f) are
+    taken until any other byte, the final one, which ends the sequence. They take no room on the
+    screen: `set esc:hex 1b` + `echo ${esc:string}[1mBold` shows `Bold`, and a menu item's colour codes
+    count for its layout (iPXE pads and centres by the bytes) but are not shown."""
+    if ESC not in text:
+        return text
+    out: list[str] = []
+    in_escape = False
+    for ch in text:
+        if ch == ESC and not in_escape:
+            in_escape = True
+        elif not in_escape:
+            out.append(ch)
+        elif not (ch == "[" or ch == ";" or "0" <= ch <= "9" or " " <= ch <= "/"):
+            in_escape = False  # the final byte
+    return "".join(out)
 
 
 def render(text: str) -> str:
+    text = visible(text)
     lines: list[str] = []
     cur: list[str] = []
     col = 0
@@ -96,7 +118,7 @@ class Screen:
     def put(self, row: int, col: int, text: str, style: str = "normal") -> None:
         if not 0 <= row < ROWS:
             return
-        for i, ch in enumerate(text):
+        for i, ch in enumerate(visible(text)):
             if 0 <= col + i < COLS:
                 self.cells[row][col + i] = ch if ch >= " " else " "
                 self.styles[row][col + i] = style

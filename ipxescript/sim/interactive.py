@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import sys
 import termios
 import time
@@ -68,23 +69,40 @@ MONO = {
 }
 
 
+def _quit(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # Ctrl-\ leaves the simulator the way Ctrl-C does elsewhere ("Aborted!")
+
+
 class Terminal:
+    """The keyboard and screen of an interactive run. While the firmware reads keys (a menu, prompt,
+    read, sleep, the shell) Ctrl-C is its key (iPXE cancels with it); Ctrl-\\ then quits the simulator.
+    While it is busy (a slow fetch, a long run) Ctrl-C quits, as in any program."""
+
     def __init__(self, key_offset: int = 0, colour: bool | None = None) -> None:
         self.fd = sys.stdin.fileno()
         self.saved = termios.tcgetattr(self.fd)
         tty.setcbreak(self.fd)
+        self.busy = termios.tcgetattr(self.fd)
+        self.reading = termios.tcgetattr(self.fd)
+        self.reading[6][termios.VINTR] = 0  # _POSIX_VDISABLE: Ctrl-C arrives as the byte 0x03
+        self.saved_quit = signal.signal(signal.SIGQUIT, _quit)
         self.key_offset = key_offset
         self.drawing = False  # a screen is up (drawn over in place) or not (cleared first)
         self.styles = COLOUR if (colour if colour is not None else "NO_COLOR" not in os.environ) else MONO
 
     def close(self) -> None:
         termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+        signal.signal(signal.SIGQUIT, self.saved_quit)
 
     def _read_byte(self, timeout: float | None) -> str | None:
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
-            return None
-        return os.read(self.fd, 1).decode("latin-1")
+        termios.tcsetattr(self.fd, termios.TCSANOW, self.reading)
+        try:
+            ready, _, _ = select.select([self.fd], [], [], timeout)
+            if not ready:
+                return None
+            return os.read(self.fd, 1).decode("latin-1")
+        finally:
+            termios.tcsetattr(self.fd, termios.TCSANOW, self.busy)
 
     def wait_key(self, ticks: int) -> int | None:
         """getkey(): ticks of 1/1024 s; 0 waits forever."""
@@ -127,5 +145,10 @@ class Terminal:
         sys.stdout.write("\x1b[0m\x1b[2J\x1b[H")
         sys.stdout.flush()
 
-    def sleep(self, seconds: int) -> None:
-        time.sleep(seconds)
+    def sleep(self, seconds: int) -> bool:
+        """sleep(): False when Ctrl-C ended it; other keys are read and dropped (keypress_interrupted)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._read_byte(left) == "\x03":
+                return False
+        return True

@@ -247,3 +247,15 @@ async def test_an_edit_in_the_parent_reaches_the_child(client: LanguageClient) -
         )
     )
     await diagnostics_where(client, child_uri, lambda ds: any(d.code == "IPX403" for d in ds))
+
+
+async def test_completion_offers_settings_set_in_other_files_of_the_tree(client: LanguageClient) -> None:
+    uri, text = open_file(client, "linux.ipxe")
+    found = await client.text_document_completion_async(
+        types.CompletionParams(**at(uri, text, "${base-url}", delta=2))
+    )
+    assert found is not None
+    items = found.items if isinstance(found, types.CompletionList) else found
+    details = {item.label: item.detail for item in items}
+    assert details.get("tools-dir") == "set in menu.ipxe"  # (an earlier test took base-url out of it)
+    assert "hostname" in details  # and iPXE's own, as before

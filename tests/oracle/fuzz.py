@@ -108,9 +108,10 @@ class Generated:
     lines: list[str]
     keys: list[str] = field(default_factory=list)
     children: dict[str, list[str]] = field(default_factory=dict)
+    magic: str = "#!ipxe"
 
     def text(self) -> str:
-        header = ["#!ipxe"] + ([f"# keys: {' '.join(self.keys)}"] if self.keys else [])
+        header = [self.magic] + ([f"# keys: {' '.join(self.keys)}"] if self.keys else [])
         return "\n".join(header + self.lines) + "\n"
 
 
@@ -247,6 +248,174 @@ def prompt_block() -> st.SearchStrategy[tuple[list[str], list[str]]]:
     )
 
 
+# Colour codes the way real-world menus make them (netboot.xyz and its forks: `set esc:hex 1b`, then
+# `${esc:string}[1m`), used in echo lines, menu titles and items, and prompt texts. Never a clear
+# (`[J`, `[2J`): the harness takes a clear for the start of a drawing (docs/oracle.md).
+COLOURS = [
+    "set esc:hex 1b",
+    "set bold ${esc:string}[1m",
+    "set boldoff ${esc:string}[22m",
+    "set fg_gre ${esc:string}[32m",
+    "set reset ${esc:string}[0m",
+]
+DECOR = ["", "", "${bold}", "${fg_gre}${bold}", "${reset}"]
+RW_LABELS = ["linux", "tools", "back", "exit_"]  # the item labels a real-world menu jumps to
+
+
+def menu_rw(profile: str) -> st.SearchStrategy[tuple[list[str], list[str]]]:
+    """A menu written like the corpus's: gaps, --key shortcuts, an item --default or choose --default,
+    a named menu, --keep, colour codes, `goto ${target}` to labels, and a `back` item that shows the
+    menu again (the second time with a timeout, and at most twice)."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple[list[str], list[str]]:
+        named = draw(st.booleans())
+        into = " --menu rm" if named else ""
+        decor = draw(st.sampled_from(DECOR))
+        labels = draw(st.lists(st.sampled_from(RW_LABELS), min_size=1, max_size=4, unique=True))
+        shortcuts = {lab: draw(st.sampled_from(["", "", "a", "x", "X", "1"])) for lab in labels}
+        flagged = draw(st.sampled_from(["", *labels]))
+        lines = ["set rounds:int32 0", ":rw_top"]
+        lines.append(f"menu{' --name rm' if named else ''} {decor}Real-world menu ${{rounds}}")
+        if draw(st.booleans()):
+            lines.append(f"item{into} --gap -- {decor}---- Section ----")
+        used: set[str] = set()
+        presses = []
+        for lab in labels:
+            key = shortcuts[lab] if shortcuts[lab] and shortcuts[lab].lower() not in used else ""
+            used.add(key.lower())
+            presses += [key] if key else []
+            opts = (f" --key {key}" if key else "") + (" --default" if lab == flagged else "")
+            lines.append(f"item{into}{opts} {lab} {draw(st.sampled_from(DECOR))}Item {lab}")
+            if draw(st.integers(0, 3)) == 0:
+                lines.append(f"item{into} --gap")
+        default = draw(st.sampled_from(["", "", " --default tools", " --default nosuch"]))
+        keep = draw(st.sampled_from(["", "", " --keep"]))
+        keys = draw(
+            st.one_of(
+                st.just([]),  # the timeout chooses
+                st.lists(st.sampled_from(["DOWN", "UP", "HOME", "END", "PGDN"]), max_size=3).map(
+                    lambda ks: [*ks, "ENTER"]
+                ),
+                st.sampled_from(presses or ["ENTER"]).map(lambda k: [k]),
+                st.just(["ESC"]),
+            )
+        )
+        timeout = " --timeout 1000" if not keys else " --timeout ${to}"
+        lines.insert(0, "set to:int32 0")
+        lines.append(f"choose{into}{default}{timeout}{keep} target && goto rw_${{target}} || goto rw_cancel")
+        for lab in labels:
+            lines.append(f":rw_{lab}")
+            if lab == "back":
+                lines += ["inc rounds", "set to:int32 1000", "iseq ${rounds} 2 && goto rw_end || goto rw_top"]
+            else:
+                lines += [f"echo {decor}picked {lab}", "goto rw_end"]
+        lines += [":rw_cancel", "echo cancelled ${errno}", ":rw_end"]
+        if named:
+            lines.append("menu --delete --name rm ||")
+        return lines, keys
+
+    return build()
+
+
+def prompt_rw() -> st.SearchStrategy[tuple[list[str], list[str]]]:
+    """prompt and read as real scripts use them: `--key` with `--timeout` (the key pressed, another key,
+    or none), F12 and Ctrl-B keys, colour codes in the text, `echo -n` before `read`."""
+    after = " && echo yes || echo no ${errno}"
+    return st.sampled_from(
+        [
+            ([f"prompt --key m --timeout 1000 Hit the ${{bold}}m${{boldoff}} key...{after}"], []),
+            ([f"prompt --key m --timeout 20000 Hit m{after}"], ["m"]),
+            ([f"prompt --key m --timeout 20000 Hit m{after}"], ["n"]),
+            ([f"prompt --key 0x197e --timeout 20000 Press F12 to investigate{after}"], ["F12"]),
+            (["prompt --key 0x197e --timeout 1000 Press F12 to investigate || echo timed out"], []),
+            ([f"prompt --key 0x02 --timeout 20000 Press Ctrl-B for the command line...{after}"], ["CTRL-B"]),
+            ([f"prompt --timeout 1000{after}"], []),
+            ([f"prompt Press any key to continue ...{after}"], ["SPACE"]),
+            (["echo -n Enter a name: && read fb && echo [${fb}]"], ["text:abc", "ENTER"]),
+            (["echo -n Number: ; read fb:int8 || echo read ${errno}", "show fb"], ["text:300", "ENTER"]),
+            (["read fb || echo read ${errno}"], ["ESC"]),
+        ]
+    )
+
+
+def loop_rw() -> st.SearchStrategy[list[str]]:
+    """Counting loops (`inc` and `iseq`/`isset` in `&&`/`||` chains), entered from outside by `goto`
+    and left by `goto` or `exit`; counters are signed (`${n}` is decimal) so `iseq ${n} 3` ends them."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> list[str]:
+        kind = draw(st.sampled_from(["int8", "int16", "int32"]))
+        lines = [f"set n:{kind} {draw(st.sampled_from(['0', '-1', '1']))}"]
+        if draw(st.booleans()):
+            lines.append("goto lp_mid")  # into the loop, past its `inc`
+        lines += [":lp_top", "inc n"]
+        lines.append(draw(st.sampled_from(["echo -n ${n} ", "echo n=${n}", "isset ${n} && echo -n .", ""])))
+        lines.append(":lp_mid")
+        lines.append(
+            draw(
+                st.sampled_from(
+                    [
+                        "iseq ${n} 3 && goto lp_out || goto lp_top",
+                        "iseq ${n} 3 || goto lp_top",
+                        "iseq ${n} 2 && exit 4 || goto lp_top",
+                        "iseq ${n} 3 && goto lp_out ||",
+                    ]
+                )
+            )
+        )
+        if lines[-1].endswith("||"):
+            lines.append("goto lp_top")
+        lines += [":lp_out", "echo out ${n} ${n:hex} ${n:uint8}"]
+        return [ln for ln in lines if ln]
+
+    return build()
+
+
+def odd_line() -> st.SearchStrategy[str]:
+    """Lines real scripts have that the command generators do not make: comments, tabs, quotes,
+    backslashes, `|| #comment`, long lines around the 80-column width, scopes `netX/`."""
+    digits = "0123456789" * 30
+    return st.one_of(
+        st.sampled_from(
+            [
+                "# a comment ${nosuch:int8}",
+                "  # an indented comment",
+                "\techo tab-indented",
+                "echo a # b",
+                "echo a #b",
+                "imgfetch files/nosuch.txt || #loading",
+                "echo \"double  quoted\" 'single  quoted'",
+                "echo a\\ b",
+                "echo \\${fa}",
+                "set netX/fx v && echo ${net0/fx} ${netX/fx}",
+                "show netX/mac",
+                "clear netX/fx || echo noclear",
+                "echo ${netX/mac:hexhyp} ${net0/mac:hexraw}",
+                "isset ${netX/ip} && echo has ip",
+                "echo -n no newline",
+                "echo -n",
+                "echo ${esc:string}[1mbold${esc:string}[0m",
+            ]
+        ),
+        st.sampled_from([78, 79, 80, 81, 159, 160, 161, 250]).map(lambda n: "echo " + digits[:n]),
+        st.sampled_from([79, 80, 81]).map(lambda n: "echo -n " + digits[:n]),
+    )
+
+
+def realworld_block(profile: str) -> st.SearchStrategy[tuple[list[str], list[str]]]:
+    """Constructs of real-world scripts (/work/corpus) the other generators never make."""
+    plain = st.lists(odd_line(), min_size=1, max_size=4).map(lambda ls: (ls, []))
+    loop = loop_rw().map(lambda ls: (ls, []))
+
+    def colours(t: tuple[bool, tuple[list[str], list[str]]]) -> tuple[list[str], list[str]]:
+        wanted, (lines, keys) = t
+        uses = any(c in ln for ln in lines for c in ("${esc", "${bold", "${fg_", "${reset"))
+        return (COLOURS + lines if wanted or uses else lines), keys
+
+    return st.tuples(st.booleans(), st.one_of(menu_rw(profile), prompt_rw(), loop, plain)).map(colours)
+
+
 def run_block(profile: str) -> st.SearchStrategy[list[str]]:
     """Running images that fail (or succeed): missing files on every build; files that are no image
     only on EFI builds (a BIOS build takes any small file for a PXE NBP, jumps into it and hangs)."""
@@ -283,7 +452,13 @@ def script(profile: str, name: str) -> st.SearchStrategy[Generated]:
     def build(draw: st.DrawFn) -> Generated:
         lines = draw(body)
         case = Generated(name, lines)
-        flavour = draw(st.sampled_from(["plain", "plain", "control", "chain", "menu", "prompt", "run"]))
+        flavour = draw(
+            st.sampled_from(
+                ["plain", "plain", "control", "chain", "menu", "prompt", "run", "real", "real", "real"]
+            )
+        )
+        if draw(st.sampled_from(range(16))) == 7:
+            case.magic = "#!gpxe"  # the old magic line real scripts still start with
         if flavour == "control":
             label = draw(st.sampled_from(LABELS))
             at = draw(st.integers(0, len(lines)))
@@ -309,6 +484,11 @@ def script(profile: str, name: str) -> st.SearchStrategy[Generated]:
         elif flavour == "run":
             at = draw(st.integers(0, len(lines)))
             lines[at:at] = draw(run_block(profile))
+        elif flavour == "real":
+            block, keys = draw(realworld_block(profile))
+            at = draw(st.integers(0, len(lines)))
+            lines[at:at] = block
+            case.keys = keys
         elif flavour in ("menu", "prompt"):
             block, keys = draw(menu_block(profile) if flavour == "menu" else prompt_block())
             lines.extend(block)

@@ -293,3 +293,21 @@ def test_dhcp_tag_255_is_the_packets_end_marker(run):
     result = run("show 255\nshow 254 || echo ${errno}\n", profile="pcbios")
     assert result.console.splitlines()[0] == "net0.dhcp/255:string ="
     assert result.console.splitlines()[-1] == "0x2d0c203b"
+
+
+COLOURS = "set esc:hex 1b\nset b ${esc:string}[1m\nset g ${esc:string}[32;1m\nset o ${esc:string}[0m\n"
+
+
+def test_colour_codes_take_no_room_on_the_console(run):
+    # netboot.xyz's way of making colour codes (oracle case ansi_colour_echo, all three builds)
+    result = run(COLOURS + "echo ${b}Bold${o} and ${g}green${o}\necho -n ${g}x${o}\necho y\n", profile="efi")
+    assert result.console == "Bold and green\nxy\n"
+
+
+def test_colour_codes_count_for_a_menus_layout(run):
+    # iPXE centres, pads and places the countdown by bytes; the codes are not shown (ansi_colour_menu_layout)
+    script = COLOURS + "menu ${b}Title\nitem a ${g}Coloured\nitem b Plain\nchoose --timeout 1000 x\n"
+    first = run(script, profile="pcbios").screens[0]
+    assert first[1] == " " * 35 + "Title"  # "\x1b[1mTitle" is 9 bytes: (80 - 9) // 2
+    assert first[3] == "   Coloured" + " " * 56 + "(1)"  # at column 67: 7 bytes (the code) left of 74
+    assert first[4] == "   Plain"

@@ -177,3 +177,32 @@ def test_login_and_form_edit_boxes_on_a_terminal(pane, tmp_path: Path) -> None:
         "== exit 0",
         "[exited]",
     ]
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_is_the_firmwares_key_and_ctrl_backslash_quits(pane, tmp_path: Path) -> None:
+    """Ctrl-C cancels a menu and a sleep as on the firmware (it quit the simulator, "Aborted!"); a key
+    typed during `sleep` is read and dropped (it went to the next menu); Ctrl-\\ leaves a loop."""
+    script = tmp_path / "c.ipxe"
+    script.write_text(
+        "#!ipxe\nsleep 2\nmenu Pick\nitem a Alpha\nitem b Beta\nchoose x || goto cancelled\necho chose ${x}\n"
+        "exit 0\n:cancelled\necho cancelled ${errno}\nsleep 30 || echo slept ${errno}\n"
+        ":top\nprompt Press a key\ngoto top\n"
+    )
+    p = pane(script)
+    p.keys("b")  # during the first sleep: dropped, so the menu waits
+    p.wait_for("Beta")
+    time.sleep(1.5)
+    rows, _ = p.screen()
+    assert any("Pick" in r for r in rows)
+    p.keys("C-c")
+    p.wait_for("cancelled 0xb2ce095")
+    time.sleep(1)
+    p.keys("C-c")
+    p.wait_for("slept 0xb022095")
+    p.wait_for("Press a key")
+    p.keys("C-c")  # a key for the prompt: the loop goes on
+    time.sleep(1)
+    p.keys("C-\\")
+    rows, _ = p.wait_for("[exited]")
+    assert [r.strip() for r in rows if r.strip()][-2:] == ["Aborted!", "[exited]"]

@@ -68,7 +68,7 @@ def sleep(sim: Simulator, p: Parsed, argv0: str) -> int:
             sim.advance(at)
             return sim.err(errors.SLEEP_CANCELLED)
         at += KEY_UNANSWERED_TICKS
-    if sim.interactive is not None:
-        sim.interactive.sleep(seconds)
+    if sim.interactive is not None and not sim.interactive.sleep(seconds):
+        return sim.err(errors.SLEEP_CANCELLED)
     sim.advance(seconds * TICKS_PER_SEC)
     return 0
