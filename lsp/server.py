@@ -407,6 +407,7 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def folders_changed(ls: IpxeLanguageServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
         ls.trees.set_folders(ls.workspace_folders())
+        ls.reload_configs()  # an open document's tree is its workspace folder's: it may have changed
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: IpxeLanguageServer, params: types.DidSaveTextDocumentParams) -> None:

@@ -57,14 +57,18 @@ class Mapping:
     target: Path
 
 
-def parse_map(text: str, base: Path | None = None) -> Mapping:
-    """``PREFIX=TARGET`` -> Mapping; a relative TARGET is taken from ``base`` (the config's folder)."""
+def parse_map(text: str, base: Path | None = None, *, must_exist: bool = False) -> Mapping:
+    """``PREFIX=TARGET`` -> Mapping; a relative TARGET is taken from ``base`` (the config's folder).
+    `must_exist` (a flag the user typed): a folder that is not there is an error, not a tree whose
+    mapped chains all stay open."""
     prefix, eq, target = text.partition("=")
     if not eq or not prefix or not target:
         raise MapError(f"{text!r}: expected PREFIX=TARGET (a URL prefix and a folder)")
     path = Path(target)
     if base is not None and not path.is_absolute():
         path = base / path
+    if must_exist and not path.is_dir():
+        raise MapError(f"{text!r}: {target}: no such directory")
     return Mapping(prefix, path)
 
 

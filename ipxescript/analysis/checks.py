@@ -81,7 +81,8 @@ def command_key(command: Command, catalog: Catalog) -> tuple[str | None, ...]:
     except: None for a word with a ``${...}`` that does not start with ``-``, whose text no check
     reads; "" for a literal positional (a word not starting with ``-`` after one that does not
     either: only an option word is followed by its value) of a command without integer positionals,
-    where only the count of positionals matters."""
+    where only the count of positionals matters. A word with a ``"`` keeps its text (IPX106 counts
+    the quotes before an option-like word)."""
     name = command.name
     spec = catalog.commands.get(name) if name else None
     integers = spec is not None and _has_integer_positionals(spec)
@@ -92,10 +93,10 @@ def command_key(command: Command, catalog: Catalog) -> tuple[str | None, ...]:
         dash = text.startswith("-")
         if dash:
             out.append(text)
-        elif "${" in text and not is_literal_text(text):
+        elif "${" in text and not is_literal_text(text) and '"' not in text:
             out.append(None)
-        else:
-            out.append(text if after_dash or integers else "")
+        else:  # (a '"' opens or closes a quoted parameter: IPX106 reads it)
+            out.append(text if after_dash or integers or '"' in text else "")
         after_dash = dash
     return tuple(out)
 
@@ -271,10 +272,13 @@ def _options_after_positionals(command: Command, spec: CommandSpec, binding: Bin
         return
     first = binding.positional_start
     words = command.words
+    quotes = 0  # '"' in the positionals before this one: an odd count opens a quoted kernel parameter
     for index in binding.positionals:
         word = words[index]
-        if not word.text.startswith("-") or word.text == "--" or not word.is_literal:
-            continue
+        inside = quotes % 2 == 1
+        quotes += word.text.count('"')
+        if inside or not word.text.startswith("-") or word.text == "--" or not word.is_literal:
+            continue  # 'early_command="udhcpc -n -q"' is one parameter the kernel reads, not an option
         opt = spec.option(word.text.split("=", 1)[0])
         if opt is None or opt.long == "--help":
             continue

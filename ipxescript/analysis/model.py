@@ -221,7 +221,7 @@ class ScriptModel:
         earlier = self.previous.__dict__.get("label_suggester") if self.previous is not None else None
         if isinstance(earlier, Suggester):
             return earlier.updated(self.labels)
-        return Suggester(self.labels)
+        return Suggester(self.labels, versions=True)
 
     # -- the analyses --------------------------------------------------------------------------
 

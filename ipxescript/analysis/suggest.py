@@ -3,7 +3,9 @@
 A candidate is offered when it is one edit away (insert, delete, replace or swap two neighbours), or,
 for words of 6 characters and more, two edits away with a high overall similarity. That keeps real
 typos (``chian``, ``echoo``, ``isseq``, ``strat``, ``tool``) and drops far matches (``sub`` ->
-``gdbstub``, ``boot`` -> ``boottype``). Candidates are found through an index of their deletion
+``gdbstub``, ``boot`` -> ``boottype``). Among a script's own names (``versions``: labels, settings,
+images) a name with other numbers in it than the word's is another version or item, not a typo
+(``19.10-boot`` -> ``20.10-boot``, ``centos7`` -> ``centos8``). Candidates are found through an index of their deletion
 variants (a name within 2 edits of a word shares a variant with it with at most 2 letters deleted from
 each), built once per set on the first question, so a script with thousands of labels and hundreds of
 unknown names costs a few dictionary look-ups per name instead of a comparison with every label.
@@ -11,10 +13,12 @@ unknown names costs a few dictionary look-ups per name instead of a comparison w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 TEMPLATE_CHARS = set("{}<>%@")
+NUMBERS = re.compile(r"[0-9]+")
 
 
 def _similarity(a: str, b: str) -> float:
@@ -127,8 +131,9 @@ SCANS = 4
 class Suggester:
     """Close names from a fixed set of candidates, with results cached per word."""
 
-    def __init__(self, candidates: Iterable[str]) -> None:
+    def __init__(self, candidates: Iterable[str], versions: bool = False) -> None:
         self.names = sorted({c for c in candidates if c})
+        self.versions = versions  # numbers in the names are versions or item numbers (see above)
         self._index: dict[str, list[str]] | None = None
         self._cache: dict[str, list[str]] = {}
         self._scans = 0  # questions answered without the index so far
@@ -136,6 +141,10 @@ class Suggester:
         # left and came (the index is made when first asked for, like a fresh one's)
         self._base: Suggester | None = None
         self._changes: tuple[set[str], set[str]] = (set(), set())
+
+    @cached_property
+    def longest(self) -> int:
+        return max(map(len, self.names), default=0)
 
     @property
     def index(self) -> dict[str, list[str]]:
@@ -168,6 +177,8 @@ class Suggester:
         if not self.names:
             return []
         limit = 2 if len(word) >= 6 else 1
+        if len(word) - limit > self.longest:
+            return []  # no name is that long (a pasted blob: its scan and its deletions grow as its square)
         near: set[str] = set()
         if self._index is None and self._base is None and self._scans < SCANS:
             self._scans += 1
@@ -177,6 +188,9 @@ class Suggester:
             for variant in deletions(word, limit):
                 near.update(index.get(variant, ()))
         near.discard(word)  # never its own typo (callers may pass a set that holds it)
+        numbers = NUMBERS.findall(word) if self.versions else None
+        if numbers:  # a name with other numbers is another version or item, not a typo
+            near = {name for name in near if NUMBERS.findall(name) in ([], numbers)}
         if len(near) > MAX_CHECKED:  # many look-alikes (generated labels): the ones sharing most of the word
             near = set(
                 sorted(near, key=lambda n: (abs(len(n) - len(word)), -_shared_ends(word, n), n))[:MAX_CHECKED]
@@ -200,18 +214,19 @@ class Suggester:
         base = self._base if self._index is None and self._base is not None else self
         gone, new = set(base.names) - set(names), set(names) - set(base.names)
         if len(gone) + len(new) > 16:
-            return Suggester(names)
-        out = Suggester(())
+            return Suggester(names, self.versions)
+        out = Suggester((), self.versions)
         out.names = names
         out._base, out._changes = base, (gone, new)
         return out
 
 
 @lru_cache(maxsize=64)
-def _suggester(candidates: frozenset[str]) -> Suggester:
-    return Suggester(candidates)
+def _suggester(candidates: frozenset[str], versions: bool) -> Suggester:
+    return Suggester(candidates, versions)
 
 
-def close_names(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
-    """Names from ``candidates`` that ``word`` is probably a typo of, best first."""
-    return _suggester(frozenset(candidates))(word, n)
+def close_names(word: str, candidates: Iterable[str], n: int = 3, versions: bool = False) -> list[str]:
+    """Names from ``candidates`` that ``word`` is probably a typo of, best first (``versions``: see
+    the module's docstring)."""
+    return _suggester(frozenset(candidates), versions)(word, n)

@@ -22,7 +22,7 @@ from ipxescript.clikit import (
     quiet_option,
     version_option,
 )
-from ipxescript.lint.config import FAIL_ON, TEMPLATES, ConfigError, LintConfig, load_config, read_config_file
+from ipxescript.lint.config import FAIL_ON, TEMPLATES, ConfigError, ConfigFiles, LintConfig, read_config_file
 from ipxescript.lint.discover import discover
 from ipxescript.lint.report import FORMATS, FileReport, render
 from ipxescript.syntax.source import decode_source, encode_source
@@ -63,19 +63,27 @@ class Runner:
         self.fixed_config: LintConfig | None = None
         if config_file is not None:
             self.fixed_config = read_config_file(Path(config_file))
-        self._cache: dict[str | None, LintConfig] = {}
         self._real = _RealPaths()
+        self._config_files = ConfigFiles()
+        self._by_folder: dict[str, LintConfig] = {}
+        self._by_file: dict[Path | None, LintConfig] = {}
 
     def config_for(self, path: str) -> LintConfig:
-        """The config for a file, one object per folder: the config remembers what it decided."""
-        fixed = self.fixed_config
-        folder = (
-            None if fixed is not None else os.getcwd() if path == "-" else os.path.dirname(self._real(path))
-        )
-        found = self._cache.get(folder)
+        """The config for a file, one object per config file: the config remembers what it decided."""
+        if self.fixed_config is not None:
+            return self._config(None, self.fixed_config)
+        folder = os.path.realpath(os.getcwd()) if path == "-" else os.path.dirname(self._real(path))
+        found = self._by_folder.get(folder)
         if found is None:
-            base = fixed if fixed is not None else load_config(folder)
-            found = self._cache[folder] = base.with_overrides(**self.overrides)
+            source = self._config_files(folder)
+            found = self._by_folder[folder] = self._config(source, None)
+        return found
+
+    def _config(self, source: Path | None, fixed: LintConfig | None) -> LintConfig:
+        found = self._by_file.get(source)
+        if found is None:
+            base = fixed or (read_config_file(source) if source is not None else LintConfig())
+            found = self._by_file[source] = base.with_overrides(**self.overrides)
         return found
 
 
@@ -218,6 +226,8 @@ def lint_command(
         prefix, eq, target = item.partition("=")
         if not eq or not prefix or not target:
             raise click.UsageError(f"--map expects PREFIX=TARGET (a URL prefix and a folder), got '{item}'")
+        if not os.path.isdir(target):
+            raise click.UsageError(f"--map '{item}': {target}: no such directory")
     overrides = {
         "select": _codes(select, "--select"),
         "ignore": _codes(ignore, "--ignore"),
@@ -236,11 +246,17 @@ def lint_command(
     worst_fail_on = fail_on
     fixed_total = 0
     changed = False  # --diff printed a change
+    seen: set[str] = set()  # a file given twice ('ipxelint . sub/x.ipxe') is linted and reported once
     for path, error in discover(list(paths) or ["."]):
         if error is not None:
             click.echo(f"ipxelint: {printable(path)}: {error}", err=True)
             io_error = True
             continue
+        if path != "-":
+            real = os.path.realpath(path)
+            if real in seen:
+                continue
+            seen.add(real)
         shown = stdin_filename if (path == "-" and stdin_filename) else path
         try:
             config = runner.config_for(shown if path == "-" and stdin_filename else path)
@@ -356,6 +372,8 @@ def _context(
         if not any(folder in earlier for folder in _parents(root)):
             walked.append(root)
         earlier.add(root)
+    # named as the given files are: relative to the working folder unless they were given absolute
+    relative = not any(os.path.isabs(path) for path, _text, _config in inputs)
     out: list[tuple[str, bytes, LintConfig]] = []
     for path, error in discover(walked):
         resolved = real(path)
@@ -363,7 +381,8 @@ def _context(
             continue
         given.add(resolved)
         try:
-            out.append((path, Path(resolved).read_bytes(), runner.config_for(path)))
+            shown = os.path.relpath(path) if relative else path
+            out.append((shown, Path(resolved).read_bytes(), runner.config_for(path)))
         except (OSError, ConfigError):
             continue  # context only: a file that cannot be read or configured is left out
     return (Path(found[0]) if len(found) == 1 else None), out

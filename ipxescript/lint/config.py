@@ -25,6 +25,7 @@ before ``pyproject.toml``, whose table must exist to count).
 from __future__ import annotations
 
 import fnmatch
+import os
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -117,13 +118,41 @@ def find_config_file(start: Path) -> Path | None:
     start = start.resolve()
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
-        own = candidate / ".ipxelint.toml"
-        if own.is_file():
-            return own
-        pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file() and _pyproject_table(pyproject) is not None:
-            return pyproject
+        found = config_file_in(candidate)
+        if found is not None:
+            return found
     return None
+
+
+def config_file_in(folder: Path) -> Path | None:
+    """The config file in this very folder: ``.ipxelint.toml``, else a ``pyproject.toml`` that has the
+    table."""
+    own = folder / ".ipxelint.toml"
+    if own.is_file():
+        return own
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file() and _pyproject_table(pyproject) is not None:
+        return pyproject
+    return None
+
+
+class ConfigFiles:
+    """``find_config_file`` for the folders of many files, each folder looked at once: the files of a
+    project share their folders' parents."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, Path | None] = {}
+
+    def __call__(self, folder: str) -> Path | None:
+        """The config file for a resolved folder (``os.path.realpath``)."""
+        if folder in self._found:
+            return self._found[folder]
+        found = config_file_in(Path(folder))
+        if found is None:
+            parent = os.path.dirname(folder)
+            found = self(parent) if parent != folder else None
+        self._found[folder] = found
+        return found
 
 
 def _load_toml(path: Path) -> dict[str, Any]:

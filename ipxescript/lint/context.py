@@ -119,6 +119,7 @@ def build_profile(catalog: Catalog, config: LintConfig) -> Profile:
 def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> list[str]:
     """Close names that ``word`` is probably a typo of (see ipxescript.analysis.suggest).
 
-    ``cutoff`` is kept for callers; a stricter edit-distance test decides."""
+    ``cutoff`` is kept for callers; a stricter edit-distance test decides. The candidates are the
+    script's names (labels, settings, images), whose numbers are versions or items, never typos."""
     del cutoff
-    return close_names(word, candidates)
+    return close_names(word, candidates, versions=True)

@@ -382,6 +382,7 @@ def _lint_tree(
     shares = [list(range(len(prepared)))]
     if jobs > 1 and len(prepared) > 1:
         shares = workers.plan([len(p.shown.lines) for p in prepared], _groups(tree, prepared), jobs)
+        _split_rules()  # the rules' modules imported before the fork, not once in every worker
     found = workers.run_shares(shares, lambda share: [findings(prepared[i]) for i in share], warn or _ignore)
     results = [
         LintResult(p.text, p.shown, diagnostics) for p, diagnostics in zip(prepared, found, strict=True)

@@ -4,8 +4,10 @@ Kinds: ``jinja`` (``{{ }}``, ``{% %}``, ``{# #}``), ``go`` (``{{ }}``), ``erb`` 
 and ``auto``, the default: every kind at once, used only when the text holds a complete region (an
 iPXE script never contains ``{{``, ``{%``, ``{#`` or ``<%``, so a plain script is left untouched).
 Mustache sections (``{{#x}}``, ``{{/x}}``, ``{{^x}}``) are statements in every kind. ``auto`` also
-recognises Cheetah (Cobbler) when a block directive is closed (``#end for``). ``none`` turns masking
-off.
+recognises Cheetah (Cobbler) when a block directive is closed (``#end for``), and a ``##NAME##``
+placeholder after a command's first word (``chain ##BASEURL##/menu.ipxe`` in a ``.ipxe.in`` file that a
+build fills in): iPXE would read it as a comment, but no one serves the file unrendered. ``##`` at the
+start of a line stays a comment (banners). ``none`` turns masking off.
 
 A region alone on its line(s) (a ``{% for %}``, ``{{ end }}``, an included block) becomes spaces, so
 the line is blank. An expression inside a command line (``chain {{ base }}/boot.ipxe``) becomes a
@@ -59,7 +61,34 @@ def has_markers(text: str) -> bool:
     # substring tests first: a plain script has none of these, and ``in`` costs far less than a search
     if any(marker in text for marker in ("{{", "{%", "{#", "<%")):
         return True
+    if "##" in text and any(_in_command_line(text, m.start()) for m in PLACEHOLDER.finditer(text)):
+        return True
     return "#end " in text and CHEETAH.search(text) is not None
+
+
+# A build-time placeholder (``@BASEURL@``'s cousin ``##BASEURL##``) inside a command line: something
+# other than blanks before it on its line, so a banner comment (``## MENU ##``, ``##########``) is not one.
+PLACEHOLDER = re.compile(r"(?<=[ \t])##[A-Za-z_]\w*##")
+
+
+def _in_command_line(text: str, start: int) -> bool:
+    before = text[text.rfind("\n", 0, start) + 1 : start].lstrip()
+    return bool(before) and not before.startswith("#")
+
+
+def _mask_placeholders(text: str, regions: list[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """Each ``##NAME##`` placeholder becomes a same-length unknown reference ``${______}``."""
+    found = [
+        m.span()
+        for m in PLACEHOLDER.finditer(text)
+        if _in_command_line(text, m.start()) and not any(a <= m.start() < b for a, b in regions)
+    ]
+    if not found:
+        return text, regions
+    chars = list(text)
+    for start, end in found:
+        chars[start:end] = "${" + "_" * (end - start - 3) + "}"
+    return "".join(chars), sorted(regions + found)
 
 
 # Cheetah (Cobbler's templates): recognised in ``auto`` only when a block directive is closed
@@ -96,6 +125,13 @@ def _mask_cheetah(text: str) -> tuple[str, list[tuple[int, int]]]:
 
 def mask_template(text: str, kind: str) -> tuple[str, list[tuple[int, int]]]:
     """Return the masked text (same length, same newlines) and the masked (start, end) regions."""
+    if kind == "auto" and "##" in text:
+        masked, regions = _mask_template(text, kind)
+        return _mask_placeholders(masked, regions)
+    return _mask_template(text, kind)
+
+
+def _mask_template(text: str, kind: str) -> tuple[str, list[tuple[int, int]]]:
     if kind == "auto" and CHEETAH.search(text):
         return _mask_cheetah(text)
     pattern = PATTERNS.get(kind)

@@ -21,7 +21,7 @@ import pickle
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 T = TypeVar("T")
 
@@ -71,17 +71,16 @@ def run_shares(
     as one list in the order of the indices. A child that dies is reported through ``warn`` and its
     share done here."""
     children: list[tuple[int, int, list[int]]] = []  # pid, read end of its pipe, share
+    here = list(shares[0])
     sys.stdout.flush()
     sys.stderr.flush()
     for share in shares[1:]:
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: work, send, and leave without running the parent's exit handlers
-            os.close(read_end)
-            _child(share, work, write_end)
-        os.close(write_end)  # the parent's copy: the child's end closing is then the end of its data
-        children.append((pid, read_end, share))
-    results: dict[int, T] = dict(zip(shares[0], work(shares[0]), strict=True))
+        started = _start(share, work)
+        if started is None:  # no process to be had (a limit on processes): the share is done here
+            here = sorted(here + share)
+        else:
+            children.append((*started, share))
+    results: dict[int, T] = dict(zip(here, work(here), strict=True))
     for pid, read_end, share in children:
         found: list[T] | str = _collect(pid, read_end, len(share))
         if isinstance(found, str):
@@ -91,7 +90,26 @@ def run_shares(
     return [results[i] for i in range(len(results))]
 
 
-def _child(share: list[int], work: Callable[[list[int]], list[T]], write_end: int) -> None:
+def _start(share: list[int], work: Callable[[list[int]], list[T]]) -> tuple[int, int] | None:
+    """A child working on ``share``: its process id and the read end of the pipe it answers on."""
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # the child: work, send, and leave without running the parent's exit handlers
+        os.close(read_end)
+        _child(share, work, write_end)
+    os.close(write_end)  # the parent's copy: the child's end closing is then the end of its data
+    return pid, read_end
+
+
+def _child(share: list[int], work: Callable[[list[int]], list[T]], write_end: int) -> NoReturn:
     status = 0
     try:
         data = pickle.dumps(work(share), protocol=pickle.HIGHEST_PROTOCOL)
@@ -99,6 +117,8 @@ def _child(share: list[int], work: Callable[[list[int]], list[T]], write_end: in
             pipe.write(data)
     except KeyboardInterrupt:  # Ctrl-C reaches every process of the terminal's group: the parent stops
         status = 130
+    except BrokenPipeError:  # the parent is gone
+        status = 1
     except BaseException:  # noqa: BLE001 - the parent redoes the share and shows what went wrong
         import traceback
 

@@ -220,6 +220,9 @@ def _store(  # type: ignore[no-untyped-def]
     from ipxescript.serve.state import StateError, open_state
 
     url, directory = _state_location(command, state_dir, state_url, config_file, root)
+    if url is None and command != "assign" and not (directory / "assignments.sqlite3").is_file():
+        # reading a mistyped folder said "no assignments" (and left an empty database there)
+        _fail(command, f"state directory {directory} holds no assignments database: is it the server's?")
     try:
         return open_state(url, directory, bootlog=False)
     except StateError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import ipaddress
 import os
+import re
 import socket
 import struct
 from dataclasses import dataclass, field
@@ -292,7 +293,59 @@ KNOWN_KEYS = {
 API_KEYS = ("access", "token_file", "reads")
 
 
-def load_config(
+def load_config(root: str | None, **options: Any) -> ServeConfig:
+    """Build the effective settings: defaults < config file < flags. An error in the file names its
+    line (`ipxescript.toml:7: lint: 'refus' is not one of ...`)."""
+    try:
+        return _load_config(root, **options)
+    except ConfigError as exc:
+        raise ConfigError(with_line(str(exc))) from None
+
+
+_GROUP = re.compile(r"group #(\d+)")
+_TABLE = re.compile(r"\[(\w+)\]")
+_KEY = re.compile(r"(\w+)")
+_UNKNOWN = re.compile(r"unknown keys? '(\w+)'")
+
+
+def with_line(message: str) -> str:
+    """`FILE: KEY...` -> `FILE:LINE: KEY...` when FILE is a config file and KEY (a top-level key, a
+    `[table]`, `group #N`) is written in it; anything else as it is."""
+    name, sep, rest = message.partition(": ")
+    if not sep or not name.endswith(".toml") or not os.path.isfile(name):
+        return message
+    try:
+        lines = Path(name).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return message
+    group = _GROUP.match(rest)
+    if group:
+        headers = [n for n, line in enumerate(lines, 1) if re.match(r"\s*\[\[\s*group\s*\]\]", line)]
+        index = int(group.group(1)) - 1
+        line = headers[index] if 0 <= index < len(headers) else None
+    else:
+        key = _UNKNOWN.match(rest) or _TABLE.match(rest) or _KEY.match(rest)
+        word = key.group(1) if key else ""
+        known = word in KNOWN_KEYS | {"root"} or key is not None and key.re is _UNKNOWN
+        line = _key_line(lines, word) if known else None
+    return f"{name}:{line}: {rest}" if line else message
+
+
+def _key_line(lines: list[str], key: str) -> int | None:
+    """The line of `key = ...` before the first table, else of its table `[key]` / `[key.x]`."""
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if text.startswith("["):
+            break
+        if re.match(rf"{key}\s*=", text) or re.match(rf'"{key}"\s*=', text):
+            return number
+    for number, line in enumerate(lines, 1):
+        if re.match(rf"\s*\[\s*{key}\s*[\].]", line):
+            return number
+    return None
+
+
+def _load_config(
     root: str | None,
     *,
     config_file: str | None = None,
@@ -332,6 +385,8 @@ def load_config(
             raise ConfigError(f"{where}: no ROOT given and no 'root' key in the config file")
         root_path = (file_path.parent if file_path else Path.cwd()) / raw_root
     if not root_path.is_dir():
+        if root is None and not bundled:  # from the file's `root` key: say which file and line
+            raise ConfigError(f"{where}: root: {root_path}: no such directory")
         raise ConfigError(f"ROOT {root_path}: no such directory")
 
     for key in ("address", "interface", "state_dir"):

@@ -77,7 +77,7 @@ def load_tree(entry: Path, root: Path | None = None, maps: Iterable[str] = ()) -
         except OSError:
             continue  # an unreadable file of the tree is an open edge's target, not the graph's failure
         models.append((path, ScriptModel(parse(data, str(path)))))
-    tree = BootTree(models, root.resolve(), [entry.resolve()], [parse_map(m) for m in maps])
+    tree = BootTree(models, root.resolve(), [entry.resolve()], [parse_map(m, must_exist=True) for m in maps])
     entry_file = tree.file(entry.resolve())
     assert entry_file is not None
     return tree, entry_file
@@ -93,7 +93,9 @@ def build_graph(script: str, tree: bool = False, maps: Iterable[str] = (), root:
         text = decode_source(data)[0]
         model = ScriptModel(parse(text, "<stdin>"))
         boot_tree = BootTree(
-            [(Path("stdin.ipxe").resolve(), model)], Path.cwd(), maps=[parse_map(m) for m in maps]
+            [(Path("stdin.ipxe").resolve(), model)],
+            Path.cwd(),
+            maps=[parse_map(m, must_exist=True) for m in maps],
         )
         (entry,) = boot_tree.files.values()
         entry.name = "<stdin>"
@@ -106,7 +108,9 @@ def build_graph(script: str, tree: bool = False, maps: Iterable[str] = (), root:
         else:
             model = ScriptModel(parse(path.read_bytes(), str(path)))
             boot_tree = BootTree(
-                [(path.resolve(), model)], path.resolve().parent, maps=[parse_map(m) for m in maps]
+                [(path.resolve(), model)],
+                path.resolve().parent,
+                maps=[parse_map(m, must_exist=True) for m in maps],
             )
             (entry,) = boot_tree.files.values()
     drawn = _reached(boot_tree, entry) if tree else [entry]
@@ -289,6 +293,8 @@ Examples:
   ipxescript graph boot.ipxe > boot.dot
   ipxescript graph boot.ipxe --format svg > boot.svg     (needs Graphviz: apt-get install graphviz)
   ipxescript graph boot.ipxe --format mermaid --tree     every chained script too
+  ipxescript graph --tree menu.ipxe --map http://boot.example/=. --format svg > tree.svg
+  ipxescript graph boot.ipxe | dot -Tpng > boot.png
   cat boot.ipxe | ipxescript graph -""",
 )
 @click.argument("script", type=click.Path(dir_okay=False, allow_dash=True))
@@ -315,11 +321,6 @@ def graph_command(script: str, fmt: str, tree: bool, maps: tuple[str, ...], root
     """Draw the menus, labels, gotos and chains of SCRIPT (`-` reads standard input).
 
     --format svg runs Graphviz's `dot` (apt-get install graphviz); dot and mermaid need nothing.
-
-    \b
-    Examples:
-      ipxescript graph boot.ipxe | dot -Tpng > boot.png
-      ipxescript graph --tree menu.ipxe --map http://boot.example/=. --format svg > tree.svg
     """
     # The tree is a large graph of small objects with no cycles to free: without the cyclic collector
     # scanning it again and again, a 1 MB script is drawn in about half the time.

@@ -342,7 +342,27 @@ class Simulator:
                 outcome = "error"
         except RunEnded as ended:
             outcome, status, detail = ended.outcome, ended.status, ended.detail
+        self.note_unused_inputs()
         return self.result(outcome, status, detail, message)
+
+    def note_unused_inputs(self) -> None:
+        """Keys and --choose ids the run never asked for: a scripted path that no longer matches the
+        script (a menu gone, one prompt fewer) would otherwise pass unnoticed."""
+        if self.inputs.keys:
+            words: list[str] = []
+            typed: list[str] = []  # the characters of a text:... word
+            for key in self.inputs.keys:
+                typed.append(key.label)
+                if key.ends_group:
+                    words.append(typed[0] if len(typed) == 1 else "text:" + "".join(typed))
+                    typed = []
+            shown = " ".join(words[:8]) + (" ..." if len(words) > 8 else "")
+            self.notes.append(
+                f"--keys: {len(self.inputs.keys)} key(s) not used, the run ended first: {shown}"
+            )
+        if self.inputs.choose_ids:
+            ids = " ".join(self.inputs.choose_ids)
+            self.notes.append(f"--choose {ids}: not used, no menu asked for it before the run ended")
 
     def load_top(self, target: str) -> tuple[Image | None, int]:
         if "://" in target or target.startswith("file:"):

@@ -90,10 +90,11 @@ def test_debian_12_profile_lacks_newer_options():
 # The linter checks each command key once (analysis.checks.command_key): commands with equal keys
 # must get the same verdict from the core checks, whatever words the key leaves out. Each command is
 # compared with every command that differs from it in one word.
-NAMES = ["item", "echo", "sleep", "choose", "kernel", "initrd", "iseq", "set", "prompt", "menu", "goto"]
+NAMES = ["item", "echo", "sleep", "choose", "kernel", "initrd", "iseq", "set", "prompt", "menu", "goto", "imgargs"]  # fmt: skip
 WORDS = [
     "--key", "-k", "--timeout", "-t", "--default", "--gap", "--", "-", "--nosuch", "--timeout=5", "-t5",
     "0", "1", "08", "0x10", "x", "os1", "Some", "text", "${a}", "-${a}", "${a}b", "--key=${k}", "-v",
+    'a="b', 'c"', '"${a}', "-n",
 ]  # fmt: skip
 
 

@@ -158,3 +158,29 @@ def test_fix_with_workers_fixes_each_file_once(trees: Path, tmp_path: Path) -> N
         outputs.append((result.stdout, result.stderr, result.returncode, texts))
     assert outputs[0] == outputs[1]
     assert "dhcp || goto failed" in outputs[0][3]["site0/sub.ipxe"]
+
+
+def test_shares_keep_groups_together_and_balance_lines() -> None:
+    from ipxescript.lint.workers import plan
+
+    sizes = [900, 100, 1000, 50, 950]
+    groups = [0, 0, 1, 2, 3]  # files 0 and 1 chain each other
+    shares = plan(sizes, groups, jobs=2)
+    assert sorted(i for share in shares for i in share) == [0, 1, 2, 3, 4]
+    assert any({0, 1} <= set(share) for share in shares)
+    assert sorted(sum(sizes[i] for i in share) for share in shares) == [1050, 1950]
+    assert plan(sizes, groups, jobs=1) == [[0, 1, 2, 3, 4]]
+    assert plan([10, 10], [0, 1], jobs=8) == [[0, 1]]  # too little work for a second process
+
+
+def test_no_process_to_be_had_means_the_work_is_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ipxescript.lint import workers
+
+    def refuse() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(workers.os, "fork", refuse)
+    warned: list[str] = []
+    done = workers.run_shares([[0, 2], [1, 3]], lambda share: [i * 10 for i in share], warned.append)
+    assert done == [0, 10, 20, 30]
+    assert warned == []

@@ -136,6 +136,12 @@ def test_bad_tree_options_are_usage_errors(tmp_path: Path, run_cli) -> None:  # 
     copy(tmp_path, "netboot")
     done = run_cli("--map", "http://x", "netboot", cwd=tmp_path)
     assert done.returncode == 2 and "PREFIX=TARGET" in done.stderr
+    # a mistyped folder: every mapped chain stayed open, the lint passed as if nothing were mapped
+    done = run_cli("--map", "http://boot.example/=netbot", "netboot", cwd=tmp_path)
+    assert (
+        done.returncode == 2
+        and "--map 'http://boot.example/=netbot': netbot: no such directory" in done.stderr
+    )
     (tmp_path / "netboot" / ".ipxelint.toml").write_text('[build]\nenable = ["NSLOOKUP_CMDD"]\n')
     done = run_cli("netboot", cwd=tmp_path)
     assert (

@@ -173,3 +173,83 @@ def test_a_symlink_loop_in_a_folder_is_reported_and_the_rest_is_linted(tmp_path,
     )
     assert (graph.returncode, graph.stderr) == (0, "")
     assert graph.stdout.startswith("digraph")
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_a_file_given_alone_names_its_parent_as_the_folder_run_does(tmp_path, run_cli, fmt):
+    # the pre-commit hook passes linux.ipxe alone: the chain from menu.ipxe that leads to it was named
+    # by its absolute path (a SARIF uri code scanning cannot place), 'menu.ipxe' when the folder is linted
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "menu.ipxe").write_text("#!ipxe\nchain linux.ipxe || goto error\n:error\nshell\n")
+    (tmp_path / "linux.ipxe").write_text("#!ipxe\nboot || goto error\n")
+    (tmp_path / "sub").mkdir()  # and from a subfolder, relative to where the user is, as the file itself
+    alone, folder, below = (
+        run_cli("--format", fmt, "linux.ipxe", cwd=tmp_path),
+        run_cli("--format", fmt, ".", cwd=tmp_path),
+        run_cli("--format", fmt, "../linux.ipxe", cwd=tmp_path / "sub"),
+    )
+
+    def related(result):
+        found = json.loads(result.stdout)
+        if fmt == "json":
+            return [(r["path"], r["line"]) for d in found for r in d.get("related", [])]
+        results = found["runs"][0]["results"]
+        return [
+            (r["physicalLocation"]["artifactLocation"]["uri"], r["physicalLocation"]["region"]["startLine"])
+            for d in results
+            for r in d.get("relatedLocations", [])
+        ]
+
+    assert related(alone) == related(folder) == [("menu.ipxe", 2)] * 2  # IPX501 and IPX201, both via it
+    assert related(below) == [("../menu.ipxe", 2)] * 2
+
+
+def test_a_goto_to_a_removed_version_is_not_fixed_into_another_version(tmp_path, run_cli):
+    # netboot.xyz-style live menus: ':19.10-boot' was removed, its gotos were not; '20.10-boot' is not
+    # a typo of it, and --unsafe-fixes made the 19.10 entries boot 20.10
+    script = "#!ipxe\ngoto 19.10-boot\n:20.10-boot\nkernel vmlinuz\nboot\n"
+    path = tmp_path / "live.ipxe"
+    path.write_text(script)
+    result = run_cli("--fix", "--unsafe-fixes", str(path))
+    assert path.read_text() == script
+    assert result.stdout.startswith(
+        f"{path}:2:6: error IPX201 no label ':19.10-boot' in this script: goto fails with 'no such label'\n"
+    )
+    # a typo in the words around the number is still one
+    path.write_text("#!ipxe\ngoto 20.10-bot\n:20.10-boot\nkernel vmlinuz\nboot\n")
+    assert "did you mean '20.10-boot'?" in run_cli(str(path)).stdout
+
+
+@pytest.mark.timeout(60)
+def test_a_pasted_blob_on_one_line_is_linted_at_once(tmp_path, run_cli):
+    # a base64 blob pasted as one 3 MB line: the did-you-mean search for that 'command' took 135 s
+    path = tmp_path / "boot.ipxe"
+    path.write_text("#!ipxe\n" + "QUFB" * 750_000 + "\n")
+    result = run_cli("--format", "json", str(path))
+    (finding,) = json.loads(result.stdout)
+    assert finding["code"] == "IPX101" and "did you mean" not in finding["message"]
+
+
+def test_a_long_line_is_shown_around_its_finding(tmp_path, run_cli):
+    # a 600-column kernel line: the terminal showed all of it (a pasted blob: megabytes, and as many carets)
+    options = " ".join(f"opt{i}=val" for i in range(60))
+    path = tmp_path / "boot.ipxe"
+    path.write_text(f"#!ipxe\nkernel http://boot.lan/vmlinuz {options} || goto nowhere\nboot\n")
+    header, source, carets = run_cli(str(path)).stdout.splitlines()[:3]
+    assert header.startswith(
+        f"{path}:2:{len('kernel http://boot.lan/vmlinuz ' + options) + 10}: warning IPX201"
+    )
+    assert (
+        source.startswith("    …") and source.endswith("opt59=val || goto nowhere") and len(source) <= 4 + 162
+    )
+    assert carets.index("^") == source.index("nowhere") and carets.strip() == "^" * len("nowhere")
+
+
+def test_a_script_given_twice_is_reported_once(tmp_path, run_cli):
+    # 'ipxelint . sub/' or a shell glob plus a name: each finding was printed once per mention
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.ipxe").write_text("#!ipxe\ngoto nowhere\n")
+    result = run_cli(".", "sub/", "sub/x.ipxe", "./sub/../sub/x.ipxe", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.count("IPX201") == 1
+    assert result.stderr.strip() == "Found 1 problem (1 error)."

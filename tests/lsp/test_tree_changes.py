@@ -42,6 +42,11 @@ async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFa
         )
     )
     lsp_client.root = tmp_path  # type: ignore[attr-defined]
+    outside = tmp_path_factory.mktemp("outside")  # in no workspace folder until a test adds it
+    (outside / "sub").mkdir()
+    (outside / "menu.ipxe").write_text(MENU.replace("chain linux.ipxe", "chain sub/linux.ipxe"))
+    (outside / "sub" / "linux.ipxe").write_text(LINUX)
+    lsp_client.outside = outside  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
 
@@ -132,6 +137,26 @@ async def test_a_chain_removed_by_an_edit_leaves_the_old_child_alone(client: Lan
     # linux.ipxe is nobody's child now: no chain path, and its 'goto error' has no handler
     await diagnostics_where(
         client, child_uri, lambda ds: not any("via " in d.message for d in ds), timeout=10
+    )
+
+
+async def test_a_workspace_folder_added_brings_the_parents_in_it(client: LanguageClient) -> None:
+    outside = client.outside  # type: ignore[attr-defined]
+    child_uri, _ = open_file(client, outside / "sub" / "linux.ipxe")
+    # alone in its own folder: the menu that chains it is one folder up, in no workspace folder
+    await diagnostics_where(client, child_uri, lambda ds: "IPX403" in codes(ds))
+    client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(uri=outside.as_uri(), name="outside")], removed=[]
+            )
+        )
+    )
+    await diagnostics_where(
+        client,
+        child_uri,
+        lambda ds: "IPX403" not in codes(ds) and any("via " in d.message for d in ds),
+        timeout=10,
     )
 
 

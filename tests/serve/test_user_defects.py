@@ -93,6 +93,14 @@ def test_port_0_takes_a_free_port_and_the_banner_names_it(tmp_path):
         proc.wait(timeout=60)
 
 
+def served_root(tmp_path: Path) -> tuple[Path, Path]:
+    """A ROOT with a boot.ipxe, and where its config file goes."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "boot.ipxe").write_text("#!ipxe\nshell\n")
+    return root, root / "ipxescript.toml"
+
+
 def start_log(root: Path, state: Path, *args: str) -> list[str]:
     """serve's log up to its start-up lint summary, then the server is stopped."""
     proc = subprocess.Popen(
@@ -117,10 +125,7 @@ def start_log(root: Path, state: Path, *args: str) -> list[str]:
 def test_targets_and_boot_files_that_are_not_under_root_are_named_at_start(tmp_path):
     # a typo in `default` or a group's target: every machine sent there gets an error script; it was
     # found only at the first boot
-    root = tmp_path / "root"
-    root.mkdir()
-    (root / "boot.ipxe").write_text("#!ipxe\nshell\n")
-    config = root / "ipxescript.toml"
+    root, config = served_root(tmp_path)
     config.write_text(
         'default = "boot.ipex"\n[boot_files]\nbios = "undionly.kpx"\n'
         '[[group]]\nname = "rack"\ntarget = "rack.ipxe"\nselector = { mac = "52:54:00:12:34:56" }\n'
@@ -140,17 +145,14 @@ def test_targets_and_boot_files_that_are_not_under_root_are_named_at_start(tmp_p
 
 def test_a_group_selector_no_client_can_match_is_an_error(tmp_path):
     # `mac = "52:54:00:12:34"` (a byte short) or `ip = "10.0.7.0/33"` matched nothing, silently
-    root = tmp_path / "root"
-    root.mkdir()
-    (root / "boot.ipxe").write_text("#!ipxe\nshell\n")
-    config = root / "ipxescript.toml"
+    root, config = served_root(tmp_path)
     config.write_text(
         '[[group]]\nname = "rack"\ntarget = "boot.ipxe"\nselector = { mac = "52:54:00:12:34" }\n'
     )
     result = explain(root, tmp_path / "state")
     assert (result.returncode, result.stderr) == (
         2,
-        f"ipxescript serve: error: {config}: group #1 ('rack') selector: mac '52:54:00:12:34' is not a MAC "
+        f"ipxescript serve: error: {config}:1: group #1 ('rack') selector: mac '52:54:00:12:34' is not a MAC "
         "address (e.g. 52:54:00:12:34:56)\n",
     )
     config.write_text('[[group]]\ntarget = "boot.ipxe"\nselector = { ip = "10.0.7.0/33" }\n')
@@ -197,3 +199,50 @@ def test_the_api_and_a_boot_answer_clearly_when_the_assignments_cannot_be_read(s
     assert "assignments.sqlite3: no such column: client" in listed.json()["error"]
     booted = requests.get(f"{server.url}/boot.ipxe", params={"mac": MAC}, timeout=10)
     assert "boot state unavailable, asking again" in booted.text  # never boots past a once assignment
+
+
+def test_a_mistake_in_the_config_names_its_line(tmp_path):
+    # the file, the line, the key and the cause (the line was missing: the user searched the file)
+    root, config = served_root(tmp_path)
+    cases = {
+        'address = "127.0.0.1"\n\nlint = "refus"\n': "3: lint: 'refus' is not one of refuse, serve, off",
+        'address = "127.0.0.1"\nhttp_prot = 80\n': "2: unknown key 'http_prot' (did you mean 'http_port'?)",
+        '[metadata]\nsite = "a"\n\n[[group]]\ntarget = "boot.ipxe"\n[[group]]\ntraget = "boot.ipxe"\n': (
+            "6: group #2: unknown key(s) traget"
+        ),
+        'lint = "off"\n[dhcp_settings]\nlease_time = "1h"\n': "2: dhcp_settings: lease_time must be a number",
+    }
+    for text, said in cases.items():
+        config.write_text(text)
+        result = explain(root, tmp_path / "state")
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"ipxescript serve: error: {config}:{said}"), result.stderr
+
+
+def test_listing_or_removing_in_a_state_dir_that_is_not_there_says_so(tmp_path):
+    # a mistyped --state-dir: `assignments` said "no assignments" and left an empty database behind
+    typo = tmp_path / "stat"
+    for command in (["assignments"], ["unassign", MAC]):
+        result = subprocess.run(
+            [sys.executable, "-m", "ipxescript", *command, "--state-dir", str(typo)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr == (
+            f"ipxescript {command[0]}: error: state directory {typo} holds no assignments database: "
+            "is it the server's?\n"
+        )
+    assert not typo.exists()
+
+
+def test_a_root_key_naming_no_folder_names_the_config_line(tmp_path):
+    config = tmp_path / "serve.toml"
+    config.write_text('lint = "off"\nroot = "boot-tre"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "ipxescript", "serve", "--config", str(config), "--explain", MAC, "efi64"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"ipxescript serve: error: {config}:2: root: {tmp_path / 'boot-tre'}: no such directory\n",
+    )

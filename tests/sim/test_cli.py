@@ -363,3 +363,18 @@ def test_quiet_version_and_json_alias(tmp_path):
     assert ipxesim(path, "-q")[1] == "== exit 0\n"
     assert ipxesim("--version")[1].startswith("ipxesim (ipxescript) ")
     assert json.loads(ipxesim(path, "--json")[1]) == json.loads(ipxesim(path, "--format", "json")[1])
+
+
+def test_keys_and_choices_the_run_never_asked_for_are_named(tmp_path):
+    # a scripted path that no longer fits the script (a menu removed, one prompt fewer) passed silently
+    path = script(tmp_path, "menu M\nitem a A\nitem b B\nchoose x\necho chose ${x}\n")
+    code, out, err = ipxesim(path, "--keys", "DOWN ENTER ENTER text:hi ESC")
+    assert (code, out) == (0, "chose b\n== exit 0\n")
+    assert err == "ipxesim: --keys: 4 key(s) not used, the run ended first: ENTER text:hi ESC\n"
+    code, out, err = ipxesim(path, "--choose", "b", "--choose", "a")
+    assert (code, out) == (0, "chose b\n== exit 0\n")
+    assert err == "ipxesim: --choose a: not used, no menu asked for it before the run ended\n"
+    assert json.loads(ipxesim(path, "--choose", "a", "--choose", "b", "--json")[1])["notes"] == [
+        "--choose b: not used, no menu asked for it before the run ended"
+    ]
+    assert ipxesim(path, "--keys", "ENTER")[2] == ""

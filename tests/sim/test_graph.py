@@ -155,3 +155,16 @@ def test_binary_file_is_an_input_error(tmp_path):
         result = CliRunner().invoke(graph_command, args, input=stdin)
         assert result.exit_code == 2 and result.stdout == ""
         assert "a PE/EFI executable, not an iPXE script" in result.stderr
+
+
+def test_a_map_to_a_folder_that_is_not_there_is_a_usage_error(tmp_path):
+    # as ipxesim --map: the tree was drawn with every mapped chain open, exit 0
+    (tmp_path / "menu.ipxe").write_text("#!ipxe\nchain http://boot.example/ipxe/linux.ipxe\n")
+    result = CliRunner().invoke(
+        graph_command,
+        ["--tree", str(tmp_path / "menu.ipxe"), "--map", f"http://boot.example/ipxe={tmp_path}/ipx"],
+    )
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"ipxescript graph: --map 'http://boot.example/ipxe={tmp_path}/ipx': {tmp_path}/ipx: no such directory\n"
+    )

@@ -38,6 +38,22 @@ def _columns(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in "WF" else 1
 
 
+WIDTH = 160  # longer source lines (a pasted blob, a long kernel line) are shown around the finding
+
+
+def _window(source: str, first: int, last: int) -> tuple[str, int, int]:
+    """The part of a long line around columns ``first``..``last`` (0-based, end excluded), cut ends
+    marked with '…', and the columns within it."""
+    if len(source) <= WIDTH:
+        return source, first, last
+    start = max(0, min(first - WIDTH // 4, len(source) - WIDTH))
+    end = start + WIDTH
+    last = min(last, end)
+    shown = ("…" if start else "") + source[start:end] + ("…" if end < len(source) else "")
+    shift = (1 if start else 0) - start
+    return shown, first + shift, last + shift
+
+
 def render_one(path: str, script: Script, d: Diagnostic, color: bool) -> str:
     s = diagnostic_span(script, d)
     sev = d.severity.value
@@ -48,9 +64,11 @@ def render_one(path: str, script: Script, d: Diagnostic, color: bool) -> str:
     lines = [head]
     source = physical_line(script, s.line - 1)
     if source.strip():
-        last = s.end_column if s.end_line == s.line else len(source) + 1
-        span = source[s.column - 1 : min(last, len(source) + 1) - 1]
-        pad = "".join("\t" if c == "\t" else " " * _columns(c) for c in source[: s.column - 1])
+        first = s.column - 1
+        last = s.end_column - 1 if s.end_line == s.line else len(source)
+        source, first, last = _window(source, first, min(last, len(source)))
+        span = source[first:last]
+        pad = "".join("\t" if c == "\t" else " " * _columns(c) for c in source[:first])
         carets = "^" * max(1, sum(_columns(c) for c in span))
         lines.append(f"    {source}")
         lines.append(f"    {pad}{GREEN if color else ''}{carets}{RESET if color else ''}")

@@ -14,7 +14,9 @@ In a boot tree the failure of a chained script returns to the script that chaine
 ``chain`` of this script handles failure (``chain linux.ipxe || goto error``), the missing label
 ends this script and the parent's handler runs. The finding names that handler; it is an info when
 the handler is the same ``goto`` (the error screen lives in the parent, a common idiom), a warning
-otherwise (``goto linux_menu`` in a sub-menu shows the parent's error screen instead).
+otherwise (``goto linux_menu`` in a sub-menu shows the parent's error screen instead). A parent whose
+``chain ${base}/linux/menu.ipxe`` starts with a server the linter cannot know still names the file when
+the path after the last ``${...}`` ends exactly one file's path in the tree (``menus/linux/menu.ipxe``).
 
 Failing::
 
@@ -33,6 +35,7 @@ Passing::
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 
 from ipxescript.analysis.boottree import BootTree, Edge, TreeFile
@@ -52,10 +55,33 @@ def _parent_handlers(ctx: LintContext) -> list[Edge] | None:
 
 
 def _handling_edges(tree: BootTree, tree_file: TreeFile) -> list[Edge] | None:
-    edges = tree.named_by(tree_file)
+    edges = tree.named_by(tree_file) or _by_tail(tree).get(id(tree_file), [])
     if not edges or any(e.failure_handler is None for e in edges):
         return None
     return edges
+
+
+_TAILS: weakref.WeakKeyDictionary[BootTree, dict[int, list[Edge]]] = weakref.WeakKeyDictionary()
+
+
+def _by_tail(tree: BootTree) -> dict[int, list[Edge]]:
+    """Open chains whose target is ``${...}/folder/file.ipxe`` (a base unknown, or a server's URL), by
+    the one file of the tree whose path ends with that literal tail. Made once per tree."""
+    found = _TAILS.get(tree)
+    if found is None:
+        found = {}
+        paths = [(f.path.as_posix(), f) for f in tree.files.values()]
+        for edge in tree.edges:
+            if not edge.is_open or edge.reason not in ("computed", "remote") or edge.word.is_literal:
+                continue
+            tail = edge.word.text[edge.word.text.rfind("}") + 1 :].split("?", 1)[0]
+            if "/" not in tail or "${" in tail or not tail.startswith("/") or tail.endswith("/"):
+                continue
+            hits = [f for p, f in paths if p.endswith(tail)]
+            if len(hits) == 1 and hits[0] is not edge.source:
+                found.setdefault(id(hits[0]), []).append(edge)
+        _TAILS[tree] = found
+    return found
 
 
 def _same_goto(edges: list[Edge], name: str) -> bool:

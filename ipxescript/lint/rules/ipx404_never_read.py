@@ -57,7 +57,7 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             continue
         reported.add(name)
         if suggest is None:
-            suggest = Suggester(model.read_names - model.written_names)
+            suggest = Suggester(model.read_names - model.written_names, versions=True)
         guesses = suggest(name)
         hint = f"; a similar name is read: '{guesses[0]}'" if guesses else ""
         yield Diagnostic(

@@ -5,6 +5,9 @@ iPXE has no quoting: ``"`` and ``'`` are ordinary characters and words are split
 ``"yes"`` (never equal to ``yes``), and a quoted URL is not a URL. Quotes in kernel arguments are fine
 (the kernel parses its own command line) and are not reported.
 
+``iseq "${x}" "-1"`` quotes both sides alike: the quotes cancel out in the comparison, and they keep a
+value such as ``-1`` from being read as an option, so it is not reported.
+
 Failing::
 
     #!ipxe
@@ -16,6 +19,13 @@ Passing::
     #!ipxe
     set answer yes
     iseq ${answer} yes && echo agreed ||
+
+Passing::
+
+    #!ipxe
+    isset ${menu-timeout} || set menu-timeout 5000
+    iseq "${menu-timeout}" "-1" && goto quiet ||
+    :quiet
 """
 
 from __future__ import annotations
@@ -52,8 +62,17 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         words = bound.positionals if which is None else bound.positionals[which : which + 1]
         if name == "item" and bound.has("gap"):
             continue
+        if name == "iseq" and _quoted_alike(words):
+            continue  # "a" and "b" compare as a and b do
         # 'set msg press 'Y' to go' quotes a word of prose on purpose: only a quoted value counts
         yield from _quoted(name, words, openers=2 if name == "set" else len(words))
+
+
+def _quoted_alike(words: list[Word]) -> bool:
+    """Two words, each wrapped in the same kind of quote."""
+    texts = [w.text for w in words]
+    quote = texts[0][:1] if len(texts) == 2 else ""
+    return bool(quote) and quote in QUOTES and all(len(t) >= 2 and t[0] == t[-1] == quote for t in texts)
 
 
 def _quoted(name: str, words: list[Word], openers: int) -> Iterator[Diagnostic]:

@@ -4,7 +4,9 @@
 ``imgload``). When nothing is selected it prints "No image selected" and *succeeds*, so the script
 carries on as if the machine had booted. This rule follows every path that reaches the ``boot`` and
 reports it when none of them selects an image first. A ``boot`` right after a ``sanboot`` or
-``chain`` that already ran an image (``sanboot ... && boot``) only gets a note: it does nothing.
+``chain`` that already ran an image (``sanboot ... && boot``) only gets a note: it does nothing. A
+``##NAME##`` build placeholder in a template (``chain ##BASEURL##/menu.ipxe`` in a ``.ipxe.in`` file)
+is template text, not a comment that leaves ``chain`` without its argument.
 
 Failing::
 
@@ -18,6 +20,13 @@ Passing::
     kernel http://boot.example.com/vmlinuz
     initrd http://boot.example.com/initrd.img
     boot
+
+Passing::
+
+    #!ipxe
+    dhcp
+    chain ##BASEURL##/menu.ipxe ||
+    sanboot --no-describe --drive 0x80
 """
 
 from __future__ import annotations
