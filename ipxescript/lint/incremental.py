@@ -149,7 +149,8 @@ READS: dict[str, Callable[[LogicalLine], bool]] = {
 # names of the images its kernel/imgselect/imgload commands select (``_flow_key``): after an edit
 # that replaced lines with as many lines with the same keys, the labels, the flow graph (and the image
 # rules' strict graph) and so their findings are the same.
-FLOW_RULES = frozenset({"IPX202", "IPX203", "IPX204", "IPX207", "IPX208", "IPX209", "IPX501", "IPX505"})
+FLOW_RULES = frozenset({"IPX203", "IPX204", "IPX207", "IPX208", "IPX209", "IPX501", "IPX505"})
+# (IPX202 compares the text of the lines under two definitions of a label: it runs after every edit)
 
 
 def _flow_key(model: ScriptModel, index: int) -> tuple[object, ...]:

@@ -95,8 +95,9 @@ class Console:
         return render(self.raw())
 
     def at_line_start(self) -> bool:
-        raw = self.raw()
-        return not raw or raw.endswith("\n")
+        """Nothing shows on the last line: it is empty, or holds only colour codes and spaces (a
+        terminal shows no partial line there, so a full-screen UI does not end one)."""
+        return not render(self.raw().rsplit("\n", 1)[-1])
 
 
 class Screen:

@@ -291,8 +291,8 @@ class Simulator:
         view = {"rows": rows, "selected_row": selected}
         if not (same_session and self.views and self.views[-1] == view):
             self.views.append(view)
-        if not (same_session and self.screens and self.screens[-1] == rows):
-            self.screens.append(rows)
+        if any(rows) and not (same_session and self.screens and self.screens[-1] == rows):
+            self.screens.append(rows)  # a blank screen (a menu of colour codes only) shows nothing
 
     def begin_screen(self) -> None:
         """A full-screen UI starts: a partial console line is ended there (as the oracle sees it)."""

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from ipxescript.serve.assignments import AssignmentStore
+
 BIN = Path(sys.executable).parent
 GOOD = "#!ipxe\necho hello\n"
 BAD = "#!ipxe\ngoto nowhere\n"
@@ -36,6 +38,7 @@ def files(tmp_path: Path) -> Path:
     (tmp_path / "good.ipxe").write_text(GOOD)
     (tmp_path / "bad.ipxe").write_text(BAD)
     (tmp_path / "program.ipxe").write_bytes(b"\x7fELF\x02\x01\x01\x00" + b"\x00\x1b[2J\xff" * 64)
+    AssignmentStore(tmp_path / "state" / "assignments.sqlite3").close()  # a server's state, no assignment yet
     return tmp_path
 
 

@@ -757,3 +757,31 @@ def test_option_like_words_inside_a_quoted_kernel_parameter_are_arguments():
     assert codes(text) == []
     # once the quote is closed, an option of the command is misplaced again
     assert codes('#!ipxe\nchain http://x.example/a.ipxe x="a b" --autofree\n') == ["IPX106"]
+
+
+def test_a_label_pasted_with_the_same_lines_under_each_menu_is_not_a_duplicate():
+    section = (
+        "menu {title}\nitem {item} {title}\n"
+        "iseq ${{menu-default}} {item} && goto shown-timed ||\n"
+        "choose opt && goto ${{opt}} || goto start\n"
+        ":shown-timed\nchoose --timeout 5000 opt && goto ${{opt}} || goto {back}\n"
+    )
+    text = "#!ipxe\n:start\n{a}:menu-b\n{b}:one\n:two\n"
+    same = text.format(
+        a=section.format(title="One", item="one", back="start"),
+        b=section.format(title="Two", item="two", back="start"),
+    )
+    assert "IPX202" not in all_codes(same)
+    # a different way out under the second copy: the jump to the first one loses it
+    other = text.format(
+        a=section.format(title="One", item="one", back="start"),
+        b=section.format(title="Two", item="two", back="menu-b"),
+    )
+    assert codes(other).count("IPX202") == 1
+    # a first copy that falls into the next label is not the same code
+    falls = same.replace(
+        ":shown-timed\nchoose --timeout 5000 opt && goto ${opt} || goto start\n:menu-b",
+        ":shown-timed\n:menu-b",
+        1,
+    )
+    assert codes(falls).count("IPX202") == 1

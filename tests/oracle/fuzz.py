@@ -273,7 +273,7 @@ def menu_rw(profile: str) -> st.SearchStrategy[tuple[list[str], list[str]]]:
         into = " --menu rm" if named else ""
         decor = draw(st.sampled_from(DECOR))
         labels = draw(st.lists(st.sampled_from(RW_LABELS), min_size=1, max_size=4, unique=True))
-        shortcuts = {lab: draw(st.sampled_from(["", "", "a", "x", "X", "1"])) for lab in labels}
+        shortcuts = {lab: draw(st.sampled_from(["", "", "a", "x", "X", "1", "0x08"])) for lab in labels}
         flagged = draw(st.sampled_from(["", *labels]))
         lines = ["set rounds:int32 0", ":rw_top"]
         lines.append(f"menu{' --name rm' if named else ''} {decor}Real-world menu ${{rounds}}")
@@ -284,11 +284,12 @@ def menu_rw(profile: str) -> st.SearchStrategy[tuple[list[str], list[str]]]:
         for lab in labels:
             key = shortcuts[lab] if shortcuts[lab] and shortcuts[lab].lower() not in used else ""
             used.add(key.lower())
-            presses += [key] if key else []
+            presses += [{"0x08": "BACKSPACE"}.get(key, key)] if key else []
             opts = (f" --key {key}" if key else "") + (" --default" if lab == flagged else "")
-            lines.append(f"item{into}{opts} {lab} {draw(st.sampled_from(DECOR))}Item {lab}")
+            sep = draw(st.sampled_from([" ", "\t", "   \t", " ${space} "]))  # corpus menus align with tabs
+            lines.append(f"item{into}{opts} {lab}{sep}{draw(st.sampled_from(DECOR))}Item {lab}")
             if draw(st.integers(0, 3)) == 0:
-                lines.append(f"item{into} --gap")
+                lines.append(draw(st.sampled_from([f"item{into} --gap", f"item{into}" if into else "item"])))
         default = draw(st.sampled_from(["", "", " --default tools", " --default nosuch"]))
         keep = draw(st.sampled_from(["", "", " --keep"]))
         keys = draw(
@@ -334,7 +335,7 @@ def prompt_rw() -> st.SearchStrategy[tuple[list[str], list[str]]]:
             ([f"prompt Press any key to continue ...{after}"], ["SPACE"]),
             (["echo -n Enter a name: && read fb && echo [${fb}]"], ["text:abc", "ENTER"]),
             (["echo -n Number: ; read fb:int8 || echo read ${errno}", "show fb"], ["text:300", "ENTER"]),
-            (["read fb || echo read ${errno}"], ["ESC"]),
+            (["read fb || echo read ${errno}"], ["CTRL-C"]),  # Esc does nothing in read (readline.c)
         ]
     )
 
@@ -395,6 +396,8 @@ def odd_line() -> st.SearchStrategy[str]:
                 "isset ${netX/ip} && echo has ip",
                 "echo -n no newline",
                 "echo -n",
+                "echo -n Enter: ${} && echo x",
+                "set fa la && goto ${fa} || echo nogoto ${errno}",
                 "echo ${esc:string}[1mbold${esc:string}[0m",
             ]
         ),
@@ -475,6 +478,16 @@ def script(profile: str, name: str) -> st.SearchStrategy[Generated]:
                 case.children[child].append(
                     draw(st.sampled_from(["exit 2", "exit", "nosuchcmd", "goto nosuch", "exit 0x80000005"]))
                 )
+            if draw(st.sampled_from(range(3))) == 1:
+                # a nested chain; the grandchild's name is relative to the child's own URI (files/fz/)
+                grandchild = f"{name}_g.ipxe"
+                case.children[grandchild] = [
+                    *draw(st.lists(line(profile), min_size=1, max_size=3)),
+                    draw(st.sampled_from(["exit 5", "echo end of grandchild", "nosuchcmd"])),
+                ]
+                nested = draw(st.sampled_from(["chain", "chain --autofree", "chain --replace"]))
+                at = draw(st.integers(0, len(case.children[child])))
+                case.children[child].insert(at, f"{nested} {grandchild} || echo grandchild ${{errno}}")
             how = draw(st.sampled_from(["chain", "chain --autofree", "imgexec", "chain --replace"]))
             target = f"{CHILD_DIR}/{child}"
             call = (

@@ -311,3 +311,10 @@ def test_colour_codes_count_for_a_menus_layout(run):
     assert first[1] == " " * 35 + "Title"  # "\x1b[1mTitle" is 9 bytes: (80 - 9) // 2
     assert first[3] == "   Coloured" + " " * 56 + "(1)"  # at column 67: 7 bytes (the code) left of 74
     assert first[4] == "   Plain"
+
+
+def test_codes_alone_end_no_line_and_draw_no_screen(run):
+    # ansi_codes_before_menu: the firmware's transcript has no empty line and no blank screen
+    script = COLOURS + "echo -n ${b}\nmenu ${b}${o}\nitem a ${b}\nchoose x && echo [${x}]\n"
+    result = run(script, profile="efi", keys="ENTER")
+    assert (result.console, result.screens) == ("[a]\n", [])

@@ -2,7 +2,10 @@
 
 Defining a label twice is legal, but ``goto`` always finds the first one from the top of the file, so
 the later definition can never be jumped to: code meant for it runs under the first label instead.
-(Not reported: the same label twice in a row, and definitions in different branches of a template.)
+(Not reported: the same label twice in a row, definitions in different branches of a template, and
+definitions with the same lines under them up to one that always jumps away -- a menu's ``:menu-timed``
+/ ``choose ... && goto ${selected} || goto start`` pasted under each menu -- where a jump does the same
+thing either way.)
 
 Failing::
 
@@ -22,6 +25,21 @@ Passing::
     exit
     :linux2
     chain http://boot.example.com/b.ipxe
+
+Passing::
+
+    #!ipxe
+    menu Linux
+    item tools Tools
+    :pick
+    choose selected && goto ${selected} || goto pick
+    :tools
+    menu Tools
+    item shell Shell
+    :pick
+    choose selected && goto ${selected} || goto pick
+    :shell
+    shell
 """
 
 from __future__ import annotations
@@ -48,6 +66,9 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             continue  # '{% if %} :start ... {% else %} :start': the template keeps one of them
         if not any(c.words for b in [first, *between] for c in b.commands):
             continue  # ':reload' twice in a row: a goto lands in the same place either way
+        section = _section(ctx, line.index)
+        if section is not None and section == _section(ctx, first.index):
+            continue  # the same lines under both: a goto does the same thing either way
         yield Diagnostic(
             CODE,
             SEVERITY,
@@ -56,3 +77,23 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             label.start,
             label.end,
         )
+
+
+def _section(ctx: LintContext, index: int) -> list[str] | None:
+    """The code under the label on line ``index``, up to and including the first line that never
+    falls through; None when another label or the end of the file comes first."""
+    lines = ctx.script.lines
+    flow = ctx.flow.lines
+    code: list[str] = []
+    for i in range(index + 1, len(lines)):
+        line = lines[i]
+        if line.label is not None:
+            return None
+        if not any(c.words for c in line.commands):
+            continue
+        code.append(
+            " ".join(w.text for c in line.commands for w in c.words) + str([o.text for o in line.operators])
+        )
+        if not flow[i].falls_through:
+            return code
+    return None
