@@ -63,7 +63,7 @@ class Runner:
         self.fixed_config: LintConfig | None = None
         if config_file is not None:
             self.fixed_config = read_config_file(Path(config_file))
-        self._real = _RealPaths()
+        self.real_path = _RealPaths()  # os.path.realpath of a file, its folder resolved once
         self._config_files = ConfigFiles()
         self._by_folder: dict[str, LintConfig] = {}
         self._by_file: dict[Path | None, LintConfig] = {}
@@ -72,7 +72,7 @@ class Runner:
         """The config for a file, one object per config file: the config remembers what it decided."""
         if self.fixed_config is not None:
             return self._config(None, self.fixed_config)
-        folder = os.path.realpath(os.getcwd()) if path == "-" else os.path.dirname(self._real(path))
+        folder = os.path.realpath(os.getcwd()) if path == "-" else os.path.dirname(self.real_path(path))
         found = self._by_folder.get(folder)
         if found is None:
             source = self._config_files(folder)
@@ -253,7 +253,7 @@ def lint_command(
             io_error = True
             continue
         if path != "-":
-            real = os.path.realpath(path)
+            real = runner.real_path(path)
             if real in seen:
                 continue
             seen.add(real)
