@@ -174,6 +174,8 @@ class BootTree:
                 self._by_posix.setdefault(path.with_suffix("").as_posix(), tree_file)
         self.edges: list[Edge] = []
         self._settings: dict[int, _GroupSettings] = {}
+        # (id of a file, or None for the whole tree, setting) -> the values stored there (values_of)
+        self._values: dict[tuple[int | None, str], list[str] | None] = {}
         # (folder, expanded target parts) -> the files they name and the reason (see _resolve_parts):
         # the files of a folder chain the same targets (``${menu}.ipxe``, ``${base}/boot.ipxe``)
         self._resolved: dict[tuple[str, tuple[str | None, ...]], tuple[list[TreeFile], str]] = {}
@@ -311,28 +313,38 @@ class BootTree:
         return [f for f in self.files.values() if name in f.model.settings.written_names]
 
     @cached_property
-    def _file_values(self) -> dict[int, dict[str, list[str] | None]]:
-        """File -> setting -> the literal values the file stores in it: ``set`` with literal words
-        and the item ids of the menus ``choose`` stores from; None when some store gives a value not
-        known statically (``read``, a computed ``set``...)."""
-        return {id(f): _stored_values(f.model) for f in self.files.values()}
+    def _stores(self) -> dict[int, dict[str, list[BoundCommand]]]:
+        """File -> setting -> the commands that store into it (by a literal name), in file order: the
+        values are worked out only for the settings a chain target reads (``values_of``)."""
+        return {id(f): _stores_by_setting(f.model) for f in self.files.values()}
 
-    @cached_property
-    def _tree_values(self) -> dict[str, list[str] | None]:
-        merged: dict[str, dict[str, None] | None] = {}
-        for values in self._file_values.values():
-            for setting, found in values.items():
-                _add_values(merged, setting, found)
-        return _as_lists(merged)
+    def _stored_in(self, tree_file: TreeFile, setting: str) -> list[str] | None:
+        """The literal values ``tree_file`` stores in ``setting``: ``set`` with literal words and the
+        item ids of the menus ``choose`` stores from; None when some store gives a value not known
+        statically (``read``, a computed ``set``...)."""
+        key = (id(tree_file), setting)
+        if key not in self._values:
+            self._values[key] = _stored_values(tree_file.model, self._stores[id(tree_file)][setting])
+        return self._values[key]
+
+    def _tree_values(self, setting: str) -> list[str] | None:
+        """What the files of the tree store in ``setting``, together; None when unknown or unset."""
+        key = (None, setting)
+        if key not in self._values:
+            merged: dict[str, dict[str, None] | None] = {}
+            for tree_file in self.files.values():
+                if setting in self._stores[id(tree_file)]:
+                    _add_values(merged, setting, self._stored_in(tree_file, setting))
+            self._values[key] = _as_lists(merged).get(setting)
+        return self._values[key]
 
     def values_of(self, source: TreeFile, setting: str) -> list[str] | None:
         """What ``${setting}`` can hold in ``source``: the values the file itself stores when it
         stores any (the latest store wins at run time), else those stored anywhere in the tree;
         None when unknown."""
-        own = self._file_values[id(source)]
-        if setting in own:
-            return own[setting]
-        return self._tree_values.get(setting)
+        if setting in self._stores[id(source)]:
+            return self._stored_in(source, setting)
+        return self._tree_values(setting)
 
     # -- resolution ----------------------------------------------------------------------------
 
@@ -492,14 +504,21 @@ class _GroupSettings:
 STORES = ("set", "read", "choose", "inc", "imgset", "nslookup", "pciscan", "usbscan", "login")
 
 
-def _stored_values(model: ScriptModel) -> dict[str, list[str] | None]:
-    values: dict[str, dict[str, None] | None] = {}
-    choices: dict[int, Choice] | None = None  # made for the first choose
+def _stores_by_setting(model: ScriptModel) -> dict[str, list[BoundCommand]]:
+    out: dict[str, list[BoundCommand]] = {}
     for _line, bound in model.commands_named(*STORES):
+        if bound.positionals and bound.positionals[0].is_literal:
+            setting = bound.positionals[0].text.rpartition("/")[2].partition(":")[0]
+            out.setdefault(setting, []).append(bound)
+    return out
+
+
+def _stored_values(model: ScriptModel, stores: list[BoundCommand]) -> list[str] | None:
+    """The values ``stores`` (the commands storing into one setting) give it; None when unknown."""
+    values: dict[str, None] | None = {}
+    choices: dict[int, Choice] | None = None  # made for the first choose
+    for bound in stores:
         name = bound.name
-        if not bound.positionals or not bound.positionals[0].is_literal:
-            continue
-        setting = bound.positionals[0].text.rpartition("/")[2].partition(":")[0]
         words = bound.positionals[1:]
         found: list[str] | None
         if name == "set" and words and all(w.is_literal for w in words):
@@ -513,8 +532,11 @@ def _stored_values(model: ScriptModel) -> dict[str, list[str] | None]:
             found = [i.name for i in items if i.name is not None] or None
         else:
             found = None
-        _add_values(values, setting, found)
-    return _as_lists(values)
+        if found is None or values is None:
+            values = None
+        else:
+            values.update(dict.fromkeys(found))
+    return None if values is None else list(values)
 
 
 def _add_values(values: dict[str, dict[str, None] | None], setting: str, found: list[str] | None) -> None:

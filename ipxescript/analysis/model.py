@@ -181,6 +181,21 @@ class ScriptModel:
         self.__dict__["_by_name"] = by_name
         return out
 
+    def commands_from(self, whole: ScriptModel) -> None:
+        """Take ``commands`` (and ``_by_name``) from ``whole``, the model of a script whose lines
+        include every line of this one (the same line objects, in the same order): its bindings,
+        and a filter of its list in place of a second pass that binds each command again."""
+        keep = {id(line) for line in self.script.lines}
+        out: list[tuple[LogicalLine, BoundCommand]] = []
+        by_name: dict[str | None, list[int]] = {}
+        for entry in whole.commands:
+            if id(entry[0]) in keep:
+                by_name.setdefault(entry[1].name, []).append(len(out))
+                out.append(entry)
+        self._bound = whole._bound
+        self.__dict__["commands"] = out
+        self.__dict__["_by_name"] = by_name
+
     @cached_property
     def _by_name(self) -> dict[str | None, list[int]]:
         """Command name -> indexes into ``commands`` (rules ask for a few names each, many times)."""

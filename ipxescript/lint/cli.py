@@ -23,7 +23,7 @@ from ipxescript.clikit import (
     version_option,
 )
 from ipxescript.lint.config import FAIL_ON, TEMPLATES, ConfigError, ConfigFiles, LintConfig, read_config_file
-from ipxescript.lint.discover import discover
+from ipxescript.lint.discover import CONTEXT_LIMIT, discover, walk_context
 from ipxescript.lint.report import FORMATS, FileReport, render
 from ipxescript.syntax.source import decode_source, encode_source
 
@@ -375,9 +375,9 @@ def _context(
     # named as the given files are: relative to the working folder unless they were given absolute
     relative = not any(os.path.isabs(path) for path, _text, _config in inputs)
     out: list[tuple[str, bytes, LintConfig]] = []
-    for path, error in discover(walked):
+    for path in _context_scripts(walked):
         resolved = real(path)
-        if error is not None or resolved in given:
+        if resolved in given:
             continue
         given.add(resolved)
         try:
@@ -386,6 +386,19 @@ def _context(
         except (OSError, ConfigError):
             continue  # context only: a file that cannot be read or configured is left out
     return (Path(found[0]) if len(found) == 1 else None), out
+
+
+def _context_scripts(roots: list[str]) -> Iterator[str]:
+    for root in roots:
+        found, whole = walk_context(root)
+        if not whole:
+            click.echo(
+                f"ipxelint: {printable(root)}: stopped looking for the other scripts of the boot tree after"
+                f" {CONTEXT_LIMIT:,} files (the folder of a file outside any git work tree or config file);"
+                " a git work tree or an .ipxelint.toml at the project's top folder bounds the search",
+                err=True,
+            )
+        yield from found
 
 
 def _parents(folder: str) -> Iterator[str]:

@@ -20,6 +20,10 @@ def starts_with_magic(path: str | Path) -> bool:
     return head in MAGICS
 
 
+# files looked at, at most, for the other scripts of a given file's boot tree (a big git checkout has
+# a few thousand files; a home directory holding a stray script may have millions)
+CONTEXT_LIMIT = 20_000
+
 NO_SCRIPTS = "no iPXE scripts here (files named *.ipxe or starting with #!ipxe)"
 
 
@@ -55,12 +59,36 @@ def _unreadable(path: str) -> str:
     return "no such file or directory"
 
 
+def walk_context(root: str, limit: int = CONTEXT_LIMIT) -> tuple[list[str], bool]:
+    """The scripts under ``root`` that join a given file's boot tree as context, and whether the search
+    went through the whole folder: it stops after looking at ``limit`` files, as when the file's own
+    folder is a home directory (a file outside any project), so that linting one file never reads a
+    whole disk."""
+    found: list[str] = []
+    looked = 0
+    for folder, files in _folders(root):
+        looked += len(files)
+        if looked > limit:
+            return found, False
+        found.extend(_scripts_in(folder, files))
+    return found, True
+
+
 def _walk(root: str) -> Iterator[str]:
     """The files to lint under ``root``, named as ``Path(folder) / name`` would name them."""
+    for folder, files in _folders(root):
+        yield from _scripts_in(folder, files)
+
+
+def _folders(root: str) -> Iterator[tuple[str, list[str]]]:
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-        base = str(Path(folder))  # once per folder: pathlib's spelling ("./x/" -> "x")
-        for name in sorted(files):
-            path = name if base == "." else os.path.join(base, name)
-            if name.endswith(".ipxe") or starts_with_magic(path):
-                yield path
+        yield folder, files
+
+
+def _scripts_in(folder: str, files: list[str]) -> Iterator[str]:
+    base = str(Path(folder))  # once per folder: pathlib's spelling ("./x/" -> "x")
+    for name in sorted(files):
+        path = name if base == "." else os.path.join(base, name)
+        if name.endswith(".ipxe") or starts_with_magic(path):
+            yield path

@@ -168,7 +168,7 @@ def _check_lines(
         encoding_errors=script.encoding_errors,
     )
     sub = LintContext(part, ctx.config)
-    sub._bound = ctx._bound  # one binding per command, shared with the whole script's model
+    sub.commands_from(ctx)  # one binding per command, shared with the whole script's model
     core = sub.core_diagnostics = run.core_checks(ctx, part)
     found, _registered, _supersede = run_checks(sub, rules)
     if any(d.code == INTERNAL_ERROR for d in found):

@@ -253,3 +253,20 @@ def test_a_script_given_twice_is_reported_once(tmp_path, run_cli):
     assert result.returncode == 1
     assert result.stdout.count("IPX201") == 1
     assert result.stderr.strip() == "Found 1 problem (1 error)."
+
+
+def test_a_file_outside_any_project_does_not_read_the_whole_disk(tmp_path, run_cli):
+    # a stray script in a home directory: its own folder is the project, and the search for the other
+    # scripts of its boot tree stops after a bounded number of files, saying so, instead of reading
+    # every file below (a home directory, or / itself)
+    from ipxescript.lint.discover import CONTEXT_LIMIT
+
+    (tmp_path / "boot.ipxe").write_text("#!ipxe\necho ${base-url}\n")
+    junk = tmp_path / "Documents"
+    junk.mkdir()
+    for number in range(CONTEXT_LIMIT + 1):
+        (junk / f"note{number}.txt").touch()
+    result = run_cli("boot.ipxe", cwd=tmp_path)
+    assert "IPX403" in result.stdout  # the file itself is linted as ever
+    assert "stopped looking for the other scripts of the boot tree after 20,000 files" in result.stderr
+    assert "Traceback" not in result.stderr

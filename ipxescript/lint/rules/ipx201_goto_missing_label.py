@@ -70,14 +70,16 @@ def _by_tail(tree: BootTree) -> dict[int, list[Edge]]:
     found = _TAILS.get(tree)
     if found is None:
         found = {}
-        paths = [(f.path.as_posix(), f) for f in tree.files.values()]
+        by_name: dict[str, list[tuple[str, TreeFile]]] = {}  # file name -> (POSIX path, file)
+        for f in tree.files.values():
+            by_name.setdefault(f.path.name, []).append((f.path.as_posix(), f))
         for edge in tree.edges:
             if not edge.is_open or edge.reason not in ("computed", "remote") or edge.word.is_literal:
                 continue
             tail = edge.word.text[edge.word.text.rfind("}") + 1 :].split("?", 1)[0]
             if "/" not in tail or "${" in tail or not tail.startswith("/") or tail.endswith("/"):
                 continue
-            hits = [f for p, f in paths if p.endswith(tail)]
+            hits = [f for p, f in by_name.get(tail.rsplit("/", 1)[1], ()) if p.endswith(tail)]
             if len(hits) == 1 and hits[0] is not edge.source:
                 found.setdefault(id(hits[0]), []).append(edge)
         _TAILS[tree] = found
