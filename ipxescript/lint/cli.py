@@ -361,7 +361,7 @@ def _context(
     and children, and are not reported. The root, and the tree's root when there is one."""
     if not inputs or any(p == "-" or os.path.isdir(p) for p in paths):
         return _tree_root(paths), []
-    real = _RealPaths()
+    real = runner.real_path  # the runner's: the given files' folders are resolved already
     given = {real(path) for path, _text, _config in inputs}
     roots = _ProjectRoots()
     found = list(dict.fromkeys(roots(path, config) for path, _text, config in inputs))

@@ -115,13 +115,9 @@ def load_config(start_path: str | Path | None = None) -> LintConfig:
 
 
 def find_config_file(start: Path) -> Path | None:
+    """The config file of a file or folder: in the nearest folder upwards that holds one."""
     start = start.resolve()
-    folder = start if start.is_dir() else start.parent
-    for candidate in (folder, *folder.parents):
-        found = config_file_in(candidate)
-        if found is not None:
-            return found
-    return None
+    return ConfigFiles()(str(start if start.is_dir() else start.parent))
 
 
 def config_file_in(folder: Path) -> Path | None:
@@ -137,8 +133,8 @@ def config_file_in(folder: Path) -> Path | None:
 
 
 class ConfigFiles:
-    """``find_config_file`` for the folders of many files, each folder looked at once: the files of a
-    project share their folders' parents."""
+    """The config file of resolved folders (in the nearest folder upwards that holds one), each folder
+    looked at once: the files of a project share their folders' parents."""
 
     def __init__(self) -> None:
         self._found: dict[str, Path | None] = {}

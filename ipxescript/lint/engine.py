@@ -373,9 +373,8 @@ def _lint_tree(
         found = _finish(p, run).diagnostics
         tree_file = p.ctx.tree_file
         via = tree.describe_path(tree_file) if tree_file is not None else ""
-        if not via:
+        if tree_file is None or not via:
             return found
-        assert tree_file is not None
         related = tuple(_edge_location(edge, shown_path) for edge in tree.chain_path(tree_file))
         return [replace(d, via=d.via or via, related=d.related + related) for d in found]
 
