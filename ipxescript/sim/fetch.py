@@ -187,10 +187,32 @@ def fetch_http(uri: str, want_content: bool) -> FetchResult:
             if complete:
                 size = got
             return FetchResult(0, head, size, complete=complete, source=uri)
+    except requests.exceptions.ConnectTimeout:
+        return FetchResult(errors.CONNECT_TIMED_OUT, source=uri)
     except requests.exceptions.Timeout:
         return FetchResult(errors.CONNECTION_TIMED_OUT, source=uri)
-    except requests.exceptions.RequestException:
-        return FetchResult(errors.CONNECTION_TIMED_OUT, source=uri)
+    except requests.exceptions.RequestException as error:
+        return FetchResult(_connection_error(error), source=uri)
+
+
+def _connection_error(error: BaseException) -> int:
+    """What iPXE reports for a connection that failed: refused or reset is tcp.c's ECONNRESET, a
+    body shorter than its Content-Length httpcore.c's EIO_CONTENT_LENGTH; the rest a timeout."""
+    import http.client
+
+    seen: set[int] = set()
+    todo: list[object] = [error]
+    while todo:
+        cause = todo.pop()
+        if not isinstance(cause, BaseException) or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, (ConnectionRefusedError, ConnectionResetError)):
+            return errors.CONNECTION_RESET
+        if isinstance(cause, http.client.IncompleteRead):
+            return errors.HTTP_CONTENT_LENGTH
+        todo.extend([cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args])
+    return errors.CONNECTION_TIMED_OUT
 
 
 def fetch_tftp(uri: str, want_content: bool) -> FetchResult:
