@@ -36,7 +36,10 @@
       (note "comment_is_comment" (if (nth 4 (syntax-ppss (point))) t :json-false))
       (apply #'eglot (eglot--guess-contact))
       (note "started" (if (wait-for (lambda () (eglot-current-server)) 30) t :json-false))
-      (wait-for (lambda () (flymake-diagnostics)) 60)
+      ;; the server publishes the parser's findings first, then the lint of the tree
+      (wait-for (lambda () (seq-some (lambda (d) (string-match-p "menu\\.ipxe" (flymake-diagnostic-text d)))
+                                     (flymake-diagnostics)))
+                60)
       (note "diagnostics"
             (vconcat (mapcar (lambda (d) (format "%d %s" (line-number-at-pos (flymake-diagnostic-beg d))
                                                  (flymake-diagnostic-text d)))

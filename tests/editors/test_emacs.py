@@ -61,6 +61,8 @@ def test_emacs_highlights_diagnoses_across_the_tree_and_jumps(tmp_path: Path) ->
     assert result["comment_is_comment"] is True
     assert result["started"] is True, completed.stderr[-2000:]
     # the goto's finding cites the parent that chains this file: the tree was read
-    assert any(d.startswith("3 ") and "strat" in d and "menu.ipxe" in d for d in result["diagnostics"]), result
+    assert any(d.startswith("3 ") and "strat" in d and "menu.ipxe" in d for d in result["diagnostics"]), (
+        result
+    )
     assert result["definition"] == [str(tree / "menu.ipxe")]
     assert result["commented"] == "# boot"
