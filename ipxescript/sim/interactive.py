@@ -10,7 +10,6 @@ import termios
 import threading
 import time
 import tty
-
 from collections.abc import Callable
 from typing import TypeVar
 
