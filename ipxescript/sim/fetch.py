@@ -192,7 +192,9 @@ def fetch_http(uri: str, want_content: bool, transfer: Transfer | None = None) -
             # what arrived, as it arrives (iter_content waits for whole chunks: no progress on a slow body)
             read1 = getattr(response.raw, "read1", None)
             arriving = (
-                iter(lambda: read1(65536, decode_content=True), b"") if read1 else response.iter_content(65536)
+                iter(lambda: read1(65536, decode_content=True), b"")
+                if read1
+                else response.iter_content(65536)
             )
             for chunk in arriving:
                 if got < keep:
