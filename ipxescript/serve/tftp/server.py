@@ -320,13 +320,13 @@ class Transfer:
         return True
 
     def _run(self) -> None:
-        fd, clock, is_next_of_one = self.fd, self.clock, self._is_next_of_one
+        fd, clock = self.fd, self.clock
         try:
             self._set_timeout(self.timeout)
             self._transmit(self.started)
             while not self.finished:
                 try:
-                    data: bytes | None = _read(fd, 2048)
+                    data: bytes | None = self._answer_acks() if self.windowsize == 1 else _read(fd, 2048)
                 except BlockingIOError:
                     data = None  # SO_RCVTIMEO expired
                 except OSError as exc:
@@ -335,8 +335,8 @@ class Transfer:
                 if self.aborted:
                     self._finish(f"aborted: {self.aborted}", False)
                     break
-                if data is not None and is_next_of_one(data):
-                    continue  # the window moved on: the deadline is new, the timeout the first one
+                if self.finished:  # _answer_acks ended it (a read or send error)
+                    break
                 timeout = self.timeout
                 if data is not None:
                     self._datagram(data)
@@ -349,6 +349,62 @@ class Transfer:
             self._finish(f"internal error ({exc})", False)
         finally:
             self.sock.close()
+
+    def _answer_acks(self) -> bytes:
+        """A lone transfer at windowsize 1 (a boot ROM's), in its thread: read datagrams and answer each ACK
+        of the block last sent with the next block, in a loop over local variables, until a datagram
+        that is anything else or a step that needs the general code (the last block, a ring to refill
+        past the file's end, a retry, the time limit): that datagram is returned, read but not handled.
+
+        This is `_send_next`'s step without its attribute look-ups and calls per ACK: at windowsize 1
+        the rate is one block per round trip, and this code is on the round trip's path. A shutdown of
+        the socket (`abort`) wakes the read."""
+        fd, clock, give_up_at, timeout = self.fd, self.clock, self.give_up_at, self.timeout
+        block = self.sent_upto
+        if self.retries or self.acked != block - 1:
+            return _read(fd, 2048)
+        prebuilt = self.prebuilt
+        packets_, ring = self.packets, self.ring
+        ready = len(prebuilt) - 1 if prebuilt is not None else self.read_upto  # packets at hand up to it
+        streamed = prebuilt is None and self.last is None  # slots to refill as blocks are acknowledged
+        first, sent_at = block, 0.0
+        try:
+            while True:
+                data = _read(fd, 2048)
+                if (
+                    self.aborted
+                    or len(data) != 4
+                    or _from_bytes(data, "big") != ACK_OF_BLOCK | (block & 0xFFFF)
+                ):
+                    return data
+                following = block + 1
+                if following > ready:
+                    return data
+                now = clock()
+                if now >= give_up_at:
+                    return data
+                block, sent_at = following, now
+                try:
+                    _write(fd, prebuilt[block] if prebuilt is not None else packets_[block % ring])
+                except BlockingIOError:
+                    pass  # sent again on timeout
+                except OSError as exc:
+                    self.acked, self.sent_upto = block - 1, block
+                    self._finish(f"client unreachable ({exc.strerror})", False)
+                    return b""
+                if streamed and block == ready:  # read the blocks after it into the acknowledged slots
+                    self.acked, self.sent_upto = block - 1, block
+                    try:
+                        self._read_more()
+                    except _ReadError as exc:
+                        self._send_error(packets.ERR_UNDEFINED, "Read error on the server")
+                        self._finish(f"reading the file failed ({exc})", False)
+                        return b""
+                    ready, streamed = self.read_upto, self.last is None
+        finally:
+            if block != first:
+                self.acked, self.sent_upto, self.resend_from = block - 1, block, block
+                self.deadline = sent_at + timeout
 
     def _set_timeout(self, seconds: float) -> None:
         # SO_RCVTIMEO rather than socket.settimeout: one recv system call per ACK, not poll + recv
