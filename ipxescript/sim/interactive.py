@@ -155,6 +155,8 @@ class Terminal:
         try:
             columns, lines = os.get_terminal_size(sys.stdout.fileno())
         except OSError:
+            columns, lines = 0, 0
+        if not columns or not lines:  # a terminal that does not say its size (a bare pty: 0x0)
             columns, lines = 80, 25
         out = ["\x1b[H" if self.drawing else "\x1b[0m\x1b[2J\x1b[H"]
         self.drawing = True
