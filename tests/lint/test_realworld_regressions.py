@@ -829,3 +829,23 @@ def test_a_settings_file_for_the_script_that_chains_it_gets_no_never_read_notes(
     assert "IPX404" not in all_codes(config)
     # a script that does something with what it sets still gets the note for a name it never reads
     assert "IPX404" in all_codes(config.replace("exit\n", "chain http://x.example/${disk}\n"))
+
+
+def test_a_sub_menu_chained_back_or_by_a_guessed_value_is_not_its_parent(tmp_path, run_cli):
+    # menu.ipxe chains the chosen sub-menu and shows ':error'; linux.ipxe's entries chain back to it
+    # ('chain linux.ipxe' to return), and tools.ipxe chains ${menu}.ipxe without a menu of its own
+    (tmp_path / "menu.ipxe").write_text(
+        "#!ipxe\n:main\nmenu M\nitem linux Linux\nitem tools Tools\nchoose menu || exit\n"
+        "chain ${menu}.ipxe || goto error\ngoto main\n:error\necho failed\nprompt\ngoto main\n"
+    )
+    (tmp_path / "linux.ipxe").write_text(
+        "#!ipxe\nmenu L\nitem debian Debian\nchoose sub || exit\nchain ${sub}.ipxe || goto error\nexit\n"
+    )
+    (tmp_path / "debian.ipxe").write_text(
+        "#!ipxe\nkernel http://x.example/linux || goto back\nboot\n:back\nchain linux.ipxe\n"
+    )
+    (tmp_path / "tools.ipxe").write_text("#!ipxe\nchain ${menu}.ipxe || goto tools_exit\n:tools_exit\nexit\n")
+    result = run_cli("--format", "json", "--fail-on", "never", ".", cwd=tmp_path)
+    found = [(d["path"], d["severity"]) for d in json.loads(result.stdout) if d["code"] == "IPX201"]
+    # the jump to ':error' happens in menu.ipxe, where linux.ipxe was entered
+    assert found == [("linux.ipxe", "info")]
