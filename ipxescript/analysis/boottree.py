@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import unquote
 
 from ipxescript.analysis.binding import BoundCommand
 from ipxescript.analysis.menus import Choice
@@ -435,7 +436,7 @@ class BootTree:
                 text_parts[0] = _join(source_folder, head)
         else:
             text_parts.insert(0, folder + "/")
-        text_parts = _strip_query(text_parts)
+        text_parts = _decoded(_strip_query(text_parts))
         if all(p is not WILD for p in text_parts):
             path = posixpath.normpath("".join(p for p in text_parts if p is not None))
             hit = self._by_posix.get(path)
@@ -588,6 +589,12 @@ def _strip_query(parts: list[str | None]) -> list[str | None]:
             break
         out.append(part)
     return out
+
+
+def _decoded(parts: list[str | None]) -> list[str | None]:
+    """``%XX`` decoded, as iPXE's ``parse_uri`` does to a URI's path (``my%20sub.ipxe`` is the file
+    ``my sub.ipxe``; an HTTP server decodes what iPXE encodes again)."""
+    return [p if p is WILD or "%" not in p else unquote(p, errors="surrogateescape") for p in parts]
 
 
 def _looks_like_path(text: str) -> bool:
