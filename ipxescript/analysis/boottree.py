@@ -440,6 +440,8 @@ class BootTree:
         if all(p is not WILD for p in text_parts):
             path = posixpath.normpath("".join(p for p in text_parts if p is not None))
             hit = self._by_posix.get(path)
+            if hit is None and (real := os.path.realpath(path)) != path:
+                hit = self._by_real.get(real)  # through a symlink (the server follows it)
             return ([hit], "") if hit is not None else ([], "not-in-tree")
         regex = re.compile(
             "".join("[^/]*" if p is WILD else re.escape(_norm_prefix(p, i)) for i, p in enumerate(text_parts))
@@ -449,6 +451,11 @@ class BootTree:
         head = "" if text_parts[0] is WILD else _norm_prefix(text_parts[0], 0)
         hits = _unique(f for p, f in self._starting_with(head) if regex.fullmatch(p))
         return hits, ("pattern" if hits else "not-in-tree")
+
+    @cached_property
+    def _by_real(self) -> dict[str, TreeFile]:
+        """The files by their real path, made at the first target that goes through a symlink."""
+        return {os.path.realpath(p): f for p, f in self._by_posix.items()}
 
     @cached_property
     def _sorted_posix(self) -> list[tuple[str, int]]:

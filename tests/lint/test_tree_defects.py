@@ -13,3 +13,36 @@ def test_a_percent_encoded_chain_reaches_the_file_it_names(tmp_path: Path, run_c
         result = run_cli(given, cwd=tmp_path)
         assert result.stdout == "", result.stdout  # no 'base is never set' / 'stored but never read'
         assert result.returncode == 0
+
+
+def _project(tmp_path: Path) -> Path:
+    """A git work tree: boot.ipxe chains sub/linux.ipxe (and, through a symlink, other/real.ipxe),
+    both failing into boot.ipxe's ':failed'."""
+    (tmp_path / ".git").mkdir()  # what the linter looks for to find the project's top folder
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "boot.ipxe").write_text(
+        "#!ipxe\nchain sub/linux.ipxe || goto failed\nchain link.ipxe || goto failed\nexit\n:failed\nshell\n"
+    )
+    (tmp_path / "sub" / "linux.ipxe").write_text("#!ipxe\nkernel http://x/vmlinuz || goto failed\nboot\n")
+    (tmp_path / "other" / "real.ipxe").write_text("#!ipxe\nkernel http://x/vmlinuz || goto failed\nboot\n")
+    (tmp_path / "link.ipxe").symlink_to("other/real.ipxe")
+    return tmp_path
+
+
+def test_a_folder_inside_a_project_is_linted_within_it_as_its_files_are(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    sub = _project(tmp_path) / "sub"
+    as_folder = run_cli(".", cwd=sub)
+    as_file = run_cli("linux.ipxe", cwd=sub)
+    # the goto fails into boot.ipxe's handler: an info, not 'no label :failed' as an error
+    assert as_folder.stdout == as_file.stdout
+    assert "info IPX201" in as_folder.stdout and "(boot.ipxe:2)" in as_folder.stdout
+    assert as_folder.returncode == as_file.returncode == 0
+
+
+def test_a_script_chained_through_a_symlink_has_its_parent(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    project = _project(tmp_path)
+    for given in ("other/real.ipxe", "other"):
+        result = run_cli(given, cwd=project)
+        assert "info IPX201" in result.stdout and "(boot.ipxe:3)" in result.stdout, result.stdout
+        assert result.returncode == 0
