@@ -40,3 +40,17 @@ def test_a_config_mistake_names_its_file_and_line_once(tmp_path: Path, run_cli, 
     assert result.stderr.startswith(f"ipxelint: {tmp_path / name}:"), result.stderr
     assert expected in result.stderr
     assert result.stderr.count(str(tmp_path)) == 1  # the file named once, not 'FILE: select: FILE: select:'
+
+
+def test_a_suppression_takes_rule_names_and_a_reason_after_its_codes(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "boot.ipxe").write_text(
+        "#!ipxe\n"
+        "goto a # ipxelint: disable=goto-missing-label\n"
+        "goto b # ipxelint: disable=IPX201 the label comes from the build\n"
+        "goto c # ipxelint: disable=IPX404, IPX201\n"
+        "goto d # ipxelint: disable=IPX404 all of it is set by DHCP\n"  # 'all' here is prose
+    )
+    result = run_cli("--format", "concise", "boot.ipxe", cwd=tmp_path)
+    assert result.stdout.splitlines() == [
+        "boot.ipxe:5:6: error IPX201 no label ':d' in this script: goto fails with 'no such label'"
+    ]
