@@ -46,3 +46,17 @@ def test_a_script_chained_through_a_symlink_has_its_parent(tmp_path: Path, run_c
         result = run_cli(given, cwd=project)
         assert "info IPX201" in result.stdout and "(boot.ipxe:3)" in result.stdout, result.stdout
         assert result.returncode == 0
+
+
+def test_a_missing_label_names_each_parents_handler(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    for parent, handler in (("a", "error"), ("b", "menu"), ("c", "error")):
+        (tmp_path / f"{parent}.ipxe").write_text(
+            f"#!ipxe\nchain linux.ipxe || goto {handler}\n:{handler}\nshell\n"
+        )
+    (tmp_path / "linux.ipxe").write_text("#!ipxe\nkernel http://x/k || goto error\nboot\n")
+    result = run_cli("--format", "concise", ".", cwd=tmp_path)
+    assert result.stdout == (
+        "linux.ipxe:2:27: warning IPX201 no label ':error' in this script: goto fails ('no such label'), "
+        "linux.ipxe ends with that error and the scripts that chain it handle it with 'goto error' "
+        "(a.ipxe:2 and 1 more) or 'goto menu' (b.ipxe:2)\n"
+    )
