@@ -14,7 +14,8 @@ In a boot tree the failure of a chained script returns to the script that chaine
 ``chain`` of this script handles failure (``chain linux.ipxe || goto error``), the missing label
 ends this script and the parent's handler runs. The finding names that handler (each of them when
 parents handle it differently); it is an info when every handler is the same ``goto`` (the error
-screen lives in the parent, a common idiom), a warning otherwise (``goto linux_menu`` in a sub-menu shows the parent's error screen instead). A parent whose
+screen lives in the parent, a common idiom, and some script up the chain has the label), a warning
+otherwise (``goto linux_menu`` in a sub-menu shows the parent's error screen instead). A parent whose
 ``chain ${base}/linux/menu.ipxe`` starts with a server the linter cannot know still names the file when
 the path after the last ``${...}`` ends exactly one file's path in the tree (``menus/linux/menu.ipxe``).
 
@@ -114,8 +115,30 @@ def _handled(ctx: LintContext, name: str, edges: list[Edge], hint: str) -> tuple
         f"that error and {who} it with {handled}"
     )
     if _same_goto(edges, name):
-        return Severity.INFO, message + f"; the jump to ':{name}' happens there"
+        if _lands(ctx.tree, edges, name, {id(ctx.tree_file)}):
+            return Severity.INFO, message + f"; the jump to ':{name}' happens there"
+        return Severity.WARNING, message + f"; but no script that chains it has ':{name}' either{hint}"
     return Severity.WARNING, message + hint
+
+
+def _lands(tree: BootTree, edges: list[Edge], name: str, seen: set[int]) -> bool:
+    """Each parent's ``goto name`` finds the label, or the parent reports its own missing label: a
+    parent passing it on again is followed up, and scripts that chain each other in a circle with
+    no ``:name`` anywhere (a menu and the sub-menu that chains back to it) leave it unreported."""
+    for edge in edges:
+        parent = edge.source
+        if name in parent.model.labels:
+            continue
+        if id(parent) in seen:
+            return False
+        above = _handling_edges(tree, parent)
+        if (
+            above is not None
+            and _same_goto(above, name)
+            and not _lands(tree, above, name, seen | {id(parent)})
+        ):
+            return False
+    return True
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
