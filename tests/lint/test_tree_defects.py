@@ -60,3 +60,21 @@ def test_a_missing_label_names_each_parents_handler(tmp_path: Path, run_cli) -> 
         "linux.ipxe ends with that error and the scripts that chain it handle it with 'goto error' "
         "(a.ipxe:2 and 1 more) or 'goto menu' (b.ipxe:2)\n"
     )
+
+
+def test_scripts_chaining_each_other_with_no_handler_label_anywhere_are_reported(
+    tmp_path: Path, run_cli
+) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "menu.ipxe").write_text("#!ipxe\nchain linux.ipxe || goto failed\n")
+    (tmp_path / "linux.ipxe").write_text(
+        "#!ipxe\nkernel http://x/k || goto failed\nboot\nchain menu.ipxe || goto failed\n"
+    )
+    result = run_cli("--format", "concise", ".", cwd=tmp_path)
+    # each passed the missing ':failed' on to the other as an info: nothing said it is nowhere
+    assert [line.split(" IPX201 ")[0] for line in result.stdout.splitlines()] == [
+        "linux.ipxe:2:27: warning",
+        "linux.ipxe:4:25: warning",
+        "menu.ipxe:2:26: warning",
+    ]
+    assert "but no script that chains it has ':failed' either" in result.stdout
+    assert result.returncode == 1
