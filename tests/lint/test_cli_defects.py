@@ -54,3 +54,13 @@ def test_a_suppression_takes_rule_names_and_a_reason_after_its_codes(tmp_path: P
     assert result.stdout.splitlines() == [
         "boot.ipxe:5:6: error IPX201 no label ':d' in this script: goto fails with 'no such label'"
     ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_script_saved_as_utf16_is_named_so_not_binary_data(tmp_path: Path, run_cli, encoding) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "boot.ipxe").write_bytes("#!ipxe\necho hi\n".encode(encoding))  # Notepad's "Unicode"
+    result = run_cli("boot.ipxe", cwd=tmp_path)
+    assert result.stderr.startswith(
+        "ipxelint: boot.ipxe: skipped, UTF-16 text, which iPXE cannot read: save it as UTF-8 (or ASCII)\n"
+    )
+    assert result.returncode == 2
