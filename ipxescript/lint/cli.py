@@ -289,7 +289,7 @@ def lint_command(
         inputs.append((shown, text, config))
         if worst_fail_on is None:
             worst_fail_on = config.fail_on
-    root, context = _context(inputs, paths, runner)
+    root, context = _context(inputs, paths or (".",), runner)
     cached = _cache_folder(cache_dir, fix or check_urls or io_error or "-" in paths)
     key = ""
     if cached is not None:
