@@ -308,7 +308,9 @@ def lint_command(
     def warn(message: str) -> None:
         click.echo(f"ipxelint: {message}", err=True)
 
-    for result in lint_tree(inputs, entries, maps, root, context, jobs or usable_cpus(), warn):
+    # with the collector off (main: the process leaves with os._exit) the trees need no taking apart
+    release = gc.isenabled()
+    for result in lint_tree(inputs, entries, maps, root, context, jobs or usable_cpus(), warn, release):
         reports.append(FileReport(result.script.path or "-", result.script, result.diagnostics))
     if check_urls:
         from ipxescript.lint.urlcheck import check_report_urls

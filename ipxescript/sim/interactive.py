@@ -7,11 +7,17 @@ import select
 import signal
 import sys
 import termios
+import threading
 import time
 import tty
+from collections.abc import Callable
+from typing import TypeVar
 
 from ipxescript.sim import keys
 from ipxescript.sim.console import Screen
+from ipxescript.sim.fetch import Transfer
+
+T = TypeVar("T")
 
 TICKS_PER_SEC = 1024  # timer ticks; a --timeout in ms is taken as that many ticks
 
@@ -76,7 +82,7 @@ def _quit(signum: int, frame: object) -> None:
 class Terminal:
     """The keyboard and screen of an interactive run. While the firmware reads keys (a menu, prompt,
     read, sleep, the shell) Ctrl-C is its key (iPXE cancels with it); Ctrl-\\ then quits the simulator.
-    While it is busy (a slow fetch, a long run) Ctrl-C quits, as in any program."""
+    While it is busy (a long run) Ctrl-C quits, as in any program; during a download it cancels it."""
 
     def __init__(self, key_offset: int = 0, colour: bool | None = None) -> None:
         self.fd = sys.stdin.fileno()
@@ -152,3 +158,36 @@ class Terminal:
             if self._read_byte(left) == "\x03":
                 return False
         return True
+
+    def fetching(self, fetch: Callable[[], T], transfer: Transfer, out: Callable[[str], None]) -> T | None:
+        """monojob_wait on a terminal: while `fetch` runs (in a thread), once a second its progress
+        (` NN%` erased again when the size is known, else a `.` that stays); Ctrl-C cancels: None (the
+        thread is left to end on its own network timeout). Other keys are read and dropped."""
+        done: list[T] = []
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                done.append(fetch())
+            except BaseException as exc:  # raised again here, in the run's thread
+                failed.append(exc)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        shown = 0
+        tick = time.monotonic() + 1
+        while worker.is_alive():
+            if self._read_byte(min(0.1, max(tick - time.monotonic(), 0))) == "\x03":
+                out("\b \b" * shown)
+                return None
+            if time.monotonic() >= tick and worker.is_alive():
+                out("\b \b" * shown)
+                total, now = transfer.total, transfer.done
+                text = f"{100 * (now // 128) // (total // 128):3d}%" if total and total >= 128 else "."
+                out(text)
+                shown = len(text) if total and total >= 128 else 0
+                tick += 1
+        out("\b \b" * shown)
+        if failed:
+            raise failed[0]
+        return done[0]

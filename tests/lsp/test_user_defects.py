@@ -10,6 +10,7 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from .conftest import diagnostics_where, open_script, pos
+from .test_navigation import apply_edits
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -88,3 +89,44 @@ async def test_settings_in_an_unsaved_buffer_rename_and_go_to_their_set(client: 
         (1, "root-url"),
         (2, "root-url"),
     ]
+
+
+COUNTER = """#!ipxe
+set tries 0
+:retry
+inc tries
+inc tries 2
+iseq ${tries} 6 && goto give_up ||
+dhcp || goto retry
+clear tries
+chain http://boot.example/menu.ipxe
+:give_up
+show tries
+"""
+
+
+async def test_renaming_a_setting_edits_inc_once_and_clear_too(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # 'inc tries' both reads and stores: its name came twice in the edit, and editors refuse a rename
+    # whose edits overlap (VS Code: "overlapping ranges"); 'clear tries' was left clearing the old name
+    uri = open_script(client, tmp_path / "counter.ipxe", COUNTER)
+    document = types.TextDocumentIdentifier(uri=uri)
+    at = pos(COUNTER, "set tries", delta=5)
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=document, position=at, new_name="attempts")
+    )
+    assert edit is not None and edit.changes is not None, edit
+    spans = sorted(
+        (e.range.start.line, e.range.start.character, e.range.end.character) for e in edit.changes[uri]
+    )
+    assert len(spans) == len(set(spans)), spans
+    assert apply_edits(COUNTER, edit.changes[uri]) == COUNTER.replace("tries", "attempts")
+    found = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=document,
+            position=pos(COUNTER, "clear tries", delta=7),
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert sorted(r.range.start.line for r in found or []) == [1, 3, 4, 5, 7, 10], found
