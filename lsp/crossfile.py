@@ -179,6 +179,28 @@ def setting_references(view: TreeView, offset: int, include_declaration: bool) -
     ]
 
 
+MAX_STORES = 8
+
+
+def stores_text(view: TreeView, name: str) -> str:
+    """Markdown: each place of the tree that stores ``name``, with its line (the value it sets)."""
+    found = [u for u in all_uses(view, name) if u.write]
+    if not found:
+        return ""
+    rows = []
+    for use in found[:MAX_STORES]:
+        text = use.file.script.text
+        start = text.rfind("\n", 0, use.start) + 1
+        end = text.find("\n", use.start)
+        line = text[start : end if end >= 0 else len(text)].strip().replace("`", "'")
+        shown = line if len(line) <= 100 else line[:99] + "…"
+        number = text.count("\n", 0, use.start) + 1
+        rows.append(f"- `{use.file.name}:{number}` `{shown}`")
+    if len(found) > MAX_STORES:
+        rows.append(f"- and {len(found) - MAX_STORES} more")
+    return "Stored in this boot tree:\n" + "\n".join(rows)
+
+
 def prepare_setting_rename(view: TreeView, offset: int) -> types.PrepareRenameResult | None:
     name = setting_at(view, offset)
     if name is None:
