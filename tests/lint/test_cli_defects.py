@@ -81,3 +81,31 @@ def test_fix_on_a_file_that_cannot_be_written_reports_its_findings_not_fixed(tmp
     assert result.stderr.startswith("ipxelint: boot.ipxe: cannot write: Operation not permitted\n")
     assert "Fixed" not in result.stderr  # it said 'Fixed 1 problem.' and showed nothing of the file
     assert result.stdout.startswith("boot.ipxe:2:6: error IPX210 ")
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_not_skipped(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "boot.ipxe").write_text("#!ipxe\nchain menus/main.ipxe\n")
+    (tmp_path / "menus").mkdir()
+    (tmp_path / "menus" / "main.ipxe").write_text("#!ipxe\ngoto nowhere\n")
+    (tmp_path / "menus").chmod(0)
+    # as a user without root's override of file permissions (CI runs as root)
+    without_override = [
+        "setpriv",
+        "--bounding-set",
+        "-dac_override,-dac_read_search",
+        "--inh-caps",
+        "-all",
+        "--",
+    ]
+    try:
+        result = subprocess.run(
+            [*without_override, sys.executable, "-m", "ipxescript.lint.cli", "."],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        (tmp_path / "menus").chmod(0o755)
+    assert result.stderr == "ipxelint: menus: cannot read folder: Permission denied\n"  # was silence, exit 0
+    assert result.returncode == 2
