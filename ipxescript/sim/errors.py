@@ -79,6 +79,7 @@ CONNECT_TIMED_OUT = 0x4C0A6092  # tcp.c: tcp_expired, the SYN never answered
 # (EIO_CONTENT_LENGTH, not in http_errors: strerror gives the generic text)
 HTTP_CONTENT_LENGTH = 0x1D0C6298
 DOWNLOAD_TIMED_OUT = 0x4C072092  # monojob_wait's --timeout (observed after ifclose)
+DOWNLOAD_CANCELLED = 0x0B072095  # monojob_wait: Ctrl-C during a download (ECANCELED, monojob.c's file)
 NETWORK_UNREACHABLE = 0x28086090
 NO_NETWORK_DEVICE = 0x2C162087  # parseopt.c parse_netdev (observed: ifstat nosuch)
 DHCP_FAILED = 0x4C16E092
