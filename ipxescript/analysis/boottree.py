@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import unquote
 
 from ipxescript.analysis.binding import BoundCommand
 from ipxescript.analysis.menus import Choice
@@ -201,6 +202,10 @@ class BootTree:
             return True
         below = self._descendants(tree_file)
         return all(id(e.source) in below for e in edges)
+
+    def descendants(self, tree_file: TreeFile) -> set[int]:
+        """The ids of the files this one reaches by chains, directly or not."""
+        return self._descendants(tree_file)
 
     def _descendants(self, tree_file: TreeFile) -> set[int]:
         seen: set[int] = set()
@@ -444,10 +449,12 @@ class BootTree:
                 text_parts[0] = _join(source_folder, head)
         else:
             text_parts.insert(0, folder + "/")
-        text_parts = _strip_query(text_parts)
+        text_parts = _decoded(_strip_query(text_parts))
         if all(p is not WILD for p in text_parts):
             path = posixpath.normpath("".join(p for p in text_parts if p is not None))
             hit = self._by_posix.get(path)
+            if hit is None and (real := os.path.realpath(path)) != path:
+                hit = self._by_real.get(real)  # through a symlink (the server follows it)
             return ([hit], "") if hit is not None else ([], "not-in-tree")
         regex = re.compile(
             "".join("[^/]*" if p is WILD else re.escape(_norm_prefix(p, i)) for i, p in enumerate(text_parts))
@@ -457,6 +464,11 @@ class BootTree:
         head = "" if text_parts[0] is WILD else _norm_prefix(text_parts[0], 0)
         hits = _unique(f for p, f in self._starting_with(head) if regex.fullmatch(p))
         return hits, ("pattern" if hits else "not-in-tree")
+
+    @cached_property
+    def _by_real(self) -> dict[str, TreeFile]:
+        """The files by their real path, made at the first target that goes through a symlink."""
+        return {os.path.realpath(p): f for p, f in self._by_posix.items()}
 
     @cached_property
     def _sorted_posix(self) -> list[tuple[str, int]]:
@@ -610,6 +622,12 @@ def _strip_query(parts: list[str | None]) -> list[str | None]:
             break
         out.append(part)
     return out
+
+
+def _decoded(parts: list[str | None]) -> list[str | None]:
+    """``%XX`` decoded, as iPXE's ``parse_uri`` does to a URI's path (``my%20sub.ipxe`` is the file
+    ``my sub.ipxe``; an HTTP server decodes what iPXE encodes again)."""
+    return [p if p is WILD or "%" not in p else unquote(p, errors="surrogateescape") for p in parts]
 
 
 def _looks_like_path(text: str) -> bool:

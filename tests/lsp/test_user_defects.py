@@ -130,3 +130,36 @@ async def test_renaming_a_setting_edits_inc_once_and_clear_too(
         )
     )
     assert sorted(r.range.start.line for r in found or []) == [1, 3, 4, 5, 7, 10], found
+
+
+async def test_hover_on_a_setting_shows_its_values_along_the_tree(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # hovering '${base-url}' in a chained script said only "setting base-url": not that menu.ipxe sets
+    # it, nor to what; hovering the name a 'set' stores said nothing at all
+    (tmp_path / "menu.ipxe").write_text(
+        "#!ipxe\nset base-url http://boot.example/ipxe\nchain linux.ipxe || goto retry\n"
+        ":retry\nset base-url http://mirror.example/ipxe\nchain linux.ipxe\n"
+    )
+    text = "#!ipxe\nkernel ${base-url}/vmlinuz\nboot\n"
+    uri = open_script(client, tmp_path / "linux.ipxe", text)
+    document = types.TextDocumentIdentifier(uri=uri)
+    found = await client.text_document_hover_async(
+        types.HoverParams(text_document=document, position=pos(text, "${base-url}", delta=4))
+    )
+    assert found is not None and isinstance(found.contents, types.MarkupContent), found
+    shown = found.contents.value
+    assert "**setting** `base-url`" in shown
+    assert "`menu.ipxe:2` `set base-url http://boot.example/ipxe`" in shown, shown
+    assert "`menu.ipxe:5` `set base-url http://mirror.example/ipxe`" in shown, shown
+    menu_text = (tmp_path / "menu.ipxe").read_text()
+    menu_uri = open_script(client, tmp_path / "menu.ipxe", menu_text)
+    found = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=menu_uri),
+            position=pos(menu_text, "base-url", delta=2),
+        )
+    )
+    assert found is not None and isinstance(found.contents, types.MarkupContent), found
+    assert "**setting** `base-url`" in found.contents.value
+    assert "`menu.ipxe:5`" in found.contents.value
