@@ -29,6 +29,9 @@ class FetchResult:
     verified: bool = True
     source: str = ""
     missing_local: bool = False  # a local file that does not exist (--offline assumes it present)
+    # where an HTTP redirect led: the image's URI from then on (downloader.c: downloader_vredirect sets
+    # it), so ${cwuri} and relative names in the script are resolved against it
+    moved_to: str | None = None
 
 
 @dataclass
@@ -90,7 +93,10 @@ class Fetcher:
             if uri.startswith(prefix):
                 rest = uri[len(prefix) :].split("?", 1)[0]
                 if "://" in target:
-                    return self._fetch_remote(target + rest, target.split(":", 1)[0].lower(), want_content)
+                    found = self._fetch_remote(target + rest, target.split(":", 1)[0].lower(), want_content)
+                    if found.moved_to and found.moved_to.startswith(target):  # still under the map
+                        found.moved_to = prefix + found.moved_to[len(target) :]
+                    return found
                 relative = _decoded(rest).lstrip("/")
                 if ".." in relative.split("/"):
                     # servers refuse paths that climb out of their root (QEMU's TFTP, tftpd-hpa, nginx)
@@ -207,7 +213,8 @@ def fetch_http(uri: str, want_content: bool, transfer: Transfer | None = None) -
             complete = size is None and got < limit or (size is not None and got >= size)
             if complete:
                 size = got
-            return FetchResult(0, head, size, complete=complete, source=uri)
+            moved_to = response.url if response.history else None
+            return FetchResult(0, head, size, complete=complete, source=uri, moved_to=moved_to)
     except requests.exceptions.ConnectTimeout:
         return FetchResult(errors.CONNECT_TIMED_OUT, source=uri)
     except requests.exceptions.Timeout:
