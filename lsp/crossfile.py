@@ -202,6 +202,8 @@ def stores_text(doc: OpenDocument, view: TreeView | None, name: str) -> str:
         start = text.rfind("\n", 0, offset) + 1
         end = text.find("\n", offset)
         line = text[start : end if end >= 0 else len(text)].strip().replace("`", "'")
+        # bytes of a file that is not UTF-8 are kept as surrogates: shown as U+FFFD, never sent raw
+        line = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         shown = line if len(line) <= 100 else line[:99] + "…"
         number = text.count("\n", 0, offset) + 1
         rows.append(f"- `{file_name}:{number}` `{shown}`")

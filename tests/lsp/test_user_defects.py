@@ -137,11 +137,12 @@ async def test_hover_on_a_setting_shows_its_values_along_the_tree(
 ) -> None:
     # hovering '${base-url}' in a chained script said only "setting base-url": not that menu.ipxe sets
     # it, nor to what; hovering the name a 'set' stores said nothing at all
-    (tmp_path / "menu.ipxe").write_text(
-        "#!ipxe\nset base-url http://boot.example/ipxe\nchain linux.ipxe || goto retry\n"
-        ":retry\nset base-url http://mirror.example/ipxe\nchain linux.ipxe\n"
+    (tmp_path / "menu.ipxe").write_bytes(
+        b"#!ipxe\nset base-url http://boot.example/ipxe\nchain linux.ipxe || goto retry\n"
+        b":retry\nset base-url http://mirror.example/ipxe\nchain linux.ipxe\n"
+        b"set title caf\xe9\n"  # a Latin-1 byte: the file is not UTF-8
     )
-    text = "#!ipxe\nkernel ${base-url}/vmlinuz\nboot\n"
+    text = "#!ipxe\nkernel ${base-url}/vmlinuz\necho ${title}\nboot\n"
     uri = open_script(client, tmp_path / "linux.ipxe", text)
     document = types.TextDocumentIdentifier(uri=uri)
     found = await client.text_document_hover_async(
@@ -152,7 +153,14 @@ async def test_hover_on_a_setting_shows_its_values_along_the_tree(
     assert "**setting** `base-url`" in shown
     assert "`menu.ipxe:2` `set base-url http://boot.example/ipxe`" in shown, shown
     assert "`menu.ipxe:5` `set base-url http://mirror.example/ipxe`" in shown, shown
-    menu_text = (tmp_path / "menu.ipxe").read_text()
+    # the store's line is shown as text: the byte that is not UTF-8 as U+FFFD, never a raw byte in the
+    # reply (which is not valid UTF-8 JSON then)
+    found = await client.text_document_hover_async(
+        types.HoverParams(text_document=document, position=pos(text, "${title}", delta=3))
+    )
+    assert found is not None and isinstance(found.contents, types.MarkupContent), found
+    assert "`set title caf\ufffd`" in found.contents.value, ascii(found.contents.value)
+    menu_text = (tmp_path / "menu.ipxe").read_text(errors="replace")
     menu_uri = open_script(client, tmp_path / "menu.ipxe", menu_text)
     found = await client.text_document_hover_async(
         types.HoverParams(
