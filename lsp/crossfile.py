@@ -18,7 +18,7 @@ from ipxescript.analysis.boottree import BootTree, Edge, TreeFile
 from ipxescript.analysis.model import ScriptModel
 from ipxescript.analysis.settings import Access, is_predefined, split_name
 from ipxescript.lsp.context import cursor_at
-from ipxescript.lsp.documents import OpenDocument
+from ipxescript.lsp.documents import OpenDocument, displayable
 from ipxescript.lsp.positions import Positions
 
 TOP = types.Range(start=types.Position(0, 0), end=types.Position(0, 0))
@@ -201,7 +201,7 @@ def stores_text(doc: OpenDocument, view: TreeView | None, name: str) -> str:
     for file_name, text, offset in found[:MAX_STORES]:
         start = text.rfind("\n", 0, offset) + 1
         end = text.find("\n", offset)
-        line = text[start : end if end >= 0 else len(text)].strip().replace("`", "'")
+        line = displayable(text[start : end if end >= 0 else len(text)].strip().replace("`", "'"))
         shown = line if len(line) <= 100 else line[:99] + "…"
         number = text.count("\n", 0, offset) + 1
         rows.append(f"- `{file_name}:{number}` `{shown}`")
@@ -268,7 +268,10 @@ def workspace_symbols(
                 location = types.Location(uri=uri, range=positions.range(start, end))
                 out.append(
                     types.WorkspaceSymbol(
-                        name=text, kind=kind, location=location, container_name=tree_file.name
+                        name=displayable(text),
+                        kind=kind,
+                        location=location,
+                        container_name=displayable(tree_file.name),
                     )
                 )
                 if len(out) >= MAX_SYMBOLS:

@@ -252,15 +252,35 @@ def fetch_tftp(uri: str, want_content: bool, transfer: Transfer | None = None) -
     port = int(port_text) if port_text.isdigit() else 69
     request = b"\0\x01" + path.encode("utf-8", "surrogateescape") + b"\0octet\0tsize\x000\0blksize\x001432\0"
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.settimeout(NETWORK_TIMEOUT)
+    sent: list[tuple[bytes, tuple[str, int]]] = []
+
+    def send(packet: bytes, to: tuple[str, int]) -> None:
+        sent[:] = [(packet, to)]
+        sock.sendto(packet, to)
+
+    def receive() -> tuple[bytes, tuple[str, int]]:
+        """The next packet; as tftp.c's retry timer does, the last packet is sent again each time the
+        wait (from 1/4 s, doubling) runs out, until NETWORK_TIMEOUT passed with no answer."""
+        wait, waited = 0.25, 0.0
+        while True:
+            sock.settimeout(wait)
+            try:
+                return sock.recvfrom(65536)
+            except TimeoutError:
+                waited += wait
+                if waited >= NETWORK_TIMEOUT:
+                    raise
+                sock.sendto(*sent[0])
+                wait = min(wait * 2, NETWORK_TIMEOUT - waited)
+
     data = bytearray()
     size: int | None = None
     blksize = 512
     try:
-        sock.sendto(request, (host, port))
+        send(request, (host, port))
         expected = 1
         while True:
-            packet, peer = sock.recvfrom(65536)
+            packet, peer = receive()
             opcode = struct.unpack("!H", packet[:2])[0]
             if opcode == 5:
                 code = struct.unpack("!H", packet[2:4])[0]
@@ -275,13 +295,13 @@ def fetch_tftp(uri: str, want_content: bool, transfer: Transfer | None = None) -
                         transfer.total = size
                 if b"blksize" in options:
                     blksize = int(options[b"blksize"])
-                sock.sendto(b"\0\x04\0\0", peer)
+                send(b"\0\x04\0\0", peer)
                 continue
             if opcode != 3:
                 continue
             block = struct.unpack("!H", packet[2:4])[0]
             if block != expected & 0xFFFF:
-                sock.sendto(b"\0\x04" + struct.pack("!H", block), peer)
+                send(b"\0\x04" + struct.pack("!H", block), peer)
                 continue
             data.extend(packet[4:])
             if transfer is not None:
@@ -293,9 +313,9 @@ def fetch_tftp(uri: str, want_content: bool, transfer: Transfer | None = None) -
             if not want_content and len(data) >= HEAD_BYTES:
                 sock.sendto(b"\0\x05\0\0aborted\0", peer)
                 return FetchResult(0, bytes(data), size, complete=False, source=uri)
-            sock.sendto(b"\0\x04" + struct.pack("!H", block), peer)
+            send(b"\0\x04" + struct.pack("!H", block), peer)
             expected += 1
     except (TimeoutError, OSError):
-        return FetchResult(errors.CONNECTION_TIMED_OUT, source=uri)
+        return FetchResult(errors.TFTP_TIMED_OUT, source=uri)
     finally:
         sock.close()

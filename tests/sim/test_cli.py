@@ -331,6 +331,38 @@ def test_tftp_fetching(tmp_path):
     ]
 
 
+@pytest.mark.timeout(60)
+def test_tftp_request_is_sent_again_when_unanswered(tmp_path):
+    # tftp.c: tftp_timer_expired sends the RRQ again: a server that missed the first one (busy, starting)
+    # still serves the file; ipxesim waited once for 5 s and said "Connection timed out"
+    (tmp_path / "t.ipxe").write_text("#!ipxe\necho over tftp\n")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    stop = threading.Event()
+
+    def deaf_once() -> None:
+        sock.recvfrom(2048)  # the first request is lost
+        serve_tftp(tmp_path, sock, stop)
+
+    thread = threading.Thread(target=deaf_once, daemon=True)
+    thread.start()
+    try:
+        code, out, _ = ipxesim(f"tftp://127.0.0.1:{port}/t.ipxe")
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()
+    assert (code, out) == (0, "over tftp\n== exit 0\n")
+
+
+def test_tftp_server_that_never_answers_is_tftps_timeout():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        code, out, err = ipxesim(f"tftp://127.0.0.1:{silent.getsockname()[1]}/t.ipxe")
+    assert out == "== error 0x4c126092: Connection timed out\n"  # tftp.c's error file, not httpcore.c's
+
+
 def test_explore_json(tmp_path):
     text = "menu M\nitem a A\nitem b B\nchoose --timeout 1000 x || exit 1\ngoto ${x}\n:a\nexit 0\n:b\nshell\n"
     code, out, _ = ipxesim(script(tmp_path, text), "--explore", "--json")
