@@ -273,7 +273,6 @@ def lint_command(
             from ipxescript.lint.fixes import fix_text
 
             fixed, count = fix_text(text, _linter(shown, config), unsafe_fixes)
-            fixed_total += count
             if diff:
                 changed = print_diff(shown, text, fixed) or changed
             elif path == "-":
@@ -285,11 +284,13 @@ def lint_command(
                 except OSError as exc:
                     click.echo(f"ipxelint: {path}: cannot write: {exc.strerror or exc}", err=True)
                     io_error = True
+                    fixed, count = text, 0  # nothing fixed: its findings are reported as they stand
+            fixed_total += count
             text = fixed
         inputs.append((shown, text, config))
         if worst_fail_on is None:
             worst_fail_on = config.fail_on
-    root, context = _context(inputs, paths, runner)
+    root, context = _context(inputs, paths or (".",), runner)
     cached = _cache_folder(cache_dir, fix or check_urls or io_error or "-" in paths)
     key = ""
     if cached is not None:
@@ -308,14 +309,18 @@ def lint_command(
     def warn(message: str) -> None:
         click.echo(f"ipxelint: {message}", err=True)
 
-    for result in lint_tree(inputs, entries, maps, root, context, jobs or usable_cpus(), warn):
-        reports.append(FileReport(result.script.path or "-", result.script, result.diagnostics))
+    # with the collector off (main: the process leaves with os._exit) the trees need no taking apart
+    release = gc.isenabled()
+    results = lint_tree(inputs, entries, maps, root, context, jobs or usable_cpus(), warn, release)
+    for result in results:
+        # positions: a template's original text is not parsed again for the report
+        reports.append(FileReport(result.positions.path or "-", result.positions, result.diagnostics))
     if check_urls:
         from ipxescript.lint.urlcheck import check_report_urls
 
-        for report in reports:
+        for report, result in zip(reports, results, strict=True):
             config = runner.config_for(report.path)
-            extra = check_report_urls(report.script, values, url_timeout, url_concurrency)
+            extra = check_report_urls(result.script, values, url_timeout, url_concurrency)
             report.diagnostics = sorted(
                 report.diagnostics + [d for d in extra if config.enabled(d.code, report.path)],
                 key=lambda d: d.start,
@@ -359,12 +364,18 @@ def _context(
     """Files given one by one (the pre-commit hook passes the changed ones) are linted within their
     boot tree, as the editor does: the other scripts under the project root join the tree as parents
     and children, and are not reported. The root, and the tree's root when there is one."""
-    if not inputs or any(p == "-" or os.path.isdir(p) for p in paths):
+    if not inputs or "-" in paths:
         return _tree_root(paths), []
     real = runner.real_path  # the runner's: the given files' folders are resolved already
     given = {real(path) for path, _text, _config in inputs}
     roots = _ProjectRoots()
-    found = list(dict.fromkeys(roots(path, config) for path, _text, config in inputs))
+    # a folder given is linted within its project too ('ipxelint .' in a sub-folder of a git work tree
+    # says what 'ipxelint *.ipxe' says there); a folder that is its project's root holds all of it
+    folders = {os.path.abspath(p) for p in paths if os.path.isdir(p)}
+    probes = [os.path.join(p, "-") if os.path.isdir(p) else p for p in paths]
+    found = list(dict.fromkeys(roots(probe, runner.config_for(probe)) for probe in probes))
+    if all(root in folders for root in found):
+        return _tree_root(paths), []
     # a root under an earlier one adds nothing: that one's walk went through it
     earlier: set[str] = set()
     walked = []
@@ -409,13 +420,21 @@ def _parents(folder: str) -> Iterator[str]:
 
 
 class _RealPaths:
-    """``os.path.realpath`` of files, the folders' resolved once: the files of a project share a few
-    folders, and resolving walks every component of the path."""
+    """``os.path.realpath`` of files, each path and each folder resolved once: the files of a project
+    share a few folders, resolving walks every component of the path, and a run asks for a given
+    file's several times (once given, its config, its project root)."""
 
     def __init__(self) -> None:
         self.folders: dict[str, str] = {}
+        self.paths: dict[str, str] = {}
 
     def __call__(self, path: str) -> str:
+        real = self.paths.get(path)
+        if real is None:
+            real = self.paths[path] = self._resolve(path)
+        return real
+
+    def _resolve(self, path: str) -> str:
         if ".." in path or os.path.islink(path):
             return os.path.realpath(path)
         folder, name = os.path.split(os.path.abspath(path))

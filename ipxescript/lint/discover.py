@@ -4,7 +4,8 @@ start with ``#!ipxe`` (or ``#!gpxe``), ``-`` for standard input."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
@@ -34,25 +35,39 @@ def discover(paths: list[str]) -> Iterator[tuple[str, str | None]]:
         if raw == "-":
             yield raw, None
             continue
-        path = Path(raw)
-        if path.is_dir():
+        try:
+            # one look: a folder, a file, or nothing there ("" is the working folder, as Path("") is)
+            is_dir = stat.S_ISDIR(os.stat(raw or ".").st_mode)
+        except (OSError, ValueError):
+            # pathlib's spelling, which reads the file, may still name one ("boot.ipxe/")
+            yield raw, None if _path_exists(raw) else _unreadable(raw)
+            continue
+        if is_dir:
             found = False
-            for found_path in _walk(raw):
+            errors: list[OSError] = []  # folders that cannot be listed: their scripts are not linted
+            for found_path in _walk(raw, errors.append):
                 found = True
                 yield found_path, None if os.path.exists(found_path) else _unreadable(found_path)
-            if not found:  # a wrong folder must not pass for a clean one
+            for error in errors:
+                yield str(Path(error.filename or raw)), f"cannot read folder: {error.strerror}"
+            if not found and not errors:  # a wrong folder must not pass for a clean one
                 yield raw, NO_SCRIPTS
-        elif path.exists():
-            yield raw, None
         else:
-            yield raw, _unreadable(raw)
+            yield raw, None
+
+
+def _path_exists(raw: str) -> bool:
+    try:
+        return Path(raw).exists()
+    except OSError:
+        return False
 
 
 def _unreadable(path: str) -> str:
     """Why a path that does not exist cannot be read: missing, or a link to nowhere or in a loop."""
     try:
         os.stat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):  # ValueError: a NUL in the name
         return "no such file or directory"
     except OSError as exc:
         return f"cannot read: {exc.strerror}"
@@ -74,14 +89,14 @@ def walk_context(root: str, limit: int = CONTEXT_LIMIT) -> tuple[list[str], bool
     return found, True
 
 
-def _walk(root: str) -> Iterator[str]:
+def _walk(root: str, onerror: Callable[[OSError], None] | None = None) -> Iterator[str]:
     """The files to lint under ``root``, named as ``Path(folder) / name`` would name them."""
-    for folder, files in _folders(root):
+    for folder, files in _folders(root, onerror):
         yield from _scripts_in(folder, files)
 
 
-def _folders(root: str) -> Iterator[tuple[str, list[str]]]:
-    for folder, dirs, files in os.walk(root):
+def _folders(root: str, onerror: Callable[[OSError], None] | None = None) -> Iterator[tuple[str, list[str]]]:
+    for folder, dirs, files in os.walk(root, onerror=onerror):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
         yield folder, files
 

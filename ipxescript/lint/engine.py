@@ -7,7 +7,7 @@ import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, cached_property
 from itertools import accumulate
 from pathlib import Path
 
@@ -26,13 +26,42 @@ from ipxescript.syntax.tree import LogicalLine, Script
 INTERNAL_ERROR = "IPX000"
 
 
-@dataclass
 class LintResult:
-    """The findings for one text, with the parsed script they refer to (for positions and fixes)."""
+    """The findings for one text, with the parsed script they refer to (for positions and fixes).
 
-    text: str  # the original text (before template masking)
-    script: Script
-    diagnostics: list[Diagnostic]
+    A template's rules ran on its masked text; ``script``, its original text parsed, is parsed only
+    when asked for. ``positions`` is all a report needs (the text, its line starts: the masked text has
+    the same length and newlines), without that second parse."""
+
+    def __init__(
+        self, text: str, script: Script, diagnostics: list[Diagnostic], memo: LineMemo | None = None
+    ) -> None:
+        self.text = text  # the original text (before template masking)
+        self.diagnostics = diagnostics
+        self._script = script  # the script the rules saw: ``text`` parsed, or else its masked text
+        self._memo = memo  # the run's line memo, for parsing ``text`` (None: ``script`` is ``text``'s)
+
+    @cached_property
+    def script(self) -> Script:
+        if self._memo is None:
+            return self._script
+        return parse(self.text, self._script.path, self._memo)
+
+    @cached_property
+    def positions(self) -> Script:
+        """The text and its lines' starts (``Script.position``); for a template, no parsed lines."""
+        seen = self._script
+        if self._memo is None or "script" in self.__dict__:
+            return self.script
+        return Script(
+            text=self.text,
+            path=seen.path,
+            lines=[],
+            diagnostics=[],
+            magic=seen.magic,
+            line_starts=seen.line_starts,
+            encoding_errors=seen.encoding_errors,
+        )
 
 
 @contextmanager
@@ -276,11 +305,14 @@ def _graded(d: Diagnostic, severity: Severity) -> Diagnostic:
 class _Prepared:
     text: str  # as read (before template masking)
     ctx: LintContext
-    shown: Script  # the script users see (the unmasked text, same positions)
+
+    def result(self, diagnostics: list[Diagnostic], run: LintRun) -> LintResult:
+        return LintResult(self.text, self.ctx.script, diagnostics, run.parsed if self.ctx.masked else None)
 
 
 def _prepare(text: str | bytes, path: str | None, config: LintConfig | None, run: LintRun) -> _Prepared:
-    """Decode, mask template regions when the config asks for it, parse: the script's lint context."""
+    """Decode, mask template regions when the config asks for it, parse: the script's lint context
+    (the original text of a template is parsed when a result's ``script`` is asked for)."""
     config = config or LintConfig()
     if isinstance(text, bytes):
         from ipxescript.syntax.source import decode_source
@@ -291,9 +323,7 @@ def _prepare(text: str | bytes, path: str | None, config: LintConfig | None, run
     if config.template != "none" and has_markers(text):
         source, masked = mask_template(text, config.template or "auto")
     script = parse(source, path, run.parsed)
-    # positions are the same; users see the original
-    shown = parse(text, path, run.parsed) if masked else script
-    return _Prepared(text, LintContext(script, config, masked), shown)
+    return _Prepared(text, LintContext(script, config, masked))
 
 
 def _finish(prepared: _Prepared, run: LintRun) -> LintResult:
@@ -301,7 +331,7 @@ def _finish(prepared: _Prepared, run: LintRun) -> LintResult:
     text, masked = prepared.text, prepared.ctx.masked
     if masked or has_markers(text):
         diagnostics = _drop_template_fixes(text, diagnostics, masked)
-    return LintResult(text, prepared.shown, diagnostics)
+    return prepared.result(diagnostics, run)
 
 
 def _release(contexts: Iterable[LintContext]) -> None:
@@ -330,6 +360,7 @@ def lint_tree(
     context: Sequence[tuple[str, str | bytes, LintConfig]] = (),
     jobs: int = 1,
     warn: Callable[[str], None] | None = None,
+    release: bool = True,
 ) -> list[LintResult]:
     """Lint scripts as one boot tree (ipxescript.analysis.boottree): ``files`` are (path, text,
     config); settings, failures and chain paths pass between the scripts that chain each other.
@@ -337,9 +368,10 @@ def lint_tree(
     scripts (same form) join the tree, as parents or children, but are neither linted nor returned.
     Results come in the order of ``files``; findings in a chained script carry the chain that reaches
     it. With ``jobs`` > 1 the rules run in up to that many processes (ipxescript.lint.workers), the
-    same findings; ``warn`` hears of a worker that died (its files are linted again here)."""
+    same findings; ``warn`` hears of a worker that died (its files are linted again here). ``release``
+    False leaves the contexts' cycles in place, for a caller that exits right after (ipxelint)."""
     with _gc_paused():  # the work is in a function of its own so its locals are gone before the GC resumes
-        return _lint_tree(files, entries, maps, root, context, jobs, warn)
+        return _lint_tree(files, entries, maps, root, context, jobs, warn, release)
 
 
 def _lint_tree(
@@ -350,6 +382,7 @@ def _lint_tree(
     context: Sequence[tuple[str, str | bytes, LintConfig]] = (),
     jobs: int = 1,
     warn: Callable[[str], None] | None = None,
+    release: bool = True,
 ) -> list[LintResult]:
     run = LintRun()
     prepared = [_prepare(text, path, config, run) for path, text, config in files]
@@ -380,13 +413,12 @@ def _lint_tree(
 
     shares = [list(range(len(prepared)))]
     if jobs > 1 and len(prepared) > 1:
-        shares = workers.plan([len(p.shown.lines) for p in prepared], _groups(tree, prepared), jobs)
+        shares = workers.plan([len(p.ctx.script.lines) for p in prepared], _groups(tree, prepared), jobs)
         _split_rules()  # the rules' modules imported before the fork, not once in every worker
     found = workers.run_shares(shares, lambda share: [findings(prepared[i]) for i in share], warn or _ignore)
-    results = [
-        LintResult(p.text, p.shown, diagnostics) for p, diagnostics in zip(prepared, found, strict=True)
-    ]
-    _release([*(p.ctx for p in prepared), *(p.ctx for p, _path in around)])
+    results = [p.result(diagnostics, run) for p, diagnostics in zip(prepared, found, strict=True)]
+    if release:
+        _release([*(p.ctx for p in prepared), *(p.ctx for p, _path in around)])
     return results
 
 

@@ -29,6 +29,18 @@ class FetchResult:
     verified: bool = True
     source: str = ""
     missing_local: bool = False  # a local file that does not exist (--offline assumes it present)
+    # where an HTTP redirect led: the image's URI from then on (downloader.c: downloader_vredirect sets
+    # it), so ${cwuri} and relative names in the script are resolved against it
+    moved_to: str | None = None
+
+
+@dataclass
+class Transfer:
+    """How far the fetch under way is (bytes so far, the size when known): an interactive run shows it
+    once a second as monojob_wait does."""
+
+    done: int = 0
+    total: int | None = None
 
 
 @dataclass
@@ -40,6 +52,7 @@ class Fetcher:
     log: list[dict[str, object]] = field(default_factory=list)
     cache: dict[tuple[str, bool], FetchResult] = field(default_factory=dict)
     given: dict[str, bytes] = field(default_factory=dict)  # contents known in advance (a script on stdin)
+    transfer: Transfer = field(default_factory=Transfer)  # the network fetch under way
 
     def forced_failure(self, uri: str) -> bool:
         return any(fnmatch.fnmatchcase(uri, glob) for glob in self.fail_globs)
@@ -80,7 +93,10 @@ class Fetcher:
             if uri.startswith(prefix):
                 rest = uri[len(prefix) :].split("?", 1)[0]
                 if "://" in target:
-                    return self._fetch_remote(target + rest, target.split(":", 1)[0].lower(), want_content)
+                    found = self._fetch_remote(target + rest, target.split(":", 1)[0].lower(), want_content)
+                    if found.moved_to and found.moved_to.startswith(target):  # still under the map
+                        found.moved_to = prefix + found.moved_to[len(target) :]
+                    return found
                 relative = _decoded(rest).lstrip("/")
                 if ".." in relative.split("/"):
                     # servers refuse paths that climb out of their root (QEMU's TFTP, tftpd-hpa, nginx)
@@ -98,9 +114,9 @@ class Fetcher:
 
     def _fetch_remote(self, uri: str, scheme: str, want_content: bool) -> FetchResult:
         if scheme in ("http", "https"):
-            return fetch_http(uri, want_content)
+            return fetch_http(uri, want_content, self.transfer)
         if scheme == "tftp":
-            return fetch_tftp(uri, want_content)
+            return fetch_tftp(uri, want_content, self.transfer)
         if scheme == "file":
             return read_local(uri.split(":", 1)[1].removeprefix("//"), want_content, scheme)
         # schemes the firmware supports but the simulator cannot reach (iscsi, nfs, ...): assume present
@@ -154,8 +170,9 @@ def http_status_error(code: int) -> int:
 USER_AGENT = f"ipxesim/{__version__} (dry run)"
 
 
-def fetch_http(uri: str, want_content: bool) -> FetchResult:
+def fetch_http(uri: str, want_content: bool, transfer: Transfer | None = None) -> FetchResult:
     import requests
+    import urllib3
 
     host = uri.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
     host = host[1:].split("]", 1)[0] if host.startswith("[") else host.split(":", 1)[0]
@@ -172,28 +189,61 @@ def fetch_http(uri: str, want_content: bool) -> FetchResult:
                 return FetchResult(http_status_error(response.status_code), source=uri)
             length = response.headers.get("Content-Length")
             size = int(length) if length and length.isdigit() else None
+            transfer = transfer or Transfer()
+            transfer.total = size
             chunks: list[bytes] = []
             got = 0
             limit = MAX_DOWNLOAD_BYTES if want_content else HEAD_BYTES
             keep = MAX_SCRIPT_BYTES
-            for chunk in response.iter_content(65536):
+            # what arrived, as it arrives (iter_content waits for whole chunks: no progress on a slow body)
+            read1 = getattr(response.raw, "read1", None)
+            arriving = (
+                iter(lambda: read1(65536, decode_content=True), b"")
+                if read1
+                else response.iter_content(65536)
+            )
+            for chunk in arriving:
                 if got < keep:
                     chunks.append(chunk[: keep - got])
                 got += len(chunk)
+                transfer.done = got
                 if got >= limit:
                     break
             head = b"".join(chunks)
             complete = size is None and got < limit or (size is not None and got >= size)
             if complete:
                 size = got
-            return FetchResult(0, head, size, complete=complete, source=uri)
+            moved_to = response.url if response.history else None
+            return FetchResult(0, head, size, complete=complete, source=uri, moved_to=moved_to)
+    except requests.exceptions.ConnectTimeout:
+        return FetchResult(errors.CONNECT_TIMED_OUT, source=uri)
     except requests.exceptions.Timeout:
         return FetchResult(errors.CONNECTION_TIMED_OUT, source=uri)
-    except requests.exceptions.RequestException:
-        return FetchResult(errors.CONNECTION_TIMED_OUT, source=uri)
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as error:
+        return FetchResult(_connection_error(error), source=uri)
 
 
-def fetch_tftp(uri: str, want_content: bool) -> FetchResult:
+def _connection_error(error: BaseException) -> int:
+    """What iPXE reports for a connection that failed: refused or reset is tcp.c's ECONNRESET, a
+    body shorter than its Content-Length httpcore.c's EIO_CONTENT_LENGTH; the rest a timeout."""
+    import http.client
+
+    seen: set[int] = set()
+    todo: list[object] = [error]
+    while todo:
+        cause = todo.pop()
+        if not isinstance(cause, BaseException) or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, (ConnectionRefusedError, ConnectionResetError)):
+            return errors.CONNECTION_RESET
+        if isinstance(cause, http.client.IncompleteRead):
+            return errors.HTTP_CONTENT_LENGTH
+        todo.extend([cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args])
+    return errors.CONNECTION_TIMED_OUT
+
+
+def fetch_tftp(uri: str, want_content: bool, transfer: Transfer | None = None) -> FetchResult:
     """RFC 1350 read with the tsize option (RFC 2349); stops after the first block unless content is
     wanted, by sending an error packet as iPXE does when it aborts."""
     rest = uri.split("://", 1)[1] if "://" in uri else uri
@@ -202,15 +252,35 @@ def fetch_tftp(uri: str, want_content: bool) -> FetchResult:
     port = int(port_text) if port_text.isdigit() else 69
     request = b"\0\x01" + path.encode("utf-8", "surrogateescape") + b"\0octet\0tsize\x000\0blksize\x001432\0"
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.settimeout(NETWORK_TIMEOUT)
+    sent: list[tuple[bytes, tuple[str, int]]] = []
+
+    def send(packet: bytes, to: tuple[str, int]) -> None:
+        sent[:] = [(packet, to)]
+        sock.sendto(packet, to)
+
+    def receive() -> tuple[bytes, tuple[str, int]]:
+        """The next packet; as tftp.c's retry timer does, the last packet is sent again each time the
+        wait (from 1/4 s, doubling) runs out, until NETWORK_TIMEOUT passed with no answer."""
+        wait, waited = 0.25, 0.0
+        while True:
+            sock.settimeout(wait)
+            try:
+                return sock.recvfrom(65536)
+            except TimeoutError:
+                waited += wait
+                if waited >= NETWORK_TIMEOUT:
+                    raise
+                sock.sendto(*sent[0])
+                wait = min(wait * 2, NETWORK_TIMEOUT - waited)
+
     data = bytearray()
     size: int | None = None
     blksize = 512
     try:
-        sock.sendto(request, (host, port))
+        send(request, (host, port))
         expected = 1
         while True:
-            packet, peer = sock.recvfrom(65536)
+            packet, peer = receive()
             opcode = struct.unpack("!H", packet[:2])[0]
             if opcode == 5:
                 code = struct.unpack("!H", packet[2:4])[0]
@@ -221,17 +291,21 @@ def fetch_tftp(uri: str, want_content: bool) -> FetchResult:
                 options = dict(zip(fields[0::2], fields[1::2], strict=False))
                 if b"tsize" in options:
                     size = int(options[b"tsize"] or b"0")
+                    if transfer is not None:
+                        transfer.total = size
                 if b"blksize" in options:
                     blksize = int(options[b"blksize"])
-                sock.sendto(b"\0\x04\0\0", peer)
+                send(b"\0\x04\0\0", peer)
                 continue
             if opcode != 3:
                 continue
             block = struct.unpack("!H", packet[2:4])[0]
             if block != expected & 0xFFFF:
-                sock.sendto(b"\0\x04" + struct.pack("!H", block), peer)
+                send(b"\0\x04" + struct.pack("!H", block), peer)
                 continue
             data.extend(packet[4:])
+            if transfer is not None:
+                transfer.done = len(data)
             last = len(packet) - 4 < blksize
             if last:
                 sock.sendto(b"\0\x04" + struct.pack("!H", block), peer)
@@ -239,9 +313,9 @@ def fetch_tftp(uri: str, want_content: bool) -> FetchResult:
             if not want_content and len(data) >= HEAD_BYTES:
                 sock.sendto(b"\0\x05\0\0aborted\0", peer)
                 return FetchResult(0, bytes(data), size, complete=False, source=uri)
-            sock.sendto(b"\0\x04" + struct.pack("!H", block), peer)
+            send(b"\0\x04" + struct.pack("!H", block), peer)
             expected += 1
     except (TimeoutError, OSError):
-        return FetchResult(errors.CONNECTION_TIMED_OUT, source=uri)
+        return FetchResult(errors.TFTP_TIMED_OUT, source=uri)
     finally:
         sock.close()

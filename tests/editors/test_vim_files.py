@@ -58,6 +58,7 @@ echo a#b ${net0/mac:hex} || goto start
 choose --default linux target && goto ${target}
 # comment ending in a backslash \\
 swallowed
+menu Boot -- http://a.example && http://b.example --
 """
 
 
@@ -75,6 +76,9 @@ def test_highlighting_follows_ipxe_tokens(tmp_path: Path) -> None:
     assert group_of(report, SCRIPT, 2, "goto") == "ipxeCommand"
     assert group_of(report, SCRIPT, 3, "--default") == "ipxeOption"
     assert group_of(report, SCRIPT, 5, "swallowed") == "ipxeComment"
+    # after '&&' iPXE runs the word as a command, URL or not (a menu title with '&&' in it)
+    assert group_of(report, SCRIPT, 6, "http://a") == "ipxeUrl"
+    assert group_of(report, SCRIPT, 6, "http://b") == "ipxeCommandWord"
 
 
 @pytest.mark.timeout(60)
@@ -105,6 +109,6 @@ def test_helix_declares_language_and_server() -> None:
 def test_emacs_mode_registers_eglot_and_detection() -> None:
     source = (EDITORS / "emacs" / "ipxe-mode.el").read_text()
     assert source.count("(") == source.count(")") + source.count("?(") - source.count("?)")
-    assert "(add-to-list 'eglot-server-programs `(ipxe-mode . ,ipxe-server-command))" in source
+    assert "(add-to-list 'eglot-server-programs '(ipxe-mode . ipxe--server-contact))" in source
     assert "'(\"\\\\.ipxe\\\\'\" . ipxe-mode)" in source
     assert "magic-mode-alist '(\"\\\\`#!\\\\(?:ipxe\\\\|gpxe\\\\)" in source

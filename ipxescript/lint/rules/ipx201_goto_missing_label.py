@@ -12,11 +12,16 @@ to an earlier line (e.g. from a menu's Esc path back into the menu, an endless l
 
 In a boot tree the failure of a chained script returns to the script that chained it: when every
 ``chain`` of this script handles failure (``chain linux.ipxe || goto error``), the missing label
-ends this script and the parent's handler runs. The finding names that handler; it is an info when
-the handler is the same ``goto`` (the error screen lives in the parent, a common idiom), a warning
+ends this script and the parent's handler runs. The finding names that handler (each of them when
+parents handle it differently); it is an info when every handler is the same ``goto`` (the error
+screen lives in the parent, a common idiom, and some script up the chain has the label), a warning
 otherwise (``goto linux_menu`` in a sub-menu shows the parent's error screen instead). A parent whose
 ``chain ${base}/linux/menu.ipxe`` starts with a server the linter cannot know still names the file when
 the path after the last ``${...}`` ends exactly one file's path in the tree (``menus/linux/menu.ipxe``).
+A file this script chains that chains it back (``chain linux.ipxe`` to return to the menu) is not
+counted as a parent: the failure climbs to the script that entered this one first. Nor is a file
+whose ``chain ${menu}.ipxe`` reaches this one only through a value stored elsewhere in the tree, when
+another parent names it by its own values.
 
 Failing::
 
@@ -41,6 +46,7 @@ from collections.abc import Iterator
 from ipxescript.analysis.boottree import BootTree, Edge, TreeFile
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
 from ipxescript.lint.context import LintContext
+from ipxescript.syntax.tree import Reference
 
 CODE = "IPX201"
 NAME = "goto-missing-label"
@@ -56,9 +62,23 @@ def _parent_handlers(ctx: LintContext) -> list[Edge] | None:
 
 def _handling_edges(tree: BootTree, tree_file: TreeFile) -> list[Edge] | None:
     edges = tree.named_by(tree_file) or _by_tail(tree).get(id(tree_file), [])
+    # a script this one chains that chains it back (a sub-menu's 'chain linux.ipxe' to return) runs it
+    # again inside its own chain: the failure climbs to where this script was entered first
+    below = tree.descendants(tree_file) if len(edges) > 1 else set()
+    edges = [e for e in edges if id(e.source) not in below] or edges
+    # a chain through a setting its own file never stores (``chain ${menu}.ipxe`` in a sub-menu
+    # without a menu of its own) only may reach this script: the chains that name it by their own
+    # values are its parents
+    edges = [e for e in edges if _own_values(e)] or edges
     if not edges or any(e.failure_handler is None for e in edges):
         return None
     return edges
+
+
+def _own_values(edge: Edge) -> bool:
+    """Every ``${...}`` of the edge's target is a setting its own file stores."""
+    written = edge.source.model.settings.written_names
+    return all(not isinstance(p, Reference) or p.setting in written for p in edge.word.parts)
 
 
 _TAILS: weakref.WeakKeyDictionary[BootTree, dict[int, list[Edge]]] = weakref.WeakKeyDictionary()
@@ -99,18 +119,46 @@ def _same_goto(edges: list[Edge], name: str) -> bool:
 
 def _handled(ctx: LintContext, name: str, edges: list[Edge], hint: str) -> tuple[Severity, str]:
     assert ctx.tree is not None and ctx.tree_file is not None
-    first = edges[0]
-    handler = first.failure_handler
-    assert handler is not None
-    handler_text = " ".join(w.text for w in handler.words)
-    where = f"{first.where}" + (f" and {len(edges) - 1} more" if len(edges) > 1 else "")
+    by_handler: dict[str, list[Edge]] = {}  # parents that handle it alike, in the order they come
+    for edge in edges:
+        handler = edge.failure_handler
+        assert handler is not None
+        by_handler.setdefault(" ".join(w.text for w in handler.words), []).append(edge)
+    handled = " or ".join(
+        f"'{text}' ({alike[0].where}" + (f" and {len(alike) - 1} more)" if len(alike) > 1 else ")")
+        for text, alike in by_handler.items()
+    )
+    who = "the script that chains it handles" if len(by_handler) == 1 else "the scripts that chain it handle"
     message = (
         f"no label ':{name}' in this script: goto fails ('no such label'), {ctx.tree_file.name} ends with "
-        f"that error and the script that chains it handles it with '{handler_text}' ({where})"
+        f"that error and {who} it with {handled}"
     )
     if _same_goto(edges, name):
-        return Severity.INFO, message + f"; the jump to ':{name}' happens there"
+        if _lands(ctx.tree, edges, name, ctx.tree_file):
+            return Severity.INFO, message + f"; the jump to ':{name}' happens there"
+        return Severity.WARNING, message + f"; but no script that chains it has ':{name}' either{hint}"
     return Severity.WARNING, message + hint
+
+
+def _lands(tree: BootTree, edges: list[Edge], name: str, child: TreeFile) -> bool:
+    """Some script up the chains has ``:name``, or passes the failure on no further and reports its
+    own missing label. Scripts that chain each other in a circle with no ``:name`` anywhere and no
+    way out (a menu and the sub-menu that chains back to it) would otherwise each leave it to the
+    other, and nothing would be reported."""
+    seen = {id(child)}
+    todo = list(edges)
+    while todo:
+        parent = todo.pop().source
+        if id(parent) in seen:
+            continue
+        seen.add(id(parent))
+        if name in parent.model.labels:
+            return True
+        above = _handling_edges(tree, parent)
+        if above is None or not _same_goto(above, name):
+            return True  # the parent's own 'goto name' is reported there
+        todo.extend(above)
+    return False
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
@@ -118,10 +166,10 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     if ctx.has_template_labels:
         return  # a label written with template text could have any name once rendered
     suggest = ctx.label_suggester
-    parents = _parent_handlers(ctx)
     # only a goto whose literal target names no label can be reported: found by the flow's index
     lines = ctx.flow.lines_with_goto_to(ctx.flow.missing_goto_targets())
     gotos = [(line, ctx.bound(c)) for line in lines for c in line.commands if c.name == "goto"]
+    parents = _parent_handlers(ctx) if gotos else None
     for line, bound in gotos:
         if len(bound.positionals) != 1 or bound.option_words:
             continue
