@@ -112,8 +112,20 @@ def binary_reason(data: bytes) -> str | None:
     if b"\0" in head:
         kind = "an ELF executable" if head.startswith(b"\x7fELF") else "binary data"
         kind = "a PE/EFI executable" if head.startswith(b"MZ") else kind
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_ascii(head[:8]) or _utf16_ascii(head[1:9]):
+            # Windows editors' "Unicode": iPXE reads bytes, so it never sees '#!ipxe' (nor any command)
+            return "UTF-16 text, which iPXE cannot read: save it as UTF-8 (or ASCII)"
         return f"{kind}, not an iPXE script"
     return None
+
+
+def _utf16_ascii(head: bytes) -> bool:
+    """Four ASCII characters as UTF-16 (little-endian from byte 0, big-endian from byte 1)."""
+    return (
+        len(head) == 8
+        and head[1::2] == b"\0\0\0\0"
+        and all(32 <= b < 127 or b in b"\t\r\n" for b in head[::2])
+    )
 
 
 def printable(text: str) -> str:

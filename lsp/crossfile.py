@@ -15,6 +15,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest
 
 from ipxescript.analysis.boottree import BootTree, Edge, TreeFile
+from ipxescript.analysis.model import ScriptModel
 from ipxescript.analysis.settings import Access, is_predefined, split_name
 from ipxescript.lsp.context import cursor_at
 from ipxescript.lsp.documents import OpenDocument
@@ -106,21 +107,39 @@ def _name_range(script_text: str, access: Access, is_reference: bool) -> tuple[i
     return (start, end) if script_text[start:end] == access.name else None
 
 
+def _cleared(model: ScriptModel) -> list[tuple[str, int, int]]:
+    """The settings ``clear`` deletes, as (name, start, end) of the name's characters: a store of
+    nothing that the settings model does not list, but that a rename must follow."""
+    out = []
+    for _line, bound in model.commands_named("clear"):
+        if bound.positionals and bound.positionals[0].is_literal:
+            word = bound.positionals[0]
+            block, name = split_name(word.text)
+            start = word.start + (len(block) + 1 if block is not None else 0)
+            out.append((name, start, start + len(name)))
+    return out
+
+
 def uses(tree_file: TreeFile, name: str) -> list[Use]:
+    """Each place ``name`` is named once (``inc x`` both reads and stores x: one use, a store)."""
     text = tree_file.script.text
     settings = tree_file.model.settings
-    out = []
+    found: dict[tuple[int, int], bool] = {}
     for access, write in [*((a, True) for a in settings.writes), *((a, False) for a in settings.reads)]:
         if access.name != name:
             continue
         span = _name_range(text, access, text.startswith("${", access.start))
         if span is not None:
-            out.append(Use(tree_file, span[0], span[1], write))
-    return out
+            found[span] = found.get(span, False) or write
+    for cleared, start, end in _cleared(tree_file.model):
+        if cleared == name:
+            found.setdefault((start, end), False)  # a use, not where the setting gets its value
+    return [Use(tree_file, start, end, write) for (start, end), write in sorted(found.items())]
 
 
 def setting_at(view: TreeView, offset: int) -> str | None:
-    """The setting named at the cursor: inside ``${...}`` or the name ``set``/``read``/... stores."""
+    """The setting named at the cursor: inside ``${...}`` or the name ``set``/``read``/``clear``/...
+    stores."""
     cursor = cursor_at(view.doc.script, offset)
     if cursor.reference is not None and cursor.reference.is_static:
         return cursor.reference.setting
@@ -129,6 +148,9 @@ def setting_at(view: TreeView, offset: int) -> str | None:
     for access in [*settings.writes, *settings.reads]:
         if access.start <= offset <= access.end and not text.startswith("${", access.start):
             return access.name
+    for name, start, end in _cleared(view.file.model):
+        if start <= offset <= end:
+            return name
     return None
 
 
@@ -155,6 +177,28 @@ def setting_references(view: TreeView, offset: int, include_declaration: bool) -
         for u in all_uses(view, name)
         if include_declaration or not u.write
     ]
+
+
+MAX_STORES = 8
+
+
+def stores_text(view: TreeView, name: str) -> str:
+    """Markdown: each place of the tree that stores ``name``, with its line (the value it sets)."""
+    found = [u for u in all_uses(view, name) if u.write]
+    if not found:
+        return ""
+    rows = []
+    for use in found[:MAX_STORES]:
+        text = use.file.script.text
+        start = text.rfind("\n", 0, use.start) + 1
+        end = text.find("\n", use.start)
+        line = text[start : end if end >= 0 else len(text)].strip().replace("`", "'")
+        shown = line if len(line) <= 100 else line[:99] + "…"
+        number = text.count("\n", 0, use.start) + 1
+        rows.append(f"- `{use.file.name}:{number}` `{shown}`")
+    if len(found) > MAX_STORES:
+        rows.append(f"- and {len(found) - MAX_STORES} more")
+    return "Stored in this boot tree:\n" + "\n".join(rows)
 
 
 def prepare_setting_rename(view: TreeView, offset: int) -> types.PrepareRenameResult | None:

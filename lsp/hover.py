@@ -7,6 +7,7 @@ from lsprotocol import types
 
 from ipxescript.analysis.menus import setting_base
 from ipxescript.catalog import CommandSpec, get_catalog
+from ipxescript.lsp import crossfile
 from ipxescript.lsp.context import cursor_at, option_named
 from ipxescript.lsp.documents import OpenDocument
 from ipxescript.lsp.index import LabelDef
@@ -18,7 +19,10 @@ PREVIEW_LINES = 5
 INDEXED = ("goto", "item", "choose")
 
 
-def hover(doc: OpenDocument, position: types.Position) -> types.Hover | None:
+def hover(
+    doc: OpenDocument, position: types.Position, view: crossfile.TreeView | None = None
+) -> types.Hover | None:
+    """``view``: the document's place in its boot tree, for where a setting gets its values."""
     offset = doc.positions.offset(position)
     cursor = cursor_at(doc.script, offset)
     own = cursor.line.label if cursor.line is not None else None
@@ -32,6 +36,8 @@ def hover(doc: OpenDocument, position: types.Position) -> types.Hover | None:
     if cursor.reference is not None:
         ref = cursor.reference
         text = setting_text(ref.inner) or ""
+        if view is not None and ref.is_static and (stored := crossfile.stores_text(view, ref.setting)):
+            text += "\n\n" + stored
         index = doc.index if needs_index else None
         if index is not None and index.dynamic_goto_at(offset) is word:
             targets = index.targets_of_dynamic_goto(word)
@@ -65,6 +71,10 @@ def hover(doc: OpenDocument, position: types.Position) -> types.Hover | None:
         value = f" <{opt.name}>" if opt.takes_argument else ""
         body = f"`{opt.short}|{opt.long}{value}` ({opt.argument_kind})\n\n{opt.notes}".rstrip()
         return _markdown(doc, f"**{spec.name}** option {body}", word.start, word.end)
+    if view is not None and (name := crossfile.setting_at(view, offset)) is not None:
+        # the name a set/read/choose/clear... stores
+        text = (setting_text(name) or "") + "\n\n" + crossfile.stores_text(view, name)
+        return _markdown(doc, text.strip(), word.start, word.end)
     return None
 
 

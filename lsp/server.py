@@ -425,7 +425,8 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     @_guard
     def on_hover(ls: IpxeLanguageServer, params: types.HoverParams) -> types.Hover | None:
-        return hover.hover(ls.document(params.text_document.uri), params.position)
+        doc = ls.document(params.text_document.uri)
+        return hover.hover(doc, params.position, ls.navigation_view(doc))
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     @_guard

@@ -20,7 +20,7 @@
   :type '(repeat string))
 
 (defconst ipxe--font-lock-keywords
-  '(("\\`#!\\(?:ipxe\\|gpxe\\)" . font-lock-preprocessor-face)
+  '(("\\`#!\\(?:ipxe\\|gpxe\\)" 0 font-lock-preprocessor-face t) ; over the comment face
     ("^[ \t]*\\(:[^ \t\n]*\\)" 1 font-lock-constant-face)
     ("\\(?:^\\|[ \t]\\)\\(||\\|&&\\|;\\)\\(?:[ \t]\\|$\\)" 1 font-lock-keyword-face)
     ;; a command name: first word of a line (after an optional label), or after an operator
@@ -63,8 +63,12 @@
 ;;;###autoload
 (add-to-list 'magic-mode-alist '("\\`#!\\(?:ipxe\\|gpxe\\)[ \t\n\v\f\r]" . ipxe-mode))
 
+(defun ipxe--server-contact (&optional _interactive)
+  "The server command for eglot, read when a server starts (so it may be set at any time)."
+  ipxe-server-command)
+
 (with-eval-after-load 'eglot
-  (add-to-list 'eglot-server-programs `(ipxe-mode . ,ipxe-server-command)))
+  (add-to-list 'eglot-server-programs '(ipxe-mode . ipxe--server-contact)))
 
 (provide 'ipxe-mode)
 ;;; ipxe-mode.el ends here

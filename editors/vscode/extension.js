@@ -38,7 +38,23 @@ async function stop() {
   if (client) {
     const running = client;
     client = undefined;
-    await running.stop();
+    // a client whose server never started cannot be stopped (the library throws): nothing to stop
+    if (running.needsStop()) await running.stop();
+  }
+}
+
+// The package is installed from a clone of the repository: it is not on a package index.
+const INSTALL_HINT =
+  "Install it from a clone of the ipxescript repository (`pipx install /path/to/ipxescript`) " +
+  "or set ipxescript.server.command, then run 'iPXE: Restart language server'.";
+
+async function startOrExplain() {
+  try {
+    await start();
+  } catch (error) {
+    // the library rejects with a string ("Launching server using command ... failed. Error: ...")
+    const reason = error instanceof Error ? error.message : String(error);
+    vscode.window.showErrorMessage(`Could not start the iPXE language server (${reason}). ${INSTALL_HINT}`);
   }
 }
 
@@ -46,17 +62,10 @@ async function activate(context) {
   context.subscriptions.push(
     vscode.commands.registerCommand("ipxescript.restartServer", async () => {
       await stop();
-      await start();
+      await startOrExplain();
     }),
   );
-  try {
-    await start();
-  } catch (error) {
-    vscode.window.showErrorMessage(
-      `Could not start the iPXE language server (${error.message}). ` +
-        "Install it with `pip install ipxescript` or set ipxescript.server.command.",
-    );
-  }
+  await startOrExplain();
 }
 
 function deactivate() {

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import unquote
 
 from ipxescript.analysis.binding import BoundCommand
 from ipxescript.analysis.menus import Choice
@@ -318,6 +319,16 @@ class BootTree:
         values are worked out only for the settings a chain target reads (``values_of``)."""
         return {id(f): _stores_by_setting(f.model) for f in self.files.values()}
 
+    @cached_property
+    def _storers(self) -> dict[str, list[TreeFile]]:
+        """Setting -> the files that store into it, in the tree's order (``_tree_values`` asks for
+        hundreds of settings in a tree of thousands of files)."""
+        found: dict[str, list[TreeFile]] = {}
+        for tree_file in self.files.values():
+            for setting in self._stores[id(tree_file)]:
+                found.setdefault(setting, []).append(tree_file)
+        return found
+
     def _stored_in(self, tree_file: TreeFile, setting: str) -> list[str] | None:
         """The literal values ``tree_file`` stores in ``setting``: ``set`` with literal words and the
         item ids of the menus ``choose`` stores from; None when some store gives a value not known
@@ -332,9 +343,8 @@ class BootTree:
         key = (None, setting)
         if key not in self._values:
             merged: dict[str, dict[str, None] | None] = {}
-            for tree_file in self.files.values():
-                if setting in self._stores[id(tree_file)]:
-                    _add_values(merged, setting, self._stored_in(tree_file, setting))
+            for tree_file in self._storers.get(setting, ()):
+                _add_values(merged, setting, self._stored_in(tree_file, setting))
             self._values[key] = _as_lists(merged).get(setting)
         return self._values[key]
 
@@ -355,9 +365,9 @@ class BootTree:
             return path.as_posix()
 
     def _edges_of(self, tree_file: TreeFile) -> Iterator[Edge]:
-        for line, bound in tree_file.model.commands:
+        for line, bound in _named(tree_file.model, RUNS + LOADS):
             name = bound.name
-            if name not in RUNS and name not in LOADS or not bound.positionals:
+            if not bound.positionals:
                 continue
             word = bound.positionals[0]
             if name in LOADS and word.is_literal and not _looks_like_path(word.text):
@@ -435,10 +445,12 @@ class BootTree:
                 text_parts[0] = _join(source_folder, head)
         else:
             text_parts.insert(0, folder + "/")
-        text_parts = _strip_query(text_parts)
+        text_parts = _decoded(_strip_query(text_parts))
         if all(p is not WILD for p in text_parts):
             path = posixpath.normpath("".join(p for p in text_parts if p is not None))
             hit = self._by_posix.get(path)
+            if hit is None and (real := os.path.realpath(path)) != path:
+                hit = self._by_real.get(real)  # through a symlink (the server follows it)
             return ([hit], "") if hit is not None else ([], "not-in-tree")
         regex = re.compile(
             "".join("[^/]*" if p is WILD else re.escape(_norm_prefix(p, i)) for i, p in enumerate(text_parts))
@@ -448,6 +460,11 @@ class BootTree:
         head = "" if text_parts[0] is WILD else _norm_prefix(text_parts[0], 0)
         hits = _unique(f for p, f in self._starting_with(head) if regex.fullmatch(p))
         return hits, ("pattern" if hits else "not-in-tree")
+
+    @cached_property
+    def _by_real(self) -> dict[str, TreeFile]:
+        """The files by their real path, made at the first target that goes through a symlink."""
+        return {os.path.realpath(p): f for p, f in self._by_posix.items()}
 
     @cached_property
     def _sorted_posix(self) -> list[tuple[str, int]]:
@@ -504,9 +521,22 @@ class _GroupSettings:
 STORES = ("set", "read", "choose", "inc", "imgset", "nslookup", "pciscan", "usbscan", "login")
 
 
+def _named(model: ScriptModel, names: tuple[str, ...]) -> list[tuple[LogicalLine, BoundCommand]]:
+    """``model.commands_named(*names)``, binding only those commands when the model has bound none
+    yet: the tree is built before the rules run (``ipxelint --jobs`` builds it before the fork), and
+    the rules' binding of every other command is then done in the worker processes, in parallel."""
+    if "commands" in model.__dict__:
+        return model.commands_named(*names)
+    wanted = set(names)
+    bound = model.bound
+    return [
+        (line, bound(c)) for line in model.script.lines for c in line.commands if c.name in wanted and c.words
+    ]
+
+
 def _stores_by_setting(model: ScriptModel) -> dict[str, list[BoundCommand]]:
     out: dict[str, list[BoundCommand]] = {}
-    for _line, bound in model.commands_named(*STORES):
+    for _line, bound in _named(model, STORES):
         if bound.positionals and bound.positionals[0].is_literal:
             setting = bound.positionals[0].text.rpartition("/")[2].partition(":")[0]
             out.setdefault(setting, []).append(bound)
@@ -588,6 +618,12 @@ def _strip_query(parts: list[str | None]) -> list[str | None]:
             break
         out.append(part)
     return out
+
+
+def _decoded(parts: list[str | None]) -> list[str | None]:
+    """``%XX`` decoded, as iPXE's ``parse_uri`` does to a URI's path (``my%20sub.ipxe`` is the file
+    ``my sub.ipxe``; an HTTP server decodes what iPXE encodes again)."""
+    return [p if p is WILD or "%" not in p else unquote(p, errors="surrogateescape") for p in parts]
 
 
 def _looks_like_path(text: str) -> bool:

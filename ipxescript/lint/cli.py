@@ -289,7 +289,7 @@ def lint_command(
         inputs.append((shown, text, config))
         if worst_fail_on is None:
             worst_fail_on = config.fail_on
-    root, context = _context(inputs, paths, runner)
+    root, context = _context(inputs, paths or (".",), runner)
     cached = _cache_folder(cache_dir, fix or check_urls or io_error or "-" in paths)
     key = ""
     if cached is not None:
@@ -308,7 +308,9 @@ def lint_command(
     def warn(message: str) -> None:
         click.echo(f"ipxelint: {message}", err=True)
 
-    for result in lint_tree(inputs, entries, maps, root, context, jobs or usable_cpus(), warn):
+    # with the collector off (main: the process leaves with os._exit) the trees need no taking apart
+    release = gc.isenabled()
+    for result in lint_tree(inputs, entries, maps, root, context, jobs or usable_cpus(), warn, release):
         reports.append(FileReport(result.script.path or "-", result.script, result.diagnostics))
     if check_urls:
         from ipxescript.lint.urlcheck import check_report_urls
@@ -359,12 +361,18 @@ def _context(
     """Files given one by one (the pre-commit hook passes the changed ones) are linted within their
     boot tree, as the editor does: the other scripts under the project root join the tree as parents
     and children, and are not reported. The root, and the tree's root when there is one."""
-    if not inputs or any(p == "-" or os.path.isdir(p) for p in paths):
+    if not inputs or "-" in paths:
         return _tree_root(paths), []
     real = runner.real_path  # the runner's: the given files' folders are resolved already
     given = {real(path) for path, _text, _config in inputs}
     roots = _ProjectRoots()
-    found = list(dict.fromkeys(roots(path, config) for path, _text, config in inputs))
+    # a folder given is linted within its project too ('ipxelint .' in a sub-folder of a git work tree
+    # says what 'ipxelint *.ipxe' says there); a folder that is its project's root holds all of it
+    folders = {os.path.abspath(p) for p in paths if os.path.isdir(p)}
+    probes = [os.path.join(p, "-") if os.path.isdir(p) else p for p in paths]
+    found = list(dict.fromkeys(roots(probe, runner.config_for(probe)) for probe in probes))
+    if all(root in folders for root in found):
+        return _tree_root(paths), []
     # a root under an earlier one adds nothing: that one's walk went through it
     earlier: set[str] = set()
     walked = []

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -211,8 +212,9 @@ def rule_codes(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _codes(value: Any, where: str) -> tuple[str, ...]:
+    values = _strings(value, where)
     try:
-        return rule_codes(_strings(value, where))
+        return rule_codes(values)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
 
@@ -238,55 +240,84 @@ def config_from_table(table: dict[str, Any], path: Path | None = None) -> LintCo
     name = str(path) if path else "config"
     values: dict[str, Any] = {}
     for raw_key, value in table.items():
-        key = raw_key.replace("_", "-")
-        where = f"{name}: {raw_key}"
-        if key == "select":
-            values["select"] = _codes(value, where)
-        elif key == "ignore":
-            values["ignore"] = _codes(value, where)
-        elif key in ("severity", "severities"):
-            if not isinstance(value, dict):
-                raise ConfigError(f"{where}: expected a table of CODE = severity")
-            values["severity"] = {k.upper(): parse_severity(v, f"{where}.{k}") for k, v in value.items()}
-        elif key == "profile":
-            if not isinstance(value, str):
-                raise ConfigError(f"{where}: expected a profile name")
-            try:
-                check_profile(value)
-            except ConfigError as exc:
-                raise ConfigError(f"{where}: {exc}") from None
-            values["profile"] = value
-        elif key == "per-path-ignores":
-            if not isinstance(value, dict):
-                raise ConfigError(f"{where}: expected a table of glob = [codes]")
-            values["per_path_ignores"] = {k: _codes(v, f"{where}.{k}") for k, v in value.items()}
-        elif key == "fail-on":
-            if value not in FAIL_ON:
-                raise ConfigError(f"{where}: must be one of {', '.join(FAIL_ON)}")
-            values["fail_on"] = value
-        elif key == "template":
-            if value not in TEMPLATES:
-                raise ConfigError(f"{where}: must be one of {', '.join(TEMPLATES)}")
-            values["template"] = value
-        elif key in ("entry", "entries"):
-            base = path.parent if path else Path.cwd()
-            values["entries"] = tuple((base / e).resolve() for e in _strings(value, where))
-        elif key == "map":
-            values["maps"] = tuple(_map(m, path, where) for m in _strings(value, where))
-        elif key == "build":
-            if not isinstance(value, dict):
-                raise ConfigError(f"{where}: expected a table with enable = [...] and disable = [...]")
-            for sub, switches in value.items():
-                if sub not in ("enable", "disable"):
-                    raise ConfigError(f"{where}.{sub}: unknown key (enable or disable)")
-                names = _strings(switches, f"{where}.{sub}")
-                _check_switches(names, f"{where}.{sub}")
-                values[f"build_{sub}"] = names
-        else:
-            from ipxescript.schemas import LINT, unknown_keys
+        try:
+            key = raw_key.replace("_", "-")
+            where = f"{name}: {raw_key}"
+            if key == "select":
+                values["select"] = _codes(value, where)
+            elif key == "ignore":
+                values["ignore"] = _codes(value, where)
+            elif key in ("severity", "severities"):
+                if not isinstance(value, dict):
+                    raise ConfigError(f"{where}: expected a table of CODE = severity")
+                values["severity"] = {k.upper(): parse_severity(v, f"{where}.{k}") for k, v in value.items()}
+            elif key == "profile":
+                if not isinstance(value, str):
+                    raise ConfigError(f"{where}: expected a profile name")
+                try:
+                    check_profile(value)
+                except ConfigError as exc:
+                    raise ConfigError(f"{where}: {exc}") from None
+                values["profile"] = value
+            elif key == "per-path-ignores":
+                if not isinstance(value, dict):
+                    raise ConfigError(f"{where}: expected a table of glob = [codes]")
+                values["per_path_ignores"] = {k: _codes(v, f"{where}.{k}") for k, v in value.items()}
+            elif key == "fail-on":
+                if value not in FAIL_ON:
+                    raise ConfigError(f"{where}: must be one of {', '.join(FAIL_ON)}")
+                values["fail_on"] = value
+            elif key == "template":
+                if value not in TEMPLATES:
+                    raise ConfigError(f"{where}: must be one of {', '.join(TEMPLATES)}")
+                values["template"] = value
+            elif key in ("entry", "entries"):
+                base = path.parent if path else Path.cwd()
+                values["entries"] = tuple((base / e).resolve() for e in _strings(value, where))
+            elif key == "map":
+                values["maps"] = tuple(_map(m, path, where) for m in _strings(value, where))
+            elif key == "build":
+                if not isinstance(value, dict):
+                    raise ConfigError(f"{where}: expected a table with enable = [...] and disable = [...]")
+                for sub, switches in value.items():
+                    if sub not in ("enable", "disable"):
+                        raise ConfigError(
+                            f"{where}.{sub}: unknown key; the build table takes enable = [...] and disable = [...]"
+                        )
+                    names = _strings(switches, f"{where}.{sub}")
+                    _check_switches(names, f"{where}.{sub}")
+                    values[f"build_{sub}"] = names
+            else:
+                from ipxescript.schemas import LINT, unknown_keys
 
-            raise ConfigError(f"{name}: {unknown_keys(LINT, [raw_key])}")
+                raise ConfigError(f"{name}: {unknown_keys(LINT, [raw_key])}")
+        except ConfigError as exc:  # named with the line the key is on
+            raise ConfigError(_with_line(str(exc), path, raw_key)) from None
     return LintConfig(root=path.parent if path else None, source=path, **values)
+
+
+def _with_line(message: str, path: Path | None, key: str) -> str:
+    """``FILE: KEY...`` -> ``FILE:LINE: KEY...``, LINE where the key is written in the ipxelint table."""
+    name = f"{path}: "
+    if path is None or not message.startswith(name):
+        return message
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return message
+    own = path.name != "pyproject.toml"  # .ipxelint.toml: the top level is the table
+    inside = own
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        header = re.match(r"\[+([^\]]*)\]", text)
+        if header:
+            table = re.sub(r"[\s\"']", "", header.group(1))
+            if table == f"tool.ipxelint.{key}" or (own and table == key):
+                return f"{path}:{number}: {message[len(name) :]}"
+            inside = table == "tool.ipxelint"
+        elif inside and re.match(rf"[\"']?{re.escape(key)}[\"']?\s*[.=]", text):
+            return f"{path}:{number}: {message[len(name) :]}"
+    return message
 
 
 def _map(text: str, path: Path | None, where: str) -> str:

@@ -276,11 +276,14 @@ def _graded(d: Diagnostic, severity: Severity) -> Diagnostic:
 class _Prepared:
     text: str  # as read (before template masking)
     ctx: LintContext
-    shown: Script  # the script users see (the unmasked text, same positions)
+    shown: Script  # the script users see (the unmasked text, same positions; a context script: the masked)
 
 
-def _prepare(text: str | bytes, path: str | None, config: LintConfig | None, run: LintRun) -> _Prepared:
-    """Decode, mask template regions when the config asks for it, parse: the script's lint context."""
+def _prepare(
+    text: str | bytes, path: str | None, config: LintConfig | None, run: LintRun, shown: bool = True
+) -> _Prepared:
+    """Decode, mask template regions when the config asks for it, parse: the script's lint context.
+    ``shown`` False (a context script of the tree, never reported) leaves the unmasked text unparsed."""
     config = config or LintConfig()
     if isinstance(text, bytes):
         from ipxescript.syntax.source import decode_source
@@ -292,8 +295,8 @@ def _prepare(text: str | bytes, path: str | None, config: LintConfig | None, run
         source, masked = mask_template(text, config.template or "auto")
     script = parse(source, path, run.parsed)
     # positions are the same; users see the original
-    shown = parse(text, path, run.parsed) if masked else script
-    return _Prepared(text, LintContext(script, config, masked), shown)
+    shown_script = parse(text, path, run.parsed) if masked and shown else script
+    return _Prepared(text, LintContext(script, config, masked), shown_script)
 
 
 def _finish(prepared: _Prepared, run: LintRun) -> LintResult:
@@ -330,6 +333,7 @@ def lint_tree(
     context: Sequence[tuple[str, str | bytes, LintConfig]] = (),
     jobs: int = 1,
     warn: Callable[[str], None] | None = None,
+    release: bool = True,
 ) -> list[LintResult]:
     """Lint scripts as one boot tree (ipxescript.analysis.boottree): ``files`` are (path, text,
     config); settings, failures and chain paths pass between the scripts that chain each other.
@@ -337,9 +341,10 @@ def lint_tree(
     scripts (same form) join the tree, as parents or children, but are neither linted nor returned.
     Results come in the order of ``files``; findings in a chained script carry the chain that reaches
     it. With ``jobs`` > 1 the rules run in up to that many processes (ipxescript.lint.workers), the
-    same findings; ``warn`` hears of a worker that died (its files are linted again here)."""
+    same findings; ``warn`` hears of a worker that died (its files are linted again here). ``release``
+    False leaves the contexts' cycles in place, for a caller that exits right after (ipxelint)."""
     with _gc_paused():  # the work is in a function of its own so its locals are gone before the GC resumes
-        return _lint_tree(files, entries, maps, root, context, jobs, warn)
+        return _lint_tree(files, entries, maps, root, context, jobs, warn, release)
 
 
 def _lint_tree(
@@ -350,10 +355,11 @@ def _lint_tree(
     context: Sequence[tuple[str, str | bytes, LintConfig]] = (),
     jobs: int = 1,
     warn: Callable[[str], None] | None = None,
+    release: bool = True,
 ) -> list[LintResult]:
     run = LintRun()
     prepared = [_prepare(text, path, config, run) for path, text, config in files]
-    around = [(_prepare(text, path, config, run), path) for path, text, config in context]
+    around = [(_prepare(text, path, config, run, shown=False), path) for path, text, config in context]
     on_disk = [(p, path) for p, (path, _t, _c) in zip(prepared, files, strict=True) if path != "-"]
     on_disk += around
     all_entries = [*entries, *(e for p, _path in on_disk for e in p.ctx.config.entries)]
@@ -386,7 +392,8 @@ def _lint_tree(
     results = [
         LintResult(p.text, p.shown, diagnostics) for p, diagnostics in zip(prepared, found, strict=True)
     ]
-    _release([*(p.ctx for p in prepared), *(p.ctx for p, _path in around)])
+    if release:
+        _release([*(p.ctx for p in prepared), *(p.ctx for p, _path in around)])
     return results
 
 

@@ -1,7 +1,7 @@
 """In-script suppression comments.
 
-``# ipxelint: disable=IPX101,IPX2`` on a line of its own silences those codes (or code prefixes, or
-``all``) on the next line that is not blank or a comment; written after a command it silences its own
+``# ipxelint: disable=IPX101,IPX2`` on a line of its own silences those codes (or code prefixes, rule
+names, or ``all``) on the next line that is not blank or a comment; written after a command it silences its own
 line. ``# ipxelint: disable-file=IPX404`` anywhere silences the codes in the whole file.
 """
 
@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from ipxescript.analysis.diagnostics import Diagnostic
 from ipxescript.syntax.tree import Script
 
-DIRECTIVE = re.compile(r"#\s*ipxelint:\s*(disable|disable-file|disable-next-line)\s*=\s*([A-Za-z0-9_, ]+)")
+# the codes: a comma-separated list; words after it are the writer's reason ("disable=IPX403 set by DHCP")
+DIRECTIVE = re.compile(
+    r"#\s*ipxelint:\s*(disable|disable-file|disable-next-line)\s*=\s*([\w-]+(?:\s*,\s*[\w-]+)*)"
+)
 
 
 @dataclass
@@ -29,7 +32,18 @@ class Suppressions:
 
 
 def _codes(text: str) -> set[str]:
-    return {c.strip().upper() for c in text.split(",") if c.strip()}
+    """Codes, prefixes, ``all`` or rule names (``goto-missing-label``), as ``--ignore`` takes them."""
+    out = set()
+    for word in (c.strip() for c in text.split(",")):
+        if "-" in word:
+            from ipxescript.lint.registry import find_rule
+
+            rule = find_rule(word)
+            if rule is not None:
+                out.add(rule.code)
+        elif word:
+            out.add(word.upper())
+    return out
 
 
 def find_suppressions(script: Script) -> Suppressions:

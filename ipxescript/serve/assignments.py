@@ -13,6 +13,7 @@ repeated).
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import sqlite3
 import threading
@@ -26,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 from ipxescript.serve.dhcp.leases import StateUnavailable
 
 KINDS = ("once", "static")
+log = logging.getLogger("ipxescript.serve")
 _MAC_HEX = re.compile(r"^[0-9a-f]{12}$")
 
 
@@ -93,6 +95,14 @@ MAX_REMEMBERED = 10_000  # lookups remembered between changes of the database
 Method = TypeVar("Method", bound=Callable[..., Any])
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 def _unavailable_on_error(method: Method) -> Method:
     """A database locked past busy_timeout, read-only, full or not ours: StateUnavailable naming the file,
     which the CLI says in one line, the API answers 503 and a boot answers with a retry script."""
@@ -109,8 +119,19 @@ def _unavailable_on_error(method: Method) -> Method:
 
 class AssignmentStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._open()
+        # What `peek` found, per keys, while the database is unchanged: every boot asks, and a read
+        # transaction in WAL mode costs far more than `PRAGMA data_version`, which tells whether another
+        # connection (another process) committed since. Our own changes bump `_generation`.
+        self._seen: dict[tuple[str, ...], Assignment | None] = {}
+        self._seen_version: object = None
+        self._generation = 0
+        self._seen_lock = threading.Lock()
+
+    def _open(self) -> None:
+        path = self.path
+        path.parent.mkdir(parents=True, exist_ok=True)
         # autocommit mode: each statement is its own transaction unless we BEGIN one.
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -130,13 +151,22 @@ class AssignmentStore:
             )
         if version < SCHEMA_VERSION:  # files from before versioning hold exactly schema 1
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        # What `peek` found, per keys, while the database is unchanged: every boot asks, and a read
-        # transaction in WAL mode costs far more than `PRAGMA data_version`, which tells whether another
-        # connection (another process) committed since. Our own changes bump `_generation`.
-        self._seen: dict[tuple[str, ...], Assignment | None] = {}
-        self._seen_version: object = None
-        self._generation = 0
-        self._seen_lock = threading.Lock()
+        self._file = _identity(path)
+
+    def _same_file(self) -> None:
+        """Open the database again when its file was removed or replaced while we ran (an operator
+        starting over, a copy put in its place): SQLite keeps reading the old file, so `ipxescript
+        assign` into the new one was acknowledged and never seen by the server."""
+        if _identity(self.path) == self._file:
+            return
+        log.warning("%s was removed or replaced while serving: opening it again", self.path)
+        old = self._db
+        try:
+            self._open()  # a missing file is made again, empty, as at the first start
+        except OSError as exc:  # the state directory gone too and not to be made: unavailable until it is
+            raise sqlite3.OperationalError(f"cannot open it again: {exc.strerror or exc}") from None
+        self._changed()
+        old.close()
 
     def _changed(self) -> None:
         with self._seen_lock:
@@ -148,6 +178,7 @@ class AssignmentStore:
 
     @_unavailable_on_error
     def assign(self, client: str, target: str, *, once: bool = False) -> Assignment:
+        self._same_file()
         key = client_key(client)
         kind = "once" if once else "static"
         item = Assignment(key, kind, target, time.time())
@@ -162,6 +193,7 @@ class AssignmentStore:
     @_unavailable_on_error
     def unassign(self, client: str, kind: str | None = None) -> list[Assignment]:
         """Remove the client's assignments (of one kind, or all); returns what was removed."""
+        self._same_file()
         key = client_key(client)
         query = "DELETE FROM assignments WHERE client = ?"
         params: tuple[str, ...] = (key,)
@@ -174,6 +206,7 @@ class AssignmentStore:
 
     @_unavailable_on_error
     def all(self) -> list[Assignment]:
+        self._same_file()
         rows = self._db.execute("SELECT client, kind, target, created FROM assignments ORDER BY client, kind")
         return [Assignment(*row) for row in rows.fetchall()]
 
@@ -181,10 +214,12 @@ class AssignmentStore:
         """A value that changes whenever an answer of `peek` or `lookup` may have: a commit by another
         connection (PRAGMA data_version) or a change of ours. Lets the HTTP side remember a rendered
         boot.ipxe for as long as the assignments stay as they were."""
+        self._same_file()
         return self._db.execute("PRAGMA data_version").fetchone()[0], self._generation
 
     @_unavailable_on_error
     def peek(self, keys: list[str]) -> Assignment | None:
+        self._same_file()
         key = tuple(k for k in keys if k)
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
         with self._seen_lock:
@@ -206,6 +241,8 @@ class AssignmentStore:
     @_unavailable_on_error
     def lookup(self, keys: list[str], *, consume: bool) -> Assignment | None:
         """The assignment for the first matching key: once before static; a once one is deleted if consume."""
+        if consume:
+            self._same_file()  # peek asked already otherwise
         keys = [k for k in keys if k]
         if not keys:
             return None

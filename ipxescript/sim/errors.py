@@ -70,8 +70,16 @@ HTTP_BAD_REDIRECT = 0x4F0C608A
 TFTP_NOT_FOUND = 0x2D12608E
 TFTP_ACCESS = 0x0212608F
 FILE_NOT_FOUND = 0x2D1BE08E
-CONNECTION_TIMED_OUT = 0x4C0C6092
+CONNECTION_TIMED_OUT = 0x4C0C6092  # httpcore.c's idle watchdog (no data for 120 s)
+# tcp.c: tcp_rx_rst, a refused port (the RST answering the SYN) is ECONNRESET (observed on debian-12-efi:
+# `http://10.0.2.2:1/x.ipxe... Connection reset (http://ipxe.org/0f0a6095)`)
+CONNECTION_RESET = 0x0F0A6095
+CONNECT_TIMED_OUT = 0x4C0A6092  # tcp.c: tcp_expired, the SYN never answered
+# httpcore.c: http_close_transfer_identity, the connection closed before Content-Length bytes came
+# (EIO_CONTENT_LENGTH, not in http_errors: strerror gives the generic text)
+HTTP_CONTENT_LENGTH = 0x1D0C6298
 DOWNLOAD_TIMED_OUT = 0x4C072092  # monojob_wait's --timeout (observed after ifclose)
+DOWNLOAD_CANCELLED = 0x0B072095  # monojob_wait: Ctrl-C during a download (ECANCELED, monojob.c's file)
 NETWORK_UNREACHABLE = 0x28086090
 NO_NETWORK_DEVICE = 0x2C162087  # parseopt.c parse_netdev (observed: ifstat nosuch)
 DHCP_FAILED = 0x4C16E092
@@ -116,10 +124,10 @@ _EFI_CODES = {
     EPERM: 0x8F,
     ERANGE: 0x85,
     ETIMEDOUT: 0x92,
-    0x0F: 0x92,  # ECONNRESET
+    0x0F: 0x95,  # ECONNRESET: EFI_ABORTED (src/include/ipxe/errno/efi.h)
     0x28: 0x90,  # ENETUNREACH
     0x34: 0x89,  # ENOSPC
-    0x38: 0x92,  # ENOTCONN
+    0x38: 0x93,  # ENOTCONN: EFI_NOT_STARTED
 }
 # BIOS builds carry the closest PXENV_STATUS_* code (src/include/ipxe/errno/pcbios.h); these values
 # are the ones ipxe.lkrn prints (tests/oracle/expected/pcbios/), the rest from the same table.

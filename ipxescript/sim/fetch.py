@@ -32,6 +32,15 @@ class FetchResult:
 
 
 @dataclass
+class Transfer:
+    """How far the fetch under way is (bytes so far, the size when known): an interactive run shows it
+    once a second as monojob_wait does."""
+
+    done: int = 0
+    total: int | None = None
+
+
+@dataclass
 class Fetcher:
     maps: list[tuple[str, str]] = field(default_factory=list)
     offline: bool = False
@@ -40,6 +49,7 @@ class Fetcher:
     log: list[dict[str, object]] = field(default_factory=list)
     cache: dict[tuple[str, bool], FetchResult] = field(default_factory=dict)
     given: dict[str, bytes] = field(default_factory=dict)  # contents known in advance (a script on stdin)
+    transfer: Transfer = field(default_factory=Transfer)  # the network fetch under way
 
     def forced_failure(self, uri: str) -> bool:
         return any(fnmatch.fnmatchcase(uri, glob) for glob in self.fail_globs)
@@ -98,9 +108,9 @@ class Fetcher:
 
     def _fetch_remote(self, uri: str, scheme: str, want_content: bool) -> FetchResult:
         if scheme in ("http", "https"):
-            return fetch_http(uri, want_content)
+            return fetch_http(uri, want_content, self.transfer)
         if scheme == "tftp":
-            return fetch_tftp(uri, want_content)
+            return fetch_tftp(uri, want_content, self.transfer)
         if scheme == "file":
             return read_local(uri.split(":", 1)[1].removeprefix("//"), want_content, scheme)
         # schemes the firmware supports but the simulator cannot reach (iscsi, nfs, ...): assume present
@@ -154,8 +164,9 @@ def http_status_error(code: int) -> int:
 USER_AGENT = f"ipxesim/{__version__} (dry run)"
 
 
-def fetch_http(uri: str, want_content: bool) -> FetchResult:
+def fetch_http(uri: str, want_content: bool, transfer: Transfer | None = None) -> FetchResult:
     import requests
+    import urllib3
 
     host = uri.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
     host = host[1:].split("]", 1)[0] if host.startswith("[") else host.split(":", 1)[0]
@@ -172,14 +183,24 @@ def fetch_http(uri: str, want_content: bool) -> FetchResult:
                 return FetchResult(http_status_error(response.status_code), source=uri)
             length = response.headers.get("Content-Length")
             size = int(length) if length and length.isdigit() else None
+            transfer = transfer or Transfer()
+            transfer.total = size
             chunks: list[bytes] = []
             got = 0
             limit = MAX_DOWNLOAD_BYTES if want_content else HEAD_BYTES
             keep = MAX_SCRIPT_BYTES
-            for chunk in response.iter_content(65536):
+            # what arrived, as it arrives (iter_content waits for whole chunks: no progress on a slow body)
+            read1 = getattr(response.raw, "read1", None)
+            arriving = (
+                iter(lambda: read1(65536, decode_content=True), b"")
+                if read1
+                else response.iter_content(65536)
+            )
+            for chunk in arriving:
                 if got < keep:
                     chunks.append(chunk[: keep - got])
                 got += len(chunk)
+                transfer.done = got
                 if got >= limit:
                     break
             head = b"".join(chunks)
@@ -187,13 +208,35 @@ def fetch_http(uri: str, want_content: bool) -> FetchResult:
             if complete:
                 size = got
             return FetchResult(0, head, size, complete=complete, source=uri)
+    except requests.exceptions.ConnectTimeout:
+        return FetchResult(errors.CONNECT_TIMED_OUT, source=uri)
     except requests.exceptions.Timeout:
         return FetchResult(errors.CONNECTION_TIMED_OUT, source=uri)
-    except requests.exceptions.RequestException:
-        return FetchResult(errors.CONNECTION_TIMED_OUT, source=uri)
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as error:
+        return FetchResult(_connection_error(error), source=uri)
 
 
-def fetch_tftp(uri: str, want_content: bool) -> FetchResult:
+def _connection_error(error: BaseException) -> int:
+    """What iPXE reports for a connection that failed: refused or reset is tcp.c's ECONNRESET, a
+    body shorter than its Content-Length httpcore.c's EIO_CONTENT_LENGTH; the rest a timeout."""
+    import http.client
+
+    seen: set[int] = set()
+    todo: list[object] = [error]
+    while todo:
+        cause = todo.pop()
+        if not isinstance(cause, BaseException) or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, (ConnectionRefusedError, ConnectionResetError)):
+            return errors.CONNECTION_RESET
+        if isinstance(cause, http.client.IncompleteRead):
+            return errors.HTTP_CONTENT_LENGTH
+        todo.extend([cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args])
+    return errors.CONNECTION_TIMED_OUT
+
+
+def fetch_tftp(uri: str, want_content: bool, transfer: Transfer | None = None) -> FetchResult:
     """RFC 1350 read with the tsize option (RFC 2349); stops after the first block unless content is
     wanted, by sending an error packet as iPXE does when it aborts."""
     rest = uri.split("://", 1)[1] if "://" in uri else uri
@@ -221,6 +264,8 @@ def fetch_tftp(uri: str, want_content: bool) -> FetchResult:
                 options = dict(zip(fields[0::2], fields[1::2], strict=False))
                 if b"tsize" in options:
                     size = int(options[b"tsize"] or b"0")
+                    if transfer is not None:
+                        transfer.total = size
                 if b"blksize" in options:
                     blksize = int(options[b"blksize"])
                 sock.sendto(b"\0\x04\0\0", peer)
@@ -232,6 +277,8 @@ def fetch_tftp(uri: str, want_content: bool) -> FetchResult:
                 sock.sendto(b"\0\x04" + struct.pack("!H", block), peer)
                 continue
             data.extend(packet[4:])
+            if transfer is not None:
+                transfer.done = len(data)
             last = len(packet) - 4 < blksize
             if last:
                 sock.sendto(b"\0\x04" + struct.pack("!H", block), peer)

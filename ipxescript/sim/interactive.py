@@ -7,11 +7,17 @@ import select
 import signal
 import sys
 import termios
+import threading
 import time
 import tty
+from collections.abc import Callable
+from typing import TypeVar
 
 from ipxescript.sim import keys
 from ipxescript.sim.console import Screen
+from ipxescript.sim.fetch import Transfer
+
+T = TypeVar("T")
 
 TICKS_PER_SEC = 1024  # timer ticks; a --timeout in ms is taken as that many ticks
 
@@ -76,7 +82,7 @@ def _quit(signum: int, frame: object) -> None:
 class Terminal:
     """The keyboard and screen of an interactive run. While the firmware reads keys (a menu, prompt,
     read, sleep, the shell) Ctrl-C is its key (iPXE cancels with it); Ctrl-\\ then quits the simulator.
-    While it is busy (a slow fetch, a long run) Ctrl-C quits, as in any program."""
+    While it is busy (a long run) Ctrl-C quits, as in any program; during a download it cancels it."""
 
     def __init__(self, key_offset: int = 0, colour: bool | None = None) -> None:
         self.fd = sys.stdin.fileno()
@@ -86,6 +92,9 @@ class Terminal:
         self.reading = termios.tcgetattr(self.fd)
         self.reading[6][termios.VINTR] = 0  # _POSIX_VDISABLE: Ctrl-C arrives as the byte 0x03
         self.saved_quit = signal.signal(signal.SIGQUIT, _quit)
+        self.saved_winch = signal.signal(signal.SIGWINCH, self._resized)
+        self.screen: Screen | None = None  # the full-screen UI up now, drawn again after a resize
+        self.waiting = False  # in select(): a resize may draw (never in the middle of a draw)
         self.key_offset = key_offset
         self.drawing = False  # a screen is up (drawn over in place) or not (cleared first)
         self.styles = COLOUR if (colour if colour is not None else "NO_COLOR" not in os.environ) else MONO
@@ -93,11 +102,22 @@ class Terminal:
     def close(self) -> None:
         termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
         signal.signal(signal.SIGQUIT, self.saved_quit)
+        signal.signal(signal.SIGWINCH, self.saved_winch)
+
+    def _resized(self, signum: int, frame: object) -> None:
+        """The terminal changed size: it dropped (or moved) what was drawn, so draw the screen again."""
+        if self.waiting and self.screen is not None:
+            self.drawing = False
+            self.draw(self.screen)
 
     def _read_byte(self, timeout: float | None) -> str | None:
         termios.tcsetattr(self.fd, termios.TCSANOW, self.reading)
         try:
-            ready, _, _ = select.select([self.fd], [], [], timeout)
+            self.waiting = True
+            try:
+                ready, _, _ = select.select([self.fd], [], [], timeout)
+            finally:
+                self.waiting = False
             if not ready:
                 return None
             return os.read(self.fd, 1).decode("latin-1")
@@ -129,12 +149,25 @@ class Terminal:
         return ord(char)
 
     def draw(self, screen: Screen) -> None:
-        """Draw the whole 80x25 screen with its styles, from the top left."""
+        """Draw the whole 80x25 screen with its styles, from the top left; on a smaller terminal what
+        fits (a full row there wraps, and a row past the bottom scrolls the rest away)."""
+        self.screen = screen
+        try:
+            columns, lines = os.get_terminal_size(sys.stdout.fileno())
+        except OSError:
+            columns, lines = 0, 0
+        if not columns or not lines:  # a terminal that does not say its size (a bare pty: 0x0)
+            columns, lines = 80, 25
         out = ["\x1b[H" if self.drawing else "\x1b[0m\x1b[2J\x1b[H"]
         self.drawing = True
-        for row in range(len(screen.cells)):
+        for row in range(min(len(screen.cells), lines)):
             out.append(f"\x1b[{row + 1};1H")
-            out.extend(f"\x1b[{self.styles[style]}m{text}" for style, text in screen.runs(row))
+            room = columns
+            for style, text in screen.runs(row):
+                if room <= 0:
+                    break
+                out.append(f"\x1b[{self.styles[style]}m{text[:room]}")
+                room -= len(text)
         out.append("\x1b[0m\x1b[H")
         sys.stdout.flush()  # menu titles may hold bytes that are not UTF-8 (surrogateescape)
         sys.stdout.buffer.write("".join(out).encode("utf-8", "surrogateescape"))
@@ -142,6 +175,7 @@ class Terminal:
 
     def end_screen(self) -> None:
         self.drawing = False
+        self.screen = None
         sys.stdout.write("\x1b[0m\x1b[2J\x1b[H")
         sys.stdout.flush()
 
@@ -152,3 +186,36 @@ class Terminal:
             if self._read_byte(left) == "\x03":
                 return False
         return True
+
+    def fetching(self, fetch: Callable[[], T], transfer: Transfer, out: Callable[[str], None]) -> T | None:
+        """monojob_wait on a terminal: while `fetch` runs (in a thread), once a second its progress
+        (` NN%` erased again when the size is known, else a `.` that stays); Ctrl-C cancels: None (the
+        thread is left to end on its own network timeout). Other keys are read and dropped."""
+        done: list[T] = []
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                done.append(fetch())
+            except BaseException as exc:  # raised again here, in the run's thread
+                failed.append(exc)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        shown = 0
+        tick = time.monotonic() + 1
+        while worker.is_alive():
+            if self._read_byte(min(0.1, max(tick - time.monotonic(), 0))) == "\x03":
+                out("\b \b" * shown)
+                return None
+            if time.monotonic() >= tick and worker.is_alive():
+                out("\b \b" * shown)
+                total, now = transfer.total, transfer.done
+                text = f"{100 * (now // 128) // (total // 128):3d}%" if total and total >= 128 else "."
+                out(text)
+                shown = len(text) if total and total >= 128 else 0
+                tick += 1
+        out("\b \b" * shown)
+        if failed:
+            raise failed[0]
+        return done[0]

@@ -18,7 +18,7 @@ from ipxescript.sim import errors, images, types, uri
 from ipxescript.sim.console import Console, Screen
 from ipxescript.sim.engine import DEFAULT_MAX_STEPS, Engine
 from ipxescript.sim.expand import ExpansionLoop, expand
-from ipxescript.sim.fetch import Fetcher
+from ipxescript.sim.fetch import Fetcher, FetchResult, Transfer
 from ipxescript.sim.images import Image, Registry
 from ipxescript.sim.menus import Menu
 from ipxescript.sim.profile import Machine, Profile, catalog_data, command_specs
@@ -481,7 +481,11 @@ class Simulator:
             result_status, complete, verified = 0, True, True
             source = ""
         else:
-            fetched = self.fetcher.fetch(uri.full(resolved), want_content=True, must_exist=quiet)
+            fetched = self._fetch(uri.full(resolved), quiet, progress)
+            if fetched is None:  # Ctrl-C on a terminal while it ran
+                status = self.err(errors.DOWNLOAD_CANCELLED)
+                self.out(f" {self.strerror(status)}\n")
+                return status, None
             if self.inputs.exploring and self.inputs.explore_failures and fetched.status == 0 and not quiet:
                 if self.decide("fetch", ["ok", "fail"]) == 1:
                     # a copy: the fetcher's cached result serves the other paths, where it succeeds
@@ -513,6 +517,15 @@ class Simulator:
         )
         self.registry.register(image, unnamed=image_name is None)
         return 0, image
+
+    def _fetch(self, full: str, quiet: bool, progress: bool) -> FetchResult | None:
+        """The fetch; on a terminal with its progress shown once a second, None if Ctrl-C cancelled it."""
+        if self.interactive is None or not progress:
+            return self.fetcher.fetch(full, want_content=True, must_exist=quiet)
+        self.fetcher.transfer = transfer = Transfer()
+        return self.interactive.fetching(
+            lambda: self.fetcher.fetch(full, want_content=True, must_exist=quiet), transfer, self.out
+        )
 
     def acquire(
         self, text: str, name: str | None, progress: bool = True, timeout: int = 0

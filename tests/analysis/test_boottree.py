@@ -101,3 +101,23 @@ def test_computed_base_stays_open() -> None:
 def test_bad_map() -> None:
     with pytest.raises(MapError, match="PREFIX=TARGET"):
         parse_map("http://x")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in TREES.iterdir() if p.is_dir()))
+def test_tree_binds_only_the_commands_it_reads(name: str) -> None:
+    """The tree binds chain/load and store commands only (ipxelint builds it before forking its
+    workers, which bind the rest in parallel), and gives what a tree over fully bound models gives."""
+    lazy = load(name)
+    # a menu's choice needs the menus (every command); other files keep the rest unbound
+    assert all(
+        "commands" not in f.model.__dict__ for f in lazy.files.values() if "choose" not in f.script.text
+    )
+    bound = [(f.path, ScriptModel(parse(f.path.read_bytes(), str(f.path)))) for f in lazy.files.values()]
+    for _path, model in bound:
+        model.commands  # noqa: B018 - every command bound before the tree is built
+    eager = BootTree(bound, TREES / name)
+    assert edges(lazy) == edges(eager)
+    assert [f.name for f in lazy.entries] == [f.name for f in eager.entries]
+    for f in lazy.files.values():
+        for setting in sorted(f.model.settings.written_names):
+            assert lazy.values_of(f, setting) == eager.values_of(eager.files[f.path], setting)

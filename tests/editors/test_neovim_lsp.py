@@ -49,3 +49,52 @@ def test_neovim_diagnoses_jumps_and_renames(tmp_path: Path) -> None:
     assert "strat" in goto[0]["message"]
     assert result["definition"] == [2, 1]  # `goto start` led to `:start` (1-based row, 0-based column)
     assert result["lines"] == SCRIPT.replace("linux", "debian").splitlines()
+
+
+TREE_MENU = """#!ipxe
+set base-url http://boot.example/ipxe
+chain sub/linux.ipxe || goto error
+:error
+shell
+"""
+TREE_LINUX = """#!ipxe
+kernel ${base-url}/vmlinuz
+boot || goto failed
+"""
+
+
+@pytest.mark.timeout(120)
+def test_neovim_keeps_a_chained_script_in_the_tree_of_the_menu_it_came_from(tmp_path: Path) -> None:
+    # no .git or config file anywhere: the subfolder's script joins the running server of its menu's
+    # folder instead of starting a server of its own that sees no parent (`${base-url}` never set)
+    nvim = shutil.which("nvim")
+    assert nvim, "Neovim is needed (apt-get install neovim)"
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "menu.ipxe").write_text(TREE_MENU)
+    (tree / "sub" / "linux.ipxe").write_text(TREE_LINUX)
+    result_file = tmp_path / "result.json"
+    env = dict(
+        os.environ,
+        IPXE_RESULT=str(result_file),
+        IPXE_PYTHON=sys.executable,
+        HOME=str(tmp_path),
+        IPXE_TREE=str(tree),
+    )
+    runtime = f"{EDITORS / 'vim'},{EDITORS / 'nvim'}"
+    completed = subprocess.run(
+        [nvim, "--headless", "-u", "NONE", "-i", "NONE", "--cmd", f"set rtp^={runtime}",
+         "--cmd", "filetype plugin on", "-c", f"luafile {Path(__file__).parent / 'nvim_tree_session.lua'}",
+         str(tree / "menu.ipxe")],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=100, check=False,
+    )  # fmt: skip
+    assert result_file.exists(), completed.stdout + completed.stderr
+    result = json.loads(result_file.read_text())
+    assert result.get("error") is None, result["error"]
+    assert result["roots"] == [str(tree)], result
+    assert result["linted"], result
+    assert not any("never set" in m for m in result["diagnostics"]), result["diagnostics"]
+    assert any("menu.ipxe" in m for m in result["diagnostics"]), result["diagnostics"]
+    # the README's formatting function is one this Neovim has (0.7 has formatting(), 0.8+ format())
+    readme = (EDITORS / "nvim" / "README.md").read_text()
+    assert f"`{result['format']}()`" in readme

@@ -105,6 +105,6 @@ def test_helix_declares_language_and_server() -> None:
 def test_emacs_mode_registers_eglot_and_detection() -> None:
     source = (EDITORS / "emacs" / "ipxe-mode.el").read_text()
     assert source.count("(") == source.count(")") + source.count("?(") - source.count("?)")
-    assert "(add-to-list 'eglot-server-programs `(ipxe-mode . ,ipxe-server-command))" in source
+    assert "(add-to-list 'eglot-server-programs '(ipxe-mode . ipxe--server-contact))" in source
     assert "'(\"\\\\.ipxe\\\\'\" . ipxe-mode)" in source
     assert "magic-mode-alist '(\"\\\\`#!\\\\(?:ipxe\\\\|gpxe\\\\)" in source

@@ -62,7 +62,7 @@ def test_real_client_starts_the_server_and_shows_diagnostics(installed: Path) ->
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "# pass 1" in output and "# fail 0" in output
+    assert "# pass 2" in output and "# fail 0" in output
 
 
 @pytest.mark.timeout(500)

@@ -169,7 +169,7 @@ def test_bad_config_is_a_clear_usage_error(tmp_path, run_cli):
     (tmp_path / "x.ipxe").write_text(CLEAN)
     result = run_cli("x.ipxe", cwd=tmp_path)
     assert result.returncode == 2
-    assert ".ipxelint.toml: unknown key 'selekt' (did you mean 'select'?)" in result.stderr
+    assert ".ipxelint.toml:1: unknown key 'selekt' (did you mean 'select'?)" in result.stderr
     assert "ipxescript/schemas/ipxelint.schema.json" in result.stderr
     assert "Traceback" not in result.stderr
 

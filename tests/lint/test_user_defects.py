@@ -90,7 +90,7 @@ def test_a_config_mistake_is_an_error_naming_the_file(tmp_path, run_cli, line, e
     (tmp_path / "boot.ipxe").write_text("#!ipxe\nsleep 3000\n")
     result = run_cli(str(tmp_path / "boot.ipxe"))
     assert result.returncode == 2
-    assert result.stderr.startswith(f"ipxelint: {tmp_path / '.ipxelint.toml'}: {error}")
+    assert result.stderr.startswith(f"ipxelint: {tmp_path / '.ipxelint.toml'}:1: {error}")
 
 
 def test_a_rule_name_in_the_config_works_as_on_the_command_line(tmp_path, run_cli):

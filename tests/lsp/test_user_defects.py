@@ -10,6 +10,7 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from .conftest import diagnostics_where, open_script, pos
+from .test_navigation import apply_edits
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -88,3 +89,77 @@ async def test_settings_in_an_unsaved_buffer_rename_and_go_to_their_set(client: 
         (1, "root-url"),
         (2, "root-url"),
     ]
+
+
+COUNTER = """#!ipxe
+set tries 0
+:retry
+inc tries
+inc tries 2
+iseq ${tries} 6 && goto give_up ||
+dhcp || goto retry
+clear tries
+chain http://boot.example/menu.ipxe
+:give_up
+show tries
+"""
+
+
+async def test_renaming_a_setting_edits_inc_once_and_clear_too(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # 'inc tries' both reads and stores: its name came twice in the edit, and editors refuse a rename
+    # whose edits overlap (VS Code: "overlapping ranges"); 'clear tries' was left clearing the old name
+    uri = open_script(client, tmp_path / "counter.ipxe", COUNTER)
+    document = types.TextDocumentIdentifier(uri=uri)
+    at = pos(COUNTER, "set tries", delta=5)
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=document, position=at, new_name="attempts")
+    )
+    assert edit is not None and edit.changes is not None, edit
+    spans = sorted(
+        (e.range.start.line, e.range.start.character, e.range.end.character) for e in edit.changes[uri]
+    )
+    assert len(spans) == len(set(spans)), spans
+    assert apply_edits(COUNTER, edit.changes[uri]) == COUNTER.replace("tries", "attempts")
+    found = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=document,
+            position=pos(COUNTER, "clear tries", delta=7),
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert sorted(r.range.start.line for r in found or []) == [1, 3, 4, 5, 7, 10], found
+
+
+async def test_hover_on_a_setting_shows_its_values_along_the_tree(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # hovering '${base-url}' in a chained script said only "setting base-url": not that menu.ipxe sets
+    # it, nor to what; hovering the name a 'set' stores said nothing at all
+    (tmp_path / "menu.ipxe").write_text(
+        "#!ipxe\nset base-url http://boot.example/ipxe\nchain linux.ipxe || goto retry\n"
+        ":retry\nset base-url http://mirror.example/ipxe\nchain linux.ipxe\n"
+    )
+    text = "#!ipxe\nkernel ${base-url}/vmlinuz\nboot\n"
+    uri = open_script(client, tmp_path / "linux.ipxe", text)
+    document = types.TextDocumentIdentifier(uri=uri)
+    found = await client.text_document_hover_async(
+        types.HoverParams(text_document=document, position=pos(text, "${base-url}", delta=4))
+    )
+    assert found is not None and isinstance(found.contents, types.MarkupContent), found
+    shown = found.contents.value
+    assert "**setting** `base-url`" in shown
+    assert "`menu.ipxe:2` `set base-url http://boot.example/ipxe`" in shown, shown
+    assert "`menu.ipxe:5` `set base-url http://mirror.example/ipxe`" in shown, shown
+    menu_text = (tmp_path / "menu.ipxe").read_text()
+    menu_uri = open_script(client, tmp_path / "menu.ipxe", menu_text)
+    found = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=menu_uri),
+            position=pos(menu_text, "base-url", delta=2),
+        )
+    )
+    assert found is not None and isinstance(found.contents, types.MarkupContent), found
+    assert "**setting** `base-url`" in found.contents.value
+    assert "`menu.ipxe:5`" in found.contents.value

@@ -246,3 +246,23 @@ def test_a_root_key_naming_no_folder_names_the_config_line(tmp_path):
         2,
         f"ipxescript serve: error: {config}:2: root: {tmp_path / 'boot-tre'}: no such directory\n",
     )
+
+
+def test_a_database_removed_while_serving_is_opened_again(server: LiveServer) -> None:
+    # an operator starts over (`rm STATE/assignments.sqlite3*`) or puts a copy in its place, then assigns:
+    # the server kept reading the deleted file, so `assign` said yes and the machine booted the default
+    state = server.policy.config.state_dir
+    server.policy.store.assign(MAC, "b.ipxe")
+    for name in ("assignments.sqlite3", "assignments.sqlite3-wal", "assignments.sqlite3-shm"):
+        (state / name).unlink(missing_ok=True)
+    booted = requests.get(f"{server.url}/boot.ipxe", params={"mac": MAC}, timeout=10)
+    assert "default for" in booted.text  # what the files now say: no assignment
+    result = subprocess.run(
+        [sys.executable, "-m", "ipxescript", "assign", MAC, "a.ipxe", "--state-dir", str(state)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    booted = requests.get(f"{server.url}/boot.ipxe", params={"mac": MAC}, timeout=10)
+    assert "target A for" in booted.text
+    listed = requests.get(f"{server.url}/api/assignments", headers=server.auth, timeout=10).json()
+    assert [(a["client"], a["target"]) for a in listed] == [(MAC, "a.ipxe")]

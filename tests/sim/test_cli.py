@@ -122,14 +122,48 @@ def test_binary_file_is_an_input_error_without_raw_bytes(tmp_path):
     assert "\x1b" not in out + err and "\x7f" not in out + err
 
 
-def test_unreadable_url():
+def test_refused_port_is_a_connection_reset(tmp_path):
+    # tcp.c: the RST answering the SYN is ECONNRESET; the firmware prints (debian-12-efi, observed)
+    # `http://10.0.2.2:1/x.ipxe... Connection reset (http://ipxe.org/0f0a6095)`, never a timeout
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     code, out, err = ipxesim(f"http://127.0.0.1:{port}/x.ipxe")
-    assert "Connection timed out" in err
-    assert "Traceback" not in out + err
+    assert "x.ipxe: Connection reset (https://ipxe.org/0f0a6095)" in err
+    assert out == "== error 0x0f0a6095: Connection reset\n"
     assert code == 1
+    inner = script(tmp_path, f"chain http://127.0.0.1:{port}/x.ipxe || echo ${{errno}}\n")
+    code, out, _ = ipxesim(inner, "--profile", "pcbios")
+    assert out.splitlines()[:2] == [
+        f"http://127.0.0.1:{port}/x.ipxe... Connection reset (https://ipxe.org/0f0a6039)",
+        "0xf0a6039",
+    ]
+
+
+class _Short(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        self.wfile.write(b"#!ipxe\necho cut\n")
+        self.close_connection = True
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_body_shorter_than_its_length_is_an_io_error(tmp_path):
+    # httpcore.c: http_close_transfer_identity fails a close before Content-Length bytes with
+    # EIO_CONTENT_LENGTH, which has no text of its own: strerror gives the generic one
+    server = socketserver.TCPServer(("127.0.0.1", 0), _Short)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/cut.ipxe"
+        code, out, _ = ipxesim(script(tmp_path, f"chain {url} || echo ${{errno}}\n"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert out.splitlines()[:2] == [f"{url}... Input/output error (https://ipxe.org/1d0c6298)", "0x1d0c6298"]
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import os
+import re
 import select
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -50,3 +54,71 @@ def test_menu_on_a_terminal(tmp_path):
         proc.kill()
         proc.wait()
         os.close(primary)
+
+
+class _Slow(http.server.BaseHTTPRequestHandler):
+    """A body of 1,280 bytes, 128 at a time, one part every 0.3 s: a download of about three seconds."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        body = b"#!ipxe\necho fetched\n".ljust(1280, b"#")
+        self.send_response(200)
+        if self.path != "/unsized":
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for at in range(0, len(body), 128):
+            self.wfile.write(body[at : at + 128])
+            self.wfile.flush()
+            time.sleep(0.3)
+        self.close_connection = True
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.timeout(90)
+def test_a_slow_download_shows_progress_and_ctrl_c_cancels_it(tmp_path):
+    """monojob_wait: once a second ` NN%` (erased again) or `.` when the size is unknown; Ctrl-C cancels
+    the download with ECANCELED (it quit the simulator; nothing moved while it waited)."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Slow)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    script = tmp_path / "f.ipxe"
+    script.write_text(f"#!ipxe\nchain {base}/sized || echo cancelled ${{errno}}\nchain {base}/unsized\n")
+    primary, secondary = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ipxescript.sim.cli", str(script)],
+        stdin=secondary, stdout=secondary, stderr=secondary, close_fds=True,
+    )  # fmt: skip
+    os.close(secondary)
+    output = b""
+
+    def read_until(text: bytes, timeout: float = 30) -> None:
+        nonlocal output
+        deadline = time.monotonic() + timeout
+        while text not in output and time.monotonic() < deadline:
+            ready, _, _ = select.select([primary], [], [], 0.1)
+            if ready:
+                try:
+                    output += os.read(primary, 4096)
+                except OSError:
+                    break
+        assert text in output, output
+
+    try:
+        read_until(b"/sized...")
+        read_until(b"%")  # a percentage after a second
+        assert re.search(rb"sized\.\.\.[ \d]{3}%", output), output
+        os.write(primary, b"\x03")
+        read_until(b"cancelled 0xb072095")
+        assert b"Operation canceled (https://ipxe.org/0b072095)" in output
+        read_until(b"== exit 0")
+        unsized = output[output.index(b"/unsized...") :]
+        assert re.search(rb"unsized\.\.\.\.+ ok", unsized), unsized  # dots that stay, then ok
+        assert b"fetched" in unsized
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(primary)
+        server.shutdown()
+        server.server_close()

@@ -206,3 +206,20 @@ def test_ctrl_c_is_the_firmwares_key_and_ctrl_backslash_quits(pane, tmp_path: Pa
     p.keys("C-\\")
     rows, _ = p.wait_for("[exited]")
     assert [r.strip() for r in rows if r.strip()][-2:] == ["Aborted!", "[exited]"]
+
+
+@pytest.mark.timeout(120)
+def test_a_menu_is_drawn_again_when_the_terminal_is_resized(pane, tmp_path: Path) -> None:
+    """A smaller terminal got the 80-column rows wrapped and scrolled away (a blank window) and nothing
+    was drawn again until a key; now what fits is drawn at once, and all of it when the size comes back."""
+    script = tmp_path / "r.ipxe"
+    script.write_text("#!ipxe\nmenu Pick one\nitem a Alpha\nitem b Beta\nchoose x\necho chose ${x}\n")
+    p = pane(script)
+    p.wait_for("Beta")
+    p.tmux("resize-window", "-x", "60", "-y", "20")
+    rows, _ = p.wait_for("Beta", timeout=10)
+    assert rows[1].strip() == "Pick one" and rows[3].strip() == "Alpha"  # in place, not scrolled
+    p.tmux("resize-window", "-x", "80", "-y", "25")
+    p.wait_for("Beta", timeout=10)
+    p.keys("Down", "Enter")
+    p.wait_for("chose b")

@@ -32,6 +32,9 @@ function loadExtension(settings) {
       this.running = true;
       started.push(this);
     }
+    needsStop() {
+      return this.running;
+    }
     async stop() {
       this.running = false;
     }

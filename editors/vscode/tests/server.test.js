@@ -45,6 +45,7 @@ class Uri {
 function editor(document, settings) {
   const published = [];
   const shown = [];
+  const commands = {};
   let notify;
   const arrived = new Promise((resolve) => { notify = resolve; });
   const vscode = withRest({
@@ -72,9 +73,14 @@ function editor(document, settings) {
         },
       }),
     }),
-    commands: withRest({ registerCommand: () => ({ dispose() {} }) }),
+    commands: withRest({
+      registerCommand: (name, callback) => {
+        commands[name] = callback;
+        return { dispose() {} };
+      },
+    }),
   });
-  return { vscode, published, shown, arrived };
+  return { vscode, published, shown, arrived, commands };
 }
 
 function loadExtension(vscode) {
@@ -121,4 +127,40 @@ test("the extension starts `ipxescript lsp --stdio` and receives its diagnostics
   assert.ok(messages.some((m) => /nowhere/.test(m)), messages.join("\n"));
   const diagnostic = found.diagnostics.find((d) => /nowhere/.test(d.message));
   assert.strictEqual(diagnostic.range.start.line, 1);
+});
+
+test("a server command that cannot start is explained, and the restart command starts the fixed one", async () => {
+  const text = "#!ipxe\ngoto nowhere\n";
+  const document = {
+    uri: Uri.file("/tmp/ipxescript-vscode-test/missing.ipxe"),
+    fileName: "/tmp/ipxescript-vscode-test/missing.ipxe",
+    languageId: "ipxe",
+    version: 1,
+    isClosed: false,
+    getText: () => text,
+  };
+  const settings = { "server.command": ["no-such-ipxescript", "lsp"] };
+  const { vscode, published, shown, arrived, commands } = editor(document, settings);
+  const extension = loadExtension(vscode);
+  await extension.activate({ subscriptions: [] });
+  const ours = shown.filter((m) => m.startsWith("Could not start"));
+  assert.strictEqual(ours.length, 1, shown.join("\n"));
+  // the launcher's own words (which command, why), and how to install: the package is not on PyPI
+  assert.match(ours[0], /no-such-ipxescript.*ENOENT/);
+  assert.doesNotMatch(ours[0], /pip install ipxescript/);
+  assert.match(ours[0], /from a clone/);
+  // the user fixes the setting and restarts: the server starts and diagnoses the document
+  settings["server.command"] = ["ipxescript", "lsp"];
+  await commands["ipxescript.restartServer"]();
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error("no diagnostics in 60 s after the restart")), 60000);
+  });
+  try {
+    await Promise.race([arrived, timeout]);
+  } finally {
+    clearTimeout(timer);
+    await extension.deactivate();
+  }
+  assert.ok(published.some((p) => p.diagnostics.some((d) => /nowhere/.test(d.message))));
 });

@@ -12,8 +12,9 @@ to an earlier line (e.g. from a menu's Esc path back into the menu, an endless l
 
 In a boot tree the failure of a chained script returns to the script that chained it: when every
 ``chain`` of this script handles failure (``chain linux.ipxe || goto error``), the missing label
-ends this script and the parent's handler runs. The finding names that handler; it is an info when
-the handler is the same ``goto`` (the error screen lives in the parent, a common idiom), a warning
+ends this script and the parent's handler runs. The finding names that handler (each of them when
+parents handle it differently); it is an info when every handler is the same ``goto`` (the error
+screen lives in the parent, a common idiom, and some script up the chain has the label), a warning
 otherwise (``goto linux_menu`` in a sub-menu shows the parent's error screen instead). A parent whose
 ``chain ${base}/linux/menu.ipxe`` starts with a server the linter cannot know still names the file when
 the path after the last ``${...}`` ends exactly one file's path in the tree (``menus/linux/menu.ipxe``).
@@ -99,18 +100,45 @@ def _same_goto(edges: list[Edge], name: str) -> bool:
 
 def _handled(ctx: LintContext, name: str, edges: list[Edge], hint: str) -> tuple[Severity, str]:
     assert ctx.tree is not None and ctx.tree_file is not None
-    first = edges[0]
-    handler = first.failure_handler
-    assert handler is not None
-    handler_text = " ".join(w.text for w in handler.words)
-    where = f"{first.where}" + (f" and {len(edges) - 1} more" if len(edges) > 1 else "")
+    by_handler: dict[str, list[Edge]] = {}  # parents that handle it alike, in the order they come
+    for edge in edges:
+        handler = edge.failure_handler
+        assert handler is not None
+        by_handler.setdefault(" ".join(w.text for w in handler.words), []).append(edge)
+    handled = " or ".join(
+        f"'{text}' ({alike[0].where}" + (f" and {len(alike) - 1} more)" if len(alike) > 1 else ")")
+        for text, alike in by_handler.items()
+    )
+    who = "the script that chains it handles" if len(by_handler) == 1 else "the scripts that chain it handle"
     message = (
         f"no label ':{name}' in this script: goto fails ('no such label'), {ctx.tree_file.name} ends with "
-        f"that error and the script that chains it handles it with '{handler_text}' ({where})"
+        f"that error and {who} it with {handled}"
     )
     if _same_goto(edges, name):
-        return Severity.INFO, message + f"; the jump to ':{name}' happens there"
+        if _lands(ctx.tree, edges, name, {id(ctx.tree_file)}):
+            return Severity.INFO, message + f"; the jump to ':{name}' happens there"
+        return Severity.WARNING, message + f"; but no script that chains it has ':{name}' either{hint}"
     return Severity.WARNING, message + hint
+
+
+def _lands(tree: BootTree, edges: list[Edge], name: str, seen: set[int]) -> bool:
+    """Each parent's ``goto name`` finds the label, or the parent reports its own missing label: a
+    parent passing it on again is followed up, and scripts that chain each other in a circle with
+    no ``:name`` anywhere (a menu and the sub-menu that chains back to it) leave it unreported."""
+    for edge in edges:
+        parent = edge.source
+        if name in parent.model.labels:
+            continue
+        if id(parent) in seen:
+            return False
+        above = _handling_edges(tree, parent)
+        if (
+            above is not None
+            and _same_goto(above, name)
+            and not _lands(tree, above, name, seen | {id(parent)})
+        ):
+            return False
+    return True
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:

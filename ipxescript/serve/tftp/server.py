@@ -81,9 +81,9 @@ class Transfer:
     """One read transfer: a window of blocks in flight, sent again on timeout, moved on by ACKs.
 
     Per datagram: one `os.read` (a 4-byte ACK), and for the ACK a boot ROM sends hundreds of times per
-    transfer (windowsize 1) one comparison and one `os.write` of the next block (`_send_next`), each
-    block an existing memoryview (from the packet cache, or from a ring of buffers for a streamed file);
-    anything else goes through `_datagram`. (`os.read`/`os.write` on the socket's descriptor: the socket
+    transfer (windowsize 1) one comparison and one `os.write` of the next block (`_readable` on the
+    loop, `_answer_acks` in a thread), each block an existing memoryview (from the packet cache, or from a
+    ring of buffers for a streamed file); anything else goes through `_datagram`. (`os.read`/`os.write` on the socket's descriptor: the socket
     methods parse their arguments the slow way, which at 715 ACKs per megabyte shows.)
 
     Where that runs depends on how many transfers there are. Under load (more than THREADED_UP_TO transfers
@@ -261,72 +261,64 @@ class Transfer:
     # ---- the exchange: on the event loop (_readable, _tick) or in a thread (_run)
 
     def _readable(self) -> None:
+        """One datagram, on the event loop (`TftpServer._ready`). What a boot ROM sends hundreds of times
+        per transfer is answered here in one step, without a call: the ACK of the block last sent, when
+        that is the one block in flight (windowsize 1, no backoff), the next block is at hand (a cached
+        packet, or the ring's slot read ahead) and the acknowledged one is not the last: the next block is
+        sent (and the ones after it read when the ring runs out). Anything else, that case too, goes
+        step by step through `_datagram`. (`_answer_acks` is the same step for a transfer in its thread.)"""
+        fd = self.fd
         try:
-            data = _read(self.fd, 2048)
+            data = _read(fd, 2048)
         except BlockingIOError:
             return
         except OSError as exc:  # ICMP port unreachable: the client went away
             return self._finish(f"client unreachable ({exc.strerror})", False)
-        if not self._is_next_of_one(data):
-            self._datagram(data)
-
-    def _is_next_of_one(self, data: bytes) -> bool:
-        """The datagram is the ACK of the block last sent, and `_send_next` answered it."""
-        return (
-            len(data) == 4
-            and _from_bytes(data, "big") == ACK_OF_BLOCK | (self.sent_upto & 0xFFFF)
-            and self._send_next()
-        )
-
-    def _send_next(self) -> bool:
-        """What a boot ROM sends hundreds of times per transfer, answered here on either side (`_readable`,
-        `_run`), the caller having checked that it is an ACK of the block last sent: when that is the one
-        block in flight (windowsize 1, no backoff), the next block is at hand (a cached packet, or the
-        ring's slot read ahead) and the acknowledged one is not the last, sends the next block (and reads
-        the one after it); False for anything else, which `_datagram` handles (the same case too, step by
-        step)."""
         block = self.sent_upto
-        if self.acked != block - 1 or self.windowsize != 1 or self.retries:
-            return False
+        if (
+            len(data) != 4
+            or _from_bytes(data, "big") != ACK_OF_BLOCK | (block & 0xFFFF)
+            or self.acked != block - 1
+            or self.windowsize != 1
+            or self.retries
+        ):
+            return self._datagram(data)
         following = block + 1
         prebuilt = self.prebuilt
         if prebuilt is not None:
             if following >= len(prebuilt):
-                return False
+                return self._datagram(data)
             packet = prebuilt[following]
         else:
             if following > self.read_upto:  # not read yet, or the acknowledged block was the last
-                return False
+                return self._datagram(data)
             packet = self.packets[following % self.ring]
         now = self.clock()
         if now >= self.give_up_at:
-            return False
+            return self._datagram(data)
         self.acked = block
         self.sent_upto = self.resend_from = following
         try:
-            _write(self.fd, packet)
+            _write(fd, packet)
             if prebuilt is None and self.read_upto == following and self.last is None:
                 self._read_more()  # into the slots of the acknowledged blocks
         except _ReadError as exc:
             self._send_error(packets.ERR_UNDEFINED, "Read error on the server")
-            self._finish(f"reading the file failed ({exc})", False)
-            return True
+            return self._finish(f"reading the file failed ({exc})", False)
         except BlockingIOError:
             pass  # sent again on timeout
         except OSError as exc:
-            self._finish(f"client unreachable ({exc.strerror})", False)
-            return True
+            return self._finish(f"client unreachable ({exc.strerror})", False)
         self.deadline = now + self.timeout
-        return True
 
     def _run(self) -> None:
-        fd, clock, is_next_of_one = self.fd, self.clock, self._is_next_of_one
+        fd, clock = self.fd, self.clock
         try:
             self._set_timeout(self.timeout)
             self._transmit(self.started)
             while not self.finished:
                 try:
-                    data: bytes | None = _read(fd, 2048)
+                    data: bytes | None = self._answer_acks() if self.windowsize == 1 else _read(fd, 2048)
                 except BlockingIOError:
                     data = None  # SO_RCVTIMEO expired
                 except OSError as exc:
@@ -335,8 +327,8 @@ class Transfer:
                 if self.aborted:
                     self._finish(f"aborted: {self.aborted}", False)
                     break
-                if data is not None and is_next_of_one(data):
-                    continue  # the window moved on: the deadline is new, the timeout the first one
+                if self.finished:  # _answer_acks ended it (a read or send error)
+                    break
                 timeout = self.timeout
                 if data is not None:
                     self._datagram(data)
@@ -349,6 +341,62 @@ class Transfer:
             self._finish(f"internal error ({exc})", False)
         finally:
             self.sock.close()
+
+    def _answer_acks(self) -> bytes:
+        """A lone transfer at windowsize 1 (a boot ROM's), in its thread: read datagrams and answer each ACK
+        of the block last sent with the next block, in a loop over local variables, until a datagram
+        that is anything else or a step that needs the general code (the last block, a ring to refill
+        past the file's end, a retry, the time limit): that datagram is returned, read but not handled.
+
+        This is `_readable`'s step without its attribute look-ups per ACK: at windowsize 1
+        the rate is one block per round trip, and this code is on the round trip's path. A shutdown of
+        the socket (`abort`) wakes the read."""
+        fd, clock, give_up_at, timeout = self.fd, self.clock, self.give_up_at, self.timeout
+        block = self.sent_upto
+        if self.retries or self.acked != block - 1:
+            return _read(fd, 2048)
+        prebuilt = self.prebuilt
+        packets_, ring = self.packets, self.ring
+        ready = len(prebuilt) - 1 if prebuilt is not None else self.read_upto  # packets at hand up to it
+        streamed = prebuilt is None and self.last is None  # slots to refill as blocks are acknowledged
+        first, sent_at = block, 0.0
+        try:
+            while True:
+                data = _read(fd, 2048)
+                if (
+                    self.aborted
+                    or len(data) != 4
+                    or _from_bytes(data, "big") != ACK_OF_BLOCK | (block & 0xFFFF)
+                ):
+                    return data
+                following = block + 1
+                if following > ready:
+                    return data
+                now = clock()
+                if now >= give_up_at:
+                    return data
+                block, sent_at = following, now
+                try:
+                    _write(fd, prebuilt[block] if prebuilt is not None else packets_[block % ring])
+                except BlockingIOError:
+                    pass  # sent again on timeout
+                except OSError as exc:
+                    self.acked, self.sent_upto = block - 1, block
+                    self._finish(f"client unreachable ({exc.strerror})", False)
+                    return b""
+                if streamed and block == ready:  # read the blocks after it into the acknowledged slots
+                    self.acked, self.sent_upto = block - 1, block
+                    try:
+                        self._read_more()
+                    except _ReadError as exc:
+                        self._send_error(packets.ERR_UNDEFINED, "Read error on the server")
+                        self._finish(f"reading the file failed ({exc})", False)
+                        return b""
+                    ready, streamed = self.read_upto, self.last is None
+        finally:
+            if block != first:
+                self.acked, self.sent_upto, self.resend_from = block - 1, block, block
+                self.deadline = sent_at + timeout
 
     def _set_timeout(self, seconds: float) -> None:
         # SO_RCVTIMEO rather than socket.settimeout: one recv system call per ACK, not poll + recv

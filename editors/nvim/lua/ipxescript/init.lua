@@ -26,12 +26,26 @@ local function find_root(path, markers)
     end
     dir = parent
   end
-  return vim.fn.fnamemodify(path, ":p:h")
+  return nil
+end
+
+-- Without a root marker: the root of a server already started that holds the file (a script chained
+-- from a subfolder belongs to the tree of the menu opened before it), else the file's own folder.
+local function root_without_marker(path)
+  local file = vim.fn.fnamemodify(path, ":p")
+  local best
+  for root, _ in pairs(clients_by_root) do
+    if file:sub(1, #root + 1) == root .. "/" and (best == nil or #root > #best) then
+      best = root
+    end
+  end
+  return best or vim.fn.fnamemodify(path, ":p:h")
 end
 
 function M.start(bufnr, opts)
   local name = vim.api.nvim_buf_get_name(bufnr)
-  local root = find_root(name ~= "" and name or vim.fn.getcwd() .. "/x", opts.root_markers)
+  local path = name ~= "" and name or vim.fn.getcwd() .. "/x"
+  local root = find_root(path, opts.root_markers) or root_without_marker(path)
   local config = {
     name = "ipxescript",
     cmd = opts.cmd,
@@ -40,7 +54,8 @@ function M.start(bufnr, opts)
     on_attach = opts.on_attach,
   }
   if vim.lsp.start then -- Neovim 0.8+: reuses a running client with the same name and root
-    return vim.lsp.start(config, { bufnr = bufnr })
+    clients_by_root[root] = vim.lsp.start(config, { bufnr = bufnr })
+    return clients_by_root[root]
   end
   local id = clients_by_root[root]
   if id == nil or vim.lsp.get_client_by_id(id) == nil then

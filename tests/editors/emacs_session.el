@@ -1,0 +1,57 @@
+;;; Driven by test_emacs.py: Emacs (batch) with editors/emacs/ipxe-mode.el and eglot against the real
+;;; server, on a boot tree of two files.  Writes what the user would see as JSON to $IPXE_RESULT.
+(require 'package)
+(setq package-directory-list '("/usr/share/emacs/site-lisp/elpa")) ; Debian's elpa-eglot
+(package-initialize)
+(require 'json)
+(defvar result nil)
+(defun note (key value) (push (cons key value) result))
+(defun finish ()
+  (with-temp-file (getenv "IPXE_RESULT") (insert (json-encode result)))
+  (kill-emacs 0))
+(defun wait-for (predicate seconds)
+  (let ((until (+ (float-time) seconds)))
+    (while (and (not (funcall predicate)) (< (float-time) until))
+      (accept-process-output nil 0.05))
+    (funcall predicate)))
+
+(condition-case err
+    (progn
+      ;; eglot loaded first (built into Emacs 29, often loaded by another mode), the command set last:
+      ;; the user's command must still be the one started
+      (require 'eglot)
+      (add-to-list 'load-path (getenv "IPXE_EMACS_DIR"))
+      (require 'ipxe-mode)
+      (setq ipxe-server-command (list (getenv "IPXE_PYTHON") "-m" "ipxescript" "lsp"))
+      (find-file (expand-file-name "boot.txt" (getenv "IPXE_TREE")))
+      (note "magic_mode" (symbol-name major-mode))
+      (find-file (expand-file-name "linux.ipxe" (getenv "IPXE_TREE")))
+      (note "mode" (symbol-name major-mode))
+      (font-lock-ensure)
+      (goto-char (point-min))
+      (note "magic_face" (format "%S" (get-text-property 3 'face)))
+      (search-forward "vmlinuz#frag")
+      (note "hash_in_word_is_comment" (if (nth 4 (syntax-ppss (point))) t :json-false))
+      (search-forward "# a comment")
+      (note "comment_is_comment" (if (nth 4 (syntax-ppss (point))) t :json-false))
+      (apply #'eglot (eglot--guess-contact))
+      (note "started" (if (wait-for (lambda () (eglot-current-server)) 30) t :json-false))
+      ;; the server publishes the parser's findings first, then the lint of the tree
+      (wait-for (lambda () (seq-some (lambda (d) (string-match-p "menu\\.ipxe" (flymake-diagnostic-text d)))
+                                     (flymake-diagnostics)))
+                60)
+      (note "diagnostics"
+            (vconcat (mapcar (lambda (d) (format "%d %s" (line-number-at-pos (flymake-diagnostic-beg d))
+                                                 (flymake-diagnostic-text d)))
+                             (flymake-diagnostics))))
+      (goto-char (point-min))
+      (search-forward "${base-")
+      (let* ((backend (xref-find-backend))
+             (found (xref-backend-definitions backend (xref-backend-identifier-at-point backend))))
+        (note "definition" (vconcat (mapcar (lambda (x) (xref-location-group (xref-item-location x))) found))))
+      (goto-char (point-min))
+      (search-forward "boot")
+      (comment-line 1)
+      (note "commented" (buffer-substring-no-properties (line-beginning-position 0) (line-end-position 0))))
+  (error (note "error" (format "%S" err))))
+(finish)
