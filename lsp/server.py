@@ -167,12 +167,15 @@ class IpxeLanguageServer(LanguageServer):
         except Exception as exc:  # the client refused: files changed on disk are seen at the next save
             log.warning("file watching not registered: %s", exc)
 
-    def reload_configs(self) -> None:
+    def reload_configs(self, delay: float = 0) -> None:
+        """Read each open document's config again and lint it again: the files around it changed."""
         root = uri_to_path(self.workspace.root_uri) if self.workspace.root_uri else None
-        for doc in self.documents.values():
-            doc.config, doc.config_error = config_for(doc.path, root)
+        for doc in list(self.documents.values()):
+            config, doc.config_error = config_for(doc.path, root)
+            if config != doc.config:  # the same config keeps the document's incremental linter
+                doc.config = config
             doc.linted = None
-            self.schedule_lint(doc, delay=0)
+            self.schedule_lint(doc, delay=delay)
 
     # -- the workspace as a tree --------------------------------------------------------------
 
@@ -411,7 +414,10 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: IpxeLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.trees.files_changed()  # a new file saved into the folder joins the tree
+        # a new file saved into the folder joins the tree; so do scripts and configs that changed on
+        # disk meanwhile, which a client that watches no files tells nothing about
+        ls.trees.files_changed()
+        ls.reload_configs(delay=TREE_DELAY)
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,

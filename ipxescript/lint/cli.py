@@ -310,14 +310,16 @@ def lint_command(
 
     # with the collector off (main: the process leaves with os._exit) the trees need no taking apart
     release = gc.isenabled()
-    for result in lint_tree(inputs, entries, maps, root, context, jobs or usable_cpus(), warn, release):
-        reports.append(FileReport(result.script.path or "-", result.script, result.diagnostics))
+    results = lint_tree(inputs, entries, maps, root, context, jobs or usable_cpus(), warn, release)
+    for result in results:
+        # positions: a template's original text is not parsed again for the report
+        reports.append(FileReport(result.positions.path or "-", result.positions, result.diagnostics))
     if check_urls:
         from ipxescript.lint.urlcheck import check_report_urls
 
-        for report in reports:
+        for report, result in zip(reports, results, strict=True):
             config = runner.config_for(report.path)
-            extra = check_report_urls(report.script, values, url_timeout, url_concurrency)
+            extra = check_report_urls(result.script, values, url_timeout, url_concurrency)
             report.diagnostics = sorted(
                 report.diagnostics + [d for d in extra if config.enabled(d.code, report.path)],
                 key=lambda d: d.start,
@@ -417,13 +419,21 @@ def _parents(folder: str) -> Iterator[str]:
 
 
 class _RealPaths:
-    """``os.path.realpath`` of files, the folders' resolved once: the files of a project share a few
-    folders, and resolving walks every component of the path."""
+    """``os.path.realpath`` of files, each path and each folder resolved once: the files of a project
+    share a few folders, resolving walks every component of the path, and a run asks for a given
+    file's several times (once given, its config, its project root)."""
 
     def __init__(self) -> None:
         self.folders: dict[str, str] = {}
+        self.paths: dict[str, str] = {}
 
     def __call__(self, path: str) -> str:
+        real = self.paths.get(path)
+        if real is None:
+            real = self.paths[path] = self._resolve(path)
+        return real
+
+    def _resolve(self, path: str) -> str:
         if ".." in path or os.path.islink(path):
             return os.path.realpath(path)
         folder, name = os.path.split(os.path.abspath(path))

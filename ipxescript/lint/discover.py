@@ -4,6 +4,7 @@ start with ``#!ipxe`` (or ``#!gpxe``), ``-`` for standard input."""
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,25 +35,36 @@ def discover(paths: list[str]) -> Iterator[tuple[str, str | None]]:
         if raw == "-":
             yield raw, None
             continue
-        path = Path(raw)
-        if path.is_dir():
+        try:
+            # one look: a folder, a file, or nothing there ("" is the working folder, as Path("") is)
+            is_dir = stat.S_ISDIR(os.stat(raw or ".").st_mode)
+        except (OSError, ValueError):
+            # pathlib's spelling, which reads the file, may still name one ("boot.ipxe/")
+            yield raw, None if _path_exists(raw) else _unreadable(raw)
+            continue
+        if is_dir:
             found = False
             for found_path in _walk(raw):
                 found = True
                 yield found_path, None if os.path.exists(found_path) else _unreadable(found_path)
             if not found:  # a wrong folder must not pass for a clean one
                 yield raw, NO_SCRIPTS
-        elif path.exists():
-            yield raw, None
         else:
-            yield raw, _unreadable(raw)
+            yield raw, None
+
+
+def _path_exists(raw: str) -> bool:
+    try:
+        return Path(raw).exists()
+    except OSError:
+        return False
 
 
 def _unreadable(path: str) -> str:
     """Why a path that does not exist cannot be read: missing, or a link to nowhere or in a loop."""
     try:
         os.stat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):  # ValueError: a NUL in the name
         return "no such file or directory"
     except OSError as exc:
         return f"cannot read: {exc.strerror}"

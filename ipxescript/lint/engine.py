@@ -7,7 +7,7 @@ import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, cached_property
 from itertools import accumulate
 from pathlib import Path
 
@@ -26,13 +26,42 @@ from ipxescript.syntax.tree import LogicalLine, Script
 INTERNAL_ERROR = "IPX000"
 
 
-@dataclass
 class LintResult:
-    """The findings for one text, with the parsed script they refer to (for positions and fixes)."""
+    """The findings for one text, with the parsed script they refer to (for positions and fixes).
 
-    text: str  # the original text (before template masking)
-    script: Script
-    diagnostics: list[Diagnostic]
+    A template's rules ran on its masked text; ``script``, its original text parsed, is parsed only
+    when asked for. ``positions`` is all a report needs (the text, its line starts: the masked text has
+    the same length and newlines), without that second parse."""
+
+    def __init__(
+        self, text: str, script: Script, diagnostics: list[Diagnostic], memo: LineMemo | None = None
+    ) -> None:
+        self.text = text  # the original text (before template masking)
+        self.diagnostics = diagnostics
+        self._script = script  # the script the rules saw: ``text`` parsed, or else its masked text
+        self._memo = memo  # the run's line memo, for parsing ``text`` (None: ``script`` is ``text``'s)
+
+    @cached_property
+    def script(self) -> Script:
+        if self._memo is None:
+            return self._script
+        return parse(self.text, self._script.path, self._memo)
+
+    @cached_property
+    def positions(self) -> Script:
+        """The text and its lines' starts (``Script.position``); for a template, no parsed lines."""
+        seen = self._script
+        if self._memo is None or "script" in self.__dict__:
+            return self.script
+        return Script(
+            text=self.text,
+            path=seen.path,
+            lines=[],
+            diagnostics=[],
+            magic=seen.magic,
+            line_starts=seen.line_starts,
+            encoding_errors=seen.encoding_errors,
+        )
 
 
 @contextmanager
@@ -276,14 +305,14 @@ def _graded(d: Diagnostic, severity: Severity) -> Diagnostic:
 class _Prepared:
     text: str  # as read (before template masking)
     ctx: LintContext
-    shown: Script  # the script users see (the unmasked text, same positions; a context script: the masked)
+
+    def result(self, diagnostics: list[Diagnostic], run: LintRun) -> LintResult:
+        return LintResult(self.text, self.ctx.script, diagnostics, run.parsed if self.ctx.masked else None)
 
 
-def _prepare(
-    text: str | bytes, path: str | None, config: LintConfig | None, run: LintRun, shown: bool = True
-) -> _Prepared:
-    """Decode, mask template regions when the config asks for it, parse: the script's lint context.
-    ``shown`` False (a context script of the tree, never reported) leaves the unmasked text unparsed."""
+def _prepare(text: str | bytes, path: str | None, config: LintConfig | None, run: LintRun) -> _Prepared:
+    """Decode, mask template regions when the config asks for it, parse: the script's lint context
+    (the original text of a template is parsed when a result's ``script`` is asked for)."""
     config = config or LintConfig()
     if isinstance(text, bytes):
         from ipxescript.syntax.source import decode_source
@@ -294,9 +323,7 @@ def _prepare(
     if config.template != "none" and has_markers(text):
         source, masked = mask_template(text, config.template or "auto")
     script = parse(source, path, run.parsed)
-    # positions are the same; users see the original
-    shown_script = parse(text, path, run.parsed) if masked and shown else script
-    return _Prepared(text, LintContext(script, config, masked), shown_script)
+    return _Prepared(text, LintContext(script, config, masked))
 
 
 def _finish(prepared: _Prepared, run: LintRun) -> LintResult:
@@ -304,7 +331,7 @@ def _finish(prepared: _Prepared, run: LintRun) -> LintResult:
     text, masked = prepared.text, prepared.ctx.masked
     if masked or has_markers(text):
         diagnostics = _drop_template_fixes(text, diagnostics, masked)
-    return LintResult(text, prepared.shown, diagnostics)
+    return prepared.result(diagnostics, run)
 
 
 def _release(contexts: Iterable[LintContext]) -> None:
@@ -359,7 +386,7 @@ def _lint_tree(
 ) -> list[LintResult]:
     run = LintRun()
     prepared = [_prepare(text, path, config, run) for path, text, config in files]
-    around = [(_prepare(text, path, config, run, shown=False), path) for path, text, config in context]
+    around = [(_prepare(text, path, config, run), path) for path, text, config in context]
     on_disk = [(p, path) for p, (path, _t, _c) in zip(prepared, files, strict=True) if path != "-"]
     on_disk += around
     all_entries = [*entries, *(e for p, _path in on_disk for e in p.ctx.config.entries)]
@@ -386,12 +413,10 @@ def _lint_tree(
 
     shares = [list(range(len(prepared)))]
     if jobs > 1 and len(prepared) > 1:
-        shares = workers.plan([len(p.shown.lines) for p in prepared], _groups(tree, prepared), jobs)
+        shares = workers.plan([len(p.ctx.script.lines) for p in prepared], _groups(tree, prepared), jobs)
         _split_rules()  # the rules' modules imported before the fork, not once in every worker
     found = workers.run_shares(shares, lambda share: [findings(prepared[i]) for i in share], warn or _ignore)
-    results = [
-        LintResult(p.text, p.shown, diagnostics) for p, diagnostics in zip(prepared, found, strict=True)
-    ]
+    results = [p.result(diagnostics, run) for p, diagnostics in zip(prepared, found, strict=True)]
     if release:
         _release([*(p.ctx for p in prepared), *(p.ctx for p, _path in around)])
     return results

@@ -298,6 +298,7 @@ class BootHttp:
             key = None
             packaged = self.policy.first_stage_path(rel)
             if packaged is None:
+                self._note(request, "file", rel, "not found")  # as TFTP does: a step that failed
                 return _text("404 Not Found\n", 404)
             fd = os.open(packaged, os.O_RDONLY | os.O_CLOEXEC)
             opened = OpenFile(fd, packaged, os.fstat(fd))

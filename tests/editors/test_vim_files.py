@@ -58,6 +58,7 @@ echo a#b ${net0/mac:hex} || goto start
 choose --default linux target && goto ${target}
 # comment ending in a backslash \\
 swallowed
+menu Boot -- http://a.example && http://b.example --
 """
 
 
@@ -75,6 +76,9 @@ def test_highlighting_follows_ipxe_tokens(tmp_path: Path) -> None:
     assert group_of(report, SCRIPT, 2, "goto") == "ipxeCommand"
     assert group_of(report, SCRIPT, 3, "--default") == "ipxeOption"
     assert group_of(report, SCRIPT, 5, "swallowed") == "ipxeComment"
+    # after '&&' iPXE runs the word as a command, URL or not (a menu title with '&&' in it)
+    assert group_of(report, SCRIPT, 6, "http://a") == "ipxeUrl"
+    assert group_of(report, SCRIPT, 6, "http://b") == "ipxeCommandWord"
 
 
 @pytest.mark.timeout(60)

@@ -118,3 +118,21 @@ def test_a_callers_frozen_objects_stay_frozen_through_a_lint() -> None:
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def test_template_result_parses_the_original_text_only_when_asked():
+    """A template's rules see the masked text; the report's positions come from that parse (same
+    length, same newlines), and the original text is parsed only when ``script`` is asked for."""
+    from ipxescript.lint.engine import lint_tree
+
+    text = "#!ipxe\nset base {{ server }}\nchian ${base}/x.ipxe\n{% if a %}\necho {{ b }}\n{% endif %}\n"
+    (result,) = lint_tree([("boot.ipxe.j2", text, LintConfig())])
+    assert "script" not in result.__dict__
+    positions = result.positions
+    assert positions.text == text and positions.lines == []
+    assert positions.line_starts == parse(text).line_starts
+    (unknown,) = [d for d in result.diagnostics if d.code == "IPX101"]
+    assert positions.position(unknown.start) == (2, 0)
+    words = [w.text for _line, command in result.script.commands() for w in command.words]
+    assert "{{" in words and result.script.text == text
+    assert result.positions is positions  # asked before the parse: stays the light one

@@ -30,6 +30,8 @@ boot || goto error
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")
 async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):
     tmp_path = tmp_path_factory.mktemp("work")
+    (tmp_path / "saved").mkdir()
+    (tmp_path / "saved" / "menu.ipxe").write_text(MENU)
     for name in ("closed", "unchained"):  # each test its own tree (one server per module)
         (tmp_path / name).mkdir()
         (tmp_path / name / "menu.ipxe").write_text(MENU)
@@ -138,6 +140,20 @@ async def test_a_chain_removed_by_an_edit_leaves_the_old_child_alone(client: Lan
     await diagnostics_where(
         client, child_uri, lambda ds: not any("via " in d.message for d in ds), timeout=10
     )
+
+
+async def test_a_save_shows_what_changed_on_disk_meanwhile(client: LanguageClient) -> None:
+    # a client that watches no files (Neovim 0.7, vim-lsp): a child script appears on disk (git pull,
+    # another editor); saving the menu lists the folder again, and must show what that changed (the
+    # menu kept "'base-url' is stored here but never read" although linux.ipxe now reads it)
+    tree = folder(client, "saved")
+    menu_uri, _ = open_file(client, tree / "menu.ipxe")
+    await diagnostics_where(client, menu_uri, lambda ds: "IPX404" in codes(ds))
+    (tree / "linux.ipxe").write_text(LINUX)
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=menu_uri))
+    )
+    await diagnostics_where(client, menu_uri, lambda ds: "IPX404" not in codes(ds), timeout=10)
 
 
 async def test_a_workspace_folder_added_brings_the_parents_in_it(client: LanguageClient) -> None:

@@ -108,8 +108,13 @@ def test_multi_range_is_multipart_byteranges(server: LiveServer, boot_root: Path
         assert payload == data[start : end + 1] + b"\r\n"
 
 
-def test_missing_file_is_404(server: LiveServer) -> None:
-    assert requests.get(f"{server.url}/nope.ipxe", timeout=10).status_code == 404
+def test_missing_file_is_404_and_a_step_of_the_boot_log(server: LiveServer, caplog) -> None:  # type: ignore[no-untyped-def]
+    # a kernel missing over HTTP was in no log at all (TFTP logs it): the operator saw nothing
+    caplog.set_level("INFO", logger="ipxescript.serve.http")
+    assert requests.get(f"{server.url}/sub/vmlinuz-nope", timeout=10).status_code == 404
+    events = [(e.stage, e.what, e.reason) for e in server.policy.bootlog.recent()]
+    assert ("file", "sub/vmlinuz-nope", "not found") in events
+    assert "HTTP GET sub/vmlinuz-nope for 127.0.0.1 (file): not found" in caplog.text
 
 
 def test_directories_are_never_listed(server: LiveServer) -> None:

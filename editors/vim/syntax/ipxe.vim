@@ -17,13 +17,14 @@ syn keyword ipxeCommand contained autoboot boot certfree certstat certstore chai
       \ sha224sum sha256sum sha384sum sha512sum shell shim show sleep startpxe stoppxe sync time usbscan
       \ vcreate vdestroy
 
+" a URL argument; defined before the command name, which wins where both match (a URL after `&&` is run)
+syn match ipxeUrl /\%(\s\)\@<=\%([A-Za-z][A-Za-z_-]*:\/\/\|data:\)\S*/ contains=ipxeExpansion
 " a command name: the first word of a line (after an optional label) or after an operator
 syn match ipxeCommandWord /\%(^\s*\%(:\S*\s\+\)\=\|\%(^\|\s\)\%(||\|&&\|;\)\s\+\)\@<=[^ \t#$]\S*/ contains=ipxeCommand,ipxeExpansion
 syn match ipxeLabel /^\s*:\S*/
 syn match ipxeOperator /\%(^\|\s\)\@<=\%(||\|&&\|;\)\%(\s\|$\)\@=/
 syn match ipxeOption /\%(\s\)\@<=--\=[A-Za-z][A-Za-z0-9-]*\%(=\S*\)\=\%(\s\|$\)\@=/
 syn match ipxeNumber /\%(\s\)\@<=\%(0[xX]\x\+\|\d\+\)\%(\s\|$\)\@=/
-syn match ipxeUrl /\%(\s\)\@<=\%([A-Za-z][A-Za-z_-]*:\/\/\|data:\)\S*/ contains=ipxeExpansion
 syn region ipxeExpansion matchgroup=ipxeExpansionDelimiter start=/\${\%(\S*}\)\@=/ end=/}/ contains=ipxeExpansion,ipxeSettingType oneline
 syn match ipxeSettingType /:[A-Za-z0-9]\+\%(}\)\@=/ contained
 syn match ipxeContinuation /\\$/

@@ -115,30 +115,31 @@ def _handled(ctx: LintContext, name: str, edges: list[Edge], hint: str) -> tuple
         f"that error and {who} it with {handled}"
     )
     if _same_goto(edges, name):
-        if _lands(ctx.tree, edges, name, {id(ctx.tree_file)}):
+        if _lands(ctx.tree, edges, name, ctx.tree_file):
             return Severity.INFO, message + f"; the jump to ':{name}' happens there"
         return Severity.WARNING, message + f"; but no script that chains it has ':{name}' either{hint}"
     return Severity.WARNING, message + hint
 
 
-def _lands(tree: BootTree, edges: list[Edge], name: str, seen: set[int]) -> bool:
-    """Each parent's ``goto name`` finds the label, or the parent reports its own missing label: a
-    parent passing it on again is followed up, and scripts that chain each other in a circle with
-    no ``:name`` anywhere (a menu and the sub-menu that chains back to it) leave it unreported."""
-    for edge in edges:
-        parent = edge.source
-        if name in parent.model.labels:
-            continue
+def _lands(tree: BootTree, edges: list[Edge], name: str, child: TreeFile) -> bool:
+    """Some script up the chains has ``:name``, or passes the failure on no further and reports its
+    own missing label. Scripts that chain each other in a circle with no ``:name`` anywhere and no
+    way out (a menu and the sub-menu that chains back to it) would otherwise each leave it to the
+    other, and nothing would be reported."""
+    seen = {id(child)}
+    todo = list(edges)
+    while todo:
+        parent = todo.pop().source
         if id(parent) in seen:
-            return False
+            continue
+        seen.add(id(parent))
+        if name in parent.model.labels:
+            return True
         above = _handling_edges(tree, parent)
-        if (
-            above is not None
-            and _same_goto(above, name)
-            and not _lands(tree, above, name, seen | {id(parent)})
-        ):
-            return False
-    return True
+        if above is None or not _same_goto(above, name):
+            return True  # the parent's own 'goto name' is reported there
+        todo.extend(above)
+    return False
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
