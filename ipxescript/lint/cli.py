@@ -273,7 +273,6 @@ def lint_command(
             from ipxescript.lint.fixes import fix_text
 
             fixed, count = fix_text(text, _linter(shown, config), unsafe_fixes)
-            fixed_total += count
             if diff:
                 changed = print_diff(shown, text, fixed) or changed
             elif path == "-":
@@ -285,6 +284,8 @@ def lint_command(
                 except OSError as exc:
                     click.echo(f"ipxelint: {path}: cannot write: {exc.strerror or exc}", err=True)
                     io_error = True
+                    fixed, count = text, 0  # nothing fixed: its findings are reported as they stand
+            fixed_total += count
             text = fixed
         inputs.append((shown, text, config))
         if worst_fail_on is None:

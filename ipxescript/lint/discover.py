@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
@@ -44,10 +44,13 @@ def discover(paths: list[str]) -> Iterator[tuple[str, str | None]]:
             continue
         if is_dir:
             found = False
-            for found_path in _walk(raw):
+            errors: list[OSError] = []  # folders that cannot be listed: their scripts are not linted
+            for found_path in _walk(raw, errors.append):
                 found = True
                 yield found_path, None if os.path.exists(found_path) else _unreadable(found_path)
-            if not found:  # a wrong folder must not pass for a clean one
+            for error in errors:
+                yield str(Path(error.filename or raw)), f"cannot read folder: {error.strerror}"
+            if not found and not errors:  # a wrong folder must not pass for a clean one
                 yield raw, NO_SCRIPTS
         else:
             yield raw, None
@@ -86,14 +89,14 @@ def walk_context(root: str, limit: int = CONTEXT_LIMIT) -> tuple[list[str], bool
     return found, True
 
 
-def _walk(root: str) -> Iterator[str]:
+def _walk(root: str, onerror: Callable[[OSError], None] | None = None) -> Iterator[str]:
     """The files to lint under ``root``, named as ``Path(folder) / name`` would name them."""
-    for folder, files in _folders(root):
+    for folder, files in _folders(root, onerror):
         yield from _scripts_in(folder, files)
 
 
-def _folders(root: str) -> Iterator[tuple[str, list[str]]]:
-    for folder, dirs, files in os.walk(root):
+def _folders(root: str, onerror: Callable[[OSError], None] | None = None) -> Iterator[tuple[str, list[str]]]:
+    for folder, dirs, files in os.walk(root, onerror=onerror):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
         yield folder, files
 

@@ -64,3 +64,48 @@ def test_a_script_saved_as_utf16_is_named_so_not_binary_data(tmp_path: Path, run
         "ipxelint: boot.ipxe: skipped, UTF-16 text, which iPXE cannot read: save it as UTF-8 (or ASCII)\n"
     )
     assert result.returncode == 2
+
+
+def test_fix_on_a_file_that_cannot_be_written_reports_its_findings_not_fixed(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    path = tmp_path / "boot.ipxe"
+    path.write_text("#!ipxe\ngoto :x\n:x\n")
+    # immutable: even root cannot write it (CI runs as root, where chmod 444 stops nothing)
+    subprocess.run(["chattr", "+i", str(path)], check=True, capture_output=True)
+    try:
+        result = run_cli("--fix", "boot.ipxe", cwd=tmp_path)
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True, capture_output=True)
+    assert result.returncode == 2
+    assert result.stderr.startswith("ipxelint: boot.ipxe: cannot write: Operation not permitted\n")
+    assert "Fixed" not in result.stderr  # it said 'Fixed 1 problem.' and showed nothing of the file
+    assert result.stdout.startswith("boot.ipxe:2:6: error IPX210 ")
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_not_skipped(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "boot.ipxe").write_text("#!ipxe\nchain menus/main.ipxe\n")
+    (tmp_path / "menus").mkdir()
+    (tmp_path / "menus" / "main.ipxe").write_text("#!ipxe\ngoto nowhere\n")
+    (tmp_path / "menus").chmod(0)
+    # as a user without root's override of file permissions (CI runs as root)
+    without_override = [
+        "setpriv",
+        "--bounding-set",
+        "-dac_override,-dac_read_search",
+        "--inh-caps",
+        "-all",
+        "--",
+    ]
+    try:
+        result = subprocess.run(
+            [*without_override, sys.executable, "-m", "ipxescript.lint.cli", "."],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        (tmp_path / "menus").chmod(0o755)
+    assert result.stderr == "ipxelint: menus: cannot read folder: Permission denied\n"  # was silence, exit 0
+    assert result.returncode == 2
