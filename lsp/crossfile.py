@@ -18,7 +18,7 @@ from ipxescript.analysis.boottree import BootTree, Edge, TreeFile
 from ipxescript.analysis.model import ScriptModel
 from ipxescript.analysis.settings import Access, is_predefined, split_name
 from ipxescript.lsp.context import cursor_at
-from ipxescript.lsp.documents import OpenDocument
+from ipxescript.lsp.documents import OpenDocument, displayable
 from ipxescript.lsp.positions import Positions
 
 TOP = types.Range(start=types.Position(0, 0), end=types.Position(0, 0))
@@ -201,9 +201,7 @@ def stores_text(doc: OpenDocument, view: TreeView | None, name: str) -> str:
     for file_name, text, offset in found[:MAX_STORES]:
         start = text.rfind("\n", 0, offset) + 1
         end = text.find("\n", offset)
-        line = text[start : end if end >= 0 else len(text)].strip().replace("`", "'")
-        # bytes of a file that is not UTF-8 are kept as surrogates: shown as U+FFFD, never sent raw
-        line = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        line = displayable(text[start : end if end >= 0 else len(text)].strip().replace("`", "'"))
         shown = line if len(line) <= 100 else line[:99] + "…"
         number = text.count("\n", 0, offset) + 1
         rows.append(f"- `{file_name}:{number}` `{shown}`")

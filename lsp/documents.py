@@ -40,6 +40,13 @@ def uri_to_path(uri: str) -> str | None:
     return unquote(parsed.path, errors="surrogateescape")  # a name that is not UTF-8: its bytes, as os uses
 
 
+def displayable(text: str) -> str:
+    """``text`` for the client: the bytes of a file (or a file name) that is not UTF-8 are kept as lone
+    surrogates (surrogateescape), which JSON can only send as escapes strict parsers refuse (Emacs's
+    jsonrpc): shown as U+FFFD instead."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def config_for(path: str | None, root: str | None) -> tuple[LintConfig, str | None]:
     """The ipxelint configuration for a document, and the error text when its config file is bad."""
     start = path or root
@@ -198,13 +205,13 @@ def to_lsp_diagnostic(doc: OpenDocument, d: Diagnostic) -> types.Diagnostic:
                     end=types.Position(r.line - 1, r.column - 1),
                 ),
             ),
-            message=r.message,
+            message=displayable(r.message),
         )
         for r in d.related
     ]
     return types.Diagnostic(
         range=doc.positions.range(d.start, d.end),
-        message=d.message + (f" ({d.via})" if d.via else ""),
+        message=displayable(d.message + (f" ({d.via})" if d.via else "")),
         severity=severity,
         code=d.code,
         source="ipxelint",
