@@ -268,7 +268,10 @@ def workspace_symbols(
                 location = types.Location(uri=uri, range=positions.range(start, end))
                 out.append(
                     types.WorkspaceSymbol(
-                        name=text, kind=kind, location=location, container_name=tree_file.name
+                        name=displayable(text),
+                        kind=kind,
+                        location=location,
+                        container_name=displayable(tree_file.name),
                     )
                 )
                 if len(out) >= MAX_SYMBOLS:

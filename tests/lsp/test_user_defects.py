@@ -175,3 +175,25 @@ async def test_hover_on_a_setting_shows_its_values_along_the_tree(
     assert found is not None and isinstance(found.contents, types.MarkupContent), found
     assert "**setting** `base-url`" in found.contents.value
     assert "`menu.ipxe:5`" in found.contents.value
+
+
+async def test_completion_and_symbols_name_a_parent_that_is_not_utf8_displayably(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # a parent whose name and label hold a Latin-1 byte: 'set in men\udcfa.ipxe' and ':caf\udce9' went
+    # out as lone surrogate escapes, which strict JSON parsers refuse
+    (tmp_path / "men\udcfa.ipxe").write_bytes(b"#!ipxe\n:caf\xe9\nset title boot\nchain child.ipxe\n")
+    text = "#!ipxe\necho ${\n"
+    uri = open_script(client, tmp_path / "child.ipxe", text)
+    found = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=pos(text, "${", delta=2)
+        )
+    )
+    assert found is not None
+    items = found.items if isinstance(found, types.CompletionList) else found
+    title = next(i for i in items if i.label == "title")
+    assert title.detail == "set in men\ufffd.ipxe", ascii(title.detail)
+    symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="caf"))
+    names = [(s.name, s.container_name) for s in symbols or [] if s.name.startswith(":caf")]
+    assert names == [(":caf\ufffd", "men\ufffd.ipxe")], ascii(names)
