@@ -148,20 +148,22 @@ def _parse(data: str | bytes, path: str | None, memo: LineMemo) -> Script:
 
 def read_shape(logical: str) -> Shape:
     """The shape of a logical line without NUL bytes or splices (``parse_logical_line``'s reading)."""
-    split = logical.split()
-    if " ".join(split) != logical:  # other whitespace than one space between words: scan for them
+    body = logical.strip(" \t")
+    split = body.split()
+    if " ".join(split) != body:  # other whitespace than one space between words: scan for them
         return _read_shape_scan(logical)
-    # Most lines: words one space apart, so each starts one after the previous one's end (a character
-    # Python splits at but iPXE does not, such as U+00A0, would have been joined back as a space).
+    # Most lines: words one space apart (after an indent), so each starts one after the previous one's
+    # end (a character Python splits at but iPXE does not, such as U+00A0, would have been joined back
+    # as a space).
     words = []
-    s = 0
+    s = len(logical) - len(logical.lstrip(" \t"))
     for word in split:
         e = s + len(word)
         words.append((s, e, word))
         s = e + 1
     label = None
-    if logical[:1] == ":":
-        label = (0, words[0][1], words[0][2][1:])
+    if body[:1] == ":":
+        label = (words[0][0], words[0][1], words[0][2][1:])
         del words[0]
     comment = None
     if "#" in logical:
