@@ -8,7 +8,7 @@ from lsprotocol import types
 from ipxescript.catalog import CommandSpec, get_catalog
 from ipxescript.lsp.context import Cursor, cursor_at
 from ipxescript.lsp.crossfile import TreeView
-from ipxescript.lsp.documents import OpenDocument
+from ipxescript.lsp.documents import OpenDocument, displayable
 from ipxescript.lsp.index import IMAGE_FAMILIES, URL_SCHEME_CHARS
 
 K = types.CompletionItemKind
@@ -185,8 +185,10 @@ def _setting_names(doc: OpenDocument, cursor: Cursor, view: TreeView | None) -> 
         for other in view.tree.connected(view.file):
             if other is view.file:
                 continue
+            where = displayable(f"set in {other.name}")  # a file name that is not UTF-8
             for name in sorted(other.model.settings.written_names - known):
-                items.append(types.CompletionItem(label=name, kind=K.Variable, detail=f"set in {other.name}"))
+                if displayable(name) == name:  # a name with bytes that are not UTF-8 cannot be typed
+                    items.append(types.CompletionItem(label=name, kind=K.Variable, detail=where))
                 known.add(name)
     for name, specs in sorted(catalog.settings.items()):
         if name not in known:

@@ -18,7 +18,7 @@ from ipxescript.analysis.boottree import BootTree, Edge, TreeFile
 from ipxescript.analysis.model import ScriptModel
 from ipxescript.analysis.settings import Access, is_predefined, split_name
 from ipxescript.lsp.context import cursor_at
-from ipxescript.lsp.documents import OpenDocument
+from ipxescript.lsp.documents import OpenDocument, displayable
 from ipxescript.lsp.positions import Positions
 
 TOP = types.Range(start=types.Position(0, 0), end=types.Position(0, 0))
@@ -120,10 +120,11 @@ def _cleared(model: ScriptModel) -> list[tuple[str, int, int]]:
     return out
 
 
-def uses(tree_file: TreeFile, name: str) -> list[Use]:
-    """Each place ``name`` is named once (``inc x`` both reads and stores x: one use, a store)."""
-    text = tree_file.script.text
-    settings = tree_file.model.settings
+def _spans(model: ScriptModel, name: str) -> list[tuple[int, int, bool]]:
+    """(start, end, stores) of each place ``name`` is named, once (``inc x`` both reads and stores x:
+    one place, a store)."""
+    text = model.script.text
+    settings = model.settings
     found: dict[tuple[int, int], bool] = {}
     for access, write in [*((a, True) for a in settings.writes), *((a, False) for a in settings.reads)]:
         if access.name != name:
@@ -131,24 +132,28 @@ def uses(tree_file: TreeFile, name: str) -> list[Use]:
         span = _name_range(text, access, text.startswith("${", access.start))
         if span is not None:
             found[span] = found.get(span, False) or write
-    for cleared, start, end in _cleared(tree_file.model):
+    for cleared, start, end in _cleared(model):
         if cleared == name:
             found.setdefault((start, end), False)  # a use, not where the setting gets its value
-    return [Use(tree_file, start, end, write) for (start, end), write in sorted(found.items())]
+    return [(start, end, write) for (start, end), write in sorted(found.items())]
 
 
-def setting_at(view: TreeView, offset: int) -> str | None:
+def uses(tree_file: TreeFile, name: str) -> list[Use]:
+    return [Use(tree_file, start, end, write) for start, end, write in _spans(tree_file.model, name)]
+
+
+def setting_at(doc: OpenDocument, offset: int) -> str | None:
     """The setting named at the cursor: inside ``${...}`` or the name ``set``/``read``/``clear``/...
     stores."""
-    cursor = cursor_at(view.doc.script, offset)
+    cursor = cursor_at(doc.script, offset)
     if cursor.reference is not None and cursor.reference.is_static:
         return cursor.reference.setting
-    settings = view.file.model.settings
-    text = view.doc.text
+    settings = doc.model.settings
+    text = doc.text
     for access in [*settings.writes, *settings.reads]:
         if access.start <= offset <= access.end and not text.startswith("${", access.start):
             return access.name
-    for name, start, end in _cleared(view.file.model):
+    for name, start, end in _cleared(doc.model):
         if start <= offset <= end:
             return name
     return None
@@ -161,7 +166,7 @@ def all_uses(view: TreeView, name: str) -> list[Use]:
 
 
 def setting_definition(view: TreeView, offset: int) -> list[types.Location] | None:
-    name = setting_at(view, offset)
+    name = setting_at(view.doc, offset)
     if name is None:
         return None
     found = [view.location(u.file, u.start, u.end) for u in all_uses(view, name) if u.write]
@@ -169,7 +174,7 @@ def setting_definition(view: TreeView, offset: int) -> list[types.Location] | No
 
 
 def setting_references(view: TreeView, offset: int, include_declaration: bool) -> list[types.Location] | None:
-    name = setting_at(view, offset)
+    name = setting_at(view.doc, offset)
     if name is None:
         return None
     return [
@@ -182,27 +187,31 @@ def setting_references(view: TreeView, offset: int, include_declaration: bool) -
 MAX_STORES = 8
 
 
-def stores_text(view: TreeView, name: str) -> str:
-    """Markdown: each place of the tree that stores ``name``, with its line (the value it sets)."""
-    found = [u for u in all_uses(view, name) if u.write]
+def stores_text(doc: OpenDocument, view: TreeView | None, name: str) -> str:
+    """Markdown: each place of the document's tree (``view``; None: the document alone) that stores
+    ``name``, with its line (the value it sets)."""
+    if view is not None:
+        found = [(u.file.name, u.file.script.text, u.start) for u in all_uses(view, name) if u.write]
+    else:
+        own = Path(doc.path).name if doc.path else "this script"
+        found = [(own, doc.text, start) for start, _end, write in _spans(doc.model, name) if write]
     if not found:
         return ""
     rows = []
-    for use in found[:MAX_STORES]:
-        text = use.file.script.text
-        start = text.rfind("\n", 0, use.start) + 1
-        end = text.find("\n", use.start)
-        line = text[start : end if end >= 0 else len(text)].strip().replace("`", "'")
+    for file_name, text, offset in found[:MAX_STORES]:
+        start = text.rfind("\n", 0, offset) + 1
+        end = text.find("\n", offset)
+        line = displayable(text[start : end if end >= 0 else len(text)].strip().replace("`", "'"))
         shown = line if len(line) <= 100 else line[:99] + "…"
-        number = text.count("\n", 0, use.start) + 1
-        rows.append(f"- `{use.file.name}:{number}` `{shown}`")
+        number = text.count("\n", 0, offset) + 1
+        rows.append(f"- `{file_name}:{number}` `{shown}`")
     if len(found) > MAX_STORES:
         rows.append(f"- and {len(found) - MAX_STORES} more")
     return "Stored in this boot tree:\n" + "\n".join(rows)
 
 
 def prepare_setting_rename(view: TreeView, offset: int) -> types.PrepareRenameResult | None:
-    name = setting_at(view, offset)
+    name = setting_at(view.doc, offset)
     if name is None:
         return None
     _check_setting(view, name)
@@ -220,7 +229,7 @@ def _check_setting(view: TreeView, name: str) -> None:
 
 
 def rename_setting(view: TreeView, offset: int, new_name: str) -> types.WorkspaceEdit | None:
-    name = setting_at(view, offset)
+    name = setting_at(view.doc, offset)
     if name is None:
         return None
     _check_setting(view, name)
@@ -259,7 +268,10 @@ def workspace_symbols(
                 location = types.Location(uri=uri, range=positions.range(start, end))
                 out.append(
                     types.WorkspaceSymbol(
-                        name=text, kind=kind, location=location, container_name=tree_file.name
+                        name=displayable(text),
+                        kind=kind,
+                        location=location,
+                        container_name=displayable(tree_file.name),
                     )
                 )
                 if len(out) >= MAX_SYMBOLS:

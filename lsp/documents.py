@@ -40,6 +40,13 @@ def uri_to_path(uri: str) -> str | None:
     return unquote(parsed.path, errors="surrogateescape")  # a name that is not UTF-8: its bytes, as os uses
 
 
+def displayable(text: str) -> str:
+    """``text`` for the client: the bytes of a file (or a file name) that is not UTF-8 are kept as lone
+    surrogates (surrogateescape), which JSON can only send as escapes strict parsers refuse (Emacs's
+    jsonrpc): shown as U+FFFD instead."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def config_for(path: str | None, root: str | None) -> tuple[LintConfig, str | None]:
     """The ipxelint configuration for a document, and the error text when its config file is bad."""
     start = path or root
@@ -95,7 +102,11 @@ class OpenDocument:
         edit the untouched lines keep their command objects, and so their option bindings."""
         previous = self._model
         if previous is None or previous.script is not self.script:
-            self._model = ScriptModel(self.script, bindings=previous.bindings() if previous else None)
+            # patched from the previous version (its settings spliced, ~40 ms instead of ~250 on 10,000
+            # lines), which keeps no older one: a chain of old versions is never held
+            self._model = ScriptModel(self.script, previous=previous)
+            if previous is not None:
+                previous.previous = None
         assert self._model is not None
         return self._model
 
@@ -194,13 +205,13 @@ def to_lsp_diagnostic(doc: OpenDocument, d: Diagnostic) -> types.Diagnostic:
                     end=types.Position(r.line - 1, r.column - 1),
                 ),
             ),
-            message=r.message,
+            message=displayable(r.message),
         )
         for r in d.related
     ]
     return types.Diagnostic(
         range=doc.positions.range(d.start, d.end),
-        message=d.message + (f" ({d.via})" if d.via else ""),
+        message=displayable(d.message + (f" ({d.via})" if d.via else "")),
         severity=severity,
         code=d.code,
         source="ipxelint",

@@ -22,7 +22,8 @@ INDEXED = ("goto", "item", "choose")
 def hover(
     doc: OpenDocument, position: types.Position, view: crossfile.TreeView | None = None
 ) -> types.Hover | None:
-    """``view``: the document's place in its boot tree, for where a setting gets its values."""
+    """``view``: the document's place in its boot tree (None: the document alone), for where a setting
+    gets its values."""
     offset = doc.positions.offset(position)
     cursor = cursor_at(doc.script, offset)
     own = cursor.line.label if cursor.line is not None else None
@@ -36,7 +37,7 @@ def hover(
     if cursor.reference is not None:
         ref = cursor.reference
         text = setting_text(ref.inner) or ""
-        if view is not None and ref.is_static and (stored := crossfile.stores_text(view, ref.setting)):
+        if ref.is_static and (stored := crossfile.stores_text(doc, view, ref.setting)):
             text += "\n\n" + stored
         index = doc.index if needs_index else None
         if index is not None and index.dynamic_goto_at(offset) is word:
@@ -71,9 +72,9 @@ def hover(
         value = f" <{opt.name}>" if opt.takes_argument else ""
         body = f"`{opt.short}|{opt.long}{value}` ({opt.argument_kind})\n\n{opt.notes}".rstrip()
         return _markdown(doc, f"**{spec.name}** option {body}", word.start, word.end)
-    if view is not None and (name := crossfile.setting_at(view, offset)) is not None:
+    if (name := crossfile.setting_at(doc, offset)) is not None:
         # the name a set/read/choose/clear... stores
-        text = (setting_text(name) or "") + "\n\n" + crossfile.stores_text(view, name)
+        text = (setting_text(name) or "") + "\n\n" + crossfile.stores_text(doc, view, name)
         return _markdown(doc, text.strip(), word.start, word.end)
     return None
 

@@ -432,7 +432,7 @@ def build_server(lint_delay: float = LINT_DELAY) -> IpxeLanguageServer:
     @_guard
     def on_hover(ls: IpxeLanguageServer, params: types.HoverParams) -> types.Hover | None:
         doc = ls.document(params.text_document.uri)
-        return hover.hover(doc, params.position, ls.navigation_view(doc))
+        return hover.hover(doc, params.position, ls.tree_view(doc))  # None alone: no tree to build
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     @_guard

@@ -203,6 +203,10 @@ class BootTree:
         below = self._descendants(tree_file)
         return all(id(e.source) in below for e in edges)
 
+    def descendants(self, tree_file: TreeFile) -> set[int]:
+        """The ids of the files this one reaches by chains, directly or not."""
+        return self._descendants(tree_file)
+
     def _descendants(self, tree_file: TreeFile) -> set[int]:
         seen: set[int] = set()
         stack = [tree_file]

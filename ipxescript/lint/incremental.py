@@ -34,7 +34,8 @@ from ipxescript.lint.context import LintContext
 from ipxescript.lint.engine import INTERNAL_ERROR, finish, gc_paused, lint_text, moved, run_checks
 from ipxescript.lint.images import strict_graph
 from ipxescript.lint.registry import Rule, all_rules
-from ipxescript.lint.template import has_markers
+from ipxescript.lint.rules.ipx404_never_read import SETTINGS_FILE
+from ipxescript.lint.template import front_matter_end, has_markers
 from ipxescript.lint.urls import IMAGE_COMMANDS, SAN_COMMANDS, SELECTS, image_name_pattern
 from ipxescript.syntax.tree import Command, LogicalLine, Script
 
@@ -97,6 +98,11 @@ def _reads_settings(line: LogicalLine) -> bool:
     return "${" in line.text or _runs_setting_command(line)
 
 
+def _reads_settings_or_acts(line: LogicalLine) -> bool:
+    """IPX404 also asks whether the script only sets, tests and jumps (a settings file)."""
+    return _reads_settings(line) or any(c.words and c.name not in SETTINGS_FILE for c in line.commands)
+
+
 def _labels_or_gotos(line: LogicalLine) -> bool:
     return line.label is not None or any(c.name == "goto" for c in line.commands)
 
@@ -130,7 +136,8 @@ def _commented_continuation(line: LogicalLine) -> bool:
 # line numbers, only if there were none (a message may cite a line number). Every other cross-line
 # rule (labels, flow, images along paths) runs after every edit.
 READS: dict[str, Callable[[LogicalLine], bool]] = {
-    **dict.fromkeys(("IPX403", "IPX404", "IPX408", "IPX409", "IPX410", "IPX411"), _reads_settings),
+    **dict.fromkeys(("IPX403", "IPX408", "IPX409", "IPX410", "IPX411"), _reads_settings),
+    "IPX404": _reads_settings_or_acts,
     "IPX108": _sets_or_times,  # timeouts, and the settings they read
     "IPX304": _labels_menus_or_dispatches,  # menus, their choose ... goto ${x} and the labels
     "IPX003": _commented_continuation,  # a comment that a backslash continues onto the next line
@@ -282,7 +289,7 @@ class IncrementalLinter:
         """Template markers in the text: after a text without any, only the changed lines can have
         one (no marker spans a line ending)."""
         lines = script.lines
-        if self._unmarked:
+        if self._unmarked and not front_matter_end(script.text):
             first, _old_end, new_end = changed_span(self._unmarked, lines)
             found = new_end > first and has_markers(script.text[lines[first].start : lines[new_end - 1].end])
             if not found and lines and lines[-1].end < len(script.text):

@@ -7,7 +7,9 @@ Mustache sections (``{{#x}}``, ``{{/x}}``, ``{{^x}}``) are statements in every k
 recognises Cheetah (Cobbler) when a block directive is closed (``#end for``), and a ``##NAME##``
 placeholder after a command's first word (``chain ##BASEURL##/menu.ipxe`` in a ``.ipxe.in`` file that a
 build fills in): iPXE would read it as a comment, but no one serves the file unrendered. ``##`` at the
-start of a line stays a comment (banners). ``none`` turns masking off.
+start of a line stays a comment (banners). ``auto`` also masks Jekyll front matter (a ``---`` line at
+the very start of the file, up to the next ``---`` line: GitHub Pages serves the file without it).
+``none`` turns masking off.
 
 A region alone on its line(s) (a ``{% for %}``, ``{{ end }}``, an included block) becomes spaces, so
 the line is blank. An expression inside a command line (``chain {{ base }}/boot.ipxe``) becomes a
@@ -57,9 +59,19 @@ def _is_expression(region: str, kind: str) -> bool:
     return not (kind in ("go", "auto") and GO_STATEMENT.match(region))
 
 
+# Jekyll front matter: a ``---`` line first in the file, up to the next ``---`` line (at most 50 lines).
+FRONT_MATTER = re.compile(r"---[ \t]*\r?\n(?:[^\n]*\n){0,50}?---[ \t]*(?:\r?\n|\Z)")
+
+
+def front_matter_end(text: str) -> int:
+    """Where Jekyll front matter at the start of ``text`` ends (0 when there is none)."""
+    match = FRONT_MATTER.match(text) if text.startswith("---") else None
+    return match.end() if match else 0
+
+
 def has_markers(text: str) -> bool:
     # substring tests first: a plain script has none of these, and ``in`` costs far less than a search
-    if any(marker in text for marker in ("{{", "{%", "{#", "<%")):
+    if any(marker in text for marker in ("{{", "{%", "{#", "<%")) or front_matter_end(text):
         return True
     if "##" in text and any(_in_command_line(text, m.start()) for m in PLACEHOLDER.finditer(text)):
         return True
@@ -125,6 +137,10 @@ def _mask_cheetah(text: str) -> tuple[str, list[tuple[int, int]]]:
 
 def mask_template(text: str, kind: str) -> tuple[str, list[tuple[int, int]]]:
     """Return the masked text (same length, same newlines) and the masked (start, end) regions."""
+    front = front_matter_end(text) if kind == "auto" else 0
+    if front:
+        masked, regions = mask_template(text[front:], kind)
+        return _blank(text[:front]) + masked, [(0, front), *((a + front, b + front) for a, b in regions)]
     if kind == "auto" and "##" in text:
         masked, regions = _mask_template(text, kind)
         return _mask_placeholders(masked, regions)

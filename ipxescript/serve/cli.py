@@ -236,7 +236,9 @@ _state_options = [
         "--config", "config_file", type=click.Path(dir_okay=False), help="Read state_dir from this config."
     ),
     click.option(
-        "--root", type=click.Path(file_okay=False), help="The served ROOT (checks TARGET, finds its config)."
+        "--root",
+        type=click.Path(file_okay=False),
+        help="The served ROOT (reads state_dir from its ipxescript.toml).",
     ),
 ]
 
@@ -247,11 +249,22 @@ def _with_state_options(func):  # type: ignore[no-untyped-def]
     return func
 
 
+def _with_state_options_and_target(func):  # type: ignore[no-untyped-def]
+    """assign's --root also checks that TARGET is a file under it."""
+    func = _with_state_options(func)
+    for param in func.__click_params__:
+        if param.name == "root":
+            param.help = (
+                "The served ROOT (checks TARGET is under it; reads state_dir from its ipxescript.toml)."
+            )
+    return func
+
+
 @click.command("assign")
 @click.argument("client")
 @click.argument("target")
 @click.option("--once", is_flag=True, help="Boot TARGET the next time only, then fall back.")
-@_with_state_options
+@_with_state_options_and_target
 def assign_command(
     client: str,
     target: str,

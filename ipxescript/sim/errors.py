@@ -75,6 +75,7 @@ CONNECTION_TIMED_OUT = 0x4C0C6092  # httpcore.c's idle watchdog (no data for 120
 # `http://10.0.2.2:1/x.ipxe... Connection reset (http://ipxe.org/0f0a6095)`)
 CONNECTION_RESET = 0x0F0A6095
 CONNECT_TIMED_OUT = 0x4C0A6092  # tcp.c: tcp_expired, the SYN never answered
+TFTP_TIMED_OUT = 0x4C126092  # tftp.c: tftp_timer_expired, no answer after its retries
 # httpcore.c: http_close_transfer_identity, the connection closed before Content-Length bytes came
 # (EIO_CONTENT_LENGTH, not in http_errors: strerror gives the generic text)
 HTTP_CONTENT_LENGTH = 0x1D0C6298

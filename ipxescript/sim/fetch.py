@@ -29,6 +29,9 @@ class FetchResult:
     verified: bool = True
     source: str = ""
     missing_local: bool = False  # a local file that does not exist (--offline assumes it present)
+    # where an HTTP redirect led: the image's URI from then on (downloader.c: downloader_vredirect sets
+    # it), so ${cwuri} and relative names in the script are resolved against it
+    moved_to: str | None = None
 
 
 @dataclass
@@ -90,7 +93,10 @@ class Fetcher:
             if uri.startswith(prefix):
                 rest = uri[len(prefix) :].split("?", 1)[0]
                 if "://" in target:
-                    return self._fetch_remote(target + rest, target.split(":", 1)[0].lower(), want_content)
+                    found = self._fetch_remote(target + rest, target.split(":", 1)[0].lower(), want_content)
+                    if found.moved_to and found.moved_to.startswith(target):  # still under the map
+                        found.moved_to = prefix + found.moved_to[len(target) :]
+                    return found
                 relative = _decoded(rest).lstrip("/")
                 if ".." in relative.split("/"):
                     # servers refuse paths that climb out of their root (QEMU's TFTP, tftpd-hpa, nginx)
@@ -207,7 +213,8 @@ def fetch_http(uri: str, want_content: bool, transfer: Transfer | None = None) -
             complete = size is None and got < limit or (size is not None and got >= size)
             if complete:
                 size = got
-            return FetchResult(0, head, size, complete=complete, source=uri)
+            moved_to = response.url if response.history else None
+            return FetchResult(0, head, size, complete=complete, source=uri, moved_to=moved_to)
     except requests.exceptions.ConnectTimeout:
         return FetchResult(errors.CONNECT_TIMED_OUT, source=uri)
     except requests.exceptions.Timeout:
@@ -245,15 +252,35 @@ def fetch_tftp(uri: str, want_content: bool, transfer: Transfer | None = None) -
     port = int(port_text) if port_text.isdigit() else 69
     request = b"\0\x01" + path.encode("utf-8", "surrogateescape") + b"\0octet\0tsize\x000\0blksize\x001432\0"
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.settimeout(NETWORK_TIMEOUT)
+    sent: list[tuple[bytes, tuple[str, int]]] = []
+
+    def send(packet: bytes, to: tuple[str, int]) -> None:
+        sent[:] = [(packet, to)]
+        sock.sendto(packet, to)
+
+    def receive() -> tuple[bytes, tuple[str, int]]:
+        """The next packet; as tftp.c's retry timer does, the last packet is sent again each time the
+        wait (from 1/4 s, doubling) runs out, until NETWORK_TIMEOUT passed with no answer."""
+        wait, waited = 0.25, 0.0
+        while True:
+            sock.settimeout(wait)
+            try:
+                return sock.recvfrom(65536)
+            except TimeoutError:
+                waited += wait
+                if waited >= NETWORK_TIMEOUT:
+                    raise
+                sock.sendto(*sent[0])
+                wait = min(wait * 2, NETWORK_TIMEOUT - waited)
+
     data = bytearray()
     size: int | None = None
     blksize = 512
     try:
-        sock.sendto(request, (host, port))
+        send(request, (host, port))
         expected = 1
         while True:
-            packet, peer = sock.recvfrom(65536)
+            packet, peer = receive()
             opcode = struct.unpack("!H", packet[:2])[0]
             if opcode == 5:
                 code = struct.unpack("!H", packet[2:4])[0]
@@ -268,13 +295,13 @@ def fetch_tftp(uri: str, want_content: bool, transfer: Transfer | None = None) -
                         transfer.total = size
                 if b"blksize" in options:
                     blksize = int(options[b"blksize"])
-                sock.sendto(b"\0\x04\0\0", peer)
+                send(b"\0\x04\0\0", peer)
                 continue
             if opcode != 3:
                 continue
             block = struct.unpack("!H", packet[2:4])[0]
             if block != expected & 0xFFFF:
-                sock.sendto(b"\0\x04" + struct.pack("!H", block), peer)
+                send(b"\0\x04" + struct.pack("!H", block), peer)
                 continue
             data.extend(packet[4:])
             if transfer is not None:
@@ -286,9 +313,9 @@ def fetch_tftp(uri: str, want_content: bool, transfer: Transfer | None = None) -
             if not want_content and len(data) >= HEAD_BYTES:
                 sock.sendto(b"\0\x05\0\0aborted\0", peer)
                 return FetchResult(0, bytes(data), size, complete=False, source=uri)
-            sock.sendto(b"\0\x04" + struct.pack("!H", block), peer)
+            send(b"\0\x04" + struct.pack("!H", block), peer)
             expected += 1
     except (TimeoutError, OSError):
-        return FetchResult(errors.CONNECTION_TIMED_OUT, source=uri)
+        return FetchResult(errors.TFTP_TIMED_OUT, source=uri)
     finally:
         sock.close()

@@ -204,17 +204,23 @@ class Terminal:
         worker.start()
         shown = 0
         tick = time.monotonic() + 1
-        while worker.is_alive():
-            if self._read_byte(min(0.1, max(tick - time.monotonic(), 0))) == "\x03":
-                out("\b \b" * shown)
-                return None
-            if time.monotonic() >= tick and worker.is_alive():
-                out("\b \b" * shown)
-                total, now = transfer.total, transfer.done
-                text = f"{100 * (now // 128) // (total // 128):3d}%" if total and total >= 128 else "."
-                out(text)
-                shown = len(text) if total and total >= 128 else 0
-                tick += 1
+        # Ctrl-C is a byte for the whole wait (toggled per read, one typed in between was a SIGINT)
+        termios.tcsetattr(self.fd, termios.TCSANOW, self.reading)
+        try:
+            while worker.is_alive():
+                ready, _, _ = select.select([self.fd], [], [], min(0.1, max(tick - time.monotonic(), 0)))
+                if ready and os.read(self.fd, 1) == b"\x03":
+                    out("\b \b" * shown)
+                    return None
+                if time.monotonic() >= tick and worker.is_alive():
+                    out("\b \b" * shown)
+                    total, now = transfer.total, transfer.done
+                    text = f"{100 * (now // 128) // (total // 128):3d}%" if total and total >= 128 else "."
+                    out(text)
+                    shown = len(text) if total and total >= 128 else 0
+                    tick += 1
+        finally:
+            termios.tcsetattr(self.fd, termios.TCSANOW, self.busy)
         out("\b \b" * shown)
         if failed:
             raise failed[0]

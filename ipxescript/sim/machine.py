@@ -480,6 +480,7 @@ class Simulator:
             size: int | None = len(data)
             result_status, complete, verified = 0, True, True
             source = ""
+            moved_to = None
         else:
             fetched = self._fetch(uri.full(resolved), quiet, progress)
             if fetched is None:  # Ctrl-C on a terminal while it ran
@@ -498,6 +499,7 @@ class Simulator:
             result_status = self.err(fetched.status) if fetched.status else 0
             head, size, complete, verified = fetched.head, fetched.size, fetched.complete, fetched.verified
             source = fetched.source
+            moved_to = fetched.moved_to
             if result_status:
                 if progress:
                     self.out(f" {self.strerror(result_status)}\n")
@@ -506,7 +508,7 @@ class Simulator:
             self.out(" ok\n")
         image_name = name if name is not None else uri.image_name(resolved, legacy=legacy)
         image = Image(
-            uri=uri.full(resolved),
+            uri=moved_to or uri.full(resolved),
             name=image_name or "",
             data=head if complete else None,
             size=size,

@@ -785,3 +785,67 @@ def test_a_label_pasted_with_the_same_lines_under_each_menu_is_not_a_duplicate()
         1,
     )
     assert codes(falls).count("IPX202") == 1
+
+
+# 11. third sample (repositories in neither corpus): false alarms found there
+
+
+def test_a_dispatch_falling_onto_a_label_that_uses_the_choice_is_deliberate():
+    menu = "#!ipxe\nmenu M\nitem a A\nitem b B\nchoose sel || goto done\ngoto ${sel} ||\n"
+    tail = "goto done\n:a\nkernel http://x.example/a\nboot\n:done\nexit\n"
+    # the label right below the dispatch chains the chosen entry's own script
+    assert "IPX306" not in codes(menu + "\n:change\nchain --autofree ${sel}.ipxe || goto done\n" + tail)
+    # a label whose first line boots something else still runs another entry
+    assert "IPX306" in codes(menu + ":other\nkernel http://x.example/other\nboot\n" + tail)
+
+
+def test_jekyll_front_matter_before_the_magic_line_is_template_text():
+    page = "---\npermalink: boot.ipxe\nlayout: none\n---\n#!ipxe\necho hello\nchain --autofree next.ipxe\n"
+    assert all_codes(page) == []
+    # nothing else is front matter: a script must still start with '#!ipxe'
+    assert "IPX001" in errors("---\n#!ipxe\necho hello\n")
+    assert "IPX101" in errors("#!ipxe\n---\nlayout: none\n---\necho hello\n")
+
+
+def test_a_quoted_value_read_only_inside_kernel_parameters_keeps_its_quotes_on_purpose():
+    kernel = "kernel http://x.example/vmlinuz keys=${keys} quiet\nboot\n"
+    assert "IPX406" not in codes('#!ipxe\nset keys "ssh-rsa AAAA me@host"\n' + kernel)
+    # read anywhere else too, the quotes reach that command as well
+    assert "IPX406" in codes('#!ipxe\nset keys "ssh-rsa AAAA me@host"\necho ${keys}\n' + kernel)
+    assert "IPX406" in codes('#!ipxe\nset keys "ssh-rsa AAAA me@host"\necho done\n')
+
+
+def test_an_unknown_command_handled_by_or_does_not_end_the_script():
+    d = diag("#!ipxe\nntp pool.ntp.org || ntpserver pool.ntp.org || goto next\n:next\necho on\n", "IPX101")
+    assert "ends the script" not in d.message
+    assert "'||'" in d.message
+    assert "ends the script" in diag("#!ipxe\nntpserver pool.ntp.org\n", "IPX101").message
+
+
+def test_a_settings_file_for_the_script_that_chains_it_gets_no_never_read_notes():
+    config = (
+        "#!ipxe\nset site_name My boot\niseq ${platform} efi && set disk x.efi || set disk x.kpxe\nexit\n"
+    )
+    assert "IPX404" not in all_codes(config)
+    # a script that does something with what it sets still gets the note for a name it never reads
+    assert "IPX404" in all_codes(config.replace("exit\n", "chain http://x.example/${disk}\n"))
+
+
+def test_a_sub_menu_chained_back_or_by_a_guessed_value_is_not_its_parent(tmp_path, run_cli):
+    # menu.ipxe chains the chosen sub-menu and shows ':error'; linux.ipxe's entries chain back to it
+    # ('chain linux.ipxe' to return), and tools.ipxe chains ${menu}.ipxe without a menu of its own
+    (tmp_path / "menu.ipxe").write_text(
+        "#!ipxe\n:main\nmenu M\nitem linux Linux\nitem tools Tools\nchoose menu || exit\n"
+        "chain ${menu}.ipxe || goto error\ngoto main\n:error\necho failed\nprompt\ngoto main\n"
+    )
+    (tmp_path / "linux.ipxe").write_text(
+        "#!ipxe\nmenu L\nitem debian Debian\nchoose sub || exit\nchain ${sub}.ipxe || goto error\nexit\n"
+    )
+    (tmp_path / "debian.ipxe").write_text(
+        "#!ipxe\nkernel http://x.example/linux || goto back\nboot\n:back\nchain linux.ipxe\n"
+    )
+    (tmp_path / "tools.ipxe").write_text("#!ipxe\nchain ${menu}.ipxe || goto tools_exit\n:tools_exit\nexit\n")
+    result = run_cli("--format", "json", "--fail-on", "never", ".", cwd=tmp_path)
+    found = [(d["path"], d["severity"]) for d in json.loads(result.stdout) if d["code"] == "IPX201"]
+    # the jump to ':error' happens in menu.ipxe, where linux.ipxe was entered
+    assert found == [("linux.ipxe", "info")]

@@ -63,6 +63,10 @@ async def test_a_chained_file_whose_name_is_not_utf8_is_in_its_tree(
     # the lint's own finding (IPX110) says the lint is there, not only the parser's
     found = await diagnostics_where(client, uri, lambda ds: any(d.code == "IPX110" for d in ds))
     assert not [d for d in found if d.code == "IPX403"], found  # base-url is set by menu.ipxe
+    # its chain path names it: with U+FFFD for the byte, never a lone surrogate (which the server sent
+    # as the escape '\udce9', refused by strict JSON parsers such as Emacs's)
+    via = [d.message for d in found if "via " in d.message]
+    assert via and all("caf\ufffd.ipxe" in m and "\udce9" not in m for m in via), [ascii(m) for m in via]
 
 
 async def test_settings_in_an_unsaved_buffer_rename_and_go_to_their_set(client: LanguageClient) -> None:
@@ -137,11 +141,12 @@ async def test_hover_on_a_setting_shows_its_values_along_the_tree(
 ) -> None:
     # hovering '${base-url}' in a chained script said only "setting base-url": not that menu.ipxe sets
     # it, nor to what; hovering the name a 'set' stores said nothing at all
-    (tmp_path / "menu.ipxe").write_text(
-        "#!ipxe\nset base-url http://boot.example/ipxe\nchain linux.ipxe || goto retry\n"
-        ":retry\nset base-url http://mirror.example/ipxe\nchain linux.ipxe\n"
+    (tmp_path / "menu.ipxe").write_bytes(
+        b"#!ipxe\nset base-url http://boot.example/ipxe\nchain linux.ipxe || goto retry\n"
+        b":retry\nset base-url http://mirror.example/ipxe\nchain linux.ipxe\n"
+        b"set title caf\xe9\n"  # a Latin-1 byte: the file is not UTF-8
     )
-    text = "#!ipxe\nkernel ${base-url}/vmlinuz\nboot\n"
+    text = "#!ipxe\nkernel ${base-url}/vmlinuz\necho ${title}\nboot\n"
     uri = open_script(client, tmp_path / "linux.ipxe", text)
     document = types.TextDocumentIdentifier(uri=uri)
     found = await client.text_document_hover_async(
@@ -152,7 +157,14 @@ async def test_hover_on_a_setting_shows_its_values_along_the_tree(
     assert "**setting** `base-url`" in shown
     assert "`menu.ipxe:2` `set base-url http://boot.example/ipxe`" in shown, shown
     assert "`menu.ipxe:5` `set base-url http://mirror.example/ipxe`" in shown, shown
-    menu_text = (tmp_path / "menu.ipxe").read_text()
+    # the store's line is shown as text: the byte that is not UTF-8 as U+FFFD, never a raw byte in the
+    # reply (which is not valid UTF-8 JSON then)
+    found = await client.text_document_hover_async(
+        types.HoverParams(text_document=document, position=pos(text, "${title}", delta=3))
+    )
+    assert found is not None and isinstance(found.contents, types.MarkupContent), found
+    assert "`set title caf\ufffd`" in found.contents.value, ascii(found.contents.value)
+    menu_text = (tmp_path / "menu.ipxe").read_text(errors="replace")
     menu_uri = open_script(client, tmp_path / "menu.ipxe", menu_text)
     found = await client.text_document_hover_async(
         types.HoverParams(
@@ -163,3 +175,25 @@ async def test_hover_on_a_setting_shows_its_values_along_the_tree(
     assert found is not None and isinstance(found.contents, types.MarkupContent), found
     assert "**setting** `base-url`" in found.contents.value
     assert "`menu.ipxe:5`" in found.contents.value
+
+
+async def test_completion_and_symbols_name_a_parent_that_is_not_utf8_displayably(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # a parent whose name and label hold a Latin-1 byte: 'set in men\udcfa.ipxe' and ':caf\udce9' went
+    # out as lone surrogate escapes, which strict JSON parsers refuse
+    (tmp_path / "men\udcfa.ipxe").write_bytes(b"#!ipxe\n:caf\xe9\nset title boot\nchain child.ipxe\n")
+    text = "#!ipxe\necho ${\n"
+    uri = open_script(client, tmp_path / "child.ipxe", text)
+    found = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=pos(text, "${", delta=2)
+        )
+    )
+    assert found is not None
+    items = found.items if isinstance(found, types.CompletionList) else found
+    title = next(i for i in items if i.label == "title")
+    assert title.detail == "set in men\ufffd.ipxe", ascii(title.detail)
+    symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="caf"))
+    names = [(s.name, s.container_name) for s in symbols or [] if s.name.startswith(":caf")]
+    assert names == [(":caf\ufffd", "men\ufffd.ipxe")], ascii(names)

@@ -266,3 +266,17 @@ def test_a_database_removed_while_serving_is_opened_again(server: LiveServer) ->
     assert "target A for" in booted.text
     listed = requests.get(f"{server.url}/api/assignments", headers=server.auth, timeout=10).json()
     assert [(a["client"], a["target"]) for a in listed] == [(MAC, "a.ipxe")]
+
+
+def test_assignments_and_unassign_help_speak_of_no_target():
+    # `--root`'s help said "(checks TARGET, ...)" on commands that take no TARGET
+    from click.testing import CliRunner
+
+    from ipxescript.cli import main
+
+    for command in ("assignments", "unassign"):
+        shown = " ".join(CliRunner().invoke(main, [command, "--help"]).output.split())
+        assert "TARGET" not in shown and "reads state_dir from its ipxescript.toml" in shown
+    assert "checks TARGET is under it" in " ".join(
+        CliRunner().invoke(main, ["assign", "--help"]).output.split()
+    )

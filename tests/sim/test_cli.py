@@ -331,6 +331,38 @@ def test_tftp_fetching(tmp_path):
     ]
 
 
+@pytest.mark.timeout(60)
+def test_tftp_request_is_sent_again_when_unanswered(tmp_path):
+    # tftp.c: tftp_timer_expired sends the RRQ again: a server that missed the first one (busy, starting)
+    # still serves the file; ipxesim waited once for 5 s and said "Connection timed out"
+    (tmp_path / "t.ipxe").write_text("#!ipxe\necho over tftp\n")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    stop = threading.Event()
+
+    def deaf_once() -> None:
+        sock.recvfrom(2048)  # the first request is lost
+        serve_tftp(tmp_path, sock, stop)
+
+    thread = threading.Thread(target=deaf_once, daemon=True)
+    thread.start()
+    try:
+        code, out, _ = ipxesim(f"tftp://127.0.0.1:{port}/t.ipxe")
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()
+    assert (code, out) == (0, "over tftp\n== exit 0\n")
+
+
+def test_tftp_server_that_never_answers_is_tftps_timeout():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        code, out, err = ipxesim(f"tftp://127.0.0.1:{silent.getsockname()[1]}/t.ipxe")
+    assert out == "== error 0x4c126092: Connection timed out\n"  # tftp.c's error file, not httpcore.c's
+
+
 def test_explore_json(tmp_path):
     text = "menu M\nitem a A\nitem b B\nchoose --timeout 1000 x || exit 1\ngoto ${x}\n:a\nexit 0\n:b\nshell\n"
     code, out, _ = ipxesim(script(tmp_path, text), "--explore", "--json")
@@ -412,3 +444,40 @@ def test_keys_and_choices_the_run_never_asked_for_are_named(tmp_path):
         "--choose b: not used, no menu asked for it before the run ended"
     ]
     assert ipxesim(path, "--keys", "ENTER")[2] == ""
+
+
+class _Moved(_Quiet):
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path == "/go":
+            self.send_response(302)
+            self.send_header("Location", "/d/r.ipxe")
+            self.end_headers()
+            return
+        super().do_GET()
+
+
+def test_a_redirected_script_runs_from_where_it_was_sent(tmp_path):
+    # downloader.c: downloader_vredirect sets the image's URI to the redirect's target, so ${cwuri} and
+    # relative names are resolved there (ipxesim chained the top folder's next.ipxe)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "r.ipxe").write_text("#!ipxe\necho at ${cwuri}\nchain next.ipxe\n")
+    (tmp_path / "d" / "next.ipxe").write_text("#!ipxe\necho next in d\n")
+    (tmp_path / "next.ipxe").write_text("#!ipxe\necho next at the top\n")
+    handler = lambda *a, **k: _Moved(*a, directory=str(tmp_path), **k)  # noqa: E731
+    server = socketserver.TCPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        code, out, _ = ipxesim(script(tmp_path, f"chain {base}/go\n", name="s.ipxe"))
+        mapped = ipxesim("http://boot.example/go", "--map", f"http://boot.example/={base}/")[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert out.splitlines() == [
+        f"{base}/go... ok",  # the line names what was asked for
+        f"at {base}/d/r.ipxe",
+        "next.ipxe... ok",
+        "next in d",
+        "== exit 0",
+    ]
+    assert mapped.splitlines()[:2] == ["at http://boot.example/d/r.ipxe", "next.ipxe... ok"]

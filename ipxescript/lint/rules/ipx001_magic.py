@@ -19,6 +19,14 @@ Passing::
 
     #!ipxe
     echo hello
+
+Passing::
+
+    ---
+    permalink: boot.ipxe
+    ---
+    #!ipxe
+    echo served by GitHub Pages without its front matter
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
 from ipxescript.lint.context import LintContext
+from ipxescript.lint.template import front_matter_end
 
 CODE = "IPX001"
 NAME = "magic-line"
@@ -76,6 +85,8 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         return
     stripped = text.lstrip(WHITESPACE)
     skipped = len(text) - len(stripped)
+    if skipped and skipped == front_matter_end(text) and stripped[:6] in ("#!ipxe", "#!gpxe"):
+        return  # Jekyll front matter: the page is served without it
     if skipped and stripped[:6].lower() in ("#!ipxe", "#!gpxe") and _only_template_before(ctx, skipped):
         yield Diagnostic(
             CODE, Severity.INFO,

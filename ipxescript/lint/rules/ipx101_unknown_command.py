@@ -62,10 +62,22 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         yield _retold(ctx, d, line, line is not None and line.index not in reachable)
 
 
+def _handled_by_or(line: LogicalLine | None, start: int) -> bool:
+    """The unknown command is followed by ``||`` on its line (``ntp ... || ntpserver ... || goto x``)."""
+    if line is None:
+        return False
+    index = next((k for k, c in enumerate(line.commands) if c.start <= start < c.end), None)
+    return index is not None and index < len(line.operators) and line.operators[index].text == "||"
+
+
 def _retold(ctx: LintContext, d: Diagnostic, line: LogicalLine | None, unreachable: bool) -> Diagnostic:
     text = ctx.script.text
     name = text[d.start : d.end]
-    base = f"'{name}' is not an iPXE command: the line fails with 'command not found' and ends the script"
+    base = f"'{name}' is not an iPXE command: " + (
+        "it fails with 'command not found' and the '||' after it runs what follows"
+        if _handled_by_or(line, d.start)
+        else "the line fails with 'command not found' and ends the script"
+    )
     fix: Fix | None = None
     suggestions: tuple[str, ...] = ()
     if not ctx.overlaps_mask(d.start, d.end):

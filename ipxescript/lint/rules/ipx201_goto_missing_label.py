@@ -18,6 +18,10 @@ screen lives in the parent, a common idiom, and some script up the chain has the
 otherwise (``goto linux_menu`` in a sub-menu shows the parent's error screen instead). A parent whose
 ``chain ${base}/linux/menu.ipxe`` starts with a server the linter cannot know still names the file when
 the path after the last ``${...}`` ends exactly one file's path in the tree (``menus/linux/menu.ipxe``).
+A file this script chains that chains it back (``chain linux.ipxe`` to return to the menu) is not
+counted as a parent: the failure climbs to the script that entered this one first. Nor is a file
+whose ``chain ${menu}.ipxe`` reaches this one only through a value stored elsewhere in the tree, when
+another parent names it by its own values.
 
 Failing::
 
@@ -42,6 +46,7 @@ from collections.abc import Iterator
 from ipxescript.analysis.boottree import BootTree, Edge, TreeFile
 from ipxescript.analysis.diagnostics import Diagnostic, Edit, Fix, Severity
 from ipxescript.lint.context import LintContext
+from ipxescript.syntax.tree import Reference
 
 CODE = "IPX201"
 NAME = "goto-missing-label"
@@ -57,9 +62,23 @@ def _parent_handlers(ctx: LintContext) -> list[Edge] | None:
 
 def _handling_edges(tree: BootTree, tree_file: TreeFile) -> list[Edge] | None:
     edges = tree.named_by(tree_file) or _by_tail(tree).get(id(tree_file), [])
+    # a script this one chains that chains it back (a sub-menu's 'chain linux.ipxe' to return) runs it
+    # again inside its own chain: the failure climbs to where this script was entered first
+    below = tree.descendants(tree_file) if len(edges) > 1 else set()
+    edges = [e for e in edges if id(e.source) not in below] or edges
+    # a chain through a setting its own file never stores (``chain ${menu}.ipxe`` in a sub-menu
+    # without a menu of its own) only may reach this script: the chains that name it by their own
+    # values are its parents
+    edges = [e for e in edges if _own_values(e)] or edges
     if not edges or any(e.failure_handler is None for e in edges):
         return None
     return edges
+
+
+def _own_values(edge: Edge) -> bool:
+    """Every ``${...}`` of the edge's target is a setting its own file stores."""
+    written = edge.source.model.settings.written_names
+    return all(not isinstance(p, Reference) or p.setting in written for p in edge.word.parts)
 
 
 _TAILS: weakref.WeakKeyDictionary[BootTree, dict[int, list[Edge]]] = weakref.WeakKeyDictionary()
@@ -147,10 +166,10 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
     if ctx.has_template_labels:
         return  # a label written with template text could have any name once rendered
     suggest = ctx.label_suggester
-    parents = _parent_handlers(ctx)
     # only a goto whose literal target names no label can be reported: found by the flow's index
     lines = ctx.flow.lines_with_goto_to(ctx.flow.missing_goto_targets())
     gotos = [(line, ctx.bound(c)) for line in lines for c in line.commands if c.name == "goto"]
+    parents = _parent_handlers(ctx) if gotos else None
     for line, bound in gotos:
         if len(bound.positionals) != 1 or bound.option_words:
             continue

@@ -5,7 +5,8 @@ item has no such label, ``goto`` fails ("no such label"), the trailing ``||`` sw
 and execution carries on with the next line: usually the first section below, which boots another
 entry without a word. (When the next line uses ``${target}`` itself, e.g.
 ``chain ${target}.ipxe``, or only reports the failure, the fallback is deliberate and nothing is
-reported.)
+reported; so when the fallback lands on a label whose first line does that, as in netboot.xyz's
+sub-menus.)
 
 Failing::
 
@@ -29,6 +30,23 @@ Passing::
     item fedora Fedora
     choose target || goto cancel
     goto ${target} ||
+    chain --autofree http://boot.example.com/${target}.ipxe || goto cancel
+    goto cancel
+    :debian
+    kernel http://boot.example.com/debian/linux
+    boot
+    :cancel
+    exit
+
+Passing::
+
+    #!ipxe
+    menu Boot
+    item debian Debian
+    item fedora Fedora
+    choose target || goto cancel
+    goto ${target} ||
+    :change_menu
     chain --autofree http://boot.example.com/${target}.ipxe || goto cancel
     goto cancel
     :debian
@@ -62,17 +80,21 @@ def _reads(line: LogicalLine, setting: str) -> bool:
     )
 
 
-def _fallthrough_line(ctx: LintContext, line: LogicalLine) -> LogicalLine | None:
-    """The line a failed ``goto`` falls to: only when the rest of the dispatch line does nothing."""
+def _fallthrough_line(ctx: LintContext, line: LogicalLine) -> tuple[LogicalLine, LogicalLine | None] | None:
+    """The line a failed ``goto`` falls to (a label or a command line), and the first command line from
+    there (below the labels it falls past): only when the rest of the dispatch line does nothing."""
     after = line.commands[1:]
     if any(c.words for c in after) or not ctx.flow.lines[line.index].falls_through:
         return None
+    landing: LogicalLine | None = None
     for following in ctx.script.lines[line.index + 1 :]:
         if following.index in ctx.template_barriers:
-            return None
-        if following.label is not None or any(c.words for c in following.commands):
-            return following
-    return None
+            break
+        if any(c.words for c in following.commands):
+            return (landing or following), following
+        if following.label is not None and landing is None:
+            landing = following
+    return (landing, None) if landing is not None else None
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
@@ -80,8 +102,11 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
         line, goto = dispatch.line, dispatch.goto
         if not dispatch.missing or line.index not in ctx.flow.reachable or not _failure_handled(line, goto):
             continue  # IPX304 reports the items of an unguarded dispatch
-        landing = _fallthrough_line(ctx, line)
-        if landing is None or _reads(landing, dispatch.setting) or boots_from(ctx, landing.index) is None:
+        found = _fallthrough_line(ctx, line)
+        if found is None:
+            continue
+        landing, body = found
+        if body is not None and _reads(body, dispatch.setting) or boots_from(ctx, landing.index) is None:
             continue  # a fallback that reads the choice, or that only reports, is deliberate
         into = (
             f"':{landing.label.name}'"

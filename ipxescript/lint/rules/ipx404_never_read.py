@@ -4,6 +4,8 @@ A setting that the script stores (``set``, ``read``, ``choose``) but never reads
 ``show`` or ``inc`` and that iPXE itself does not use is dead -- or the read has a typo
 (``set menu-timeout 5000`` with ``--timeout ${menu_timeout}``). Info only: a chained script may read it.
 Linting a boot tree (a folder, or several files), a read in any script chained with this one counts.
+A settings file (a script that only sets, tests and jumps, such as netboot.xyz's ``boot.cfg``) gets no
+note: its settings are for the script that chains it, which reads them after the chain returns.
 
 Failing::
 
@@ -16,6 +18,12 @@ Passing::
     #!ipxe
     set menu-timeout 5000
     echo ${menu-timeout}
+
+Passing::
+
+    #!ipxe
+    set site_name My boot server
+    iseq ${platform} efi && set boot_file snponly.efi || set boot_file undionly.kpxe
 """
 
 from __future__ import annotations
@@ -30,9 +38,13 @@ from ipxescript.lint.context import LintContext
 CODE = "IPX404"
 NAME = "setting-never-read"
 SEVERITY = Severity.INFO
+# what a settings file for its caller runs: stores, tests and jumps, nothing that uses a value
+SETTINGS_FILE = frozenset(("set", "clear", "iseq", "isset", "goto", "exit", "cpuid"))
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
+    if ctx.command_names <= SETTINGS_FILE:
+        return  # a settings file: the script that chains it reads them
     model = settings(ctx)
     reported: set[str] = set()
     fine: set[str] = set()  # names read somewhere, or iPXE's: most writes are of these

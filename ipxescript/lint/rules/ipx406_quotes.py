@@ -6,7 +6,9 @@ iPXE has no quoting: ``"`` and ``'`` are ordinary characters and words are split
 (the kernel parses its own command line) and are not reported.
 
 ``iseq "${x}" "-1"`` quotes both sides alike: the quotes cancel out in the comparison, and they keep a
-value such as ``-1`` from being read as an option, so it is not reported.
+value such as ``-1`` from being read as an option, so it is not reported. Nor is a quoted ``set`` value that the script reads only inside kernel
+parameters (``set keys "ssh-rsa AAAA me@host"`` then ``kernel ... keys=${keys}``): there the kernel
+needs the quotes to keep the spaces in one parameter.
 
 Failing::
 
@@ -26,6 +28,13 @@ Passing::
     isset ${menu-timeout} || set menu-timeout 5000
     iseq "${menu-timeout}" "-1" && goto quiet ||
     :quiet
+
+Passing::
+
+    #!ipxe
+    set keys "ssh-rsa AAAA me@host"
+    kernel http://boot.example.com/vmlinuz authorized_keys=${keys}
+    boot
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from collections.abc import Iterator
 
 from ipxescript.analysis.diagnostics import Diagnostic, Severity
 from ipxescript.lint.context import LintContext
-from ipxescript.syntax.tree import Word
+from ipxescript.syntax.tree import Reference, Word
 
 CODE = "IPX406"
 NAME = "literal-quotes"
@@ -46,6 +55,8 @@ CHECKED: dict[str, int | None] = {
     "imgselect": 0, "imgload": 0, "sanboot": None, "sanhook": None, "item": 0,
 }  # fmt: skip
 QUOTES = "\"'"
+# commands whose positionals after the first are the kernel's command line
+KERNEL_LINES = ("kernel", "chain", "imgexec", "imgargs", "imgload", "imgselect", "imgfetch", "module", "boot")
 
 
 def check(ctx: LintContext) -> Iterator[Diagnostic]:
@@ -64,8 +75,24 @@ def check(ctx: LintContext) -> Iterator[Diagnostic]:
             continue
         if name == "iseq" and _quoted_alike(words):
             continue  # "a" and "b" compare as a and b do
+        if name == "set" and len(words) > 1 and _kernel_parameter_only(ctx, words[0].text):
+            continue  # the kernel parses its own quotes: they keep the value one parameter
         # 'set msg press 'Y' to go' quotes a word of prose on purpose: only a quoted value counts
         yield from _quoted(name, words, openers=2 if name == "set" else len(words))
+
+
+def _kernel_parameter_only(ctx: LintContext, setting: str) -> bool:
+    """The script reads ``${setting}`` and only ever inside a kernel parameter (``name=${setting}``)."""
+    read = False
+    for _line, bound in ctx.commands:
+        for word in bound.command.words:
+            if not any(isinstance(p, Reference) and p.setting == setting for p in word.parts):
+                continue
+            positional = next((j for j, w in enumerate(bound.positionals) if w is word), -1)
+            if bound.name not in KERNEL_LINES or positional < 1 or "=" not in word.text.split("${", 1)[0]:
+                return False
+            read = True
+    return read
 
 
 def _quoted_alike(words: list[Word]) -> bool:
