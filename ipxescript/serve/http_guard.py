@@ -290,7 +290,15 @@ class GuardedProtocol(asyncio.Protocol):
             sock = transport.get_extra_info("socket")
             if sock is None or transport.is_closing():
                 raise ConnectionResetError("the client went away")
-            await send_file(sock.fileno(), body.fd, 0, body.size, self.guard.limits.send_stall_timeout, head)
+            await send_file(
+                sock.fileno(),
+                body.fd,
+                0,
+                body.size,
+                self.guard.limits.send_stall_timeout,
+                head,
+                blocking=True,
+            )
         except SendStalled as exc:
             metrics.inc("http_refused_total", reason="send_stall")
             log.debug("HTTP %s: %s, dropped", self.peer, exc)

@@ -389,3 +389,50 @@ def test_large_bodies_at_once_each_whole_while_others_stall_or_go_away(make_serv
         for sock in stalled:
             sock.close()
     assert whole() == data
+
+
+def test_a_body_sent_in_blocking_mode_leaves_the_socket_non_blocking(tmp_path: Path) -> None:
+    """The lean path sends a large body with the socket in blocking mode (one sendfile per body while the
+    client reads): a reader that keeps up gets every byte, one that stops is given up after the stall
+    limit, and either way the socket is non-blocking again afterwards, as the event loop needs it."""
+    from ipxescript.serve.sendfile import SendStalled, send_file
+
+    data = os.urandom(3 * 1024**2)
+    path = tmp_path / "body.img"
+    path.write_bytes(data)
+
+    async def send(reads: bool) -> tuple[bytes, bool, bool]:
+        listener = socket.create_server(("127.0.0.1", 0))
+        client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # small buffers: a stall shows
+        client.connect(listener.getsockname())
+        server, _ = listener.accept()
+        listener.close()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+        server.setblocking(False)
+        client.settimeout(10)
+        received = bytearray()
+        loop = asyncio.get_running_loop()
+
+        def read_all() -> None:
+            while len(received) < len(data) + 4 and (chunk := client.recv(65536)):
+                received.extend(chunk)
+
+        reader = loop.run_in_executor(None, read_all) if reads else None
+        stalled = False
+        with open(path, "rb") as body:
+            try:
+                await send_file(server.fileno(), body.fileno(), 0, len(data), 1.0, b"HEAD", blocking=True)
+            except SendStalled:
+                stalled = True
+        if reader is not None:
+            await reader
+        blocking_after = os.get_blocking(server.fileno())
+        server.close()
+        client.close()
+        return bytes(received), stalled, blocking_after
+
+    received, stalled, blocking_after = asyncio.run(send(reads=True))
+    assert received == b"HEAD" + data and not stalled and not blocking_after
+    received, stalled, blocking_after = asyncio.run(send(reads=False))
+    assert received == b"" and stalled and not blocking_after
