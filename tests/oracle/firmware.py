@@ -285,10 +285,16 @@ class Firmware:
             if end_text in self.text_since(begin):
                 break  # the case ended early: the keys left are reported by the caller
             self.chunks.append((time.monotonic(), b"<<KEY " + token.encode() + b">>"))
+            drawing = self.decoder.session if self.decoder.in_screen else None
             self.send(key_bytes(token))
             self.sent_keys.setdefault(case.name, []).append(token)
             self._pending_snapshot = True
-            if token == "ESC":
+            if token == "ESC" and drawing is not None:
+                # Esc cancels a menu or form: its last screen is taken as it ends. A countdown ticking
+                # while OVMF holds the ESC is no reaction to it (it would add a screen).
+                self._pending_snapshot = False
+                self._pending_snapshot = not self._wait_for_drawing_end(drawing)
+            elif token == "ESC":
                 self._wait_for_reaction()
         remaining = deadline - time.monotonic()
         self.wait_until(
@@ -304,6 +310,19 @@ class Firmware:
             return len(self.decoder.raw) > self._bytes_at_key or time.monotonic() >= until
 
         self.wait_until(reacted, ESC_PAUSE + 1, "the firmware to take the ESC key")
+
+    def _wait_for_drawing_end(self, session: int) -> bool:
+        """Wait (at most ESC_PAUSE) until drawing SESSION ended; whether it did."""
+        until = time.monotonic() + ESC_PAUSE
+        d = self.decoder
+
+        def ended() -> bool:
+            with d.lock:
+                return not d.in_screen or d.session != session or time.monotonic() >= until
+
+        self.wait_until(ended, ESC_PAUSE + 1, "the firmware to take the ESC key")
+        with d.lock:
+            return not d.in_screen or d.session != session
 
     def _on_screen(self, text: str) -> bool:
         d = self.decoder

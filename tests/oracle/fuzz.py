@@ -257,6 +257,8 @@ COLOURS = [
     "set boldoff ${esc:string}[22m",
     "set fg_gre ${esc:string}[32m",
     "set reset ${esc:string}[0m",
+    "set cls:hex 1b:5b:4a",  # the corpus's clear screen ("^[[J"), echoed before menus and jumps
+    "set cls ${cls:string}",
 ]
 DECOR = ["", "", "${bold}", "${fg_gre}${bold}", "${reset}"]
 RW_LABELS = ["linux", "tools", "back", "exit_"]  # the item labels a real-world menu jumps to
@@ -264,8 +266,9 @@ RW_LABELS = ["linux", "tools", "back", "exit_"]  # the item labels a real-world 
 
 def menu_rw(profile: str) -> st.SearchStrategy[tuple[list[str], list[str]]]:
     """A menu written like the corpus's: gaps, --key shortcuts, an item --default or choose --default,
-    a named menu, --keep, colour codes, `goto ${target}` to labels, and a `back` item that shows the
-    menu again (the second time with a timeout, and at most twice)."""
+    a named menu, --keep, colour codes, `goto ${target}` to labels (after `echo ${cls}`, a clear screen,
+    as in many corpus menus), and a `back` item that shows the menu again (the second time with a
+    timeout, and at most twice)."""
 
     @st.composite
     def build(draw: st.DrawFn) -> tuple[list[str], list[str]]:
@@ -305,8 +308,9 @@ def menu_rw(profile: str) -> st.SearchStrategy[tuple[list[str], list[str]]]:
         timeout = " --timeout 1000" if not keys else " --timeout ${to}"
         lines.insert(0, "set to:int32 0")
         lines.append(f"choose{into}{default}{timeout}{keep} target && goto rw_${{target}} || goto rw_cancel")
+        clears = draw(st.sampled_from(["", "", "echo ${cls}"]))  # corpus menus clear after choosing
         for lab in labels:
-            lines.append(f":rw_{lab}")
+            lines += [f":rw_{lab}", *([clears] if clears else [])]
             if lab == "back":
                 lines += ["inc rounds", "set to:int32 1000", "iseq ${rounds} 2 && goto rw_end || goto rw_top"]
             else:
@@ -399,6 +403,9 @@ def odd_line() -> st.SearchStrategy[str]:
                 "echo -n Enter: ${} && echo x",
                 "set fa la && goto ${fa} || echo nogoto ${errno}",
                 "echo ${esc:string}[1mbold${esc:string}[0m",
+                "echo ${cls}",
+                "echo -n before${cls} && echo after",
+                "echo ${esc:string}[2J${esc:string}[1;1Hhome",
             ]
         ),
         st.sampled_from([78, 79, 80, 81, 159, 160, 161, 250]).map(lambda n: "echo " + digits[:n]),
@@ -413,7 +420,7 @@ def realworld_block(profile: str) -> st.SearchStrategy[tuple[list[str], list[str
 
     def colours(t: tuple[bool, tuple[list[str], list[str]]]) -> tuple[list[str], list[str]]:
         wanted, (lines, keys) = t
-        uses = any(c in ln for ln in lines for c in ("${esc", "${bold", "${fg_", "${reset"))
+        uses = any(c in ln for ln in lines for c in ("${esc", "${bold", "${fg_", "${reset", "${cls"))
         return (COLOURS + lines if wanted or uses else lines), keys
 
     return st.tuples(st.booleans(), st.one_of(menu_rw(profile), prompt_rw(), loop, plain)).map(colours)

@@ -63,6 +63,35 @@ def test_identical_rest_snapshots_collapse_and_blank_ones_are_dropped() -> None:
     assert [s.rows[3] for s in decoder.screens] == ["   A"]
 
 
+EFI_CLEAR = b"\x1b[2J\x1b[01;01H"  # what OVMF sends for the ClearScreen a script's ESC[J asks for
+
+
+@pytest.mark.parametrize("clear", [EFI_CLEAR, b"\x1b[J", b"\x1b[2J"])
+def test_a_scripts_clear_is_no_drawing(clear: bytes) -> None:
+    # `echo -n a${cls}b` + `echo ${cls}` + `echo c`; the BIOS build passes the script's bytes through
+    # at the bottom row (after scrolling), the EFI builds clear and move home
+    filler = b"".join(b"line %d\r\n" % i for i in range(30))
+    decoder = boot(filler, b"a", clear, b"b\r\n", clear, b"\r\nc\r\n")
+    decoder.take_snapshot()
+    decoder.feed(b"d\r\n")
+    assert decoder.lines.lines[-4:] == ["ab", "", "c", "d"]
+    assert not decoder.in_screen and decoder.screens == []
+
+
+def test_a_menu_after_a_scripts_clear_is_still_a_drawing() -> None:
+    decoder = boot(EFI_CLEAR, b"\r\n", MENU_ENTRY, b"\x1b[04;02H  A", MENU_EXIT, b"after\r\n")
+    assert decoder.lines.lines[-2:] == ["", "after"]
+    assert [s.rows[3] for s in decoder.screens] == ["   A"]
+
+
+def test_the_bios_builds_stray_m_after_a_drawing_ends_it_as_usual() -> None:
+    # the BIOS build's endwin: `\n` on the last row, then its broken `ESC 0m` (a terminal shows the m)
+    exit_ = b"\x1b[25;1H\x1b[0;22m\r\n\x1b0m\x1b[39m\x1b[2J"
+    decoder = boot(b"\x1b0m\x1b[2J\x1b[04;02H  A", exit_, b"after\r\n")
+    assert [s.rows[3] for s in decoder.screens] == ["   A"]
+    assert decoder.lines.lines[-1] == "after" and not decoder.in_screen
+
+
 def test_lost_bytes_are_noticed() -> None:
     decoder = boot(MENU_ENTRY, b"\x1b[22;0      \x1b[22;02H")
     assert decoder.garbled_lines

@@ -9,7 +9,13 @@ with `\\r`, `\\n`, `\\b` and colour escapes; a full-screen drawing (menu, login 
 * a clear in line mode enters screen mode: a partial line is ended there, and the bytes drive an 80x25
   grid instead;
 * in screen mode, a `\\n` followed by a clear ends the drawing: the grid is snapshotted just before
-  that `\\n` and line mode resumes on a fresh line.
+  that `\\n` and line mode resumes on a fresh line;
+* a script can clear the screen too (`echo ${cls}` with `set cls:hex 1b:5b:4a`, 26 corpus scripts), and
+  then no drawing follows: iPXE's `endwin` moves to the last row and prints `\\n` there, while a script
+  goes on printing lines. So a `\\n` that is not right after a move to the last row, or text after the
+  drawing's `\\n`, shows that the clear was the script's: the screen mode is undone (its snapshots
+  dropped, the partial line before the clear restored, the text since the clear put on the lines),
+  which is what the simulator's console shows (it prints no escapes).
 """
 
 from __future__ import annotations
@@ -149,6 +155,12 @@ class Decoder:
     garbled_lines: list[int] = field(default_factory=list)
     _esc: bytearray | None = None
     _newline_in_screen: bool = False
+    # Undoing a screen mode that was a script's clear: the characters since the clear, the line model
+    # as the clear found it (lines, partial line, column), and whether the last thing was a move.
+    _screen_text: list[str] = field(default_factory=list)
+    _lines_at_clear: tuple[int, list[str], int] = (0, [], 0)
+    _moved: bool = False
+    _stray_m: bool = False  # the BIOS build's broken `ESC 0m` left its `m` to come
 
     def feed(self, data: bytes) -> None:
         with self.lock:
@@ -164,6 +176,7 @@ class Decoder:
                 # the BIOS build's mucurses writes "\0330m" (no `[`): a terminal takes ESC 0 as a
                 # two-byte escape and shows the `m` (shared/firmware/README.md)
                 self._esc = None
+                self._stray_m = True
             elif len(self._esc) == 1 and byte != ord("["):
                 self._esc = None
                 self._garbled()
@@ -181,10 +194,23 @@ class Decoder:
             self._esc = bytearray()
             return
         ch = chr(byte) if byte < 0x80 else "?"
-        if self.in_screen:
+        stray, self._stray_m = self._stray_m and ch == "m", False
+        if self.in_screen and stray:
+            self._screen_text.append(ch)  # part of an escape, though shown: decides nothing
+            self.grid.put(ch)
+        elif self.in_screen:
+            self._screen_text.append(ch)
+            if ch == "\n" and not (self._moved and self.grid.row == ROWS - 1):
+                self._not_a_drawing()
+                return
+            if self._newline_in_screen and ch != "\r":
+                self._not_a_drawing()
+                return
             if ch == "\n":
                 self.take_snapshot()
                 self._newline_in_screen = True
+            elif ch != "\r":
+                self._moved = False
             self.grid.put(ch)
         else:
             self.lines.put(ch)
@@ -194,14 +220,31 @@ class Decoder:
 
     def _csi(self, params: str, final: str) -> None:
         if final == "J" and not self.in_screen and self.enable_after is None:
-            if self.lines.partial():
-                self.lines.end_line()
+            lines = self.lines
+            self._lines_at_clear = (len(lines.lines), list(lines._cur), lines._col)
+            self._screen_text = []
+            self._moved = False
+            if lines.partial():
+                lines.end_line()
             self.in_screen = True
             self.session += 1
             self._newline_in_screen = False
         elif final == "J" and self._newline_in_screen:
             self.in_screen = False
+        if final in "Hf":
+            self._moved = True
         self.grid.csi(params, final)
+
+    def _not_a_drawing(self) -> None:
+        """The clear that started this screen mode was a script's: back to lines, as if no clear."""
+        count, partial, col = self._lines_at_clear
+        del self.lines.lines[count:]
+        self.lines._cur, self.lines._col = list(partial), col
+        self.screens = [s for s in self.screens if s.session != self.session]
+        self.in_screen = self._newline_in_screen = False
+        for ch in self._screen_text:
+            self.lines.put(ch)
+        self.grid.put(self._screen_text[-1])  # the grid has had the ones before
 
     def _garbled(self) -> None:
         self.garbled_lines.append(len(self.lines.lines))
