@@ -102,17 +102,16 @@ def _option_table(spec: CommandSpec) -> dict[str, OptionSpec]:
 
 
 def bind(command: Command, spec: CommandSpec | None) -> BoundCommand:
-    bound = BoundCommand(command, spec, command.name)
     words = command.args
-    if spec is None:
-        bound.positionals = list(words)
-        return bound
+    if spec is None or not words or words[0].text[:1] != "-":  # no options (most commands), or unknown
+        return BoundCommand(command, spec, command.name, [], words, [])
+    bound = BoundCommand(command, spec, command.name)
     table = _option_table(spec)
     i = 0
     while i < len(words):
         word = words[i]
         text = word.text
-        if not text.startswith("-") or text == "-" or not word.parts or not _starts_literal(word):
+        if not text.startswith("-") or text == "-" or not _starts_literal(word):
             break
         bound.option_words.append(word)
         i += 1
@@ -165,4 +164,4 @@ def _next_word_value(bound: BoundCommand, opt: OptionSpec, word: Word, words: li
 
 
 def _starts_literal(word: Word) -> bool:
-    return isinstance(word.parts[0], Literal)
+    return isinstance(word.text_parts[0], Literal)

@@ -401,7 +401,7 @@ class BootTree:
     def _expansions(self, source: TreeFile, word: Word) -> list[list[str | None]]:
         """The word with each ``${x}`` replaced by x's known values (``values_of``) or WILD."""
         results: list[list[str | None]] = [[]]
-        for part in word.parts:
+        for part in word.text_parts:
             choices: list[str | None]
             if isinstance(part, Literal):
                 choices = [part.value]

@@ -34,8 +34,8 @@ def bind(command: Command, spec: CommandSpec, profile: Profile | None = None) ->
     # A partially dynamic word that starts with "-" is still an option word; give getopt its literal
     # name part so unknown-option checks work, and leave the value unknown.
     for i, word in enumerate(command.words):
-        if argv[i] is None and i > 0 and word.parts and not _starts_dynamic(word):
-            prefix = word.parts[0].value  # type: ignore[union-attr]
+        if argv[i] is None and i > 0 and not _starts_dynamic(word):
+            prefix = word.text_parts[0].value  # type: ignore[union-attr]
             if prefix.startswith("-"):
                 argv[i] = prefix if "=" in prefix else None
     return parse_argv(spec, argv, profile)
@@ -44,7 +44,7 @@ def bind(command: Command, spec: CommandSpec, profile: Profile | None = None) ->
 def _starts_dynamic(word: Word) -> bool:
     from ipxescript.syntax.tree import Reference
 
-    return isinstance(word.parts[0], Reference)
+    return isinstance(word.text_parts[0], Reference)
 
 
 def check_script(
@@ -309,6 +309,8 @@ def check_types(script: Script, catalog: Catalog, profile: Profile | None) -> It
     """IPX402: ``${name:type}`` with a type iPXE does not have (it expands to nothing)."""
     known = profile.setting_types if profile else frozenset(catalog.types)
     for line in script.lines:
+        if ":" not in line.text or "${" not in line.text:  # most lines: no reference with a type
+            continue
         for word in line.words:
             text = word.text
             if "${" not in text or ":" not in text:  # no reference, or none with a type

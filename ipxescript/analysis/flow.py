@@ -163,7 +163,7 @@ def _index(items: list[Word], item: Word) -> int:
 def word_pattern(word: Word) -> re.Pattern[str]:
     """A regex for the values a word can take: literal text exact, each reference anything."""
     return re.compile(
-        "".join(re.escape(p.value) if isinstance(p, Literal) else ".*" for p in word.parts), re.S
+        "".join(re.escape(p.value) if isinstance(p, Literal) else ".*" for p in word.text_parts), re.S
     )
 
 

@@ -141,8 +141,9 @@ def build_menus(model: ScriptModel) -> MenuModel:
 
 def static_setting_name(word: Word) -> str | None:
     """``x`` for a word that is exactly ``${x}`` (or ``${x:type}``, ``${blk/x}``)."""
-    if len(word.parts) == 1 and isinstance(word.parts[0], Reference) and word.parts[0].is_static:
-        return word.parts[0].setting
+    parts = word.text_parts
+    if len(parts) == 1 and isinstance(parts[0], Reference) and parts[0].is_static:
+        return parts[0].setting
     return None
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from ipxescript.analysis.binding import BoundCommand
-from ipxescript.syntax.tree import Literal, LogicalLine, Reference, Word
+from ipxescript.syntax.tree import Literal, LogicalLine, Part, Reference, Word, parts_at_zero
 
 if TYPE_CHECKING:
     from ipxescript.analysis.model import ScriptModel
@@ -136,21 +136,22 @@ class SettingsModel:
             name = command.name or ""
             if references:  # every reference in every word is a read
                 for word in command.words:
-                    if "${" not in word.text:
+                    text = word.text
+                    if "${" not in text:
                         continue  # no reference in it (most words)
-                    for ref in word.references():
-                        parts = ref.parts
-                        if len(parts) == 1 and type(parts[0]) is Literal:  # ${name}: most references
-                            inner: str | None = parts[0].value
+                    if word._e - word._s == len(text):  # no splice inside: its text's reads, moved
+                        at = word.start - base
+                        for s, e, block, setting, pattern in _text_reads(text):
+                            if pattern is None:
+                                self.reads.append(_access(setting, block, line, s + at, e + at, name))
+                            else:
+                                self._read_patterns.append((line, pattern))
+                        continue
+                    for s, e, block, setting, pattern in _reads_of(word.parts):
+                        if pattern is None:
+                            self.reads.append(_access(setting, block, line, s - base, e - base, name))
                         else:
-                            inner = ref.inner if ref.is_static else None
-                        if inner is not None:
-                            block, setting = split_name(inner)
-                            self.reads.append(
-                                _access(setting, block, line, ref.start - base, ref.end - base, name)
-                            )
-                        elif parts:
-                            self._read_patterns.append((line, _inner_pattern(ref)))
+                            self._read_patterns.append((line, pattern))
             if name in accessing:
                 self._add_writes(ctx.bound(command), line, base)
 
@@ -183,6 +184,44 @@ class SettingsModel:
             word = bound.positionals[0]
             block, setting = split_name(word.text)
             self.reads.append(_access(setting, block, line, word.start - base, word.end - base, name))
+
+
+# A read of a word: (start, end, block, setting, None), or (start, end, None, "", pattern) for a
+# computed name.
+Read = tuple[int, int, str | None, str, re.Pattern[str] | None]
+_TEXT_READS: dict[str, tuple[Read, ...]] = {}  # word text -> its reads at offsets from its start
+_TEXT_READS_KEPT = 100_000
+
+
+def _text_reads(text: str) -> tuple[Read, ...]:
+    """The reads of a word with this text (without a continuation splice inside), at offsets from
+    its start: worked out once per distinct text from its shared parts, with no node made."""
+    found = _TEXT_READS.get(text)
+    if found is None:
+        if len(_TEXT_READS) >= _TEXT_READS_KEPT:
+            _TEXT_READS.clear()  # a long-lived language server: keep the memory bounded
+        found = _TEXT_READS[text] = tuple(_reads_of(parts_at_zero(text)))
+    return found
+
+
+def _reads_of(parts: list[Part]) -> Iterator[Read]:
+    """The reads of every reference in ``parts``, outer before inner (``Word.references``' order)."""
+    stack: list[Part] = list(reversed(parts))
+    while stack:
+        ref = stack.pop()
+        if type(ref) is not Reference:
+            continue
+        inner_parts = ref.parts
+        if len(inner_parts) == 1 and type(inner_parts[0]) is Literal:  # ${name}: most references
+            inner: str | None = inner_parts[0].value
+        else:
+            inner = ref.inner if ref.is_static else None
+        if inner is not None:
+            block, setting = split_name(inner)
+            yield ref.start, ref.end, block, setting, None
+        elif inner_parts:
+            yield ref.start, ref.end, None, "", _inner_pattern(ref)
+        stack.extend(reversed(inner_parts))
 
 
 def _forms(commands: Iterable[tuple[LogicalLine, BoundCommand]]) -> set[str | None]:
@@ -274,7 +313,7 @@ _ACCESSING_MADE: dict[int, tuple[Catalog, frozenset[str | None]]] = {}  # made o
 
 
 def _word_pattern(word: Word) -> re.Pattern[str]:
-    regex = "".join(re.escape(p.value) if isinstance(p, Literal) else ".*" for p in word.parts)
+    regex = "".join(re.escape(p.value) if isinstance(p, Literal) else ".*" for p in word.text_parts)
     name = regex.rsplit("/", 1)[-1].split(":", 1)[0]
     return re.compile(name or ".*")
 

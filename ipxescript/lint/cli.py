@@ -42,6 +42,8 @@ Exit status: 0 no findings at --fail-on, 1 findings, 2 usage or input error (see
 def _codes(values: tuple[str, ...], option: str) -> tuple[str, ...] | None:
     """Codes, code prefixes (IPX2), ALL or rule names (goto-missing-label) as codes; unknown ones are
     a usage error naming the option."""
+    if not values:  # the rules' modules are not imported for nothing (a run the cache answers needs none)
+        return None
     from ipxescript.lint.config import ConfigError, rule_codes
 
     try:

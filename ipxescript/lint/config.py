@@ -219,6 +219,21 @@ def _codes(value: Any, where: str) -> tuple[str, ...]:
         raise ConfigError(f"{where}: {exc}") from None
 
 
+def _rule_code(key: str, where: str) -> str:
+    """The code of the rule a severity key names (a code or a rule name); a prefix or a typo is an
+    error, not an override that silently never applies."""
+    from ipxescript.lint.registry import find_rule
+
+    rule = find_rule(key)
+    if rule is not None:
+        return rule.code
+    try:
+        rule_codes((key,))  # a misspelt code or name: its message, with a did-you-mean
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    raise ConfigError(f"{where}: a severity is set for one rule, by its code or name, not for '{key}'")
+
+
 def check_profile(name: str) -> None:
     """``ConfigError`` (the cause alone) for a build profile the catalog does not have."""
     from ipxescript.catalog import get_catalog
@@ -250,7 +265,9 @@ def config_from_table(table: dict[str, Any], path: Path | None = None) -> LintCo
             elif key in ("severity", "severities"):
                 if not isinstance(value, dict):
                     raise ConfigError(f"{where}: expected a table of CODE = severity")
-                values["severity"] = {k.upper(): parse_severity(v, f"{where}.{k}") for k, v in value.items()}
+                values["severity"] = {
+                    _rule_code(k, f"{where}.{k}"): parse_severity(v, f"{where}.{k}") for k, v in value.items()
+                }
             elif key == "profile":
                 if not isinstance(value, str):
                     raise ConfigError(f"{where}: expected a profile name")

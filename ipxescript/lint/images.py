@@ -27,7 +27,7 @@ KERNEL_TARGET = re.compile(
 
 
 def literal_text(word: Word, hole: str = "\x00") -> str:
-    return "".join(p.value if isinstance(p, Literal) else hole for p in word.parts)
+    return "".join(p.value if isinstance(p, Literal) else hole for p in word.text_parts)
 
 
 def last_part(word: Word) -> str:

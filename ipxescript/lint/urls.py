@@ -43,7 +43,7 @@ class UrlUse:
     def __init__(self, line: LogicalLine, bound: BoundCommand, word: Word) -> None:
         self.line, self.bound, self.word = line, bound, word
         # the word's text up to its first ``${...}`` reference
-        parts = word.parts
+        parts = word.text_parts
         if len(parts) < 2 or not isinstance(parts[1], Literal):  # most words: one part, or two
             first = parts[0] if parts else None
             prefix = first.value if isinstance(first, Literal) else ""
@@ -101,7 +101,7 @@ def image_name_pattern(bound: BoundCommand, word: Word) -> re.Pattern[str] | Non
         if named.value_word is not None and not named.value_word.is_literal:
             return re.compile(".*", re.S)
         return re.compile(re.escape(named.value))
-    raw = "".join(part.value if isinstance(part, Literal) else "\x00" for part in word.parts)
+    raw = "".join(part.value if isinstance(part, Literal) else "\x00" for part in word.text_parts)
     raw = raw.split("##", 1)[0]
     raw = re.split(r"[?#]", raw, maxsplit=1)[0]
     scheme = SCHEME_RE.match(raw)

@@ -439,7 +439,7 @@ def _load_config(
 
     interface_address = interface_ipv4(config.interface) if config.interface else None
     told = address or data.get("address") or interface_address or "127.0.0.1"
-    config.address = _ipv4(str(told), "--address")
+    config.address = _ipv4(str(told), "--address" if address else f"{where}: address")
     config.bind_address = interface_address or config.address
 
     workers = http_workers if http_workers is not None else data.get("http_workers", 1)

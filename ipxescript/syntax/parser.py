@@ -148,6 +148,36 @@ def _parse(data: str | bytes, path: str | None, memo: LineMemo) -> Script:
 
 def read_shape(logical: str) -> Shape:
     """The shape of a logical line without NUL bytes or splices (``parse_logical_line``'s reading)."""
+    body = logical.strip(" \t")
+    split = body.split()
+    if " ".join(split) != body:  # other whitespace than one space between words: scan for them
+        return _read_shape_scan(logical)
+    # Most lines: words one space apart (after an indent), so each starts one after the previous one's
+    # end (a character Python splits at but iPXE does not, such as U+00A0, would have been joined back
+    # as a space).
+    words = []
+    s = len(logical) - len(logical.lstrip(" \t"))
+    for word in split:
+        e = s + len(word)
+        words.append((s, e, word))
+        s = e + 1
+    label = None
+    if body[:1] == ":":
+        label = (words[0][0], words[0][1], words[0][2][1:])
+        del words[0]
+    comment = None
+    if "#" in logical:
+        for k, (s, _e, word) in enumerate(words):
+            if word[0] == "#":
+                comment = (s, len(logical), logical[s:])
+                del words[k:]
+                break
+    return _shape(logical, label, words, comment)
+
+
+def _read_shape_scan(logical: str) -> Shape:
+    """``read_shape`` of any line: the label, the comment and the words found by the grammar's
+    terminals."""
     m = len(logical)
     label, i = _read_label(logical) if logical[:1] in _WS or logical[:1] == ":" else (None, 0)
     comment = None
@@ -165,6 +195,12 @@ def read_shape(logical: str) -> Shape:
         s = find(word, e)
         e = s + len(word)
         words.append((s, e, word))
+    return _shape(logical, label, words, comment)
+
+
+def _shape(logical: str, label: Span | None, words: list[Span], comment: Span | None) -> Shape:
+    """The shape of a line from its label, words and comment: the commands between the operators, and
+    the reader's findings (unclosed ``${``)."""
     found: list[Diagnostic] = []
     if "${" in logical:
         for s, _e, word in words:

@@ -169,14 +169,16 @@ class Word(Node):
                 literal.anchor, literal._s, literal._e, literal.value = anchor, at, self._e, text
                 parts: list[Part] = [literal]
             else:  # read once per distinct text (real scripts repeat ``${base-url}/...``), placed here
-                model = _PARTS_AT_ZERO.get(text)
-                if model is None:
-                    if len(_PARTS_AT_ZERO) >= _PARTS_KEPT:
-                        _PARTS_AT_ZERO.clear()  # a long-lived language server: keep the memory bounded
-                    model = _PARTS_AT_ZERO[text] = word_parts(text, 0, _same, _same, _ZERO)
-                parts = _placed(model, anchor, at)
+                parts = _placed(parts_at_zero(text), anchor, at)
             self.parts = parts
             return parts
+
+    @property
+    def text_parts(self) -> list[Part]:
+        """The parts its text alone gives (``parts_at_zero``), shared by every word with this text:
+        for readers of the parts' values and kinds, not of their places (offsets from the word's
+        start, no splice mapping). Read-only. Makes no node for this word."""
+        return parts_at_zero(self.text)
 
     @property
     def is_literal(self) -> bool:
@@ -197,6 +199,17 @@ class Word(Node):
 _new = object.__new__
 _PARTS_AT_ZERO: dict[str, list[Part]] = {}  # word text -> its parts at offset 0 (``Word.parts``)
 _PARTS_KEPT = 100_000
+
+
+def parts_at_zero(text: str) -> list[Part]:
+    """The parts of a word with this text at offsets from the word's start, read once per distinct
+    text and shared: read-only (``Word.parts`` places copies of them on a word)."""
+    model = _PARTS_AT_ZERO.get(text)
+    if model is None:
+        if len(_PARTS_AT_ZERO) >= _PARTS_KEPT:
+            _PARTS_AT_ZERO.clear()  # a long-lived language server: keep the memory bounded
+        model = _PARTS_AT_ZERO[text] = word_parts(text, 0, _same, _same, _ZERO)
+    return model
 
 
 def _placed(parts: list[Part], anchor: Anchor, at: int) -> list[Part]:
@@ -236,6 +249,15 @@ def word_parts(
     """
     if "${" not in word:
         return [Literal(src(base), src_end(base + len(word)), word, anchor)]
+    if word.count("${") == 1:  # most words with a reference: one, not nested
+        return _one_reference(word, base, src, src_end, anchor)
+    return _nested_parts(word, base, src, src_end, anchor)
+
+
+def _nested_parts(
+    word: str, base: int, src: Callable[[int], int], src_end: Callable[[int], int], anchor: Anchor
+) -> list[Part]:
+    """``word_parts`` of any word: the pairing of every ``${`` and ``}``, as iPXE expands them."""
     # frames: [index of "${" (or -1 for the word), list of (kind, a, b, children)]
     frames: list[tuple[int, list[tuple[str, int, int, list]]]] = [(-1, [])]
     lit_start = 0
@@ -284,6 +306,28 @@ def word_parts(
         return parts
 
     return build(frames[0][1])
+
+
+def _one_reference(
+    word: str, base: int, src: Callable[[int], int], src_end: Callable[[int], int], anchor: Anchor
+) -> list[Part]:
+    """``word_parts`` of a word with one ``${``: closed by the first ``}`` after it, else literal text
+    (a ``}`` before it closes nothing)."""
+    n = len(word)
+    at = word.find("${")
+    close = word.find("}", at + 2)
+    if close < 0:
+        return [Literal(src(base), src_end(base + n), word, anchor)]
+    parts: list[Part] = []
+    if at > 0:
+        parts.append(Literal(src(base), src_end(base + at), word[:at], anchor))
+    inner: list[Part] = []
+    if close > at + 2:
+        inner.append(Literal(src(base + at + 2), src_end(base + close), word[at + 2 : close], anchor))
+    parts.append(Reference(src(base + at), src_end(base + close + 1), inner, anchor))
+    if close + 1 < n:
+        parts.append(Literal(src(base + close + 1), src_end(base + n), word[close + 1 :], anchor))
+    return parts
 
 
 class Operator(Node):

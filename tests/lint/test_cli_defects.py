@@ -30,6 +30,11 @@ import pytest
             'select = ["IPX2"]\n[build]\nimgtrust = "yes"\n',
             ".ipxelint.toml:2: build.imgtrust: unknown key",
         ),
+        (  # a misspelt code in the severity table was an override that silently never applied
+            ".ipxelint.toml",
+            '[severity]\nIPX2O1 = "info"\n',
+            ".ipxelint.toml:1: severity.IPX2O1: no rule or code prefix 'IPX2O1' (did you mean IPX201, IPX211?)",
+        ),
     ],
 )
 def test_a_config_mistake_names_its_file_and_line_once(tmp_path: Path, run_cli, name, text, expected) -> None:  # type: ignore[no-untyped-def]

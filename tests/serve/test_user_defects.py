@@ -211,6 +211,7 @@ def test_a_mistake_in_the_config_names_its_line(tmp_path):
             "6: group #2: unknown key(s) traget"
         ),
         'lint = "off"\n[dhcp_settings]\nlease_time = "1h"\n': "2: dhcp_settings: lease_time must be a number",
+        'lint = "off"\naddress = "300.1.1.1"\n': "2: address: '300.1.1.1' is not an IPv4 address",  # said --address
     }
     for text, said in cases.items():
         config.write_text(text)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import socket
 import socketserver
 import struct
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -309,21 +311,33 @@ def serve_tftp(root: Path, sock: socket.socket, stop: threading.Event) -> None:
                 break
 
 
-@pytest.mark.timeout(60)
-def test_tftp_fetching(tmp_path):
-    (tmp_path / "t.ipxe").write_text("#!ipxe\necho over tftp\nimgfetch nothere ||\n")
+@contextlib.contextmanager
+def tftp_server(root: Path, *, lose_first: bool = False) -> Iterator[int]:
+    """serve_tftp on a free port for the with-block (lose_first: the first request never arrives)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     stop = threading.Event()
-    thread = threading.Thread(target=serve_tftp, args=(tmp_path, sock, stop), daemon=True)
+
+    def serve() -> None:
+        if lose_first:
+            sock.recvfrom(2048)
+        serve_tftp(root, sock, stop)
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        code, out, _ = ipxesim(f"tftp://127.0.0.1:{port}/t.ipxe", "--profile", "debian-12-efi")
+        yield sock.getsockname()[1]
     finally:
         stop.set()
         thread.join()
         sock.close()
+
+
+@pytest.mark.timeout(60)
+def test_tftp_fetching(tmp_path):
+    (tmp_path / "t.ipxe").write_text("#!ipxe\necho over tftp\nimgfetch nothere ||\n")
+    with tftp_server(tmp_path) as port:
+        code, out, _ = ipxesim(f"tftp://127.0.0.1:{port}/t.ipxe", "--profile", "debian-12-efi")
     assert out.splitlines() == [
         "over tftp",
         "nothere... No such file or directory (http://ipxe.org/2d12608e)",
@@ -336,23 +350,8 @@ def test_tftp_request_is_sent_again_when_unanswered(tmp_path):
     # tftp.c: tftp_timer_expired sends the RRQ again: a server that missed the first one (busy, starting)
     # still serves the file; ipxesim waited once for 5 s and said "Connection timed out"
     (tmp_path / "t.ipxe").write_text("#!ipxe\necho over tftp\n")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    stop = threading.Event()
-
-    def deaf_once() -> None:
-        sock.recvfrom(2048)  # the first request is lost
-        serve_tftp(tmp_path, sock, stop)
-
-    thread = threading.Thread(target=deaf_once, daemon=True)
-    thread.start()
-    try:
+    with tftp_server(tmp_path, lose_first=True) as port:
         code, out, _ = ipxesim(f"tftp://127.0.0.1:{port}/t.ipxe")
-    finally:
-        stop.set()
-        thread.join()
-        sock.close()
     assert (code, out) == (0, "over tftp\n== exit 0\n")
 
 

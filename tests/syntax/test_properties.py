@@ -138,3 +138,30 @@ def test_incremental_edits_equal_full_parse(text: str, edits) -> None:
         start = min(at, len(doc.text))
         doc.edit(start, min(len(doc.text), start + length), new)
         assert dump(doc.script) == dump(ipxescript.parse(doc.text))
+
+
+@given(st.lists(st.sampled_from(["a", "/", "}", "$", "{", "-", ":"]), max_size=6), st.integers(0, 6))
+def test_one_reference_reads_as_the_general_pairing(pieces: list[str], at: int) -> None:
+    """A word with one ``${`` (the common shape, read without the pairing stack) gets the parts the
+    general pairing of every ``${`` and ``}`` gives it, at the same offsets."""
+    from ipxescript.syntax.tree import _ZERO, _nested_parts, _one_reference
+
+    word = "".join(pieces[:at]) + "${" + "".join(pieces[at:])
+    if word.count("${") != 1:
+        return
+    fast = _one_reference(word, 3, lambda i: i + 10, lambda i: i + 10, _ZERO)
+    assert fast == _nested_parts(word, 3, lambda i: i + 10, lambda i: i + 10, _ZERO)
+
+
+ODD_SPACES = ["\xa0", "\x1c", "\u2003"]  # whitespace to Python's str.split, not to iPXE
+LINE_PIECES = [p for p in PIECES if "\n" not in p and "\x00" not in p] + ODD_SPACES + ["#x", ":l"]
+
+
+@given(st.lists(st.sampled_from(LINE_PIECES) | st.text(max_size=2), max_size=12).map("".join))
+def test_the_one_space_reading_of_a_line_is_the_grammars(text: str) -> None:
+    """A line whose words are one space apart is read by splitting it (the common shape); any line
+    reads the same as with the grammar's terminals."""
+    from ipxescript.syntax.parser import _read_shape_scan, read_shape
+
+    line = text.replace("\n", " ").replace("\x00", "")
+    assert read_shape(line) == _read_shape_scan(line)
