@@ -293,7 +293,9 @@ class Firmware:
                 # Esc cancels a menu or form: its last screen is taken as it ends. A countdown ticking
                 # while OVMF holds the ESC is no reaction to it (it would add a screen).
                 self._pending_snapshot = False
-                self._pending_snapshot = not self._wait_for_drawing_end(drawing)
+                ended = self._wait_for_drawing_end(drawing)
+                if self._seen_session == drawing:  # else the next case's drawing began: its snapshot stands
+                    self._pending_snapshot = not ended
             elif token == "ESC":
                 self._wait_for_reaction()
         remaining = deadline - time.monotonic()
